@@ -1,0 +1,274 @@
+package metal
+
+import (
+	"fmt"
+	"math"
+)
+
+// QuantizeInt8 quantizes one token's activations per BitNet b1.58 (absmax,
+// exact integer rounding) and returns the inverse scale:
+//
+//	s := 127 / max(max_i |x[i]|, 1e-5)
+//	dst[i] = clamp(roundHalfEven(x[i]*s), -128, 127)  // x[i]*s rounded to float32 first
+//	return 1 / s
+//
+// An all-zero x gives all-zero dst and inv = 1e-5/127 (the floor avoids the
+// division by zero). NaN elements are ignored by the max and quantize to 0;
+// ±Inf makes the scale 0 and every finite element 0. It panics when
+// len(dst) != len(x).
+func QuantizeInt8(dst []int8, x []float32) (inv float32) {
+	if len(dst) != len(x) {
+		panic(fmt.Sprintf("metal: QuantizeInt8: len(dst) %d != len(x) %d", len(dst), len(x)))
+	}
+	var amax float32 = 1e-5
+	for _, v := range x {
+		if a := absf(v); a > amax {
+			amax = a
+		}
+	}
+	s := 127 / amax
+	for i, v := range x {
+		y := v * s
+		switch {
+		case y >= 127:
+			dst[i] = 127
+		case y <= -128:
+			dst[i] = -128
+		case y == y:
+			dst[i] = int8(math.RoundToEven(float64(y)))
+		default: // NaN
+			dst[i] = 0
+		}
+	}
+	return 1 / s
+}
+
+func ternaryPanic(op string, m *Matrix, format string, args ...any) {
+	panic(fmt.Sprintf("metal: %s on %v %d x %d matrix: %s", op, m.Type, m.Rows, m.Cols, fmt.Sprintf(format, args...)))
+}
+
+// MatVecTernary multiplies a ternary matrix (TQ1_0, TQ2_0 or I2_S) by one
+// token's int8 activations xq (from QuantizeInt8, with its inv):
+//
+//	for r < m.Rows:
+//		acc := float32(0)
+//		for each block b of row r (256 elements; I2_S: the whole row, d_b = 1):
+//			acc += d_b * float32(Σ_{j in b} w[r,j]*xq[j])  // integer sum
+//		dst[r] = m.Scale * inv * acc
+//
+// d_b is the TQ block's f16 d. It allocates nothing. It panics unless m is
+// ternary, len(xq) == m.Cols and len(dst) == m.Rows.
+func MatVecTernary(dst []float32, m *Matrix, xq []int8, inv float32) {
+	m.check("MatVecTernary")
+	if !m.Type.Ternary() {
+		ternaryPanic("MatVecTernary", m, "not a ternary type")
+	}
+	if len(xq) != m.Cols || len(dst) != m.Rows {
+		ternaryPanic("MatVecTernary", m, "len(xq) %d, len(dst) %d", len(xq), len(dst))
+	}
+	matVecTernary(dst, m, xq, m.Scale*inv)
+}
+
+func matVecTernary(dst []float32, m *Matrix, xq []int8, scale float32) {
+	rb := m.rowBytes()
+	data := m.Data[:m.Rows*rb]
+	switch m.Type {
+	case I2_S:
+		f := kern.dotI2S
+		for r := range dst {
+			dst[r] = scale * float32(f(data[r*rb:(r+1)*rb], xq))
+		}
+	case TQ2_0, TQ1_0:
+		f := kern.dotTQ2
+		if m.Type == TQ1_0 {
+			f = kern.dotTQ1
+		}
+		for r := range dst {
+			dst[r] = scale * f(data[r*rb:(r+1)*rb], xq)
+		}
+	}
+}
+
+// MatMulTernary is MatVecTernary for n tokens: token t's activations are
+// xq[t*m.Cols:(t+1)*m.Cols] with inverse scale inv[t], and its outputs go to
+// dst[t*m.Rows:(t+1)*m.Rows]. Every output equals MatVecTernary's bit for
+// bit. It panics unless len(xq) == n*m.Cols, len(inv) == n and
+// len(dst) == n*m.Rows.
+func MatMulTernary(dst []float32, m *Matrix, xq []int8, inv []float32, n int) {
+	m.check("MatMulTernary")
+	if !m.Type.Ternary() {
+		ternaryPanic("MatMulTernary", m, "not a ternary type")
+	}
+	if n < 0 || len(xq) != n*m.Cols || len(inv) != n || len(dst) != n*m.Rows {
+		ternaryPanic("MatMulTernary", m, "n %d, len(xq) %d, len(inv) %d, len(dst) %d", n, len(xq), len(inv), len(dst))
+	}
+	for t := 0; t < n; t++ {
+		matVecTernary(dst[t*m.Rows:(t+1)*m.Rows], m, xq[t*m.Cols:(t+1)*m.Cols], m.Scale*inv[t])
+	}
+}
+
+// chunk is the number of elements MatVec dequantizes at a time (a multiple
+// of every block size).
+const chunk = 256
+
+// MatVec multiplies m (any DType, dequantized as Row does) by float
+// activations x:
+//
+//	for r < m.Rows: dst[r] = m.Scale * Σ_j w[r,j]*x[j]
+//
+// where w is the ggml dequantization of row r, the sum is a float32 sum of
+// per-256-element Dot results in order. It allocates nothing. It panics
+// unless len(x) == m.Cols and len(dst) == m.Rows.
+func MatVec(dst []float32, m *Matrix, x []float32) {
+	m.check("MatVec")
+	if len(x) != m.Cols || len(dst) != m.Rows {
+		panic(fmt.Sprintf("metal: MatVec on %v %d x %d matrix: len(x) %d, len(dst) %d", m.Type, m.Rows, m.Cols, len(x), len(dst)))
+	}
+	matVec(dst, m, x)
+}
+
+func matVec(dst []float32, m *Matrix, x []float32) {
+	var buf [chunk]float32
+	rb := m.rowBytes()
+	bs, bb := m.Type.BlockSize(), m.Type.BlockBytes()
+	dot := kern.dot
+	for r := range dst {
+		row := m.Data[r*rb : (r+1)*rb]
+		var acc float32
+		for j := 0; j < m.Cols; j += chunk {
+			n := min(chunk, m.Cols-j)
+			w := buf[:n]
+			dequantize(m.Type, w, row[j/bs*bb:(j+n)/bs*bb])
+			acc += dot(w, x[j:j+n])
+		}
+		dst[r] = m.Scale * acc
+	}
+}
+
+// MatMul is MatVec for n tokens: x is n x m.Cols, dst is n x m.Rows (token
+// major), and every output equals MatVec's bit for bit. It panics unless
+// len(x) == n*m.Cols and len(dst) == n*m.Rows.
+func MatMul(dst []float32, m *Matrix, x []float32, n int) {
+	m.check("MatMul")
+	if n < 0 || len(x) != n*m.Cols || len(dst) != n*m.Rows {
+		panic(fmt.Sprintf("metal: MatMul on %v %d x %d matrix: n %d, len(x) %d, len(dst) %d", m.Type, m.Rows, m.Cols, n, len(x), len(dst)))
+	}
+	for t := 0; t < n; t++ {
+		matVec(dst[t*m.Rows:(t+1)*m.Rows], m, x[t*m.Cols:(t+1)*m.Cols])
+	}
+}
+
+// RMSNorm normalizes x by its root mean square and multiplies by weight
+// (as ggml rms_norm then mul):
+//
+//	ms := float32(Σ float64(x[i])^2 / len(x))
+//	s := 1 / sqrt(ms + eps)                     // in float32
+//	dst[i] = (x[i] * s) * weight[i]
+//
+// dst may alias x; a nil weight means all ones. It panics unless len(dst)
+// == len(x) and weight is nil or has len(x) entries.
+func RMSNorm(dst, x, weight []float32, eps float32) {
+	if len(dst) != len(x) || weight != nil && len(weight) != len(x) {
+		panic(fmt.Sprintf("metal: RMSNorm: len(dst) %d, len(x) %d, len(weight) %d", len(dst), len(x), len(weight)))
+	}
+	if len(x) == 0 {
+		return
+	}
+	var sum float64
+	for _, v := range x {
+		sum += float64(v) * float64(v)
+	}
+	mean := float32(sum / float64(len(x)))
+	s := 1 / float32(math.Sqrt(float64(mean+eps)))
+	if weight == nil {
+		for i, v := range x {
+			dst[i] = v * s
+		}
+		return
+	}
+	for i, v := range x {
+		dst[i] = float32(v*s) * weight[i]
+	}
+}
+
+// Softmax replaces x by its softmax, subtracting the maximum first:
+//
+//	mx := max_i x[i]
+//	e[i] = exp(x[i] - mx); sum = Σ e[i] (in float64)
+//	x[i] = e[i] / sum
+//
+// -Inf entries get 0. If every entry is -Inf the result is uniform. NaN
+// entries make the whole result NaN.
+func Softmax(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	mx := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > mx || v != v {
+			mx = v
+		}
+	}
+	if math.IsInf(float64(mx), -1) {
+		u := 1 / float32(len(x))
+		for i := range x {
+			x[i] = u
+		}
+		return
+	}
+	var sum float64
+	for i, v := range x {
+		e := float32(math.Exp(float64(v - mx)))
+		x[i] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
+}
+
+// RoPE rotates x (nHeads heads of headDim values, one position) in place with
+// rotate-half (NEOX) pairs (i, i+headDim/2):
+//
+//	for each head h, i < headDim/2, with a = x[h*headDim+i], b = x[h*headDim+i+headDim/2]:
+//		x[h*headDim+i]           = a*cos[i] - b*sin[i]
+//		x[h*headDim+i+headDim/2] = a*sin[i] + b*cos[i]
+//
+// It panics unless headDim is even and positive, len(x) == nHeads*headDim
+// and cos and sin have at least headDim/2 entries.
+func RoPE(x []float32, nHeads, headDim int, cos, sin []float32) {
+	half := headDim / 2
+	if headDim <= 0 || headDim%2 != 0 || nHeads < 0 || len(x) != nHeads*headDim || len(cos) < half || len(sin) < half {
+		panic(fmt.Sprintf("metal: RoPE: len(x) %d, nHeads %d, headDim %d, len(cos) %d, len(sin) %d", len(x), nHeads, headDim, len(cos), len(sin)))
+	}
+	cos, sin = cos[:half], sin[:half]
+	for h := 0; h < nHeads; h++ {
+		lo := x[h*headDim : h*headDim+half]
+		hi := x[h*headDim+half : (h+1)*headDim]
+		for i, c := range cos {
+			a, b, s := lo[i], hi[i], sin[i]
+			lo[i] = float32(a*c) - float32(b*s)
+			hi[i] = float32(a*s) + float32(b*c)
+		}
+	}
+}
+
+// Dot returns Σ a[i]*b[i] in float32 (the summation order is the current
+// level's; the Generic one uses four partial sums). It panics when the
+// lengths differ.
+func Dot(a, b []float32) float32 {
+	if len(a) != len(b) {
+		panic(fmt.Sprintf("metal: Dot: len(a) %d != len(b) %d", len(a), len(b)))
+	}
+	return kern.dot(a, b)
+}
+
+// AxpyTo adds alpha*x to dst: dst[i] += alpha*x[i]. It panics when the
+// lengths differ.
+func AxpyTo(dst []float32, alpha float32, x []float32) {
+	if len(dst) != len(x) {
+		panic(fmt.Sprintf("metal: AxpyTo: len(dst) %d != len(x) %d", len(dst), len(x)))
+	}
+	kern.axpy(dst, alpha, x)
+}
