@@ -86,12 +86,12 @@ func refF32ToF16(f float32) uint16 {
 
 func TestF32ToF16(t *testing.T) {
 	cases := []float32{0, 1, -1, 65504, 65519.99, 65520, 65536, 1e10, float32(math.Inf(1)), float32(math.Inf(-1)),
-		5.960464477539063e-08,             // smallest subnormal 2^-24
-		2.9802322387695312e-08,            // 2^-25: tie, to zero
-		2.9802326e-08,                     // just above 2^-25: to 2^-24
-		8.940696716308594e-08,             // 1.5 * 2^-24: tie, to 2^-23 (even)
-		6.097555160522461e-05,             // largest subnormal
-		6.1035156e-05,                     // smallest normal
+		5.960464477539063e-08,  // smallest subnormal 2^-24
+		2.9802322387695312e-08, // 2^-25: tie, to zero
+		2.9802326e-08,          // just above 2^-25: to 2^-24
+		8.940696716308594e-08,  // 1.5 * 2^-24: tie, to 2^-23 (even)
+		6.097555160522461e-05,  // largest subnormal
+		6.1035156e-05,          // smallest normal
 		1 + 1.0/2048, 1 + 3.0/2048, 0.1, -0.3333, math.MaxFloat32, math.SmallestNonzeroFloat32}
 	for _, f := range cases {
 		if got, want := F32ToF16(f), refF32ToF16(f); got != want {
