@@ -1,0 +1,17 @@
+//go:build unix
+
+package safetensors
+
+import (
+	"os"
+	"syscall"
+)
+
+// mmap maps size bytes of f read-only and shared.
+func mmap(f *os.File, size int) ([]byte, func() error, error) {
+	data, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, func() error { return syscall.Munmap(data) }, nil
+}
