@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/bitrepl/bitrepl/repl"
+)
+
+// errHelp ends a run that only printed help (exit 0).
+var errHelp = errors.New("help shown")
+
+// subcommands with their synopsis, in the order the help lists them.
+var subcommands = []struct{ name, synopsis string }{
+	{"run", "run [-m MODEL] [--json] PROMPT    generate from PROMPT (+ piped stdin); prints only the text"},
+	{"bench", "bench [-m MODEL] [--json]        prompt and generation speed"},
+	{"convert", "convert -m MODEL -o OUT [--format F]  write the model as GGUF (F: tq2_0, tq1_0, i2_s)"},
+	{"inspect", "inspect [-m MODEL] [--json]      weight statistics per tensor and layer"},
+	{"tokenize", "tokenize [-m MODEL | --tokenizer tokenizer.json] [--json] TEXT"},
+	{"logits", "logits -m MODEL (--ids \"1 2 3\" | --text TEXT)   teacher-forced logits of every position as JSON"},
+}
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// parseArgs turns the command line into a repl.Config. Flags may come before or
+// after positional arguments.
+func parseArgs(args []string, errOut io.Writer) (repl.Config, error) {
+	var cfg repl.Config
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "help":
+			usage(errOut)
+			return cfg, errHelp
+		case "run", "bench", "convert", "inspect", "tokenize", "logits":
+			cfg.Command, args = args[0], args[1:]
+		default:
+			return cfg, &repl.UsageError{Msg: fmt.Sprintf("unknown subcommand %q (bitrepl help lists them)", args[0])}
+		}
+	}
+	fs := flag.NewFlagSet("bitrepl", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var set stringList
+	fs.StringVar(&cfg.Model, "m", "", "model: a .gguf file, a directory, or a Hugging Face repo id in the local cache")
+	fs.StringVar(&cfg.Model, "model", "", "same as -m")
+	fs.StringVar(&cfg.Script, "script", "", "run the REPL commands in this file (- for stdin) and exit")
+	fs.BoolVar(&cfg.JSON, "json", false, "print JSON (subcommands)")
+	fs.Var(&set, "set", "NAME=VALUE setting, repeatable (e.g. --set temperature=0)")
+	fs.StringVar(&cfg.HistoryFile, "history", "", "history file (- for none; default $XDG_STATE_HOME/bitrepl/history)")
+	fs.StringVar(&cfg.Tokenizer, "tokenizer", "", "tokenize: a tokenizer.json to use instead of a model's")
+	fs.StringVar(&cfg.IDs, "ids", "", "logits: token ids, comma or space separated")
+	fs.StringVar(&cfg.Text, "text", "", "logits: text to tokenize instead of --ids")
+	fs.StringVar(&cfg.Output, "o", "", "convert: output file")
+	fs.StringVar(&cfg.Format, "format", "", "convert: output tensor type (tq2_0, tq1_0, i2_s)")
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				usage(errOut)
+				fs.SetOutput(errOut)
+				fs.PrintDefaults()
+				return cfg, errHelp
+			}
+			return cfg, &repl.UsageError{Msg: err.Error(), Usage: "bitrepl help"}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	cfg.Args = rest
+	cfg.Set = set
+	if cfg.Command == "" && len(rest) > 0 {
+		return cfg, &repl.UsageError{Msg: fmt.Sprintf("unexpected argument %q (did you mean bitrepl run %q?)", rest[0], rest[0]), Usage: "bitrepl help"}
+	}
+	return cfg, nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: bitrepl [-m MODEL] [--script FILE] [--set NAME=VALUE]   the interactive prompt")
+	for _, s := range subcommands {
+		fmt.Fprintln(w, "       bitrepl "+s.synopsis)
+	}
+	fmt.Fprintln(w, "flags: bitrepl -h")
+}

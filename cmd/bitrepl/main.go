@@ -1,0 +1,51 @@
+// Command bitrepl talks to a BitNet b1.58 model and looks inside it.
+//
+//	bitrepl [-m MODEL] [--script FILE]      the interactive prompt (or a script)
+//	bitrepl run [-m MODEL] PROMPT           generate; piped stdin is appended to PROMPT
+//	bitrepl bench|convert|inspect|tokenize|logits ...
+//
+// bitrepl help lists every subcommand and flag.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/bitrepl/bitrepl/repl"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, in io.Reader, out, errOut io.Writer) int {
+	cfg, err := parseArgs(args, errOut)
+	if err == nil {
+		cfg.Env = os.Environ()
+		cfg.Signals = true
+		err = repl.Run(context.Background(), cfg, in, out, errOut)
+	}
+	return exitCode(err, errOut)
+}
+
+// exitCode is the one place that maps an error to an exit code and prints it:
+// 0 success, 2 usage, 130 interrupted, 1 anything else.
+func exitCode(err error, errOut io.Writer) int {
+	var usage *repl.UsageError
+	switch {
+	case err == nil || errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &usage):
+		fmt.Fprintln(errOut, "bitrepl:", err)
+		return 2
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(errOut, "bitrepl: interrupted")
+		return 130
+	default:
+		fmt.Fprintln(errOut, "bitrepl:", err)
+		return 1
+	}
+}

@@ -1,0 +1,196 @@
+// Package repl is bitrepl: an interactive prompt (and script runner) to talk to a
+// ternary model and look inside it. Run is the only entry point; cmd/bitrepl maps
+// flags to a Config and Run's error to an exit code.
+package repl
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// Config is everything Run needs; cmd/bitrepl fills it from flags.
+type Config struct {
+	Command string   // "" (interactive prompt or script), "run", "bench", "convert", "inspect", "tokenize", "logits"
+	Args    []string // positional arguments of Command
+	Model   string   // model to load first: a file, a directory or a Hugging Face repo id
+	Script  string   // script of REPL commands to run instead of the prompt ("-" = stdin)
+	JSON    bool     // subcommands print JSON
+	Set     []string // NAME=VALUE settings applied before anything runs
+
+	// Subcommand options.
+	Tokenizer string // tokenize: a tokenizer.json instead of a model
+	IDs       string // logits: comma or space separated token ids
+	Output    string // convert: output path
+	Format    string // convert: output format
+	Text      string // tokenize/logits: text instead of IDs
+
+	Env         []string // environment (NO_COLOR, CLICOLOR_FORCE, TERM, HOME, XDG_STATE_HOME, HF_HOME)
+	HistoryFile string   // "" = $XDG_STATE_HOME/bitrepl/history; "-" = no history
+	Signals     bool     // handle SIGINT (Ctrl-C cancels the running command); tests leave it off
+}
+
+// Run runs bitrepl: a subcommand when cfg.Command is set, else a script (cfg.Script,
+// or in when it is not a terminal), else the interactive prompt on in/out.
+// Errors of single commands in the interactive prompt are printed and never end it;
+// Run returns nil after /quit or Ctrl-D, a *UsageError for bad arguments,
+// context.Canceled when interrupted, and any other error of a script or subcommand.
+func Run(ctx context.Context, cfg Config, in io.Reader, out, errOut io.Writer) error {
+	s, err := newSession(cfg, out, errOut)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	ctx, stop := s.watchInterrupts(ctx)
+	defer stop()
+
+	if cfg.Command != "" {
+		return s.subcommand(ctx, cfg.Command, cfg.Args)
+	}
+	if cfg.Model != "" {
+		if err := s.load(ctx, cfg.Model); err != nil {
+			return err
+		}
+	}
+	switch {
+	case cfg.Script != "" && cfg.Script != "-":
+		f, err := os.Open(cfg.Script)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return s.runScript(ctx, f, cfg.Script)
+	case cfg.Script == "-" || !isTerminal(in):
+		return s.runScript(ctx, in, "-")
+	}
+	s.setInteractive()
+	return s.interact(ctx, in.(*os.File), out)
+}
+
+// isTerminal reports whether r is a terminal (the interactive prompt needs one).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// session is the state of one bitrepl run: settings, the loaded model and the conversation.
+type session struct {
+	cfg         Config
+	st          *styles
+	p           printer   // styled stdout
+	errOut      io.Writer // styled stderr
+	set         Settings
+	interactive bool
+	quit        bool
+	intr        *interrupter
+	state                 // model, conversation and last results (state.go)
+}
+
+func newSession(cfg Config, out, errOut io.Writer) (*session, error) {
+	pw := profileWriter(out, cfg.Env)
+	ew := profileWriter(errOut, cfg.Env)
+	st := newStyles(pw.Profile)
+	s := &session{cfg: cfg, st: st, p: printer{w: pw, st: st}, errOut: ew, set: DefaultSettings()}
+	for _, kv := range cfg.Set {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, &UsageError{Msg: fmt.Sprintf("--set %q: want NAME=VALUE", kv), Usage: "bitrepl --set temperature=0"}
+		}
+		if err := s.set.Apply(k, v); err != nil {
+			return nil, &UsageError{Msg: "--set: " + err.Error()}
+		}
+	}
+	return s, nil
+}
+
+func (s *session) close() { s.unload() }
+
+// runScript runs the REPL commands in r; the first failing command or assertion
+// ends it with an error naming name:line.
+func (s *session) runScript(ctx context.Context, r io.Reader, name string) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 16<<20)
+	var j lineJoiner
+	lineNo, start := 0, 0
+	for sc.Scan() {
+		lineNo++
+		if !j.pending() {
+			start = lineNo
+			if t := strings.TrimSpace(sc.Text()); t == "" || strings.HasPrefix(t, "#") {
+				continue
+			}
+		}
+		input, done := j.add(sc.Text())
+		if !done {
+			continue
+		}
+		if err := s.exec(ctx, input); err != nil {
+			if ae, ok := err.(*AssertionError); ok {
+				ae.File, ae.Line = name, start
+				return ae
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return &ScriptError{File: name, Line: start, Err: err}
+		}
+		if s.quit {
+			return nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if j.pending() {
+		return &ScriptError{File: name, Line: start, Err: fmt.Errorf("unterminated %s block or trailing backslash", blockQuote)}
+	}
+	return nil
+}
+
+// exec runs one logical input: a /command, or text for the model.
+func (s *session) exec(ctx context.Context, input string) error {
+	if strings.TrimSpace(input) == "" {
+		return nil
+	}
+	if s.set.Echo {
+		s.p.println(paint(s.st.dim, "> "+input))
+	}
+	if !strings.HasPrefix(strings.TrimSpace(input), "/") {
+		return s.prompt(ctx, input)
+	}
+	c, err := parseCall(input)
+	if err != nil {
+		return &UsageError{Msg: err.Error()}
+	}
+	cmd, ok := lookupCommand(c.name)
+	if !ok {
+		msg := fmt.Sprintf("unknown command /%s", c.name)
+		if near := nearest(c.name, commandNames()); near != "" {
+			msg += fmt.Sprintf("; did you mean /%s?", near)
+		} else {
+			msg += "; /help lists the commands"
+		}
+		return fmt.Errorf("%s", msg)
+	}
+	if cmd.needModel && s.model == nil {
+		return errNoModel
+	}
+	return cmd.run(s, ctx, cmd, c)
+}
+
+// report prints an error from one command in the interactive prompt.
+func (s *session) report(err error) {
+	if ue, ok := err.(*UsageError); ok {
+		fmt.Fprintln(s.errOut, s.st.err.Render("error:"), ue.Msg)
+		if ue.Usage != "" {
+			fmt.Fprintln(s.errOut, s.st.hint.Render("usage: "+ue.Usage))
+		}
+		return
+	}
+	fmt.Fprintln(s.errOut, s.st.err.Render("error:"), err)
+}
