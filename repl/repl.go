@@ -88,7 +88,7 @@ type session struct {
 	interactive bool
 	quit        bool
 	intr        *interrupter
-	state                 // model, conversation and last results (state.go)
+	state       // model, conversation and last results (state.go)
 }
 
 func newSession(cfg Config, out, errOut io.Writer) (*session, error) {
