@@ -1,0 +1,57 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+func TestGemmMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, sh := range [][3]int{{4, 16, 1}, {7, 33, 5}, {64, 48, 300}, {13, 512, 17}, {128, 256, 600}, {3, 10, 4}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		lda, ldb, ldc := k+3, n+5, n+7
+		a, b := randSlice(r, m*lda), randSlice(r, k*ldb)
+		for _, acc := range []bool{false, true} {
+			// guard-padded output
+			c := randSlice(r, m*ldc+64)
+			want := append([]float32(nil), c...)
+			gemmRef(m, n, k, a, lda, b, ldb, want, ldc, acc)
+			w := &workers{n: 2}
+			w.gemm(m, n, k, a, lda, b, ldb, c, ldc, acc)
+			for i := range c {
+				if d := math.Abs(float64(c[i] - want[i])); d > 1e-3*math.Sqrt(float64(k)) {
+					t.Fatalf("shape %v acc %v: c[%d] = %g, want %g", sh, acc, i, c[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+func TestGemmSpeed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("speed report")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	m, n, k := 1024, 768, 256
+	a, b, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+	for _, nw := range []int{1, 2} {
+		w := &workers{n: nw}
+		t0 := time.Now()
+		reps := 10
+		for i := 0; i < reps; i++ {
+			w.gemm(m, n, k, a, k, b, n, c, n, false)
+		}
+		el := time.Since(t0).Seconds()
+		t.Logf("workers %d fma %v: %.1f GFLOP/s", nw, haveFMA, float64(reps)*2*float64(m*n*k)/el/1e9)
+	}
+}
