@@ -41,6 +41,13 @@ var dtypeSizes = [...]int{
 	BOOL: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1,
 }
 
+// alignRank orders dtypes as the reference implementation's Dtype enum does ("increasing alignment order");
+// its writer lays tensors out by this rank, descending, then by name.
+var alignRank = [...]int{
+	BOOL: 0, U8: 1, I8: 2, F8_E5M2: 3, F8_E4M3: 4, F8_E8M0: 5, I16: 6, U16: 7, F16: 8, BF16: 9,
+	I32: 10, U32: 11, F32: 12, F64: 13, I64: 14, U64: 15,
+}
+
 // subByte lists dtypes of the format that pack several elements per byte; this package does not read them.
 var subByte = map[string]bool{"F4": true, "F6_E2M3": true, "F6_E3M2": true}
 

@@ -122,7 +122,7 @@ func TestWriteRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkTiny(t, f)
-	// Layout: element size descending, then name; each tensor aligned to its element size.
+	// Layout: the reference dtype order descending (F64 F32 BF16 F16 I8 U8), then name; each tensor aligned.
 	var order []string
 	pos := 8 + int(n) // Tensors() is in file order and the data section has no holes
 	for _, tn := range f.Tensors() {
@@ -132,7 +132,7 @@ func TestWriteRoundTrip(t *testing.T) {
 		}
 		pos += len(tn.Data)
 	}
-	if want := []string{"d.f64", "a.f32", "b.f16", "c.bf16", "e.i8", "f.u8"}; !reflect.DeepEqual(order, want) {
+	if want := []string{"d.f64", "a.f32", "c.bf16", "b.f16", "e.i8", "f.u8"}; !reflect.DeepEqual(order, want) {
 		t.Errorf("layout %v, want %v", order, want)
 	}
 	// Writing the parsed file again gives identical bytes.
@@ -574,4 +574,53 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReferenceBytes checks the writer against the byte vectors in huggingface/safetensors' own tests.
+func TestReferenceBytes(t *testing.T) {
+	f32s := make([]byte, 24)
+	for i := range 6 {
+		binary.LittleEndian.PutUint32(f32s[4*i:], math.Float32bits(float32(i)))
+	}
+	for _, tc := range []struct {
+		name    string
+		tensors []Tensor
+		meta    map[string]string
+		want    []byte
+	}{
+		{"serialization", []Tensor{{Name: "attn.0", DType: F32, Shape: []int64{1, 2, 3}, Data: f32s}}, nil, []byte{
+			64, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 46, 48, 34, 58, 123, 34, 100,
+			116, 121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34,
+			58, 91, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102, 115,
+			101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125, 0, 0, 0, 0, 0, 0, 128, 63,
+			0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64}},
+		{"forced alignment", []Tensor{{Name: "attn0", DType: F32, Shape: []int64{1, 1, 2, 3}, Data: f32s}}, nil, []byte{
+			72, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 48, 34, 58, 123, 34, 100, 116,
+			121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34, 58,
+			91, 49, 44, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102,
+			115, 101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125, 32, 32, 32, 32, 32,
+			32, 32, 0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0,
+			160, 64}},
+		{"empty", nil, nil, []byte{8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32}},
+		{"empty with metadata", nil, map[string]string{"framework": "pt"}, []byte{
+			40, 0, 0, 0, 0, 0, 0, 0, 123, 34, 95, 95, 109, 101, 116, 97, 100, 97, 116, 97, 95,
+			95, 34, 58, 123, 34, 102, 114, 97, 109, 101, 119, 111, 114, 107, 34, 58, 34, 112,
+			116, 34, 125, 125, 32, 32, 32, 32, 32}},
+	} {
+		var buf bytes.Buffer
+		if err := Write(&buf, tc.tensors, tc.meta); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf.Bytes(), tc.want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, buf.Bytes(), tc.want)
+		}
+		if _, err := Parse(tc.want, tc.name); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	// Same-size dtypes follow the reference enum order (BF16 after F16 in the enum, so first), not the name.
+	ts := []Tensor{{Name: "a", DType: F16, Shape: []int64{1}, Data: []byte{0, 0}}, {Name: "b", DType: BF16, Shape: []int64{1}, Data: []byte{0, 0}}}
+	if order := layout(ts); order[0] != 1 {
+		t.Errorf("layout %v, want BF16 first", order)
+	}
 }

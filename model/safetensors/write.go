@@ -17,7 +17,8 @@ import (
 )
 
 // Write writes tensors and meta (the "__metadata__" map; nil or empty for none) as one safetensors file.
-// Like the reference writer, tensors are laid out by element size (largest first) then name, and the
+// Like the reference writer, tensors are laid out by dtype (in the reference's alignment order, largest
+// first) then name, and the
 // header is padded with spaces to a multiple of 8 bytes, so every tensor is aligned to its element size.
 // Names must be unique, non-empty and not "__metadata__"; each Data must match its DType and Shape.
 func Write(w io.Writer, tensors []Tensor, meta map[string]string) error {
@@ -178,7 +179,7 @@ func checkTensors(tensors []Tensor) error {
 	return nil
 }
 
-// layout returns the order of tensors in the data section: element size descending, then name.
+// layout returns the order of tensors in the data section: dtype alignment rank descending, then name.
 func layout(tensors []Tensor) []int {
 	order := make([]int, len(tensors))
 	for i := range order {
@@ -186,8 +187,8 @@ func layout(tensors []Tensor) []int {
 	}
 	sort.Slice(order, func(a, b int) bool {
 		ta, tb := tensors[order[a]], tensors[order[b]]
-		if sa, sb := ta.DType.Size(), tb.DType.Size(); sa != sb {
-			return sa > sb
+		if ra, rb := alignRank[ta.DType], alignRank[tb.DType]; ra != rb {
+			return ra > rb
 		}
 		return ta.Name < tb.Name
 	})
