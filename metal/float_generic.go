@@ -25,3 +25,23 @@ func axpyGeneric(dst []float32, alpha float32, x []float32) {
 		dst[i] += alpha * v
 	}
 }
+
+// chunk is the number of elements rowDotGeneric dequantizes at a time (a
+// multiple of every block size).
+const chunk = 256
+
+// rowDotGeneric returns Σ_j w[j]*x[j] for one row of type t: a float32 sum,
+// in order, of dotGeneric over chunks of 256 dequantized elements (the last
+// chunk may be shorter).
+func rowDotGeneric(t DType, w []byte, x []float32) float32 {
+	var buf [chunk]float32
+	bs, bb := t.BlockSize(), t.BlockBytes()
+	var acc float32
+	for j := 0; j < len(x); j += chunk {
+		n := min(chunk, len(x)-j)
+		c := buf[:n]
+		dequantize(t, c, w[j/bs*bb:(j+n)/bs*bb])
+		acc += dotGeneric(c, x[j:j+n])
+	}
+	return acc
+}

@@ -107,18 +107,15 @@ func MatMulTernary(dst []float32, m *Matrix, xq []int8, inv []float32, n int) {
 	}
 }
 
-// chunk is the number of elements MatVec dequantizes at a time (a multiple
-// of every block size).
-const chunk = 256
-
 // MatVec multiplies m (any DType, dequantized as Row does) by float
 // activations x:
 //
 //	for r < m.Rows: dst[r] = m.Scale * Σ_j w[r,j]*x[j]
 //
-// where w is the ggml dequantization of row r, the sum is a float32 sum of
-// per-256-element Dot results in order. It allocates nothing. It panics
-// unless len(x) == m.Cols and len(dst) == m.Rows.
+// where w is the ggml dequantization of row r (without m.Scale) and the sum
+// is in float32 (Generic level: the per-256-element dot products added in
+// order; other levels may order it differently). It allocates nothing. It
+// panics unless len(x) == m.Cols and len(dst) == m.Rows.
 func MatVec(dst []float32, m *Matrix, x []float32) {
 	m.check("MatVec")
 	if len(x) != m.Cols || len(dst) != m.Rows {
@@ -128,20 +125,10 @@ func MatVec(dst []float32, m *Matrix, x []float32) {
 }
 
 func matVec(dst []float32, m *Matrix, x []float32) {
-	var buf [chunk]float32
 	rb := m.rowBytes()
-	bs, bb := m.Type.BlockSize(), m.Type.BlockBytes()
-	dot := kern.dot
+	f := kern.rowDot
 	for r := range dst {
-		row := m.Data[r*rb : (r+1)*rb]
-		var acc float32
-		for j := 0; j < m.Cols; j += chunk {
-			n := min(chunk, m.Cols-j)
-			w := buf[:n]
-			dequantize(m.Type, w, row[j/bs*bb:(j+n)/bs*bb])
-			acc += dot(w, x[j:j+n])
-		}
-		dst[r] = m.Scale * acc
+		dst[r] = m.Scale * f(m.Type, m.Data[r*rb:(r+1)*rb], x)
 	}
 }
 

@@ -33,6 +33,9 @@ type kernelSet struct {
 	dotTQ1, dotTQ2 func(w []byte, x []int8) float32
 	// dotI2S returns Σ_j w[j]*x[j] for one I2_S row (len(x) a multiple of 128).
 	dotI2S func(w []byte, x []int8) int32
+	// rowDot returns Σ_j w[j]*x[j] for one row w of type t (any DType,
+	// dequantized as by Row without the matrix scale), len(x) elements.
+	rowDot func(t DType, w []byte, x []float32) float32
 	// dot returns Σ a[i]*b[i] (equal lengths).
 	dot func(a, b []float32) float32
 	// axpy does dst[i] += alpha*x[i] (equal lengths).
@@ -44,6 +47,7 @@ var levelKernels = [numLevels]kernelSet{
 		dotTQ1: dotTQ1Generic,
 		dotTQ2: dotTQ2Generic,
 		dotI2S: dotI2SGeneric,
+		rowDot: rowDotGeneric,
 		dot:    dotGeneric,
 		axpy:   axpyGeneric,
 	},
