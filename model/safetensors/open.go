@@ -7,7 +7,8 @@ import (
 )
 
 // Open memory-maps the file at path (reading it into memory where mapping is unavailable) and parses it.
-// Tensor data are views into the mapping: call Close when done with them.
+// Tensor data are views into the mapping: call Close when done with them. As with any mapping, the file
+// must not be truncated while it is open (the process would fault on access).
 func Open(path string) (*File, error) {
 	data, release, err := mapFile(path)
 	if err != nil {

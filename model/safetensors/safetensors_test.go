@@ -405,8 +405,9 @@ func f32Tensor(name string, n int) Tensor {
 
 func TestSharded(t *testing.T) {
 	dir := t.TempDir()
-	ts := []Tensor{f32Tensor("z.w", 4), f32Tensor("a.w", 4), f32Tensor("big", 10), f32Tensor("m.w", 2)}
-	// 16+16 fits in 40; big (40) gets its own shard; m.w (8) goes after it? 40+8 > 40 -> new shard.
+	ts := []Tensor{f32Tensor("z.w", 4), f32Tensor("huge", 11), f32Tensor("a.w", 4), f32Tensor("big", 10), f32Tensor("m.w", 2)}
+	// huge (44 > 40) is shard 1 at once; z.w+a.w = 32 fit; big (40) does not fit with them, so it starts
+	// shard 3 and m.w (40+8 > 40) shard 4.
 	if err := WriteSharded(dir, ts, 40); err != nil {
 		t.Fatal(err)
 	}
@@ -424,20 +425,21 @@ func TestSharded(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantMap := map[string]string{
-		"z.w": "model-00001-of-00003.safetensors", "a.w": "model-00001-of-00003.safetensors",
-		"big": "model-00002-of-00003.safetensors", "m.w": "model-00003-of-00003.safetensors",
+		"huge": "model-00001-of-00004.safetensors",
+		"z.w":  "model-00002-of-00004.safetensors", "a.w": "model-00002-of-00004.safetensors",
+		"big": "model-00003-of-00004.safetensors", "m.w": "model-00004-of-00004.safetensors",
 	}
-	if index.Metadata.TotalSize != 80 || !reflect.DeepEqual(index.WeightMap, wantMap) {
+	if index.Metadata.TotalSize != 124 || !reflect.DeepEqual(index.WeightMap, wantMap) {
 		t.Errorf("index %s", idx)
 	}
-	if !strings.HasPrefix(string(idx), "{\n  \"metadata\": {\n    \"total_size\": 80\n  },\n  \"weight_map\": {\n    \"a.w\": ") || !strings.HasSuffix(string(idx), "}\n") {
+	if !strings.HasPrefix(string(idx), "{\n  \"metadata\": {\n    \"total_size\": 124\n  },\n  \"weight_map\": {\n    \"a.w\": ") || !strings.HasSuffix(string(idx), "}\n") {
 		t.Errorf("index not in transformers' layout:\n%s", idx)
 	}
 	s, err := OpenDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Names(); !reflect.DeepEqual(got, []string{"a.w", "big", "m.w", "z.w"}) {
+	if got := s.Names(); !reflect.DeepEqual(got, []string{"a.w", "big", "huge", "m.w", "z.w"}) {
 		t.Errorf("names %v", got)
 	}
 	for _, want := range ts {
@@ -446,7 +448,7 @@ func TestSharded(t *testing.T) {
 			t.Errorf("%s: %+v", want.Name, got)
 		}
 	}
-	if len(s.Files()) != 3 || s.Metadata()["format"] != "pt" {
+	if len(s.Files()) != 4 || s.Metadata()["format"] != "pt" {
 		t.Errorf("files %d, metadata %v", len(s.Files()), s.Metadata())
 	}
 	if err := s.Close(); err != nil {
@@ -454,24 +456,24 @@ func TestSharded(t *testing.T) {
 	}
 
 	// A shard that is missing.
-	os.Rename(filepath.Join(dir, "model-00002-of-00003.safetensors"), filepath.Join(dir, "gone"))
+	os.Rename(filepath.Join(dir, "model-00003-of-00004.safetensors"), filepath.Join(dir, "gone"))
 	_, err = OpenDir(dir)
 	var fe *FormatError
-	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "model-00002-of-00003.safetensors") || !errors.Is(err, os.ErrNotExist) {
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "model-00003-of-00004.safetensors") || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing shard: %v", err)
 	}
 	// A shard that lacks a tensor the index puts in it.
-	if err := WriteFile(filepath.Join(dir, "model-00002-of-00003.safetensors"), []Tensor{f32Tensor("other", 1)}, nil); err != nil {
+	if err := WriteFile(filepath.Join(dir, "model-00003-of-00004.safetensors"), []Tensor{f32Tensor("other", 1)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, err = OpenDir(dir)
-	if !errors.As(err, &fe) || fe.Tensor != "big" || !strings.Contains(err.Error(), "model-00002-of-00003.safetensors") {
+	if !errors.As(err, &fe) || fe.Tensor != "big" || !strings.Contains(err.Error(), "model-00003-of-00004.safetensors") {
 		t.Errorf("shard without tensor: %v", err)
 	}
 	// A corrupt shard.
-	os.WriteFile(filepath.Join(dir, "model-00002-of-00003.safetensors"), []byte("garbage!garbage"), 0o644)
+	os.WriteFile(filepath.Join(dir, "model-00003-of-00004.safetensors"), []byte("garbage!garbage"), 0o644)
 	_, err = OpenDir(dir)
-	if !errors.As(err, &fe) || !strings.Contains(fe.File, "model-00002-of-00003.safetensors") {
+	if !errors.As(err, &fe) || !strings.Contains(fe.File, "model-00003-of-00004.safetensors") {
 		t.Errorf("corrupt shard: %v", err)
 	}
 }

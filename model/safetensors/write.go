@@ -84,9 +84,10 @@ const IndexName = "model.safetensors.index.json"
 // SingleName is the file name of an unsharded checkpoint.
 const SingleName = "model.safetensors"
 
-// WriteSharded writes tensors into dir the way transformers' save_pretrained does: in the given order,
-// starting a new shard when the next tensor would take the current one past maxShardBytes (a larger tensor
-// gets a shard of its own), shards named model-00001-of-0000N.safetensors plus model.safetensors.index.json
+// WriteSharded writes tensors into dir the way transformers' save_pretrained (huggingface_hub's
+// split_torch_state_dict_into_shards) does: in the given order, starting a new shard when the next tensor
+// would take the current one past maxShardBytes; a tensor larger than that gets a shard of its own at once
+// while the current shard goes on. Shards are named model-00001-of-0000N.safetensors plus model.safetensors.index.json
 // ({"metadata": {"total_size": bytes}, "weight_map": {name: shard}}). A single shard is written as
 // model.safetensors without an index. maxShardBytes <= 0 means no limit. Every shard carries the metadata
 // {"format": "pt"}, which transformers checks when loading.
@@ -103,6 +104,10 @@ func WriteSharded(dir string, tensors []Tensor, maxShardBytes int64) error {
 	for _, t := range tensors {
 		sz := int64(len(t.Data))
 		total += sz
+		if maxShardBytes > 0 && sz > maxShardBytes { // alone, and the current shard goes on
+			shards = append(shards, []Tensor{t})
+			continue
+		}
 		if maxShardBytes > 0 && len(cur) > 0 && curBytes+sz > maxShardBytes {
 			shards = append(shards, cur)
 			cur, curBytes = nil, 0
