@@ -421,7 +421,7 @@ func (d *decoder) parse() (*File, error) {
 		}
 		size, err := TensorBytes(t, dims)
 		if err != nil {
-			return nil, d.fail(off, err, "bad shape %v for type %s", dims, t)
+			return nil, d.fail(off, nil, "bad shape %v for type %s: %v", dims, t, err)
 		}
 		off = d.pos
 		offset, err := d.u64("tensor data offset")
