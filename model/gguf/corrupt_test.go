@@ -77,16 +77,16 @@ func TestCorrupt(t *testing.T) {
 		}, "", "exceeds the limit of 16777216", nil},
 		{"string value past end", func(f *fb) {
 			f.hdr(0, 1).str("general.name").u32(uint32(KindString)).u64(1 << 20).mark().raw("abc")
-		}, "", "truncated string value of general.name", io.ErrUnexpectedEOF},
+		}, "", `truncated string value of key "general.name"`, io.ErrUnexpectedEOF},
 		{"huge array length", func(f *fb) {
 			f.hdr(0, 1).str("tokenizer.ggml.scores").u32(uint32(KindArray)).u32(uint32(KindFloat32)).mark().u64(1 << 60).u32(0)
 		}, "", "array length 1152921504606846976 exceeds", nil},
 		{"array past end", func(f *fb) {
 			f.hdr(0, 1).str("tokenizer.ggml.scores").u32(uint32(KindArray)).u32(uint32(KindFloat32)).u64(1 << 20).mark().u32(0)
-		}, "", "truncated array tokenizer.ggml.scores", io.ErrUnexpectedEOF},
+		}, "", `truncated array of key "tokenizer.ggml.scores"`, io.ErrUnexpectedEOF},
 		{"string array past end", func(f *fb) {
 			f.hdr(0, 1).str("tokenizer.ggml.tokens").u32(uint32(KindArray)).u32(uint32(KindString)).u64(1 << 20).mark().str("a")
-		}, "", "truncated array tokenizer.ggml.tokens", io.ErrUnexpectedEOF},
+		}, "", `truncated array of key "tokenizer.ggml.tokens"`, io.ErrUnexpectedEOF},
 		{"huge string in array", func(f *fb) {
 			f.hdr(0, 1).str("tokenizer.ggml.tokens").u32(uint32(KindArray)).u32(uint32(KindString)).u64(2).str("a").mark().u64(1 << 40).u64(0)
 		}, "", "string 1 length 1099511627776 exceeds", nil},

@@ -244,6 +244,7 @@ type decoder struct {
 	pos    int
 	name   string
 	tensor string // current tensor, for errors
+	key    string // current key, for errors
 }
 
 func (d *decoder) fail(off int, err error, format string, args ...any) error {
@@ -255,6 +256,9 @@ func (d *decoder) left() uint64 { return uint64(len(d.data) - d.pos) }
 // need fails unless n more bytes are available.
 func (d *decoder) need(n uint64, what string) error {
 	if n > d.left() {
+		if d.key != "" {
+			what += fmt.Sprintf(" of key %q", d.key)
+		}
 		return d.fail(d.pos, io.ErrUnexpectedEOF, "truncated %s: need %d bytes, %d left", what, n, d.left())
 	}
 	return nil
@@ -281,11 +285,14 @@ func (d *decoder) u64(what string) (uint64, error) {
 // str reads a u64-length-prefixed string of at most max bytes.
 func (d *decoder) str(max uint64, what string) (string, error) {
 	start := d.pos
-	n, err := d.u64(what + " length")
+	n, err := d.u64(what)
 	if err != nil {
 		return "", err
 	}
 	if n > max {
+		if d.key != "" {
+			what += fmt.Sprintf(" of key %q", d.key)
+		}
 		return "", d.fail(start, nil, "%s length %d exceeds the limit of %d bytes", what, n, max)
 	}
 	if err := d.need(n, what); err != nil {
@@ -358,7 +365,8 @@ func (d *decoder) parse() (*File, error) {
 			return nil, d.fail(off, nil, "duplicate key %q", key)
 		}
 		off = d.pos
-		kind, err := d.u32("value type of " + key)
+		d.key = key
+		kind, err := d.u32("value type")
 		if err != nil {
 			return nil, err
 		}
@@ -367,6 +375,7 @@ func (d *decoder) parse() (*File, error) {
 		if err != nil {
 			return nil, err
 		}
+		d.key = ""
 		if key == KeyAlignment {
 			a, ok := val.Uint()
 			if !ok || a == 0 || a > MaxAlignment || a&(a-1) != 0 {
@@ -455,7 +464,7 @@ func (d *decoder) parse() (*File, error) {
 // value decodes a value of the given kind; kindOff is the offset of the type field, for errors.
 func (d *decoder) value(kind Kind, key string, kindOff int) (Value, error) {
 	if sz := kind.size(); sz > 0 {
-		if err := d.need(uint64(sz), "value of "+key); err != nil {
+		if err := d.need(uint64(sz), "value"); err != nil {
 			return Value{}, err
 		}
 		var b uint64
@@ -486,7 +495,7 @@ func (d *decoder) value(kind Kind, key string, kindOff int) (Value, error) {
 	}
 	switch kind {
 	case KindString:
-		s, err := d.str(MaxStringLen, "string value of "+key)
+		s, err := d.str(MaxStringLen, "string value")
 		if err != nil {
 			return Value{}, err
 		}
@@ -499,7 +508,7 @@ func (d *decoder) value(kind Kind, key string, kindOff int) (Value, error) {
 
 func (d *decoder) array(key string) (Value, error) {
 	off := d.pos
-	e, err := d.u32("array type of " + key)
+	e, err := d.u32("array type")
 	if err != nil {
 		return Value{}, err
 	}
@@ -512,7 +521,7 @@ func (d *decoder) array(key string) (Value, error) {
 		return Value{}, d.fail(off, ErrUnsupported, "key %q is an array of unknown type %d", key, e)
 	}
 	off = d.pos
-	n, err := d.u64("array length of " + key)
+	n, err := d.u64("array length")
 	if err != nil {
 		return Value{}, err
 	}
@@ -520,7 +529,7 @@ func (d *decoder) array(key string) (Value, error) {
 		return Value{}, d.fail(off, nil, "key %q: array length %d exceeds the limit of %d", key, n, MaxArrayLen)
 	}
 	if elem != KindString {
-		if err := d.need(n*uint64(sz), "array "+key); err != nil {
+		if err := d.need(n*uint64(sz), "array"); err != nil {
 			return Value{}, err
 		}
 		raw := make([]byte, int(n)*sz)
@@ -531,19 +540,19 @@ func (d *decoder) array(key string) (Value, error) {
 
 	// Strings: validate every length first, then copy the whole region into one Go string and slice it,
 	// so a 128k-token vocabulary costs two allocations, not 128k.
-	if err := d.need(n*8, "array "+key); err != nil {
+	if err := d.need(n*8, "array"); err != nil {
 		return Value{}, err
 	}
 	start := d.pos
 	for i := uint64(0); i < n; i++ {
-		l, err := d.u64("string length in " + key)
+		l, err := d.u64("string length")
 		if err != nil {
 			return Value{}, err
 		}
 		if l > MaxStringLen {
 			return Value{}, d.fail(d.pos-8, nil, "key %q: string %d length %d exceeds the limit of %d bytes", key, i, l, MaxStringLen)
 		}
-		if err := d.need(l, "string in "+key); err != nil {
+		if err := d.need(l, "string"); err != nil {
 			return Value{}, err
 		}
 		d.pos += int(l)
