@@ -56,7 +56,8 @@ func ternaryPanic(op string, m *Matrix, format string, args ...any) {
 //			acc += d_b * float32(Σ_{j in b} w[r,j]*xq[j])  // integer sum
 //		dst[r] = m.Scale * inv * acc
 //
-// d_b is the TQ block's f16 d. It allocates nothing. It panics unless m is
+// d_b is the TQ block's f16 d; each d_b*sum is rounded to float32 before
+// the add (no FMA), and every level gives the same bits. It allocates nothing. It panics unless m is
 // ternary, len(xq) == m.Cols and len(dst) == m.Rows.
 func MatVecTernary(dst []float32, m *Matrix, xq []int8, inv float32) {
 	m.check("MatVecTernary")

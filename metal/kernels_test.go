@@ -53,7 +53,7 @@ func naiveTernary(typ DType, codes []int8, d []float32, rows, cols int, xq []int
 			if typ != I2_S {
 				db = d[r*(cols/256)+b]
 			}
-			acc += db * float32(s)
+			acc += float32(db * float32(s))
 		}
 		out[r] = scale * inv * acc
 	}

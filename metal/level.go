@@ -29,7 +29,9 @@ func (l Level) String() string {
 type kernelSet struct {
 	// dotTQ1, dotTQ2 return Σ_b d_b * (Σ_j w[b,j]*x[b*256+j]) for one row
 	// (len(x) a multiple of 256, w the row's blocks); integer sum per block,
-	// then accumulated in float32 in block order.
+	// then accumulated in float32 in block order, each product d_b*sum
+	// rounded to float32 before the add (no FMA), so that every level gives
+	// the same bits.
 	dotTQ1, dotTQ2 func(w []byte, x []int8) float32
 	// dotI2S returns Σ_j w[j]*x[j] for one I2_S row (len(x) a multiple of 128).
 	dotI2S func(w []byte, x []int8) int32

@@ -116,8 +116,8 @@ func quantizeQ4_0(y []byte, x []float32) {
 	}
 	putF16(y[0:2], d)
 	for j := 0; j < 16; j++ {
-		x0 := x[j] * id
-		x1 := x[16+j] * id
+		x0 := float32(x[j] * id) // float32(): never fused with the + 8.5 below
+		x1 := float32(x[16+j] * id)
 		xi0 := min(15, uint8(int8(x0+8.5)))
 		xi1 := min(15, uint8(int8(x1+8.5)))
 		y[2+j] = xi0 | xi1<<4

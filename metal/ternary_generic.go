@@ -26,7 +26,7 @@ func dotTQ2Generic(w []byte, x []int8) float32 {
 					(int32(q>>6)-1)*int32(x3[m])
 			}
 		}
-		acc += getF16(blk[64:]) * float32(s)
+		acc += float32(getF16(blk[64:]) * float32(s)) // float32(): never fused into an FMA
 	}
 	return acc
 }
@@ -57,7 +57,7 @@ func dotTQ1Generic(w []byte, x []int8) float32 {
 			s += int32(t[0])*int32(xb[240+j]) + int32(t[1])*int32(xb[244+j]) + int32(t[2])*int32(xb[248+j]) +
 				int32(t[3])*int32(xb[252+j])
 		}
-		acc += getF16(blk[52:]) * float32(s)
+		acc += float32(getF16(blk[52:]) * float32(s))
 	}
 	return acc
 }
