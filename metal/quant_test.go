@@ -359,3 +359,27 @@ func TestQuantizeErrors(t *testing.T) {
 		t.Errorf("bad type: %v", err)
 	}
 }
+
+// TestGGMLDequantizeRandom compares Row with llama.cpp's dequantizers on
+// random block bytes (arbitrary d values, invalid codes included).
+func TestGGMLDequantizeRandom(t *testing.T) {
+	for _, typ := range []DType{Q8_0, Q4_0, Q6_K, TQ1_0, TQ2_0} {
+		data, err := os.ReadFile(filepath.Join("testdata/ggml", "rand_"+typ.String()+".bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := readF32s(t, filepath.Join("testdata/ggml", "rand_"+typ.String()+".f32"))
+		m, err := NewMatrix(typ, 1, len(want), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, len(want))
+		m.Row(got, 0)
+		for j := range got {
+			g, w := got[j], want[j]
+			if math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+				t.Fatalf("%v: element %d: %v, want %v", typ, j, g, w)
+			}
+		}
+	}
+}
