@@ -95,6 +95,8 @@ func (t *TensorInfo) Elements() uint64 {
 }
 
 // File is a parsed GGUF file. Its metadata lives in Go memory; tensor data is reached through TensorData.
+// The exported fields are read-only (Get and Tensor index them). Tensor offsets need only be aligned and
+// inside the file: unlike gguf.cpp, the reader does not insist that they are consecutive.
 // A File is safe for concurrent reads; Close must not run concurrently with TensorData or with uses of the
 // views it returned.
 type File struct {
