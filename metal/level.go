@@ -16,6 +16,7 @@ const (
 	numLevels
 )
 
+// String returns the level name ("generic").
 func (l Level) String() string {
 	switch l {
 	case Generic:
