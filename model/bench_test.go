@@ -1,0 +1,138 @@
+package model
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bitrepl/bitrepl/metal"
+)
+
+// Shape2B4T is microsoft/bitnet-b1.58-2B-4T's shape.
+var Shape2B4T = Config{Arch: "bitnet-b1.58", VocabSize: 128256, Dim: 2560, FFNDim: 6912, Layers: 30, Heads: 20, KVHeads: 5,
+	HeadDim: 128, ContextLen: 4096, RopeTheta: 500000, NormEps: 1e-5, Act: ReLU2, SubNorms: true, TiedEmbedding: true}
+
+var (
+	big2B4TOnce sync.Once
+	big2B4TPath string
+	big2B4TErr  error
+)
+
+// big2B4T writes (once per process) a 2B-4T-shaped GGUF with random ternary
+// weights (I2_S) and an F16 embedding, as bitnet.cpp's converter makes it.
+func big2B4T(b *testing.B) string {
+	big2B4TOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bitrepl-bench-")
+		if err != nil {
+			big2B4TErr = err
+			return
+		}
+		m, err := Random(Shape2B4T, 1, nil, nil)
+		if err != nil {
+			big2B4TErr = err
+			return
+		}
+		big2B4TPath = filepath.Join(dir, "2b4t-i2_s.gguf")
+		big2B4TErr = m.Save(big2B4TPath, SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F16})
+	})
+	if big2B4TErr != nil {
+		b.Fatal(big2B4TErr)
+	}
+	return big2B4TPath
+}
+
+// rssBytes is this process's resident memory (Linux; 0 elsewhere).
+func rssBytes() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// BenchmarkLoadGGUF2B4T loads a 2B-4T-shaped GGUF (1.2 GB) and reports the
+// load time and the resident memory the load added, beside the file size:
+// the weights are mapped, not copied.
+func BenchmarkLoadGGUF2B4T(b *testing.B) {
+	path := big2B4T(b)
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var worst time.Duration
+	var added int64
+	for range b.N {
+		before := rssBytes()
+		start := time.Now()
+		m, err := Load(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		worst = max(worst, time.Since(start))
+		added = max(added, rssBytes()-before)
+		m.Close()
+	}
+	b.ReportMetric(float64(worst.Milliseconds()), "ms/load")
+	b.ReportMetric(float64(added)/(1<<20), "MB-rss-added")
+	b.ReportMetric(float64(st.Size())/(1<<20), "MB-file")
+}
+
+// BenchmarkDecode2B4T measures generation speed on the 2B-4T shape: one
+// token per op, after a 16-token prompt.
+func BenchmarkDecode2B4T(b *testing.B) {
+	m, err := Load(big2B4T(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	s := m.NewSession(512)
+	if _, err := s.Forward(make([]int32, 16)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if s.Pos() == s.ContextLen() {
+			s.Truncate(16)
+		}
+		if _, err := s.Forward([]int32{int32(i % 1000)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkDecodeTiny is the forward pass of a tiny model: the overhead of
+// everything but the big matrices.
+func BenchmarkDecodeTiny(b *testing.B) {
+	m, err := Random(tinyConfig("bitnet-b1.58"), 1, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := m.NewSession(64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if s.Pos() == s.ContextLen() {
+			s.Reset()
+		}
+		if _, err := s.Forward([]int32{int32(i % 90)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}

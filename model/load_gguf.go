@@ -1,0 +1,344 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/gguf"
+	"github.com/bitrepl/bitrepl/model/tokenizer"
+)
+
+// archSpec is what a GGUF architecture name implies beyond its metadata.
+type archSpec struct {
+	act            Activation
+	subNorms       bool
+	ropeInterleave bool // llama.cpp "NORM" RoPE: Q/K rows were permuted by the converter
+}
+
+// ggufArchs registers the GGUF architectures we run. "bitnet-25" is the name
+// microsoft's 2B-4T GGUF had before it was re-uploaded as "bitnet-b1.58".
+var ggufArchs = map[string]archSpec{
+	"bitnet":       {act: SiLU, subNorms: true},
+	"bitnet-b1.58": {act: ReLU2, subNorms: true},
+	"bitnet-25":    {act: ReLU2, subNorms: true},
+	"llama":        {act: SiLU, ropeInterleave: true},
+}
+
+// ggufTypes maps ggml tensor types to the storage types our kernels run.
+var ggufTypes = map[gguf.Type]metal.DType{
+	gguf.F32: metal.F32, gguf.F16: metal.F16, gguf.BF16: metal.BF16, gguf.Q8_0: metal.Q8_0,
+	gguf.Q4_0: metal.Q4_0, gguf.Q6_K: metal.Q6_K, gguf.TQ1_0: metal.TQ1_0, gguf.TQ2_0: metal.TQ2_0,
+	gguf.I2_S: metal.I2_S,
+}
+
+// LoadGGUF loads a GGUF file (memory-mapped; weights are not copied).
+func LoadGGUF(path string) (*Model, error) {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := fromGGUF(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	m.Source, m.closers = path, append(m.closers, f)
+	return m, nil
+}
+
+// LoadGGUFBytes loads a GGUF image held in memory (an embedded model). data
+// must stay unchanged while the model is used.
+func LoadGGUFBytes(data []byte, name string) (*Model, error) {
+	f, err := gguf.Parse(data, name)
+	if err != nil {
+		return nil, err
+	}
+	m, err := fromGGUF(f)
+	if err != nil {
+		return nil, err
+	}
+	m.Source = name
+	return m, nil
+}
+
+func fromGGUF(f *gguf.File) (*Model, error) {
+	cfg, spec, err := ggufConfig(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Path, err)
+	}
+	m := &Model{Config: cfg, Format: "gguf"}
+	ld := ggufLoader{f: f}
+	m.embed = ld.matrix("token_embd.weight")
+	m.outNorm = ld.vector("output_norm.weight")
+	if _, ok := f.Tensor("output.weight"); ok {
+		m.output = ld.matrix("output.weight")
+		m.Config.TiedEmbedding = false
+	} else {
+		m.output = m.embed
+		m.Config.TiedEmbedding = true
+	}
+	m.layers = make([]Layer, cfg.Layers)
+	for i := range m.layers {
+		p := fmt.Sprintf("blk.%d.", i)
+		l := &m.layers[i]
+		l.AttnNorm = ld.vector(p + "attn_norm.weight")
+		l.Q = ld.projection(p + "attn_q")
+		l.K = ld.projection(p + "attn_k")
+		l.V = ld.projection(p + "attn_v")
+		l.O = ld.projection(p + "attn_output")
+		l.FFNNorm = ld.vector(p + "ffn_norm.weight")
+		l.Gate = ld.projection(p + "ffn_gate")
+		l.Up = ld.projection(p + "ffn_up")
+		l.Down = ld.projection(p + "ffn_down")
+		if spec.subNorms {
+			l.AttnSubNorm = ld.vector(p + "attn_sub_norm.weight")
+			l.FFNSubNorm = ld.vector(p + "ffn_sub_norm.weight")
+		}
+	}
+	if ld.err != nil {
+		return nil, ld.err
+	}
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Path, err)
+	}
+	if _, ok := f.Strings("tokenizer.ggml.tokens"); ok {
+		v, err := ggufVocab(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: tokenizer: %w", f.Path, err)
+		}
+		tok, err := tokenizer.FromGGUFVocab(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: tokenizer: %w", f.Path, err)
+		}
+		m.Tokenizer = tok
+		m.Chat = chatTemplateFor(cfg.Arch, v.ChatTemplate, tok)
+	}
+	m.eos = stopTokens(m.Tokenizer, nil)
+	return m, nil
+}
+
+// ggufConfig reads the hyperparameters of a GGUF file into a Config.
+func ggufConfig(f *gguf.File) (Config, archSpec, error) {
+	arch, ok := f.String("general.architecture")
+	if !ok {
+		return Config{}, archSpec{}, configErr("general.architecture is missing")
+	}
+	spec, ok := ggufArchs[arch]
+	if !ok {
+		return Config{}, archSpec{}, configErr("architecture %q is not supported (bitnet, bitnet-b1.58, bitnet-25, llama)", arch)
+	}
+	var err error
+	num := func(key string, required bool) int {
+		v, ok := f.Uint(arch + "." + key)
+		if !ok {
+			if required && err == nil {
+				err = configErr("%s.%s is missing", arch, key)
+			}
+			return 0
+		}
+		if v > math.MaxInt32 {
+			if err == nil {
+				err = configErr("%s.%s = %d is out of range", arch, key, v)
+			}
+			return 0
+		}
+		return int(v)
+	}
+	c := Config{
+		Arch:       arch,
+		Dim:        num("embedding_length", true),
+		FFNDim:     num("feed_forward_length", true),
+		Layers:     num("block_count", true),
+		Heads:      num("attention.head_count", true),
+		KVHeads:    num("attention.head_count_kv", false),
+		ContextLen: num("context_length", true),
+		VocabSize:  num("vocab_size", false),
+		Act:        spec.act,
+		SubNorms:   spec.subNorms,
+		RopeTheta:  10000,
+		NormEps:    1e-5,
+	}
+	rotDims := num("rope.dimension_count", false)
+	keyLen := num("attention.key_length", false)
+	if err != nil {
+		return Config{}, spec, err
+	}
+	c.RopeInterleaved = spec.ropeInterleave
+	if c.KVHeads == 0 {
+		c.KVHeads = c.Heads
+	}
+	if c.Heads > 0 {
+		c.HeadDim = c.Dim / c.Heads
+	}
+	if rotDims != 0 && rotDims != c.HeadDim {
+		return Config{}, spec, configErr("%s.rope.dimension_count %d != head dim %d: partial RoPE is not supported", arch, rotDims, c.HeadDim)
+	}
+	if keyLen != 0 && keyLen != c.HeadDim {
+		return Config{}, spec, configErr("%s.attention.key_length %d != head dim %d", arch, keyLen, c.HeadDim)
+	}
+	if v, ok := f.Float(arch + ".rope.freq_base"); ok {
+		c.RopeTheta = v
+	}
+	if v, ok := f.Float(arch + ".attention.layer_norm_rms_epsilon"); ok {
+		c.NormEps = float32(v)
+	}
+	if ti, ok := f.Tensor("token_embd.weight"); ok && len(ti.Dims) == 2 {
+		rows := ti.Dims[1]
+		if c.VocabSize != 0 && uint64(c.VocabSize) != rows {
+			return Config{}, spec, configErr("%s.vocab_size %d != token_embd rows %d", arch, c.VocabSize, rows)
+		}
+		if rows > math.MaxInt32 {
+			return Config{}, spec, configErr("token_embd has %d rows", rows)
+		}
+		c.VocabSize = int(rows)
+	}
+	return c, spec, c.Validate()
+}
+
+// ggufLoader turns tensors into matrices and vectors, keeping the first error
+// so the loading code reads as a list.
+type ggufLoader struct {
+	f   *gguf.File
+	err error
+}
+
+func (ld *ggufLoader) fail(name string, format string, args ...any) {
+	if ld.err == nil {
+		ld.err = &gguf.FormatError{File: ld.f.Path, Tensor: name, Offset: -1, Msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (ld *ggufLoader) tensor(name string) (*gguf.TensorInfo, []byte) {
+	if ld.err != nil {
+		return nil, nil
+	}
+	ti, ok := ld.f.Tensor(name)
+	if !ok {
+		ld.fail(name, "tensor is missing")
+		return nil, nil
+	}
+	return ti, ld.f.TensorData(ti)
+}
+
+// matrix maps a 2-D tensor (ne0 = cols, ne1 = rows) without copying it.
+func (ld *ggufLoader) matrix(name string) *metal.Matrix {
+	ti, data := ld.tensor(name)
+	if ti == nil {
+		return nil
+	}
+	if len(ti.Dims) != 2 {
+		ld.fail(name, "has %d dimensions, want 2", len(ti.Dims))
+		return nil
+	}
+	t, ok := ggufTypes[ti.Type]
+	if !ok {
+		ld.fail(name, "tensor type %v is not supported for weights", ti.Type)
+		return nil
+	}
+	if ti.Dims[0] > math.MaxInt32 || ti.Dims[1] > math.MaxInt32 {
+		ld.fail(name, "shape %v is too large", ti.Dims)
+		return nil
+	}
+	m, err := metal.NewMatrix(t, int(ti.Dims[1]), int(ti.Dims[0]), data)
+	if err != nil {
+		ld.fail(name, "%v", err)
+		return nil
+	}
+	return m
+}
+
+// projection loads a BitLinear weight and folds in its optional per-tensor
+// ".scale" (llama.cpp's bitnet arch multiplies the projection output by it).
+func (ld *ggufLoader) projection(prefix string) *metal.Matrix {
+	m := ld.matrix(prefix + ".weight")
+	if m == nil {
+		return nil
+	}
+	if _, ok := ld.f.Tensor(prefix + ".scale"); ok {
+		s := ld.vector(prefix + ".scale")
+		if ld.err != nil {
+			return nil
+		}
+		if len(s) != 1 || !(s[0] > 0) || math.IsInf(float64(s[0]), 0) {
+			ld.fail(prefix+".scale", "want one positive finite value, got %v", s)
+			return nil
+		}
+		m.Scale *= s[0]
+	}
+	return m
+}
+
+// vector reads a 1-D float tensor (norm weights, scales) into float32.
+func (ld *ggufLoader) vector(name string) []float32 {
+	ti, data := ld.tensor(name)
+	if ti == nil {
+		return nil
+	}
+	if len(ti.Dims) != 1 || ti.Dims[0] > math.MaxInt32 {
+		ld.fail(name, "shape %v, want a vector", ti.Dims)
+		return nil
+	}
+	t, ok := ggufTypes[ti.Type]
+	if !ok || t.BlockSize() != 1 {
+		ld.fail(name, "tensor type %v is not supported for a vector (F32, F16, BF16)", ti.Type)
+		return nil
+	}
+	n := int(ti.Dims[0])
+	m, err := metal.NewMatrix(t, 1, n, data)
+	if err != nil {
+		ld.fail(name, "%v", err)
+		return nil
+	}
+	out := make([]float32, n)
+	m.Row(out, 0)
+	return out
+}
+
+// ggufVocab gathers the tokenizer.ggml.* metadata.
+func ggufVocab(f *gguf.File) (tokenizer.GGUFVocab, error) {
+	v := tokenizer.GGUFVocab{BOS: -1, EOS: -1, EOT: -1, PAD: -1, UNK: -1}
+	v.Model, _ = f.String("tokenizer.ggml.model")
+	v.Pre, _ = f.String("tokenizer.ggml.pre")
+	v.Tokens, _ = f.Strings("tokenizer.ggml.tokens")
+	v.Merges, _ = f.Strings("tokenizer.ggml.merges")
+	v.ChatTemplate, _ = f.String("tokenizer.chat_template")
+	if val, ok := f.Get("tokenizer.ggml.token_type"); ok {
+		types, ok := val.Int32s()
+		if !ok {
+			return v, fmt.Errorf("tokenizer.ggml.token_type is not an int32 array")
+		}
+		v.Types = types
+	}
+	if val, ok := f.Get("tokenizer.ggml.scores"); ok {
+		scores, ok := val.Float32s()
+		if !ok {
+			return v, fmt.Errorf("tokenizer.ggml.scores is not a float32 array")
+		}
+		v.Scores = scores
+	}
+	for key, dst := range map[string]*int32{
+		"tokenizer.ggml.bos_token_id": &v.BOS, "tokenizer.ggml.eos_token_id": &v.EOS,
+		"tokenizer.ggml.eot_token_id": &v.EOT, "tokenizer.ggml.padding_token_id": &v.PAD,
+		"tokenizer.ggml.unknown_token_id": &v.UNK,
+	} {
+		if id, ok := f.Uint(key); ok {
+			if id >= uint64(len(v.Tokens)) {
+				return v, fmt.Errorf("%s = %d is outside the vocabulary (%d)", key, id, len(v.Tokens))
+			}
+			*dst = int32(id)
+		}
+	}
+	v.AddBOS = true
+	if val, ok := f.Get("tokenizer.ggml.add_bos_token"); ok {
+		if b, ok := val.Bool(); ok {
+			v.AddBOS = b
+		}
+	}
+	if val, ok := f.Get("tokenizer.ggml.add_eos_token"); ok {
+		if b, ok := val.Bool(); ok {
+			v.AddEOS = b
+		}
+	}
+	return v, nil
+}

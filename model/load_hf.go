@@ -1,0 +1,411 @@
+package model
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/safetensors"
+	"github.com/bitrepl/bitrepl/model/tokenizer"
+)
+
+// Load opens a model from a GGUF file or a Hugging Face directory (config.json
+// plus model.safetensors or sharded safetensors with their index, and
+// tokenizer.json). A path to a .safetensors file means its directory.
+func Load(path string) (*Model, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return LoadHF(path)
+	}
+	if strings.HasSuffix(path, ".safetensors") || strings.HasSuffix(path, ".json") {
+		return LoadHF(filepath.Dir(path))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	magic := make([]byte, 4)
+	_, err = io.ReadFull(f, magic)
+	f.Close()
+	if err != nil || string(magic) != "GGUF" {
+		return nil, fmt.Errorf("%s: not a GGUF file (magic %q) nor a safetensors directory", path, magic)
+	}
+	return LoadGGUF(path)
+}
+
+// hfNames maps our GGUF tensor names (the suffix after blk.N.) to the names in
+// HF checkpoints; sub-norms differ between the 1bitLLM and microsoft files.
+var hfNames = map[string][]string{
+	"attn_norm.weight":     {"input_layernorm.weight"},
+	"attn_q":               {"self_attn.q_proj"},
+	"attn_k":               {"self_attn.k_proj"},
+	"attn_v":               {"self_attn.v_proj"},
+	"attn_output":          {"self_attn.o_proj"},
+	"attn_sub_norm.weight": {"self_attn.attn_sub_norm.weight", "self_attn.inner_attn_ln.weight"},
+	"ffn_norm.weight":      {"post_attention_layernorm.weight"},
+	"ffn_gate":             {"mlp.gate_proj"},
+	"ffn_up":               {"mlp.up_proj"},
+	"ffn_down":             {"mlp.down_proj"},
+	"ffn_sub_norm.weight":  {"mlp.ffn_sub_norm.weight", "mlp.ffn_layernorm.weight"},
+}
+
+// LoadHF loads a Hugging Face checkpoint directory. Latent weights are
+// ternarised at load (absmean per tensor, as 1bitLLM's weight_quant) and
+// packed; packed uint8 weights (microsoft's layout) are repacked; the
+// embedding stays a view into the mapped file.
+func LoadHF(dir string) (*Model, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	cfg, mode, err := parseHFConfig(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	set, err := safetensors.OpenDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Config: cfg, Source: dir, closers: []io.Closer{set}, latent: map[string]safetensors.Tensor{}}
+	if err := m.loadHFWeights(set, mode); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if err := m.check(); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "tokenizer.json")); err == nil {
+		tok, err := tokenizer.FromJSON(data)
+		if err != nil {
+			m.Close()
+			return nil, fmt.Errorf("%s: tokenizer.json: %w", dir, err)
+		}
+		m.Tokenizer, m.tokenizerJSON = tok, data
+		m.Chat = chatTemplateFor(cfg.Arch, readChatTemplate(dir), tok)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		m.Close()
+		return nil, err
+	}
+	m.eos = stopTokens(m.Tokenizer, hfEOS(raw))
+	return m, nil
+}
+
+func (m *Model) loadHFWeights(set *safetensors.Set, mode weightScaleMode) error {
+	c := &m.Config
+	ld := hfLoader{set: set, mode: mode, latent: m.latent}
+	m.embed = ld.dense("model.embed_tokens.weight", "token_embd.weight")
+	m.outNorm = ld.vector("model.norm.weight")
+	if _, ok := set.Tensor("lm_head.weight"); ok && !c.TiedEmbedding {
+		m.output = ld.dense("lm_head.weight", "output.weight")
+	} else {
+		m.output = m.embed
+	}
+	m.layers = make([]Layer, c.Layers)
+	for i := range m.layers {
+		l := &m.layers[i]
+		get := func(ours string) string {
+			p := fmt.Sprintf("model.layers.%d.", i)
+			for _, name := range hfNames[ours] {
+				if _, ok := set.Tensor(p + name); ok {
+					return p + name
+				}
+				if _, ok := set.Tensor(p + name + ".weight"); ok {
+					return p + name
+				}
+			}
+			return p + hfNames[ours][0]
+		}
+		gg := func(s string) string { return fmt.Sprintf("blk.%d.%s.weight", i, s) }
+		l.AttnNorm = ld.vector(get("attn_norm.weight"))
+		l.Q = ld.bitLinear(get("attn_q"), gg("attn_q"))
+		l.K = ld.bitLinear(get("attn_k"), gg("attn_k"))
+		l.V = ld.bitLinear(get("attn_v"), gg("attn_v"))
+		l.O = ld.bitLinear(get("attn_output"), gg("attn_output"))
+		l.FFNNorm = ld.vector(get("ffn_norm.weight"))
+		l.Gate = ld.bitLinear(get("ffn_gate"), gg("ffn_gate"))
+		l.Up = ld.bitLinear(get("ffn_up"), gg("ffn_up"))
+		l.Down = ld.bitLinear(get("ffn_down"), gg("ffn_down"))
+		if c.SubNorms {
+			l.AttnSubNorm = ld.vector(get("attn_sub_norm.weight"))
+			l.FFNSubNorm = ld.vector(get("ffn_sub_norm.weight"))
+		}
+	}
+	switch {
+	case ld.packed > 0 && ld.latents > 0:
+		m.Format = "safetensors (mixed)"
+	case ld.packed > 0:
+		m.Format = "safetensors (packed)"
+	default:
+		m.Format = "safetensors (latent)"
+	}
+	return ld.err
+}
+
+// hfLoader converts HF tensors, keeping the first error.
+type hfLoader struct {
+	set             *safetensors.Set
+	mode            weightScaleMode
+	latent          map[string]safetensors.Tensor
+	packed, latents int
+	err             error
+}
+
+func (ld *hfLoader) fail(name, format string, args ...any) {
+	if ld.err == nil {
+		ld.err = &safetensors.FormatError{Tensor: name, Offset: -1, Msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (ld *hfLoader) tensor(name string) (safetensors.Tensor, bool) {
+	if ld.err != nil {
+		return safetensors.Tensor{}, false
+	}
+	t, ok := ld.set.Tensor(name)
+	if !ok {
+		ld.fail(name, "tensor is missing")
+	}
+	return t, ok
+}
+
+// stDense maps the float safetensors types to matrix types that can view
+// their bytes directly (same row-major little-endian layout).
+var stDense = map[safetensors.DType]metal.DType{
+	safetensors.F32: metal.F32, safetensors.F16: metal.F16, safetensors.BF16: metal.BF16,
+}
+
+// dense views a 2-D float tensor as a matrix without copying it.
+func (ld *hfLoader) dense(name, ggufName string) *metal.Matrix {
+	t, ok := ld.tensor(name)
+	if !ok {
+		return nil
+	}
+	dt, ok := stDense[t.DType]
+	if !ok || len(t.Shape) != 2 {
+		ld.fail(name, "%v %v: want a 2-D F32, F16 or BF16 tensor", t.DType, t.Shape)
+		return nil
+	}
+	m, err := metal.NewMatrix(dt, int(t.Shape[0]), int(t.Shape[1]), t.Data)
+	if err != nil {
+		ld.fail(name, "%v", err)
+		return nil
+	}
+	return m
+}
+
+func (ld *hfLoader) vector(name string) []float32 {
+	t, ok := ld.tensor(name)
+	if !ok {
+		return nil
+	}
+	if len(t.Shape) != 1 {
+		ld.fail(name, "shape %v, want a vector", t.Shape)
+		return nil
+	}
+	v, err := t.Float32s()
+	if err != nil {
+		ld.fail(name, "%v", err)
+	}
+	return v
+}
+
+// bitLinear loads the projection prefix (prefix.weight, and prefix.weight_scale
+// for quantized checkpoints) as a ternary matrix in our compute layout.
+func (ld *hfLoader) bitLinear(prefix, ggufName string) *metal.Matrix {
+	name := prefix + ".weight"
+	t, ok := ld.tensor(name)
+	if !ok {
+		return nil
+	}
+	if len(t.Shape) != 2 || t.Shape[0] <= 0 || t.Shape[1] <= 0 || t.Shape[0] > math.MaxInt32 || t.Shape[1] > math.MaxInt32 {
+		ld.fail(name, "shape %v, want a 2-D matrix", t.Shape)
+		return nil
+	}
+	scaleT, hasScale := ld.set.Tensor(prefix + ".weight_scale")
+	var (
+		codes      []int8
+		rows, cols int
+		scale      float32
+	)
+	switch {
+	case t.DType == safetensors.U8:
+		// Packed: uint8 [out/4, in], four row-quarters per byte.
+		if !hasScale {
+			ld.fail(name, "packed uint8 weight without %s.weight_scale", prefix)
+			return nil
+		}
+		rows, cols = int(t.Shape[0])*4, int(t.Shape[1])
+		var err error
+		codes, err = UnpackHF(t.Data, rows, cols)
+		if err != nil {
+			ld.fail(name, "%v", err)
+			return nil
+		}
+		scale = ld.checkpointScale(prefix, scaleT)
+		ld.packed++
+	case hasScale:
+		// Ternary values stored unpacked as floats, with a scale.
+		rows, cols = int(t.Shape[0]), int(t.Shape[1])
+		w, err := t.Float32s()
+		if err != nil {
+			ld.fail(name, "%v", err)
+			return nil
+		}
+		codes = make([]int8, len(w))
+		for i, v := range w {
+			if v != -1 && v != 0 && v != 1 {
+				ld.fail(name, "weight_scale given but element %d is %v, not -1, 0 or +1", i, v)
+				return nil
+			}
+			codes[i] = int8(v)
+		}
+		scale = ld.checkpointScale(prefix, scaleT)
+		ld.packed++
+	default:
+		// Latent weights: absmean ternarisation, as at training.
+		rows, cols = int(t.Shape[0]), int(t.Shape[1])
+		w, err := t.Float32s()
+		if err != nil {
+			ld.fail(name, "%v", err)
+			return nil
+		}
+		codes = make([]int8, len(w))
+		scale = Ternarize(codes, w)
+		ld.latent[ggufName] = t
+		ld.latents++
+	}
+	if ld.err != nil {
+		return nil
+	}
+	data, err := metal.PackTernary(metal.I2_S, codes, rows, cols, scale)
+	if err != nil {
+		ld.fail(name, "packing %dx%d: %v", rows, cols, err)
+		return nil
+	}
+	m, err := metal.NewMatrix(metal.I2_S, rows, cols, data)
+	if err != nil {
+		ld.fail(name, "%v", err)
+		return nil
+	}
+	return m
+}
+
+// checkpointScale reads weight_scale and turns it into the factor our kernels
+// multiply by. transformers' "bitlinear" divides by weight_scale (stored
+// inverted, > 1 in practice); "autobitlinear" multiplies by it.
+func (ld *hfLoader) checkpointScale(prefix string, t safetensors.Tensor) float32 {
+	v, err := t.Float32s()
+	if err != nil || len(v) != 1 {
+		ld.fail(prefix+".weight_scale", "want one float, got %v %v (%v)", t.DType, t.Shape, err)
+		return 0
+	}
+	s := v[0]
+	if !(s > 0) || math.IsInf(float64(s), 0) {
+		ld.fail(prefix+".weight_scale", "scale %v must be positive and finite", s)
+		return 0
+	}
+	if ld.mode == scaleMultiply {
+		return s
+	}
+	return 1 / s
+}
+
+// Ternarize quantizes latent weights w to codes in {-1, 0, +1} with the
+// BitNet b1.58 absmean rule and returns the scale of the effective weights
+// (codes * scale): s = max(mean|w|, 1e-5); code = clamp(round(w / s), -1, 1).
+// Rounding is half to even, as torch.round.
+func Ternarize(codes []int8, w []float32) float32 {
+	var sum float64
+	for _, v := range w {
+		sum += math.Abs(float64(v))
+	}
+	mean := float32(sum / float64(max(len(w), 1)))
+	mean = max(mean, 1e-5)
+	inv := 1 / mean
+	for i, v := range w {
+		q := math.RoundToEven(float64(v * inv))
+		codes[i] = int8(max(-1, min(1, q)))
+	}
+	return mean
+}
+
+// UnpackHF decodes transformers' packed ternary layout: uint8 [rows/4, cols],
+// where bits 2i..2i+1 of byte (r, c) hold row i*rows/4 + r (code = bits - 1).
+func UnpackHF(packed []byte, rows, cols int) ([]int8, error) {
+	if rows%4 != 0 || len(packed) != rows/4*cols {
+		return nil, fmt.Errorf("packed ternary: %d bytes for %dx%d", len(packed), rows, cols)
+	}
+	q := rows / 4
+	codes := make([]int8, rows*cols)
+	for r := range q {
+		for c := range cols {
+			b := packed[r*cols+c]
+			for i := range 4 {
+				v := (b >> (2 * i)) & 3
+				if v == 3 {
+					return nil, fmt.Errorf("packed ternary: invalid code 3 at byte %d", r*cols+c)
+				}
+				codes[(i*q+r)*cols+c] = int8(v) - 1
+			}
+		}
+	}
+	return codes, nil
+}
+
+// PackHF is the inverse of UnpackHF.
+func PackHF(codes []int8, rows, cols int) ([]byte, error) {
+	if rows%4 != 0 || len(codes) != rows*cols {
+		return nil, fmt.Errorf("packed ternary: %d codes for %dx%d (rows must be a multiple of 4)", len(codes), rows, cols)
+	}
+	q := rows / 4
+	out := make([]byte, q*cols)
+	for i := range 4 {
+		for r := range q {
+			for c := range cols {
+				out[r*cols+c] |= byte(codes[(i*q+r)*cols+c]+1) << (2 * i)
+			}
+		}
+	}
+	return out, nil
+}
+
+// hfEOS reads eos_token_id (a number or a list) from config.json.
+func hfEOS(config []byte) []int32 {
+	var c struct {
+		EOS json.RawMessage `json:"eos_token_id"`
+	}
+	if json.Unmarshal(config, &c) != nil || len(c.EOS) == 0 {
+		return nil
+	}
+	var one int32
+	if json.Unmarshal(c.EOS, &one) == nil {
+		return []int32{one}
+	}
+	var many []int32
+	if json.Unmarshal(c.EOS, &many) == nil {
+		return many
+	}
+	return nil
+}
+
+// readChatTemplate returns tokenizer_config.json's chat_template, if any.
+func readChatTemplate(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		ChatTemplate string `json:"chat_template"`
+	}
+	_ = json.Unmarshal(data, &c)
+	return c.ChatTemplate
+}

@@ -1,0 +1,195 @@
+// Package model runs BitNet b1.58 language models: it loads their real files
+// (HF safetensors, GGUF), holds their weights, and computes logits.
+//
+// State is split by lifetime, as in llama2.c: Config is the blueprint, Model
+// holds the read-only weights (views into memory-mapped files), and Session
+// holds one sequence's KV cache and scratch buffers. Forward allocates nothing.
+package model
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/safetensors"
+	"github.com/bitrepl/bitrepl/model/tokenizer"
+)
+
+// Model is a loaded model: configuration, weights and tokenizer.
+type Model struct {
+	Config    Config
+	Tokenizer *tokenizer.Tokenizer // nil when the file carries none
+	Source    string               // path it was loaded from
+	Format    string               // "gguf", "safetensors (latent)", "safetensors (packed)"
+	Chat      ChatTemplate         // how conversations are laid out in tokens
+
+	embed   *metal.Matrix // (vocab, dim): token_embd
+	output  *metal.Matrix // (vocab, dim): LM head; == embed when tied
+	outNorm []float32     // (dim)
+	layers  []Layer
+	latent  map[string]safetensors.Tensor // latent weights by GGUF name, when the file has them
+	closers []io.Closer                   // mmapped files
+	eos     []int32                       // tokens that end a generation
+
+	tokenizerJSON []byte // tokenizer.json as loaded, so Save can write it back
+}
+
+// Layer is one decoder block. Projections are rows x cols = out x in.
+type Layer struct {
+	AttnNorm    []float32     // (dim)
+	Q           *metal.Matrix // (heads*headDim, dim)
+	K           *metal.Matrix // (kvHeads*headDim, dim)
+	V           *metal.Matrix // (kvHeads*headDim, dim)
+	AttnSubNorm []float32     // (dim), nil without sub-norms
+	O           *metal.Matrix // (dim, heads*headDim)
+	FFNNorm     []float32     // (dim)
+	Gate        *metal.Matrix // (ffn, dim)
+	Up          *metal.Matrix // (ffn, dim)
+	FFNSubNorm  []float32     // (ffn), nil without sub-norms
+	Down        *metal.Matrix // (dim, ffn)
+}
+
+// Weight is one weight matrix with its GGUF name, for inspection.
+type Weight struct {
+	Name   string // GGUF name, e.g. "blk.0.attn_q.weight"
+	Matrix *metal.Matrix
+	latent *safetensors.Tensor
+}
+
+// HasLatent reports whether the file held latent (pre-ternarisation) weights
+// for this tensor.
+func (w Weight) HasLatent() bool { return w.latent != nil }
+
+// Latent decodes the latent weights (rows*cols floats, row-major), when the
+// file had them.
+func (w Weight) Latent() ([]float32, error) {
+	if w.latent == nil {
+		return nil, fmt.Errorf("%s: the file holds no latent weights", w.Name)
+	}
+	return w.latent.Float32s()
+}
+
+// Layers returns the decoder blocks (read-only).
+func (m *Model) Layers() []Layer { return m.layers }
+
+// Embedding is the token embedding matrix (vocab x dim).
+func (m *Model) Embedding() *metal.Matrix { return m.embed }
+
+// Output is the LM head (vocab x dim); the embedding when tied.
+func (m *Model) Output() *metal.Matrix { return m.output }
+
+// OutputNorm is the weight of the final RMSNorm.
+func (m *Model) OutputNorm() []float32 { return m.outNorm }
+
+// Weights lists every weight matrix by its GGUF name, in file order.
+func (m *Model) Weights() []Weight {
+	var ws []Weight
+	add := func(name string, mat *metal.Matrix) {
+		w := Weight{Name: name, Matrix: mat}
+		if t, ok := m.latent[name]; ok {
+			w.latent = &t
+		}
+		ws = append(ws, w)
+	}
+	add("token_embd.weight", m.embed)
+	for i, l := range m.layers {
+		p := fmt.Sprintf("blk.%d.", i)
+		add(p+"attn_q.weight", l.Q)
+		add(p+"attn_k.weight", l.K)
+		add(p+"attn_v.weight", l.V)
+		add(p+"attn_output.weight", l.O)
+		add(p+"ffn_gate.weight", l.Gate)
+		add(p+"ffn_up.weight", l.Up)
+		add(p+"ffn_down.weight", l.Down)
+	}
+	if m.output != m.embed {
+		add("output.weight", m.output)
+	}
+	return ws
+}
+
+// EOS returns the tokens that end a generation (end of text, end of turn).
+func (m *Model) EOS() []int32 { return m.eos }
+
+// IsEOS reports whether id ends a generation.
+func (m *Model) IsEOS(id int32) bool {
+	for _, e := range m.eos {
+		if e == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Close releases the memory-mapped files. The model must not be used after.
+func (m *Model) Close() error {
+	var first error
+	for _, c := range m.closers {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	m.closers = nil
+	return first
+}
+
+// check validates every weight's shape against the config, so Forward can
+// trust them.
+func (m *Model) check() error {
+	c := &m.Config
+	want := func(name string, mat *metal.Matrix, rows, cols int) error {
+		if mat == nil {
+			return fmt.Errorf("%w: tensor %s is missing", ErrConfig, name)
+		}
+		if mat.Rows != rows || mat.Cols != cols {
+			return fmt.Errorf("%w: tensor %s is %dx%d, want %dx%d", ErrConfig, name, mat.Rows, mat.Cols, rows, cols)
+		}
+		return nil
+	}
+	vec := func(name string, v []float32, n int) error {
+		if len(v) != n {
+			return fmt.Errorf("%w: tensor %s has %d elements, want %d", ErrConfig, name, len(v), n)
+		}
+		return nil
+	}
+	if err := want("token_embd.weight", m.embed, c.VocabSize, c.Dim); err != nil {
+		return err
+	}
+	if err := want("output.weight", m.output, c.VocabSize, c.Dim); err != nil {
+		return err
+	}
+	if err := vec("output_norm.weight", m.outNorm, c.Dim); err != nil {
+		return err
+	}
+	if len(m.layers) != c.Layers {
+		return fmt.Errorf("%w: %d layers loaded, config says %d", ErrConfig, len(m.layers), c.Layers)
+	}
+	q, kv := c.Heads*c.HeadDim, c.KVDim()
+	for i, l := range m.layers {
+		p := fmt.Sprintf("blk.%d.", i)
+		for _, e := range []error{
+			vec(p+"attn_norm.weight", l.AttnNorm, c.Dim),
+			want(p+"attn_q.weight", l.Q, q, c.Dim),
+			want(p+"attn_k.weight", l.K, kv, c.Dim),
+			want(p+"attn_v.weight", l.V, kv, c.Dim),
+			want(p+"attn_output.weight", l.O, c.Dim, q),
+			vec(p+"ffn_norm.weight", l.FFNNorm, c.Dim),
+			want(p+"ffn_gate.weight", l.Gate, c.FFNDim, c.Dim),
+			want(p+"ffn_up.weight", l.Up, c.FFNDim, c.Dim),
+			want(p+"ffn_down.weight", l.Down, c.Dim, c.FFNDim),
+		} {
+			if e != nil {
+				return e
+			}
+		}
+		if c.SubNorms {
+			if err := vec(p+"attn_sub_norm.weight", l.AttnSubNorm, q); err != nil {
+				return err
+			}
+			if err := vec(p+"ffn_sub_norm.weight", l.FFNSubNorm, c.FFNDim); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

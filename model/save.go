@@ -1,0 +1,458 @@
+package model
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/gguf"
+	"github.com/bitrepl/bitrepl/model/safetensors"
+)
+
+// SaveOptions chooses the file format a model is written in.
+type SaveOptions struct {
+	// Format is "gguf" or "safetensors" (a Hugging Face directory).
+	Format string
+	// Ternary is the GGUF type of the BitLinear weights: TQ1_0, TQ2_0 or I2_S.
+	Ternary metal.DType
+	// Embed is the type of the embedding (and untied LM head). GGUF: F32, F16,
+	// BF16, Q8_0, Q4_0 or Q6_K; safetensors: F32, F16 or BF16.
+	Embed metal.DType
+	// Latent writes 1bitLLM-style latent weights (safetensors) instead of
+	// microsoft's packed uint8 + weight_scale.
+	Latent bool
+	// Progress, when set, is called after each tensor.
+	Progress func(done, total int)
+}
+
+// Convert loads the model at src and writes it to dst.
+func Convert(src, dst string, opt SaveOptions) error {
+	m, err := Load(src)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	return m.Save(dst, opt)
+}
+
+// Save writes the model. GGUF files get llama.cpp's tensor names, the
+// tokenizer metadata and, for TQ types, the exact per-tensor scale as a
+// ".scale" tensor (llama.cpp's bitnet arch multiplies by it) with block
+// scales of 1, since an f16 block scale would round it.
+func (m *Model) Save(path string, opt SaveOptions) error {
+	switch opt.Format {
+	case "gguf":
+		return m.saveGGUF(path, opt)
+	case "safetensors":
+		return m.saveHF(path, opt)
+	}
+	return fmt.Errorf("save: unknown format %q (gguf, safetensors)", opt.Format)
+}
+
+// ternaryOf returns a projection's codes and its per-tensor scale: the
+// effective weights are codes * scale.
+func ternaryOf(name string, w *metal.Matrix) ([]int8, float32, error) {
+	vals := make([]float32, w.Rows*w.Cols)
+	for r := range w.Rows {
+		w.Row(vals[r*w.Cols:(r+1)*w.Cols], r)
+	}
+	codes := make([]int8, len(vals))
+	var scale float32
+	for _, v := range vals {
+		scale = max(scale, float32(math.Abs(float64(v))))
+	}
+	if scale == 0 {
+		return codes, 1, nil
+	}
+	for i, v := range vals {
+		switch v {
+		case scale:
+			codes[i] = 1
+		case -scale:
+			codes[i] = -1
+		case 0:
+		default:
+			if w.Type.Ternary() {
+				return nil, 0, fmt.Errorf("save: %s: block scales differ within the tensor (%v vs %v); a per-tensor ternary format cannot hold it", name, v, scale)
+			}
+			// A dense float projection that is not ternary: ternarise it.
+			return codes, Ternarize(codes, vals), nil
+		}
+	}
+	return codes, scale, nil
+}
+
+// denseBytes returns w's data in type t, reusing the bytes when the type is
+// already t.
+func denseBytes(w *metal.Matrix, t metal.DType) ([]byte, error) {
+	if w.Type == t {
+		return w.Data, nil
+	}
+	vals := make([]float32, w.Rows*w.Cols)
+	for r := range w.Rows {
+		w.Row(vals[r*w.Cols:(r+1)*w.Cols], r)
+	}
+	return metal.Quantize(t, w.Rows, w.Cols, vals)
+}
+
+var ggufTypeOf = func() map[metal.DType]gguf.Type {
+	out := map[metal.DType]gguf.Type{}
+	for g, d := range ggufTypes {
+		out[d] = g
+	}
+	return out
+}()
+
+func (m *Model) saveGGUF(path string, opt SaveOptions) error {
+	c := &m.Config
+	if !opt.Ternary.Ternary() {
+		return fmt.Errorf("save: GGUF ternary type %v is not ternary (TQ1_0, TQ2_0, I2_S)", opt.Ternary)
+	}
+	embedType, ok := ggufTypeOf[opt.Embed]
+	if !ok || opt.Embed.Ternary() {
+		return fmt.Errorf("save: embedding type %v is not supported", opt.Embed)
+	}
+	w := gguf.NewWriter()
+	arch := c.Arch
+	w.Set("general.architecture", gguf.String(arch))
+	w.Set("general.name", gguf.String(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))))
+	u := func(k string, v int) { w.Set(arch+"."+k, gguf.Uint32(uint32(v))) }
+	u("vocab_size", c.VocabSize)
+	u("context_length", c.ContextLen)
+	u("embedding_length", c.Dim)
+	u("feed_forward_length", c.FFNDim)
+	u("block_count", c.Layers)
+	u("attention.head_count", c.Heads)
+	u("attention.head_count_kv", c.KVHeads)
+	u("rope.dimension_count", c.HeadDim)
+	w.Set(arch+".rope.freq_base", gguf.Float32(float32(c.RopeTheta)))
+	w.Set(arch+".attention.layer_norm_rms_epsilon", gguf.Float32(c.NormEps))
+	w.Set("general.file_type", gguf.Uint32(ggufFileType(opt.Ternary)))
+	if m.Tokenizer != nil {
+		if err := setGGUFVocab(w, m); err != nil {
+			return err
+		}
+	}
+
+	total := 3 + 9*c.Layers
+	done := 0
+	step := func() {
+		done++
+		if opt.Progress != nil {
+			opt.Progress(done, total)
+		}
+	}
+	dims := func(rows, cols int) []uint64 { return []uint64{uint64(cols), uint64(rows)} }
+	vec := func(name string, v []float32) error {
+		b := make([]byte, 4*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+		}
+		return w.AddTensor(name, gguf.F32, []uint64{uint64(len(v))}, b)
+	}
+	dense := func(name string, mat *metal.Matrix) error {
+		b, err := denseBytes(mat, opt.Embed)
+		if err != nil {
+			return fmt.Errorf("save: %s: %w", name, err)
+		}
+		step()
+		return w.AddTensor(name, embedType, dims(mat.Rows, mat.Cols), b)
+	}
+	// llama.cpp's llama arch uses interleaved RoPE: its converter permutes
+	// the Q and K rows, and so do we when the model holds HF order.
+	permute := arch == "llama" && !c.RopeInterleaved
+	proj := func(name string, mat *metal.Matrix) error {
+		codes, scale, err := ternaryOf(name, mat)
+		if err != nil {
+			return err
+		}
+		if permute && (strings.HasSuffix(name, "attn_q") || strings.HasSuffix(name, "attn_k")) {
+			codes = permuteHeads(codes, mat.Rows, mat.Cols, c.HeadDim, false)
+		}
+		blockScale := float32(1)
+		if opt.Ternary == metal.I2_S {
+			blockScale = scale
+		}
+		b, err := metal.PackTernary(opt.Ternary, codes, mat.Rows, mat.Cols, blockScale)
+		if err != nil {
+			return fmt.Errorf("save: %s: %w", name, err)
+		}
+		if err := w.AddTensor(name+".weight", ggufTypeOf[opt.Ternary], dims(mat.Rows, mat.Cols), b); err != nil {
+			return err
+		}
+		step()
+		if opt.Ternary != metal.I2_S {
+			return vec(name+".scale", []float32{scale})
+		}
+		return nil
+	}
+	if err := dense("token_embd.weight", m.embed); err != nil {
+		return err
+	}
+	for i, l := range m.layers {
+		p := fmt.Sprintf("blk.%d.", i)
+		errs := []error{
+			vec(p+"attn_norm.weight", l.AttnNorm),
+			proj(p+"attn_q", l.Q), proj(p+"attn_k", l.K), proj(p+"attn_v", l.V),
+		}
+		if l.AttnSubNorm != nil {
+			errs = append(errs, vec(p+"attn_sub_norm.weight", l.AttnSubNorm))
+		}
+		errs = append(errs, proj(p+"attn_output", l.O), vec(p+"ffn_norm.weight", l.FFNNorm),
+			proj(p+"ffn_gate", l.Gate), proj(p+"ffn_up", l.Up))
+		if l.FFNSubNorm != nil {
+			errs = append(errs, vec(p+"ffn_sub_norm.weight", l.FFNSubNorm))
+		}
+		errs = append(errs, proj(p+"ffn_down", l.Down))
+		for _, e := range errs {
+			if e != nil {
+				return e
+			}
+		}
+	}
+	if err := vec("output_norm.weight", m.outNorm); err != nil {
+		return err
+	}
+	step()
+	if m.output != m.embed {
+		if err := dense("output.weight", m.output); err != nil {
+			return err
+		}
+	} else {
+		step()
+	}
+	return w.WriteFile(path)
+}
+
+// ggufFileType is llama.cpp's general.file_type for a ternary type
+// (LLAMA_FTYPE_MOSTLY_TQ1_0 = 36, TQ2_0 = 37; microsoft/BitNet's I2_S = 40).
+func ggufFileType(t metal.DType) uint32 {
+	switch t {
+	case metal.TQ1_0:
+		return 36
+	case metal.TQ2_0:
+		return 37
+	}
+	return 40
+}
+
+func setGGUFVocab(w *gguf.Writer, m *Model) error {
+	v, err := m.Tokenizer.GGUFVocab()
+	if err != nil {
+		return fmt.Errorf("save: tokenizer: %w", err)
+	}
+	w.Set("tokenizer.ggml.model", gguf.String(v.Model))
+	if v.Pre != "" {
+		w.Set("tokenizer.ggml.pre", gguf.String(v.Pre))
+	}
+	w.Set("tokenizer.ggml.tokens", gguf.Strings(v.Tokens))
+	if len(v.Types) > 0 {
+		w.Set("tokenizer.ggml.token_type", gguf.Int32s(v.Types))
+	}
+	if len(v.Scores) > 0 {
+		w.Set("tokenizer.ggml.scores", gguf.Float32s(v.Scores))
+	}
+	if len(v.Merges) > 0 {
+		w.Set("tokenizer.ggml.merges", gguf.Strings(v.Merges))
+	}
+	for key, id := range map[string]int32{
+		"tokenizer.ggml.bos_token_id": v.BOS, "tokenizer.ggml.eos_token_id": v.EOS,
+		"tokenizer.ggml.eot_token_id": v.EOT, "tokenizer.ggml.padding_token_id": v.PAD,
+		"tokenizer.ggml.unknown_token_id": v.UNK,
+	} {
+		if id >= 0 {
+			w.Set(key, gguf.Uint32(uint32(id)))
+		}
+	}
+	w.Set("tokenizer.ggml.add_bos_token", gguf.Bool(v.AddBOS))
+	w.Set("tokenizer.ggml.add_eos_token", gguf.Bool(v.AddEOS))
+	if v.ChatTemplate != "" {
+		w.Set("tokenizer.chat_template", gguf.String(v.ChatTemplate))
+	} else if m.Chat == ChatBitNet {
+		w.Set("tokenizer.chat_template", gguf.String(bitnetJinja))
+	}
+	return nil
+}
+
+// bitnetJinja is the chat template written into files with the 2B-4T format,
+// so other engines pick the right one too.
+const bitnetJinja = "{% for message in messages %}{% if loop.first %}{{ bos_token }}{% endif %}" +
+	"{{ message['role'] | capitalize }}: {{ message['content'] | trim }}<|eot_id|>{% endfor %}" +
+	"{% if add_generation_prompt %}Assistant: {% endif %}"
+
+// saveHF writes a Hugging Face directory: config.json, model.safetensors and,
+// when the model has a tokenizer loaded from JSON, tokenizer.json.
+func (m *Model) saveHF(dir string, opt SaveOptions) error {
+	c := &m.Config
+	stType := map[metal.DType]safetensors.DType{metal.F32: safetensors.F32, metal.F16: safetensors.F16, metal.BF16: safetensors.BF16}
+	embedType, ok := stType[opt.Embed]
+	if !ok {
+		return fmt.Errorf("save: safetensors embedding type %v is not supported (F32, F16, BF16)", opt.Embed)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var ts []safetensors.Tensor
+	total := 3 + 9*c.Layers
+	add := func(t safetensors.Tensor) {
+		ts = append(ts, t)
+		if opt.Progress != nil {
+			opt.Progress(len(ts), total)
+		}
+	}
+	f32 := func(name string, v []float32) {
+		b := make([]byte, 4*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+		}
+		add(safetensors.Tensor{Name: name, DType: safetensors.F32, Shape: []int64{int64(len(v))}, Data: b})
+	}
+	dense := func(name string, mat *metal.Matrix) error {
+		b, err := denseBytes(mat, opt.Embed)
+		if err != nil {
+			return err
+		}
+		add(safetensors.Tensor{Name: name, DType: embedType, Shape: []int64{int64(mat.Rows), int64(mat.Cols)}, Data: b})
+		return nil
+	}
+	subAttn, subFFN := "self_attn.attn_sub_norm.weight", "mlp.ffn_sub_norm.weight"
+	if c.Arch == "bitnet" {
+		subAttn, subFFN = "self_attn.inner_attn_ln.weight", "mlp.ffn_layernorm.weight"
+	}
+	proj := func(name string, mat *metal.Matrix) error {
+		codes, scale, err := ternaryOf(name, mat)
+		if err != nil {
+			return err
+		}
+		if c.RopeInterleaved && (strings.HasSuffix(name, "q_proj") || strings.HasSuffix(name, "k_proj")) {
+			codes = permuteHeads(codes, mat.Rows, mat.Cols, c.HeadDim, true)
+		}
+		if opt.Latent {
+			// Latent weights whose absmean ternarisation gives back exactly
+			// codes * scale: nonzero entries of magnitude scale/p, where p is
+			// the share of nonzero codes, have mean |w| = scale.
+			nz := 0
+			for _, q := range codes {
+				if q != 0 {
+					nz++
+				}
+			}
+			mag := scale
+			if nz > 0 {
+				mag = float32(float64(scale) * float64(len(codes)) / float64(nz))
+			}
+			b := make([]byte, 4*len(codes))
+			for i, q := range codes {
+				binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(float32(q)*mag))
+			}
+			add(safetensors.Tensor{Name: name + ".weight", DType: safetensors.F32, Shape: []int64{int64(mat.Rows), int64(mat.Cols)}, Data: b})
+			return nil
+		}
+		packed, err := PackHF(codes, mat.Rows, mat.Cols)
+		if err != nil {
+			return fmt.Errorf("save: %s: %w", name, err)
+		}
+		add(safetensors.Tensor{Name: name + ".weight", DType: safetensors.U8, Shape: []int64{int64(mat.Rows / 4), int64(mat.Cols)}, Data: packed})
+		f32(name+".weight_scale", []float32{1 / scale}) // transformers' bitlinear: stored inverted
+		return nil
+	}
+	if err := dense("model.embed_tokens.weight", m.embed); err != nil {
+		return err
+	}
+	for i, l := range m.layers {
+		p := fmt.Sprintf("model.layers.%d.", i)
+		f32(p+"input_layernorm.weight", l.AttnNorm)
+		f32(p+"post_attention_layernorm.weight", l.FFNNorm)
+		if l.AttnSubNorm != nil {
+			f32(p+subAttn, l.AttnSubNorm)
+			f32(p+subFFN, l.FFNSubNorm)
+		}
+		for _, pr := range []struct {
+			name string
+			mat  *metal.Matrix
+		}{{"self_attn.q_proj", l.Q}, {"self_attn.k_proj", l.K}, {"self_attn.v_proj", l.V}, {"self_attn.o_proj", l.O},
+			{"mlp.gate_proj", l.Gate}, {"mlp.up_proj", l.Up}, {"mlp.down_proj", l.Down}} {
+			if err := proj(p+pr.name, pr.mat); err != nil {
+				return err
+			}
+		}
+	}
+	f32("model.norm.weight", m.outNorm)
+	if m.output != m.embed {
+		if err := dense("lm_head.weight", m.output); err != nil {
+			return err
+		}
+	}
+	if err := safetensors.WriteFile(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt"}); err != nil {
+		return err
+	}
+	cfgJSON, err := m.hfConfigJSON(opt.Latent)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfgJSON, 0o644); err != nil {
+		return err
+	}
+	if m.tokenizerJSON != nil {
+		return os.WriteFile(filepath.Join(dir, "tokenizer.json"), m.tokenizerJSON, 0o644)
+	}
+	return nil
+}
+
+// hfConfigJSON describes the model as transformers would.
+func (m *Model) hfConfigJSON(latent bool) ([]byte, error) {
+	c := &m.Config
+	cfg := map[string]any{
+		"hidden_size": c.Dim, "intermediate_size": c.FFNDim, "num_hidden_layers": c.Layers,
+		"num_attention_heads": c.Heads, "num_key_value_heads": c.KVHeads, "max_position_embeddings": c.ContextLen,
+		"rms_norm_eps": c.NormEps, "rope_theta": c.RopeTheta, "vocab_size": c.VocabSize,
+		"tie_word_embeddings": m.output == m.embed, "hidden_act": c.Act.String(),
+	}
+	switch c.Arch {
+	case "bitnet":
+		cfg["model_type"], cfg["architectures"] = "llama", []string{"BitnetForCausalLM"}
+	case "llama":
+		cfg["model_type"], cfg["architectures"] = "llama", []string{"LlamaForCausalLM"}
+	default:
+		cfg["model_type"], cfg["architectures"] = "bitnet", []string{"BitNetForCausalLM"}
+	}
+	if c.Act == SiLU {
+		cfg["hidden_act"] = "silu"
+	}
+	if !latent || c.Arch == "llama" {
+		q := map[string]any{"quant_method": "bitnet", "linear_class": "bitlinear", "quantization_mode": "offline"}
+		if latent {
+			q["linear_class"], q["quantization_mode"] = "autobitlinear", "online"
+		}
+		cfg["quantization_config"] = q
+	}
+	if m.Tokenizer != nil {
+		cfg["bos_token_id"], cfg["eos_token_id"] = m.Tokenizer.BOS(), m.eos
+	}
+	return json.MarshalIndent(cfg, "", "  ")
+}
+
+// permuteHeads reorders the rows of each head the way llama.cpp's converter
+// does for interleaved RoPE: row 2i takes row i and row 2i+1 takes row
+// i+headDim/2. inverse undoes it.
+func permuteHeads(codes []int8, rows, cols, headDim int, inverse bool) []int8 {
+	out := make([]int8, len(codes))
+	half := headDim / 2
+	for h := 0; h < rows/headDim; h++ {
+		for i := range half {
+			for k, src := range [2]int{i, i + half} {
+				a, b := h*headDim+src, h*headDim+2*i+k // HF row a becomes GGUF row b
+				if inverse {
+					a, b = b, a
+				}
+				copy(out[b*cols:(b+1)*cols], codes[a*cols:(a+1)*cols])
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,372 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/kvcache"
+)
+
+// ErrContextFull is returned when tokens would not fit in the session's
+// context. Nothing is evaluated in that case; the session is unchanged.
+var ErrContextFull = errors.New("context is full")
+
+// maxBatch is how many prompt tokens go through the layers together. It bounds
+// the scratch memory (maxBatch x ffn floats) and gives the batched kernels rows
+// to share each weight load.
+const maxBatch = 64
+
+// Session is one sequence being evaluated: its KV cache, its position and the
+// scratch buffers of the forward pass. All memory is allocated by NewSession;
+// Forward allocates nothing. A Session is not safe for concurrent use.
+type Session struct {
+	m     *Model
+	cache *kvcache.Cache
+	hook  Hook
+
+	x      []float32 // (batch, dim) residual stream
+	xb     []float32 // (batch, dim) normed input of a BitLinear
+	q      []float32 // (batch, heads*headDim)
+	k, v   []float32 // (batch, kvDim)
+	mix    []float32 // (batch, heads*headDim) attention output
+	o      []float32 // (batch, dim) projection output
+	gate   []float32 // (batch, ffn)
+	up     []float32 // (batch, ffn)
+	att    []float32 // (heads, ctx) attention weights of one token
+	xq     []int8    // (batch, max(dim, ffn)) int8 activations
+	xf     []float32 // (batch, max(dim, ffn)) dequantized activations, for float projections
+	inv    []float32 // (batch) activation dequantization factors
+	logits []float32 // (vocab)
+	cos    []float32 // (ctx, headDim/2)
+	sin    []float32 // (ctx, headDim/2)
+}
+
+// DefaultContext is the context a session gets when none is asked for, when
+// the model was trained for more: the KV cache of a long context is large
+// (2B-4T: 150 MB per 1024 positions), so long contexts are asked for.
+const DefaultContext = 4096
+
+// NewSession allocates a session with room for ctxLen positions. ctxLen <= 0
+// means the model's trained context length up to DefaultContext; larger
+// values are capped to the trained length, since RoPE was not trained beyond.
+func (m *Model) NewSession(ctxLen int) *Session {
+	c := &m.Config
+	if ctxLen <= 0 {
+		ctxLen = min(c.ContextLen, DefaultContext)
+	}
+	ctxLen = min(ctxLen, c.ContextLen)
+	b := maxBatch
+	wide := max(c.Dim, c.FFNDim, c.Heads*c.HeadDim)
+	s := &Session{
+		m:      m,
+		cache:  kvcache.New(c.Layers, ctxLen, c.KVDim()),
+		x:      make([]float32, b*c.Dim),
+		xb:     make([]float32, b*c.Dim),
+		q:      make([]float32, b*c.Heads*c.HeadDim),
+		k:      make([]float32, b*c.KVDim()),
+		v:      make([]float32, b*c.KVDim()),
+		mix:    make([]float32, b*c.Heads*c.HeadDim),
+		o:      make([]float32, b*c.Dim),
+		gate:   make([]float32, b*c.FFNDim),
+		up:     make([]float32, b*c.FFNDim),
+		att:    make([]float32, c.Heads*ctxLen),
+		xq:     make([]int8, b*wide),
+		xf:     make([]float32, b*wide),
+		inv:    make([]float32, b),
+		logits: make([]float32, c.VocabSize),
+	}
+	s.cos, s.sin = ropeTables(ctxLen, c.HeadDim, c.RopeTheta)
+	return s
+}
+
+// ropeTables precomputes cos and sin of pos * theta^(-2i/headDim) for every
+// position and pair i, in float64 before rounding to float32.
+func ropeTables(ctxLen, headDim int, theta float64) (cos, sin []float32) {
+	half := headDim / 2
+	cos = make([]float32, ctxLen*half)
+	sin = make([]float32, ctxLen*half)
+	for p := range ctxLen {
+		for i := range half {
+			freq := math.Pow(theta, -float64(2*i)/float64(headDim))
+			s, c := math.Sincos(float64(p) * freq)
+			cos[p*half+i], sin[p*half+i] = float32(c), float32(s)
+		}
+	}
+	return cos, sin
+}
+
+// Model is the model this session runs.
+func (s *Session) Model() *Model { return s.m }
+
+// Pos is the number of positions evaluated so far.
+func (s *Session) Pos() int { return s.cache.Len() }
+
+// ContextLen is the number of positions the session holds.
+func (s *Session) ContextLen() int { return s.cache.Cap() }
+
+// SetHook installs h (nil removes it).
+func (s *Session) SetHook(h Hook) { s.hook = h }
+
+// Reset forgets every position.
+func (s *Session) Reset() { s.cache.Truncate(0) }
+
+// Truncate forgets the positions from n on, so they can be evaluated again.
+func (s *Session) Truncate(n int) { s.cache.Truncate(n) }
+
+// Forward evaluates tokens at positions Pos()..Pos()+len(tokens)-1 and
+// returns the logits after the last one. The slice is owned by the session
+// and overwritten by the next call.
+func (s *Session) Forward(tokens []int32) ([]float32, error) {
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("forward: no tokens")
+	}
+	if err := s.checkTokens(tokens); err != nil {
+		return nil, err
+	}
+	for i := 0; i < len(tokens); i += maxBatch {
+		n := min(maxBatch, len(tokens)-i)
+		s.forwardBatch(tokens[i:i+n], i+n == len(tokens), nil)
+	}
+	return s.logits, nil
+}
+
+// ForwardEach evaluates tokens like Forward and calls fn with the logits after
+// every token (teacher forcing, perplexity). logits is only valid during fn.
+func (s *Session) ForwardEach(tokens []int32, fn func(i int, logits []float32)) error {
+	if len(tokens) == 0 {
+		return nil
+	}
+	if err := s.checkTokens(tokens); err != nil {
+		return err
+	}
+	for i := 0; i < len(tokens); i += maxBatch {
+		n := min(maxBatch, len(tokens)-i)
+		base := i
+		s.forwardBatch(tokens[i:i+n], true, func(t int, l []float32) { fn(base+t, l) })
+	}
+	return nil
+}
+
+// ForwardAll evaluates tokens and returns a copy of the logits after each.
+func (s *Session) ForwardAll(tokens []int32) ([][]float32, error) {
+	out := make([][]float32, len(tokens))
+	err := s.ForwardEach(tokens, func(i int, l []float32) { out[i] = append([]float32(nil), l...) })
+	return out, err
+}
+
+func (s *Session) checkTokens(tokens []int32) error {
+	if free := s.cache.Cap() - s.cache.Len(); len(tokens) > free {
+		return fmt.Errorf("%w: %d tokens do not fit: %d of %d positions are used", ErrContextFull, len(tokens), s.cache.Len(), s.cache.Cap())
+	}
+	for i, t := range tokens {
+		if t < 0 || int(t) >= s.m.Config.VocabSize {
+			return fmt.Errorf("forward: token %d at index %d is outside the vocabulary (%d)", t, i, s.m.Config.VocabSize)
+		}
+	}
+	return nil
+}
+
+// forwardBatch runs n = len(tokens) tokens through the model. When logits is
+// true it computes logits: of every token when each != nil, else of the last.
+func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l []float32)) {
+	m, c := s.m, &s.m.Config
+	n, dim, ffn := len(tokens), c.Dim, c.FFNDim
+	qd, kvd := c.Heads*c.HeadDim, c.KVDim()
+	pos0 := s.cache.Len()
+	x := s.x[:n*dim]
+	for t, id := range tokens {
+		m.embed.Row(x[t*dim:(t+1)*dim], int(id))
+	}
+	for li := range m.layers {
+		l := &m.layers[li]
+
+		// Attention: x += O(subnorm(attention(RoPE(Q xn), RoPE(K xn), V xn))).
+		s.norm(s.xb[:n*dim], x, l.AttnNorm, n, dim, SiteAttnNorm, li, pos0)
+		s.quantize(s.xb[:n*dim], n, dim)
+		s.project(s.q[:n*qd], l.Q, n, dim)
+		s.project(s.k[:n*kvd], l.K, n, dim)
+		s.project(s.v[:n*kvd], l.V, n, dim)
+		s.observe(SiteAttnQ, li, pos0, s.q[:n*qd], qd)
+		s.observe(SiteAttnK, li, pos0, s.k[:n*kvd], kvd)
+		s.observe(SiteAttnV, li, pos0, s.v[:n*kvd], kvd)
+		for t := range n {
+			p := pos0 + t
+			half := c.HeadDim / 2
+			cos, sin := s.cos[p*half:(p+1)*half], s.sin[p*half:(p+1)*half]
+			rope := metal.RoPE
+			if c.RopeInterleaved {
+				rope = ropeInterleaved
+			}
+			rope(s.q[t*qd:(t+1)*qd], c.Heads, c.HeadDim, cos, sin)
+			rope(s.k[t*kvd:(t+1)*kvd], c.KVHeads, c.HeadDim, cos, sin)
+			s.cache.Put(li, p, s.k[t*kvd:(t+1)*kvd], s.v[t*kvd:(t+1)*kvd])
+		}
+		for t := range n {
+			s.attend(s.mix[t*qd:(t+1)*qd], s.q[t*qd:(t+1)*qd], li, pos0+t)
+		}
+		if l.AttnSubNorm != nil {
+			s.norm(s.mix[:n*qd], s.mix[:n*qd], l.AttnSubNorm, n, qd, SiteAttnSubNorm, li, pos0)
+		} else {
+			s.observe(SiteAttnSubNorm, li, pos0, s.mix[:n*qd], qd)
+		}
+		s.quantize(s.mix[:n*qd], n, qd)
+		s.project(s.o[:n*dim], l.O, n, qd)
+		s.observe(SiteAttnOut, li, pos0, s.o[:n*dim], dim)
+		for i := range x {
+			x[i] += s.o[i]
+		}
+
+		// Feed-forward: x += Down(subnorm(act(Gate xn) * Up xn)).
+		s.norm(s.xb[:n*dim], x, l.FFNNorm, n, dim, SiteFFNNorm, li, pos0)
+		s.quantize(s.xb[:n*dim], n, dim)
+		s.project(s.gate[:n*ffn], l.Gate, n, dim)
+		s.project(s.up[:n*ffn], l.Up, n, dim)
+		s.observe(SiteFFNGate, li, pos0, s.gate[:n*ffn], ffn)
+		s.observe(SiteFFNUp, li, pos0, s.up[:n*ffn], ffn)
+		activate(s.gate[:n*ffn], s.up[:n*ffn], c.Act)
+		if l.FFNSubNorm != nil {
+			s.norm(s.gate[:n*ffn], s.gate[:n*ffn], l.FFNSubNorm, n, ffn, SiteFFNSubNorm, li, pos0)
+		} else {
+			s.observe(SiteFFNSubNorm, li, pos0, s.gate[:n*ffn], ffn)
+		}
+		s.quantize(s.gate[:n*ffn], n, ffn)
+		s.project(s.o[:n*dim], l.Down, n, ffn)
+		s.observe(SiteFFNDown, li, pos0, s.o[:n*dim], dim)
+		for i := range x {
+			x[i] += s.o[i]
+		}
+		s.observe(SiteResidual, li, pos0, x, dim)
+	}
+	s.cache.Commit(pos0 + n)
+	if !logits {
+		return
+	}
+	first := n - 1
+	if each != nil {
+		first = 0
+	}
+	for t := first; t < n; t++ {
+		xn := s.xb[t*dim : (t+1)*dim]
+		metal.RMSNorm(xn, x[t*dim:(t+1)*dim], m.outNorm, c.NormEps)
+		s.observeOne(SiteOutputNorm, -1, pos0+t, xn)
+		metal.MatVec(s.logits, m.output, xn)
+		s.observeOne(SiteLogits, -1, pos0+t, s.logits)
+		if each != nil {
+			each(t, s.logits)
+		}
+	}
+}
+
+// norm applies RMSNorm to n rows of width w and reports them to the hook.
+func (s *Session) norm(dst, x, weight []float32, n, w int, site Site, layer, pos0 int) {
+	for t := range n {
+		metal.RMSNorm(dst[t*w:(t+1)*w], x[t*w:(t+1)*w], weight, s.m.Config.NormEps)
+	}
+	s.observe(site, layer, pos0, dst[:n*w], w)
+}
+
+// quantize turns n rows of width w into int8 activations with per-token
+// scales, the input of the next projections.
+func (s *Session) quantize(x []float32, n, w int) {
+	for t := range n {
+		s.inv[t] = metal.QuantizeInt8(s.xq[t*w:(t+1)*w], x[t*w:(t+1)*w])
+	}
+}
+
+// project computes dst = W · xq for the n quantized rows of width cols. Float
+// projections (F16/F32 files of ternary models) see the same quantized
+// activations, dequantized, so every file format computes the same model.
+func (s *Session) project(dst []float32, w *metal.Matrix, n, cols int) {
+	xq := s.xq[:n*cols]
+	if w.Type.Ternary() {
+		if n == 1 {
+			metal.MatVecTernary(dst, w, xq, s.inv[0])
+		} else {
+			metal.MatMulTernary(dst, w, xq, s.inv[:n], n)
+		}
+		return
+	}
+	xf := s.xf[:n*cols]
+	for t := range n {
+		inv := s.inv[t]
+		for i, q := range xq[t*cols : (t+1)*cols] {
+			xf[t*cols+i] = float32(q) * inv
+		}
+	}
+	metal.MatMul(dst, w, xf, n)
+}
+
+// attend computes one token's attention output at position p over the cached
+// keys and values of positions 0..p, grouping query heads over KV heads.
+func (s *Session) attend(out, q []float32, layer, p int) {
+	c := &s.m.Config
+	hd, kvd, n := c.HeadDim, c.KVDim(), p+1
+	group := c.Heads / c.KVHeads
+	keys, vals := s.cache.Keys(layer, n), s.cache.Values(layer, n)
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	att := s.att[:c.Heads*n]
+	for h := range c.Heads {
+		qh := q[h*hd : (h+1)*hd]
+		kv := (h / group) * hd
+		a := att[h*n : (h+1)*n]
+		for j := range n {
+			a[j] = metal.Dot(qh, keys[j*kvd+kv:j*kvd+kv+hd]) * scale
+		}
+		metal.Softmax(a)
+		oh := out[h*hd : (h+1)*hd]
+		clear(oh)
+		for j := range n {
+			metal.AxpyTo(oh, a[j], vals[j*kvd+kv:j*kvd+kv+hd])
+		}
+	}
+	s.observeOne(SiteAttnWeights, layer, p, att)
+}
+
+// activate computes gate = act(gate) * up in float32 (ReLU² overflows fp16).
+func activate(gate, up []float32, act Activation) {
+	switch act {
+	case ReLU2:
+		for i, g := range gate {
+			if g < 0 {
+				g = 0
+			}
+			gate[i] = g * g * up[i]
+		}
+	default:
+		for i, g := range gate {
+			gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+		}
+	}
+}
+
+// observe reports n rows of width w to the hook, if it wants them.
+func (s *Session) observe(site Site, layer, pos0 int, rows []float32, w int) {
+	if s.hook == nil || !s.hook.Want(site, layer) {
+		return
+	}
+	for t := 0; t*w < len(rows); t++ {
+		s.hook.Observe(site, layer, pos0+t, rows[t*w:(t+1)*w])
+	}
+}
+
+func (s *Session) observeOne(site Site, layer, pos int, data []float32) {
+	if s.hook == nil || !s.hook.Want(site, layer) {
+		return
+	}
+	s.hook.Observe(site, layer, pos, data)
+}
+
+// ropeInterleaved is RoPE over adjacent pairs (x[2i], x[2i+1]), llama.cpp's
+// "NORM" mode, for GGUF files whose Q/K rows were permuted at conversion.
+func ropeInterleaved(x []float32, nHeads, headDim int, cos, sin []float32) {
+	for h := range nHeads {
+		v := x[h*headDim : (h+1)*headDim]
+		for i := range headDim / 2 {
+			a, b := v[2*i], v[2*i+1]
+			v[2*i] = a*cos[i] - b*sin[i]
+			v[2*i+1] = b*cos[i] + a*sin[i]
+		}
+	}
+}
