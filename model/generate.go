@@ -171,7 +171,7 @@ func softmaxAt(logits []float32, id int32) float32 {
 // character (the tokenizer's stream decoder) and holds back any tail that
 // could be the start of a stop string, so stop strings are never emitted.
 type textStream struct {
-	d interface{ Add(int32) string }
+	d     interface{ Add(int32) string }
 	stops []string
 	out   strings.Builder // all text decoded
 	sent  int             // bytes of out already emitted
