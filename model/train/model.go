@@ -175,3 +175,9 @@ func quantAct(dst, x []float32) {
 		dst[i] = float32(q) * inv
 	}
 }
+
+// DefaultModel is the shape of bitrepl's shipped model: every BitLinear input dimension (256, 768) is a multiple of
+// 256, so the weights fit TQ2_0 and I2_S blocks.
+func DefaultModel() ModelConfig {
+	return ModelConfig{Vocab: 4096, Dim: 256, Layers: 6, Heads: 4, KVHeads: 2, FFN: 768, Context: 256, RopeTheta: 10000, NormEps: 1e-5}
+}

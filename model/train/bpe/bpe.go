@@ -37,6 +37,7 @@ type Model struct {
 	Specials []string   // Vocab[len(Vocab)-len(Specials):]
 
 	ranks map[uint64]int32 // pair -> merged id
+	index map[string]int32 // byte-level spelling -> id (not the specials)
 	cache map[string][]int32
 }
 
@@ -279,12 +280,19 @@ func (m *Model) init() {
 	for i, p := range m.Merges {
 		m.ranks[key(p[0], p[1])] = int32(256 + i)
 	}
+	m.index = make(map[string]int32, len(m.Vocab))
+	for i, v := range m.Vocab[:len(m.Vocab)-len(m.Specials)] {
+		m.index[v] = int32(i)
+	}
 	m.cache = map[string][]int32{}
 }
 
-// ID returns the id of a token spelled as in Vocab.
+// ID returns the id of a token spelled as in Vocab (special tokens verbatim).
 func (m *Model) ID(tok string) (int32, bool) {
-	for i := len(m.Vocab) - 1; i >= 0; i-- {
+	if id, ok := m.index[tok]; ok {
+		return id, true
+	}
+	for i := len(m.Vocab) - 1; i >= len(m.Vocab)-len(m.Specials); i-- {
 		if m.Vocab[i] == tok {
 			return int32(i), true
 		}
@@ -292,8 +300,10 @@ func (m *Model) ID(tok string) (int32, bool) {
 	return -1, false
 }
 
-// Encode tokenizes text without special tokens (special-token text is encoded as ordinary bytes). Not safe for
-// concurrent use (it caches words).
+// Encode tokenizes text without special tokens (special-token text is encoded as ordinary bytes). A pre-token that
+// is itself in the vocabulary becomes that token (ignore_merges, as LLaMA-3 and llama.cpp's llama-bpe do; for a
+// vocabulary learned by Train this usually gives the ids the merges give; a test checks it on the sample). Not
+// safe for concurrent use (it caches words).
 func (m *Model) Encode(text string) []int32 {
 	var out []int32
 	for _, w := range Split(text) {
@@ -305,6 +315,11 @@ func (m *Model) Encode(text string) []int32 {
 func (m *Model) word(w string) []int32 {
 	if ids, ok := m.cache[w]; ok {
 		return ids
+	}
+	if id, ok := m.index[ByteLevel([]byte(w))]; ok {
+		s := []int32{id}
+		m.cache[w] = s
+		return s
 	}
 	s := make([]int32, len(w))
 	for i := 0; i < len(w); i++ {
@@ -405,7 +420,7 @@ func (m *Model) JSON() ([]byte, error) {
 		b.WriteString(`],"tokens":["<|begin_of_text|>"]}}}`)
 	}
 	b.WriteString(`]},"decoder":{"type":"ByteLevel","add_prefix_space":true,"trim_offsets":true,"use_regex":true}`)
-	b.WriteString(`,"model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":null,"end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":false,"vocab":{`)
+	b.WriteString(`,"model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":null,"end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":true,"vocab":{`)
 	for i := 0; i < nSpec; i++ {
 		if i > 0 {
 			b.WriteByte(',')

@@ -1,0 +1,111 @@
+// Command bitrain builds bitrepl's own model: the corpus, the BPE tokenizer, the ternary model and its
+// full-precision baseline, and the GGUF file. See model/train/README.md for the recipe.
+//
+//	bitrain corpus -src SRC -out DATA          clean and split the sources fetched by corpus/fetch.sh
+//	bitrain bpe -data DATA [-vocab 4096]       train DATA/tokenizer.json on DATA/train.txt
+//	bitrain train -data DATA -dir RUN [flags]  train (or resume) the model of RUN
+//	bitrain export -dir RUN -data DATA -out F  write the GGUF of RUN's checkpoint
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/bitrepl/bitrepl/model/train"
+	"github.com/bitrepl/bitrepl/model/train/bpe"
+	"github.com/bitrepl/bitrepl/model/train/corpus"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: bitrain corpus|bpe|train|export [flags]")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := run(ctx, os.Args[1], os.Args[2:])
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(os.Stderr, "bitrain: interrupted")
+		os.Exit(130)
+	default:
+		fmt.Fprintln(os.Stderr, "bitrain:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cmd string, args []string) error {
+	fs := flag.NewFlagSet("bitrain "+cmd, flag.ContinueOnError)
+	data := fs.String("data", "", "corpus directory (train.txt, val.txt, tokenizer.json)")
+	switch cmd {
+	case "corpus":
+		src := fs.String("src", "", "directory filled by model/train/corpus/fetch.sh")
+		out := fs.String("out", "", "output directory")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		tb, vb, err := corpus.Build(*src, *out)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s: train.txt %d bytes, val.txt %d bytes\n", *out, tb, vb)
+		return nil
+	case "bpe":
+		vocab := fs.Int("vocab", 4096, "vocabulary size including special tokens")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		docs, err := corpus.ReadFile(filepath.Join(*data, "train.txt"))
+		if err != nil {
+			return err
+		}
+		counts := map[string]int{}
+		for _, d := range docs {
+			bpe.WordCounts(counts, d)
+		}
+		m, err := bpe.Train(counts, *vocab, nil)
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(*data, "tokenizer.json")
+		fmt.Printf("%s: %d tokens (%d merges)\n", path, len(m.Vocab), len(m.Merges))
+		return m.WriteFile(path)
+	case "train":
+		c := train.DefaultConfig()
+		fs.StringVar(&c.Dir, "dir", "", "run directory (checkpoint.bin is resumed when present)")
+		fs.BoolVar(&c.FullPrecision, "full-precision", false, "train without quantization (the baseline)")
+		fs.IntVar(&c.Steps, "steps", c.Steps, "optimizer steps")
+		fs.IntVar(&c.BatchSeqs, "batch", c.BatchSeqs, "sequences per step")
+		fs.IntVar(&c.MicroSeqs, "micro", c.MicroSeqs, "sequences per forward/backward pass")
+		fs.Float64Var(&c.LR, "lr", c.LR, "peak learning rate")
+		fs.Float64Var(&c.MinLR, "min-lr", c.MinLR, "final learning rate")
+		fs.IntVar(&c.Warmup, "warmup", c.Warmup, "warmup steps")
+		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of initialization and batches")
+		fs.IntVar(&c.Workers, "workers", c.Workers, "goroutines")
+		fs.IntVar(&c.Model.Layers, "layers", c.Model.Layers, "blocks")
+		fs.IntVar(&c.Model.Dim, "dim", c.Model.Dim, "hidden size")
+		fs.IntVar(&c.Model.FFN, "ffn", c.Model.FFN, "FFN size")
+		fs.IntVar(&c.Model.Heads, "heads", c.Model.Heads, "attention heads")
+		fs.IntVar(&c.Model.KVHeads, "kv-heads", c.Model.KVHeads, "key/value heads")
+		fs.IntVar(&c.Model.Context, "context", c.Model.Context, "training context")
+		fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "steps between validations")
+		fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "steps between checkpoints")
+		fs.StringVar(&c.InitFrom, "init", "", "checkpoint to fine-tune from")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		c.TrainFile = filepath.Join(*data, "train.txt")
+		c.ValFile = filepath.Join(*data, "val.txt")
+		c.Tokenizer = filepath.Join(*data, "tokenizer.json")
+		return train.Run(ctx, c, os.Stdout)
+	}
+	return fmt.Errorf("unknown command %q", cmd)
+}
