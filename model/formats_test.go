@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/safetensors"
 )
 
 // saveAll writes m in every format we write and returns the paths by name.
@@ -31,6 +32,28 @@ func saveAll(t *testing.T, m *Model) map[string]string {
 		}
 		paths[name] = p
 	}
+	// The packed checkpoint again, sharded with an index as transformers
+	// writes big models.
+	f, err := safetensors.Open(filepath.Join(paths["hf-packed"], "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sharded := filepath.Join(dir, "hf-sharded")
+	if err := safetensors.WriteSharded(sharded, f.Tensors(), 64<<10); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join(paths["hf-packed"], "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sharded, "config.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if shards, _ := filepath.Glob(filepath.Join(sharded, "*.safetensors")); len(shards) < 2 {
+		t.Fatalf("sharded checkpoint has %d shards", len(shards))
+	}
+	paths["hf-sharded"] = sharded
 	return paths
 }
 

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -62,7 +63,43 @@ func replaceAll(p pattern, s, content string) string {
 
 type normForm struct{ f norm.Form }
 
-func (n normForm) normalize(s string) string { return n.f.String(s) }
+func (n normForm) normalize(s string) string {
+	switch n.f {
+	case norm.NFC:
+		return compose(norm.NFD.String(s))
+	case norm.NFKC:
+		return compose(norm.NFKD.String(s))
+	}
+	return n.f.String(s)
+}
+
+// compose is NFC's composition of decomposed text. golang.org/x/text (v0.31) looks composition pairs up with
+// the first rune truncated to 16 bits, so a supplementary-plane rune followed by a mark can compose into a
+// wrong character (U+10075 U+0302 gives û). Supplementary runes are composed on their own: this loses only the
+// few real compositions of supplementary scripts (Kaithi, Chakma, Grantha, ...).
+func compose(d string) string {
+	start, cut := 0, false
+	for i, r := range d {
+		if r >= 0x10000 {
+			cut = true
+			break
+		}
+		_ = i
+	}
+	if !cut {
+		return norm.NFC.String(d)
+	}
+	var b strings.Builder
+	for i, r := range d {
+		if r >= 0x10000 {
+			b.WriteString(norm.NFC.String(d[start:i]))
+			b.WriteRune(r)
+			start = i + utf8.RuneLen(r)
+		}
+	}
+	b.WriteString(norm.NFC.String(d[start:]))
+	return b.String()
+}
 
 // normLowercase is Rust's str::to_lowercase (full mappings: İ becomes i̇; final sigma is handled).
 type normLowercase struct{}

@@ -165,6 +165,9 @@ func contraction(s string, i int, fold bool) int {
 	if i+1 >= len(s) {
 		return 0
 	}
+	if fold && strings.HasPrefix(s[i+1:], "ſ") { // Oniguruma folds U+017F LONG S to s
+		return 3
+	}
 	switch lower(s[i+1]) {
 	case 's', 't', 'm', 'd':
 		return 2

@@ -5,6 +5,7 @@
 // out/llama3-tpl.json   the same with Meta's post-processor (Sequence[ByteLevel, TemplateProcessing(<|begin_of_text|> $A)])
 // out/llama2.json       a LLaMA-2 tokenizer.json rebuilt from llama-tokenizer-js's vocab and merges
 // out/*.tokenizer.json  the tokenizer.json files the cases were made with
+// out/hf-<name>.json   the small hand-written tokenizer.json files of ../hf (one per pipeline component)
 // Each cases file: {"tokenizer": "<file name>", "cases": [{"text", "ids", "ids_nospecial", "decode", "decode_skip"}],
 //                   "decodes": [{"ids", "decode", "decode_skip"}]}
 import fs from 'node:fs';
@@ -168,8 +169,8 @@ function randomString(rnd, specials) {
   return s;
 }
 
-async function makeCases(name, tokFile, specials, extra, seed, nRandom) {
-  const tok = Tokenizer.fromFile(path.join(out, tokFile));
+async function makeCases(name, tokFile, specials, extra, seed, nRandom, dir = out) {
+  const tok = Tokenizer.fromFile(path.join(dir, tokFile));
   const vocabSize = tok.getVocabSize(true);
   const rnd = mulberry32(seed);
   const texts = [...handPicked, ...specialCases(specials), ...extra];
@@ -201,7 +202,8 @@ async function makeCases(name, tokFile, specials, extra, seed, nRandom) {
     }
     decodes.push({ ids, decode: await tok.decode(ids, false), decode_skip: await tok.decode(ids, true) });
   }
-  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ tokenizer: tokFile, cases, decodes }));
+  const rel = path.relative(out, path.join(dir, tokFile));
+  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ tokenizer: rel, cases, decodes }));
   console.log(`${name}: ${cases.length} cases, ${decodes.length} decodes`);
   return tok;
 }
@@ -211,3 +213,11 @@ const hw = (await t2.encode('Hello world', null, { addSpecialTokens: true })).ge
 if (JSON.stringify(hw) !== '[1,15043,3186]') throw new Error(`rebuilt LLaMA-2 gives "Hello world" -> ${hw}`);
 await makeCases('llama3', 'llama3.tokenizer.json', llama3Specials, [chatLlama3], 3, 2100);
 await makeCases('llama3-tpl', 'llama3-tpl.tokenizer.json', llama3Specials, [chatLlama3], 4, 2100);
+
+// The small tokenizers of ../hf: every added token of the file is a "special" string for the random texts.
+const hfDir = path.join(here, '..', 'hf');
+let seed = 100;
+for (const f of fs.readdirSync(hfDir).filter((f) => f.endsWith('.json')).sort()) {
+  const added = JSON.parse(fs.readFileSync(path.join(hfDir, f), 'utf8')).added_tokens.map((a) => a.content);
+  await makeCases('hf-' + f.replace(/\.json$/, ''), f, [...added, ...added, 'hello world'], [], seed++, 300, hfDir);
+}
