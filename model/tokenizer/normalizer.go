@@ -78,17 +78,10 @@ func (n normForm) normalize(s string) string {
 // wrong character (U+10075 U+0302 gives û). Supplementary runes are composed on their own: this loses only the
 // few real compositions of supplementary scripts (Kaithi, Chakma, Grantha, ...).
 func compose(d string) string {
-	start, cut := 0, false
-	for i, r := range d {
-		if r >= 0x10000 {
-			cut = true
-			break
-		}
-		_ = i
-	}
-	if !cut {
+	if strings.IndexFunc(d, func(r rune) bool { return r >= 0x10000 }) < 0 {
 		return norm.NFC.String(d)
 	}
+	start := 0
 	var b strings.Builder
 	for i, r := range d {
 		if r >= 0x10000 {
