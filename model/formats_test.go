@@ -317,3 +317,47 @@ func TestZeroActivationsStayFinite(t *testing.T) {
 		}
 	}
 }
+
+// 1bitLLM's 3B (ffn 8640) and xl (ffn 5460) have widths that are not whole
+// blocks: the loader pads the down projection with zero columns, and every
+// format that can hold the shape gives the same logits; GGUF's ternary types
+// cannot, and say so.
+func TestOddWidthFromHF(t *testing.T) {
+	cfg := tinyConfig("bitnet")
+	cfg.FFNDim = 340
+	m, err := Random(cfg, 43, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.layers[0].Down.Cols != 384 {
+		t.Fatalf("down projection has %d columns, want 340 padded to 384", m.layers[0].Down.Cols)
+	}
+	tokens := []int32{9, 8, 7, 6}
+	want, err := m.NewSession(8).ForwardAll(tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, latent := range []bool{true, false} {
+		dir := t.TempDir()
+		if err := m.Save(dir, SaveOptions{Format: "safetensors", Embed: metal.F32, Latent: latent}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits, err := got.NewSession(8).ForwardAll(tokens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pos := range tokens {
+			if e := relErr(logits[pos], f64s(want[pos])); e > 1e-5 {
+				t.Errorf("latent=%v pos %d: logits differ by %g", latent, pos, e)
+			}
+		}
+	}
+	err = m.Save(filepath.Join(t.TempDir(), "x.gguf"), SaveOptions{Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F16})
+	if err == nil || !strings.Contains(err.Error(), "ffn_down") {
+		t.Fatalf("TQ2_0 with 340 columns: %v, want an error naming ffn_down", err)
+	}
+}

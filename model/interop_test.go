@@ -124,9 +124,9 @@ func TestInteropBitLinear(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	x := randVec(rng, m.Config.Dim, 2)
 	s := m.NewSession(8)
-	s.quantize(x, 1, len(x))
+	s.quantize(x, 1, len(x), len(x))
 	got := make([]float32, m.Config.FFNDim)
-	s.project(got, m.layers[0].Gate, 1, len(x))
+	s.project(got, m.layers[0].Gate, 1)
 	if e := relErr(got, refBitLinear(ref.layers[0].gate, f64s(x))); e > tolBlock {
 		t.Fatalf("BitLinear rel err %g", e)
 	}

@@ -286,17 +286,29 @@ func (ld *hfLoader) bitLinear(prefix, ggufName string) *metal.Matrix {
 	if ld.err != nil {
 		return nil
 	}
-	data, err := metal.PackTernary(metal.I2_S, codes, rows, cols, scale)
-	if err != nil {
-		ld.fail(name, "packing %dx%d: %v", rows, cols, err)
-		return nil
-	}
-	m, err := metal.NewMatrix(metal.I2_S, rows, cols, data)
+	m, err := packProjection(codes, rows, cols, scale)
 	if err != nil {
 		ld.fail(name, "%v", err)
-		return nil
 	}
 	return m
+}
+
+// packProjection packs ternary codes (rows x cols) with their per-tensor
+// scale into the compute layout, I2_S, padding the columns with zero weights
+// to whole blocks when cols is not a multiple of colPad.
+func packProjection(codes []int8, rows, cols int, scale float32) (*metal.Matrix, error) {
+	if p := padCols(cols); p != cols {
+		padded := make([]int8, rows*p)
+		for r := range rows {
+			copy(padded[r*p:], codes[r*cols:(r+1)*cols])
+		}
+		codes, cols = padded, p
+	}
+	data, err := metal.PackTernary(metal.I2_S, codes, rows, cols, scale)
+	if err != nil {
+		return nil, fmt.Errorf("packing %dx%d: %w", rows, cols, err)
+	}
+	return metal.NewMatrix(metal.I2_S, rows, cols, data)
 }
 
 // checkpointScale reads weight_scale and turns it into the factor our kernels

@@ -133,6 +133,14 @@ func (m *Model) Close() error {
 	return first
 }
 
+// colPad is the block BitLinear inputs are padded to when the model's width
+// is not a multiple of it (1bitLLM 3B's 8640, xl's 5460): the packed layouts
+// need whole 128-element blocks, so such matrices get zero columns at the
+// end, and the session feeds them zero activations.
+const colPad = 128
+
+func padCols(n int) int { return (n + colPad - 1) / colPad * colPad }
+
 // check validates every weight's shape against the config, so Forward can
 // trust them.
 func (m *Model) check() error {
@@ -141,7 +149,7 @@ func (m *Model) check() error {
 		if mat == nil {
 			return fmt.Errorf("%w: tensor %s is missing", ErrConfig, name)
 		}
-		if mat.Rows != rows || mat.Cols != cols {
+		if mat.Rows != rows || (mat.Cols != cols && mat.Cols != padCols(cols)) {
 			return fmt.Errorf("%w: tensor %s is %dx%d, want %dx%d", ErrConfig, name, mat.Rows, mat.Cols, rows, cols)
 		}
 		return nil

@@ -55,13 +55,8 @@ func Random(cfg Config, seed uint64, tok *tokenizer.Tokenizer, tokenizerJSON []b
 			codes[i] = int8(rng.IntN(3)) - 1
 		}
 		scale := float32((0.5 + rng.Float64()) / math.Sqrt(float64(cols)))
-		var b []byte
-		b, err = metal.PackTernary(metal.I2_S, codes, rows, cols, scale)
-		if err != nil {
-			return nil
-		}
 		var mat *metal.Matrix
-		mat, err = metal.NewMatrix(metal.I2_S, rows, cols, b)
+		mat, err = packProjection(codes, rows, cols, scale)
 		return mat
 	}
 	if m.embed, err = dense(cfg.VocabSize, cfg.Dim); err != nil {

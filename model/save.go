@@ -87,6 +87,32 @@ func ternaryOf(name string, w *metal.Matrix) ([]int8, float32, error) {
 	return codes, scale, nil
 }
 
+// ternaryCodes is ternaryOf without the zero columns a loader may have
+// padded the matrix with: it returns rows x cols codes, cols being the
+// model's width for that projection.
+func (m *Model) ternaryCodes(name string, w *metal.Matrix) ([]int8, float32, int, error) {
+	codes, scale, err := ternaryOf(name, w)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	c := &m.Config
+	cols := c.Dim
+	switch {
+	case strings.HasSuffix(name, "down") || strings.HasSuffix(name, "down_proj"):
+		cols = c.FFNDim
+	case strings.HasSuffix(name, "attn_output") || strings.HasSuffix(name, "o_proj"):
+		cols = c.Heads * c.HeadDim
+	}
+	if cols == w.Cols {
+		return codes, scale, cols, nil
+	}
+	out := make([]int8, w.Rows*cols)
+	for r := range w.Rows {
+		copy(out[r*cols:(r+1)*cols], codes[r*w.Cols:])
+	}
+	return out, scale, cols, nil
+}
+
 // denseBytes returns w's data in type t, reusing the bytes when the type is
 // already t.
 func denseBytes(w *metal.Matrix, t metal.DType) ([]byte, error) {
@@ -167,22 +193,22 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 	// the Q and K rows, and so do we when the model holds HF order.
 	permute := arch == "llama" && !c.RopeInterleaved
 	proj := func(name string, mat *metal.Matrix) error {
-		codes, scale, err := ternaryOf(name, mat)
+		codes, scale, cols, err := m.ternaryCodes(name, mat)
 		if err != nil {
 			return err
 		}
 		if permute && (strings.HasSuffix(name, "attn_q") || strings.HasSuffix(name, "attn_k")) {
-			codes = permuteHeads(codes, mat.Rows, mat.Cols, c.HeadDim, false)
+			codes = permuteHeads(codes, mat.Rows, cols, c.HeadDim, false)
 		}
 		blockScale := float32(1)
 		if opt.Ternary == metal.I2_S {
 			blockScale = scale
 		}
-		b, err := metal.PackTernary(opt.Ternary, codes, mat.Rows, mat.Cols, blockScale)
+		b, err := metal.PackTernary(opt.Ternary, codes, mat.Rows, cols, blockScale)
 		if err != nil {
 			return fmt.Errorf("save: %s: %w", name, err)
 		}
-		if err := w.AddTensor(name+".weight", ggufTypeOf[opt.Ternary], dims(mat.Rows, mat.Cols), b); err != nil {
+		if err := w.AddTensor(name+".weight", ggufTypeOf[opt.Ternary], dims(mat.Rows, cols), b); err != nil {
 			return err
 		}
 		step()
@@ -325,12 +351,12 @@ func (m *Model) saveHF(dir string, opt SaveOptions) error {
 		subAttn, subFFN = "self_attn.inner_attn_ln.weight", "mlp.ffn_layernorm.weight"
 	}
 	proj := func(name string, mat *metal.Matrix) error {
-		codes, scale, err := ternaryOf(name, mat)
+		codes, scale, cols, err := m.ternaryCodes(name, mat)
 		if err != nil {
 			return err
 		}
 		if c.RopeInterleaved && (strings.HasSuffix(name, "q_proj") || strings.HasSuffix(name, "k_proj")) {
-			codes = permuteHeads(codes, mat.Rows, mat.Cols, c.HeadDim, true)
+			codes = permuteHeads(codes, mat.Rows, cols, c.HeadDim, true)
 		}
 		if opt.Latent {
 			// Latent weights whose absmean ternarisation gives back exactly
@@ -350,14 +376,14 @@ func (m *Model) saveHF(dir string, opt SaveOptions) error {
 			for i, q := range codes {
 				binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(float32(q)*mag))
 			}
-			add(safetensors.Tensor{Name: name + ".weight", DType: safetensors.F32, Shape: []int64{int64(mat.Rows), int64(mat.Cols)}, Data: b})
+			add(safetensors.Tensor{Name: name + ".weight", DType: safetensors.F32, Shape: []int64{int64(mat.Rows), int64(cols)}, Data: b})
 			return nil
 		}
-		packed, err := PackHF(codes, mat.Rows, mat.Cols)
+		packed, err := PackHF(codes, mat.Rows, cols)
 		if err != nil {
 			return fmt.Errorf("save: %s: %w", name, err)
 		}
-		add(safetensors.Tensor{Name: name + ".weight", DType: safetensors.U8, Shape: []int64{int64(mat.Rows / 4), int64(mat.Cols)}, Data: packed})
+		add(safetensors.Tensor{Name: name + ".weight", DType: safetensors.U8, Shape: []int64{int64(mat.Rows / 4), int64(cols)}, Data: packed})
 		f32(name+".weight_scale", []float32{1 / scale}) // transformers' bitlinear: stored inverted
 		return nil
 	}

@@ -58,7 +58,7 @@ func (m *Model) NewSession(ctxLen int) *Session {
 	}
 	ctxLen = min(ctxLen, c.ContextLen)
 	b := maxBatch
-	wide := max(c.Dim, c.FFNDim, c.Heads*c.HeadDim)
+	wide := max(c.Dim, c.FFNDim, c.Heads*c.HeadDim) + colPad
 	s := &Session{
 		m:      m,
 		cache:  kvcache.New(c.Layers, ctxLen, c.KVDim()),
@@ -184,10 +184,10 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 
 		// Attention: x += O(subnorm(attention(RoPE(Q xn), RoPE(K xn), V xn))).
 		s.norm(s.xb[:n*dim], x, l.AttnNorm, n, dim, SiteAttnNorm, li, pos0)
-		s.quantize(s.xb[:n*dim], n, dim)
-		s.project(s.q[:n*qd], l.Q, n, dim)
-		s.project(s.k[:n*kvd], l.K, n, dim)
-		s.project(s.v[:n*kvd], l.V, n, dim)
+		s.quantize(s.xb[:n*dim], n, dim, l.Q.Cols)
+		s.project(s.q[:n*qd], l.Q, n)
+		s.project(s.k[:n*kvd], l.K, n)
+		s.project(s.v[:n*kvd], l.V, n)
 		s.observe(SiteAttnQ, li, pos0, s.q[:n*qd], qd)
 		s.observe(SiteAttnK, li, pos0, s.k[:n*kvd], kvd)
 		s.observe(SiteAttnV, li, pos0, s.v[:n*kvd], kvd)
@@ -211,8 +211,8 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 		} else {
 			s.observe(SiteAttnSubNorm, li, pos0, s.mix[:n*qd], qd)
 		}
-		s.quantize(s.mix[:n*qd], n, qd)
-		s.project(s.o[:n*dim], l.O, n, qd)
+		s.quantize(s.mix[:n*qd], n, qd, l.O.Cols)
+		s.project(s.o[:n*dim], l.O, n)
 		s.observe(SiteAttnOut, li, pos0, s.o[:n*dim], dim)
 		for i := range x {
 			x[i] += s.o[i]
@@ -220,9 +220,9 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 
 		// Feed-forward: x += Down(subnorm(act(Gate xn) * Up xn)).
 		s.norm(s.xb[:n*dim], x, l.FFNNorm, n, dim, SiteFFNNorm, li, pos0)
-		s.quantize(s.xb[:n*dim], n, dim)
-		s.project(s.gate[:n*ffn], l.Gate, n, dim)
-		s.project(s.up[:n*ffn], l.Up, n, dim)
+		s.quantize(s.xb[:n*dim], n, dim, l.Gate.Cols)
+		s.project(s.gate[:n*ffn], l.Gate, n)
+		s.project(s.up[:n*ffn], l.Up, n)
 		s.observe(SiteFFNGate, li, pos0, s.gate[:n*ffn], ffn)
 		s.observe(SiteFFNUp, li, pos0, s.up[:n*ffn], ffn)
 		activate(s.gate[:n*ffn], s.up[:n*ffn], c.Act)
@@ -231,8 +231,8 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 		} else {
 			s.observe(SiteFFNSubNorm, li, pos0, s.gate[:n*ffn], ffn)
 		}
-		s.quantize(s.gate[:n*ffn], n, ffn)
-		s.project(s.o[:n*dim], l.Down, n, ffn)
+		s.quantize(s.gate[:n*ffn], n, ffn, l.Down.Cols)
+		s.project(s.o[:n*dim], l.Down, n)
 		s.observe(SiteFFNDown, li, pos0, s.o[:n*dim], dim)
 		for i := range x {
 			x[i] += s.o[i]
@@ -268,17 +268,22 @@ func (s *Session) norm(dst, x, weight []float32, n, w int, site Site, layer, pos
 }
 
 // quantize turns n rows of width w into int8 activations with per-token
-// scales, the input of the next projections.
-func (s *Session) quantize(x []float32, n, w int) {
+// scales, the input of the next projections, laid out with a row stride of
+// the projections' column count (which is w, or w padded to a block with
+// zero weights: the pad is zeroed).
+func (s *Session) quantize(x []float32, n, w, stride int) {
 	for t := range n {
-		s.inv[t] = metal.QuantizeInt8(s.xq[t*w:(t+1)*w], x[t*w:(t+1)*w])
+		row := s.xq[t*stride : (t+1)*stride]
+		s.inv[t] = metal.QuantizeInt8(row[:w], x[t*w:(t+1)*w])
+		clear(row[w:])
 	}
 }
 
 // project computes dst = W · xq for the n quantized rows of width cols. Float
 // projections (F16/F32 files of ternary models) see the same quantized
 // activations, dequantized, so every file format computes the same model.
-func (s *Session) project(dst []float32, w *metal.Matrix, n, cols int) {
+func (s *Session) project(dst []float32, w *metal.Matrix, n int) {
+	cols := w.Cols
 	xq := s.xq[:n*cols]
 	if w.Type.Ternary() {
 		if n == 1 {

@@ -61,8 +61,8 @@ type net struct {
 	df1, df2   []float32 // N x F
 	tr         []float32 // max(V, F, D) x N: transposed output gradients
 	att        [][]float32
-	dgPart     [][]float32 // per worker: partial norm-weight gradients
-	lossPart   []float64
+	dgPart     []float32 // (N/normBlock) x max(D, F): partial norm-weight gradients
+	rowLosses  []float64 // N: loss of every token of the last forward pass
 	wk         *workers
 }
 
@@ -114,9 +114,9 @@ func newNet(c ModelConfig, quant bool, B, T, nWorkers int, params, grads []float
 	nw := max(nWorkers, 1)
 	for i := 0; i < nw; i++ {
 		n.att = append(n.att, mk(attScratchLen(T, hd)))
-		n.dgPart = append(n.dgPart, mk(max(D, F)))
 	}
-	n.lossPart = make([]float64, nw)
+	n.dgPart = mk((N + normBlock - 1) / normBlock * max(D, F))
+	n.rowLosses = make([]float64, N)
 	return n
 }
 
@@ -183,37 +183,42 @@ func (n *net) rmsnorm(dst, r, x, g []float32, d int, quant bool) {
 	})
 }
 
+// normBlock is the number of tokens whose norm-weight gradients are summed together before the blocks are added
+// in order: the result does not depend on the number of workers.
+const normBlock = 32
+
 // rmsnormBack adds to dx the gradient through y = x*r*g given dy (dx may not alias dy), and adds dg.
 //
 //	dx_i += r*g_i*dy_i - x_i * r^3/d * sum_j g_j*dy_j*x_j;  dg_i += dy_i*x_i*r
 func (n *net) rmsnormBack(dx, dy, x, r, g, dg []float32, d int, acc bool) {
-	nw := len(n.dgPart)
-	for s := 0; s < nw; s++ {
-		clear(n.dgPart[s][:d])
-	}
-	n.wk.run(len(r), 1, func(slot int, lo, hi int) {
-		part := n.dgPart[slot][:d]
-		for t := lo; t < hi; t++ {
-			xt, dyt, dxt := x[t*d:t*d+d], dy[t*d:t*d+d], dx[t*d:t*d+d]
-			rt := r[t]
-			var dot float64
-			for i := range xt {
-				dot += float64(g[i] * dyt[i] * xt[i])
-			}
-			c := float32(dot) * rt * rt * rt / float32(d)
-			for i := range xt {
-				v := rt*g[i]*dyt[i] - xt[i]*c
-				if acc {
-					dxt[i] += v
-				} else {
-					dxt[i] = v
+	rows := len(r)
+	nb := (rows + normBlock - 1) / normBlock
+	n.wk.run(nb, 1, func(_ int, lo, hi int) {
+		for blk := lo; blk < hi; blk++ {
+			part := n.dgPart[blk*d : blk*d+d]
+			clear(part)
+			for t := blk * normBlock; t < min((blk+1)*normBlock, rows); t++ {
+				xt, dyt, dxt := x[t*d:t*d+d], dy[t*d:t*d+d], dx[t*d:t*d+d]
+				rt := r[t]
+				var dot float64
+				for i := range xt {
+					dot += float64(g[i] * dyt[i] * xt[i])
 				}
-				part[i] += dyt[i] * xt[i] * rt
+				c := float32(dot) * rt * rt * rt / float32(d)
+				for i := range xt {
+					v := rt*g[i]*dyt[i] - xt[i]*c
+					if acc {
+						dxt[i] += v
+					} else {
+						dxt[i] = v
+					}
+					part[i] += dyt[i] * xt[i] * rt
+				}
 			}
 		}
 	})
-	for s := 0; s < nw; s++ {
-		for i, v := range n.dgPart[s][:d] {
+	for blk := 0; blk < nb; blk++ {
+		for i, v := range n.dgPart[blk*d : blk*d+d] {
 			dg[i] += v
 		}
 	}
@@ -393,11 +398,7 @@ func (n *net) forward(gradScale float32) float64 {
 	}
 	n.rmsnorm(n.hf, n.rf, n.xf, n.w.outNorm, D, false)
 	n.wk.gemm(N, V, D, n.hf, D, n.embT, V, n.logits, V, false)
-	for i := range n.lossPart {
-		n.lossPart[i] = 0
-	}
-	n.wk.run(N, 1, func(slot int, lo, hi int) {
-		var sum float64
+	n.wk.run(N, 1, func(_ int, lo, hi int) {
 		for t := lo; t < hi; t++ {
 			row := n.logits[t*V : t*V+V]
 			mx := row[0]
@@ -409,7 +410,7 @@ func (n *net) forward(gradScale float32) float64 {
 				z += math.Exp(float64(v - mx))
 			}
 			tg := n.target[t]
-			sum += math.Log(z) - float64(row[tg]-mx)
+			n.rowLosses[t] = math.Log(z) - float64(row[tg]-mx)
 			if gradScale != 0 {
 				iz := 1 / z
 				for i, v := range row {
@@ -418,10 +419,9 @@ func (n *net) forward(gradScale float32) float64 {
 				row[tg] -= gradScale
 			}
 		}
-		n.lossPart[slot] += sum
 	})
 	var loss float64
-	for _, v := range n.lossPart {
+	for _, v := range n.rowLosses {
 		loss += v
 	}
 	return loss

@@ -345,21 +345,11 @@ func (t *Trainer) Evaluate(d *Data, windows int) Eval {
 	return finishEval(e, nats)
 }
 
-// rowLoss sums the per-token losses of the first rows of the last forward pass (needs gradScale 0 there).
+// rowLoss sums the per-token losses of the first rows of the last forward pass.
 func (n *net) rowLoss(rows int) float64 {
-	V := n.c.Vocab
 	var sum float64
-	for t := 0; t < rows; t++ {
-		row := n.logits[t*V : t*V+V]
-		mx := row[0]
-		for _, v := range row {
-			mx = max(mx, v)
-		}
-		var z float64
-		for _, v := range row {
-			z += math.Exp(float64(v - mx))
-		}
-		sum += math.Log(z) - float64(row[n.target[t]]-mx)
+	for _, v := range n.rowLosses[:rows] {
+		sum += v
 	}
 	return sum
 }
