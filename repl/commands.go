@@ -42,18 +42,18 @@ func (c *command) synopsis() string {
 
 var (
 	tableOnce sync.Once
-	table     []*command
+	cmdTable  []*command
 )
 
 // commandTable returns every command, in the order /help lists them.
 func commandTable() []*command {
 	tableOnce.Do(func() {
-		table = append(table, baseCommands()...)
-		table = append(table, modelCommands()...)
-		table = append(table, inspectCommands()...)
-		table = append(table, assertCommands()...)
+		cmdTable = append(cmdTable, baseCommands()...)
+		cmdTable = append(cmdTable, modelCommands()...)
+		cmdTable = append(cmdTable, inspectCommands()...)
+		cmdTable = append(cmdTable, assertCommands()...)
 	})
-	return table
+	return cmdTable
 }
 
 func lookupCommand(name string) (*command, bool) {

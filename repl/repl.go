@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
+	"github.com/charmbracelet/colorprofile"
 	"golang.org/x/term"
 )
 
@@ -45,6 +47,7 @@ func Run(ctx context.Context, cfg Config, in io.Reader, out, errOut io.Writer) e
 	if err != nil {
 		return err
 	}
+	s.in = in
 	defer s.close()
 	ctx, stop := s.watchInterrupts(ctx)
 	defer stop()
@@ -84,6 +87,8 @@ type session struct {
 	st          *styles
 	p           printer   // styled stdout
 	errOut      io.Writer // styled stderr
+	errTTY      bool      // stderr is a terminal (progress bars, stats of bitrepl run)
+	in          io.Reader
 	set         Settings
 	interactive bool
 	quit        bool
@@ -95,7 +100,7 @@ func newSession(cfg Config, out, errOut io.Writer) (*session, error) {
 	pw := profileWriter(out, cfg.Env)
 	ew := profileWriter(errOut, cfg.Env)
 	st := newStyles(pw.Profile)
-	s := &session{cfg: cfg, st: st, p: printer{w: pw, st: st}, errOut: ew, set: DefaultSettings()}
+	s := &session{cfg: cfg, st: st, p: printer{w: pw, st: st}, errOut: ew, errTTY: ew.Profile > colorprofile.NoTTY, set: DefaultSettings()}
 	for _, kv := range cfg.Set {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -125,7 +130,11 @@ func (s *session) runScript(ctx context.Context, r io.Reader, name string) error
 				continue
 			}
 		}
-		input, done := j.add(sc.Text())
+		line, err := expandVars(sc.Text(), s.cfg.Env)
+		if err != nil {
+			return &ScriptError{File: name, Line: lineNo, Err: err}
+		}
+		input, done := j.add(line)
 		if !done {
 			continue
 		}
@@ -193,4 +202,27 @@ func (s *session) report(err error) {
 		return
 	}
 	fmt.Fprintln(s.errOut, s.st.err.Render("error:"), err)
+}
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandVars replaces ${NAME} in a script line with the environment variable NAME.
+func expandVars(line string, env []string) (string, error) {
+	var missing string
+	out := varRef.ReplaceAllStringFunc(line, func(m string) string {
+		name := m[2 : len(m)-1]
+		for i := len(env) - 1; i >= 0; i-- {
+			if k, v, ok := strings.Cut(env[i], "="); ok && k == name {
+				return v
+			}
+		}
+		if missing == "" {
+			missing = name
+		}
+		return m
+	})
+	if missing != "" {
+		return "", fmt.Errorf("${%s} is not set in the environment", missing)
+	}
+	return out, nil
 }

@@ -3,35 +3,195 @@ package repl
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/bitrepl/bitrepl/inspect"
+	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/sample"
 )
 
-// state is what a session knows about the loaded model and the conversation.
+// state is what a session knows about the loaded model, the conversation and
+// the last results (for /export).
 type state struct {
-	model *loaded
+	model *model.Model
+	spec  string         // what /load was given
+	sess  *model.Session // KV cache of the conversation (or the last completion)
+	inCtx []int32        // the tokens in sess, in order
+
+	history []model.Message // chat turns so far (no system message)
+	lastIn  string          // the last user text or completion prompt (for /regen)
+	lastIDs []int32         // the last prompt as evaluated (for /acts, /lens, /attn)
+	gens    int             // generations so far (varies the seed of /regen)
+	lastGen []model.Token   // the tokens of the last generation
+	lastSt  *model.Stats
+
+	weights []inspect.TensorStats // cached /weights result
+	results map[string]any        // last result of each kind, for /export
 }
 
-// loaded is a model ready to generate (filled in once model/ lands).
-type loaded struct{}
-
+// load opens a model (a file, a directory or a Hugging Face repo id) and makes
+// it current; the previous model stays loaded if this fails.
 func (s *session) load(ctx context.Context, spec string) error {
-	return fmt.Errorf("cannot load %s: this build has no engine yet", spec)
-}
-
-func (s *session) unload() {}
-
-func (s *session) applySettings() {}
-
-// prompt sends text to the model: the next chat turn, or a completion.
-func (s *session) prompt(ctx context.Context, text string) error {
-	if s.model == nil {
-		return errNoModel
+	path, err := resolveModel(s.expand(spec), s.cfg.Env)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if s.interactive {
+		s.p.printf("%s", s.st.dim.Render("loading "+path+" …"))
+	}
+	m, err := model.Load(path)
+	if s.interactive {
+		s.p.printf("\r\x1b[K")
+	}
+	if err != nil {
+		return err
+	}
+	s.unload()
+	s.model, s.spec = m, spec
+	s.results = map[string]any{}
+	if s.cfg.Command == "" {
+		c := m.Config
+		took := ""
+		if s.interactive {
+			took = fmt.Sprintf(" (%.1fs)", time.Since(start).Seconds())
+		}
+		s.p.println(s.st.ok.Render("loaded ") + s.st.bold.Render(spec) + s.st.dim.Render(fmt.Sprintf(
+			" — %s, %d layers, dim %d, vocab %d, %s, chat template %s%s",
+			c.Arch, c.Layers, c.Dim, c.VocabSize, m.Format, m.Chat, took)))
 	}
 	return nil
 }
 
-func modelCommands() []*command   { return nil }
-func inspectCommands() []*command { return nil }
+func (s *session) unload() {
+	if s.model != nil {
+		s.model.Close()
+	}
+	s.state = state{}
+}
 
-func (s *session) subcommand(ctx context.Context, name string, args []string) error {
-	return &UsageError{Msg: fmt.Sprintf("unknown subcommand %q", name)}
+// applySettings makes settings that act outside a generation take effect.
+func (s *session) applySettings() {
+	if s.set.Threads > 0 {
+		runtime.GOMAXPROCS(s.set.Threads)
+	}
+}
+
+// session returns the conversation's session, allocating it on first use.
+func (s *session) session() *model.Session {
+	if s.sess == nil || (s.set.Context > 0 && s.sess.ContextLen() != min(s.set.Context, s.model.Config.ContextLen)) {
+		s.sess = s.model.NewSession(s.set.Context)
+		s.inCtx = nil
+	}
+	return s.sess
+}
+
+// genOptions maps the settings to the engine's; gen varies the seed between generations.
+func (s *session) genOptions(stops []string) model.GenOptions {
+	return model.GenOptions{
+		MaxTokens: s.set.MaxTokens,
+		Stop:      stops,
+		Sampling: sample.Params{
+			Temperature: float32(s.set.Temperature), TopK: s.set.TopK, TopP: float32(s.set.TopP), MinP: float32(s.set.MinP),
+			RepeatPenalty: float32(s.set.RepeatPenalty), RepeatLastN: s.set.RepeatLastN, Seed: s.set.Seed + uint64(s.gens),
+		},
+	}
+}
+
+// tokenText is how a token reads in tables: its decoded text, or its vocab entry for specials.
+func (s *session) tokenText(id int32) string {
+	t := s.model.Tokenizer
+	if t == nil {
+		return fmt.Sprintf("<%d>", id)
+	}
+	if t.IsSpecial(id) {
+		return t.Token(id)
+	}
+	return t.Decode([]int32{id}, false)
+}
+
+// info prints what the loaded model is.
+func cmdInfo(s *session, _ context.Context, c *command, a call) error {
+	if len(a.args) != 0 {
+		return usagef(c, "/info takes no arguments")
+	}
+	m := s.model
+	cfg := m.Config
+	kv := func(k string, v any) { s.p.printf("  %s %v\n", s.st.key.Render(fmt.Sprintf("%-16s", k)), v) }
+	s.p.println(s.st.title.Render(s.spec))
+	kv("source", m.Source)
+	kv("format", m.Format)
+	kv("architecture", cfg.Arch)
+	kv("layers", cfg.Layers)
+	kv("dim / ffn", fmt.Sprintf("%d / %d", cfg.Dim, cfg.FFNDim))
+	kv("heads / kv heads", fmt.Sprintf("%d / %d (head dim %d)", cfg.Heads, cfg.KVHeads, cfg.HeadDim))
+	kv("activation", cfg.Act)
+	kv("sub-norms", cfg.SubNorms)
+	kv("tied embedding", cfg.TiedEmbedding)
+	kv("context", cfg.ContextLen)
+	kv("rope theta", cfg.RopeTheta)
+	kv("norm eps", cfg.NormEps)
+	kv("vocab", cfg.VocabSize)
+	kv("chat template", m.Chat)
+	var params, bytes int64
+	types := map[metal.DType]int{}
+	for _, w := range m.Weights() {
+		params += int64(w.Matrix.Rows) * int64(w.Matrix.Cols)
+		bytes += int64(len(w.Matrix.Data))
+		types[w.Matrix.Type]++
+	}
+	var ts []string
+	for t, n := range types {
+		ts = append(ts, fmt.Sprintf("%v×%d", t, n))
+	}
+	kv("matrices", fmt.Sprintf("%s parameters in %.1f MiB (%s)", humanCount(params), float64(bytes)/(1<<20), strings.Join(sortedStrings(ts), ", ")))
+	if m.Tokenizer != nil {
+		kv("tokenizer", fmt.Sprintf("%d tokens, BOS %s, EOS %s", m.Tokenizer.VocabSize(), s.special(m.Tokenizer.BOS()), s.special(m.Tokenizer.EOS())))
+	}
+	var stops []string
+	for _, id := range m.EOS() {
+		stops = append(stops, s.special(id))
+	}
+	if len(stops) == 0 {
+		stops = []string{"none (generations stop at max_tokens)"}
+	}
+	kv("stop tokens", strings.Join(stops, ", "))
+	kv("kernels", metal.CurrentLevel())
+	return nil
+}
+
+func cmdLoad(s *session, ctx context.Context, c *command, a call) error {
+	if len(a.args) != 1 {
+		if len(a.args) == 0 {
+			if repos := cachedRepos(s.cfg.Env); len(repos) > 0 {
+				s.p.println(s.st.dim.Render("models in the local Hugging Face cache: " + strings.Join(repos, ", ")))
+			}
+		}
+		return usagef(c, "/load needs one model: a .gguf file, a directory, or a Hugging Face repo id")
+	}
+	return s.load(ctx, a.args[0])
+}
+
+// special names a special token: its id and text, or "none".
+func (s *session) special(id int32) string {
+	if id < 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d %q", id, s.tokenText(id))
+}
+
+// humanCount writes n with a K/M/B suffix.
+func humanCount(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.2fB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.2fM", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1fK", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
 }

@@ -1,0 +1,250 @@
+package repl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/bitrepl/bitrepl/model"
+)
+
+// prompt sends text to the model: the next chat turn, or a completion.
+func (s *session) prompt(ctx context.Context, text string) error {
+	if s.model == nil {
+		return errNoModel
+	}
+	if s.model.Tokenizer == nil {
+		return errors.New("the model has no tokenizer: give token ids with /logits instead")
+	}
+	s.lastIn = text
+	if s.set.Mode == "completion" {
+		return s.complete(ctx, text, s.p.w)
+	}
+	s.history = append(s.history, model.Message{Role: "user", Content: text})
+	return s.answer(ctx, s.p.w)
+}
+
+// messages is the conversation as the model sees it: system prompt, then history.
+func (s *session) messages() []model.Message {
+	var msgs []model.Message
+	if strings.TrimSpace(s.set.System) != "" {
+		msgs = append(msgs, model.Message{Role: "system", Content: s.set.System})
+	}
+	return append(msgs, s.history...)
+}
+
+// answer generates the assistant's turn for the conversation so far and adds it to the history.
+func (s *session) answer(ctx context.Context, w io.Writer) error {
+	ids, err := s.model.FormatChat(s.messages(), true)
+	if err != nil {
+		return err
+	}
+	text, err := s.generate(ctx, ids, s.model.ChatStops(), w)
+	s.history = append(s.history, model.Message{Role: "assistant", Content: text})
+	return err
+}
+
+// complete continues text as a plain completion, in a fresh context.
+func (s *session) complete(ctx context.Context, text string, w io.Writer) error {
+	ids := s.model.Tokenizer.Encode(text, true)
+	_, err := s.generate(ctx, ids, nil, w)
+	return err
+}
+
+// generate evaluates ids (reusing the cached prefix) and streams the new text
+// to w; it returns the generated text. An interrupted generation keeps its text.
+func (s *session) generate(ctx context.Context, ids []int32, stops []string, w io.Writer) (string, error) {
+	sess := s.session()
+	common := 0
+	for common < len(ids)-1 && common < len(s.inCtx) && s.inCtx[common] == ids[common] {
+		common++
+	}
+	sess.Truncate(common)
+	s.inCtx = append(s.inCtx[:common], ids[common:]...)
+	s.lastIDs = append([]int32(nil), ids...)
+	s.lastGen = s.lastGen[:0]
+	s.gens++
+	var out strings.Builder
+	emit := func(t model.Token) error {
+		if t.ID >= 0 {
+			s.lastGen = append(s.lastGen, t)
+		}
+		if t.Text == "" {
+			return nil
+		}
+		out.WriteString(t.Text)
+		text := t.Text
+		if s.set.ColorProbs && t.ID >= 0 {
+			text = s.st.prob(float64(t.Prob), text)
+		}
+		_, err := io.WriteString(w, text)
+		return err
+	}
+	st, err := s.model.Generate(ctx, sess, ids[common:], s.genOptions(stops), emit)
+	// what the cache holds now: the prompt and the generated tokens that were evaluated
+	for _, t := range s.lastGen {
+		if len(s.inCtx) >= sess.Pos() {
+			break
+		}
+		s.inCtx = append(s.inCtx, t.ID)
+	}
+	s.inCtx = s.inCtx[:min(len(s.inCtx), sess.Pos())]
+	s.lastSt = &st
+	s.results["generation"] = generationResult(s, st)
+	if w == s.p.w {
+		fmt.Fprintln(w)
+		if s.set.Stats {
+			s.p.println(s.statsLine(st, common))
+		}
+	}
+	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil && s.interactive {
+		return out.String(), nil // the stats line says "interrupted"
+	}
+	return out.String(), err
+}
+
+// statsLine is the line after a generation: tokens, time to first token, speed.
+func (s *session) statsLine(st model.Stats, cached int) string {
+	reason := string(st.Reason)
+	if st.Reason == model.StopCanceled {
+		reason = "interrupted"
+	}
+	line := fmt.Sprintf("%d tokens · TTFT %s · %.1f tok/s · prompt %d tok at %.1f tok/s",
+		st.Generated, roundDur(st.FirstToken), st.GenRate(), st.PromptTokens, st.PromptRate())
+	if cached > 0 {
+		line += fmt.Sprintf(" (+%d cached)", cached)
+	}
+	line += " · " + reason
+	if st.Reason == model.StopCanceled {
+		return s.st.warn.Render(line)
+	}
+	return s.st.stats.Render(line)
+}
+
+func roundDur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	default:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+}
+
+// generationResult is the exportable form of the last generation.
+func generationResult(s *session, st model.Stats) map[string]any {
+	toks := make([]map[string]any, len(s.lastGen))
+	for i, t := range s.lastGen {
+		toks[i] = map[string]any{"id": t.ID, "text": s.tokenText(t.ID), "prob": t.Prob}
+	}
+	return map[string]any{
+		"prompt_tokens": st.PromptTokens, "generated": st.Generated, "ttft_ms": st.FirstToken.Milliseconds(),
+		"tok_per_s": st.GenRate(), "prompt_tok_per_s": st.PromptRate(), "stop": st.Reason, "text": st.Text, "tokens": toks,
+	}
+}
+
+func cmdRegen(s *session, ctx context.Context, c *command, a call) error {
+	if len(a.args) != 0 {
+		return usagef(c, "/regen takes no arguments")
+	}
+	if s.set.Mode == "completion" {
+		if s.lastIn == "" {
+			return errors.New("nothing to regenerate yet")
+		}
+		return s.complete(ctx, s.lastIn, s.p.w)
+	}
+	n := len(s.history)
+	if n < 2 || s.history[n-1].Role != "assistant" {
+		return errors.New("nothing to regenerate yet: the conversation has no answer")
+	}
+	s.history = s.history[:n-1]
+	return s.answer(ctx, s.p.w)
+}
+
+func cmdClear(s *session, _ context.Context, c *command, a call) error {
+	if len(a.args) != 0 {
+		return usagef(c, "/clear takes no arguments")
+	}
+	s.history = nil
+	s.inCtx = nil
+	if s.sess != nil {
+		s.sess.Reset()
+	}
+	s.p.println(s.st.ok.Render("conversation cleared"))
+	return nil
+}
+
+func cmdHistory(s *session, _ context.Context, c *command, a call) error {
+	if len(a.args) != 0 {
+		return usagef(c, "/history takes no arguments")
+	}
+	for _, m := range s.messages() {
+		s.p.println(s.st.key.Render(m.Role+":") + " " + m.Content)
+	}
+	if len(s.history) == 0 {
+		s.p.println(s.st.dim.Render("(no turns yet)"))
+	}
+	return nil
+}
+
+// conversation is the file format of /save and /open.
+type conversation struct {
+	Model    string          `json:"model,omitempty"`
+	System   string          `json:"system"`
+	Mode     string          `json:"mode"`
+	Messages []model.Message `json:"messages"`
+}
+
+func cmdSave(s *session, _ context.Context, c *command, a call) error {
+	if len(a.args) != 1 {
+		return usagef(c, "/save needs a file name")
+	}
+	conv := conversation{Model: s.spec, System: s.set.System, Mode: s.set.Mode, Messages: s.history}
+	if conv.Messages == nil {
+		conv.Messages = []model.Message{}
+	}
+	b, err := json.MarshalIndent(conv, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := s.expand(a.args[0])
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	s.p.println(s.st.ok.Render(fmt.Sprintf("saved %d messages to %s", len(conv.Messages), path)))
+	return nil
+}
+
+func cmdOpen(s *session, _ context.Context, c *command, a call) error {
+	if len(a.args) != 1 {
+		return usagef(c, "/open needs a file name")
+	}
+	path := s.expand(a.args[0])
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var conv conversation
+	if err := json.Unmarshal(b, &conv); err != nil {
+		return fmt.Errorf("%s: not a saved conversation: %v", path, err)
+	}
+	for i, m := range conv.Messages {
+		if m.Role != "user" && m.Role != "assistant" {
+			return fmt.Errorf("%s: message %d has role %q (user or assistant)", path, i, m.Role)
+		}
+	}
+	s.history = conv.Messages
+	s.set.System = conv.System
+	if conv.Mode == "chat" || conv.Mode == "completion" {
+		s.set.Mode = conv.Mode
+	}
+	s.p.println(s.st.ok.Render(fmt.Sprintf("opened %d messages from %s", len(conv.Messages), path)))
+	if conv.Model != "" && conv.Model != s.spec {
+		s.p.println(s.st.hint.Render("saved with model " + conv.Model))
+	}
+	return nil
+}

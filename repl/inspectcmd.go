@@ -1,0 +1,365 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/bitrepl/bitrepl/inspect"
+	"github.com/bitrepl/bitrepl/model"
+)
+
+func inspectCommands() []*command {
+	sites := []string{"all"}
+	for _, st := range model.Sites() {
+		sites = append(sites, st.String())
+	}
+	return []*command{
+		{name: "weights", args: "[PATTERN]", summary: "weight statistics: -1/0/+1 shares, scales, sparsity (per layer, or tensors matching PATTERN)", needModel: true, run: cmdWeights,
+			help: "PATTERN is a substring or a glob of GGUF tensor names, e.g. /weights blk.0.attn_q or /weights *ffn_down*.\nOne matching tensor shows its row and column sparsity histograms."},
+		{name: "acts", args: "[SITE [LAYER]]", summary: "activation statistics of the last prompt (std, absmax, int8 SQNR, outliers)", needModel: true, run: cmdActs, complete: argSubTopic, topics: sites,
+			help: "Sites: " + strings.Join(sites[1:], ", ") + "."},
+		{name: "lens", args: "[POS] [K]", summary: "logit lens: each layer's top tokens at a position of the last prompt", needModel: true, run: cmdLens},
+		{name: "attn", args: "LAYER [HEAD]", summary: "attention heatmap of the last prompt (heads averaged unless HEAD)", needModel: true, run: cmdAttn},
+		{name: "export", args: "WHAT FILE", summary: "write a result as JSON or CSV (by extension), or hidden states as .safetensors/.npy", complete: argSubTopic,
+			topics: exportKinds, run: cmdExport,
+			help: "WHAT: " + strings.Join(exportKinds, ", ") + ". hidden SITE FILE writes the last prompt's values at SITE for every layer."},
+	}
+}
+
+// weightStats computes (once per model) the statistics of every weight matrix.
+func (s *session) weightStats() ([]inspect.TensorStats, error) {
+	if s.weights == nil {
+		if s.interactive {
+			s.p.printf("%s", s.st.dim.Render("computing weight statistics …"))
+			defer s.p.printf("\r\x1b[K")
+		}
+		ws, err := inspect.WeightStats(s.model, 10, nil)
+		if err != nil {
+			return nil, err
+		}
+		s.weights = ws
+	}
+	return s.weights, nil
+}
+
+// shareBar draws the shares of -1, 0 and +1 as one stacked bar.
+func (s *session) shareBar(neg, zero, pos float64, width int) string {
+	n := int(math.Round(neg * float64(width)))
+	z := int(math.Round(zero * float64(width)))
+	p := max(0, width-n-z)
+	if !s.st.colored() {
+		return strings.Repeat("-", n) + strings.Repeat("0", z) + strings.Repeat("+", p)
+	}
+	return s.st.diffOld.Render(strings.Repeat("█", n)) + s.st.dim.Render(strings.Repeat("█", z)) + s.st.diffNew.Render(strings.Repeat("█", p))
+}
+
+func cmdWeights(s *session, _ context.Context, c *command, a call) error {
+	if len(a.args) > 1 {
+		return usagef(c, "one pattern at most")
+	}
+	ws, err := s.weightStats()
+	if err != nil {
+		return err
+	}
+	if len(a.args) == 0 {
+		layers := inspect.Layers(ws)
+		s.results["weights"] = ws
+		s.results["layers"] = layers
+		s.p.println(s.st.title.Render("weights per layer") + s.st.dim.Render("   shares of -1 / 0 / +1"))
+		for i := range layers {
+			l := &layers[i]
+			n := float64(max(l.Params, 1))
+			neg, zero, pos := float64(l.Neg)/n, float64(l.Zero)/n, float64(l.Pos)/n
+			name := "other"
+			if l.Layer >= 0 {
+				name = "blk." + strconv.Itoa(l.Layer)
+			}
+			line := fmt.Sprintf("%-7s %s  %5.1f%% %5.1f%% %5.1f%%  %6.1fM params", name, s.shareBar(neg, zero, pos, 30), 100*neg, 100*zero, 100*pos, n/1e6)
+			if !math.IsNaN(l.MeanRelErr) {
+				line += fmt.Sprintf("  latent rel.err %.3f", l.MeanRelErr)
+			}
+			if l.Invalid > 0 {
+				line += s.st.err.Render(fmt.Sprintf("  %d invalid codes", l.Invalid))
+			}
+			s.p.println(line)
+		}
+		s.p.println(s.st.dim.Render("/weights PATTERN for single tensors (e.g. /weights blk.0.*)"))
+		return nil
+	}
+	pat := a.args[0]
+	var sel []inspect.TensorStats
+	for _, t := range ws {
+		if ok, _ := path.Match(pat, t.Name); ok || strings.Contains(t.Name, pat) {
+			sel = append(sel, t)
+		}
+	}
+	if len(sel) == 0 {
+		names := make([]string, len(ws))
+		for i, t := range ws {
+			names[i] = t.Name
+		}
+		msg := fmt.Sprintf("no tensor matches %q", pat)
+		if near := nearest(pat, names); near != "" {
+			msg += "; did you mean " + near + "?"
+		}
+		return errors.New(msg)
+	}
+	s.results["weights"] = sel
+	for i := range sel {
+		t := &sel[i]
+		neg, zero, pos := t.Share()
+		s.p.printf("%s %s %s  %5.1f%% %5.1f%% %5.1f%%  scale %.4g  rows %s cols %s\n",
+			s.st.key.Render(padRight(t.Name, 26)), padRight(t.Type.String(), 5), s.shareBar(neg, zero, pos, 20),
+			100*neg, 100*zero, 100*pos, t.Scale, s.st.bar.Render(sparkline(t.RowSparsity.Counts)), s.st.bar.Render(sparkline(t.ColSparsity.Counts)))
+	}
+	if len(sel) == 1 {
+		s.weightDetail(&sel[0])
+	}
+	return nil
+}
+
+// weightDetail shows one tensor's histograms and latent statistics.
+func (s *session) weightDetail(t *inspect.TensorStats) {
+	s.p.printf("%s %dx%d %v: %d × -1, %d × 0, %d × +1", t.Name, t.Rows, t.Cols, t.Type, t.Neg, t.Zero, t.Pos)
+	if t.Invalid > 0 {
+		s.p.printf(", %s", s.st.err.Render(fmt.Sprintf("%d invalid", t.Invalid)))
+	}
+	s.p.printf("\n|w| of non-zero weights: min %.4g mean %.4g max %.4g · mean %.4g std %.4g absmax %.4g\n", t.MagMin, t.MagMean, t.MagMax, t.Mean, t.Std, t.AbsMax)
+	for _, h := range []struct {
+		name string
+		h    inspect.Histogram
+	}{{"rows", t.RowSparsity}, {"columns", t.ColSparsity}} {
+		s.p.println(s.st.title.Render("share of zeros per " + h.name))
+		total := float64(max(h.h.Total(), 1))
+		for i, n := range h.h.Counts {
+			lo, hi := h.h.Bin(i)
+			s.p.printf("  %8s %s %d\n", fmt.Sprintf("%.0f–%.0f%%", 100*lo, 100*hi), s.st.bar.Render(bar(float64(n)/total, 40)), n)
+		}
+	}
+	if l := t.Latent; l != nil {
+		s.p.println(s.st.title.Render("latent weights") + " " + l.String())
+	}
+}
+
+// record runs the last prompt through a fresh session with rec as the hook.
+func (s *session) record(ctx context.Context, rec *inspect.Recorder) ([]int32, error) {
+	ids := s.lastIDs
+	if len(ids) == 0 {
+		return nil, errors.New("no prompt yet: send a message (or a completion) first")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rec.Namer = s.tokenText
+	sess := s.model.NewSession(min(len(ids)+1, s.model.Config.ContextLen))
+	sess.SetHook(rec)
+	err := sess.ForwardEach(ids, func(int, []float32) {})
+	return ids, err
+}
+
+func cmdActs(s *session, ctx context.Context, c *command, a call) error {
+	if len(a.args) > 2 {
+		return usagef(c, "too many arguments")
+	}
+	rec := &inspect.Recorder{}
+	var site model.Site
+	layer := -2
+	if len(a.args) > 0 && a.args[0] != "all" {
+		st, ok := model.ParseSite(a.args[0])
+		if !ok {
+			return usagef(c, "unknown site %q; sites: %s", a.args[0], strings.Join(c.topics[1:], ", "))
+		}
+		site = st
+		rec.Sites = []model.Site{st}
+	} else {
+		rec.Sites = []model.Site{model.SiteAttnNorm, model.SiteAttnSubNorm, model.SiteFFNNorm, model.SiteFFNSubNorm, model.SiteResidual}
+	}
+	if len(a.args) == 2 {
+		n, err := strconv.Atoi(a.args[1])
+		if err != nil || n < 0 || n >= s.model.Config.Layers {
+			return usagef(c, "layer must be in [0, %d)", s.model.Config.Layers)
+		}
+		layer = n
+		rec.Layers = []int{n}
+	}
+	ids, err := s.record(ctx, rec)
+	if err != nil {
+		return err
+	}
+	sums := inspect.Summarize(rec.Stats)
+	s.results["acts"] = rec.Stats
+	s.results["acts_summary"] = sums
+	switch {
+	case site != 0 && layer >= 0:
+		s.p.println(s.st.title.Render(fmt.Sprintf("%s at layer %d, per token", site, layer)))
+		for _, st := range rec.Stats {
+			s.p.printf("%s %s\n", s.st.key.Render(padRight(visible(s.tokenText(ids[st.Pos])), 12)), st.String())
+		}
+	case site != 0:
+		s.p.println(s.st.title.Render(fmt.Sprintf("%s over %d tokens, per layer", site, len(ids))))
+		for _, sm := range sums {
+			s.p.println(sm.String())
+		}
+	default:
+		s.p.println(s.st.title.Render(fmt.Sprintf("activations over %d tokens", len(ids))) + s.st.dim.Render("   int8 SQNR (dB) at BitLinear inputs; residual std and absmax"))
+		s.p.printf("%-6s %9s %9s %9s %9s %10s %10s\n", "layer", "attn_norm", "attn_sub", "ffn_norm", "ffn_sub", "resid std", "resid max")
+		by := map[string]map[int]inspect.SiteSummary{}
+		for _, sm := range sums {
+			if by[sm.Site] == nil {
+				by[sm.Site] = map[int]inspect.SiteSummary{}
+			}
+			by[sm.Site][sm.Layer] = sm
+		}
+		sq := func(site string, l int) string {
+			sm, ok := by[site][l]
+			if !ok || math.IsNaN(sm.MeanSQNR) {
+				return fmt.Sprintf("%9s", "-")
+			}
+			return fmt.Sprintf("%9.2f", sm.MeanSQNR)
+		}
+		for l := 0; l < s.model.Config.Layers; l++ {
+			if layer >= 0 && l != layer {
+				continue
+			}
+			r := by["residual"][l]
+			s.p.printf("%-6d %s %s %s %s %10.4g %10.4g\n", l, sq("attn_norm", l), sq("attn_sub_norm", l), sq("ffn_norm", l), sq("ffn_sub_norm", l), r.MeanStd, r.MaxAbs)
+		}
+		s.p.println(s.st.dim.Render("/acts SITE [LAYER] for one site; /export acts FILE.csv for every token"))
+	}
+	return nil
+}
+
+func cmdLens(s *session, ctx context.Context, c *command, a call) error {
+	if len(a.args) > 2 {
+		return usagef(c, "too many arguments")
+	}
+	pos, k := -1, 5
+	if len(a.args) > 0 {
+		n, err := strconv.Atoi(a.args[0])
+		if err != nil {
+			return usagef(c, "POS must be an integer (negative counts from the end)")
+		}
+		pos = n
+	}
+	if len(a.args) > 1 {
+		n, err := strconv.Atoi(a.args[1])
+		if err != nil || n < 1 || n > 50 {
+			return usagef(c, "K must be in [1, 50]")
+		}
+		k = n
+	}
+	if len(s.lastIDs) == 0 {
+		return errors.New("no prompt yet: send a message (or a completion) first")
+	}
+	if pos < 0 {
+		pos += len(s.lastIDs)
+	}
+	if pos < 0 || pos >= len(s.lastIDs) {
+		return usagef(c, "the last prompt has positions 0..%d", len(s.lastIDs)-1)
+	}
+	rec := &inspect.Recorder{Sites: []model.Site{model.SiteLogits}, Keep: []model.Site{model.SiteResidual}, TopK: k}
+	ids, err := s.record(ctx, rec)
+	if err != nil {
+		return err
+	}
+	rows, err := inspect.LogitLens(s.model, rec, pos, k)
+	if err != nil {
+		return err
+	}
+	s.results["lens"] = rows
+	next := "(end of prompt)"
+	if pos+1 < len(ids) {
+		next = strconv.Quote(s.tokenText(ids[pos+1]))
+	}
+	s.p.println(s.st.title.Render(fmt.Sprintf("logit lens at position %d %q", pos, s.tokenText(ids[pos]))) + s.st.dim.Render(" · next token "+next))
+	for _, r := range rows {
+		var cells []string
+		for _, t := range r.Top {
+			cells = append(cells, s.st.prob(t.Prob, padRight(strconv.Quote(visible(t.Text)), 14))+fmt.Sprintf("%5.1f%%", 100*t.Prob))
+		}
+		s.p.printf("%s %s %s\n", s.st.key.Render(fmt.Sprintf("L%-3d", r.Layer)), s.st.dim.Render(fmt.Sprintf("H %5.2f", r.Entropy)), strings.Join(cells, "  "))
+	}
+	return nil
+}
+
+func cmdAttn(s *session, ctx context.Context, c *command, a call) error {
+	if len(a.args) < 1 || len(a.args) > 2 {
+		return usagef(c, "/attn needs a layer")
+	}
+	cfg := s.model.Config
+	layer, err := strconv.Atoi(a.args[0])
+	if err != nil || layer < 0 || layer >= cfg.Layers {
+		return usagef(c, "layer must be in [0, %d)", cfg.Layers)
+	}
+	head := -1
+	if len(a.args) == 2 {
+		head, err = strconv.Atoi(a.args[1])
+		if err != nil || head < 0 || head >= cfg.Heads {
+			return usagef(c, "head must be in [0, %d)", cfg.Heads)
+		}
+	}
+	rec := &inspect.Recorder{Sites: []model.Site{}, Layers: []int{layer}, Keep: []model.Site{model.SiteAttnWeights}}
+	ids, err := s.record(ctx, rec)
+	if err != nil {
+		return err
+	}
+	var rows [][]float32
+	if head >= 0 {
+		_, rows, err = rec.Attention(layer, head)
+	} else {
+		for h := 0; h < cfg.Heads && err == nil; h++ {
+			var hr [][]float32
+			_, hr, err = rec.Attention(layer, h)
+			if rows == nil {
+				rows = make([][]float32, len(hr))
+				for i := range hr {
+					rows[i] = make([]float32, len(hr[i]))
+				}
+			}
+			for i := range hr {
+				for j, v := range hr[i] {
+					rows[i][j] += v / float32(cfg.Heads)
+				}
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	s.results["attn"] = rows
+	title := fmt.Sprintf("attention, layer %d, ", layer)
+	if head >= 0 {
+		title += fmt.Sprintf("head %d", head)
+	} else {
+		title += fmt.Sprintf("mean of %d heads", cfg.Heads)
+	}
+	s.p.println(s.st.title.Render(title) + s.st.dim.Render(" · rows: query tokens, columns: key tokens, each row scaled to its maximum"))
+	const maxCols = 40
+	first := max(0, len(ids)-maxCols)
+	if first > 0 {
+		s.p.println(s.st.dim.Render(fmt.Sprintf("(showing the last %d of %d positions)", maxCols, len(ids))))
+	}
+	for i := first; i < len(rows); i++ {
+		row := rows[i]
+		mx := float32(0)
+		for _, v := range row[first:] {
+			mx = max(mx, v)
+		}
+		var b strings.Builder
+		for j := first; j < len(row); j++ {
+			v := float64(row[j] / max(mx, 1e-9))
+			if s.st.colored() {
+				b.WriteString(s.st.heat(v, "  "))
+			} else {
+				b.WriteString(strings.Repeat(shade(v), 2))
+			}
+		}
+		s.p.printf("%s %s\n", s.st.key.Render(padRight(visible(s.tokenText(ids[i])), 12)), b.String())
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package repl
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bitrepl/bitrepl/inspect"
+	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/repl/internal/testmodel"
+)
+
+var (
+	tinyOnce sync.Once
+	tinyPath string
+	tinyErr  error
+)
+
+// tinyModel writes the random test model once per test binary.
+func tinyModel(t *testing.T) string {
+	t.Helper()
+	tinyOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bitrepl-tiny")
+		if err != nil {
+			tinyErr = err
+			return
+		}
+		tinyPath, tinyErr = testmodel.Write(dir, 7)
+	})
+	if tinyErr != nil {
+		t.Fatal(tinyErr)
+	}
+	return tinyPath
+}
+
+// runScript runs script (a string) with the tiny model loaded and returns stdout, stderr and the error.
+func runScriptWithModel(t *testing.T, script string, env ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cfg := Config{Model: tinyModel(t), Script: "-", Env: append([]string{"NO_COLOR=1"}, env...)}
+	err := Run(context.Background(), cfg, strings.NewReader(script), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+// TestModelTour runs testdata/model/tour.bitrepl against the tiny model and
+// compares the transcript with tour.golden (go test -update rewrites it).
+func TestModelTour(t *testing.T) {
+	path := tinyModel(t)
+	m, err := model.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	// the expected values of the assertions, computed through the engine's API
+	ids := m.Tokenizer.Encode("Once upon a time", true)
+	var greedy strings.Builder
+	sess := m.NewSession(0)
+	if _, err := m.Generate(context.Background(), sess, ids, model.GenOptions{MaxTokens: 12}, func(tk model.Token) error {
+		greedy.WriteString(tk.Text)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var k *model.Weight
+	for _, w := range m.Weights() {
+		if w.Name == "blk.0.attn_k.weight" {
+			k = &w
+		}
+	}
+	ws, err := inspect.Weights(k.Name, k.Matrix, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	script, err := os.ReadFile("testdata/model/tour.bitrepl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := strconv.Quote(greedy.String())
+	out, errOut, err := runScriptWithModel(t, string(script), "TMP="+tmp, "GREEDY="+g,
+		"NEG="+strconv.FormatInt(ws.Neg, 10), "ZERO="+strconv.FormatInt(ws.Zero, 10), "POS="+strconv.FormatInt(ws.Pos, 10))
+	got := "--- stdout\n" + out + "--- stderr\n" + errOut + "--- error\n"
+	if err != nil {
+		got += err.Error() + "\n"
+	}
+	got = strings.ReplaceAll(got, tmp, "$TMP")
+	got = strings.ReplaceAll(got, filepath.Dir(path), "$MODELDIR")
+	got = regexp.MustCompile(`(?m)^(  kernels +).*$`).ReplaceAllString(got, "${1}$$LEVEL") // the CPU's SIMD level
+	golden := "testdata/model/tour.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (go test -update writes it)", err)
+		}
+		if got != string(want) {
+			t.Errorf("transcript differs from %s:\n%s", golden, lineDiff(strings.Split(string(want), "\n"), strings.Split(got, "\n")))
+		}
+	}
+	if err != nil {
+		t.Fatalf("script failed: %v", err)
+	}
+	for _, f := range []string{"weights.csv", "lens.json", "acts.csv", "resid.safetensors", "npy/attn_norm.0.npy", "conv.json"} {
+		if st, err := os.Stat(filepath.Join(tmp, f)); err != nil || st.Size() == 0 {
+			t.Errorf("export %s: %v", f, err)
+		}
+	}
+}

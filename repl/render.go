@@ -1,0 +1,70 @@
+package repl
+
+import (
+	"math"
+	"sort"
+	"strings"
+)
+
+var eighths = []string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"}
+
+// bar draws frac in [0,1] as a horizontal bar of width cells, in eighths of a cell.
+func bar(frac float64, width int) string {
+	if math.IsNaN(frac) || frac < 0 {
+		frac = 0
+	}
+	frac = math.Min(frac, 1)
+	n := int(math.Round(frac * float64(width) * 8))
+	s := strings.Repeat("█", n/8) + eighths[n%8]
+	return s + strings.Repeat(" ", width-len([]rune(s)))
+}
+
+var sparks = []rune(" ▁▂▃▄▅▆▇█")
+
+// sparkline draws counts as one character each, scaled to the largest.
+func sparkline(counts []int64) string {
+	var mx int64
+	for _, c := range counts {
+		mx = max(mx, c)
+	}
+	var b strings.Builder
+	for _, c := range counts {
+		i := 0
+		if mx > 0 {
+			i = int(math.Ceil(float64(c) / float64(mx) * float64(len(sparks)-1)))
+		}
+		b.WriteRune(sparks[i])
+	}
+	return b.String()
+}
+
+var shades = []rune(" ░▒▓█")
+
+// shade is a one-character grey level for v in [0,1] (heatmaps without colour).
+func shade(v float64) string {
+	v = math.Max(0, math.Min(1, v))
+	return string(shades[int(math.Round(v*float64(len(shades)-1)))])
+}
+
+// truncate cuts s to n runes, with an ellipsis.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	if n <= 1 {
+		return string(r[:n])
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// padRight pads s with spaces to n runes (cutting it when longer).
+func padRight(s string, n int) string {
+	s = truncate(s, n)
+	return s + strings.Repeat(" ", n-len([]rune(s)))
+}
+
+func sortedStrings(s []string) []string {
+	sort.Strings(s)
+	return s
+}

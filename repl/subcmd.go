@@ -1,0 +1,336 @@
+package repl
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/bitrepl/bitrepl/inspect"
+	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/tokenizer"
+)
+
+// errNoModelHint is the error of a subcommand run without a model.
+var errNoModelHint = errors.New("no model given: use -m MODEL (a .gguf file, a directory, or a Hugging Face repo id in ~/.cache/huggingface/hub) or set BITREPL_MODEL\nto download the 2B-4T model first: huggingface-cli download microsoft/bitnet-b1.58-2B-4T-gguf")
+
+func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
+
+// loadForSubcommand loads -m MODEL or $BITREPL_MODEL.
+func (s *session) loadForSubcommand(ctx context.Context) error {
+	spec := s.cfg.Model
+	if spec == "" {
+		spec = envGet(s.cfg.Env, "BITREPL_MODEL")
+	}
+	if spec == "" {
+		return errNoModelHint
+	}
+	return s.load(ctx, spec)
+}
+
+func (s *session) subcommand(ctx context.Context, name string, args []string) error {
+	if name == "tokenize" {
+		return s.subTokenize(ctx, args)
+	}
+	if err := s.loadForSubcommand(ctx); err != nil {
+		return err
+	}
+	switch name {
+	case "run":
+		return s.subRun(ctx, args)
+	case "bench":
+		return s.subBench(ctx, args)
+	case "convert":
+		return s.subConvert(args)
+	case "inspect":
+		return s.subInspect(args)
+	case "logits":
+		return s.subLogits(args)
+	}
+	return &UsageError{Msg: fmt.Sprintf("unknown subcommand %q", name), Usage: "bitrepl help"}
+}
+
+// readPiped returns stdin when it is piped (not a terminal), else "".
+func (s *session) readPiped() (string, error) {
+	if s.in == nil || isTerminal(s.in) {
+		return "", nil
+	}
+	b, err := io.ReadAll(s.in)
+	return string(b), err
+}
+
+// subRun generates from the prompt (plus piped stdin) and prints only the text.
+func (s *session) subRun(ctx context.Context, args []string) error {
+	prompt := strings.Join(args, " ")
+	piped, err := s.readPiped()
+	if err != nil {
+		return err
+	}
+	if piped = strings.TrimRight(piped, "\n"); piped != "" {
+		if prompt != "" {
+			prompt += "\n\n"
+		}
+		prompt += piped
+	}
+	if strings.TrimSpace(prompt) == "" {
+		return &UsageError{Msg: "run needs a prompt (an argument or piped stdin)", Usage: `bitrepl run -m MODEL "PROMPT"`}
+	}
+	if s.model.Tokenizer == nil {
+		return errors.New("the model has no tokenizer")
+	}
+	var out io.Writer = s.p.w
+	var buf strings.Builder
+	if s.cfg.JSON {
+		out = &buf
+	}
+	s.set.ColorProbs = false
+	var text string
+	if s.set.Mode == "completion" {
+		_, err = s.generate(ctx, s.model.Tokenizer.Encode(prompt, true), nil, plainWriter{out})
+		text = s.lastSt.Text
+	} else {
+		s.history = []model.Message{{Role: "user", Content: prompt}}
+		var ids []int32
+		if ids, err = s.model.FormatChat(s.messages(), true); err == nil {
+			text, err = s.generate(ctx, ids, s.model.ChatStops(), plainWriter{out})
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if s.cfg.JSON {
+		return writeJSONTo(s.p.w, generationResult(s, *s.lastSt))
+	}
+	if !strings.HasSuffix(text, "\n") {
+		s.p.println()
+	}
+	if s.set.Stats && s.errTTY {
+		fmt.Fprintln(s.errOut, s.statsLine(*s.lastSt, 0))
+	}
+	return nil
+}
+
+// plainWriter hides the session's writer from generate, which then prints no stats line.
+type plainWriter struct{ w io.Writer }
+
+func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
+
+func writeJSONTo(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+func (s *session) subBench(ctx context.Context, args []string) error {
+	pp, tg := 64, 32
+	var err error
+	if len(args) > 0 {
+		if pp, err = strconv.Atoi(args[0]); err != nil || pp < 1 {
+			return &UsageError{Msg: "PROMPT_TOKENS must be a positive integer", Usage: "bitrepl bench -m MODEL [PROMPT_TOKENS [GEN_TOKENS]]"}
+		}
+	}
+	if len(args) > 1 {
+		if tg, err = strconv.Atoi(args[1]); err != nil || tg < 1 {
+			return &UsageError{Msg: "GEN_TOKENS must be a positive integer", Usage: "bitrepl bench -m MODEL [PROMPT_TOKENS [GEN_TOKENS]]"}
+		}
+	}
+	r, err := s.bench(ctx, pp, tg)
+	if err != nil {
+		return err
+	}
+	if s.cfg.JSON {
+		return writeJSONTo(s.p.w, r)
+	}
+	s.p.println(r.String())
+	return nil
+}
+
+func (s *session) subConvert(args []string) error {
+	out := s.cfg.Output
+	if out == "" && len(args) == 1 {
+		out = args[0]
+	}
+	if out == "" {
+		return &UsageError{Msg: "convert needs an output (-o FILE.gguf or -o DIR)", Usage: "bitrepl convert -m MODEL -o OUT [--format i2_s|tq2_0|tq1_0|packed|latent]"}
+	}
+	var types []string
+	if s.cfg.Format != "" {
+		types = strings.Split(s.cfg.Format, ",")
+	}
+	return s.convert(out, types, s.errOut, s.errTTY)
+}
+
+func (s *session) subInspect(args []string) error {
+	filter := func(string) bool { return true }
+	if len(args) == 1 {
+		pat := args[0]
+		filter = func(n string) bool { return strings.Contains(n, pat) }
+	} else if len(args) > 1 {
+		return &UsageError{Msg: "inspect takes at most one tensor name pattern", Usage: "bitrepl inspect -m MODEL [PATTERN] [--json]"}
+	}
+	ws, err := inspect.WeightStats(s.model, 10, filter)
+	if err != nil {
+		return err
+	}
+	layers := inspect.Layers(ws)
+	if s.cfg.JSON {
+		tt, _ := toTable(ws)
+		lt, _ := toTable(layers)
+		var b strings.Builder
+		b.WriteString(`{"model": `)
+		q, _ := json.Marshal(s.spec)
+		b.Write(q)
+		b.WriteString(",\n\"tensors\": ")
+		if err := tt.writeJSON(&b); err != nil {
+			return err
+		}
+		b.WriteString(",\n\"layers\": ")
+		if err := lt.writeJSON(&b); err != nil {
+			return err
+		}
+		b.WriteString("}\n")
+		_, err := io.WriteString(s.p.w, b.String())
+		return err
+	}
+	for i := range layers {
+		s.p.println(layers[i].String())
+	}
+	for i := range ws {
+		s.p.println(ws[i].String())
+	}
+	return nil
+}
+
+// subTokenize prints the ids of a text under a tokenizer.json or a model's tokenizer.
+func (s *session) subTokenize(ctx context.Context, args []string) error {
+	text := strings.Join(args, " ")
+	if text == "" {
+		text = s.cfg.Text
+	}
+	if text == "" {
+		piped, err := s.readPiped()
+		if err != nil {
+			return err
+		}
+		text = piped
+	}
+	if text == "" {
+		return &UsageError{Msg: "tokenize needs a text", Usage: "bitrepl tokenize (-m MODEL | --tokenizer tokenizer.json) [--json] TEXT"}
+	}
+	var tok *tokenizer.Tokenizer
+	switch {
+	case s.cfg.Tokenizer != "":
+		t, err := tokenizer.FromFile(s.expand(s.cfg.Tokenizer))
+		if err != nil {
+			return err
+		}
+		tok = t
+	default:
+		if err := s.loadForSubcommand(ctx); err != nil {
+			return err
+		}
+		if tok = s.model.Tokenizer; tok == nil {
+			return errors.New("the model has no tokenizer")
+		}
+	}
+	ids := tok.Encode(text, false)
+	if s.cfg.JSON {
+		pieces := make([]string, len(ids))
+		for i, id := range ids {
+			pieces[i] = tok.Token(id)
+		}
+		return writeJSONTo(s.p.w, map[string]any{"ids": ids, "tokens": pieces})
+	}
+	s.p.println(joinInts(ids))
+	return nil
+}
+
+// subLogits prints the teacher-forced logits of every position as JSON.
+func (s *session) subLogits(args []string) error {
+	var ids []int32
+	var err error
+	switch {
+	case s.cfg.IDs != "":
+		ids, err = parseIDs(s.cfg.IDs)
+	case s.cfg.Text != "":
+		if s.model.Tokenizer == nil {
+			return errors.New("the model has no tokenizer: give --ids")
+		}
+		ids = s.model.Tokenizer.Encode(s.cfg.Text, true)
+	case len(args) > 0:
+		ids, err = parseIDs(strings.Join(args, " "))
+	}
+	if err != nil {
+		return &UsageError{Msg: err.Error(), Usage: `bitrepl logits -m MODEL --ids "1 2 3"`}
+	}
+	if len(ids) == 0 {
+		return &UsageError{Msg: "logits needs token ids (--ids) or a text (--text)", Usage: `bitrepl logits -m MODEL --ids "1 2 3"`}
+	}
+	logits, err := s.teacherForced(ids)
+	if err != nil {
+		return err
+	}
+	return writeLogitsJSON(bufio.NewWriter(s.p.w), s.spec, ids, logits)
+}
+
+// teacherForced returns the logits after every token of ids.
+func (s *session) teacherForced(ids []int32) ([][]float32, error) {
+	sess := s.model.NewSession(min(len(ids)+1, s.model.Config.ContextLen))
+	if len(ids) > sess.ContextLen() {
+		return nil, fmt.Errorf("%d tokens do not fit the context (%d)", len(ids), sess.ContextLen())
+	}
+	return sess.ForwardAll(ids)
+}
+
+// LogitsFile is the JSON that `bitrepl logits` prints and `/assert logits` reads.
+type LogitsFile struct {
+	Model  string      `json:"model,omitempty"`
+	IDs    []int32     `json:"ids"`
+	Logits [][]float64 `json:"logits"` // (len(ids), vocab): the logits after each token
+}
+
+func writeLogitsJSON(w *bufio.Writer, spec string, ids []int32, logits [][]float32) error {
+	q, _ := json.Marshal(spec)
+	fmt.Fprintf(w, "{\"model\": %s,\n\"ids\": [%s],\n\"logits\": [\n", q, strings.ReplaceAll(joinInts(ids), " ", ", "))
+	for i, row := range logits {
+		w.WriteString("[")
+		for j, v := range row {
+			if j > 0 {
+				w.WriteString(",")
+			}
+			w.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))
+		}
+		w.WriteString("]")
+		if i < len(logits)-1 {
+			w.WriteString(",")
+		}
+		w.WriteString("\n")
+	}
+	w.WriteString("]}\n")
+	return w.Flush()
+}
+
+// readLogitsFile reads a LogitsFile.
+func readLogitsFile(path string) (*LogitsFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f LogitsFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if len(f.IDs) == 0 || len(f.Logits) == 0 {
+		return nil, fmt.Errorf("%s: want {\"ids\": [...], \"logits\": [[...], ...]}", path)
+	}
+	return &f, nil
+}

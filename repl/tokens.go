@@ -1,0 +1,104 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bitrepl/bitrepl/inspect"
+)
+
+// visible shows whitespace and control characters of a token's text.
+func visible(s string) string {
+	r := strings.NewReplacer("\n", "↵", "\t", "⇥", "\r", "␍")
+	return r.Replace(s)
+}
+
+func cmdTokens(s *session, _ context.Context, c *command, a call) error {
+	if a.rest == "" {
+		return usagef(c, "/tokens needs a text")
+	}
+	tok := s.model.Tokenizer
+	if tok == nil {
+		return errors.New("the model has no tokenizer")
+	}
+	text := unquoteLoose(a.rest)
+	ids := tok.Encode(text, false)
+	var b strings.Builder
+	for i, id := range ids {
+		b.WriteString(s.st.token(i, visible(s.tokenText(id))))
+	}
+	s.p.println(b.String())
+	s.p.println(s.st.dim.Render(fmt.Sprintf("%d tokens: ", len(ids))) + joinInts(ids))
+	rows := make([]map[string]any, len(ids))
+	for i, id := range ids {
+		rows[i] = map[string]any{"index": i, "id": id, "text": s.tokenText(id), "piece": tok.Token(id)}
+	}
+	s.results["tokens"] = rows
+	return nil
+}
+
+// parseIDs reads token ids separated by commas, spaces or brackets.
+func parseIDs(s string) ([]int32, error) {
+	f := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '[' || r == ']' || r == '\n' || r == '\t' })
+	ids := make([]int32, 0, len(f))
+	for _, w := range f {
+		n, err := strconv.ParseInt(w, 10, 32)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a token id", w)
+		}
+		ids = append(ids, int32(n))
+	}
+	return ids, nil
+}
+
+// cmdTopK shows the most likely next tokens after a text (or after the last prompt).
+func cmdTopK(s *session, ctx context.Context, c *command, a call) error {
+	k := 10
+	text := a.rest
+	if len(a.args) > 0 {
+		if n, err := strconv.Atoi(a.args[0]); err == nil {
+			if n < 1 || n > 1000 {
+				return usagef(c, "k must be in [1, 1000]")
+			}
+			k = n
+			_, text, _ = strings.Cut(a.rest, " ")
+			text = strings.TrimSpace(text)
+		}
+	}
+	var ids []int32
+	if text != "" {
+		if s.model.Tokenizer == nil {
+			return errors.New("the model has no tokenizer")
+		}
+		ids = s.model.Tokenizer.Encode(unquoteLoose(text), true)
+	} else {
+		ids = s.lastIDs
+		if len(ids) == 0 {
+			return usagef(c, "no prompt yet: give a text")
+		}
+	}
+	sess := s.model.NewSession(min(len(ids)+1, s.model.Config.ContextLen))
+	logits, err := sess.Forward(ids)
+	if err != nil {
+		return err
+	}
+	st := inspect.Logits(len(ids)-1, logits, k, -1, s.tokenText)
+	s.results["topk"] = st
+	s.p.println(s.st.dim.Render(fmt.Sprintf("next token after %d tokens · entropy %.3f nats", len(ids), st.Entropy)))
+	s.printTop(st.Top)
+	return nil
+}
+
+// printTop prints candidates with probability bars.
+func (s *session) printTop(top []inspect.TokenProb) {
+	for i, t := range top {
+		s.p.printf("%3d %s %s %s %s\n", i+1,
+			s.st.key.Render(fmt.Sprintf("%7d", t.ID)),
+			s.st.prob(t.Prob, fmt.Sprintf("%-18s", strconv.Quote(t.Text))),
+			s.st.bar.Render(bar(t.Prob, 30)),
+			fmt.Sprintf("%6.2f%%", 100*t.Prob))
+	}
+}
