@@ -198,3 +198,12 @@ func TestLoadCheckpointRejectsGarbage(t *testing.T) {
 		}
 	}
 }
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
