@@ -67,7 +67,6 @@ func (s *session) interact(ctx context.Context, in *os.File, out io.Writer) erro
 	// rl.Close is not called: it blocks until the next key press (chzyer/readline
 	// issue); the terminal is already out of raw mode once Readline returns.
 
-	s.greet()
 	var j lineJoiner
 	for !s.quit {
 		if j.pending() {
@@ -113,7 +112,7 @@ func (s *session) interact(ctx context.Context, in *os.File, out io.Writer) erro
 // greet prints the banner of the interactive prompt.
 func (s *session) greet() {
 	s.p.println(s.st.title.Render("bitrepl") + s.st.dim.Render(" — talk to a ternary model and look inside it. /help for commands, Ctrl-D to leave."))
-	if s.model == nil {
+	if s.cfg.Model == "" {
 		s.p.println(s.st.hint.Render(noModelHint))
 	}
 }

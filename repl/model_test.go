@@ -13,7 +13,7 @@ import (
 
 	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/model"
-	"github.com/bitrepl/bitrepl/repl/internal/testmodel"
+	"github.com/bitrepl/bitrepl/repl/testmodel"
 )
 
 var (

@@ -55,6 +55,16 @@ func Run(ctx context.Context, cfg Config, in io.Reader, out, errOut io.Writer) e
 	if cfg.Command != "" {
 		return s.subcommand(ctx, cfg.Command, cfg.Args)
 	}
+	if cfg.Script == "" && isTerminal(in) {
+		s.setInteractive()
+		s.greet()
+		if cfg.Model != "" {
+			if err := s.load(ctx, cfg.Model); err != nil {
+				s.report(err) // the prompt still starts: /load can try again
+			}
+		}
+		return s.interact(ctx, in.(*os.File), out)
+	}
 	if cfg.Model != "" {
 		if err := s.load(ctx, cfg.Model); err != nil {
 			return err
@@ -68,11 +78,8 @@ func Run(ctx context.Context, cfg Config, in io.Reader, out, errOut io.Writer) e
 		}
 		defer f.Close()
 		return s.runScript(ctx, f, cfg.Script)
-	case cfg.Script == "-" || !isTerminal(in):
-		return s.runScript(ctx, in, "-")
 	}
-	s.setInteractive()
-	return s.interact(ctx, in.(*os.File), out)
+	return s.runScript(ctx, in, "-")
 }
 
 // isTerminal reports whether r is a terminal (the interactive prompt needs one).

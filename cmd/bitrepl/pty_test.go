@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bitrepl/bitrepl/repl/testmodel"
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
 )
@@ -19,7 +20,7 @@ import (
 // The tests in this file build the real bitrepl binary and drive it through a
 // pseudo-terminal: keys in, a vt10x screen out.
 
-var binPath string
+var binPath, tinyModel string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "bitrepl-pty")
@@ -32,6 +33,10 @@ func TestMain(m *testing.M) {
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building bitrepl:", err)
+		os.Exit(1)
+	}
+	if tinyModel, err = testmodel.Write(dir, 3); err != nil {
+		fmt.Fprintln(os.Stderr, "writing the test model:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -296,4 +301,47 @@ func TestPipedScriptExitCode(t *testing.T) {
 	if err := cmd.Run(); err == nil || err.(*exec.ExitError).ExitCode() != 2 {
 		t.Fatalf("bad flag: err %v, want exit 2", err)
 	}
+}
+
+func TestPTYCtrlCStopsGeneration(t *testing.T) {
+	tm := startTerm(t, t.TempDir(), nil, "-m", tinyModel, "--set", "max_tokens=100000", "--set", "mode=completion")
+	tm.waitFor("loaded", 1)
+	tm.waitFor("bitrepl>", 1)
+	tm.send("Once upon a time" + keyEnter)
+	// wait for streamed text, then interrupt
+	deadline := time.Now().Add(10 * time.Second)
+	streamed := func() int {
+		_, after, _ := strings.Cut(tm.rawOutput(), "Once upon a time\r\n")
+		return len(after)
+	}
+	for streamed() < 200 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no streamed output:\n%s", tm.screen())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tm.send(keyCtrlC)
+	tm.waitFor("interrupted", 1)
+	if n := streamed(); n > 5000 {
+		t.Errorf("%d bytes streamed: the generation went on after Ctrl-C", n)
+	}
+	tm.waitFor("bitrepl>", 2)
+	// the session is intact: settings and the model still work
+	tm.send("/set max_tokens 3" + keyEnter)
+	tm.waitFor("max_tokens = 3", 1)
+	tm.send("abc" + keyEnter)
+	tm.waitFor("3 tokens", 1)
+	tm.send(keyCtrlD)
+	if code := tm.waitExit(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+}
+
+func TestPTYNoModelMessage(t *testing.T) {
+	tm := startTerm(t, t.TempDir(), nil)
+	tm.waitFor("No model loaded", 1)
+	tm.send("hello" + keyEnter)
+	tm.waitFor("no model loaded: use /load PATH", 1)
+	tm.send("/load nobody/nothing" + keyEnter)
+	tm.waitFor("huggingface-cli download nobody/nothing", 1)
 }
