@@ -29,6 +29,8 @@ func (c ModelConfig) Validate() error {
 	switch {
 	case c.Vocab < 2 || c.Dim < 1 || c.Layers < 1 || c.Heads < 1 || c.KVHeads < 1 || c.FFN < 1 || c.Context < 2:
 		return fmt.Errorf("train: bad model config %+v", c)
+	case c.Vocab > 1<<20 || c.Dim > 1<<14 || c.FFN > 1<<16 || c.Layers > 256 || c.Context > 1<<16:
+		return fmt.Errorf("train: model config %+v beyond the trainer's limits", c)
 	case c.Dim%c.Heads != 0 || c.Heads%c.KVHeads != 0 || c.HeadDim()%2 != 0:
 		return fmt.Errorf("train: dim %d, heads %d, kv heads %d do not divide (head dim must be even)", c.Dim, c.Heads, c.KVHeads)
 	case c.NormEps <= 0 || c.RopeTheta <= 0:

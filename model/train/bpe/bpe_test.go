@@ -132,3 +132,23 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+func FuzzFromJSON(f *testing.F) {
+	m, err := Train(map[string]int{"hello": 3, " world": 2, " hello": 2}, 262, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	data, _ := m.JSON()
+	f.Add(data)
+	f.Add([]byte(`{"model":{"vocab":{},"merges":[]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := FromJSON(data)
+		if err != nil {
+			return
+		}
+		ids := m.Encode("hello world")
+		if m.Decode(ids) != "hello world" {
+			t.Fatalf("round trip failed")
+		}
+	})
+}
