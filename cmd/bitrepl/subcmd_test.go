@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/repl/testmodel"
+)
+
+// bitrepl runs main's run in-process and returns exit code, stdout and stderr.
+func bitrepl(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// greedyChat is the engine's greedy answer to one user message (the reference for bitrepl run).
+func greedyChat(t *testing.T, prompt string, n int) string {
+	t.Helper()
+	m, err := model.Load(tinyModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ids, err := m.FormatChat([]model.Message{{Role: "system", Content: "You are a helpful assistant."}, {Role: "user", Content: prompt}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := m.Generate(context.Background(), m.NewSession(0), ids, model.GenOptions{MaxTokens: n, Stop: m.ChatStops()}, func(model.Token) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Text
+}
+
+func TestRunAppendsPipedStdin(t *testing.T) {
+	want := greedyChat(t, "Summarize\n\nsome notes", 6)
+	code, out, errOut := bitrepl(t, "some notes\n", "run", "-m", tinyModel, "--set", "temperature=0", "--set", "max_tokens=6", "Summarize")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if out != want+"\n" {
+		t.Errorf("stdout %q, want only the generated text %q", out, want+"\n")
+	}
+	// --json wraps the same text
+	code, out, _ = bitrepl(t, "some notes\n", "run", "--json", "-m", tinyModel, "--set", "temperature=0", "--set", "max_tokens=6", "Summarize")
+	var res struct {
+		Text      string `json:"text"`
+		Generated int    `json:"generated"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || res.Text != want || res.Generated != 6 {
+		t.Errorf("--json: exit %d, %v, %+v", code, err, res)
+	}
+}
+
+func TestRunWithoutModel(t *testing.T) {
+	code, out, errOut := bitrepl(t, "", "run", "hello")
+	if code != 1 || out != "" || !strings.Contains(errOut, "no model given: use -m MODEL") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"frobnicate"}, {"--nope"}, {"stray-arg"}, {"run", "-m"}, {"logits", "-m", "x.gguf", "--ids", "1 two"}} {
+		code, _, errOut := bitrepl(t, "", args...)
+		want := 2
+		if args[0] == "logits" {
+			want = 1 // the model file is checked first
+		}
+		if code != want {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", args, code, want, errOut)
+		}
+	}
+	if code, _, errOut := bitrepl(t, "", "help"); code != 0 || !strings.Contains(errOut, "bitrepl run") {
+		t.Errorf("help: exit %d, %q", code, errOut)
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	tj := filepath.Join(t.TempDir(), "tokenizer.json")
+	if err := os.WriteFile(tj, testmodel.TokenizerJSON(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := bitrepl(t, "", "tokenize", "--tokenizer", tj, "--json", "hello the")
+	var res struct {
+		IDs    []int32  `json:"ids"`
+		Tokens []string `json:"tokens"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
+		t.Fatalf("exit %d %v %s", code, err, errOut)
+	}
+	if want := []int32{256, 257, 111, 259}; !equal(res.IDs, want) || res.Tokens[3] != "Ġthe" {
+		t.Errorf("got %+v", res)
+	}
+	// plain output, text from a model and piped stdin
+	code, out, _ = bitrepl(t, "hello", "tokenize", "-m", tinyModel)
+	if code != 0 || out != "256 257 111\n" {
+		t.Errorf("exit %d, %q", code, out)
+	}
+}
+
+func equal(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestLogitsAndAssertLogits(t *testing.T) {
+	code, out, errOut := bitrepl(t, "", "logits", "-m", tinyModel, "--ids", "1, 2, 3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var f struct {
+		IDs    []int32     `json:"ids"`
+		Logits [][]float64 `json:"logits"`
+	}
+	if err := json.Unmarshal([]byte(out), &f); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(tinyModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	want, err := m.NewSession(0).ForwardAll([]int32{1, 2, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Logits) != 3 || len(f.Logits[0]) != m.Config.VocabSize {
+		t.Fatalf("shape %d x %d", len(f.Logits), len(f.Logits[0]))
+	}
+	for i := range want {
+		for j := range want[i] {
+			if float32(f.Logits[i][j]) != want[i][j] {
+				t.Fatalf("logit [%d][%d] = %v, engine %v", i, j, f.Logits[i][j], want[i][j])
+			}
+		}
+	}
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref.json")
+	os.WriteFile(ref, []byte(out), 0o644)
+	script := filepath.Join(dir, "check.bitrepl")
+	os.WriteFile(script, []byte("/assert logits "+ref+" 1e-6\n"), 0o644)
+	if code, _, errOut := bitrepl(t, "", "-m", tinyModel, "--script", script); code != 0 {
+		t.Fatalf("assert logits on our own output: exit %d %s", code, errOut)
+	}
+	// perturb one logit beyond the tolerance: exit 1 with a readable diff
+	f.Logits[1][7] += 0.5
+	b, _ := json.Marshal(f)
+	os.WriteFile(ref, b, 0o644)
+	code, _, errOut = bitrepl(t, "", "-m", tinyModel, "--script", script)
+	if code != 1 || !strings.Contains(errOut, "check.bitrepl:1: assertion logits failed") || !strings.Contains(errOut, "position 1 token 7") {
+		t.Errorf("exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+func TestInspectJSON(t *testing.T) {
+	code, out, errOut := bitrepl(t, "", "inspect", "-m", tinyModel, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Tensors []struct {
+			Name           string
+			Neg, Zero, Pos int64
+			Type           string
+		} `json:"tensors"`
+		Layers []struct{ Layer int } `json:"layers"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out[:min(len(out), 500)])
+	}
+	if len(res.Tensors) != 29 || len(res.Layers) != 5 || res.Tensors[1].Type != "I2_S" {
+		t.Fatalf("%d tensors, %d layers, %+v", len(res.Tensors), len(res.Layers), res.Tensors[1])
+	}
+	for _, ts := range res.Tensors[1:] {
+		if n := ts.Neg + ts.Zero + ts.Pos; n == 0 {
+			t.Errorf("%s: no counts", ts.Name)
+		}
+	}
+}
+
+func TestBenchJSON(t *testing.T) {
+	code, out, errOut := bitrepl(t, "", "bench", "-m", tinyModel, "--json", "8", "4")
+	var r struct {
+		PromptTokens int     `json:"prompt_tokens"`
+		GenTokens    int     `json:"gen_tokens"`
+		GenRate      float64 `json:"gen_tok_per_s"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil {
+		t.Fatalf("exit %d %v %s", code, err, errOut)
+	}
+	if r.PromptTokens != 8 || r.GenTokens != 4 || !(r.GenRate > 0) || math.IsInf(r.GenRate, 0) {
+		t.Errorf("%+v", r)
+	}
+}
+
+func TestConvertRoundTrip(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "tiny-tq2.gguf")
+	code, stdout, errOut := bitrepl(t, "", "convert", "-m", tinyModel, "-o", out, "--format", "tq2_0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if stdout != "" || !strings.Contains(errOut, "wrote "+out) {
+		t.Errorf("stdout %q stderr %q", stdout, errOut)
+	}
+	// the same ternary codes in both files
+	a, _, _ := bitrepl(t, "", "inspect", "-m", tinyModel, "blk.2.ffn_down")
+	_, x, _ := bitrepl(t, "", "inspect", "-m", tinyModel, "blk.2.ffn_down")
+	_, y, _ := bitrepl(t, "", "inspect", "-m", out, "blk.2.ffn_down")
+	if a != 0 || counts(x) != counts(y) || counts(x) == "" {
+		t.Errorf("counts differ:\n%s\n%s", x, y)
+	}
+}
+
+// counts extracts the share columns of the per-tensor line of `bitrepl inspect`.
+func counts(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "blk.2.ffn_down.weight") {
+			i := strings.Index(l, "-1")
+			j := strings.Index(l, "scale")
+			return l[i:j]
+		}
+	}
+	return ""
+}
