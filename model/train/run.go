@@ -357,9 +357,10 @@ func (n *net) rowLoss(rows int) float64 {
 // CheckpointPath is where Run keeps the latest checkpoint of a run directory.
 func CheckpointPath(dir string) string { return filepath.Join(dir, "checkpoint.bin") }
 
-// Run trains (or resumes) the run of cfg, writing progress lines to progress, a checkpoint every CheckpointEvery
-// steps and at the end, and the final validation result to Dir/eval.json. Cancel ctx to stop after the current
-// step with a checkpoint.
+// Run trains (or resumes) the run of cfg. When Dir holds a checkpoint, the run continues with the checkpoint's
+// configuration, except Steps (when non-zero: the cosine schedule is lengthened or shortened) and Workers. It
+// writes progress lines to progress, a checkpoint every CheckpointEvery steps and at the end, and the final
+// validation result to Dir/eval.json. Cancel ctx to stop after the current step with a checkpoint.
 func Run(ctx context.Context, cfg Config, progress io.Writer) error {
 	if cfg.Dir == "" {
 		return errors.New("train: Config.Dir is empty")
@@ -374,10 +375,14 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) error {
 		if t, err = LoadCheckpoint(ck, workers); err != nil {
 			return err
 		}
-		if cfg.Steps > t.Cfg.Steps { // a longer schedule may be asked for when resuming
+		fmt.Fprintf(progress, "resuming %s at step %d (%d tokens seen)\n", ck, t.Step, t.Tokens)
+		if cfg.Steps > 0 && cfg.Steps != t.Cfg.Steps { // the schedule may be lengthened or shortened on resume
+			if cfg.Steps < t.Step {
+				return fmt.Errorf("train: %s is at step %d, past the %d steps asked for", ck, t.Step, cfg.Steps)
+			}
+			fmt.Fprintf(progress, "schedule changed from %d to %d steps\n", t.Cfg.Steps, cfg.Steps)
 			t.Cfg.Steps = cfg.Steps
 		}
-		fmt.Fprintf(progress, "resuming %s at step %d (%d tokens seen)\n", ck, t.Step, t.Tokens)
 	} else {
 		var err error
 		if t, err = NewTrainer(cfg); err != nil {

@@ -82,7 +82,7 @@ func run(ctx context.Context, cmd string, args []string) error {
 		c := train.DefaultConfig()
 		fs.StringVar(&c.Dir, "dir", "", "run directory (checkpoint.bin is resumed when present)")
 		fs.BoolVar(&c.FullPrecision, "full-precision", false, "train without quantization (the baseline)")
-		fs.IntVar(&c.Steps, "steps", c.Steps, "optimizer steps")
+		fs.IntVar(&c.Steps, "steps", 0, fmt.Sprintf("optimizer steps (default %d; when resuming: keep the run's, or change its schedule)", c.Steps))
 		fs.IntVar(&c.BatchSeqs, "batch", c.BatchSeqs, "sequences per step")
 		fs.IntVar(&c.MicroSeqs, "micro", c.MicroSeqs, "sequences per forward/backward pass")
 		fs.Float64Var(&c.LR, "lr", c.LR, "peak learning rate")
