@@ -1,5 +1,32 @@
 package metal
 
+import "math"
+
+// quantizeInt8Generic is QuantizeInt8's reference loop.
+func quantizeInt8Generic(dst []int8, x []float32) float32 {
+	var amax float32 = 1e-5
+	for _, v := range x {
+		if a := absf(v); a > amax {
+			amax = a
+		}
+	}
+	s := 127 / amax
+	for i, v := range x {
+		y := v * s
+		switch {
+		case y >= 127:
+			dst[i] = 127
+		case y <= -128:
+			dst[i] = -128
+		case y == y:
+			dst[i] = int8(math.RoundToEven(float64(y)))
+		default: // NaN
+			dst[i] = 0
+		}
+	}
+	return 1 / s
+}
+
 // dotGeneric returns Σ a[i]*b[i], accumulated in float32 in four interleaved
 // partial sums (i mod 4) added at the end as (s0+s1)+(s2+s3).
 func dotGeneric(a, b []float32) float32 {

@@ -20,27 +20,7 @@ func QuantizeInt8(dst []int8, x []float32) (inv float32) {
 	if len(dst) != len(x) {
 		panic(fmt.Sprintf("metal: QuantizeInt8: len(dst) %d != len(x) %d", len(dst), len(x)))
 	}
-	var amax float32 = 1e-5
-	for _, v := range x {
-		if a := absf(v); a > amax {
-			amax = a
-		}
-	}
-	s := 127 / amax
-	for i, v := range x {
-		y := v * s
-		switch {
-		case y >= 127:
-			dst[i] = 127
-		case y <= -128:
-			dst[i] = -128
-		case y == y:
-			dst[i] = int8(math.RoundToEven(float64(y)))
-		default: // NaN
-			dst[i] = 0
-		}
-	}
-	return 1 / s
+	return kern.quantInt8(dst, x)
 }
 
 func ternaryPanic(op string, m *Matrix, format string, args ...any) {
@@ -127,10 +107,9 @@ func MatVec(dst []float32, m *Matrix, x []float32) {
 
 func matVec(dst []float32, m *Matrix, x []float32) {
 	rb := m.rowBytes()
-	f := kern.rowDot
-	for r := range dst {
-		dst[r] = m.Scale * f(m.Type, m.Data[r*rb:(r+1)*rb], x)
-	}
+	a := getAct(m.Type, x)
+	kern.floatRows(dst, m.Type, m.Data[:len(dst)*rb], rb, a, m.Scale)
+	putAct(a)
 }
 
 // MatMul is MatVec for n tokens: x is n x m.Cols, dst is n x m.Rows (token

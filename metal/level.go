@@ -39,6 +39,16 @@ type kernelSet struct {
 	// rowDot returns Σ_j w[j]*x[j] for one row w of type t (any DType,
 	// dequantized as by Row without the matrix scale), len(x) elements.
 	rowDot func(t DType, w []byte, x []float32) float32
+	// floatRows computes dst[r] = scale * Σ_j w_r[j]*x[j] for the len(dst)
+	// rows of type t stored back to back in w (rb bytes each), x = a.x
+	// prepared by getAct (see act.go; a.q etc. when a.quant).
+	floatRows func(dst []float32, t DType, w []byte, rb int, a *floatAct, scale float32)
+	// actQ8 has bit t set when floatRows wants the activations of type t
+	// quantized per 32 elements (see act.go), quantAct computes them.
+	actQ8    uint32
+	quantAct func(q []int8, d, d8 []float32, bs []int16, x []float32) bool
+	// quantInt8 is QuantizeInt8 (equal lengths).
+	quantInt8 func(dst []int8, x []float32) float32
 	// dot returns Σ a[i]*b[i] (equal lengths).
 	dot func(a, b []float32) float32
 	// axpy does dst[i] += alpha*x[i] (equal lengths).
@@ -47,12 +57,15 @@ type kernelSet struct {
 
 var levelKernels = [numLevels]kernelSet{
 	Generic: {
-		dotTQ1: dotTQ1Generic,
-		dotTQ2: dotTQ2Generic,
-		dotI2S: dotI2SGeneric,
-		rowDot: rowDotGeneric,
-		dot:    dotGeneric,
-		axpy:   axpyGeneric,
+		dotTQ1:    dotTQ1Generic,
+		dotTQ2:    dotTQ2Generic,
+		dotI2S:    dotI2SGeneric,
+		rowDot:    rowDotGeneric,
+		floatRows: floatRowsGeneric,
+		quantAct:  quantActGeneric,
+		quantInt8: quantizeInt8Generic,
+		dot:       dotGeneric,
+		axpy:      axpyGeneric,
 	},
 }
 
