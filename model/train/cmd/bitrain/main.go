@@ -5,17 +5,24 @@
 //	bitrain bpe -data DATA [-vocab 4096]       train DATA/tokenizer.json on DATA/train.txt
 //	bitrain train -data DATA -dir RUN [flags]  train (or resume) the model of RUN
 //	bitrain export -dir RUN -data DATA -out F  write the GGUF of RUN's checkpoint
+//	bitrain sample -model F [-prompt P]        greedy and sampled continuations through bitrepl's engine
+//	bitrain report -data DATA RUN...           validation table of finished runs (and the unigram baseline)
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 
+	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/sample"
 	"github.com/bitrepl/bitrepl/model/train"
 	"github.com/bitrepl/bitrepl/model/train/bpe"
 	"github.com/bitrepl/bitrepl/model/train/corpus"
@@ -106,6 +113,85 @@ func run(ctx context.Context, cmd string, args []string) error {
 		c.ValFile = filepath.Join(*data, "val.txt")
 		c.Tokenizer = filepath.Join(*data, "tokenizer.json")
 		return train.Run(ctx, c, os.Stdout)
+	case "export":
+		dir := fs.String("dir", "", "run directory")
+		out := fs.String("out", "", "GGUF file to write")
+		q8 := fs.Bool("q8", false, "store the embedding as Q8_0 instead of F16")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		opt := train.ExportOptions{}
+		if *q8 {
+			opt.Embedding = metal.Q8_0
+		}
+		if err := train.ExportCheckpoint(train.CheckpointPath(*dir), filepath.Join(*data, "tokenizer.json"), *out, opt); err != nil {
+			return err
+		}
+		st, err := os.Stat(*out)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s: %d bytes\n", *out, st.Size())
+		return nil
+	case "sample":
+		path := fs.String("model", "", "GGUF file")
+		prompts := fs.String("prompt", "The whale|Fellow citizens, the|I thought I would", "prompts separated by |")
+		n := fs.Int("n", 48, "tokens per continuation")
+		seed := fs.Uint64("seed", 1, "sampling seed")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		m, err := model.Load(*path)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		for _, p := range strings.Split(*prompts, "|") {
+			for _, mode := range []struct {
+				name string
+				p    sample.Params
+			}{
+				{"greedy", sample.Params{Temperature: 0, RepeatPenalty: 1.1, RepeatLastN: 64}},
+				{"sampled (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05)", sample.DefaultParams()},
+			} {
+				mode.p.Seed = *seed
+				var b strings.Builder
+				_, err := m.Generate(ctx, m.NewSession(0), m.Tokenizer.Encode(p, true), model.GenOptions{MaxTokens: *n, Sampling: mode.p},
+					func(t model.Token) error { b.WriteString(t.Text); return nil })
+				if err != nil {
+					return err
+				}
+				fmt.Printf("[%s] %s|%s\n\n", mode.name, p, b.String())
+			}
+		}
+		return nil
+	case "report":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		fmt.Println("| model | val loss (nats/token) | perplexity | bits per byte | steps | training tokens |")
+		fmt.Println("|---|---|---|---|---|---|")
+		var uni *train.Eval
+		for _, dir := range fs.Args() {
+			var r struct {
+				Model, Unigram train.Eval
+				Step           int
+				Tokens         int64
+			}
+			data, err := os.ReadFile(filepath.Join(dir, "eval.json"))
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(data, &r); err != nil {
+				return fmt.Errorf("%s: %w", dir, err)
+			}
+			fmt.Printf("| %s (%s) | %.4f | %.2f | %.4f | %d | %d |\n", filepath.Base(dir), r.Model.Quantization, r.Model.Loss, r.Model.Perplexity, r.Model.BitsPerByte, r.Step, r.Tokens)
+			uni = &r.Unigram
+		}
+		if uni != nil {
+			fmt.Printf("| unigram (training token frequencies) | %.4f | %.2f | %.4f | | |\n", uni.Loss, uni.Perplexity, uni.BitsPerByte)
+		}
+		return nil
 	}
 	return fmt.Errorf("unknown command %q", cmd)
 }
