@@ -24,7 +24,7 @@ type assertion struct {
 func assertions() []*assertion {
 	return []*assertion{
 		{name: "setting", args: "NAME VALUE", summary: "a setting has the given value", check: assertSetting},
-		{name: "tokens", args: "TEXT -> IDS", summary: "TEXT tokenizes to IDS (no BOS added; special tokens in TEXT are matched)", needModel: true, check: assertTokens},
+		{name: "tokens", args: "TEXT -> IDS", summary: "TEXT tokenizes to IDS (no BOS added; special tokens in TEXT are matched)", check: assertTokens},
 		{name: "greedy", args: "PROMPT -> TEXT", summary: "the greedy completion of PROMPT starts with TEXT", needModel: true, check: assertGreedy},
 		{name: "logits", args: "FILE [TOL]", summary: "teacher-forced logits match FILE (bitrepl logits output) within TOL (default 1e-3)", needModel: true, check: assertLogits},
 		{name: "weights", args: "TENSOR NEG ZERO POS", summary: "a tensor has these counts of -1, 0 and +1", needModel: true, check: assertWeights},
@@ -109,14 +109,15 @@ func assertTokens(s *session, _ context.Context, a *assertion, _ []string, rest 
 	if !ok {
 		return a.usage("want TEXT -> IDS")
 	}
-	if s.model.Tokenizer == nil {
-		return errors.New("the model has no tokenizer")
+	tok, err := s.tokenizer()
+	if err != nil {
+		return err
 	}
 	ids, err := parseIDs(want)
 	if err != nil {
 		return a.usage("%v", err)
 	}
-	got := s.model.Tokenizer.Encode(unquoteLoose(text), false)
+	got := tok.Encode(unquoteLoose(text), false)
 	if !slices.Equal(got, ids) {
 		return a.fail(diffInts(ids, got, s.tokenText))
 	}

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/bitrepl/bitrepl/model/tokenizer"
 	"github.com/charmbracelet/colorprofile"
 	"golang.org/x/term"
 )
@@ -54,6 +55,11 @@ func Run(ctx context.Context, cfg Config, in io.Reader, out, errOut io.Writer) e
 
 	if cfg.Command != "" {
 		return s.subcommand(ctx, cfg.Command, cfg.Args)
+	}
+	if cfg.Tokenizer != "" {
+		if s.tok, err = tokenizer.FromFile(s.expand(cfg.Tokenizer)); err != nil {
+			return err
+		}
 	}
 	if cfg.Script == "" && isTerminal(in) {
 		s.setInteractive()

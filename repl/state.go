@@ -2,6 +2,7 @@ package repl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -11,13 +12,15 @@ import (
 	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/sample"
+	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
 
 // state is what a session knows about the loaded model, the conversation and
 // the last results (for /export).
 type state struct {
 	model *model.Model
-	spec  string         // what /load was given
+	tok   *tokenizer.Tokenizer // --tokenizer: a tokenizer without a model (for /tokens, /assert tokens)
+	spec  string               // what /load was given
 	sess  *model.Session // KV cache of the conversation (or the last completion)
 	inCtx []int32        // the tokens in sess, in order
 
@@ -70,7 +73,22 @@ func (s *session) unload() {
 	if s.model != nil {
 		s.model.Close()
 	}
-	s.state = state{}
+	tok := s.tok
+	s.state = state{tok: tok}
+}
+
+// tokenizer is the loaded model's tokenizer, else the one given with --tokenizer.
+func (s *session) tokenizer() (*tokenizer.Tokenizer, error) {
+	if s.model != nil && s.model.Tokenizer != nil {
+		return s.model.Tokenizer, nil
+	}
+	if s.tok != nil {
+		return s.tok, nil
+	}
+	if s.model != nil {
+		return nil, errors.New("the model has no tokenizer")
+	}
+	return nil, errNoModel
 }
 
 // applySettings makes settings that act outside a generation take effect.
@@ -103,7 +121,7 @@ func (s *session) genOptions(stops []string) model.GenOptions {
 
 // tokenText is how a token reads in tables: its decoded text, or its vocab entry for specials.
 func (s *session) tokenText(id int32) string {
-	t := s.model.Tokenizer
+	t, _ := s.tokenizer()
 	if t == nil {
 		return fmt.Sprintf("<%d>", id)
 	}

@@ -20,9 +20,9 @@ func cmdTokens(s *session, _ context.Context, c *command, a call) error {
 	if a.rest == "" {
 		return usagef(c, "/tokens needs a text")
 	}
-	tok := s.model.Tokenizer
-	if tok == nil {
-		return errors.New("the model has no tokenizer")
+	tok, err := s.tokenizer()
+	if err != nil {
+		return err
 	}
 	text := unquoteLoose(a.rest)
 	ids := tok.Encode(text, false)
@@ -35,6 +35,9 @@ func cmdTokens(s *session, _ context.Context, c *command, a call) error {
 	rows := make([]map[string]any, len(ids))
 	for i, id := range ids {
 		rows[i] = map[string]any{"index": i, "id": id, "text": s.tokenText(id), "piece": tok.Token(id)}
+	}
+	if s.results == nil {
+		s.results = map[string]any{}
 	}
 	s.results["tokens"] = rows
 	return nil

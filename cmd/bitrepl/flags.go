@@ -52,7 +52,7 @@ func parseArgs(args []string, errOut io.Writer) (repl.Config, error) {
 	fs.BoolVar(&cfg.JSON, "json", false, "print JSON (subcommands)")
 	fs.Var(&set, "set", "NAME=VALUE setting, repeatable (e.g. --set temperature=0)")
 	fs.StringVar(&cfg.HistoryFile, "history", "", "history file (- for none; default $XDG_STATE_HOME/bitrepl/history)")
-	fs.StringVar(&cfg.Tokenizer, "tokenizer", "", "tokenize: a tokenizer.json to use instead of a model's")
+	fs.StringVar(&cfg.Tokenizer, "tokenizer", "", "a tokenizer.json to use without a model (tokenize, /tokens, /assert tokens)")
 	fs.StringVar(&cfg.IDs, "ids", "", "logits: token ids, comma or space separated")
 	fs.StringVar(&cfg.Text, "text", "", "logits: text to tokenize instead of --ids")
 	fs.StringVar(&cfg.Output, "o", "", "convert: output file")
