@@ -21,8 +21,8 @@ type state struct {
 	model *model.Model
 	tok   *tokenizer.Tokenizer // --tokenizer: a tokenizer without a model (for /tokens, /assert tokens)
 	spec  string               // what /load was given
-	sess  *model.Session // KV cache of the conversation (or the last completion)
-	inCtx []int32        // the tokens in sess, in order
+	sess  *model.Session       // KV cache of the conversation (or the last completion)
+	inCtx []int32              // the tokens in sess, in order
 
 	history []model.Message // chat turns so far (no system message)
 	lastIn  string          // the last user text or completion prompt (for /regen)
