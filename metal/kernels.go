@@ -23,71 +23,6 @@ func QuantizeInt8(dst []int8, x []float32) (inv float32) {
 	return kern.quantInt8(dst, x)
 }
 
-func ternaryPanic(op string, m *Matrix, format string, args ...any) {
-	panic(fmt.Sprintf("metal: %s on %v %d x %d matrix: %s", op, m.Type, m.Rows, m.Cols, fmt.Sprintf(format, args...)))
-}
-
-// MatVecTernary multiplies a ternary matrix (TQ1_0, TQ2_0 or I2_S) by one
-// token's int8 activations xq (from QuantizeInt8, with its inv):
-//
-//	for r < m.Rows:
-//		acc := float32(0)
-//		for each block b of row r (256 elements; I2_S: the whole row, d_b = 1):
-//			acc += d_b * float32(Σ_{j in b} w[r,j]*xq[j])  // integer sum
-//		dst[r] = m.Scale * inv * acc
-//
-// d_b is the TQ block's f16 d; each d_b*sum is rounded to float32 before
-// the add (no FMA), and every level gives the same bits. It allocates nothing. It panics unless m is
-// ternary, len(xq) == m.Cols and len(dst) == m.Rows.
-func MatVecTernary(dst []float32, m *Matrix, xq []int8, inv float32) {
-	m.check("MatVecTernary")
-	if !m.Type.Ternary() {
-		ternaryPanic("MatVecTernary", m, "not a ternary type")
-	}
-	if len(xq) != m.Cols || len(dst) != m.Rows {
-		ternaryPanic("MatVecTernary", m, "len(xq) %d, len(dst) %d", len(xq), len(dst))
-	}
-	matVecTernary(dst, m, xq, m.Scale*inv)
-}
-
-func matVecTernary(dst []float32, m *Matrix, xq []int8, scale float32) {
-	rb := m.rowBytes()
-	data := m.Data[:m.Rows*rb]
-	switch m.Type {
-	case I2_S:
-		f := kern.dotI2S
-		for r := range dst {
-			dst[r] = scale * float32(f(data[r*rb:(r+1)*rb], xq))
-		}
-	case TQ2_0, TQ1_0:
-		f := kern.dotTQ2
-		if m.Type == TQ1_0 {
-			f = kern.dotTQ1
-		}
-		for r := range dst {
-			dst[r] = scale * f(data[r*rb:(r+1)*rb], xq)
-		}
-	}
-}
-
-// MatMulTernary is MatVecTernary for n tokens: token t's activations are
-// xq[t*m.Cols:(t+1)*m.Cols] with inverse scale inv[t], and its outputs go to
-// dst[t*m.Rows:(t+1)*m.Rows]. Every output equals MatVecTernary's bit for
-// bit. It panics unless len(xq) == n*m.Cols, len(inv) == n and
-// len(dst) == n*m.Rows.
-func MatMulTernary(dst []float32, m *Matrix, xq []int8, inv []float32, n int) {
-	m.check("MatMulTernary")
-	if !m.Type.Ternary() {
-		ternaryPanic("MatMulTernary", m, "not a ternary type")
-	}
-	if n < 0 || len(xq) != n*m.Cols || len(inv) != n || len(dst) != n*m.Rows {
-		ternaryPanic("MatMulTernary", m, "n %d, len(xq) %d, len(inv) %d, len(dst) %d", n, len(xq), len(inv), len(dst))
-	}
-	for t := 0; t < n; t++ {
-		matVecTernary(dst[t*m.Rows:(t+1)*m.Rows], m, xq[t*m.Cols:(t+1)*m.Cols], m.Scale*inv[t])
-	}
-}
-
 // MatVec multiplies m (any DType, dequantized as Row does) by float
 // activations x:
 //
@@ -106,9 +41,8 @@ func MatVec(dst []float32, m *Matrix, x []float32) {
 }
 
 func matVec(dst []float32, m *Matrix, x []float32) {
-	rb := m.rowBytes()
 	a := getAct(m.Type, x)
-	kern.floatRows(dst, m.Type, m.Data[:len(dst)*rb], rb, a, m.Scale)
+	floatRowsParallel(dst, m, a)
 	putAct(a)
 }
 

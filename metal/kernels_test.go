@@ -546,7 +546,7 @@ func TestDTypeStrings(t *testing.T) {
 			t.Errorf("%v.Ternary()", i)
 		}
 	}
-	if fmt.Sprint(Generic) != "generic" || CurrentLevel() != Generic {
+	if l := Levels(); fmt.Sprint(Generic) != "generic" || l[0] != Generic || CurrentLevel() != l[len(l)-1] {
 		t.Errorf("level %v", CurrentLevel())
 	}
 }

@@ -2,25 +2,37 @@ package metal
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
+
+	"golang.org/x/sys/cpu"
 )
 
-// Level names an implementation level of the kernels. Only Generic (pure Go)
-// exists for now; SIMD levels (AVX2, AVX-512 VNNI, NEON) will be added beside
-// it, each checked against Generic.
+// Level names an implementation level of the kernels. Generic (pure Go) is
+// always there; the SIMD levels are checked against it by the tests, which
+// force every level this CPU supports in turn (SetLevel).
 type Level uint8
 
 // Implementation levels.
 const (
 	Generic Level = iota // portable Go reference kernels
+	AVX2                 // amd64: AVX2 and FMA (VPMADDUBSW-style integer kernels)
+	AVX512               // amd64: AVX-512 F, BW, VL and VNNI (VPDPBUSD)
+	NEON                 // arm64: ASIMD with the dot-product extension (SDOT)
 	numLevels
 )
 
-// String returns the level name ("generic").
+// String returns the level name ("generic", "avx2", "avx512", "neon").
 func (l Level) String() string {
 	switch l {
 	case Generic:
 		return "generic"
+	case AVX2:
+		return "avx2"
+	case AVX512:
+		return "avx512"
+	case NEON:
+		return "neon"
 	}
 	return fmt.Sprintf("Level(%d)", uint8(l))
 }
@@ -28,14 +40,12 @@ func (l Level) String() string {
 // kernelSet is the dispatch table: one function value per hot kernel. The
 // public kernels check shapes and call through the current set.
 type kernelSet struct {
-	// dotTQ1, dotTQ2 return Σ_b d_b * (Σ_j w[b,j]*x[b*256+j]) for one row
-	// (len(x) a multiple of 256, w the row's blocks); integer sum per block,
-	// then accumulated in float32 in block order, each product d_b*sum
-	// rounded to float32 before the add (no FMA), so that every level gives
-	// the same bits.
-	dotTQ1, dotTQ2 func(w []byte, x []int8) float32
-	// dotI2S returns Σ_j w[j]*x[j] for one I2_S row (len(x) a multiple of 128).
-	dotI2S func(w []byte, x []int8) int32
+	// ternPrep lays out the activations of j (j.xq) as ternRows wants them
+	// (j.xp, j.bsum; see ternary.go); ternRows computes the outputs of rows
+	// [r0, r1) of j.m for every token of j, bit for bit as ternRowsGeneric.
+	// ternRows is called concurrently on disjoint row ranges.
+	ternPrep func(j *ternJob)
+	ternRows func(j *ternJob, r0, r1 int)
 	// rowDot returns Σ_j w[j]*x[j] for one row w of type t (any DType,
 	// dequantized as by Row without the matrix scale), len(x) elements.
 	rowDot func(t DType, w []byte, x []float32) float32
@@ -55,36 +65,67 @@ type kernelSet struct {
 	axpy func(dst []float32, alpha float32, x []float32)
 }
 
-var levelKernels = [numLevels]kernelSet{
-	Generic: {
-		dotTQ1:    dotTQ1Generic,
-		dotTQ2:    dotTQ2Generic,
-		dotI2S:    dotI2SGeneric,
-		rowDot:    rowDotGeneric,
-		floatRows: floatRowsGeneric,
-		quantAct:  quantActGeneric,
-		quantInt8: quantizeInt8Generic,
-		dot:       dotGeneric,
-		axpy:      axpyGeneric,
-	},
+var genericKernels = kernelSet{
+	ternPrep:  ternPrepGeneric,
+	ternRows:  ternRowsGeneric,
+	rowDot:    rowDotGeneric,
+	floatRows: floatRowsGeneric,
+	quantAct:  quantActGeneric,
+	quantInt8: quantizeInt8Generic,
+	dot:       dotGeneric,
+	axpy:      axpyGeneric,
 }
+
+// levelKernels holds one table per level. Every level starts as a copy of
+// Generic's table, so a level need not implement every kernel: the SIMD
+// files patch their own entries in an init function
+// (levelKernels[AVX2].ternRows = ternRowsAVX2). kern points into it, so the
+// order of those init functions does not matter.
+var levelKernels = func() (t [numLevels]kernelSet) {
+	for i := range t {
+		t[i] = genericKernels
+	}
+	return t
+}()
 
 var (
 	levelMu  sync.Mutex
 	curLevel Level
-	kern     = levelKernels[Generic]
+	kern     = &levelKernels[Generic]
 )
 
 func init() {
-	// Pick the best level this CPU supports (only Generic so far).
-	l := Levels()
-	setLevel(l[len(l)-1])
+	// Pick the best level this CPU supports.
+	setLevel(cpuLevels[len(cpuLevels)-1])
 }
+
+// cpuLevels are the levels this CPU supports, best last. The SIMD levels
+// need their assembly, which the noasm build tag leaves out (asmEnabled).
+var cpuLevels = func() []Level {
+	l := []Level{Generic}
+	if !asmEnabled {
+		return l
+	}
+	switch runtime.GOARCH {
+	case "amd64":
+		if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+			l = append(l, AVX2)
+			if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI {
+				l = append(l, AVX512)
+			}
+		}
+	case "arm64":
+		if cpu.ARM64.HasASIMD && cpu.ARM64.HasASIMDDP {
+			l = append(l, NEON)
+		}
+	}
+	return l
+}()
 
 // Levels returns the levels this CPU supports, best last. Generic is always
 // first.
 func Levels() []Level {
-	return []Level{Generic}
+	return append([]Level(nil), cpuLevels...)
 }
 
 // CurrentLevel returns the level the kernels use now.
@@ -96,7 +137,7 @@ func CurrentLevel() Level {
 
 func setLevel(l Level) {
 	curLevel = l
-	kern = levelKernels[l]
+	kern = &levelKernels[l]
 }
 
 // SetLevel switches every kernel to level l and returns a function that
@@ -105,7 +146,7 @@ func setLevel(l Level) {
 // not in Levels().
 func SetLevel(l Level) (restore func()) {
 	ok := false
-	for _, s := range Levels() {
+	for _, s := range cpuLevels {
 		ok = ok || s == l
 	}
 	if !ok {

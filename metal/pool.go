@@ -1,0 +1,249 @@
+package metal
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The worker pool: a matrix kernel splits its rows into chunks that the
+// calling goroutine and threads-1 persistent workers take from an atomic
+// counter, so a core slowed down by other work simply takes fewer chunks.
+// Workers spin for a short while after each job (a decode step calls the
+// kernels every few tens of microseconds) and then park on a channel. A
+// call allocates nothing and starts no goroutine; calls from several
+// goroutines are serialized (each already uses every core).
+
+// spinTime is how long an idle worker polls for the next job before parking.
+const spinTime = 200 * time.Microsecond
+
+// pool state word: generation << 32 | closed << 31 | workers inside the job.
+const (
+	poolClosed = 1 << 31
+	poolActive = 1<<31 - 1
+)
+
+type pool struct {
+	mu      sync.Mutex // held for the whole of a call (its job and scratch)
+	threads int
+	workers []*worker
+
+	state atomic.Uint64
+	gen   uint32
+
+	// The job: run(arg, r0, r1) for chunks [c*chunk, min((c+1)*chunk, rows)).
+	run     func(arg any, r0, r1 int)
+	arg     any
+	rows    int
+	chunk   int
+	nchunks int
+	next    atomic.Int64
+
+	// Per-call storage, so that a call allocates nothing in the steady state.
+	tern ternJob
+	fl   floatJob
+}
+
+type worker struct {
+	parked atomic.Bool
+	wake   chan struct{}
+	quit   atomic.Bool
+}
+
+var thePool = &pool{threads: 1}
+
+func init() {
+	thePool.setThreads(defaultThreads())
+}
+
+// SetThreads sets the number of threads the matrix kernels use (the caller
+// plus n-1 persistent workers) and returns the previous number. n < 1 means
+// the default: the number of physical cores, at most GOMAXPROCS. It waits
+// for a running kernel call to finish.
+func SetThreads(n int) (prev int) {
+	if n < 1 {
+		n = defaultThreads()
+	}
+	return thePool.setThreads(n)
+}
+
+// Threads returns the number of threads the matrix kernels use.
+func Threads() int {
+	thePool.mu.Lock()
+	defer thePool.mu.Unlock()
+	return thePool.threads
+}
+
+func (p *pool) setThreads(n int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	prev := p.threads
+	for len(p.workers) > n-1 {
+		w := p.workers[len(p.workers)-1]
+		p.workers = p.workers[:len(p.workers)-1]
+		w.quit.Store(true)
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	for len(p.workers) < n-1 {
+		w := &worker{wake: make(chan struct{}, 1)}
+		p.workers = append(p.workers, w)
+		go p.loop(w)
+	}
+	p.threads = n
+	return prev
+}
+
+// parallel runs run(arg, r0, r1) over [0, rows) in chunks of a multiple of
+// grain rows, on every thread. p.mu must be held (the caller owns arg, which
+// usually lives in p).
+func (p *pool) parallel(run func(arg any, r0, r1 int), arg any, rows, grain int) {
+	if rows <= 0 {
+		return
+	}
+	nw := len(p.workers)
+	if nw == 0 || rows <= grain {
+		run(arg, 0, rows)
+		return
+	}
+	// About 8 chunks per thread: enough to even out uneven cores, few
+	// enough that the counter is not contended.
+	chunk := (rows + 8*(nw+1) - 1) / (8 * (nw + 1))
+	chunk = (chunk + grain - 1) / grain * grain
+	p.run, p.arg, p.rows, p.chunk = run, arg, rows, chunk
+	p.nchunks = (rows + chunk - 1) / chunk
+	p.next.Store(0)
+	p.gen++
+	p.state.Store(uint64(p.gen) << 32)
+	for _, w := range p.workers {
+		if w.parked.Load() {
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+	p.work()
+	// Close the job to latecomers, then wait for the workers inside it.
+	for {
+		s := p.state.Load()
+		if p.state.CompareAndSwap(s, s|poolClosed) {
+			break
+		}
+	}
+	for i := 0; p.state.Load()&poolActive != 0; i++ {
+		if i > 64 {
+			runtime.Gosched()
+		}
+	}
+	p.run, p.arg = nil, nil
+}
+
+// work takes chunks until none is left.
+func (p *pool) work() {
+	for {
+		c := int(p.next.Add(1) - 1)
+		if c >= p.nchunks {
+			return
+		}
+		r0 := c * p.chunk
+		p.run(p.arg, r0, min(r0+p.chunk, p.rows))
+	}
+}
+
+func (p *pool) loop(w *worker) {
+	var seen uint32
+	idle := time.Now()
+	for i := 0; ; i++ {
+		if w.quit.Load() {
+			return
+		}
+		s := p.state.Load()
+		if g := uint32(s >> 32); g != seen {
+			if s&poolClosed == 0 {
+				if !p.state.CompareAndSwap(s, s+1) {
+					continue
+				}
+				p.work()
+				p.state.Add(^uint64(0)) // -1
+			}
+			seen = g
+			idle = time.Now()
+			i = 0
+			continue
+		}
+		if i&63 != 63 {
+			continue
+		}
+		runtime.Gosched()
+		if time.Since(idle) < spinTime {
+			continue
+		}
+		// Park; the caller wakes parked workers after publishing a job,
+		// and the state is checked again after parked is set.
+		w.parked.Store(true)
+		if uint32(p.state.Load()>>32) == seen && !w.quit.Load() {
+			<-w.wake
+		}
+		w.parked.Store(false)
+		idle = time.Now()
+	}
+}
+
+// defaultThreads returns the number of physical cores (Linux: distinct
+// core_cpus_list entries of the online CPUs), at most runtime.NumCPU and
+// GOMAXPROCS.
+func defaultThreads() int {
+	n := min(runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	if c := physicalCores(); c > 0 && c < n {
+		n = c
+	}
+	return max(n, 1)
+}
+
+func physicalCores() int {
+	files, _ := filepath.Glob("/sys/devices/system/cpu/cpu[0-9]*/topology/core_cpus_list")
+	if len(files) == 0 {
+		files, _ = filepath.Glob("/sys/devices/system/cpu/cpu[0-9]*/topology/thread_siblings_list")
+	}
+	cores := map[string]bool{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		cores[strings.TrimSpace(string(b))] = true
+	}
+	return len(cores)
+}
+
+// floatJob is one MatVec call (per token for MatMul), split by rows.
+type floatJob struct {
+	dst []float32
+	m   *Matrix
+	a   *floatAct
+}
+
+// floatRowsParallel computes dst[r] = m.Scale * Σ_j w[r,j]*x[j] for every
+// row of m with kern.floatRows, the rows split over the pool.
+func floatRowsParallel(dst []float32, m *Matrix, a *floatAct) {
+	p := thePool
+	p.mu.Lock()
+	j := &p.fl
+	j.dst, j.m, j.a = dst, m, a
+	p.parallel(floatRun, j, len(dst), 16)
+	*j = floatJob{}
+	p.mu.Unlock()
+}
+
+func floatRun(arg any, r0, r1 int) {
+	j := arg.(*floatJob)
+	rb := j.m.rowBytes()
+	kern.floatRows(j.dst[r0:r1], j.m.Type, j.m.Data[r0*rb:r1*rb], rb, j.a, j.m.Scale)
+}
