@@ -23,7 +23,7 @@ func tinyModel(t *testing.T) *model.Model {
 func TestRecorderOnModel(t *testing.T) {
 	m := tinyModel(t)
 	ids := []int32{1, 7, 3, 9, 2}
-	r := &Recorder{Keep: []model.Site{model.SiteResidual, model.SiteAttnWeights, model.SiteFFNSubNorm}, TopK: 4}
+	r := &Recorder{Keep: []model.Site{model.SiteResidual, model.SiteAttnWeights, model.SiteFFNSubNorm}, TopK: 4, Tokens: ids}
 	sess := m.NewSession(0)
 	sess.SetHook(r)
 	logits, err := sess.ForwardAll(ids)
@@ -48,9 +48,8 @@ func TestRecorderOnModel(t *testing.T) {
 	if len(r.Logits) != len(ids) || r.Logits[4].Top[0].ID != final.Top[0].ID || !near(r.Logits[4].Entropy, final.Entropy) {
 		t.Errorf("recorded logits %+v", r.Logits[4])
 	}
-	r.SetChosen(ids, 0)
-	if r.Logits[0].Chosen != 7 || r.Logits[4].Chosen != -1 {
-		t.Errorf("chosen %d %d", r.Logits[0].Chosen, r.Logits[4].Chosen)
+	if l := r.Logits[0]; l.Chosen != 7 || !near(l.Prob, Logits(0, logits[0], 1, 7, nil).Prob) || r.Logits[4].Chosen != -1 || !math.IsNaN(r.Logits[4].Prob) {
+		t.Errorf("chosen %+v, last %+v", l, r.Logits[4])
 	}
 	// sites per layer and token
 	per := map[string]int{}

@@ -19,6 +19,9 @@ type Recorder struct {
 	Keep   []model.Site // sites whose values are kept (copied)
 	TopK   int          // candidates kept per logits position (0 = 5)
 	Namer  func(int32) string
+	// Tokens, when set, is the sequence being evaluated from position 0: the
+	// logits at position p are scored against Tokens[p+1] (LogitStats.Chosen, Prob).
+	Tokens []int32
 
 	Stats  []ActStats   // in the order observed
 	Logits []LogitStats // one per position whose logits were computed
@@ -60,7 +63,11 @@ func (r *Recorder) Observe(site model.Site, layer, pos int, data []float32) {
 		if k <= 0 {
 			k = 5
 		}
-		r.Logits = append(r.Logits, Logits(pos, data, k, -1, r.Namer))
+		chosen := int32(-1)
+		if pos+1 < len(r.Tokens) {
+			chosen = r.Tokens[pos+1]
+		}
+		r.Logits = append(r.Logits, Logits(pos, data, k, chosen, r.Namer))
 	case model.SiteAttnWeights:
 		// probabilities per head: shown as heatmaps, not summarised
 	default:
@@ -89,18 +96,6 @@ func (r *Recorder) Positions(site model.Site, layer int) []int {
 // Reset forgets everything recorded (the settings stay).
 func (r *Recorder) Reset() {
 	r.Stats, r.Logits, r.values = nil, nil, nil
-}
-
-// SetChosen records which token followed each logits position: tokens[i] is
-// the token at position start+i, so the logits at position p predicted
-// tokens[p+1-start].
-func (r *Recorder) SetChosen(tokens []int32, start int) {
-	for i := range r.Logits {
-		l := &r.Logits[i]
-		if j := l.Pos + 1 - start; j >= 0 && j < len(tokens) {
-			l.Chosen = tokens[j]
-		}
-	}
 }
 
 // Attention returns the attention weights of head at layer as rows over the

@@ -25,6 +25,7 @@ func modelCommands() []*command {
 		{name: "save", args: "FILE", summary: "save the conversation as JSON", complete: argFile, run: cmdSave},
 		{name: "open", args: "FILE", summary: "open a saved conversation", complete: argFile, run: cmdOpen},
 		{name: "tokens", aliases: []string{"tok"}, args: "TEXT", summary: "show how TEXT tokenizes, coloured by token", run: cmdTokens},
+		{name: "probs", args: "[K]", summary: "each token of the last generation: probability, entropy, K alternatives", needModel: true, run: cmdProbs},
 		{name: "topk", args: "[K] [TEXT]", summary: "the K most likely next tokens after TEXT (default: the last prompt)", needModel: true, run: cmdTopK},
 		{name: "bench", args: "[PROMPT_TOKENS [GEN_TOKENS]]", summary: "measure prompt and generation speed", needModel: true, run: cmdBench},
 		{name: "convert", args: "OUT [TYPE [EMBED]]", summary: "write the model as GGUF (OUT.gguf; TYPE i2_s, tq2_0, tq1_0) or safetensors (a directory; TYPE packed or latent)", complete: argFile, needModel: true, run: cmdConvert},

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -245,6 +247,56 @@ func cmdOpen(s *session, _ context.Context, c *command, a call) error {
 	s.p.println(s.st.ok.Render(fmt.Sprintf("opened %d messages from %s", len(conv.Messages), path)))
 	if conv.Model != "" && conv.Model != s.spec {
 		s.p.println(s.st.hint.Render("saved with model " + conv.Model))
+	}
+	return nil
+}
+
+// cmdProbs shows, for each token of the last generation, its probability, the
+// entropy of the distribution it was drawn from and the strongest alternatives.
+func cmdProbs(s *session, ctx context.Context, c *command, a call) error {
+	k := 3
+	if len(a.args) > 1 {
+		return usagef(c, "too many arguments")
+	}
+	if len(a.args) == 1 {
+		n, err := strconv.Atoi(a.args[0])
+		if err != nil || n < 1 || n > 20 {
+			return usagef(c, "K must be in [1, 20]")
+		}
+		k = n
+	}
+	if len(s.lastGen) == 0 || len(s.lastIDs) == 0 {
+		return errors.New("no generation yet")
+	}
+	gen := make([]int32, len(s.lastGen))
+	for i, t := range s.lastGen {
+		gen[i] = t.ID
+	}
+	ids := append(append([]int32(nil), s.lastIDs...), gen...)
+	rec := &inspect.Recorder{Sites: []model.Site{model.SiteLogits}, TopK: k + 1, Tokens: ids, Namer: s.tokenText}
+	sess := s.model.NewSession(min(len(ids)+1, s.model.Config.ContextLen))
+	sess.SetHook(rec)
+	// the logits after the prompt's last token and after each generated token but the last
+	if err := sess.ForwardEach(ids[:len(ids)-1], func(int, []float32) {}); err != nil {
+		return err
+	}
+	var rows []inspect.LogitStats
+	for _, l := range rec.Logits {
+		if l.Pos >= len(s.lastIDs)-1 {
+			rows = append(rows, l)
+		}
+	}
+	s.results["probs"] = rows
+	s.p.println(s.st.title.Render("the last generation, token by token") + s.st.dim.Render("   p(token) · entropy (nats) · alternatives"))
+	for i, l := range rows {
+		var alts []string
+		for _, t := range l.Top {
+			if t.ID != l.Chosen && len(alts) < k {
+				alts = append(alts, s.st.prob(t.Prob, strconv.Quote(visible(t.Text)))+fmt.Sprintf(" %.1f%%", 100*t.Prob))
+			}
+		}
+		s.p.printf("%4d %s %6.2f%% %s  H %5.2f  %s\n", i, s.st.prob(l.Prob, padRight(strconv.Quote(visible(s.tokenText(l.Chosen))), 14)),
+			100*l.Prob, s.st.bar.Render(bar(l.Prob, 10)), l.Entropy, strings.Join(alts, "  "))
 	}
 	return nil
 }

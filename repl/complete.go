@@ -46,6 +46,9 @@ func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 			}
 		}
 	case argFile:
+		if cmd.name == "load" && !strings.ContainsAny(cur, "./~") {
+			return append(suffixes(cur, cachedRepos(c.s.cfg.Env), " "), c.files(cur)...), n
+		}
 		return c.files(cur), n
 	case argSubTopic:
 		if argN == 1 {

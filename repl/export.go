@@ -15,7 +15,7 @@ import (
 	"github.com/bitrepl/bitrepl/model"
 )
 
-var exportKinds = []string{"generation", "tokens", "topk", "weights", "layers", "acts", "acts_summary", "lens", "attn", "hidden"}
+var exportKinds = []string{"generation", "probs", "tokens", "topk", "weights", "layers", "acts", "acts_summary", "lens", "attn", "hidden"}
 
 // table is a result flattened for CSV and JSON: named columns of scalars.
 type table struct {
@@ -62,6 +62,16 @@ func toTable(v any) (*table, error) {
 		t := &table{cols: []string{"rank", "id", "text", "logit", "prob"}}
 		for i, c := range r.Top {
 			t.add(i+1, c.ID, c.Text, c.Logit, c.Prob)
+		}
+		return t, nil
+	case []inspect.LogitStats:
+		t := &table{cols: []string{"pos", "chosen", "prob", "entropy", "top"}}
+		for _, l := range r {
+			var top []string
+			for _, c := range l.Top {
+				top = append(top, fmt.Sprintf("%d:%.6g", c.ID, c.Prob))
+			}
+			t.add(l.Pos, l.Chosen, l.Prob, l.Entropy, strings.Join(top, " "))
 		}
 		return t, nil
 	case []inspect.LensRow:

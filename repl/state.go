@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/metal"
@@ -128,7 +129,11 @@ func (s *session) tokenText(id int32) string {
 	if t.IsSpecial(id) {
 		return t.Token(id)
 	}
-	return t.Decode([]int32{id}, false)
+	d := t.Decode([]int32{id}, false)
+	if strings.ContainsRune(d, utf8.RuneError) {
+		return t.Token(id) // part of a UTF-8 character: its vocab entry says more than U+FFFD
+	}
+	return d
 }
 
 // info prints what the loaded model is.
