@@ -14,7 +14,7 @@ import (
 
 // Limits on what a tokenizer.json may hold.
 const (
-	maxVocab       = 1 << 24
+	maxVocab       = 1 << 21 // ids and token counts (the largest vocabularies have ~262k tokens)
 	maxAddedTokens = 1 << 20
 	maxDepth       = 16 // nesting of Sequence components
 )
