@@ -17,7 +17,7 @@ import (
 
 func modelCommands() []*command {
 	return []*command{
-		{name: "load", aliases: []string{"open-model"}, args: "MODEL", summary: "load a .gguf file, a directory, or a Hugging Face repo id from the local cache", complete: argFile, run: cmdLoad},
+		{name: "load", args: "MODEL", summary: "load a .gguf file, a directory, or a Hugging Face repo id from the local cache", complete: argFile, run: cmdLoad},
 		{name: "info", summary: "what the loaded model is: architecture, shapes, types, template", needModel: true, run: cmdInfo},
 		{name: "regen", aliases: []string{"retry"}, summary: "regenerate the last answer", needModel: true, run: cmdRegen},
 		{name: "clear", summary: "forget the conversation", run: cmdClear},

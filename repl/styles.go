@@ -124,8 +124,14 @@ func probColor(p float64) color.Color {
 }
 
 // profileWriter wraps w so escape sequences match what w (and env) can show.
+// NO_COLOR (any non-empty value, as no-color.org says) wins over CLICOLOR_FORCE;
+// colorprofile alone lets CLICOLOR_FORCE win on a non-terminal.
 func profileWriter(w io.Writer, env []string) *colorprofile.Writer {
-	return colorprofile.NewWriter(w, env)
+	pw := colorprofile.NewWriter(w, env)
+	if envGet(env, "NO_COLOR") != "" && pw.Profile > colorprofile.ASCII {
+		pw.Profile = colorprofile.ASCII
+	}
+	return pw
 }
 
 // render converts s, which may hold true-colour sequences, for the profile p; used for

@@ -345,3 +345,23 @@ func TestPTYNoModelMessage(t *testing.T) {
 	tm.send("/load nobody/nothing" + keyEnter)
 	tm.waitFor("huggingface-cli download nobody/nothing", 1)
 }
+
+// Piped output has no escape sequences unless CLICOLOR_FORCE asks for them.
+func TestCLIColorForce(t *testing.T) {
+	for _, tc := range []struct {
+		env   []string
+		color bool
+	}{
+		{[]string{"TERM=xterm-256color"}, false},
+		{[]string{"TERM=xterm-256color", "CLICOLOR_FORCE=1"}, true},
+		{[]string{"TERM=xterm-256color", "CLICOLOR_FORCE=1", "NO_COLOR=1"}, false},
+	} {
+		cmd := exec.Command(binPath)
+		cmd.Env = append([]string{"HOME=" + t.TempDir()}, tc.env...)
+		cmd.Stdin = strings.NewReader("/help\n/hlep\n")
+		out, _ := cmd.CombinedOutput()
+		if got := strings.Contains(string(out), "\x1b[3") || strings.Contains(string(out), "\x1b[9"); got != tc.color {
+			t.Errorf("env %v: colour = %v, want %v; output %q", tc.env, got, tc.color, out)
+		}
+	}
+}
