@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-	"time"
 )
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -34,24 +33,5 @@ func TestGemmMatchesReference(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-func TestGemmSpeed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("speed report")
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	m, n, k := 1024, 768, 256
-	a, b, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-	for _, nw := range []int{1, 2} {
-		w := &workers{n: nw}
-		t0 := time.Now()
-		reps := 10
-		for i := 0; i < reps; i++ {
-			w.gemm(m, n, k, a, k, b, n, c, n, false)
-		}
-		el := time.Since(t0).Seconds()
-		t.Logf("workers %d fma %v: %.1f GFLOP/s", nw, haveFMA, float64(reps)*2*float64(m*n*k)/el/1e9)
 	}
 }
