@@ -11,6 +11,14 @@ func quantizeInt8Generic(dst []int8, x []float32) float32 {
 		}
 	}
 	s := 127 / amax
+	quantizeScaledGeneric(dst, x, s)
+	return 1 / s
+}
+
+// quantizeScaledGeneric does dst[i] = clamp(roundHalfEven(x[i]*s), -128,
+// 127), x[i]*s rounded to float32 first, NaN giving 0.
+func quantizeScaledGeneric(dst []int8, x []float32, s float32) {
+	dst = dst[:len(x)]
 	for i, v := range x {
 		y := v * s
 		switch {
@@ -24,7 +32,30 @@ func quantizeInt8Generic(dst []int8, x []float32) float32 {
 			dst[i] = 0
 		}
 	}
-	return 1 / s
+}
+
+// sumSquaresGeneric returns Σ float64(x[i])^2 in order.
+func sumSquaresGeneric(x []float32) float64 {
+	var sum float64
+	for _, v := range x {
+		sum += float64(v) * float64(v)
+	}
+	return sum
+}
+
+// scaleMulGeneric does dst[i] = (x[i]*s)*w[i], or x[i]*s when w is nil.
+func scaleMulGeneric(dst, x, w []float32, s float32) {
+	dst = dst[:len(x)]
+	if w == nil {
+		for i, v := range x {
+			dst[i] = v * s
+		}
+		return
+	}
+	w = w[:len(x)]
+	for i, v := range x {
+		dst[i] = float32(v*s) * w[i]
+	}
 }
 
 // dotGeneric returns Σ a[i]*b[i], accumulated in float32 in four interleaved

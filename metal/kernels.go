@@ -62,7 +62,7 @@ func MatMul(dst []float32, m *Matrix, x []float32, n int) {
 // RMSNorm normalizes x by its root mean square and multiplies by weight
 // (as ggml rms_norm then mul):
 //
-//	ms := float32(Σ float64(x[i])^2 / len(x))
+//	ms := float32(Σ float64(x[i])^2 / len(x))  // float64 sum, in the level's order
 //	s := 1 / sqrt(ms + eps)                     // in float32
 //	dst[i] = (x[i] * s) * weight[i]
 //
@@ -75,21 +75,10 @@ func RMSNorm(dst, x, weight []float32, eps float32) {
 	if len(x) == 0 {
 		return
 	}
-	var sum float64
-	for _, v := range x {
-		sum += float64(v) * float64(v)
-	}
+	sum := kern.sumSquares(x)
 	mean := float32(sum / float64(len(x)))
 	s := 1 / float32(math.Sqrt(float64(mean+eps)))
-	if weight == nil {
-		for i, v := range x {
-			dst[i] = v * s
-		}
-		return
-	}
-	for i, v := range x {
-		dst[i] = float32(v*s) * weight[i]
-	}
+	kern.scaleMul(dst, x, weight, s)
 }
 
 // Softmax replaces x by its softmax, subtracting the maximum first:

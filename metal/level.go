@@ -63,17 +63,25 @@ type kernelSet struct {
 	dot func(a, b []float32) float32
 	// axpy does dst[i] += alpha*x[i] (equal lengths).
 	axpy func(dst []float32, alpha float32, x []float32)
+	// sumSquares returns Σ float64(x[i])^2 (RMSNorm; the order is the
+	// level's). scaleMul does dst[i] = (x[i]*s)*w[i], each product rounded
+	// to float32, or x[i]*s when w is nil (RMSNorm; bit for bit at every
+	// level). dst may alias x.
+	sumSquares func(x []float32) float64
+	scaleMul   func(dst, x, w []float32, s float32)
 }
 
 var genericKernels = kernelSet{
-	ternPrep:  ternPrepGeneric,
-	ternRows:  ternRowsGeneric,
-	rowDot:    rowDotGeneric,
-	floatRows: floatRowsGeneric,
-	quantAct:  quantActGeneric,
-	quantInt8: quantizeInt8Generic,
-	dot:       dotGeneric,
-	axpy:      axpyGeneric,
+	ternPrep:   ternPrepGeneric,
+	ternRows:   ternRowsGeneric,
+	rowDot:     rowDotGeneric,
+	floatRows:  floatRowsGeneric,
+	quantAct:   quantActGeneric,
+	quantInt8:  quantizeInt8Generic,
+	dot:        dotGeneric,
+	axpy:       axpyGeneric,
+	sumSquares: sumSquaresGeneric,
+	scaleMul:   scaleMulGeneric,
 }
 
 // levelKernels holds one table per level. Every level starts as a copy of

@@ -1,0 +1,149 @@
+//go:build !noasm
+
+package metal
+
+// Float-activation kernels for amd64 (AVX2 + FMA + F16C), used by the AVX2
+// and AVX512 levels: the LM head and embedding dots (floatRows), the int8
+// quantization of activations, Dot, AxpyTo and RMSNorm's loops. The
+// assembly is in float_amd64.s.
+
+func init() {
+	for _, l := range []Level{AVX2, AVX512} {
+		k := &levelKernels[l]
+		k.floatRows = floatRowsAVX2
+		k.actQ8 = 1<<Q8_0 | 1<<Q4_0 | 1<<Q6_K
+		k.quantInt8 = quantizeInt8AVX2
+		k.dot = dotAVX2
+		k.axpy = axpyAVX2
+		k.sumSquares = sumSquaresAVX2
+		k.scaleMul = scaleMulAVX2
+	}
+}
+
+// rowsF32AVX2 and the other rows* kernels compute, for r < len(dst),
+//
+//	dst[r] = scale * Σ_j w_r[j]*x[j]    // w_r = w[r*rb:], dequantized
+//
+// summing in float32 with FMAs in 8 lanes (4 accumulators for the float
+// types, 2 for Q8_0/Q4_0, 1 per Q6_K block), lanes added at the end. The
+// Q8_0, Q4_0 and Q6_K kernels take x quantized per 32 elements (q, d; for
+// Q6_K also d8 and the 16-element sums bs, see floatAct) and compute
+//
+//	Σ_blocks d_w * Σ_{32-blocks b} d[b] * float32(Σ_{j in b} wq[j]*q[j])
+//
+// with wq the integer weight (Q8_0 q, Q4_0 q-8, Q6_K scale*(q-32)); the
+// integer sums are exact.
+//
+//go:noescape
+func rowsF32AVX2(dst []float32, w []byte, rb int, x []float32, scale float32)
+
+//go:noescape
+func rowsF16AVX2(dst []float32, w []byte, rb int, x []float32, scale float32)
+
+//go:noescape
+func rowsBF16AVX2(dst []float32, w []byte, rb int, x []float32, scale float32)
+
+//go:noescape
+func rowsQ8_0AVX2(dst []float32, w []byte, rb int, q []int8, d []float32, scale float32)
+
+//go:noescape
+func rowsQ4_0AVX2(dst []float32, w []byte, rb int, q []int8, d []float32, scale float32)
+
+//go:noescape
+func rowsQ6_KAVX2(dst []float32, w []byte, rb int, q []int8, d []float32, d8 []float32, bs []int16, scale float32)
+
+// floatRowsAVX2 is kernelSet.floatRows at the AVX2 level; types without a
+// kernel here (the ternary ones) go to floatRowsGeneric.
+func floatRowsAVX2(dst []float32, t DType, w []byte, rb int, a *floatAct, scale float32) {
+	if len(dst) == 0 {
+		return
+	}
+	if rb <= 0 || len(w) < len(dst)*rb || rb < t.BlockBytes()*len(a.x)/t.BlockSize() {
+		panic("metal: floatRowsAVX2: row bytes do not match the activations")
+	}
+	switch t {
+	case F32:
+		rowsF32AVX2(dst, w, rb, a.x, scale)
+		return
+	case F16:
+		rowsF16AVX2(dst, w, rb, a.x, scale)
+		return
+	case BF16:
+		rowsBF16AVX2(dst, w, rb, a.x, scale)
+		return
+	case Q8_0:
+		if a.quant {
+			rowsQ8_0AVX2(dst, w, rb, a.q, a.d, scale)
+			return
+		}
+	case Q4_0:
+		if a.quant {
+			rowsQ4_0AVX2(dst, w, rb, a.q, a.d, scale)
+			return
+		}
+	case Q6_K:
+		if a.quant {
+			rowsQ6_KAVX2(dst, w, rb, a.q, a.d, a.d8, a.bs, scale)
+			return
+		}
+	}
+	floatRowsGeneric(dst, t, w, rb, a, scale)
+}
+
+// absMaxAVX2 returns max(floor, max_i |x[i]|) over the first len(x)/32*32
+// elements, NaN elements ignored (floor must not be NaN).
+//
+//go:noescape
+func absMaxAVX2(x []float32, floor float32) float32
+
+// quantScaleAVX2 does, for the first len(x)/32*32 elements,
+//
+//	dst[i] = clamp(roundHalfEven(x[i]*s), -128, 127)   // NaN -> 0
+//
+// with x[i]*s rounded to float32 first (len(dst) >= len(x)).
+//
+//go:noescape
+func quantScaleAVX2(dst []int8, x []float32, s float32)
+
+// quantizeInt8AVX2 is QuantizeInt8, bit for bit.
+func quantizeInt8AVX2(dst []int8, x []float32) float32 {
+	n := len(x) &^ 31
+	var amax float32 = 1e-5
+	if n > 0 {
+		amax = absMaxAVX2(x[:n], amax)
+	}
+	for _, v := range x[n:] {
+		if a := absf(v); a > amax {
+			amax = a
+		}
+	}
+	s := 127 / amax
+	if n > 0 {
+		quantScaleAVX2(dst[:n], x[:n], s)
+	}
+	quantizeScaledGeneric(dst[n:], x[n:], s)
+	return 1 / s
+}
+
+// dotAVX2 is Dot: Σ a[i]*b[i] with FMAs in 4x8 float32 lanes, the tail in
+// lane 0.
+//
+//go:noescape
+func dotAVX2(a, b []float32) float32
+
+// axpyAVX2 is AxpyTo: dst[i] += alpha*x[i], the product rounded before the
+// add (bit for bit axpyGeneric).
+//
+//go:noescape
+func axpyAVX2(dst []float32, alpha float32, x []float32)
+
+// sumSquaresAVX2 returns Σ float64(x[i])^2 in 4x4 float64 lanes.
+//
+//go:noescape
+func sumSquaresAVX2(x []float32) float64
+
+// scaleMulAVX2 does dst[i] = (x[i]*s)*w[i], or x[i]*s when w is empty;
+// each product rounded to float32 (bit for bit scaleMulGeneric).
+//
+//go:noescape
+func scaleMulAVX2(dst, x, w []float32, s float32)

@@ -1,0 +1,846 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// AVX2 + FMA + F16C kernels with float activations (LM head, embeddings):
+// row dots of F32, F16, BF16 rows with float32 x, and of Q8_0, Q4_0, Q6_K
+// rows with x quantized to int8 per 32 elements (see act.go). Each rows*
+// function loops over len(dst) rows stored back to back, rb bytes apart, and
+// stores scale * dot. The Go declarations and reference loops are in
+// float_amd64.go.
+
+DATA ones16<>+0(SB)/8, $0x0001000100010001
+DATA ones16<>+8(SB)/8, $0x0001000100010001
+GLOBL ones16<>(SB), RODATA|NOPTR, $16
+
+DATA nib0f<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nib0f<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL nib0f<>(SB), RODATA|NOPTR, $16
+
+DATA bits30<>+0(SB)/8, $0x3030303030303030
+DATA bits30<>+8(SB)/8, $0x3030303030303030
+GLOBL bits30<>(SB), RODATA|NOPTR, $16
+
+DATA eight8<>+0(SB)/8, $0x0808080808080808
+DATA eight8<>+8(SB)/8, $0x0808080808080808
+GLOBL eight8<>(SB), RODATA|NOPTR, $16
+
+// q6shuf<> holds four VPSHUFB masks: mask c puts int16 lane 2c of the low
+// 128 bits into every low lane and lane 2c+1 into every high lane.
+#define SHUF2(a, b) DATA q6shuf<>+a(SB)/8, $b
+SHUF2(0, 0x0100010001000100)
+SHUF2(8, 0x0100010001000100)
+SHUF2(16, 0x0302030203020302)
+SHUF2(24, 0x0302030203020302)
+SHUF2(32, 0x0504050405040504)
+SHUF2(40, 0x0504050405040504)
+SHUF2(48, 0x0706070607060706)
+SHUF2(56, 0x0706070607060706)
+SHUF2(64, 0x0908090809080908)
+SHUF2(72, 0x0908090809080908)
+SHUF2(80, 0x0b0a0b0a0b0a0b0a)
+SHUF2(88, 0x0b0a0b0a0b0a0b0a)
+SHUF2(96, 0x0d0c0d0c0d0c0d0c)
+SHUF2(104, 0x0d0c0d0c0d0c0d0c)
+SHUF2(112, 0x0f0e0f0e0f0e0f0e)
+SHUF2(120, 0x0f0e0f0e0f0e0f0e)
+GLOBL q6shuf<>(SB), RODATA|NOPTR, $128
+
+// Horizontal sum of the 8 floats of Y0 into X0 (lane 0); clobbers X1.
+#define HSUM0 \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS       X1, X0, X0; \
+	VPERMILPS    $0x4e, X0, X1; \
+	VADDPS       X1, X0, X0; \
+	VPERMILPS    $0xb1, X0, X1; \
+	VADDPS       X1, X0, X0
+
+// Common prologue of the float rows kernels: DI dst, R8 rows, SI w, R9 rb,
+// DX x, CX cols, X15 scale.
+#define FLOAT_ROWS_PROLOGUE \
+	MOVQ   dst_base+0(FP), DI; \
+	MOVQ   dst_len+8(FP), R8; \
+	MOVQ   w_base+24(FP), SI; \
+	MOVQ   rb+48(FP), R9; \
+	MOVQ   x_base+56(FP), DX; \
+	MOVQ   x_len+64(FP), CX; \
+	VMOVSS scale+80(FP), X15; \
+	TESTQ  R8, R8; \
+	JEQ    done
+
+// Common row epilogue: Y0..Y3 partial sums, scalar tail added into X0 by
+// the caller; then dst[r] = scale * sum and on to the next row.
+#define REDUCE4 \
+	VADDPS Y1, Y0, Y0; \
+	VADDPS Y3, Y2, Y2; \
+	VADDPS Y2, Y0, Y0; \
+	HSUM0
+
+// Q8_0 / Q4_0 block step: Y2 holds the 32 signed weights of the block at
+// AX, BX points at the block's 32 int8 activations and R11 at its d. Adds
+// d_w*d_x*(lane sums of w*q) into ACC. Clobbers Y3, Y4, X5/Y5, R12.
+#define Q8STEP(ACC) \
+	VMOVDQU      (BX), Y3; \
+	VPSIGNB      Y2, Y3, Y3; \
+	VPABSB       Y2, Y2; \
+	VPMADDUBSW   Y3, Y2, Y4; \
+	VPMADDWD     Y13, Y4, Y4; \
+	VCVTDQ2PS    Y4, Y4; \
+	MOVWLZX      (AX), R12; \
+	VMOVD        R12, X5; \
+	VCVTPH2PS    X5, X5; \
+	VMULSS       (R11), X5, X5; \
+	VBROADCASTSS X5, Y5; \
+	VFMADD231PS  Y5, Y4, ACC
+
+// Prologue of the int8-activation kernels: DI dst, R8 rows, SI w, R9 rb,
+// DX q, CX blocks of 32, R15 d.
+#define Q8_ROWS_PROLOGUE \
+	MOVQ dst_base+0(FP), DI; \
+	MOVQ dst_len+8(FP), R8; \
+	MOVQ w_base+24(FP), SI; \
+	MOVQ rb+48(FP), R9; \
+	MOVQ q_base+56(FP), DX; \
+	MOVQ d_base+80(FP), R15; \
+	MOVQ d_len+88(FP), CX; \
+	TESTQ R8, R8; \
+	JEQ  done
+
+// Q4_0 weights of the block at AX into Y2 as signed bytes (q - 8).
+#define Q4LOAD \
+	VMOVDQU     2(AX), X2; \
+	VPSRLW      $4, X2, X3; \
+	VINSERTI128 $1, X3, Y2, Y2; \
+	VPAND       Y12, Y2, Y2; \
+	VPSUBB      Y14, Y2, Y2
+
+// Q6_K: one 32-element chunk. YQ holds its 6-bit codes (unsigned, q+32),
+// XO is the offset of its activations from BX, MASK the offset of its
+// scale-shuffle mask, SC the 16 scales of this half (int16, both 128-bit
+// lanes alike), D8 the offset of its expanded d from R12. Adds into Y10.
+#define Q6CHUNK(YQ, XO, MASK, SC, D8) \
+	VPMADDUBSW  XO(BX), YQ, Y5; \
+	VPSHUFB     q6shuf<>+MASK(SB), SC, Y6; \
+	VPMADDWD    Y6, Y5, Y5; \
+	VCVTDQ2PS   Y5, Y5; \
+	VFMADD231PS D8(R12), Y5, Y10
+
+// Q6_K: one 128-element half: ql at QL(AX), qh at QH(AX).
+#define Q6HALF(QL, QH, SC, XO, D8) \
+	VMOVDQU   QL(AX), Y0; \
+	VMOVDQU   QL+32(AX), Y1; \
+	VMOVDQU   QH(AX), Y2; \
+	VPAND     Y15, Y0, Y3; \
+	VPSLLW    $4, Y2, Y4; \
+	VPAND     Y14, Y4, Y4; \
+	VPOR      Y4, Y3, Y3; \
+	Q6CHUNK(Y3, XO, 0, SC, D8); \
+	VPAND     Y15, Y1, Y7; \
+	VPSLLW    $2, Y2, Y4; \
+	VPAND     Y14, Y4, Y4; \
+	VPOR      Y4, Y7, Y7; \
+	Q6CHUNK(Y7, XO+32, 32, SC, D8+32); \
+	VPSRLW    $4, Y0, Y3; \
+	VPAND     Y15, Y3, Y3; \
+	VPAND     Y14, Y2, Y4; \
+	VPOR      Y4, Y3, Y3; \
+	Q6CHUNK(Y3, XO+64, 64, SC, D8+64); \
+	VPSRLW    $4, Y1, Y7; \
+	VPAND     Y15, Y7, Y7; \
+	VPSRLW    $2, Y2, Y4; \
+	VPAND     Y14, Y4, Y4; \
+	VPOR      Y4, Y7, Y7; \
+	Q6CHUNK(Y7, XO+96, 96, SC, D8+96)
+
+// Quantize the 8 floats of Y into int32 lanes: y = x*s (Y15), NaN -> 0,
+// clamp to [-128, 127] (Y14, Y13), round half to even.
+#define QSCALE(OFF, Y) \
+	VMULPS    OFF(SI), Y15, Y; \
+	VCMPPS    $0, Y, Y, Y12; \
+	VANDPS    Y12, Y, Y; \
+	VMINPS    Y14, Y, Y; \
+	VMAXPS    Y13, Y, Y; \
+	VCVTPS2DQ Y, Y
+
+// func rowsF32AVX2(dst []float32, w []byte, rb int, x []float32, scale float32)
+TEXT ·rowsF32AVX2(SB), NOSPLIT, $0-84
+	FLOAT_ROWS_PROLOGUE
+
+f32row:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, AX
+	MOVQ   DX, BX
+	MOVQ   CX, R10
+	CMPQ   R10, $32
+	JB     f32tail8
+
+f32loop32:
+	VMOVUPS     (AX), Y4
+	VMOVUPS     32(AX), Y5
+	VMOVUPS     64(AX), Y6
+	VMOVUPS     96(AX), Y7
+	VFMADD231PS (BX), Y4, Y0
+	VFMADD231PS 32(BX), Y5, Y1
+	VFMADD231PS 64(BX), Y6, Y2
+	VFMADD231PS 96(BX), Y7, Y3
+	ADDQ        $128, AX
+	ADDQ        $128, BX
+	SUBQ        $32, R10
+	CMPQ        R10, $32
+	JAE         f32loop32
+
+f32tail8:
+	CMPQ        R10, $8
+	JB          f32reduce
+	VMOVUPS     (AX), Y4
+	VFMADD231PS (BX), Y4, Y0
+	ADDQ        $32, AX
+	ADDQ        $32, BX
+	SUBQ        $8, R10
+	JMP         f32tail8
+
+f32reduce:
+	REDUCE4
+
+f32tail1:
+	TESTQ       R10, R10
+	JEQ         f32store
+	VMOVSS      (AX), X1
+	VFMADD231SS (BX), X1, X0
+	ADDQ        $4, AX
+	ADDQ        $4, BX
+	DECQ        R10
+	JMP         f32tail1
+
+f32store:
+	VMULSS X0, X15, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   R9, SI
+	DECQ   R8
+	JNE    f32row
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowsF16AVX2(dst []float32, w []byte, rb int, x []float32, scale float32)
+TEXT ·rowsF16AVX2(SB), NOSPLIT, $0-84
+	FLOAT_ROWS_PROLOGUE
+
+f16row:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, AX
+	MOVQ   DX, BX
+	MOVQ   CX, R10
+	CMPQ   R10, $32
+	JB     f16tail8
+
+f16loop32:
+	VCVTPH2PS   (AX), Y4
+	VCVTPH2PS   16(AX), Y5
+	VCVTPH2PS   32(AX), Y6
+	VCVTPH2PS   48(AX), Y7
+	VFMADD231PS (BX), Y4, Y0
+	VFMADD231PS 32(BX), Y5, Y1
+	VFMADD231PS 64(BX), Y6, Y2
+	VFMADD231PS 96(BX), Y7, Y3
+	ADDQ        $64, AX
+	ADDQ        $128, BX
+	SUBQ        $32, R10
+	CMPQ        R10, $32
+	JAE         f16loop32
+
+f16tail8:
+	CMPQ        R10, $8
+	JB          f16reduce
+	VCVTPH2PS   (AX), Y4
+	VFMADD231PS (BX), Y4, Y0
+	ADDQ        $16, AX
+	ADDQ        $32, BX
+	SUBQ        $8, R10
+	JMP         f16tail8
+
+f16reduce:
+	REDUCE4
+
+f16tail1:
+	TESTQ       R10, R10
+	JEQ         f16store
+	MOVWLZX     (AX), R11
+	VMOVD       R11, X1
+	VCVTPH2PS   X1, X1
+	VFMADD231SS (BX), X1, X0
+	ADDQ        $2, AX
+	ADDQ        $4, BX
+	DECQ        R10
+	JMP         f16tail1
+
+f16store:
+	VMULSS X0, X15, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   R9, SI
+	DECQ   R8
+	JNE    f16row
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowsBF16AVX2(dst []float32, w []byte, rb int, x []float32, scale float32)
+TEXT ·rowsBF16AVX2(SB), NOSPLIT, $0-84
+	FLOAT_ROWS_PROLOGUE
+
+bf16row:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, AX
+	MOVQ   DX, BX
+	MOVQ   CX, R10
+	CMPQ   R10, $32
+	JB     bf16tail8
+
+bf16loop32:
+	VPMOVZXWD   (AX), Y4
+	VPMOVZXWD   16(AX), Y5
+	VPMOVZXWD   32(AX), Y6
+	VPMOVZXWD   48(AX), Y7
+	VPSLLD      $16, Y4, Y4
+	VPSLLD      $16, Y5, Y5
+	VPSLLD      $16, Y6, Y6
+	VPSLLD      $16, Y7, Y7
+	VFMADD231PS (BX), Y4, Y0
+	VFMADD231PS 32(BX), Y5, Y1
+	VFMADD231PS 64(BX), Y6, Y2
+	VFMADD231PS 96(BX), Y7, Y3
+	ADDQ        $64, AX
+	ADDQ        $128, BX
+	SUBQ        $32, R10
+	CMPQ        R10, $32
+	JAE         bf16loop32
+
+bf16tail8:
+	CMPQ        R10, $8
+	JB          bf16reduce
+	VPMOVZXWD   (AX), Y4
+	VPSLLD      $16, Y4, Y4
+	VFMADD231PS (BX), Y4, Y0
+	ADDQ        $16, AX
+	ADDQ        $32, BX
+	SUBQ        $8, R10
+	JMP         bf16tail8
+
+bf16reduce:
+	REDUCE4
+
+bf16tail1:
+	TESTQ       R10, R10
+	JEQ         bf16store
+	MOVWLZX     (AX), R11
+	SHLL        $16, R11
+	VMOVD       R11, X1
+	VFMADD231SS (BX), X1, X0
+	ADDQ        $2, AX
+	ADDQ        $4, BX
+	DECQ        R10
+	JMP         bf16tail1
+
+bf16store:
+	VMULSS X0, X15, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   R9, SI
+	DECQ   R8
+	JNE    bf16row
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowsQ8_0AVX2(dst []float32, w []byte, rb int, q []int8, d []float32, scale float32)
+TEXT ·rowsQ8_0AVX2(SB), NOSPLIT, $0-108
+	Q8_ROWS_PROLOGUE
+	VMOVSS         scale+104(FP), X15
+	VBROADCASTI128 ones16<>(SB), Y13
+
+q80row:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   SI, AX
+	MOVQ   DX, BX
+	MOVQ   R15, R11
+	MOVQ   CX, R10
+
+q80pair:
+	CMPQ    R10, $2
+	JB      q80one
+	VMOVDQU 2(AX), Y2
+	Q8STEP(Y0)
+	VMOVDQU 36(AX), Y2
+	ADDQ    $34, AX
+	ADDQ    $32, BX
+	ADDQ    $4, R11
+	Q8STEP(Y1)
+	ADDQ    $34, AX
+	ADDQ    $32, BX
+	ADDQ    $4, R11
+	SUBQ    $2, R10
+	JMP     q80pair
+
+q80one:
+	TESTQ   R10, R10
+	JEQ     q80reduce
+	VMOVDQU 2(AX), Y2
+	Q8STEP(Y0)
+
+q80reduce:
+	VADDPS Y1, Y0, Y0
+	HSUM0
+	VMULSS X0, X15, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   R9, SI
+	DECQ   R8
+	JNE    q80row
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowsQ4_0AVX2(dst []float32, w []byte, rb int, q []int8, d []float32, scale float32)
+TEXT ·rowsQ4_0AVX2(SB), NOSPLIT, $0-108
+	Q8_ROWS_PROLOGUE
+	VMOVSS         scale+104(FP), X15
+	VBROADCASTI128 ones16<>(SB), Y13
+	VBROADCASTI128 nib0f<>(SB), Y12
+	VBROADCASTI128 eight8<>(SB), Y14
+
+q40row:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   SI, AX
+	MOVQ   DX, BX
+	MOVQ   R15, R11
+	MOVQ   CX, R10
+
+q40pair:
+	CMPQ R10, $2
+	JB   q40one
+	Q4LOAD
+	Q8STEP(Y0)
+	ADDQ $18, AX
+	ADDQ $32, BX
+	ADDQ $4, R11
+	Q4LOAD
+	Q8STEP(Y1)
+	ADDQ $18, AX
+	ADDQ $32, BX
+	ADDQ $4, R11
+	SUBQ $2, R10
+	JMP  q40pair
+
+q40one:
+	TESTQ R10, R10
+	JEQ   q40reduce
+	Q4LOAD
+	Q8STEP(Y0)
+
+q40reduce:
+	VADDPS Y1, Y0, Y0
+	HSUM0
+	VMULSS X0, X15, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   R9, SI
+	DECQ   R8
+	JNE    q40row
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowsQ6_KAVX2(dst []float32, w []byte, rb int, q []int8, d []float32, d8 []float32, bs []int16, scale float32)
+TEXT ·rowsQ6_KAVX2(SB), NOSPLIT, $0-156
+	MOVQ           dst_base+0(FP), DI
+	MOVQ           dst_len+8(FP), R8
+	MOVQ           w_base+24(FP), SI
+	MOVQ           rb+48(FP), R9
+	MOVQ           d_len+88(FP), CX
+	SHRQ           $3, CX                // 256-element blocks
+	VBROADCASTI128 nib0f<>(SB), Y15
+	VBROADCASTI128 bits30<>(SB), Y14
+	TESTQ          R8, R8
+	JEQ            done
+	TESTQ          CX, CX
+	JEQ            done
+
+q6row:
+	VXORPS Y13, Y13, Y13
+	MOVQ   SI, AX
+	MOVQ   q_base+56(FP), BX
+	MOVQ   d_base+80(FP), R11
+	MOVQ   d8_base+104(FP), R12
+	MOVQ   bs_base+128(FP), R13
+	MOVQ   CX, R10
+
+q6blk:
+	// Block accumulator Y10 starts at -32 * Σ_c d[c] * (sc·bs of chunk c).
+	VPMOVSXBW 192(AX), Y12
+	VPMADDWD  (R13), Y12, Y11
+	VPSLLD    $5, Y11, Y11
+	VCVTDQ2PS Y11, Y11
+	VMULPS    (R11), Y11, Y11
+	VXORPS    Y10, Y10, Y10
+	VSUBPS    Y11, Y10, Y10
+	VPERMQ    $0x44, Y12, Y9
+	VPERMQ    $0xee, Y12, Y12
+	Q6HALF(0, 128, Y9, 0, 0)
+	Q6HALF(64, 160, Y12, 128, 128)
+	MOVWLZX      208(AX), R14
+	VMOVD        R14, X8
+	VCVTPH2PS    X8, X8
+	VBROADCASTSS X8, Y8
+	VFMADD231PS  Y8, Y10, Y13
+	ADDQ         $210, AX
+	ADDQ         $256, BX
+	ADDQ         $32, R11
+	ADDQ         $256, R12
+	ADDQ         $32, R13
+	DECQ         R10
+	JNE          q6blk
+
+	VMOVAPS Y13, Y0
+	HSUM0
+	VMULSS  scale+152(FP), X0, X0
+	VMOVSS  X0, (DI)
+	ADDQ    $4, DI
+	ADDQ    R9, SI
+	DECQ    R8
+	JNE     q6row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA absmask<>+0(SB)/4, $0x7fffffff
+GLOBL absmask<>(SB), RODATA|NOPTR, $4
+
+DATA f127<>+0(SB)/4, $127.0
+GLOBL f127<>(SB), RODATA|NOPTR, $4
+
+DATA fm128<>+0(SB)/4, $-128.0
+GLOBL fm128<>(SB), RODATA|NOPTR, $4
+
+DATA permpack<>+0(SB)/8, $0x0000000400000000
+DATA permpack<>+8(SB)/8, $0x0000000500000001
+DATA permpack<>+16(SB)/8, $0x0000000600000002
+DATA permpack<>+24(SB)/8, $0x0000000700000003
+GLOBL permpack<>(SB), RODATA|NOPTR, $32
+
+// func absMaxAVX2(x []float32, floor float32) float32
+TEXT ·absMaxAVX2(SB), NOSPLIT, $0-36
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), CX
+	SHRQ         $5, CX
+	VBROADCASTSS floor+24(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VBROADCASTSS absmask<>(SB), Y15
+	TESTQ        CX, CX
+	JEQ          amreduce
+
+amloop:
+	// VMAXPS returns its second source when either is NaN: data first,
+	// accumulator second, so NaN data never replaces the maximum.
+	VANDPS (SI), Y15, Y4
+	VANDPS 32(SI), Y15, Y5
+	VANDPS 64(SI), Y15, Y6
+	VANDPS 96(SI), Y15, Y7
+	VMAXPS Y0, Y4, Y0
+	VMAXPS Y1, Y5, Y1
+	VMAXPS Y2, Y6, Y2
+	VMAXPS Y3, Y7, Y3
+	ADDQ   $128, SI
+	DECQ   CX
+	JNE    amloop
+
+amreduce:
+	VMAXPS       Y1, Y0, Y0
+	VMAXPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXPS       X1, X0, X0
+	VMOVSS       X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func quantScaleAVX2(dst []int8, x []float32, s float32)
+TEXT ·quantScaleAVX2(SB), NOSPLIT, $0-52
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), CX
+	SHRQ         $5, CX
+	VBROADCASTSS s+48(FP), Y15
+	VBROADCASTSS f127<>(SB), Y14
+	VBROADCASTSS fm128<>(SB), Y13
+	VMOVDQU      permpack<>(SB), Y11
+	TESTQ        CX, CX
+	JEQ          qsdone
+
+qsloop:
+	QSCALE(0, Y0)
+	QSCALE(32, Y1)
+	QSCALE(64, Y2)
+	QSCALE(96, Y3)
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD    Y0, Y11, Y0
+	VMOVDQU   Y0, (DI)
+	ADDQ      $128, SI
+	ADDQ      $32, DI
+	DECQ      CX
+	JNE       qsloop
+
+qsdone:
+	VZEROUPPER
+	RET
+
+// func dotAVX2(a, b []float32) float32
+TEXT ·dotAVX2(SB), NOSPLIT, $0-52
+	MOVQ   a_base+0(FP), SI
+	MOVQ   b_base+24(FP), DX
+	MOVQ   a_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	CMPQ   CX, $32
+	JB     dottail8
+
+dotloop32:
+	VMOVUPS     (SI), Y4
+	VMOVUPS     32(SI), Y5
+	VMOVUPS     64(SI), Y6
+	VMOVUPS     96(SI), Y7
+	VFMADD231PS (DX), Y4, Y0
+	VFMADD231PS 32(DX), Y5, Y1
+	VFMADD231PS 64(DX), Y6, Y2
+	VFMADD231PS 96(DX), Y7, Y3
+	ADDQ        $128, SI
+	ADDQ        $128, DX
+	SUBQ        $32, CX
+	CMPQ        CX, $32
+	JAE         dotloop32
+
+dottail8:
+	CMPQ        CX, $8
+	JB          dotreduce
+	VMOVUPS     (SI), Y4
+	VFMADD231PS (DX), Y4, Y0
+	ADDQ        $32, SI
+	ADDQ        $32, DX
+	SUBQ        $8, CX
+	JMP         dottail8
+
+dotreduce:
+	REDUCE4
+
+dottail1:
+	TESTQ       CX, CX
+	JEQ         dotdone
+	VMOVSS      (SI), X1
+	VFMADD231SS (DX), X1, X0
+	ADDQ        $4, SI
+	ADDQ        $4, DX
+	DECQ        CX
+	JMP         dottail1
+
+dotdone:
+	VMOVSS X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(dst []float32, alpha float32, x []float32)
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         x_base+32(FP), SI
+	MOVQ         x_len+40(FP), CX
+	VBROADCASTSS alpha+24(FP), Y15
+	CMPQ         CX, $32
+	JB           axtail8
+
+axloop32:
+	VMULPS  (SI), Y15, Y0
+	VMULPS  32(SI), Y15, Y1
+	VMULPS  64(SI), Y15, Y2
+	VMULPS  96(SI), Y15, Y3
+	VADDPS  (DI), Y0, Y0
+	VADDPS  32(DI), Y1, Y1
+	VADDPS  64(DI), Y2, Y2
+	VADDPS  96(DI), Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	CMPQ    CX, $32
+	JAE     axloop32
+
+axtail8:
+	CMPQ    CX, $8
+	JB      axtail1
+	VMULPS  (SI), Y15, Y0
+	VADDPS  (DI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     axtail8
+
+axtail1:
+	TESTQ  CX, CX
+	JEQ    axdone
+	VMULSS (SI), X15, X0
+	VADDSS (DI), X0, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, SI
+	ADDQ   $4, DI
+	DECQ   CX
+	JMP    axtail1
+
+axdone:
+	VZEROUPPER
+	RET
+
+// func sumSquaresAVX2(x []float32) float64
+TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-32
+	MOVQ   x_base+0(FP), SI
+	MOVQ   x_len+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	CMPQ   CX, $16
+	JB     sstail4
+
+ssloop16:
+	VCVTPS2PD   (SI), Y4
+	VCVTPS2PD   16(SI), Y5
+	VCVTPS2PD   32(SI), Y6
+	VCVTPS2PD   48(SI), Y7
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y5, Y5, Y1
+	VFMADD231PD Y6, Y6, Y2
+	VFMADD231PD Y7, Y7, Y3
+	ADDQ        $64, SI
+	SUBQ        $16, CX
+	CMPQ        CX, $16
+	JAE         ssloop16
+
+sstail4:
+	CMPQ        CX, $4
+	JB          ssreduce
+	VCVTPS2PD   (SI), Y4
+	VFMADD231PD Y4, Y4, Y0
+	ADDQ        $16, SI
+	SUBQ        $4, CX
+	JMP         sstail4
+
+ssreduce:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD       X1, X0, X0
+	VPERMILPD    $1, X0, X1
+	VADDSD       X1, X0, X0
+
+sstail1:
+	TESTQ       CX, CX
+	JEQ         ssdone
+	VCVTSS2SD   (SI), X1, X1
+	VFMADD231SD X1, X1, X0
+	ADDQ        $4, SI
+	DECQ        CX
+	JMP         sstail1
+
+ssdone:
+	VMOVSD X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func scaleMulAVX2(dst, x, w []float32, s float32)
+TEXT ·scaleMulAVX2(SB), NOSPLIT, $0-76
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), CX
+	MOVQ         w_base+48(FP), DX
+	MOVQ         w_len+56(FP), BX
+	VBROADCASTSS s+72(FP), Y15
+	TESTQ        BX, BX
+	JEQ          smnow
+
+smtail8:
+	CMPQ    CX, $8
+	JB      smtail1
+	VMULPS  (SI), Y15, Y0
+	VMULPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     smtail8
+
+smtail1:
+	TESTQ  CX, CX
+	JEQ    smdone
+	VMULSS (SI), X15, X0
+	VMULSS (DX), X0, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, SI
+	ADDQ   $4, DX
+	ADDQ   $4, DI
+	DECQ   CX
+	JMP    smtail1
+
+smnow:
+	CMPQ    CX, $8
+	JB      smnow1
+	VMULPS  (SI), Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     smnow
+
+smnow1:
+	TESTQ  CX, CX
+	JEQ    smdone
+	VMULSS (SI), X15, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, SI
+	ADDQ   $4, DI
+	DECQ   CX
+	JMP    smnow1
+
+smdone:
+	VZEROUPPER
+	RET
