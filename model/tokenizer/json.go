@@ -201,21 +201,27 @@ func buildBPE(jm *jsonModel) (*bpeModel, []string, error) {
 	if jm.Dropout != nil && *jm.Dropout > 0 {
 		return nil, nil, errorf("model.dropout", ErrUnsupported, "BPE dropout %g", *jm.Dropout)
 	}
-	var vocab map[string]int64
-	if err := json.Unmarshal(jm.Vocab, &vocab); err != nil {
-		return nil, nil, jsonError("model.vocab", err)
+	m := &bpeModel{unk: -1, fuseUnk: jm.FuseUnk, byteFallback: jm.ByteFallback, ignoreMerges: jm.IgnoreMerges}
+	vocab, ok := fastVocab(jm.Vocab)
+	if !ok {
+		var v64 map[string]int64
+		if err := json.Unmarshal(jm.Vocab, &v64); err != nil {
+			return nil, nil, jsonError("model.vocab", err)
+		}
+		vocab = make(map[string]int32, len(v64))
+		for s, id := range v64 {
+			if id < 0 || id >= maxVocab {
+				return nil, nil, errorf("model.vocab", nil, "token %q has id %d, out of range", s, id)
+			}
+			vocab[s] = int32(id)
+		}
 	}
 	if len(vocab) > maxVocab {
 		return nil, nil, errorf("model.vocab", nil, "%d tokens, more than the limit %d", len(vocab), maxVocab)
 	}
-	m := &bpeModel{vocab: make(map[string]int32, len(vocab)), unk: -1, fuseUnk: jm.FuseUnk,
-		byteFallback: jm.ByteFallback, ignoreMerges: jm.IgnoreMerges}
-	maxID := int64(-1)
-	for s, id := range vocab {
-		if id < 0 || id >= maxVocab {
-			return nil, nil, errorf("model.vocab", nil, "token %q has id %d, out of range", s, id)
-		}
-		m.vocab[s] = int32(id)
+	m.vocab = vocab
+	maxID := int32(-1)
+	for _, id := range vocab {
 		maxID = max(maxID, id)
 	}
 	tokens := make([]string, maxID+1)
@@ -270,6 +276,26 @@ func buildBPE(jm *jsonModel) (*bpeModel, []string, error) {
 func parseMerges(raw json.RawMessage) ([][2]string, error) {
 	if isNull(raw) {
 		return nil, nil
+	}
+	if strs, pairs, ok := fastMerges(raw); ok {
+		if len(strs)+len(pairs) > maxVocab {
+			return nil, errorf("model.merges", nil, "%d merges, more than the limit %d", len(strs)+len(pairs), maxVocab)
+		}
+		if pairs != nil {
+			return pairs, nil
+		}
+		out := make([][2]string, 0, len(strs))
+		for i, s := range strs {
+			if i == 0 && strings.HasPrefix(s, "#version") {
+				continue
+			}
+			a, b, ok := strings.Cut(s, " ")
+			if !ok || strings.Contains(b, " ") {
+				return nil, errorf(fmt.Sprintf("model.merges[%d]", i), nil, "merge %q is not two tokens separated by one space", s)
+			}
+			out = append(out, [2]string{a, b})
+		}
+		return out, nil
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
@@ -655,7 +681,7 @@ func tokenPair(raw []json.RawMessage, path string) (int32, error) {
 func (t *Tokenizer) guessSpecialIDs() {
 	find := func(names ...string) int32 {
 		for _, n := range names {
-			if id, ok := t.ids[n]; ok {
+			if id, ok := t.ID(n); ok {
 				return id
 			}
 		}

@@ -84,9 +84,10 @@ type Tokenizer struct {
 	decoder    decoder
 	added      *addedVocab
 
-	tokens  []string         // id -> token string (model vocabulary and added tokens)
-	ids     map[string]int32 // added tokens first, then the model vocabulary (like HF's token_to_id)
-	special []bool           // id -> the token is a special added token (by content, like HF)
+	tokens   []string         // id -> token string (model vocabulary and added tokens)
+	ids      map[string]int32 // added tokens (looked up before the model vocabulary, like HF's token_to_id)
+	modelIDs map[string]int32 // the model vocabulary
+	special  []bool           // id -> the token is a special added token (by content, like HF)
 
 	bos, eos, eot, pad, unk int32
 	addBOS, addEOS          bool
@@ -169,7 +170,7 @@ func (t *Tokenizer) Decode(ids []int32, skipSpecial bool) string {
 
 // known reports whether id names a token (the vocabulary may have holes, which hold "").
 func (t *Tokenizer) known(id int32) bool {
-	got, ok := t.ids[""]
+	got, ok := t.ID("")
 	return ok && got == id
 }
 
@@ -186,7 +187,10 @@ func (t *Tokenizer) Token(id int32) string {
 
 // ID returns the id of a token string (added tokens first, then the model vocabulary).
 func (t *Tokenizer) ID(token string) (int32, bool) {
-	id, ok := t.ids[token]
+	if id, ok := t.ids[token]; ok {
+		return id, true
+	}
+	id, ok := t.modelIDs[token]
 	return id, ok
 }
 
@@ -226,10 +230,8 @@ func (t *Tokenizer) finish(modelTokens []string, modelIDs map[string]int32) {
 	t.tokens = make([]string, n)
 	copy(t.tokens, modelTokens)
 	t.special = make([]bool, n)
-	t.ids = make(map[string]int32, len(modelIDs)+len(t.added.tokens))
-	for s, id := range modelIDs {
-		t.ids[s] = id
-	}
+	t.modelIDs = modelIDs
+	t.ids = make(map[string]int32, len(t.added.tokens))
 	for _, a := range t.added.tokens {
 		t.tokens[a.id] = t.added.decodeContent(a)
 		t.ids[a.content] = a.id
