@@ -8,6 +8,9 @@ package metal
 // assembly is in float_amd64.s.
 
 func init() {
+	if len(cpuLevels) > 1 { // AVX2 at least
+		readSum = readSumAVX2
+	}
 	for _, l := range []Level{AVX2, AVX512} {
 		k := &levelKernels[l]
 		k.floatRows = floatRowsAVX2
@@ -147,3 +150,9 @@ func sumSquaresAVX2(x []float32) float64
 //
 //go:noescape
 func scaleMulAVX2(dst, x, w []float32, s float32)
+
+// readSumAVX2 is readSumGeneric with 4x4 uint64 lanes (a different
+// checksum, the same reads).
+//
+//go:noescape
+func readSumAVX2(b []byte) uint64

@@ -844,3 +844,37 @@ smnow1:
 smdone:
 	VZEROUPPER
 	RET
+
+// func readSumAVX2(b []byte) uint64
+TEXT ·readSumAVX2(SB), NOSPLIT, $0-32
+	MOVQ   b_base+0(FP), SI
+	MOVQ   b_len+8(FP), CX
+	SHRQ   $7, CX
+	VPXOR  Y0, Y0, Y0
+	VPXOR  Y1, Y1, Y1
+	VPXOR  Y2, Y2, Y2
+	VPXOR  Y3, Y3, Y3
+	TESTQ  CX, CX
+	JEQ    rsreduce
+
+rsloop:
+	VPADDQ (SI), Y0, Y0
+	VPADDQ 32(SI), Y1, Y1
+	VPADDQ 64(SI), Y2, Y2
+	VPADDQ 96(SI), Y3, Y3
+	ADDQ   $128, SI
+	DECQ   CX
+	JNE    rsloop
+
+rsreduce:
+	VPADDQ       Y1, Y0, Y0
+	VPADDQ       Y3, Y2, Y2
+	VPADDQ       Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDQ       X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDQ       X1, X0, X0
+	VMOVQ        X0, AX
+	MOVQ         AX, ret+24(FP)
+	VZEROUPPER
+	RET
