@@ -3,6 +3,7 @@ package inspect
 import (
 	"testing"
 
+	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -61,4 +62,28 @@ func TestIdleHookNeverObserves(t *testing.T) {
 	if h.observed != 0 {
 		t.Errorf("Observe called %d times", h.observed)
 	}
+}
+
+// BenchmarkWeightsI2S measures weight statistics on a 2B-4T FFN matrix (6912 x 2560).
+func BenchmarkWeightsI2S(b *testing.B) {
+	rows, cols := 6912, 2560
+	codes := make([]int8, rows*cols)
+	for i := range codes {
+		codes[i] = int8(i%3 - 1)
+	}
+	data, err := metal.PackTernary(metal.I2_S, codes, rows, cols, 0.5)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := metal.NewMatrix(metal.I2_S, rows, cols, data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Weights("blk.0.ffn_up.weight", m, nil, 10); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mweights/s")
 }

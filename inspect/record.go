@@ -2,8 +2,10 @@ package inspect
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model"
@@ -160,26 +162,44 @@ func LogitLens(m *model.Model, r *Recorder, pos, k int) ([]LensRow, error) {
 }
 
 // WeightStats computes Weights for every weight matrix of m (latent weights
-// included when the file had them), bins bins per sparsity histogram.
+// included when the file had them), bins bins per sparsity histogram, in
+// file order. Tensors are spread over GOMAXPROCS goroutines.
 func WeightStats(m *model.Model, bins int, filter func(name string) bool) ([]TensorStats, error) {
-	var out []TensorStats
+	var ws []model.Weight
 	for _, w := range m.Weights() {
-		if filter != nil && !filter(w.Name) {
-			continue
+		if filter == nil || filter(w.Name) {
+			ws = append(ws, w)
 		}
-		var latent []float32
-		if w.HasLatent() {
-			l, err := w.Latent()
-			if err != nil {
-				return out, err
+	}
+	out := make([]TensorStats, len(ws))
+	errs := make([]error, len(ws))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(ws), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				w := ws[i]
+				var latent []float32
+				if w.HasLatent() {
+					if latent, errs[i] = w.Latent(); errs[i] != nil {
+						continue
+					}
+				}
+				out[i], errs[i] = Weights(w.Name, w.Matrix, latent, bins)
 			}
-			latent = l
-		}
-		st, err := Weights(w.Name, w.Matrix, latent, bins)
+		}()
+	}
+	for i := range ws {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			return out, err
+			return nil, err
 		}
-		out = append(out, st)
 	}
 	return out, nil
 }

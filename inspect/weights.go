@@ -24,9 +24,10 @@ type TensorStats struct {
 	Neg, Zero, Pos, Invalid int64
 
 	Scale float32 // Matrix.Scale: the per-tensor factor (I2_S trailer; 1 when unused)
-	// Magnitude of the non-zero dequantized weights |w| (for ternary types
-	// block d times Scale): its minimum, mean and maximum. For I2_S all three
-	// equal Scale; for TQ types they show how the per-block d vary.
+	// Magnitude of the non-zero dequantized weights per unit of code,
+	// |w|/|code| (for ternary types block d times Scale): its minimum, mean
+	// and maximum. For I2_S all three equal |Scale|; for TQ types they show
+	// how the per-block d vary.
 	MagMin, MagMean, MagMax float64
 
 	Mean, Std, AbsMax float64 // of all dequantized weights
@@ -123,51 +124,18 @@ func Weights(name string, m *metal.Matrix, latent []float32, bins int) (TensorSt
 	if latent != nil && len(latent) != m.Rows*m.Cols {
 		return st, fmt.Errorf("inspect: %s: %d latent weights for a %dx%d matrix", name, len(latent), m.Rows, m.Cols)
 	}
-	ternary := m.Type.Ternary()
-	vals := make([]float32, m.Cols)
-	codes := make([]int8, m.Cols)
 	colZeros := make([]int64, m.Cols)
-	var sum, sumSq, magSum float64
-	var nonZero int64
-	for r := 0; r < m.Rows; r++ {
-		m.Row(vals, r)
-		if ternary {
-			m.TernaryRow(codes, r)
-		} else {
-			for j, v := range vals {
-				codes[j] = sign(v)
-			}
-		}
-		rowZeros := 0
-		for j, c := range codes {
-			v := float64(vals[j])
-			sum += v
-			sumSq += v * v
-			a := math.Abs(v)
-			st.AbsMax = math.Max(st.AbsMax, a)
-			switch {
-			case c == 0:
-				st.Zero++
-				rowZeros++
-				colZeros[j]++
-				continue
-			case c == -1 || !ternary && c < 0:
-				st.Neg++
-			case c == 1 || !ternary && c > 0:
-				st.Pos++
-			default:
-				st.Invalid++
-			}
-			nonZero++
-			magSum += a
-			st.MagMin = math.Min(st.MagMin, a)
-			st.MagMax = math.Max(st.MagMax, a)
-		}
-		st.RowSparsity.Add(float64(rowZeros) / float64(m.Cols))
+	var acc moments
+	if m.Type.Ternary() {
+		acc = ternaryPass(&st, m, colZeros)
+	} else {
+		acc = floatPass(&st, m, colZeros)
 	}
 	for _, z := range colZeros {
 		st.ColSparsity.Add(float64(z) / float64(m.Rows))
 	}
+	sum, sumSq, magSum, nonZero := acc.sum, acc.sumSq, acc.magSum, acc.nonZero
+	codes := make([]int8, m.Cols)
 	n := float64(st.Count())
 	st.Mean = sum / n
 	st.Std = math.Sqrt(math.Max(0, sumSq/n-st.Mean*st.Mean))
@@ -264,4 +232,113 @@ func latentStats(m *metal.Matrix, latent []float32, buf []int8) LatentStats {
 		ls.Agree = float64(agree) / float64(len(codes))
 	}
 	return ls
+}
+
+// moments accumulates the sums behind Mean, Std and MagMean.
+type moments struct {
+	sum, sumSq, magSum float64
+	nonZero            int64
+}
+
+// floatPass counts signs and sums moments of a non-ternary matrix from its dequantized rows.
+func floatPass(st *TensorStats, m *metal.Matrix, colZeros []int64) moments {
+	var acc moments
+	vals := make([]float32, m.Cols)
+	for r := 0; r < m.Rows; r++ {
+		m.Row(vals, r)
+		rowZeros := 0
+		for j, v := range vals {
+			f := float64(v)
+			acc.sum += f
+			acc.sumSq += f * f
+			a := math.Abs(f)
+			st.AbsMax = math.Max(st.AbsMax, a)
+			switch {
+			case v == 0:
+				st.Zero++
+				rowZeros++
+				colZeros[j]++
+				continue
+			case v < 0:
+				st.Neg++
+			default:
+				st.Pos++
+			}
+			acc.nonZero++
+			acc.magSum += a
+			st.MagMin = math.Min(st.MagMin, a)
+			st.MagMax = math.Max(st.MagMax, a)
+		}
+		st.RowSparsity.Add(float64(rowZeros) / float64(m.Cols))
+	}
+	return acc
+}
+
+// ternaryPass counts codes with integer arithmetic and takes the factor of
+// each block once (w = code * f, f = d_block * Scale; I2_S: f = Scale), so
+// the moments follow from the per-block counts. Codes outside {-1,0,1} count
+// as Invalid and enter the moments with their value (code * f).
+func ternaryPass(st *TensorStats, m *metal.Matrix, colZeros []int64) moments {
+	var acc moments
+	codes := make([]int8, m.Cols)
+	var vals []float32
+	if m.Type != metal.I2_S {
+		vals = make([]float32, m.Cols)
+	}
+	bs := m.Type.BlockSize()
+	for r := 0; r < m.Rows; r++ {
+		m.TernaryRow(codes, r)
+		if vals != nil {
+			m.Row(vals, r)
+		}
+		rowZeros := 0
+		for b0 := 0; b0 < m.Cols; b0 += bs {
+			var neg, zero, pos, inv int64
+			var invSum, invAbs, invSq, maxCode float64
+			f, fSet := float64(m.Scale), vals == nil
+			for j, c := range codes[b0 : b0+bs] {
+				switch c {
+				case -1:
+					neg++
+				case 0:
+					zero++
+					colZeros[b0+j]++
+					continue
+				case 1:
+					pos++
+				default:
+					x := float64(c)
+					inv++
+					invSum += x
+					invAbs += math.Abs(x)
+					invSq += x * x
+					maxCode = math.Max(maxCode, math.Abs(x))
+				}
+				if !fSet {
+					f, fSet = float64(vals[b0+j])/float64(c), true
+				}
+			}
+			st.Neg += neg
+			st.Zero += zero
+			st.Pos += pos
+			st.Invalid += inv
+			rowZeros += int(zero)
+			if neg+pos+inv == 0 {
+				continue
+			}
+			if neg+pos > 0 {
+				maxCode = math.Max(maxCode, 1)
+			}
+			a := math.Abs(f)
+			acc.nonZero += neg + pos + inv
+			acc.sum += f * (float64(pos-neg) + invSum)
+			acc.sumSq += f * f * (float64(pos+neg) + invSq)
+			acc.magSum += a * (float64(pos+neg) + invAbs)
+			st.MagMin = math.Min(st.MagMin, a)
+			st.MagMax = math.Max(st.MagMax, a)
+			st.AbsMax = math.Max(st.AbsMax, a*maxCode)
+		}
+		st.RowSparsity.Add(float64(rowZeros) / float64(m.Cols))
+	}
+	return acc
 }

@@ -216,3 +216,42 @@ func TestHistogram(t *testing.T) {
 		t.Errorf("bin 1 = [%v,%v)", lo, hi)
 	}
 }
+
+// The reserved I2_S code 3 reads as +2: counted as invalid, valued 2*scale.
+func TestWeightsInvalidCode(t *testing.T) {
+	data := make([]byte, 128/4+32)
+	for i := 0; i < 32; i++ {
+		data[i] = 0x55 // four zeros
+	}
+	data[0] = 0xD5 // x[0] = code 3, x[32], x[64], x[96] = 0
+	binary.LittleEndian.PutUint32(data[32:], math.Float32bits(0.25))
+	m, err := metal.NewMatrix(metal.I2_S, 1, 128, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Weights("bad", m, nil, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Invalid != 1 || st.Zero != 127 || st.Neg+st.Pos != 0 || st.AbsMax != 0.5 || !near(st.Mean, 0.5/128) || st.MagMean != 0.5 {
+		t.Errorf("%+v", st)
+	}
+	if !strings.Contains(st.String(), "INVALID 1") {
+		t.Errorf("String() = %q", st.String())
+	}
+}
+
+// TQ1_0 1x256 with d = 0.5: codes cycle +1, 0, -1; 86 + 85 + 85.
+func TestWeightsTQ1(t *testing.T) {
+	codes := make([]int8, 256)
+	for j := range codes {
+		codes[j] = int8(1 - j%3)
+	}
+	st, err := Weights("t", ternaryMatrix(t, metal.TQ1_0, 1, 256, codes, 0.5), nil, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pos != 86 || st.Zero != 85 || st.Neg != 85 || st.MagMin != 0.5 || st.MagMax != 0.5 || !near(st.Mean, 0.5/256) {
+		t.Errorf("%+v", st)
+	}
+}
