@@ -68,11 +68,7 @@ func (s *session) bench(ctx context.Context, pp, tg int) (BenchResult, error) {
 	if err != nil {
 		return BenchResult{}, err
 	}
-	threads := s.set.Threads
-	if threads == 0 {
-		threads = gomaxprocs()
-	}
-	return BenchResult{Model: s.spec, Kernels: metal.CurrentLevel().String(), Threads: threads,
+	return BenchResult{Model: s.spec, Kernels: metal.CurrentLevel().String(), Threads: metal.Threads(),
 		PromptTokens: pp, PromptRate: float64(pp) / ppTime.Seconds(),
 		GenTokens: st.Generated, GenRate: st.GenRate(), FirstToken: float64(st.FirstToken.Microseconds()) / 1000}, nil
 }

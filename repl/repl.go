@@ -105,15 +105,17 @@ type session struct {
 	set         Settings
 	interactive bool
 	quit        bool
-	intr        *interrupter
-	state       // model, conversation and last results (state.go)
+	// threadsDefault: metal runs its default thread count (threads = 0 was applied or never changed)
+	threadsDefault bool
+	intr           *interrupter
+	state          // model, conversation and last results (state.go)
 }
 
 func newSession(cfg Config, out, errOut io.Writer) (*session, error) {
 	pw := profileWriter(out, cfg.Env)
 	ew := profileWriter(errOut, cfg.Env)
 	st := newStyles(pw.Profile)
-	s := &session{cfg: cfg, st: st, p: printer{w: pw, st: st}, errOut: ew, errTTY: ew.Profile > colorprofile.NoTTY, set: DefaultSettings()}
+	s := &session{cfg: cfg, st: st, p: printer{w: pw, st: st}, errOut: ew, errTTY: ew.Profile > colorprofile.NoTTY, set: DefaultSettings(), threadsDefault: true}
 	for _, kv := range cfg.Set {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -123,6 +125,7 @@ func newSession(cfg Config, out, errOut io.Writer) (*session, error) {
 			return nil, &UsageError{Msg: "--set: " + err.Error()}
 		}
 	}
+	s.applySettings()
 	return s, nil
 }
 

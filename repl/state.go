@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -94,8 +93,9 @@ func (s *session) tokenizer() (*tokenizer.Tokenizer, error) {
 
 // applySettings makes settings that act outside a generation take effect.
 func (s *session) applySettings() {
-	if s.set.Threads > 0 {
-		runtime.GOMAXPROCS(s.set.Threads)
+	if s.set.Threads != metal.Threads() && !(s.set.Threads == 0 && s.threadsDefault) {
+		metal.SetThreads(s.set.Threads) // 0: the default (physical cores)
+		s.threadsDefault = s.set.Threads == 0
 	}
 }
 
@@ -182,7 +182,7 @@ func cmdInfo(s *session, _ context.Context, c *command, a call) error {
 		stops = []string{"none (generations stop at max_tokens)"}
 	}
 	kv("stop tokens", strings.Join(stops, ", "))
-	kv("kernels", metal.CurrentLevel())
+	kv("kernels", fmt.Sprintf("%v, %d threads", metal.CurrentLevel(), metal.Threads()))
 	return nil
 }
 

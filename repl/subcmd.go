@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -19,8 +18,6 @@ import (
 
 // errNoModelHint is the error of a subcommand run without a model.
 var errNoModelHint = errors.New("no model given: use -m MODEL (a .gguf file, a directory, or a Hugging Face repo id in ~/.cache/huggingface/hub) or set BITREPL_MODEL\nto download the 2B-4T model first: huggingface-cli download microsoft/bitnet-b1.58-2B-4T-gguf")
-
-func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
 
 // loadForSubcommand loads -m MODEL or $BITREPL_MODEL.
 func (s *session) loadForSubcommand(ctx context.Context) error {
