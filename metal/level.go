@@ -18,11 +18,13 @@ const (
 	Generic Level = iota // portable Go reference kernels
 	AVX2                 // amd64: AVX2 and FMA (VPMADDUBSW-style integer kernels)
 	AVX512               // amd64: AVX-512 F, BW, VL and VNNI (VPDPBUSD)
-	NEON                 // arm64: ASIMD with the dot-product extension (SDOT)
+	NEON                 // arm64: ASIMD (widening multiplies, SMULL/SADALP)
+	NEONDot              // arm64: ASIMD with the dot-product extension (SDOT)
 	numLevels
 )
 
-// String returns the level name ("generic", "avx2", "avx512", "neon").
+// String returns the level name ("generic", "avx2", "avx512", "neon",
+// "neondot").
 func (l Level) String() string {
 	switch l {
 	case Generic:
@@ -33,6 +35,8 @@ func (l Level) String() string {
 		return "avx512"
 	case NEON:
 		return "neon"
+	case NEONDot:
+		return "neondot"
 	}
 	return fmt.Sprintf("Level(%d)", uint8(l))
 }
@@ -123,8 +127,11 @@ var cpuLevels = func() []Level {
 			}
 		}
 	case "arm64":
-		if cpu.ARM64.HasASIMD && cpu.ARM64.HasASIMDDP {
+		if cpu.ARM64.HasASIMD {
 			l = append(l, NEON)
+			if cpu.ARM64.HasASIMDDP {
+				l = append(l, NEONDot)
+			}
 		}
 	}
 	return l
