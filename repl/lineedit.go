@@ -112,7 +112,7 @@ func (s *session) interact(ctx context.Context, in *os.File, out io.Writer) erro
 // greet prints the banner of the interactive prompt.
 func (s *session) greet() {
 	s.p.println(s.st.title.Render("bitrepl") + s.st.dim.Render(" — talk to a ternary model and look inside it. /help for commands, Ctrl-D to leave."))
-	if s.cfg.Model == "" {
+	if s.initialSpec() == "" && s.cfg.DefaultModel == nil {
 		s.p.println(s.st.hint.Render(noModelHint))
 	}
 }

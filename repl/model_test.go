@@ -115,3 +115,27 @@ func TestModelTour(t *testing.T) {
 		}
 	}
 }
+
+// Without -m, the default model (the embedded one in the real program) is used.
+func TestDefaultModel(t *testing.T) {
+	def := func() (*model.Model, string, error) {
+		m, err := testmodel.New(2)
+		return m, "built-in tiny", err
+	}
+	var out, errOut bytes.Buffer
+	err := Run(context.Background(), Config{DefaultModel: def, Script: "-", Env: []string{"NO_COLOR=1"}}, strings.NewReader("/info\n"), &out, &errOut)
+	if err != nil || !strings.Contains(out.String(), "loaded built-in tiny") || !strings.Contains(out.String(), "format           random") {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	out.Reset()
+	err = Run(context.Background(), Config{Command: "run", Args: []string{"hi"}, Set: []string{"max_tokens=3"}, DefaultModel: def}, strings.NewReader(""), &out, &errOut)
+	if err != nil || len(out.String()) == 0 || strings.Contains(out.String(), "loaded") {
+		t.Fatalf("run: %v, stdout %q", err, out.String())
+	}
+	// -m wins over the default
+	out.Reset()
+	err = Run(context.Background(), Config{Model: tinyModel(t), DefaultModel: def, Script: "-"}, strings.NewReader("/info\n"), &out, &errOut)
+	if err != nil || !strings.Contains(out.String(), "format           gguf") {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 	"github.com/charmbracelet/colorprofile"
 	"golang.org/x/term"
@@ -33,7 +34,11 @@ type Config struct {
 	Format    string // convert: output format
 	Text      string // tokenize/logits: text instead of IDs
 
-	Env         []string // environment (NO_COLOR, CLICOLOR_FORCE, TERM, HOME, XDG_STATE_HOME, HF_HOME)
+	// DefaultModel, when set, opens the model used when no -m (or BITREPL_MODEL)
+	// is given: the one embedded in the binary. It returns the model and a name for it.
+	DefaultModel func() (*model.Model, string, error)
+
+	Env         []string // environment (NO_COLOR, CLICOLOR_FORCE, TERM, HOME, XDG_STATE_HOME, HF_HOME, BITREPL_MODEL)
 	HistoryFile string   // "" = $XDG_STATE_HOME/bitrepl/history; "-" = no history
 	Signals     bool     // handle SIGINT (Ctrl-C cancels the running command); tests leave it off
 }
@@ -64,17 +69,13 @@ func Run(ctx context.Context, cfg Config, in io.Reader, out, errOut io.Writer) e
 	if cfg.Script == "" && isTerminal(in) {
 		s.setInteractive()
 		s.greet()
-		if cfg.Model != "" {
-			if err := s.load(ctx, cfg.Model); err != nil {
-				s.report(err) // the prompt still starts: /load can try again
-			}
+		if err := s.loadInitial(ctx); err != nil {
+			s.report(err) // the prompt still starts: /load can try again
 		}
 		return s.interact(ctx, in.(*os.File), out)
 	}
-	if cfg.Model != "" {
-		if err := s.load(ctx, cfg.Model); err != nil {
-			return err
-		}
+	if err := s.loadInitial(ctx); err != nil {
+		return err
 	}
 	switch {
 	case cfg.Script != "" && cfg.Script != "-":

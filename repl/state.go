@@ -35,6 +35,31 @@ type state struct {
 	results map[string]any        // last result of each kind, for /export
 }
 
+// initialSpec is the model to start with: -m, else $BITREPL_MODEL.
+func (s *session) initialSpec() string {
+	if s.cfg.Model != "" {
+		return s.cfg.Model
+	}
+	return envGet(s.cfg.Env, "BITREPL_MODEL")
+}
+
+// loadInitial loads -m or $BITREPL_MODEL, else the default model when there
+// is one (a script or the prompt can also start without a model).
+func (s *session) loadInitial(ctx context.Context) error {
+	if spec := s.initialSpec(); spec != "" {
+		return s.load(ctx, spec)
+	}
+	if s.cfg.DefaultModel == nil {
+		return nil
+	}
+	m, name, err := s.cfg.DefaultModel()
+	if err != nil {
+		return fmt.Errorf("the built-in model: %w", err)
+	}
+	s.use(m, name, time.Time{})
+	return nil
+}
+
 // load opens a model (a file, a directory or a Hugging Face repo id) and makes
 // it current; the previous model stays loaded if this fails.
 func (s *session) load(ctx context.Context, spec string) error {
@@ -53,20 +78,25 @@ func (s *session) load(ctx context.Context, spec string) error {
 	if err != nil {
 		return err
 	}
+	s.use(m, spec, start)
+	return nil
+}
+
+// use makes m the current model (closing the previous one) and says so.
+func (s *session) use(m *model.Model, spec string, start time.Time) {
 	s.unload()
 	s.model, s.spec = m, spec
 	s.results = map[string]any{}
 	if s.cfg.Command == "" {
 		c := m.Config
 		took := ""
-		if s.interactive {
+		if s.interactive && !start.IsZero() {
 			took = fmt.Sprintf(" (%.1fs)", time.Since(start).Seconds())
 		}
 		s.p.println(s.st.ok.Render("loaded ") + s.st.bold.Render(spec) + s.st.dim.Render(fmt.Sprintf(
 			" — %s, %d layers, dim %d, vocab %d, %s, chat template %s%s",
 			c.Arch, c.Layers, c.Dim, c.VocabSize, m.Format, m.Chat, took)))
 	}
-	return nil
 }
 
 func (s *session) unload() {

@@ -21,14 +21,10 @@ var errNoModelHint = errors.New("no model given: use -m MODEL (a .gguf file, a d
 
 // loadForSubcommand loads -m MODEL or $BITREPL_MODEL.
 func (s *session) loadForSubcommand(ctx context.Context) error {
-	spec := s.cfg.Model
-	if spec == "" {
-		spec = envGet(s.cfg.Env, "BITREPL_MODEL")
-	}
-	if spec == "" {
+	if s.initialSpec() == "" && s.cfg.DefaultModel == nil {
 		return errNoModelHint
 	}
-	return s.load(ctx, spec)
+	return s.loadInitial(ctx)
 }
 
 func (s *session) subcommand(ctx context.Context, name string, args []string) error {
