@@ -5,16 +5,13 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
 
-// Random builds a model of the given shape with random ternary weights
-// (I2_S, a random per-tensor scale), a random F32 embedding and norm weights
-// near 1. The same seed gives the same model. It is for tests and speed
-// measurements: speed does not depend on the values. tok may be nil; the
-// model then has no tokenizer. tokenizerJSON, when not nil, is written back
-// by Save in the safetensors format.
+// Random builds a model of the given shape with random ternary weights (a
+// random per-tensor scale), a random F32 embedding and norm weights near 1.
+// The same seed gives the same model. It is for tests and speed
+// measurements: speed does not depend on the values. tok may be nil.
 func Random(cfg Config, seed uint64, tok *tokenizer.Tokenizer, tokenizerJSON []byte) (*Model, error) {
 	if cfg.HeadDim == 0 && cfg.Heads > 0 {
 		cfg.HeadDim = cfg.Dim / cfg.Heads
@@ -22,21 +19,13 @@ func Random(cfg Config, seed uint64, tok *tokenizer.Tokenizer, tokenizerJSON []b
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if tok != nil && tok.VocabSize() > cfg.VocabSize {
-		return nil, fmt.Errorf("%w: tokenizer has %d tokens, config %d", ErrConfig, tok.VocabSize(), cfg.VocabSize)
-	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	m := &Model{Config: cfg, Tokenizer: tok, tokenizerJSON: tokenizerJSON, Format: "random", Source: fmt.Sprintf("random(seed=%d)", seed)}
-	dense := func(rows, cols int) (*metal.Matrix, error) {
-		v := make([]float32, rows*cols)
+	normal := func(n int) []float32 {
+		v := make([]float32, n)
 		for i := range v {
 			v[i] = float32(rng.NormFloat64())
 		}
-		b, err := metal.Quantize(metal.F32, rows, cols, v)
-		if err != nil {
-			return nil, err
-		}
-		return metal.NewMatrix(metal.F32, rows, cols, b)
+		return v
 	}
 	norm := func(n int) []float32 {
 		v := make([]float32, n)
@@ -45,47 +34,32 @@ func Random(cfg Config, seed uint64, tok *tokenizer.Tokenizer, tokenizerJSON []b
 		}
 		return v
 	}
-	var err error
-	proj := func(rows, cols int) *metal.Matrix {
-		if err != nil {
-			return nil
-		}
+	ternary := func(rows, cols int) Ternary {
 		codes := make([]int8, rows*cols)
 		for i := range codes {
 			codes[i] = int8(rng.IntN(3)) - 1
 		}
-		scale := float32((0.5 + rng.Float64()) / math.Sqrt(float64(cols)))
-		var mat *metal.Matrix
-		mat, err = packProjection(codes, rows, cols, scale)
-		return mat
+		return Ternary{Codes: codes, Scale: float32((0.5 + rng.Float64()) / math.Sqrt(float64(cols)))}
 	}
-	if m.embed, err = dense(cfg.VocabSize, cfg.Dim); err != nil {
-		return nil, err
-	}
-	m.output = m.embed
+	p := Params{Embed: normal(cfg.VocabSize * cfg.Dim)}
 	if !cfg.TiedEmbedding {
-		if m.output, err = dense(cfg.VocabSize, cfg.Dim); err != nil {
-			return nil, err
-		}
+		p.Output = normal(cfg.VocabSize * cfg.Dim)
 	}
-	m.outNorm = norm(cfg.Dim)
+	p.OutputNorm = norm(cfg.Dim)
 	q, kv := cfg.Heads*cfg.HeadDim, cfg.KVDim()
-	m.layers = make([]Layer, cfg.Layers)
-	for i := range m.layers {
-		l := &m.layers[i]
-		l.AttnNorm, l.FFNNorm = norm(cfg.Dim), norm(cfg.Dim)
-		l.Q, l.K, l.V, l.O = proj(q, cfg.Dim), proj(kv, cfg.Dim), proj(kv, cfg.Dim), proj(cfg.Dim, q)
-		l.Gate, l.Up, l.Down = proj(cfg.FFNDim, cfg.Dim), proj(cfg.FFNDim, cfg.Dim), proj(cfg.Dim, cfg.FFNDim)
+	for range cfg.Layers {
+		l := LayerParams{AttnNorm: norm(cfg.Dim), FFNNorm: norm(cfg.Dim)}
+		l.Q, l.K, l.V, l.O = ternary(q, cfg.Dim), ternary(kv, cfg.Dim), ternary(kv, cfg.Dim), ternary(cfg.Dim, q)
+		l.Gate, l.Up, l.Down = ternary(cfg.FFNDim, cfg.Dim), ternary(cfg.FFNDim, cfg.Dim), ternary(cfg.Dim, cfg.FFNDim)
 		if cfg.SubNorms {
 			l.AttnSubNorm, l.FFNSubNorm = norm(q), norm(cfg.FFNDim)
 		}
+		p.Layers = append(p.Layers, l)
 	}
+	m, err := Build(cfg, p, tok, tokenizerJSON)
 	if err != nil {
 		return nil, err
 	}
-	if tok != nil {
-		m.Chat = chatTemplateFor(cfg.Arch, "", tok)
-	}
-	m.eos = stopTokens(tok, nil)
-	return m, m.check()
+	m.Format, m.Source = "random", fmt.Sprintf("random(seed=%d)", seed)
+	return m, nil
 }
