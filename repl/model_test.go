@@ -142,3 +142,42 @@ func TestDefaultModel(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 }
+
+// A failed /load (missing or corrupt file) says what and where, and keeps the model and conversation.
+func TestFailedLoadKeepsState(t *testing.T) {
+	var out, errOut bytes.Buffer
+	s, err := newSession(Config{Env: []string{"NO_COLOR=1"}}, &out, &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.load(ctx, tinyModel(t)); err != nil {
+		t.Fatal(err)
+	}
+	s.set.MaxTokens = 2
+	if err := s.exec(ctx, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	before := s.model
+	bad := filepath.Join(t.TempDir(), "bad.gguf")
+	os.WriteFile(bad, []byte("GGUF\x03\x00\x00\x00garbage"), 0o644)
+	for _, tc := range []struct{ line, want string }{
+		{"/load " + bad, bad},
+		{"/load /no/such/model.gguf", `model "/no/such/model.gguf" not found`},
+		{"/lod x", "did you mean /load?"},
+		{"/attn 99", "usage: /attn LAYER [HEAD]"},
+		{"/weights nosuchtensor", "no tensor matches"},
+		{"/export nothing x.json", "unknown result"},
+	} {
+		err := s.exec(ctx, tc.line)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to mention %q", tc.line, err, tc.want)
+		}
+	}
+	if s.model != before || len(s.history) != 2 {
+		t.Fatalf("state changed: model %p -> %p, %d messages", before, s.model, len(s.history))
+	}
+	if err := s.exec(ctx, "/info"); err != nil {
+		t.Fatal(err)
+	}
+}
