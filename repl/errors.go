@@ -28,6 +28,9 @@ type AssertionError struct {
 }
 
 func (e *AssertionError) Error() string {
+	if e.File == "" { // typed at the prompt
+		return fmt.Sprintf("assertion %s failed\n%s", e.What, e.Diff)
+	}
 	return fmt.Sprintf("%s:%d: assertion %s failed\n%s", e.File, e.Line, e.What, e.Diff)
 }
 
