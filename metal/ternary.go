@@ -31,8 +31,9 @@ func MatVecTernary(dst []float32, m *Matrix, xq []int8, inv float32) {
 	p := thePool
 	p.mu.Lock()
 	j := &p.tern
-	j.scale1[0] = m.Scale * inv
-	j.start(m, dst, xq, j.scale1[:], 1)
+	scale := j.scales(1)
+	scale[0] = m.Scale * inv
+	j.start(m, dst, xq, scale, 1)
 	p.runTern(j)
 	p.mu.Unlock()
 }
@@ -56,10 +57,7 @@ func MatMulTernary(dst []float32, m *Matrix, xq []int8, inv []float32, n int) {
 	p := thePool
 	p.mu.Lock()
 	j := &p.tern
-	if cap(j.scaleBuf) < n {
-		j.scaleBuf = make([]float32, n)
-	}
-	scale := j.scaleBuf[:n]
+	scale := j.scales(n)
 	for t := range scale {
 		scale[t] = m.Scale * inv[t]
 	}
@@ -85,7 +83,6 @@ type ternJob struct {
 	bStride int
 	grain   int // ternRows likes row ranges that are multiples of grain
 
-	scale1   [1]float32
 	scaleBuf []float32
 	xpBuf    []int8
 	bsumBuf  []int32
@@ -94,6 +91,17 @@ type ternJob struct {
 func (j *ternJob) start(m *Matrix, dst []float32, xq []int8, scale []float32, n int) {
 	j.m, j.dst, j.xq, j.scale, j.n = m, dst, xq, scale, n
 	j.xp, j.xStride, j.bsum, j.bStride, j.grain = nil, 0, nil, 0, 1
+}
+
+// scales returns a buffer for n token scales, followed by 3 zeros that the
+// kernels may read.
+func (j *ternJob) scales(n int) []float32 {
+	if cap(j.scaleBuf) < n+3 {
+		j.scaleBuf = make([]float32, n+3)
+	}
+	s := j.scaleBuf[:n+3]
+	clear(s[n:])
+	return s[:n]
 }
 
 // scratch returns j's buffers resized to nx activation bytes and nb block
