@@ -68,3 +68,20 @@
 // FCVTL Vd.2D, Vn.2S and FCVTL2 Vd.2D, Vn.4S: float32 to float64.
 #define FCVTL2D(d, n) WORD $(0x0E617800 | ((n)<<5) | (d))
 #define FCVTL2D2(d, n) WORD $(0x4E617800 | ((n)<<5) | (d))
+
+// FMAXV Sd, Vn.4S: the largest lane (no NaN expected).
+#define FMAXV4S(d, n) WORD $(0x6E30F800 | ((n)<<5) | (d))
+
+// FADDP Dd, Vn.2D.
+#define FADDP2D(d, n) WORD $(0x7E70D800 | ((n)<<5) | (d))
+
+// SXTL Vd.8H, Vn.8B / SXTL2 Vd.8H, Vn.16B and SXTL Vd.4S, Vn.4H / SXTL2
+// Vd.4S, Vn.8H (SSHLL #0).
+#define SXTL8H(d, n) WORD $(0x0F08A400 | ((n)<<5) | (d))
+#define SXTL28H(d, n) WORD $(0x4F08A400 | ((n)<<5) | (d))
+#define SXTL4S(d, n) WORD $(0x0F10A400 | ((n)<<5) | (d))
+#define SXTL24S(d, n) WORD $(0x4F10A400 | ((n)<<5) | (d))
+
+// MUL / MLA Vd.4S, Vn.4S, Vm.S[i] (by element): d = n*m[i], d += n*m[i].
+#define MULE(d, n, m, i) WORD $(0x4F808000 | (((i)&1)<<21) | ((m)<<16) | (((i)>>1)<<11) | ((n)<<5) | (d))
+#define MLAE(d, n, m, i) WORD $(0x6F800000 | (((i)&1)<<21) | ((m)<<16) | (((i)>>1)<<11) | ((n)<<5) | (d))
