@@ -21,6 +21,7 @@ func init() {
 		k.sumSquares = sumSquaresAVX2
 		k.scaleMul = scaleMulAVX2
 	}
+	levelKernels[AVX512].floatRows = floatRowsAVX512
 }
 
 // rowsF32AVX2 and the other rows* kernels compute, for r < len(dst),
@@ -156,3 +157,33 @@ func scaleMulAVX2(dst, x, w []float32, s float32)
 //
 //go:noescape
 func readSumAVX2(b []byte) uint64
+
+// rowsQ6_KAVX512 is rowsQ6_KAVX2 with 64-element vectors (VPERMW spreads
+// the sub-block scales, VPTERNLOGD merges the 6-bit codes).
+//
+//go:noescape
+func rowsQ6_KAVX512(dst []float32, w []byte, rb int, q []int8, d []float32, d8 []float32, bs []int16, scale float32)
+
+// rowsF16AVX512 is rowsF16AVX2 with 16-lane accumulators.
+//
+//go:noescape
+func rowsF16AVX512(dst []float32, w []byte, rb int, x []float32, scale float32)
+
+// floatRowsAVX512 is kernelSet.floatRows at the AVX512 level: the AVX-512
+// kernels where they pay (Q6_K, F16), the AVX2 ones otherwise.
+func floatRowsAVX512(dst []float32, t DType, w []byte, rb int, a *floatAct, scale float32) {
+	if len(dst) == 0 {
+		return
+	}
+	if rb <= 0 || len(w) < len(dst)*rb || rb < t.BlockBytes()*len(a.x)/t.BlockSize() {
+		panic("metal: floatRowsAVX512: row bytes do not match the activations")
+	}
+	switch {
+	case t == F16:
+		rowsF16AVX512(dst, w, rb, a.x, scale)
+	case t == Q6_K && a.quant:
+		rowsQ6_KAVX512(dst, w, rb, a.q, a.d, a.d8, a.bs, scale)
+	default:
+		floatRowsAVX2(dst, t, w, rb, a, scale)
+	}
+}

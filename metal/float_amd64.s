@@ -46,6 +46,67 @@ SHUF2(112, 0x0f0e0f0e0f0e0f0e)
 SHUF2(120, 0x0f0e0f0e0f0e0f0e)
 GLOBL q6shuf<>(SB), RODATA|NOPTR, $128
 
+// q6perm<> holds four VPERMW index vectors (32 words each): vector k puts
+// scale 4k+i (i < 4) in words 8i..8i+7.
+DATA q6perm<>+0(SB)/8, $0x0000000000000000
+DATA q6perm<>+8(SB)/8, $0x0000000000000000
+DATA q6perm<>+16(SB)/8, $0x0001000100010001
+DATA q6perm<>+24(SB)/8, $0x0001000100010001
+DATA q6perm<>+32(SB)/8, $0x0002000200020002
+DATA q6perm<>+40(SB)/8, $0x0002000200020002
+DATA q6perm<>+48(SB)/8, $0x0003000300030003
+DATA q6perm<>+56(SB)/8, $0x0003000300030003
+DATA q6perm<>+64(SB)/8, $0x0004000400040004
+DATA q6perm<>+72(SB)/8, $0x0004000400040004
+DATA q6perm<>+80(SB)/8, $0x0005000500050005
+DATA q6perm<>+88(SB)/8, $0x0005000500050005
+DATA q6perm<>+96(SB)/8, $0x0006000600060006
+DATA q6perm<>+104(SB)/8, $0x0006000600060006
+DATA q6perm<>+112(SB)/8, $0x0007000700070007
+DATA q6perm<>+120(SB)/8, $0x0007000700070007
+DATA q6perm<>+128(SB)/8, $0x0008000800080008
+DATA q6perm<>+136(SB)/8, $0x0008000800080008
+DATA q6perm<>+144(SB)/8, $0x0009000900090009
+DATA q6perm<>+152(SB)/8, $0x0009000900090009
+DATA q6perm<>+160(SB)/8, $0x000a000a000a000a
+DATA q6perm<>+168(SB)/8, $0x000a000a000a000a
+DATA q6perm<>+176(SB)/8, $0x000b000b000b000b
+DATA q6perm<>+184(SB)/8, $0x000b000b000b000b
+DATA q6perm<>+192(SB)/8, $0x000c000c000c000c
+DATA q6perm<>+200(SB)/8, $0x000c000c000c000c
+DATA q6perm<>+208(SB)/8, $0x000d000d000d000d
+DATA q6perm<>+216(SB)/8, $0x000d000d000d000d
+DATA q6perm<>+224(SB)/8, $0x000e000e000e000e
+DATA q6perm<>+232(SB)/8, $0x000e000e000e000e
+DATA q6perm<>+240(SB)/8, $0x000f000f000f000f
+DATA q6perm<>+248(SB)/8, $0x000f000f000f000f
+GLOBL q6perm<>(SB), RODATA|NOPTR, $256
+
+// AVX-512 Q6_K: one 128-element half: ql at QL(AX), qh at QH(AX), the
+// VPERMW indexes of its two 64-element groups in IA, IB, activations at
+// XO(BX), expanded d at DO(R12). Adds into Z10.
+#define Q6HALF512(QL, QH, IA, IB, XO, DO) \
+	VMOVDQU64    QL(AX), Z0; \
+	VMOVDQU      QH(AX), Y2; \
+	VPSRLW       $2, Y2, Y3; \
+	VINSERTI64X4 $1, Y3, Z2, Z2; \
+	VPSLLW       $4, Z2, Z3; \
+	VPANDD       Z14, Z3, Z3; \
+	VPTERNLOGD   $0xf8, Z15, Z0, Z3; \
+	VPANDD       Z14, Z2, Z4; \
+	VPSRLW       $4, Z0, Z5; \
+	VPTERNLOGD   $0xf8, Z15, Z5, Z4; \
+	VPMADDUBSW   XO(BX), Z3, Z5; \
+	VPERMW       Z12, IA, Z6; \
+	VPMADDWD     Z6, Z5, Z5; \
+	VCVTDQ2PS    Z5, Z5; \
+	VFMADD231PS  DO(R12), Z5, Z10; \
+	VPMADDUBSW   XO+64(BX), Z4, Z5; \
+	VPERMW       Z12, IB, Z6; \
+	VPMADDWD     Z6, Z5, Z5; \
+	VCVTDQ2PS    Z5, Z5; \
+	VFMADD231PS  DO+64(R12), Z5, Z10
+
 // Horizontal sum of the 8 floats of Y0 into X0 (lane 0); clobbers X1.
 #define HSUM0 \
 	VEXTRACTF128 $1, Y0, X1; \
@@ -876,5 +937,162 @@ rsreduce:
 	VPADDQ       X1, X0, X0
 	VMOVQ        X0, AX
 	MOVQ         AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+DATA bcast0f<>+0(SB)/4, $0x0f0f0f0f
+GLOBL bcast0f<>(SB), RODATA|NOPTR, $4
+
+DATA bcast30<>+0(SB)/4, $0x30303030
+GLOBL bcast30<>(SB), RODATA|NOPTR, $4
+
+// func rowsQ6_KAVX512(dst []float32, w []byte, rb int, q []int8, d []float32, d8 []float32, bs []int16, scale float32)
+TEXT ·rowsQ6_KAVX512(SB), NOSPLIT, $0-156
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), R8
+	MOVQ         w_base+24(FP), SI
+	MOVQ         rb+48(FP), R9
+	MOVQ         d_len+88(FP), CX
+	SHRQ         $3, CX
+	VPBROADCASTD bcast0f<>(SB), Z15
+	VPBROADCASTD bcast30<>(SB), Z14
+	VMOVDQU64    q6perm<>+0(SB), Z20
+	VMOVDQU64    q6perm<>+64(SB), Z21
+	VMOVDQU64    q6perm<>+128(SB), Z22
+	VMOVDQU64    q6perm<>+192(SB), Z23
+	TESTQ        R8, R8
+	JEQ          done
+	TESTQ        CX, CX
+	JEQ          done
+
+row:
+	VXORPS Z13, Z13, Z13
+	MOVQ   SI, AX
+	MOVQ   q_base+56(FP), BX
+	MOVQ   d_base+80(FP), R11
+	MOVQ   d8_base+104(FP), R12
+	MOVQ   bs_base+128(FP), R13
+	MOVQ   CX, R10
+
+blk:
+	// Z10 starts at -32 * Σ_c d[c] * (sc·bs of chunk c) (low 8 lanes).
+	VPMOVSXBW 192(AX), Y12
+	VPMADDWD  (R13), Y12, Y11
+	VPSLLD    $5, Y11, Y11
+	VCVTDQ2PS Y11, Y11
+	VMULPS    (R11), Y11, Y11
+	VXORPS    Y10, Y10, Y10
+	VSUBPS    Y11, Y10, Y10
+	Q6HALF512(0, 128, Z20, Z21, 0, 0)
+	Q6HALF512(64, 160, Z22, Z23, 128, 128)
+	MOVWLZX      208(AX), R14
+	VMOVD        R14, X8
+	VCVTPH2PS    X8, X8
+	VBROADCASTSS X8, Z8
+	VFMADD231PS  Z8, Z10, Z13
+	ADDQ         $210, AX
+	ADDQ         $256, BX
+	ADDQ         $32, R11
+	ADDQ         $256, R12
+	ADDQ         $32, R13
+	DECQ         R10
+	JNE          blk
+
+	VEXTRACTF64X4 $1, Z13, Y1
+	VADDPS        Y1, Y13, Y0
+	HSUM0
+	VMULSS        scale+152(FP), X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          $4, DI
+	ADDQ          R9, SI
+	DECQ          R8
+	JNE           row
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowsF16AVX512(dst []float32, w []byte, rb int, x []float32, scale float32)
+TEXT ·rowsF16AVX512(SB), NOSPLIT, $0-84
+	FLOAT_ROWS_PROLOGUE
+
+row:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   SI, AX
+	MOVQ   DX, BX
+	MOVQ   CX, R10
+	CMPQ   R10, $64
+	JB     tail16
+
+loop64:
+	VCVTPH2PS   (AX), Z4
+	VCVTPH2PS   32(AX), Z5
+	VCVTPH2PS   64(AX), Z6
+	VCVTPH2PS   96(AX), Z7
+	VFMADD231PS (BX), Z4, Z0
+	VFMADD231PS 64(BX), Z5, Z1
+	VFMADD231PS 128(BX), Z6, Z2
+	VFMADD231PS 192(BX), Z7, Z3
+	ADDQ        $128, AX
+	ADDQ        $256, BX
+	SUBQ        $64, R10
+	CMPQ        R10, $64
+	JAE         loop64
+
+tail16:
+	CMPQ        R10, $16
+	JB          fold
+	VCVTPH2PS   (AX), Z4
+	VFMADD231PS (BX), Z4, Z0
+	ADDQ        $32, AX
+	ADDQ        $64, BX
+	SUBQ        $16, R10
+	JMP         tail16
+
+fold:
+	// Fold the zmm sums into Y0 before any VEX instruction touches them.
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z2, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+
+tail8:
+	CMPQ        R10, $8
+	JB          reduce
+	VCVTPH2PS   (AX), Y4
+	VFMADD231PS (BX), Y4, Y0
+	ADDQ        $16, AX
+	ADDQ        $32, BX
+	SUBQ        $8, R10
+	JMP         tail8
+
+reduce:
+	HSUM0
+
+tail1:
+	TESTQ       R10, R10
+	JEQ         store
+	MOVWLZX     (AX), R11
+	VMOVD       R11, X1
+	VCVTPH2PS   X1, X1
+	VFMADD231SS (BX), X1, X0
+	ADDQ        $2, AX
+	ADDQ        $4, BX
+	DECQ        R10
+	JMP         tail1
+
+store:
+	VMULSS X0, X15, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   R9, SI
+	DECQ   R8
+	JNE    row
+
+done:
 	VZEROUPPER
 	RET
