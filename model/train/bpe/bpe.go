@@ -70,14 +70,22 @@ func isNL(r rune) bool { return r == '\r' || r == '\n' }
 // concatenate to text.
 func Split(text string) []string {
 	var out []string
-	r := []rune(text)
+	// Decode by hand rather than []rune(text): an invalid byte becomes
+	// U+FFFD (3 bytes) in a rune slice but is 1 byte of text.
+	var r []rune
+	var size []int
+	for k := 0; k < len(text); {
+		c, sz := utf8.DecodeRuneInString(text[k:])
+		r, size = append(r, c), append(size, sz)
+		k += sz
+	}
 	n := len(r)
 	off := 0 // byte offset of r[i]
 	for i := 0; i < n; {
 		j := match(r, i)
 		l := 0
-		for _, c := range r[i:j] {
-			l += utf8.RuneLen(c)
+		for _, sz := range size[i:j] {
+			l += sz
 		}
 		out = append(out, text[off:off+l])
 		off += l
