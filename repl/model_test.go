@@ -10,10 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/tokenizer"
 	"github.com/bitrepl/bitrepl/repl/testmodel"
 )
 
@@ -179,5 +181,48 @@ func TestFailedLoadKeepsState(t *testing.T) {
 	}
 	if err := s.exec(ctx, "/info"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A chat with the 2B-4T template reuses the KV cache of earlier turns.
+func TestChatReusesCache(t *testing.T) {
+	js, err := os.ReadFile("../model/tokenizer/testdata/llama3-mini.json")
+	if err != nil {
+		t.Skip(err)
+	}
+	tok, err := tokenizer.FromJSON(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testmodel.Config()
+	cfg.VocabSize = tok.VocabSize()
+	m, err := model.Random(cfg, 9, tok, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Chat != model.ChatBitNet {
+		t.Fatalf("template %v", m.Chat)
+	}
+	var out, errOut bytes.Buffer
+	s, err := newSession(Config{Env: []string{"NO_COLOR=1"}}, &out, &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.use(m, "llama3-mini", time.Time{})
+	s.set.MaxTokens, s.set.Temperature = 4, 0
+	ctx := context.Background()
+	for _, turn := range []string{"hello", "and again"} {
+		if err := s.exec(ctx, turn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	last := lines[len(lines)-1]
+	if !strings.Contains(last, "cached)") {
+		t.Errorf("second turn did not reuse the cache: %q", last)
+	}
+	ids, _ := m.FormatChat(s.messages(), false)
+	if s.lastIDs[0] != ids[0] || len(s.history) != 4 {
+		t.Errorf("history %v", s.history)
 	}
 }
