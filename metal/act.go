@@ -19,11 +19,15 @@ import (
 //
 //	|MatVec - Σ w[j]*x[j]| <= Σ_j |w[j]| * (d_b(j)/2)*(1+2^-20) + 1e-5 * Σ_j |w[j]*x[j]|
 //
-// (the second term is the float32 summation). For a Gaussian x of length
-// 2560 this is a relative error of about 1e-3 of the row norm in the worst
-// case and about 1e-4 typically; activations with outliers cost only the 31
-// neighbours of each outlier, not the whole row. A non-finite x falls back to
-// the float path (so NaN and Inf propagate as in the reference).
+// (the second term is the float32 summation; TestFloatRowsLevels checks it).
+// Measured on 512 x 2560 rows of N(0, 0.02) weights: for a Gaussian x the
+// error has an rms of 0.5% of sqrt(Σ(w*x)^2) (1.6e-4 of Σ|w*x|), the same
+// as the error of quantizing the weights to Q8_0, 0.3 times that of Q6_K,
+// 0.06 times that of Q4_0; for a heavy-tailed x (N(0,1)*exp(N(0,2))) 0.9%
+// (1.2e-3 of Σ|w*x|), 1.7, 0.5 and 0.1 times those. Per-32 blocks keep an
+// outlier from coarsening more than its 31 neighbours (llama.cpp's Q8_K
+// for Q6_K uses 256). A non-finite x falls back to the float path (NaN and
+// Inf propagate as in the reference).
 
 // floatAct is one token's activations prepared for kernelSet.floatRows.
 type floatAct struct {

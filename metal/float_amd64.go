@@ -11,17 +11,24 @@ func init() {
 	if len(cpuLevels) > 1 { // AVX2 at least
 		readSum = readSumAVX2
 	}
+	// The row kernels convert f16 with F16C, which every AVX2 CPU has but
+	// a hypervisor may hide; without it the rows stay Generic.
+	f16c := hasF16C()
 	for _, l := range []Level{AVX2, AVX512} {
 		k := &levelKernels[l]
-		k.floatRows = floatRowsAVX2
-		k.actQ8 = 1<<Q8_0 | 1<<Q4_0 | 1<<Q6_K
+		if f16c {
+			k.floatRows = floatRowsAVX2
+			k.actQ8 = 1<<Q8_0 | 1<<Q4_0 | 1<<Q6_K
+		}
 		k.quantInt8 = quantizeInt8AVX2
 		k.dot = dotAVX2
 		k.axpy = axpyAVX2
 		k.sumSquares = sumSquaresAVX2
 		k.scaleMul = scaleMulAVX2
 	}
-	levelKernels[AVX512].floatRows = floatRowsAVX512
+	if f16c {
+		levelKernels[AVX512].floatRows = floatRowsAVX512
+	}
 }
 
 // rowsF32AVX2 and the other rows* kernels compute, for r < len(dst),
@@ -187,3 +194,8 @@ func floatRowsAVX512(dst []float32, t DType, w []byte, rb int, a *floatAct, scal
 		floatRowsAVX2(dst, t, w, rb, a, scale)
 	}
 }
+
+// hasF16C reports CPUID.1:ECX.F16C[bit 29] (x/sys/cpu does not).
+func hasF16C() bool { return cpuid1ECX()&(1<<29) != 0 }
+
+func cpuid1ECX() uint32
