@@ -17,7 +17,7 @@ type Level uint8
 const (
 	Generic Level = iota // portable Go reference kernels
 	AVX2                 // amd64: AVX2 and FMA (VPMADDUBSW-style integer kernels)
-	AVX512               // amd64: AVX-512 F, BW, VL and VNNI (VPDPBUSD)
+	AVX512               // amd64: AVX-512 F, BW, DQ, VL and VNNI (VPDPBUSD)
 	NEON                 // arm64: ASIMD (widening multiplies, SMULL/SADALP)
 	NEONDot              // arm64: ASIMD with the dot-product extension (SDOT)
 	numLevels
@@ -122,7 +122,7 @@ var cpuLevels = func() []Level {
 	case "amd64":
 		if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 			l = append(l, AVX2)
-			if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI {
+			if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI {
 				l = append(l, AVX512)
 			}
 		}

@@ -33,9 +33,13 @@ type ternArgs struct {
 	bsumB int      // bytes between two blocks' sums (the tokens of a block are adjacent)
 	scale *float32 // the tile's token scales
 	tail  int      // I2_S: 1 when a row ends with a 128-element half chunk
+	rs    int      // R = 4: bytes between the tile's rows
+	radv  int      // R = 4: bytes to add to the tile's first row after it (it has moved one row on)
+	ds    int      // R = 4, T = 1: bytes between the tile's rows' outputs
+	dnext int      // R = 4: bytes from a tile's first output to the next tile's
 }
 
-const ternArgsLen = 12
+const ternArgsLen = 16
 
 func (a *ternArgs) words() *[ternArgsLen]int64 {
 	return (*[ternArgsLen]int64)(unsafe.Pointer(a))
@@ -85,7 +89,19 @@ func ternRowsSIMD(j *ternJob, r0, r1 int, lv int) {
 			a.bsum = &j.bsum[t0]
 			a.scale = &j.scale[t0]
 			r := s0
-			if s1-r >= 4 {
+			switch {
+			case nt == 1 && s1-r >= 4:
+				// Four streams, one through each quarter of the rows.
+				q := (s1 - r) / 4
+				a.rs, a.radv, a.ds, a.dnext = q*rb, 0, 4*q, 4
+				a.dst = &j.dst[t0*m.Rows+r]
+				a.w = &m.Data[r*rb]
+				a.rows = 4 * q
+				if ternKernel(lv, ty, 4, nt, &a) {
+					r += a.rows
+				}
+			case s1-r >= 4:
+				a.rs, a.radv, a.dnext = rb, 3*rb, 16
 				a.dst = &j.dst[t0*m.Rows+r]
 				a.w = &m.Data[r*rb]
 				a.rows = (s1 - r) / 4 * 4

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -8,9 +9,37 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
+// prefetch is how far ahead of its loads a kernel prefetches the weights.
+var (
+	prefetchFlag = flag.Int("prefetch", 1024, "prefetch distance in bytes (0: none)")
+	prefetch     int
+)
+
+// units describes what a dot function works on: units u < n, each with
+// its own weight bytes; a row of a tile, or one block of a group of blocks
+// of a single row.
+type units struct {
+	n       int
+	w       func(u, disp int) Mem    // byte disp of unit u's weights
+	x       func(u, t, disp int) Mem // byte disp of token t's activations for unit u
+	sharedX bool                     // x does not depend on u (load it once for all units)
+	acc     func(u, t, f int) reg.VecVirtual
+}
+
+// rowUnits are the R rows of the tile, accumulating into acc[r][t].
+func (k *kernel) rowUnits(acc [][]reg.VecVirtual) units {
+	return units{
+		n:       k.R,
+		w:       k.row,
+		x:       func(u, t, disp int) Mem { return k.xa(t, disp) },
+		sharedX: true,
+		acc:     func(u, t, f int) reg.VecVirtual { return acc[u][t] },
+	}
+}
+
 // dot2 adds the integer products of one 2-bit chunk (I2_S: 64 bytes, two
 // 128-element blocks; TQ2_0: the 64 code bytes of a block; tail: the 32
-// bytes of a final I2_S block) of each row of the tile to acc[r][t].
+// bytes of a final I2_S block) of each unit to its accumulators.
 //
 // Byte m of a 32-byte half holds four 2-bit codes, field f at bits 2f..2f+1.
 // In TQ2_0 field f is element 32f+m of the half, in I2_S element 32(3-f)+m.
@@ -19,7 +48,7 @@ import (
 // of half 1: xp[64j+32h+m] = x[128h+32j+m]. So field f of a full 64-byte
 // load meets the 64 bytes at xp[64j] (j = f for TQ2_0, 3-f for I2_S), and a
 // tail block (natural order) the 32 bytes at xp[32j].
-func (k *kernel) dot2(acc [][]reg.VecVirtual, tail bool) {
+func (k *kernel) dot2(us units, tail bool) {
 	field := func(f int) int {
 		if k.ty == i2s {
 			return 3 - f
@@ -27,23 +56,26 @@ func (k *kernel) dot2(acc [][]reg.VecVirtual, tail bool) {
 		return f
 	}
 	if !k.lv.avx512 {
-		k.dot2AVX2(acc, tail, field)
+		k.dot2AVX2(us, tail, field)
 		return
 	}
 	mask := ZMM()
 	VPBROADCASTD(c03(), mask)
-	w := make([]reg.VecVirtual, k.R)
+	w := make([]reg.VecVirtual, us.n)
 	var km reg.OpmaskVirtual
 	if tail {
 		km = K()
 		KMOVQ(qword("low32bytes", 1<<32-1), km)
 	}
-	for r := range w {
-		w[r] = ZMM()
+	for u := range w {
+		w[u] = ZMM()
+		if !tail && prefetch > 0 {
+			PREFETCHT0(us.w(u, prefetch))
+		}
 		if tail {
-			VMOVDQU8_Z(k.row(r, 0), km, w[r])
+			VMOVDQU8_Z(us.w(u, 0), km, w[u])
 		} else {
-			VMOVDQU64(k.row(r, 0), w[r])
+			VMOVDQU64(us.w(u, 0), w[u])
 		}
 	}
 	for f := 0; f < 4; f++ {
@@ -53,44 +85,54 @@ func (k *kernel) dot2(acc [][]reg.VecVirtual, tail bool) {
 			// codes are zero.
 			off = 32 * field(f)
 		}
-		xs := make([]Op, k.T)
-		for t := range xs {
-			if k.R == 1 {
-				xs[t] = k.xa(t, off)
-				continue
-			}
-			x := ZMM()
-			VMOVDQU64(k.xa(t, off), x)
-			xs[t] = x
-		}
-		for r := 0; r < k.R; r++ {
+		xs := k.loadX(us, off)
+		for u := 0; u < us.n; u++ {
 			d := ZMM()
 			if f == 0 {
-				VPANDD(mask, w[r], d)
+				VPANDD(mask, w[u], d)
 			} else {
-				VPSRLW(U8(2*f), w[r], d)
+				VPSRLW(U8(2*f), w[u], d)
 				VPANDD(mask, d, d)
 			}
 			for t := 0; t < k.T; t++ {
-				VPDPBUSD(xs[t], d, acc[r][t])
+				VPDPBUSD(xs(u, t), d, us.acc(u, t, f))
 			}
 		}
 	}
 }
 
+// loadX returns the activation operands at byte off of every unit and
+// token: registers loaded once when they are shared by several units,
+// memory operands otherwise.
+func (k *kernel) loadX(us units, off int) func(u, t int) Op {
+	if !us.sharedX || us.n == 1 {
+		return func(u, t int) Op { return us.x(u, t, off) }
+	}
+	xs := make([]Op, k.T)
+	for t := range xs {
+		x := k.vec()
+		VMOVDQU32orU(k, us.x(0, t, off), x)
+		xs[t] = x
+	}
+	return func(u, t int) Op { return xs[t] }
+}
+
 // dot2AVX2 is dot2 with VPMADDUBSW (unsigned codes times signed
 // activations, pairs added in 16 bits: at most 2*3*128 = 768 per product,
 // 8 of them per lane per chunk) and VPMADDWD to widen to 32 bits.
-func (k *kernel) dot2AVX2(acc [][]reg.VecVirtual, tail bool, field func(int) int) {
+func (k *kernel) dot2AVX2(us units, tail bool, field func(int) int) {
 	halves := 2
 	if tail {
 		halves = 1
 	}
-	for r := 0; r < k.R; r++ {
+	for u := 0; u < us.n; u++ {
 		w := make([]reg.VecVirtual, halves)
 		for h := range w {
 			w[h] = YMM()
-			VMOVDQU(k.row(r, 32*h), w[h])
+			if h == 0 && !tail && prefetch > 0 {
+				PREFETCHT0(us.w(u, prefetch))
+			}
+			VMOVDQU(us.w(u, 32*h), w[h])
 		}
 		s := make([]reg.VecVirtual, k.T)
 		for f := 0; f < 4; f++ {
@@ -107,11 +149,13 @@ func (k *kernel) dot2AVX2(acc [][]reg.VecVirtual, tail bool, field func(int) int
 					off = 32 * field(f)
 				}
 				for t := 0; t < k.T; t++ {
-					k.maddAdd(&s[t], k.xa(t, off), d)
+					k.maddAdd(&s[t], us.x(u, t, off), d)
 				}
 			}
 		}
-		k.widenAdd(acc[r], s)
+		for t := range s {
+			k.widenAdd(us.acc(u, t, 0), s[t])
+		}
 	}
 }
 
@@ -128,18 +172,15 @@ func (k *kernel) maddAdd(s *reg.VecVirtual, x Mem, d reg.VecVirtual) {
 	VPADDW(p, *s, *s)
 }
 
-// widenAdd adds the 16-bit sums s[t], widened to 32 bits in pairs, to
-// acc[t].
-func (k *kernel) widenAdd(acc, s []reg.VecVirtual) {
-	for t := range s {
-		p := k.vec()
-		VPMADDWD(ones16(), s[t], p)
-		VPADDD(p, acc[t], acc[t])
-	}
+// widenAdd adds the 16-bit sums s, widened to 32 bits in pairs, to acc.
+func (k *kernel) widenAdd(acc, s reg.VecVirtual) {
+	p := k.vec()
+	VPMADDWD(ones16(), s, p)
+	VPADDD(p, acc, acc)
 }
 
-// dot1 adds the integer products of the current TQ1_0 block (54 bytes: 48
-// bytes of 5 trits, 4 bytes of 4 trits, f16 d) of each row to acc[r][t].
+// dot1 adds the integer products of a TQ1_0 block (54 bytes: 48 bytes of 5
+// trits, 4 bytes of 4 trits, f16 d) of each unit to its accumulators.
 //
 // Trit n (0 the most significant) of a byte q is ((q*3^n mod 256) * 3) >> 8,
 // which is also the unsigned code u = w+1. With y = q*3^n mod 256 kept per
@@ -151,33 +192,27 @@ func (k *kernel) widenAdd(acc, s []reg.VecVirtual) {
 // 48-51 elements 240+4n+m (n < 4). The prepared activations hold, for each
 // trit n, the 64 activations these lanes meet (zero where none), so the
 // 256-element block takes 320 bytes. AVX2 uses the two 32-byte halves.
-func (k *kernel) dot1(acc [][]reg.VecVirtual) {
+func (k *kernel) dot1(us units) {
 	if !k.lv.avx512 {
-		k.dot1AVX2(acc)
+		k.dot1AVX2(us)
 		return
 	}
 	km := K()
 	KMOVQ(qword("low52bytes", 1<<52-1), km)
-	y := make([]reg.VecVirtual, k.R)
-	for r := range y {
-		y[r] = ZMM()
-		VMOVDQU8_Z(k.row(r, 0), km, y[r])
+	y := make([]reg.VecVirtual, us.n)
+	for u := range y {
+		y[u] = ZMM()
+		if prefetch > 0 {
+			PREFETCHT0(us.w(u, prefetch))
+		}
+		VMOVDQU8_Z(us.w(u, 0), km, y[u])
 	}
 	for n := 0; n < 5; n++ {
-		xs := make([]Op, k.T)
-		for t := range xs {
-			if k.R == 1 {
-				xs[t] = k.xa(t, 64*n)
-				continue
-			}
-			x := ZMM()
-			VMOVDQU64(k.xa(t, 64*n), x)
-			xs[t] = x
-		}
-		for r := 0; r < k.R; r++ {
-			d := k.trits(y[r], n < 4)
+		xs := k.loadX(us, 64*n)
+		for u := 0; u < us.n; u++ {
+			d := k.trits(y[u], n < 4)
 			for t := 0; t < k.T; t++ {
-				VPDPBUSD(xs[t], d, acc[r][t])
+				VPDPBUSD(xs(u, t), d, us.acc(u, t, n))
 			}
 		}
 	}
@@ -204,30 +239,38 @@ func (k *kernel) trits(y reg.VecVirtual, next bool) reg.VecVirtual {
 	return e
 }
 
-func (k *kernel) dot1AVX2(acc [][]reg.VecVirtual) {
-	for r := 0; r < k.R; r++ {
+func (k *kernel) dot1AVX2(us units) {
+	for u := 0; u < us.n; u++ {
 		y0, y1 := YMM(), YMM()
-		VMOVDQU(k.row(r, 0), y0)
-		VMOVDQU(k.row(r, 32), y1.AsX())
+		if prefetch > 0 {
+			PREFETCHT0(us.w(u, prefetch))
+		}
+		VMOVDQU(us.w(u, 0), y0)
+		VMOVDQU(us.w(u, 32), y1.AsX())
 		q := XMM()
-		VMOVD(k.row(r, 48), q)
+		VMOVD(us.w(u, 48), q)
 		VINSERTI128(U8(1), q, y1, y1)
 		s := make([]reg.VecVirtual, k.T)
 		for n := 0; n < 5; n++ {
 			for h, y := range []reg.VecVirtual{y0, y1} {
 				d := k.trits(y, n < 4)
 				for t := 0; t < k.T; t++ {
-					k.maddAdd(&s[t], k.xa(t, 64*n+32*h), d)
+					k.maddAdd(&s[t], us.x(u, t, 64*n+32*h), d)
 				}
 			}
 		}
-		k.widenAdd(acc[r], s)
+		for t := range s {
+			k.widenAdd(us.acc(u, t, 0), s[t])
+		}
 	}
 }
 
 // reduce returns a vector whose lane i holds the sum of the lanes of
 // accs[i], by a transposing tree of shuffles and adds.
 func (k *kernel) reduce(accs []reg.VecVirtual) reg.VecVirtual {
+	if len(accs) == 1 {
+		return k.hsum(accs[0])
+	}
 	L := k.lanes()
 	type sv struct {
 		v     reg.VecVirtual
@@ -350,4 +393,28 @@ func (k *kernel) reduce(accs []reg.VecVirtual) reg.VecVirtual {
 	VMOVDQU32orU(k, index(name, pos), iv)
 	VPERMD(vs[0].v, iv, vs[0].v)
 	return vs[0].v
+}
+
+// hsum returns a vector whose lane 0 holds the sum of the lanes of a.
+func (k *kernel) hsum(a reg.VecVirtual) reg.VecVirtual {
+	var y reg.Register = a.AsY()
+	if k.lv.avx512 {
+		hi, sum := YMM(), YMM()
+		VEXTRACTI64X4(U8(1), a, hi)
+		VPADDD(hi, a.AsY(), sum)
+		y = sum
+	}
+	hi, x := XMM(), XMM()
+	if k.lv.avx512 {
+		VEXTRACTI32X4(U8(1), y, hi)
+	} else {
+		VEXTRACTI128(U8(1), y, hi)
+	}
+	VPADDD(hi, y.(reg.Vec).AsX(), x)
+	t := XMM()
+	VPSHUFD(U8(0x4e), x, t)
+	VPADDD(t, x, x)
+	VPSHUFD(U8(0xb1), x, t)
+	VPADDD(t, x, x)
+	return x
 }

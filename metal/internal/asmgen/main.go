@@ -43,6 +43,10 @@ const (
 	argBsumB            // bytes between two blocks' sums (a block's T tokens are adjacent)
 	argScale            // *float32: T token scales
 	argTail             // I2_S: 1 if each row ends with a 128-element half chunk
+	argRS               // R = 4: bytes between the tile's rows
+	argRAdv             // R = 4: bytes to add to the tile's first row after it (which has moved one row on)
+	argDS               // R = 4, T = 1: bytes between the tile's rows' outputs
+	argDNext            // R = 4: bytes from a tile's first output to the next tile's
 	numArgs  = iota
 )
 
@@ -69,6 +73,8 @@ var (
 var dispatch = flag.String("dispatch", "", "write the Go dispatch function to this file")
 
 func main() {
+	flag.Parse()
+	prefetch = *prefetchFlag
 	ConstraintExpr("!noasm")
 	var calls bytes.Buffer
 	for i, lv := range []level{avx512, avx2} {
@@ -86,6 +92,7 @@ func main() {
 		}
 		fmt.Fprintf(&calls, "}\n")
 	}
+	genRead()
 	Generate()
 	if *dispatch != "" {
 		writeDispatch(*dispatch, calls.String())
@@ -121,9 +128,12 @@ func ternKernel(lv, ty, r, t int, a *ternArgs) bool {
 	}
 }
 
-// tileRows returns the row counts of the tiles generated for T tokens: the
-// main one (4 rows, or 1 when AVX2's 16 registers do not hold more) and 1
-// for the remaining rows.
+// tileRows returns the row counts of the tiles generated for T tokens: 4
+// (except at AVX2 for several tokens, whose 16 registers do not hold more)
+// and 1 for the remaining rows. For one token (decode) the 4 rows of a tile
+// are far apart (argRS): each streams through its own part of the matrix,
+// which the hardware prefetchers follow at full bandwidth (four adjacent
+// rows, interleaved, reached half of it).
 func tileRows(lv level, t int) []int {
 	if lv.avx512 || t == 1 {
 		return []int{4, 1}
@@ -189,7 +199,7 @@ type kernel struct {
 	R, T int
 
 	// general registers
-	args, w, rb, rb3, x, xT, xT3, bs, cnt, rows, dst reg.GPVirtual
+	args, w, rs, rs3, x, xT, xT3, bs, cnt, rows, dst reg.GPVirtual
 }
 
 func (k *kernel) vec() reg.VecVirtual {
@@ -215,11 +225,11 @@ func (k *kernel) row(r, disp int) Mem {
 	case 0:
 		return Mem{Base: k.w, Disp: disp}
 	case 1:
-		return Mem{Base: k.w, Index: k.rb, Scale: 1, Disp: disp}
+		return Mem{Base: k.w, Index: k.rs, Scale: 1, Disp: disp}
 	case 2:
-		return Mem{Base: k.w, Index: k.rb, Scale: 2, Disp: disp}
+		return Mem{Base: k.w, Index: k.rs, Scale: 2, Disp: disp}
 	}
-	return Mem{Base: k.w, Index: k.rb3, Scale: 1, Disp: disp}
+	return Mem{Base: k.w, Index: k.rs3, Scale: 1, Disp: disp}
 }
 
 // xa returns the address of byte disp of token t's prepared activations
@@ -243,15 +253,15 @@ func (k *kernel) generate() {
 	Doc(fmt.Sprintf("%s computes a tile of %d row(s) x %d token(s) of a %s matrix (%s level); see ternArgs.", name, k.R, k.T, k.ty, k.lv.name))
 
 	k.args = Load(Param("a"), GP64()).(reg.GPVirtual)
-	k.w, k.rb, k.x, k.xT, k.bs, k.cnt, k.rows, k.dst = GP64(), GP64(), GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	k.w, k.x, k.xT, k.bs, k.cnt, k.rows, k.dst = GP64(), GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
 	MOVQ(k.arg(argW), k.w)
-	MOVQ(k.arg(argRB), k.rb)
 	MOVQ(k.arg(argXPT), k.xT)
 	MOVQ(k.arg(argDst), k.dst)
 	MOVQ(k.arg(argRows), k.rows)
 	if k.R == 4 {
-		k.rb3 = GP64()
-		LEAQ(Mem{Base: k.rb, Index: k.rb, Scale: 2}, k.rb3)
+		k.rs, k.rs3 = GP64(), GP64()
+		MOVQ(k.arg(argRS), k.rs)
+		LEAQ(Mem{Base: k.rs, Index: k.rs, Scale: 2}, k.rs3)
 	}
 	if k.T == 4 {
 		k.xT3 = GP64()
@@ -269,11 +279,12 @@ func (k *kernel) generate() {
 		k.tqRows()
 	}
 	// Next tile of rows: w has advanced by one row.
-	switch k.R {
-	case 4:
-		ADDQ(k.rb3, k.w)
+	if k.R == 4 {
+		ADDQ(k.arg(argRAdv), k.w)
+		ADDQ(k.arg(argDNext), k.dst)
+	} else {
+		ADDQ(U8(4), k.dst)
 	}
-	ADDQ(U32(4*k.R), k.dst)
 	SUBQ(U32(k.R), k.rows)
 	JNZ(LabelRef("rows"))
 	VZEROUPPER()
@@ -312,11 +323,29 @@ func flat(acc [][]reg.VecVirtual) []reg.VecVirtual {
 // i2sRows does one tile of I2_S rows: integer sums over the whole row, then
 // dst = scale * float32(Σ u*x - Σ x).
 func (k *kernel) i2sRows() {
-	acc := k.accs()
+	var us units
+	var all []reg.VecVirtual
+	if k.R == 1 && k.T == 1 {
+		// One accumulator per 2-bit field: independent VPDPBUSD chains.
+		all = make([]reg.VecVirtual, 4)
+		if !k.lv.avx512 {
+			all = all[:1]
+		}
+		for i := range all {
+			all[i] = k.vec()
+			k.zero(all[i])
+		}
+		us = k.rowUnits(nil)
+		us.acc = func(u, t, f int) reg.VecVirtual { return all[f%len(all)] }
+	} else {
+		acc := k.accs()
+		us = k.rowUnits(acc)
+		all = flat(acc)
+	}
 	TESTQ(k.cnt, k.cnt)
 	JZ(LabelRef("i2stail"))
 	Label("i2sloop")
-	k.dot2(acc, false)
+	k.dot2(us, false)
 	ADDQ(U8(64), k.w)
 	ADDQ(U32(256), k.x)
 	DECQ(k.cnt)
@@ -325,11 +354,24 @@ func (k *kernel) i2sRows() {
 	Label("i2stail")
 	CMPQ(k.arg(argTail), U8(0))
 	JE(LabelRef("i2sdone"))
-	k.dot2(acc, true)
+	k.dot2(us, true)
 	ADDQ(U8(32), k.w)
 
 	Label("i2sdone")
-	s := k.reduce(flat(acc))
+	if k.R == 1 && k.T == 1 {
+		for _, a := range all[1:] {
+			VPADDD(a, all[0], all[0])
+		}
+		s := k.hsum(all[0])
+		b := XMM()
+		VMOVD(Mem{Base: k.bs}, b)
+		VPSUBD(b, s, s)
+		f := XMM()
+		VCVTDQ2PS(s, f)
+		k.storeScalar(f)
+		return
+	}
+	s := k.reduce(all)
 	b := k.perToken(k.bs, false)
 	k.subd(b, s)
 	f := k.vec()
@@ -337,44 +379,159 @@ func (k *kernel) i2sRows() {
 	k.store(f)
 }
 
+// blockGeometry returns the bytes per block, the offset of its f16 d and
+// the bytes of prepared activations per block.
+func (k *kernel) blockGeometry() (bb, dOff, xb int) {
+	if k.ty == tq2 {
+		return 66, 64, 256
+	}
+	return 54, 52, 320
+}
+
+func (k *kernel) dotBlock(us units) {
+	if k.ty == tq2 {
+		k.dot2(us, false)
+	} else {
+		k.dot1(us)
+	}
+}
+
 // tqRows does one tile of TQ2_0 or TQ1_0 rows: per 256-element block an
 // integer sum, then acc += d_b * float32(sum); dst = scale * acc.
 func (k *kernel) tqRows() {
+	if k.R == 1 && k.T == 1 {
+		k.tqRow()
+		return
+	}
+	bb, dOff, xb := k.blockGeometry()
 	facc := k.vec()
 	k.zero(facc)
 	Label("blocks")
 	acc := k.accs()
-	var dOff, bb int
-	if k.ty == tq2 {
-		k.dot2(acc, false)
-		dOff, bb = 64, 66
-	} else {
-		k.dot1(acc)
-		dOff, bb = 52, 54
-	}
+	k.dotBlock(k.rowUnits(acc))
 	s := k.reduce(flat(acc))
 	b := k.perToken(k.bs, false)
 	k.subd(b, s)
 	f := k.vec()
 	VCVTDQ2PS(s, f)
 	d := k.blockScales(dOff)
-	if k.lv.avx512 {
-		VMULPS(d, f, f)
-		VADDPS(f, facc, facc)
-	} else {
-		VMULPS(d, f, f)
-		VADDPS(f, facc, facc)
-	}
+	VMULPS(d, f, f)
+	VADDPS(f, facc, facc)
 	ADDQ(U8(bb), k.w)
-	if k.ty == tq2 {
-		ADDQ(U32(256), k.x)
-	} else {
-		ADDQ(U32(320), k.x)
-	}
+	ADDQ(U32(xb), k.x)
 	ADDQ(k.arg(argBsumB), k.bs)
 	DECQ(k.cnt)
 	JNZ(LabelRef("blocks"))
 	k.store(facc)
+}
+
+// tqRow does one TQ row for one token: four blocks at a time (each with its
+// own accumulator, reduced together; the float accumulation stays in block
+// order), then the remaining blocks one by one.
+func (k *kernel) tqRow() {
+	bb, dOff, xb := k.blockGeometry()
+	facc := XMM()
+	VXORPS(facc, facc, facc)
+	bsB, bsB3, groups := GP64(), GP64(), GP64()
+	MOVQ(k.arg(argBsumB), bsB)
+	LEAQ(Mem{Base: bsB, Index: bsB, Scale: 2}, bsB3)
+	MOVQ(k.cnt, groups)
+	SHRQ(U8(2), groups)
+	ANDQ(U8(3), k.cnt)
+	TESTQ(groups, groups)
+	JZ(LabelRef("single"))
+
+	Label("groups")
+	acc := make([]reg.VecVirtual, 4)
+	for i := range acc {
+		acc[i] = k.vec()
+		k.zero(acc[i])
+	}
+	k.dotBlock(units{
+		n:   4,
+		w:   func(u, disp int) Mem { return Mem{Base: k.w, Disp: bb*u + disp} },
+		x:   func(u, t, disp int) Mem { return Mem{Base: k.x, Disp: xb*u + disp} },
+		acc: func(u, t, f int) reg.VecVirtual { return acc[u] },
+	})
+	s := k.reduce(acc).AsX() // lane u: block u's sum
+	b := XMM()
+	VMOVD(Mem{Base: k.bs}, b)
+	VPINSRD(U8(1), Mem{Base: k.bs, Index: bsB, Scale: 1}, b, b)
+	VPINSRD(U8(2), Mem{Base: k.bs, Index: bsB, Scale: 2}, b, b)
+	VPINSRD(U8(3), Mem{Base: k.bs, Index: bsB3, Scale: 1}, b, b)
+	VPSUBD(b, s, s)
+	f := XMM()
+	VCVTDQ2PS(s, f)
+	h, d := XMM(), XMM()
+	k.zeroX(h)
+	for u := 0; u < 4; u++ {
+		VPINSRW(U8(u), Mem{Base: k.w, Disp: bb*u + dOff}, h, h)
+	}
+	VCVTPH2PS(h, d)
+	VMULPS(d, f, f)
+	t := XMM()
+	VADDSS(f, facc, facc)
+	VMOVSHDUP(f, t)
+	VADDSS(t, facc, facc)
+	VPERMILPS(U8(2), f, t)
+	VADDSS(t, facc, facc)
+	VPERMILPS(U8(3), f, t)
+	VADDSS(t, facc, facc)
+	ADDQ(U32(4*bb), k.w)
+	ADDQ(U32(4*xb), k.x)
+	LEAQ(Mem{Base: k.bs, Index: bsB, Scale: 4}, k.bs)
+	DECQ(groups)
+	JNZ(LabelRef("groups"))
+
+	Label("single")
+	TESTQ(k.cnt, k.cnt)
+	JZ(LabelRef("rowdone"))
+	Label("block1")
+	a := k.vec()
+	k.zero(a)
+	k.dotBlock(units{
+		n:   1,
+		w:   k.row,
+		x:   func(u, t, disp int) Mem { return k.xa(t, disp) },
+		acc: func(u, t, f int) reg.VecVirtual { return a },
+	})
+	s1 := k.hsum(a)
+	b1 := XMM()
+	VMOVD(Mem{Base: k.bs}, b1)
+	VPSUBD(b1, s1, s1)
+	f1 := XMM()
+	VCVTDQ2PS(s1, f1)
+	h1, d1 := XMM(), XMM()
+	k.zeroX(h1)
+	VPINSRW(U8(0), Mem{Base: k.w, Disp: dOff}, h1, h1)
+	VCVTPH2PS(h1, d1)
+	VMULSS(d1, f1, f1)
+	VADDSS(f1, facc, facc)
+	ADDQ(U8(bb), k.w)
+	ADDQ(U32(xb), k.x)
+	ADDQ(bsB, k.bs)
+	DECQ(k.cnt)
+	JNZ(LabelRef("block1"))
+	Label("rowdone")
+	k.storeScalar(facc)
+}
+
+func (k *kernel) zeroX(x reg.VecVirtual) {
+	if k.lv.avx512 {
+		VPXORD(x, x, x)
+	} else {
+		VPXOR(x, x, x)
+	}
+}
+
+// storeScalar writes scale * lane 0 of f to dst (one row, one token).
+func (k *kernel) storeScalar(f reg.VecVirtual) {
+	p := GP64()
+	MOVQ(k.arg(argScale), p)
+	sc := XMM()
+	VMOVSS(Mem{Base: p}, sc)
+	VMULSS(sc, f, f)
+	VMOVSS(f, Mem{Base: k.dst})
 }
 
 func (k *kernel) subd(b, s reg.VecVirtual) {
@@ -429,11 +586,7 @@ func VMOVDQU32orU(k *kernel, m Mem, v reg.VecVirtual) {
 // lane r*T+t.
 func (k *kernel) blockScales(dOff int) reg.VecVirtual {
 	h := XMM()
-	if k.lv.avx512 {
-		VPXORD(h, h, h)
-	} else {
-		VPXOR(h, h, h)
-	}
+	k.zeroX(h)
 	for r := 0; r < k.R; r++ {
 		VPINSRW(U8(r), k.row(r, dOff), h, h)
 	}
@@ -475,8 +628,14 @@ func (k *kernel) store(f reg.VecVirtual) {
 		return Mem{Base: k.dst, Index: d3, Scale: 1}
 	}
 	switch {
-	case k.T == 1 && k.R == 4:
-		VMOVUPS(f.AsX(), out(0))
+	case k.T == 1 && k.R == 4: // rows argDS bytes apart
+		ds := GP64()
+		MOVQ(k.arg(argDS), ds)
+		VMOVSS(f.AsX(), Mem{Base: k.dst})
+		VEXTRACTPS(U8(1), f.AsX(), Mem{Base: k.dst, Index: ds, Scale: 1})
+		VEXTRACTPS(U8(2), f.AsX(), Mem{Base: k.dst, Index: ds, Scale: 2})
+		LEAQ(Mem{Base: ds, Index: ds, Scale: 2}, ds)
+		VEXTRACTPS(U8(3), f.AsX(), Mem{Base: k.dst, Index: ds, Scale: 1})
 	case k.R == 1:
 		VMOVSS(f.AsX(), out(0))
 		for t := 1; t < k.T; t++ {
@@ -497,4 +656,41 @@ func (k *kernel) store(f reg.VecVirtual) {
 			VEXTRACTF32X4(U8(t), f, out(t))
 		}
 	}
+}
+
+// genRead generates readAVX2, the loop of the memory bandwidth benchmark.
+func genRead() {
+	TEXT("readAVX2", NOSPLIT, "func(p *byte, n int) uint64")
+	Pragma("noescape")
+	Doc("readAVX2 reads n bytes at p (n a multiple of 128) and returns their XOR folded to 64 bits.")
+	p := Load(Param("p"), GP64())
+	n := Load(Param("n"), GP64())
+	acc := make([]reg.VecVirtual, 4)
+	for i := range acc {
+		acc[i] = YMM()
+		VPXOR(acc[i], acc[i], acc[i])
+	}
+	SHRQ(U8(7), n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	for i := range acc {
+		VPXOR(Mem{Base: p, Disp: 32 * i}, acc[i], acc[i])
+	}
+	ADDQ(U32(128), p)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VPXOR(acc[1], acc[0], acc[0])
+	VPXOR(acc[3], acc[2], acc[2])
+	VPXOR(acc[2], acc[0], acc[0])
+	x := XMM()
+	VEXTRACTI128(U8(1), acc[0], x)
+	VPXOR(x, acc[0].AsX(), x)
+	r, q := GP64(), GP64()
+	VMOVQ(x, r)
+	VPEXTRQ(U8(1), x, q)
+	XORQ(q, r)
+	VZEROUPPER()
+	Store(r, ReturnIndex(0))
+	RET()
 }
