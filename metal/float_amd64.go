@@ -25,6 +25,7 @@ func init() {
 		k.axpy = axpyAVX2
 		k.sumSquares = sumSquaresAVX2
 		k.scaleMul = scaleMulAVX2
+		k.expSum = expSumAVX2
 	}
 	if f16c {
 		levelKernels[AVX512].floatRows = floatRowsAVX512
@@ -199,3 +200,22 @@ func floatRowsAVX512(dst []float32, t DType, w []byte, rb int, a *floatAct, scal
 func hasF16C() bool { return cpuid1ECX()&(1<<29) != 0 }
 
 func cpuid1ECX() uint32
+
+// expSubSumAVX2 does x[i] = exp(x[i] - mx) for the first len(x)/8*8
+// elements and returns their sum in float64. exp is Cephes' expf (range
+// reduction by ln 2 in two parts, degree-6 polynomial, FMA): within 2 ulp
+// of the correctly rounded value for arguments in [ln 2^-126, 0], 0 below
+// (the reference gives subnormals there, all under 1.2e-38).
+//
+//go:noescape
+func expSubSumAVX2(x []float32, mx float32) float64
+
+// expSumAVX2 is kernelSet.expSum.
+func expSumAVX2(x []float32, mx float32) float64 {
+	n := len(x) &^ 7
+	var sum float64
+	if n > 0 {
+		sum = expSubSumAVX2(x[:n], mx)
+	}
+	return sum + expSumGeneric(x[n:], mx)
+}

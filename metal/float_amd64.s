@@ -1104,3 +1104,83 @@ TEXT ·cpuid1ECX(SB), NOSPLIT, $0-4
 	CPUID
 	MOVL  CX, ret+0(FP)
 	RET
+
+// Constants of expSubSumAVX2 (Cephes expf).
+DATA expc<>+0(SB)/4, $1.44269504088896341 // log2(e)
+DATA expc<>+4(SB)/4, $0.693359375         // ln 2, high part
+DATA expc<>+8(SB)/4, $-2.12194440e-4      // ln 2, low part
+DATA expc<>+12(SB)/4, $1.9875691500e-4
+DATA expc<>+16(SB)/4, $1.3981999507e-3
+DATA expc<>+20(SB)/4, $8.3334519073e-3
+DATA expc<>+24(SB)/4, $4.1665795894e-2
+DATA expc<>+28(SB)/4, $1.6666665459e-1
+DATA expc<>+32(SB)/4, $5.0000001201e-1
+DATA expc<>+36(SB)/4, $1.0
+DATA expc<>+40(SB)/4, $-87.33654475       // ln(2^-126): below it the result is 0
+DATA expc<>+44(SB)/4, $127
+GLOBL expc<>(SB), RODATA|NOPTR, $48
+
+// func expSubSumAVX2(x []float32, mx float32) float64
+TEXT ·expSubSumAVX2(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), CX
+	SHRQ         $3, CX
+	VBROADCASTSS mx+24(FP), Y15
+	VBROADCASTSS expc<>+0(SB), Y14
+	VBROADCASTSS expc<>+4(SB), Y13
+	VBROADCASTSS expc<>+8(SB), Y12
+	VBROADCASTSS expc<>+40(SB), Y11
+	VPBROADCASTD expc<>+44(SB), Y10
+	VBROADCASTSS expc<>+36(SB), Y9
+	VXORPD       Y7, Y7, Y7
+	VXORPD       Y8, Y8, Y8
+	TESTQ        CX, CX
+	JEQ          exdone
+
+exloop:
+	VMOVUPS      (SI), Y0
+	VSUBPS       Y15, Y0, Y0         // t = x - mx
+	VCMPPS       $1, Y11, Y0, Y6     // t < ln(2^-126) (-Inf too): result 0
+	VMAXPS       Y11, Y0, Y0
+	VMULPS       Y14, Y0, Y1
+	VCVTPS2DQ    Y1, Y1              // n = round(t*log2e)
+	VCVTDQ2PS    Y1, Y2
+	VFNMADD231PS Y13, Y2, Y0         // r = t - n*ln2hi - n*ln2lo
+	VFNMADD231PS Y12, Y2, Y0
+	VBROADCASTSS expc<>+12(SB), Y3
+	VBROADCASTSS expc<>+16(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3          // y = y*r + c
+	VBROADCASTSS expc<>+20(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3
+	VBROADCASTSS expc<>+24(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3
+	VBROADCASTSS expc<>+28(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3
+	VBROADCASTSS expc<>+32(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3
+	VMULPS       Y0, Y0, Y4          // r^2
+	VFMADD213PS  Y0, Y4, Y3          // y = y*r^2 + r
+	VADDPS       Y9, Y3, Y3          // + 1
+	VPADDD       Y10, Y1, Y1         // 2^n as float bits
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VANDNPS      Y3, Y6, Y3          // 0 where t was too small
+	VMOVUPS      Y3, (SI)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $1, Y3, X3
+	VCVTPS2PD    X3, Y5
+	VADDPD       Y4, Y7, Y7
+	VADDPD       Y5, Y8, Y8
+	ADDQ         $32, SI
+	DECQ         CX
+	JNE          exloop
+
+exdone:
+	VADDPD       Y8, Y7, Y7
+	VEXTRACTF128 $1, Y7, X1
+	VADDPD       X1, X7, X7
+	VPERMILPD    $1, X7, X1
+	VADDSD       X1, X7, X7
+	VMOVSD       X7, ret+32(FP)
+	VZEROUPPER
+	RET

@@ -103,3 +103,15 @@ func rowDotGeneric(t DType, w []byte, x []float32) float32 {
 	}
 	return acc
 }
+
+// expSumGeneric does x[i] = float32(exp(x[i] - mx)) (the difference in
+// float32) and returns Σ float64(x[i]) in order.
+func expSumGeneric(x []float32, mx float32) float64 {
+	var sum float64
+	for i, v := range x {
+		e := float32(math.Exp(float64(v - mx)))
+		x[i] = e
+		sum += float64(e)
+	}
+	return sum
+}

@@ -422,3 +422,49 @@ func TestFloatLevelsNoAllocs(t *testing.T) {
 		}
 	})
 }
+
+func TestSoftmaxLevels(t *testing.T) {
+	r := rand.New(rand.NewPCG(37, 38))
+	inf := float32(math.Inf(1))
+	for iter := 0; iter < 300; iter++ {
+		n := 1 + r.IntN(300)
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * math.Exp(r.NormFloat64()*2))
+		}
+		switch iter % 6 {
+		case 1: // -Inf entries (masked attention)
+			for k := 0; k < 3; k++ {
+				x[r.IntN(n)] = -inf
+			}
+		case 2: // a huge spread: most entries underflow
+			for i := range x {
+				x[i] *= 100
+			}
+		case 3: // exact ties with the maximum
+			for i := range x {
+				x[i] = float32(r.IntN(5))
+			}
+		case 4: // NaN or +Inf
+			x[r.IntN(n)] = []float32{float32(math.NaN()), inf}[r.IntN(2)]
+		case 5: // all -Inf
+			for i := range x {
+				x[i] = -inf
+			}
+		}
+		want := append([]float32(nil), x...)
+		restore := SetLevel(Generic)
+		Softmax(want)
+		restore()
+		forLevels(t, func(t *testing.T) {
+			y := readGuardFloats(t, unalignedFloats(x, iter%8))
+			Softmax(y)
+			for i := range y {
+				g, w := float64(y[i]), float64(want[i])
+				if math.IsNaN(w) != math.IsNaN(g) || math.Abs(g-w) > 5e-7*w+1e-37 {
+					t.Fatalf("case %d n %d [%d] (x %v): %v, want %v", iter%6, n, i, x[i], g, w)
+				}
+			}
+		})
+	}
+}

@@ -88,8 +88,11 @@ func RMSNorm(dst, x, weight []float32, eps float32) {
 // Softmax replaces x by its softmax, subtracting the maximum first:
 //
 //	mx := max_i x[i]
-//	e[i] = exp(x[i] - mx); sum = Σ e[i] (in float64)
-//	x[i] = e[i] / sum
+//	e[i] = float32(exp(x[i] - mx)); sum = Σ float64(e[i])
+//	x[i] = e[i] * float32(1/sum)
+//
+// The SIMD levels compute exp within 2 ulp (and 0 instead of the
+// subnormals below exp(-87.3)), and sum in their own order.
 //
 // -Inf entries get 0. If every entry is -Inf the result is uniform. NaN
 // entries make the whole result NaN.
@@ -110,16 +113,13 @@ func Softmax(x []float32) {
 		}
 		return
 	}
-	var sum float64
-	for i, v := range x {
-		e := float32(math.Exp(float64(v - mx)))
-		x[i] = e
-		sum += float64(e)
+	f := kern.expSum
+	if mx != mx || mx > math.MaxFloat32 { // NaN or +Inf: NaN results
+		f = expSumGeneric
 	}
+	sum := f(x, mx)
 	inv := float32(1 / sum)
-	for i := range x {
-		x[i] *= inv
-	}
+	kern.scaleMul(x, x, nil, inv)
 }
 
 // RoPE rotates x (nHeads heads of headDim values, one position) in place with

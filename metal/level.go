@@ -73,6 +73,9 @@ type kernelSet struct {
 	// level). dst may alias x.
 	sumSquares func(x []float32) float64
 	scaleMul   func(dst, x, w []float32, s float32)
+	// expSum does x[i] = exp(x[i] - mx) and returns Σ float64(x[i])
+	// (Softmax; mx finite and >= every x[i]; exp within 2 ulp).
+	expSum func(x []float32, mx float32) float64
 }
 
 var genericKernels = kernelSet{
@@ -86,6 +89,7 @@ var genericKernels = kernelSet{
 	axpy:       axpyGeneric,
 	sumSquares: sumSquaresGeneric,
 	scaleMul:   scaleMulGeneric,
+	expSum:     expSumGeneric,
 }
 
 // levelKernels holds one table per level. Every level starts as a copy of
