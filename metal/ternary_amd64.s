@@ -2970,189 +2970,154 @@ blocks:
 	VPXORD       Z2, Z2, Z2
 	VPXORD       Z3, Z3, Z3
 	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
 	KMOVQ        low52bytes<>+0(SB), K1
 	PREFETCHT0   1024(CX)
-	VMOVDQU8.Z   (CX), K1, Z5
+	VMOVDQU8.Z   (CX), K1, Z9
 	PREFETCHT0   1024(CX)(R9*1)
-	VMOVDQU8.Z   (CX)(R9*1), K1, Z6
+	VMOVDQU8.Z   (CX)(R9*1), K1, Z10
 	PREFETCHT0   1024(CX)(R9*2)
-	VMOVDQU8.Z   (CX)(R9*2), K1, Z7
+	VMOVDQU8.Z   (CX)(R9*2), K1, Z11
 	PREFETCHT0   1024(CX)(R10*1)
-	VMOVDQU8.Z   (CX)(R10*1), K1, Z8
-	VMOVDQU32    (DX), Z9
-	VPMADDUBSW   mul3even<>+0(SB), Z5, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z5, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z5, Z5, Z11
-	VPADDB       Z11, Z5, Z5
-	VPDPBUSD     Z9, Z10, Z1
-	VPMADDUBSW   mul3even<>+0(SB), Z6, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z6, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z6, Z6, Z11
-	VPADDB       Z11, Z6, Z6
-	VPDPBUSD     Z9, Z10, Z2
-	VPMADDUBSW   mul3even<>+0(SB), Z7, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z7, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z7, Z7, Z11
-	VPADDB       Z11, Z7, Z7
-	VPDPBUSD     Z9, Z10, Z3
-	VPMADDUBSW   mul3even<>+0(SB), Z8, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z8, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z8, Z8, Z11
-	VPADDB       Z11, Z8, Z8
-	VPDPBUSD     Z9, Z10, Z4
-	VMOVDQU32    64(DX), Z9
-	VPMADDUBSW   mul3even<>+0(SB), Z5, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z5, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z5, Z5, Z11
-	VPADDB       Z11, Z5, Z5
-	VPDPBUSD     Z9, Z10, Z1
-	VPMADDUBSW   mul3even<>+0(SB), Z6, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z6, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z6, Z6, Z11
-	VPADDB       Z11, Z6, Z6
-	VPDPBUSD     Z9, Z10, Z2
-	VPMADDUBSW   mul3even<>+0(SB), Z7, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z7, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z7, Z7, Z11
-	VPADDB       Z11, Z7, Z7
-	VPDPBUSD     Z9, Z10, Z3
-	VPMADDUBSW   mul3even<>+0(SB), Z8, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z8, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z8, Z8, Z11
-	VPADDB       Z11, Z8, Z8
-	VPDPBUSD     Z9, Z10, Z4
-	VMOVDQU32    128(DX), Z9
-	VPMADDUBSW   mul3even<>+0(SB), Z5, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z5, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z5, Z5, Z11
-	VPADDB       Z11, Z5, Z5
-	VPDPBUSD     Z9, Z10, Z1
-	VPMADDUBSW   mul3even<>+0(SB), Z6, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z6, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z6, Z6, Z11
-	VPADDB       Z11, Z6, Z6
-	VPDPBUSD     Z9, Z10, Z2
-	VPMADDUBSW   mul3even<>+0(SB), Z7, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z7, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z7, Z7, Z11
-	VPADDB       Z11, Z7, Z7
-	VPDPBUSD     Z9, Z10, Z3
-	VPMADDUBSW   mul3even<>+0(SB), Z8, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z8, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z8, Z8, Z11
-	VPADDB       Z11, Z8, Z8
-	VPDPBUSD     Z9, Z10, Z4
-	VMOVDQU32    192(DX), Z9
-	VPMADDUBSW   mul3even<>+0(SB), Z5, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z5, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z5, Z5, Z11
-	VPADDB       Z11, Z5, Z5
-	VPDPBUSD     Z9, Z10, Z1
-	VPMADDUBSW   mul3even<>+0(SB), Z6, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z6, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z6, Z6, Z11
-	VPADDB       Z11, Z6, Z6
-	VPDPBUSD     Z9, Z10, Z2
-	VPMADDUBSW   mul3even<>+0(SB), Z7, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z7, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z7, Z7, Z11
-	VPADDB       Z11, Z7, Z7
-	VPDPBUSD     Z9, Z10, Z3
-	VPMADDUBSW   mul3even<>+0(SB), Z8, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z8, Z11
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z11, Z10
-	VPADDB       Z8, Z8, Z11
-	VPADDB       Z11, Z8, Z8
-	VPDPBUSD     Z9, Z10, Z4
-	VMOVDQU32    256(DX), Z9
-	VPMADDUBSW   mul3even<>+0(SB), Z5, Z10
-	VPMADDUBSW   mul3odd<>+0(SB), Z5, Z5
-	VPSRLW       $0x08, Z10, Z10
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z5, Z10
-	VPDPBUSD     Z9, Z10, Z1
-	VPMADDUBSW   mul3even<>+0(SB), Z6, Z5
-	VPMADDUBSW   mul3odd<>+0(SB), Z6, Z6
-	VPSRLW       $0x08, Z5, Z5
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPDPBUSD     Z9, Z5, Z2
-	VPMADDUBSW   mul3even<>+0(SB), Z7, Z5
-	VPMADDUBSW   mul3odd<>+0(SB), Z7, Z6
-	VPSRLW       $0x08, Z5, Z5
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPDPBUSD     Z9, Z5, Z3
-	VPMADDUBSW   mul3even<>+0(SB), Z8, Z5
-	VPMADDUBSW   mul3odd<>+0(SB), Z8, Z6
-	VPSRLW       $0x08, Z5, Z5
-	VPTERNLOGD   $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPDPBUSD     Z9, Z5, Z4
-	VSHUFI64X2   $0x44, Z2, Z1, Z5
-	VSHUFI64X2   $0xee, Z2, Z1, Z6
-	VPADDD       Z6, Z5, Z5
-	VSHUFI64X2   $0x44, Z4, Z3, Z6
-	VSHUFI64X2   $0xee, Z4, Z3, Z7
-	VPADDD       Z7, Z6, Z6
-	VSHUFI64X2   $0x88, Z6, Z5, Z7
-	VSHUFI64X2   $0xdd, Z6, Z5, Z5
-	VPADDD       Z5, Z7, Z7
-	VPXORD       Z12, Z12, Z12
-	VPUNPCKLQDQ  Z12, Z7, Z5
-	VPUNPCKHQDQ  Z12, Z7, Z6
-	VPADDD       Z6, Z5, Z5
-	VSHUFPS      $0x88, Z12, Z5, Z6
-	VSHUFPS      $0xdd, Z12, Z5, Z5
-	VPADDD       Z5, Z6, Z6
-	VMOVDQU32    reduce_0_4_8_12<>+0(SB), Z5
-	VPERMD       Z6, Z5, Z6
-	VPBROADCASTD (BX), Z5
-	VPSUBD       Z5, Z6, Z6
-	VCVTDQ2PS    Z6, Z5
-	VPXORD       X13, X13, X13
-	VPINSRW      $0x00, 52(CX), X13, X13
-	VPINSRW      $0x01, 52(CX)(R9*1), X13, X13
-	VPINSRW      $0x02, 52(CX)(R9*2), X13, X13
-	VPINSRW      $0x03, 52(CX)(R10*1), X13, X13
-	VCVTPH2PS    X13, X14
-	VMULPS       Z14, Z5, Z5
-	VADDPS       Z5, Z0, Z0
+	VMOVDQU8.Z   (CX)(R10*1), K1, Z12
+	VMOVDQU32    (DX), Z13
+	VPDPBUSD     Z13, Z9, Z1
+	VPADDB       Z9, Z9, Z14
+	VPADDB       Z14, Z9, Z9
+	VPDPBUSD     Z13, Z9, Z5
+	VPDPBUSD     Z13, Z10, Z2
+	VPADDB       Z10, Z10, Z14
+	VPADDB       Z14, Z10, Z10
+	VPDPBUSD     Z13, Z10, Z6
+	VPDPBUSD     Z13, Z11, Z3
+	VPADDB       Z11, Z11, Z14
+	VPADDB       Z14, Z11, Z11
+	VPDPBUSD     Z13, Z11, Z7
+	VPDPBUSD     Z13, Z12, Z4
+	VPADDB       Z12, Z12, Z14
+	VPADDB       Z14, Z12, Z12
+	VPDPBUSD     Z13, Z12, Z8
+	VMOVDQU32    64(DX), Z13
+	VPDPBUSD     Z13, Z9, Z1
+	VPADDB       Z9, Z9, Z14
+	VPADDB       Z14, Z9, Z9
+	VPDPBUSD     Z13, Z9, Z5
+	VPDPBUSD     Z13, Z10, Z2
+	VPADDB       Z10, Z10, Z14
+	VPADDB       Z14, Z10, Z10
+	VPDPBUSD     Z13, Z10, Z6
+	VPDPBUSD     Z13, Z11, Z3
+	VPADDB       Z11, Z11, Z14
+	VPADDB       Z14, Z11, Z11
+	VPDPBUSD     Z13, Z11, Z7
+	VPDPBUSD     Z13, Z12, Z4
+	VPADDB       Z12, Z12, Z14
+	VPADDB       Z14, Z12, Z12
+	VPDPBUSD     Z13, Z12, Z8
+	VMOVDQU32    128(DX), Z13
+	VPDPBUSD     Z13, Z9, Z1
+	VPADDB       Z9, Z9, Z14
+	VPADDB       Z14, Z9, Z9
+	VPDPBUSD     Z13, Z9, Z5
+	VPDPBUSD     Z13, Z10, Z2
+	VPADDB       Z10, Z10, Z14
+	VPADDB       Z14, Z10, Z10
+	VPDPBUSD     Z13, Z10, Z6
+	VPDPBUSD     Z13, Z11, Z3
+	VPADDB       Z11, Z11, Z14
+	VPADDB       Z14, Z11, Z11
+	VPDPBUSD     Z13, Z11, Z7
+	VPDPBUSD     Z13, Z12, Z4
+	VPADDB       Z12, Z12, Z14
+	VPADDB       Z14, Z12, Z12
+	VPDPBUSD     Z13, Z12, Z8
+	VMOVDQU32    192(DX), Z13
+	VPDPBUSD     Z13, Z9, Z1
+	VPADDB       Z9, Z9, Z14
+	VPADDB       Z14, Z9, Z9
+	VPDPBUSD     Z13, Z9, Z5
+	VPDPBUSD     Z13, Z10, Z2
+	VPADDB       Z10, Z10, Z14
+	VPADDB       Z14, Z10, Z10
+	VPDPBUSD     Z13, Z10, Z6
+	VPDPBUSD     Z13, Z11, Z3
+	VPADDB       Z11, Z11, Z14
+	VPADDB       Z14, Z11, Z11
+	VPDPBUSD     Z13, Z11, Z7
+	VPDPBUSD     Z13, Z12, Z4
+	VPADDB       Z12, Z12, Z14
+	VPADDB       Z14, Z12, Z12
+	VPDPBUSD     Z13, Z12, Z8
+	VMOVDQU32    256(DX), Z13
+	VPDPBUSD     Z13, Z9, Z1
+	VPADDB       Z9, Z9, Z14
+	VPADDB       Z14, Z9, Z9
+	VPDPBUSD     Z13, Z9, Z5
+	VPDPBUSD     Z13, Z10, Z2
+	VPADDB       Z10, Z10, Z9
+	VPADDB       Z9, Z10, Z10
+	VPDPBUSD     Z13, Z10, Z6
+	VPDPBUSD     Z13, Z11, Z3
+	VPADDB       Z11, Z11, Z9
+	VPADDB       Z9, Z11, Z11
+	VPDPBUSD     Z13, Z11, Z7
+	VPDPBUSD     Z13, Z12, Z4
+	VPADDB       Z12, Z12, Z9
+	VPADDB       Z9, Z12, Z12
+	VPDPBUSD     Z13, Z12, Z8
+	VPADDD       Z1, Z1, Z9
+	VPADDD       Z9, Z1, Z1
+	VPSUBD       Z5, Z1, Z1
+	VPADDD       Z2, Z2, Z9
+	VPADDD       Z9, Z2, Z2
+	VPSUBD       Z6, Z2, Z2
+	VPADDD       Z3, Z3, Z9
+	VPADDD       Z9, Z3, Z3
+	VPSUBD       Z7, Z3, Z3
+	VPADDD       Z4, Z4, Z9
+	VPADDD       Z9, Z4, Z4
+	VPSUBD       Z8, Z4, Z4
+	VSHUFI64X2   $0x44, Z2, Z1, Z9
+	VSHUFI64X2   $0xee, Z2, Z1, Z10
+	VPADDD       Z10, Z9, Z9
+	VSHUFI64X2   $0x44, Z4, Z3, Z10
+	VSHUFI64X2   $0xee, Z4, Z3, Z11
+	VPADDD       Z11, Z10, Z10
+	VSHUFI64X2   $0x88, Z10, Z9, Z11
+	VSHUFI64X2   $0xdd, Z10, Z9, Z9
+	VPADDD       Z9, Z11, Z11
+	VPXORD       Z15, Z15, Z15
+	VPUNPCKLQDQ  Z15, Z11, Z9
+	VPUNPCKHQDQ  Z15, Z11, Z10
+	VPADDD       Z10, Z9, Z9
+	VSHUFPS      $0x88, Z15, Z9, Z10
+	VSHUFPS      $0xdd, Z15, Z9, Z9
+	VPADDD       Z9, Z10, Z10
+	VMOVDQU32    reduce_0_4_8_12<>+0(SB), Z9
+	VPERMD       Z10, Z9, Z10
+	VPSRAD       $0x08, Z10, Z10
+	VPBROADCASTD (BX), Z9
+	VPSUBD       Z9, Z10, Z10
+	VCVTDQ2PS    Z10, Z9
+	VPXORD       X16, X16, X16
+	VPINSRW      $0x00, 52(CX), X16, X16
+	VPINSRW      $0x01, 52(CX)(R9*1), X16, X16
+	VPINSRW      $0x02, 52(CX)(R9*2), X16, X16
+	VPINSRW      $0x03, 52(CX)(R10*1), X16, X16
+	VCVTPH2PS    X16, X17
+	VMULPS       Z17, Z9, Z9
+	VADDPS       Z9, Z0, Z0
 	ADDQ         $0x36, CX
 	ADDQ         $0x00000140, DX
 	ADDQ         72(AX), BX
 	DECQ         SI
 	JNZ          blocks
 	MOVQ         80(AX), DX
-	VBROADCASTSS (DX), Z5
-	VMULPS       Z5, Z0, Z0
+	VBROADCASTSS (DX), Z9
+	VMULPS       Z9, Z0, Z0
 	MOVQ         8(AX), DX
 	MOVQ         112(AX), DX
 	VMOVSS       X0, (R8)
@@ -3169,60 +3134,6 @@ blocks:
 
 DATA low52bytes<>+0(SB)/8, $0x000fffffffffffff
 GLOBL low52bytes<>(SB), RODATA|NOPTR, $8
-
-DATA mul3even<>+0(SB)/4, $0x00030003
-DATA mul3even<>+4(SB)/4, $0x00030003
-DATA mul3even<>+8(SB)/4, $0x00030003
-DATA mul3even<>+12(SB)/4, $0x00030003
-DATA mul3even<>+16(SB)/4, $0x00030003
-DATA mul3even<>+20(SB)/4, $0x00030003
-DATA mul3even<>+24(SB)/4, $0x00030003
-DATA mul3even<>+28(SB)/4, $0x00030003
-DATA mul3even<>+32(SB)/4, $0x00030003
-DATA mul3even<>+36(SB)/4, $0x00030003
-DATA mul3even<>+40(SB)/4, $0x00030003
-DATA mul3even<>+44(SB)/4, $0x00030003
-DATA mul3even<>+48(SB)/4, $0x00030003
-DATA mul3even<>+52(SB)/4, $0x00030003
-DATA mul3even<>+56(SB)/4, $0x00030003
-DATA mul3even<>+60(SB)/4, $0x00030003
-GLOBL mul3even<>(SB), RODATA|NOPTR, $64
-
-DATA mul3odd<>+0(SB)/4, $0x03000300
-DATA mul3odd<>+4(SB)/4, $0x03000300
-DATA mul3odd<>+8(SB)/4, $0x03000300
-DATA mul3odd<>+12(SB)/4, $0x03000300
-DATA mul3odd<>+16(SB)/4, $0x03000300
-DATA mul3odd<>+20(SB)/4, $0x03000300
-DATA mul3odd<>+24(SB)/4, $0x03000300
-DATA mul3odd<>+28(SB)/4, $0x03000300
-DATA mul3odd<>+32(SB)/4, $0x03000300
-DATA mul3odd<>+36(SB)/4, $0x03000300
-DATA mul3odd<>+40(SB)/4, $0x03000300
-DATA mul3odd<>+44(SB)/4, $0x03000300
-DATA mul3odd<>+48(SB)/4, $0x03000300
-DATA mul3odd<>+52(SB)/4, $0x03000300
-DATA mul3odd<>+56(SB)/4, $0x03000300
-DATA mul3odd<>+60(SB)/4, $0x03000300
-GLOBL mul3odd<>(SB), RODATA|NOPTR, $64
-
-DATA hibytes<>+0(SB)/4, $0xff00ff00
-DATA hibytes<>+4(SB)/4, $0xff00ff00
-DATA hibytes<>+8(SB)/4, $0xff00ff00
-DATA hibytes<>+12(SB)/4, $0xff00ff00
-DATA hibytes<>+16(SB)/4, $0xff00ff00
-DATA hibytes<>+20(SB)/4, $0xff00ff00
-DATA hibytes<>+24(SB)/4, $0xff00ff00
-DATA hibytes<>+28(SB)/4, $0xff00ff00
-DATA hibytes<>+32(SB)/4, $0xff00ff00
-DATA hibytes<>+36(SB)/4, $0xff00ff00
-DATA hibytes<>+40(SB)/4, $0xff00ff00
-DATA hibytes<>+44(SB)/4, $0xff00ff00
-DATA hibytes<>+48(SB)/4, $0xff00ff00
-DATA hibytes<>+52(SB)/4, $0xff00ff00
-DATA hibytes<>+56(SB)/4, $0xff00ff00
-DATA hibytes<>+60(SB)/4, $0xff00ff00
-GLOBL hibytes<>(SB), RODATA|NOPTR, $64
 
 // func ternTQ1AVX512R1T1(a *[16]int64)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
@@ -3251,185 +3162,150 @@ groups:
 	VPXORD      Z2, Z2, Z2
 	VPXORD      Z3, Z3, Z3
 	VPXORD      Z4, Z4, Z4
+	VPXORD      Z5, Z5, Z5
+	VPXORD      Z6, Z6, Z6
+	VPXORD      Z7, Z7, Z7
+	VPXORD      Z8, Z8, Z8
 	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
-	VMOVDQU8.Z  (CX), K1, Z5
+	VMOVDQU8.Z  (CX), K1, Z9
 	PREFETCHT0  1078(CX)
-	VMOVDQU8.Z  54(CX), K1, Z6
+	VMOVDQU8.Z  54(CX), K1, Z10
 	PREFETCHT0  1132(CX)
-	VMOVDQU8.Z  108(CX), K1, Z7
+	VMOVDQU8.Z  108(CX), K1, Z11
 	PREFETCHT0  1186(CX)
-	VMOVDQU8.Z  162(CX), K1, Z8
-	VPMADDUBSW  mul3even<>+0(SB), Z5, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z5, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z5, Z5, Z10
-	VPADDB      Z10, Z5, Z5
+	VMOVDQU8.Z  162(CX), K1, Z12
 	VPDPBUSD    (DX), Z9, Z1
-	VPMADDUBSW  mul3even<>+0(SB), Z6, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z6, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z6, Z6, Z10
-	VPADDB      Z10, Z6, Z6
-	VPDPBUSD    320(DX), Z9, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z7, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z7, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z7, Z7, Z10
-	VPADDB      Z10, Z7, Z7
-	VPDPBUSD    640(DX), Z9, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z8, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z8, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z8, Z8, Z10
-	VPADDB      Z10, Z8, Z8
-	VPDPBUSD    960(DX), Z9, Z4
-	VPMADDUBSW  mul3even<>+0(SB), Z5, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z5, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z5, Z5, Z10
-	VPADDB      Z10, Z5, Z5
+	VPADDB      Z9, Z9, Z13
+	VPADDB      Z13, Z9, Z9
+	VPDPBUSD    (DX), Z9, Z5
+	VPDPBUSD    320(DX), Z10, Z2
+	VPADDB      Z10, Z10, Z13
+	VPADDB      Z13, Z10, Z10
+	VPDPBUSD    320(DX), Z10, Z6
+	VPDPBUSD    640(DX), Z11, Z3
+	VPADDB      Z11, Z11, Z13
+	VPADDB      Z13, Z11, Z11
+	VPDPBUSD    640(DX), Z11, Z7
+	VPDPBUSD    960(DX), Z12, Z4
+	VPADDB      Z12, Z12, Z13
+	VPADDB      Z13, Z12, Z12
+	VPDPBUSD    960(DX), Z12, Z8
 	VPDPBUSD    64(DX), Z9, Z1
-	VPMADDUBSW  mul3even<>+0(SB), Z6, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z6, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z6, Z6, Z10
-	VPADDB      Z10, Z6, Z6
-	VPDPBUSD    384(DX), Z9, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z7, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z7, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z7, Z7, Z10
-	VPADDB      Z10, Z7, Z7
-	VPDPBUSD    704(DX), Z9, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z8, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z8, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z8, Z8, Z10
-	VPADDB      Z10, Z8, Z8
-	VPDPBUSD    1024(DX), Z9, Z4
-	VPMADDUBSW  mul3even<>+0(SB), Z5, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z5, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z5, Z5, Z10
-	VPADDB      Z10, Z5, Z5
+	VPADDB      Z9, Z9, Z13
+	VPADDB      Z13, Z9, Z9
+	VPDPBUSD    64(DX), Z9, Z5
+	VPDPBUSD    384(DX), Z10, Z2
+	VPADDB      Z10, Z10, Z13
+	VPADDB      Z13, Z10, Z10
+	VPDPBUSD    384(DX), Z10, Z6
+	VPDPBUSD    704(DX), Z11, Z3
+	VPADDB      Z11, Z11, Z13
+	VPADDB      Z13, Z11, Z11
+	VPDPBUSD    704(DX), Z11, Z7
+	VPDPBUSD    1024(DX), Z12, Z4
+	VPADDB      Z12, Z12, Z13
+	VPADDB      Z13, Z12, Z12
+	VPDPBUSD    1024(DX), Z12, Z8
 	VPDPBUSD    128(DX), Z9, Z1
-	VPMADDUBSW  mul3even<>+0(SB), Z6, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z6, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z6, Z6, Z10
-	VPADDB      Z10, Z6, Z6
-	VPDPBUSD    448(DX), Z9, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z7, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z7, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z7, Z7, Z10
-	VPADDB      Z10, Z7, Z7
-	VPDPBUSD    768(DX), Z9, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z8, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z8, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z8, Z8, Z10
-	VPADDB      Z10, Z8, Z8
-	VPDPBUSD    1088(DX), Z9, Z4
-	VPMADDUBSW  mul3even<>+0(SB), Z5, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z5, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z5, Z5, Z10
-	VPADDB      Z10, Z5, Z5
+	VPADDB      Z9, Z9, Z13
+	VPADDB      Z13, Z9, Z9
+	VPDPBUSD    128(DX), Z9, Z5
+	VPDPBUSD    448(DX), Z10, Z2
+	VPADDB      Z10, Z10, Z13
+	VPADDB      Z13, Z10, Z10
+	VPDPBUSD    448(DX), Z10, Z6
+	VPDPBUSD    768(DX), Z11, Z3
+	VPADDB      Z11, Z11, Z13
+	VPADDB      Z13, Z11, Z11
+	VPDPBUSD    768(DX), Z11, Z7
+	VPDPBUSD    1088(DX), Z12, Z4
+	VPADDB      Z12, Z12, Z13
+	VPADDB      Z13, Z12, Z12
+	VPDPBUSD    1088(DX), Z12, Z8
 	VPDPBUSD    192(DX), Z9, Z1
-	VPMADDUBSW  mul3even<>+0(SB), Z6, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z6, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z6, Z6, Z10
-	VPADDB      Z10, Z6, Z6
-	VPDPBUSD    512(DX), Z9, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z7, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z7, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z7, Z7, Z10
-	VPADDB      Z10, Z7, Z7
-	VPDPBUSD    832(DX), Z9, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z8, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z8, Z10
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z10, Z9
-	VPADDB      Z8, Z8, Z10
-	VPADDB      Z10, Z8, Z8
-	VPDPBUSD    1152(DX), Z9, Z4
-	VPMADDUBSW  mul3even<>+0(SB), Z5, Z9
-	VPMADDUBSW  mul3odd<>+0(SB), Z5, Z5
-	VPSRLW      $0x08, Z9, Z9
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z5, Z9
+	VPADDB      Z9, Z9, Z13
+	VPADDB      Z13, Z9, Z9
+	VPDPBUSD    192(DX), Z9, Z5
+	VPDPBUSD    512(DX), Z10, Z2
+	VPADDB      Z10, Z10, Z13
+	VPADDB      Z13, Z10, Z10
+	VPDPBUSD    512(DX), Z10, Z6
+	VPDPBUSD    832(DX), Z11, Z3
+	VPADDB      Z11, Z11, Z13
+	VPADDB      Z13, Z11, Z11
+	VPDPBUSD    832(DX), Z11, Z7
+	VPDPBUSD    1152(DX), Z12, Z4
+	VPADDB      Z12, Z12, Z13
+	VPADDB      Z13, Z12, Z12
+	VPDPBUSD    1152(DX), Z12, Z8
 	VPDPBUSD    256(DX), Z9, Z1
-	VPMADDUBSW  mul3even<>+0(SB), Z6, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z6, Z6
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPDPBUSD    576(DX), Z5, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z7, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z7, Z6
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPDPBUSD    896(DX), Z5, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z8, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z8, Z6
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPDPBUSD    1216(DX), Z5, Z4
-	VSHUFI64X2  $0x44, Z2, Z1, Z5
-	VSHUFI64X2  $0xee, Z2, Z1, Z6
-	VPADDD      Z6, Z5, Z5
-	VSHUFI64X2  $0x44, Z4, Z3, Z6
-	VSHUFI64X2  $0xee, Z4, Z3, Z7
-	VPADDD      Z7, Z6, Z6
-	VSHUFI64X2  $0x88, Z6, Z5, Z7
-	VSHUFI64X2  $0xdd, Z6, Z5, Z5
-	VPADDD      Z5, Z7, Z7
-	VPXORD      Z11, Z11, Z11
-	VPUNPCKLQDQ Z11, Z7, Z5
-	VPUNPCKHQDQ Z11, Z7, Z6
-	VPADDD      Z6, Z5, Z5
-	VSHUFPS     $0x88, Z11, Z5, Z6
-	VSHUFPS     $0xdd, Z11, Z5, Z5
-	VPADDD      Z5, Z6, Z6
-	VMOVDQU32   reduce_0_4_8_12<>+0(SB), Z5
-	VPERMD      Z6, Z5, Z6
-	VMOVD       (BX), X5
-	VPINSRD     $0x01, (BX)(R9*1), X5, X5
-	VPINSRD     $0x02, (BX)(R9*2), X5, X5
-	VPINSRD     $0x03, (BX)(R10*1), X5, X5
-	VPSUBD      X5, X6, X6
-	VCVTDQ2PS   X6, X5
-	VPXORD      X12, X12, X12
-	VPINSRW     $0x00, 52(CX), X12, X12
-	VPINSRW     $0x01, 106(CX), X12, X12
-	VPINSRW     $0x02, 160(CX), X12, X12
-	VPINSRW     $0x03, 214(CX), X12, X12
-	VCVTPH2PS   X12, X6
-	VMULPS      X6, X5, X5
-	VADDSS      X5, X0, X0
-	VMOVSHDUP   X5, X6
-	VADDSS      X6, X0, X0
-	VPERMILPS   $0x02, X5, X6
-	VADDSS      X6, X0, X0
-	VPERMILPS   $0x03, X5, X6
-	VADDSS      X6, X0, X0
+	VPADDB      Z9, Z9, Z13
+	VPADDB      Z13, Z9, Z9
+	VPDPBUSD    256(DX), Z9, Z5
+	VPDPBUSD    576(DX), Z10, Z2
+	VPADDB      Z10, Z10, Z9
+	VPADDB      Z9, Z10, Z10
+	VPDPBUSD    576(DX), Z10, Z6
+	VPDPBUSD    896(DX), Z11, Z3
+	VPADDB      Z11, Z11, Z9
+	VPADDB      Z9, Z11, Z11
+	VPDPBUSD    896(DX), Z11, Z7
+	VPDPBUSD    1216(DX), Z12, Z4
+	VPADDB      Z12, Z12, Z9
+	VPADDB      Z9, Z12, Z12
+	VPDPBUSD    1216(DX), Z12, Z8
+	VPADDD      Z1, Z1, Z9
+	VPADDD      Z9, Z1, Z1
+	VPSUBD      Z5, Z1, Z1
+	VPADDD      Z2, Z2, Z9
+	VPADDD      Z9, Z2, Z2
+	VPSUBD      Z6, Z2, Z2
+	VPADDD      Z3, Z3, Z9
+	VPADDD      Z9, Z3, Z3
+	VPSUBD      Z7, Z3, Z3
+	VPADDD      Z4, Z4, Z9
+	VPADDD      Z9, Z4, Z4
+	VPSUBD      Z8, Z4, Z4
+	VSHUFI64X2  $0x44, Z2, Z1, Z9
+	VSHUFI64X2  $0xee, Z2, Z1, Z10
+	VPADDD      Z10, Z9, Z9
+	VSHUFI64X2  $0x44, Z4, Z3, Z10
+	VSHUFI64X2  $0xee, Z4, Z3, Z11
+	VPADDD      Z11, Z10, Z10
+	VSHUFI64X2  $0x88, Z10, Z9, Z11
+	VSHUFI64X2  $0xdd, Z10, Z9, Z9
+	VPADDD      Z9, Z11, Z11
+	VPXORD      Z14, Z14, Z14
+	VPUNPCKLQDQ Z14, Z11, Z9
+	VPUNPCKHQDQ Z14, Z11, Z10
+	VPADDD      Z10, Z9, Z9
+	VSHUFPS     $0x88, Z14, Z9, Z10
+	VSHUFPS     $0xdd, Z14, Z9, Z9
+	VPADDD      Z9, Z10, Z10
+	VMOVDQU32   reduce_0_4_8_12<>+0(SB), Z9
+	VPERMD      Z10, Z9, Z10
+	VPSRAD      $0x08, X10, X10
+	VMOVD       (BX), X9
+	VPINSRD     $0x01, (BX)(R9*1), X9, X9
+	VPINSRD     $0x02, (BX)(R9*2), X9, X9
+	VPINSRD     $0x03, (BX)(R10*1), X9, X9
+	VPSUBD      X9, X10, X10
+	VCVTDQ2PS   X10, X9
+	VPXORD      X15, X15, X15
+	VPINSRW     $0x00, 52(CX), X15, X15
+	VPINSRW     $0x01, 106(CX), X15, X15
+	VPINSRW     $0x02, 160(CX), X15, X15
+	VPINSRW     $0x03, 214(CX), X15, X15
+	VCVTPH2PS   X15, X10
+	VMULPS      X10, X9, X9
+	VADDSS      X9, X0, X0
+	VMOVSHDUP   X9, X10
+	VADDSS      X10, X0, X0
+	VPERMILPS   $0x02, X9, X10
+	VADDSS      X10, X0, X0
+	VPERMILPS   $0x03, X9, X10
+	VADDSS      X10, X0, X0
 	ADDQ        $0x000000d8, CX
 	ADDQ        $0x00000500, DX
 	LEAQ        (BX)(R9*4), BX
@@ -3441,59 +3317,51 @@ single:
 	JZ    rowdone
 
 block1:
-	VPXORD        Z13, Z13, Z13
+	VPXORD        Z16, Z16, Z16
+	VPXORD        Z17, Z17, Z17
 	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
-	VMOVDQU8.Z    (CX), K1, Z5
-	VPMADDUBSW    mul3even<>+0(SB), Z5, Z6
-	VPMADDUBSW    mul3odd<>+0(SB), Z5, Z7
-	VPSRLW        $0x08, Z6, Z6
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z7, Z6
-	VPADDB        Z5, Z5, Z7
-	VPADDB        Z7, Z5, Z5
-	VPDPBUSD      (DX), Z6, Z13
-	VPMADDUBSW    mul3even<>+0(SB), Z5, Z6
-	VPMADDUBSW    mul3odd<>+0(SB), Z5, Z7
-	VPSRLW        $0x08, Z6, Z6
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z7, Z6
-	VPADDB        Z5, Z5, Z7
-	VPADDB        Z7, Z5, Z5
-	VPDPBUSD      64(DX), Z6, Z13
-	VPMADDUBSW    mul3even<>+0(SB), Z5, Z6
-	VPMADDUBSW    mul3odd<>+0(SB), Z5, Z7
-	VPSRLW        $0x08, Z6, Z6
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z7, Z6
-	VPADDB        Z5, Z5, Z7
-	VPADDB        Z7, Z5, Z5
-	VPDPBUSD      128(DX), Z6, Z13
-	VPMADDUBSW    mul3even<>+0(SB), Z5, Z6
-	VPMADDUBSW    mul3odd<>+0(SB), Z5, Z7
-	VPSRLW        $0x08, Z6, Z6
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z7, Z6
-	VPADDB        Z5, Z5, Z7
-	VPADDB        Z7, Z5, Z5
-	VPDPBUSD      192(DX), Z6, Z13
-	VPMADDUBSW    mul3even<>+0(SB), Z5, Z6
-	VPMADDUBSW    mul3odd<>+0(SB), Z5, Z5
-	VPSRLW        $0x08, Z6, Z6
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z5, Z6
-	VPDPBUSD      256(DX), Z6, Z13
-	VEXTRACTI64X4 $0x01, Z13, Y5
-	VPADDD        Y5, Y13, Y5
-	VEXTRACTI32X4 $0x01, Y5, X6
-	VPADDD        X6, X5, X5
-	VPSHUFD       $0x4e, X5, X6
-	VPADDD        X6, X5, X5
-	VPSHUFD       $0xb1, X5, X6
-	VPADDD        X6, X5, X5
-	VMOVD         (BX), X6
-	VPSUBD        X6, X5, X5
-	VCVTDQ2PS     X5, X5
-	VPXORD        X14, X14, X14
-	VPINSRW       $0x00, 52(CX), X14, X14
-	VCVTPH2PS     X14, X6
-	VMULSS        X6, X5, X5
-	VADDSS        X5, X0, X0
+	VMOVDQU8.Z    (CX), K1, Z9
+	VPDPBUSD      (DX), Z9, Z16
+	VPADDB        Z9, Z9, Z10
+	VPADDB        Z10, Z9, Z9
+	VPDPBUSD      (DX), Z9, Z17
+	VPDPBUSD      64(DX), Z9, Z16
+	VPADDB        Z9, Z9, Z10
+	VPADDB        Z10, Z9, Z9
+	VPDPBUSD      64(DX), Z9, Z17
+	VPDPBUSD      128(DX), Z9, Z16
+	VPADDB        Z9, Z9, Z10
+	VPADDB        Z10, Z9, Z9
+	VPDPBUSD      128(DX), Z9, Z17
+	VPDPBUSD      192(DX), Z9, Z16
+	VPADDB        Z9, Z9, Z10
+	VPADDB        Z10, Z9, Z9
+	VPDPBUSD      192(DX), Z9, Z17
+	VPDPBUSD      256(DX), Z9, Z16
+	VPADDB        Z9, Z9, Z10
+	VPADDB        Z10, Z9, Z9
+	VPDPBUSD      256(DX), Z9, Z17
+	VPADDD        Z16, Z16, Z9
+	VPADDD        Z9, Z16, Z16
+	VPSUBD        Z17, Z16, Z16
+	VEXTRACTI64X4 $0x01, Z16, Y9
+	VPADDD        Y9, Y16, Y9
+	VEXTRACTI32X4 $0x01, Y9, X10
+	VPADDD        X10, X9, X9
+	VPSHUFD       $0x4e, X9, X10
+	VPADDD        X10, X9, X9
+	VPSHUFD       $0xb1, X9, X10
+	VPADDD        X10, X9, X9
+	VPSRAD        $0x08, X9, X9
+	VMOVD         (BX), X10
+	VPSUBD        X10, X9, X9
+	VCVTDQ2PS     X9, X9
+	VPXORD        X18, X18, X18
+	VPINSRW       $0x00, 52(CX), X18, X18
+	VCVTPH2PS     X18, X10
+	VMULSS        X10, X9, X9
+	VADDSS        X9, X0, X0
 	ADDQ          $0x36, CX
 	ADDQ          $0x00000140, DX
 	ADDQ          R9, BX
@@ -3502,8 +3370,8 @@ block1:
 
 rowdone:
 	MOVQ   80(AX), DX
-	VMOVSS (DX), X5
-	VMULSS X5, X0, X0
+	VMOVSS (DX), X9
+	VMULSS X9, X0, X0
 	VMOVSS X0, (R8)
 	ADDQ   $0x04, R8
 	SUBQ   $0x00000001, DI
@@ -3772,6 +3640,60 @@ blocks:
 	VZEROUPPER
 	RET
 
+DATA mul3even<>+0(SB)/4, $0x00030003
+DATA mul3even<>+4(SB)/4, $0x00030003
+DATA mul3even<>+8(SB)/4, $0x00030003
+DATA mul3even<>+12(SB)/4, $0x00030003
+DATA mul3even<>+16(SB)/4, $0x00030003
+DATA mul3even<>+20(SB)/4, $0x00030003
+DATA mul3even<>+24(SB)/4, $0x00030003
+DATA mul3even<>+28(SB)/4, $0x00030003
+DATA mul3even<>+32(SB)/4, $0x00030003
+DATA mul3even<>+36(SB)/4, $0x00030003
+DATA mul3even<>+40(SB)/4, $0x00030003
+DATA mul3even<>+44(SB)/4, $0x00030003
+DATA mul3even<>+48(SB)/4, $0x00030003
+DATA mul3even<>+52(SB)/4, $0x00030003
+DATA mul3even<>+56(SB)/4, $0x00030003
+DATA mul3even<>+60(SB)/4, $0x00030003
+GLOBL mul3even<>(SB), RODATA|NOPTR, $64
+
+DATA mul3odd<>+0(SB)/4, $0x03000300
+DATA mul3odd<>+4(SB)/4, $0x03000300
+DATA mul3odd<>+8(SB)/4, $0x03000300
+DATA mul3odd<>+12(SB)/4, $0x03000300
+DATA mul3odd<>+16(SB)/4, $0x03000300
+DATA mul3odd<>+20(SB)/4, $0x03000300
+DATA mul3odd<>+24(SB)/4, $0x03000300
+DATA mul3odd<>+28(SB)/4, $0x03000300
+DATA mul3odd<>+32(SB)/4, $0x03000300
+DATA mul3odd<>+36(SB)/4, $0x03000300
+DATA mul3odd<>+40(SB)/4, $0x03000300
+DATA mul3odd<>+44(SB)/4, $0x03000300
+DATA mul3odd<>+48(SB)/4, $0x03000300
+DATA mul3odd<>+52(SB)/4, $0x03000300
+DATA mul3odd<>+56(SB)/4, $0x03000300
+DATA mul3odd<>+60(SB)/4, $0x03000300
+GLOBL mul3odd<>(SB), RODATA|NOPTR, $64
+
+DATA hibytes<>+0(SB)/4, $0xff00ff00
+DATA hibytes<>+4(SB)/4, $0xff00ff00
+DATA hibytes<>+8(SB)/4, $0xff00ff00
+DATA hibytes<>+12(SB)/4, $0xff00ff00
+DATA hibytes<>+16(SB)/4, $0xff00ff00
+DATA hibytes<>+20(SB)/4, $0xff00ff00
+DATA hibytes<>+24(SB)/4, $0xff00ff00
+DATA hibytes<>+28(SB)/4, $0xff00ff00
+DATA hibytes<>+32(SB)/4, $0xff00ff00
+DATA hibytes<>+36(SB)/4, $0xff00ff00
+DATA hibytes<>+40(SB)/4, $0xff00ff00
+DATA hibytes<>+44(SB)/4, $0xff00ff00
+DATA hibytes<>+48(SB)/4, $0xff00ff00
+DATA hibytes<>+52(SB)/4, $0xff00ff00
+DATA hibytes<>+56(SB)/4, $0xff00ff00
+DATA hibytes<>+60(SB)/4, $0xff00ff00
+GLOBL hibytes<>(SB), RODATA|NOPTR, $64
+
 // func ternTQ1AVX512R1T2(a *[16]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R1T2(SB), NOSPLIT, $0-8
@@ -3790,80 +3712,81 @@ rows:
 blocks:
 	VPXORD      Z1, Z1, Z1
 	VPXORD      Z2, Z2, Z2
+	VPXORD      Z3, Z3, Z3
+	VPXORD      Z4, Z4, Z4
 	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
-	VMOVDQU8.Z  (CX), K1, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
-	VPMADDUBSW  mul3odd<>+0(SB), Z3, Z5
-	VPSRLW      $0x08, Z4, Z4
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z5, Z4
-	VPADDB      Z3, Z3, Z5
-	VPADDB      Z5, Z3, Z3
-	VPDPBUSD    (DX), Z4, Z1
-	VPDPBUSD    (DX)(BX*1), Z4, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
-	VPMADDUBSW  mul3odd<>+0(SB), Z3, Z5
-	VPSRLW      $0x08, Z4, Z4
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z5, Z4
-	VPADDB      Z3, Z3, Z5
-	VPADDB      Z5, Z3, Z3
-	VPDPBUSD    64(DX), Z4, Z1
-	VPDPBUSD    64(DX)(BX*1), Z4, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
-	VPMADDUBSW  mul3odd<>+0(SB), Z3, Z5
-	VPSRLW      $0x08, Z4, Z4
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z5, Z4
-	VPADDB      Z3, Z3, Z5
-	VPADDB      Z5, Z3, Z3
-	VPDPBUSD    128(DX), Z4, Z1
-	VPDPBUSD    128(DX)(BX*1), Z4, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
-	VPMADDUBSW  mul3odd<>+0(SB), Z3, Z5
-	VPSRLW      $0x08, Z4, Z4
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z5, Z4
-	VPADDB      Z3, Z3, Z5
-	VPADDB      Z5, Z3, Z3
-	VPDPBUSD    192(DX), Z4, Z1
-	VPDPBUSD    192(DX)(BX*1), Z4, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
-	VPMADDUBSW  mul3odd<>+0(SB), Z3, Z3
-	VPSRLW      $0x08, Z4, Z4
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z3, Z4
-	VPDPBUSD    256(DX), Z4, Z1
-	VPDPBUSD    256(DX)(BX*1), Z4, Z2
-	VSHUFI64X2  $0x44, Z2, Z1, Z3
-	VSHUFI64X2  $0xee, Z2, Z1, Z4
-	VPADDD      Z4, Z3, Z3
-	VPXORD      Z6, Z6, Z6
-	VSHUFI64X2  $0x88, Z6, Z3, Z4
-	VSHUFI64X2  $0xdd, Z6, Z3, Z3
-	VPADDD      Z3, Z4, Z4
-	VPUNPCKLQDQ Z6, Z4, Z3
-	VPUNPCKHQDQ Z6, Z4, Z4
-	VPADDD      Z4, Z3, Z3
-	VSHUFPS     $0x88, Z6, Z3, Z4
-	VSHUFPS     $0xdd, Z6, Z3, Z3
-	VPADDD      Z3, Z4, Z4
-	VMOVDQU32   reduce_0_4<>+0(SB), Z3
-	VPERMD      Z4, Z3, Z4
-	VMOVDQU32   (SI), X7
-	VPSUBD      Z7, Z4, Z4
-	VCVTDQ2PS   Z4, Z3
-	VPXORD      X8, X8, X8
-	VPINSRW     $0x00, 52(CX), X8, X8
-	VCVTPH2PS   X8, X9
-	VMOVDQU32   lanedivT2<>+0(SB), Z4
-	VPERMPS     Z9, Z4, Z9
-	VMULPS      Z9, Z3, Z3
-	VADDPS      Z3, Z0, Z0
+	VMOVDQU8.Z  (CX), K1, Z5
+	VPDPBUSD    (DX), Z5, Z1
+	VPDPBUSD    (DX)(BX*1), Z5, Z2
+	VPADDB      Z5, Z5, Z6
+	VPADDB      Z6, Z5, Z5
+	VPDPBUSD    (DX), Z5, Z3
+	VPDPBUSD    (DX)(BX*1), Z5, Z4
+	VPDPBUSD    64(DX), Z5, Z1
+	VPDPBUSD    64(DX)(BX*1), Z5, Z2
+	VPADDB      Z5, Z5, Z6
+	VPADDB      Z6, Z5, Z5
+	VPDPBUSD    64(DX), Z5, Z3
+	VPDPBUSD    64(DX)(BX*1), Z5, Z4
+	VPDPBUSD    128(DX), Z5, Z1
+	VPDPBUSD    128(DX)(BX*1), Z5, Z2
+	VPADDB      Z5, Z5, Z6
+	VPADDB      Z6, Z5, Z5
+	VPDPBUSD    128(DX), Z5, Z3
+	VPDPBUSD    128(DX)(BX*1), Z5, Z4
+	VPDPBUSD    192(DX), Z5, Z1
+	VPDPBUSD    192(DX)(BX*1), Z5, Z2
+	VPADDB      Z5, Z5, Z6
+	VPADDB      Z6, Z5, Z5
+	VPDPBUSD    192(DX), Z5, Z3
+	VPDPBUSD    192(DX)(BX*1), Z5, Z4
+	VPDPBUSD    256(DX), Z5, Z1
+	VPDPBUSD    256(DX)(BX*1), Z5, Z2
+	VPADDB      Z5, Z5, Z6
+	VPADDB      Z6, Z5, Z5
+	VPDPBUSD    256(DX), Z5, Z3
+	VPDPBUSD    256(DX)(BX*1), Z5, Z4
+	VPADDD      Z1, Z1, Z5
+	VPADDD      Z5, Z1, Z1
+	VPSUBD      Z3, Z1, Z1
+	VPADDD      Z2, Z2, Z5
+	VPADDD      Z5, Z2, Z2
+	VPSUBD      Z4, Z2, Z2
+	VSHUFI64X2  $0x44, Z2, Z1, Z5
+	VSHUFI64X2  $0xee, Z2, Z1, Z6
+	VPADDD      Z6, Z5, Z5
+	VPXORD      Z7, Z7, Z7
+	VSHUFI64X2  $0x88, Z7, Z5, Z6
+	VSHUFI64X2  $0xdd, Z7, Z5, Z5
+	VPADDD      Z5, Z6, Z6
+	VPUNPCKLQDQ Z7, Z6, Z5
+	VPUNPCKHQDQ Z7, Z6, Z6
+	VPADDD      Z6, Z5, Z5
+	VSHUFPS     $0x88, Z7, Z5, Z6
+	VSHUFPS     $0xdd, Z7, Z5, Z5
+	VPADDD      Z5, Z6, Z6
+	VMOVDQU32   reduce_0_4<>+0(SB), Z5
+	VPERMD      Z6, Z5, Z6
+	VPSRAD      $0x08, Z6, Z6
+	VMOVDQU32   (SI), X8
+	VPSUBD      Z8, Z6, Z6
+	VCVTDQ2PS   Z6, Z5
+	VPXORD      X9, X9, X9
+	VPINSRW     $0x00, 52(CX), X9, X9
+	VCVTPH2PS   X9, X10
+	VMOVDQU32   lanedivT2<>+0(SB), Z6
+	VPERMPS     Z10, Z6, Z10
+	VMULPS      Z10, Z5, Z5
+	VADDPS      Z5, Z0, Z0
 	ADDQ        $0x36, CX
 	ADDQ        $0x00000140, DX
 	ADDQ        72(AX), SI
 	DECQ        DI
 	JNZ         blocks
 	MOVQ        80(AX), DX
-	VMOVDQU32   (DX), X7
-	VMULPS      Z7, Z0, Z0
+	VMOVDQU32   (DX), X8
+	VMULPS      Z8, Z0, Z0
 	MOVQ        8(AX), DX
 	VMOVSS      X0, (R9)
 	VEXTRACTPS  $0x01, X0, (R9)(DX*1)
@@ -4195,88 +4118,98 @@ blocks:
 	VPXORD      Z1, Z1, Z1
 	VPXORD      Z2, Z2, Z2
 	VPXORD      Z3, Z3, Z3
+	VPXORD      Z4, Z4, Z4
+	VPXORD      Z5, Z5, Z5
+	VPXORD      Z6, Z6, Z6
 	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
-	VMOVDQU8.Z  (CX), K1, Z4
-	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z4, Z6
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPADDB      Z4, Z4, Z6
-	VPADDB      Z6, Z4, Z4
-	VPDPBUSD    (DX), Z5, Z1
-	VPDPBUSD    (DX)(BX*1), Z5, Z2
-	VPDPBUSD    (DX)(BX*2), Z5, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z4, Z6
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPADDB      Z4, Z4, Z6
-	VPADDB      Z6, Z4, Z4
-	VPDPBUSD    64(DX), Z5, Z1
-	VPDPBUSD    64(DX)(BX*1), Z5, Z2
-	VPDPBUSD    64(DX)(BX*2), Z5, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z4, Z6
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPADDB      Z4, Z4, Z6
-	VPADDB      Z6, Z4, Z4
-	VPDPBUSD    128(DX), Z5, Z1
-	VPDPBUSD    128(DX)(BX*1), Z5, Z2
-	VPDPBUSD    128(DX)(BX*2), Z5, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z4, Z6
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPADDB      Z4, Z4, Z6
-	VPADDB      Z6, Z4, Z4
-	VPDPBUSD    192(DX), Z5, Z1
-	VPDPBUSD    192(DX)(BX*1), Z5, Z2
-	VPDPBUSD    192(DX)(BX*2), Z5, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z4, Z4
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z4, Z5
-	VPDPBUSD    256(DX), Z5, Z1
-	VPDPBUSD    256(DX)(BX*1), Z5, Z2
-	VPDPBUSD    256(DX)(BX*2), Z5, Z3
-	VSHUFI64X2  $0x44, Z2, Z1, Z4
-	VSHUFI64X2  $0xee, Z2, Z1, Z5
-	VPADDD      Z5, Z4, Z4
-	VPXORD      Z7, Z7, Z7
-	VSHUFI64X2  $0x44, Z7, Z3, Z5
-	VSHUFI64X2  $0xee, Z7, Z3, Z6
-	VPADDD      Z6, Z5, Z5
-	VSHUFI64X2  $0x88, Z5, Z4, Z6
-	VSHUFI64X2  $0xdd, Z5, Z4, Z4
-	VPADDD      Z4, Z6, Z6
-	VPUNPCKLQDQ Z7, Z6, Z4
-	VPUNPCKHQDQ Z7, Z6, Z5
-	VPADDD      Z5, Z4, Z4
-	VSHUFPS     $0x88, Z7, Z4, Z5
-	VSHUFPS     $0xdd, Z7, Z4, Z4
-	VPADDD      Z4, Z5, Z5
-	VMOVDQU32   reduce_0_4_8<>+0(SB), Z4
-	VPERMD      Z5, Z4, Z5
-	VMOVDQU32   (SI), X8
-	VPSUBD      Z8, Z5, Z5
-	VCVTDQ2PS   Z5, Z4
-	VPXORD      X9, X9, X9
-	VPINSRW     $0x00, 52(CX), X9, X9
-	VCVTPH2PS   X9, X10
-	VMOVDQU32   lanedivT3<>+0(SB), Z5
-	VPERMPS     Z10, Z5, Z10
-	VMULPS      Z10, Z4, Z4
-	VADDPS      Z4, Z0, Z0
+	VMOVDQU8.Z  (CX), K1, Z7
+	VPDPBUSD    (DX), Z7, Z1
+	VPDPBUSD    (DX)(BX*1), Z7, Z2
+	VPDPBUSD    (DX)(BX*2), Z7, Z3
+	VPADDB      Z7, Z7, Z8
+	VPADDB      Z8, Z7, Z7
+	VPDPBUSD    (DX), Z7, Z4
+	VPDPBUSD    (DX)(BX*1), Z7, Z5
+	VPDPBUSD    (DX)(BX*2), Z7, Z6
+	VPDPBUSD    64(DX), Z7, Z1
+	VPDPBUSD    64(DX)(BX*1), Z7, Z2
+	VPDPBUSD    64(DX)(BX*2), Z7, Z3
+	VPADDB      Z7, Z7, Z8
+	VPADDB      Z8, Z7, Z7
+	VPDPBUSD    64(DX), Z7, Z4
+	VPDPBUSD    64(DX)(BX*1), Z7, Z5
+	VPDPBUSD    64(DX)(BX*2), Z7, Z6
+	VPDPBUSD    128(DX), Z7, Z1
+	VPDPBUSD    128(DX)(BX*1), Z7, Z2
+	VPDPBUSD    128(DX)(BX*2), Z7, Z3
+	VPADDB      Z7, Z7, Z8
+	VPADDB      Z8, Z7, Z7
+	VPDPBUSD    128(DX), Z7, Z4
+	VPDPBUSD    128(DX)(BX*1), Z7, Z5
+	VPDPBUSD    128(DX)(BX*2), Z7, Z6
+	VPDPBUSD    192(DX), Z7, Z1
+	VPDPBUSD    192(DX)(BX*1), Z7, Z2
+	VPDPBUSD    192(DX)(BX*2), Z7, Z3
+	VPADDB      Z7, Z7, Z8
+	VPADDB      Z8, Z7, Z7
+	VPDPBUSD    192(DX), Z7, Z4
+	VPDPBUSD    192(DX)(BX*1), Z7, Z5
+	VPDPBUSD    192(DX)(BX*2), Z7, Z6
+	VPDPBUSD    256(DX), Z7, Z1
+	VPDPBUSD    256(DX)(BX*1), Z7, Z2
+	VPDPBUSD    256(DX)(BX*2), Z7, Z3
+	VPADDB      Z7, Z7, Z8
+	VPADDB      Z8, Z7, Z7
+	VPDPBUSD    256(DX), Z7, Z4
+	VPDPBUSD    256(DX)(BX*1), Z7, Z5
+	VPDPBUSD    256(DX)(BX*2), Z7, Z6
+	VPADDD      Z1, Z1, Z7
+	VPADDD      Z7, Z1, Z1
+	VPSUBD      Z4, Z1, Z1
+	VPADDD      Z2, Z2, Z7
+	VPADDD      Z7, Z2, Z2
+	VPSUBD      Z5, Z2, Z2
+	VPADDD      Z3, Z3, Z7
+	VPADDD      Z7, Z3, Z3
+	VPSUBD      Z6, Z3, Z3
+	VSHUFI64X2  $0x44, Z2, Z1, Z7
+	VSHUFI64X2  $0xee, Z2, Z1, Z8
+	VPADDD      Z8, Z7, Z7
+	VPXORD      Z9, Z9, Z9
+	VSHUFI64X2  $0x44, Z9, Z3, Z8
+	VSHUFI64X2  $0xee, Z9, Z3, Z13
+	VPADDD      Z13, Z8, Z8
+	VSHUFI64X2  $0x88, Z8, Z7, Z13
+	VSHUFI64X2  $0xdd, Z8, Z7, Z7
+	VPADDD      Z7, Z13, Z13
+	VPUNPCKLQDQ Z9, Z13, Z7
+	VPUNPCKHQDQ Z9, Z13, Z8
+	VPADDD      Z8, Z7, Z7
+	VSHUFPS     $0x88, Z9, Z7, Z8
+	VSHUFPS     $0xdd, Z9, Z7, Z7
+	VPADDD      Z7, Z8, Z8
+	VMOVDQU32   reduce_0_4_8<>+0(SB), Z7
+	VPERMD      Z8, Z7, Z8
+	VPSRAD      $0x08, Z8, Z8
+	VMOVDQU32   (SI), X10
+	VPSUBD      Z10, Z8, Z8
+	VCVTDQ2PS   Z8, Z7
+	VPXORD      X11, X11, X11
+	VPINSRW     $0x00, 52(CX), X11, X11
+	VCVTPH2PS   X11, X12
+	VMOVDQU32   lanedivT3<>+0(SB), Z8
+	VPERMPS     Z12, Z8, Z12
+	VMULPS      Z12, Z7, Z7
+	VADDPS      Z7, Z0, Z0
 	ADDQ        $0x36, CX
 	ADDQ        $0x00000140, DX
 	ADDQ        72(AX), SI
 	DECQ        DI
 	JNZ         blocks
 	MOVQ        80(AX), DX
-	VMOVDQU32   (DX), X8
-	VMULPS      Z8, Z0, Z0
+	VMOVDQU32   (DX), X10
+	VMULPS      Z10, Z0, Z0
 	MOVQ        8(AX), DX
 	VMOVSS      X0, (R9)
 	VEXTRACTPS  $0x01, X0, (R9)(DX*1)
@@ -4651,93 +4584,112 @@ blocks:
 	VPXORD      Z2, Z2, Z2
 	VPXORD      Z3, Z3, Z3
 	VPXORD      Z4, Z4, Z4
+	VPXORD      Z5, Z5, Z5
+	VPXORD      Z6, Z6, Z6
+	VPXORD      Z7, Z7, Z7
+	VPXORD      Z8, Z8, Z8
 	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
-	VMOVDQU8.Z  (CX), K1, Z5
-	VPMADDUBSW  mul3even<>+0(SB), Z5, Z6
-	VPMADDUBSW  mul3odd<>+0(SB), Z5, Z7
-	VPSRLW      $0x08, Z6, Z6
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z7, Z6
-	VPADDB      Z5, Z5, Z7
-	VPADDB      Z7, Z5, Z5
-	VPDPBUSD    (DX), Z6, Z1
-	VPDPBUSD    (DX)(BX*1), Z6, Z2
-	VPDPBUSD    (DX)(BX*2), Z6, Z3
-	VPDPBUSD    (DX)(R10*1), Z6, Z4
-	VPMADDUBSW  mul3even<>+0(SB), Z5, Z6
-	VPMADDUBSW  mul3odd<>+0(SB), Z5, Z7
-	VPSRLW      $0x08, Z6, Z6
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z7, Z6
-	VPADDB      Z5, Z5, Z7
-	VPADDB      Z7, Z5, Z5
-	VPDPBUSD    64(DX), Z6, Z1
-	VPDPBUSD    64(DX)(BX*1), Z6, Z2
-	VPDPBUSD    64(DX)(BX*2), Z6, Z3
-	VPDPBUSD    64(DX)(R10*1), Z6, Z4
-	VPMADDUBSW  mul3even<>+0(SB), Z5, Z6
-	VPMADDUBSW  mul3odd<>+0(SB), Z5, Z7
-	VPSRLW      $0x08, Z6, Z6
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z7, Z6
-	VPADDB      Z5, Z5, Z7
-	VPADDB      Z7, Z5, Z5
-	VPDPBUSD    128(DX), Z6, Z1
-	VPDPBUSD    128(DX)(BX*1), Z6, Z2
-	VPDPBUSD    128(DX)(BX*2), Z6, Z3
-	VPDPBUSD    128(DX)(R10*1), Z6, Z4
-	VPMADDUBSW  mul3even<>+0(SB), Z5, Z6
-	VPMADDUBSW  mul3odd<>+0(SB), Z5, Z7
-	VPSRLW      $0x08, Z6, Z6
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z7, Z6
-	VPADDB      Z5, Z5, Z7
-	VPADDB      Z7, Z5, Z5
-	VPDPBUSD    192(DX), Z6, Z1
-	VPDPBUSD    192(DX)(BX*1), Z6, Z2
-	VPDPBUSD    192(DX)(BX*2), Z6, Z3
-	VPDPBUSD    192(DX)(R10*1), Z6, Z4
-	VPMADDUBSW  mul3even<>+0(SB), Z5, Z6
-	VPMADDUBSW  mul3odd<>+0(SB), Z5, Z5
-	VPSRLW      $0x08, Z6, Z6
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z5, Z6
-	VPDPBUSD    256(DX), Z6, Z1
-	VPDPBUSD    256(DX)(BX*1), Z6, Z2
-	VPDPBUSD    256(DX)(BX*2), Z6, Z3
-	VPDPBUSD    256(DX)(R10*1), Z6, Z4
-	VSHUFI64X2  $0x44, Z2, Z1, Z5
-	VSHUFI64X2  $0xee, Z2, Z1, Z6
-	VPADDD      Z6, Z5, Z5
-	VSHUFI64X2  $0x44, Z4, Z3, Z6
-	VSHUFI64X2  $0xee, Z4, Z3, Z7
-	VPADDD      Z7, Z6, Z6
-	VSHUFI64X2  $0x88, Z6, Z5, Z7
-	VSHUFI64X2  $0xdd, Z6, Z5, Z5
-	VPADDD      Z5, Z7, Z7
-	VPXORD      Z8, Z8, Z8
-	VPUNPCKLQDQ Z8, Z7, Z5
-	VPUNPCKHQDQ Z8, Z7, Z6
-	VPADDD      Z6, Z5, Z5
-	VSHUFPS     $0x88, Z8, Z5, Z6
-	VSHUFPS     $0xdd, Z8, Z5, Z5
-	VPADDD      Z5, Z6, Z6
-	VMOVDQU32   reduce_0_4_8_12<>+0(SB), Z5
-	VPERMD      Z6, Z5, Z6
-	VMOVDQU32   (SI), X9
-	VPSUBD      Z9, Z6, Z6
-	VCVTDQ2PS   Z6, Z5
-	VPXORD      X10, X10, X10
-	VPINSRW     $0x00, 52(CX), X10, X10
-	VCVTPH2PS   X10, X11
-	VMOVDQU32   lanedivT4<>+0(SB), Z6
-	VPERMPS     Z11, Z6, Z11
-	VMULPS      Z11, Z5, Z5
-	VADDPS      Z5, Z0, Z0
+	VMOVDQU8.Z  (CX), K1, Z9
+	VPDPBUSD    (DX), Z9, Z1
+	VPDPBUSD    (DX)(BX*1), Z9, Z2
+	VPDPBUSD    (DX)(BX*2), Z9, Z3
+	VPDPBUSD    (DX)(R10*1), Z9, Z4
+	VPADDB      Z9, Z9, Z10
+	VPADDB      Z10, Z9, Z9
+	VPDPBUSD    (DX), Z9, Z5
+	VPDPBUSD    (DX)(BX*1), Z9, Z6
+	VPDPBUSD    (DX)(BX*2), Z9, Z7
+	VPDPBUSD    (DX)(R10*1), Z9, Z8
+	VPDPBUSD    64(DX), Z9, Z1
+	VPDPBUSD    64(DX)(BX*1), Z9, Z2
+	VPDPBUSD    64(DX)(BX*2), Z9, Z3
+	VPDPBUSD    64(DX)(R10*1), Z9, Z4
+	VPADDB      Z9, Z9, Z10
+	VPADDB      Z10, Z9, Z9
+	VPDPBUSD    64(DX), Z9, Z5
+	VPDPBUSD    64(DX)(BX*1), Z9, Z6
+	VPDPBUSD    64(DX)(BX*2), Z9, Z7
+	VPDPBUSD    64(DX)(R10*1), Z9, Z8
+	VPDPBUSD    128(DX), Z9, Z1
+	VPDPBUSD    128(DX)(BX*1), Z9, Z2
+	VPDPBUSD    128(DX)(BX*2), Z9, Z3
+	VPDPBUSD    128(DX)(R10*1), Z9, Z4
+	VPADDB      Z9, Z9, Z10
+	VPADDB      Z10, Z9, Z9
+	VPDPBUSD    128(DX), Z9, Z5
+	VPDPBUSD    128(DX)(BX*1), Z9, Z6
+	VPDPBUSD    128(DX)(BX*2), Z9, Z7
+	VPDPBUSD    128(DX)(R10*1), Z9, Z8
+	VPDPBUSD    192(DX), Z9, Z1
+	VPDPBUSD    192(DX)(BX*1), Z9, Z2
+	VPDPBUSD    192(DX)(BX*2), Z9, Z3
+	VPDPBUSD    192(DX)(R10*1), Z9, Z4
+	VPADDB      Z9, Z9, Z10
+	VPADDB      Z10, Z9, Z9
+	VPDPBUSD    192(DX), Z9, Z5
+	VPDPBUSD    192(DX)(BX*1), Z9, Z6
+	VPDPBUSD    192(DX)(BX*2), Z9, Z7
+	VPDPBUSD    192(DX)(R10*1), Z9, Z8
+	VPDPBUSD    256(DX), Z9, Z1
+	VPDPBUSD    256(DX)(BX*1), Z9, Z2
+	VPDPBUSD    256(DX)(BX*2), Z9, Z3
+	VPDPBUSD    256(DX)(R10*1), Z9, Z4
+	VPADDB      Z9, Z9, Z10
+	VPADDB      Z10, Z9, Z9
+	VPDPBUSD    256(DX), Z9, Z5
+	VPDPBUSD    256(DX)(BX*1), Z9, Z6
+	VPDPBUSD    256(DX)(BX*2), Z9, Z7
+	VPDPBUSD    256(DX)(R10*1), Z9, Z8
+	VPADDD      Z1, Z1, Z9
+	VPADDD      Z9, Z1, Z1
+	VPSUBD      Z5, Z1, Z1
+	VPADDD      Z2, Z2, Z9
+	VPADDD      Z9, Z2, Z2
+	VPSUBD      Z6, Z2, Z2
+	VPADDD      Z3, Z3, Z9
+	VPADDD      Z9, Z3, Z3
+	VPSUBD      Z7, Z3, Z3
+	VPADDD      Z4, Z4, Z9
+	VPADDD      Z9, Z4, Z4
+	VPSUBD      Z8, Z4, Z4
+	VSHUFI64X2  $0x44, Z2, Z1, Z9
+	VSHUFI64X2  $0xee, Z2, Z1, Z10
+	VPADDD      Z10, Z9, Z9
+	VSHUFI64X2  $0x44, Z4, Z3, Z10
+	VSHUFI64X2  $0xee, Z4, Z3, Z15
+	VPADDD      Z15, Z10, Z10
+	VSHUFI64X2  $0x88, Z10, Z9, Z15
+	VSHUFI64X2  $0xdd, Z10, Z9, Z9
+	VPADDD      Z9, Z15, Z15
+	VPXORD      Z11, Z11, Z11
+	VPUNPCKLQDQ Z11, Z15, Z9
+	VPUNPCKHQDQ Z11, Z15, Z10
+	VPADDD      Z10, Z9, Z9
+	VSHUFPS     $0x88, Z11, Z9, Z10
+	VSHUFPS     $0xdd, Z11, Z9, Z9
+	VPADDD      Z9, Z10, Z10
+	VMOVDQU32   reduce_0_4_8_12<>+0(SB), Z9
+	VPERMD      Z10, Z9, Z10
+	VPSRAD      $0x08, Z10, Z10
+	VMOVDQU32   (SI), X12
+	VPSUBD      Z12, Z10, Z10
+	VCVTDQ2PS   Z10, Z9
+	VPXORD      X13, X13, X13
+	VPINSRW     $0x00, 52(CX), X13, X13
+	VCVTPH2PS   X13, X14
+	VMOVDQU32   lanedivT4<>+0(SB), Z10
+	VPERMPS     Z14, Z10, Z14
+	VMULPS      Z14, Z9, Z9
+	VADDPS      Z9, Z0, Z0
 	ADDQ        $0x36, CX
 	ADDQ        $0x00000140, DX
 	ADDQ        72(AX), SI
 	DECQ        DI
 	JNZ         blocks
 	MOVQ        80(AX), DX
-	VMOVDQU32   (DX), X9
-	VMULPS      Z9, Z0, Z0
+	VMOVDQU32   (DX), X12
+	VMULPS      Z12, Z0, Z0
 	MOVQ        8(AX), DX
 	VMOVSS      X0, (R9)
 	VEXTRACTPS  $0x01, X0, (R9)(DX*1)

@@ -24,6 +24,9 @@ type units struct {
 	x       func(u, t, disp int) Mem // byte disp of token t's activations for unit u
 	sharedX bool                     // x does not depend on u (load it once for all units)
 	acc     func(u, t, f int) reg.VecVirtual
+	// accB, when set, makes dot1 use the difference form (see dot1): acc
+	// gets Σ y_n*x_n, accB gets Σ y_{n+1}*x_n; combine them with diffSum.
+	accB func(u, t int) reg.VecVirtual
 }
 
 // rowUnits are the R rows of the tile, accumulating into acc[r][t].
@@ -210,6 +213,16 @@ func (k *kernel) dot1(us units) {
 	for n := 0; n < 5; n++ {
 		xs := k.loadX(us, 64*n)
 		for u := 0; u < us.n; u++ {
+			if us.accB != nil {
+				for t := 0; t < k.T; t++ {
+					VPDPBUSD(xs(u, t), y[u], us.acc(u, t, n))
+				}
+				k.triple(y[u])
+				for t := 0; t < k.T; t++ {
+					VPDPBUSD(xs(u, t), y[u], us.accB(u, t))
+				}
+				continue
+			}
 			d := k.trits(y[u], n < 4)
 			for t := 0; t < k.T; t++ {
 				VPDPBUSD(xs(u, t), d, us.acc(u, t, n))
@@ -218,8 +231,32 @@ func (k *kernel) dot1(us units) {
 	}
 }
 
+// triple sets y = 3y mod 256 per byte.
+func (k *kernel) triple(y reg.VecVirtual) {
+	t := k.vec()
+	VPADDB(y, y, t)
+	VPADDB(t, y, y)
+}
+
+// diffSum sets a = 3a - b. In the difference form of dot1, each byte's
+// 3*y_n - y_{n+1} is 256 times its trit, so the lanes of 3a - b, and their
+// sum, are 256 times the integer products: shift the reduced sums right by
+// 8 (exactly).
+func (k *kernel) diffSum(a, b reg.VecVirtual) {
+	t := k.vec()
+	VPADDD(a, a, t)
+	VPADDD(t, a, a)
+	VPSUBD(b, a, a)
+}
+
 // trits returns the current trit of every byte y holds, and steps y to the
 // next trit (y = 3y mod 256 per byte) when next is set.
+//
+// The difference form (AVX512, units.accB set) skips this decoding: with
+// y_{n+1} = 3y_n mod 256, the trit is (3y_n - y_{n+1}) / 256 exactly, so
+// Σ trit_n*x = (3 Σ y_n*x - Σ y_{n+1}*x) / 256, two VPDPBUSD on the bytes y
+// (0-255, which VPDPBUSD multiplies as unsigned) instead of four decoding
+// instructions and one VPDPBUSD.
 func (k *kernel) trits(y reg.VecVirtual, next bool) reg.VecVirtual {
 	e, o := k.vec(), k.vec()
 	VPMADDUBSW(c30(), y, e)    // 3*even bytes, 16 bits

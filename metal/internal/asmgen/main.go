@@ -408,8 +408,22 @@ func (k *kernel) tqRows() {
 	k.zero(facc)
 	Label("blocks")
 	acc := k.accs()
-	k.dotBlock(k.rowUnits(acc))
+	us := k.rowUnits(acc)
+	var accB [][]reg.VecVirtual
+	if k.diff() {
+		accB = k.accs()
+		us.accB = func(u, t int) reg.VecVirtual { return accB[u][t] }
+	}
+	k.dotBlock(us)
+	for r := range accB {
+		for t := range accB[r] {
+			k.diffSum(acc[r][t], accB[r][t])
+		}
+	}
 	s := k.reduce(flat(acc))
+	if k.diff() {
+		VPSRAD(U8(8), s, s)
+	}
 	b := k.perToken(k.bs, false)
 	k.subd(b, s)
 	f := k.vec()
@@ -442,18 +456,34 @@ func (k *kernel) tqRow() {
 	JZ(LabelRef("single"))
 
 	Label("groups")
-	acc := make([]reg.VecVirtual, 4)
+	acc, accB := make([]reg.VecVirtual, 4), make([]reg.VecVirtual, 4)
 	for i := range acc {
 		acc[i] = k.vec()
 		k.zero(acc[i])
 	}
-	k.dotBlock(units{
+	us := units{
 		n:   4,
 		w:   func(u, disp int) Mem { return Mem{Base: k.w, Disp: bb*u + disp} },
 		x:   func(u, t, disp int) Mem { return Mem{Base: k.x, Disp: xb*u + disp} },
 		acc: func(u, t, f int) reg.VecVirtual { return acc[u] },
-	})
+	}
+	if k.diff() {
+		for i := range accB {
+			accB[i] = k.vec()
+			k.zero(accB[i])
+		}
+		us.accB = func(u, t int) reg.VecVirtual { return accB[u] }
+	}
+	k.dotBlock(us)
+	if k.diff() {
+		for i := range acc {
+			k.diffSum(acc[i], accB[i])
+		}
+	}
 	s := k.reduce(acc).AsX() // lane u: block u's sum
+	if k.diff() {
+		VPSRAD(U8(8), s, s)
+	}
 	b := XMM()
 	VMOVD(Mem{Base: k.bs}, b)
 	VPINSRD(U8(1), Mem{Base: k.bs, Index: bsB, Scale: 1}, b, b)
@@ -487,15 +517,26 @@ func (k *kernel) tqRow() {
 	TESTQ(k.cnt, k.cnt)
 	JZ(LabelRef("rowdone"))
 	Label("block1")
-	a := k.vec()
+	a, ab := k.vec(), k.vec()
 	k.zero(a)
-	k.dotBlock(units{
+	us1 := units{
 		n:   1,
 		w:   k.row,
 		x:   func(u, t, disp int) Mem { return k.xa(t, disp) },
 		acc: func(u, t, f int) reg.VecVirtual { return a },
-	})
+	}
+	if k.diff() {
+		k.zero(ab)
+		us1.accB = func(u, t int) reg.VecVirtual { return ab }
+	}
+	k.dotBlock(us1)
+	if k.diff() {
+		k.diffSum(a, ab)
+	}
 	s1 := k.hsum(a)
+	if k.diff() {
+		VPSRAD(U8(8), s1, s1)
+	}
 	b1 := XMM()
 	VMOVD(Mem{Base: k.bs}, b1)
 	VPSUBD(b1, s1, s1)
@@ -514,6 +555,12 @@ func (k *kernel) tqRow() {
 	JNZ(LabelRef("block1"))
 	Label("rowdone")
 	k.storeScalar(facc)
+}
+
+// diff reports whether the TQ1_0 blocks use dot1's difference form: at the
+// AVX512 level when the registers hold two accumulators per row and token.
+func (k *kernel) diff() bool {
+	return k.ty == tq1 && k.lv.avx512 && k.R*k.T <= 4
 }
 
 func (k *kernel) zeroX(x reg.VecVirtual) {
