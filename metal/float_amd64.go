@@ -178,7 +178,8 @@ func rowsQ6_KAVX512(dst []float32, w []byte, rb int, q []int8, d []float32, d8 [
 func rowsF16AVX512(dst []float32, w []byte, rb int, x []float32, scale float32)
 
 // floatRowsAVX512 is kernelSet.floatRows at the AVX512 level: the AVX-512
-// kernels where they pay (Q6_K, F16), the AVX2 ones otherwise.
+// kernels where they pay (Q6_K, F16; Q8_0 and Q4_0 when a row has a
+// multiple of 8 blocks), the AVX2 ones otherwise.
 func floatRowsAVX512(dst []float32, t DType, w []byte, rb int, a *floatAct, scale float32) {
 	if len(dst) == 0 {
 		return
@@ -191,6 +192,10 @@ func floatRowsAVX512(dst []float32, t DType, w []byte, rb int, a *floatAct, scal
 		rowsF16AVX512(dst, w, rb, a.x, scale)
 	case t == Q6_K && a.quant:
 		rowsQ6_KAVX512(dst, w, rb, a.q, a.d, a.d8, a.bs, scale)
+	case t == Q8_0 && a.quant && len(a.d)%8 == 0:
+		rowsQ8_0AVX512(dst, w, rb, a.q, a.d, scale)
+	case t == Q4_0 && a.quant && len(a.d)%8 == 0:
+		rowsQ4_0AVX512(dst, w, rb, a.q, a.d, scale)
 	default:
 		floatRowsAVX2(dst, t, w, rb, a, scale)
 	}
@@ -219,3 +224,13 @@ func expSumAVX2(x []float32, mx float32) float64 {
 	}
 	return sum + expSumGeneric(x[n:], mx)
 }
+
+// rowsQ8_0AVX512 and rowsQ4_0AVX512 are the AVX2 kernels with VPDPBUSD on
+// two blocks per vector and the block scales of 8 blocks gathered at once;
+// len(d) must be a multiple of 8.
+//
+//go:noescape
+func rowsQ8_0AVX512(dst []float32, w []byte, rb int, q []int8, d []float32, scale float32)
+
+//go:noescape
+func rowsQ4_0AVX512(dst []float32, w []byte, rb int, q []int8, d []float32, scale float32)

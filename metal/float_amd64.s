@@ -46,6 +46,90 @@ SHUF2(112, 0x0f0e0f0e0f0e0f0e)
 SHUF2(120, 0x0f0e0f0e0f0e0f0e)
 GLOBL q6shuf<>(SB), RODATA|NOPTR, $128
 
+// q8idx<> / q4idx<>: byte offsets of the d of 8 consecutive Q8_0 / Q4_0
+// blocks (VPGATHERDD indexes); q8perm<>: four VPERMPS indexes, vector k
+// selecting block scale 2k in lanes 0-7 and 2k+1 in lanes 8-15.
+DATA q8idx<>+0(SB)/8, $0x0000002200000000
+DATA q8idx<>+8(SB)/8, $0x0000006600000044
+DATA q8idx<>+16(SB)/8, $0x000000aa00000088
+DATA q8idx<>+24(SB)/8, $0x000000ee000000cc
+GLOBL q8idx<>(SB), RODATA|NOPTR, $32
+DATA q4idx<>+0(SB)/8, $0x0000001200000000
+DATA q4idx<>+8(SB)/8, $0x0000003600000024
+DATA q4idx<>+16(SB)/8, $0x0000005a00000048
+DATA q4idx<>+24(SB)/8, $0x0000007e0000006c
+GLOBL q4idx<>(SB), RODATA|NOPTR, $32
+DATA q8perm<>+0(SB)/8, $0x0000000000000000
+DATA q8perm<>+8(SB)/8, $0x0000000000000000
+DATA q8perm<>+16(SB)/8, $0x0000000000000000
+DATA q8perm<>+24(SB)/8, $0x0000000000000000
+DATA q8perm<>+32(SB)/8, $0x0000000100000001
+DATA q8perm<>+40(SB)/8, $0x0000000100000001
+DATA q8perm<>+48(SB)/8, $0x0000000100000001
+DATA q8perm<>+56(SB)/8, $0x0000000100000001
+DATA q8perm<>+64(SB)/8, $0x0000000200000002
+DATA q8perm<>+72(SB)/8, $0x0000000200000002
+DATA q8perm<>+80(SB)/8, $0x0000000200000002
+DATA q8perm<>+88(SB)/8, $0x0000000200000002
+DATA q8perm<>+96(SB)/8, $0x0000000300000003
+DATA q8perm<>+104(SB)/8, $0x0000000300000003
+DATA q8perm<>+112(SB)/8, $0x0000000300000003
+DATA q8perm<>+120(SB)/8, $0x0000000300000003
+DATA q8perm<>+128(SB)/8, $0x0000000400000004
+DATA q8perm<>+136(SB)/8, $0x0000000400000004
+DATA q8perm<>+144(SB)/8, $0x0000000400000004
+DATA q8perm<>+152(SB)/8, $0x0000000400000004
+DATA q8perm<>+160(SB)/8, $0x0000000500000005
+DATA q8perm<>+168(SB)/8, $0x0000000500000005
+DATA q8perm<>+176(SB)/8, $0x0000000500000005
+DATA q8perm<>+184(SB)/8, $0x0000000500000005
+DATA q8perm<>+192(SB)/8, $0x0000000600000006
+DATA q8perm<>+200(SB)/8, $0x0000000600000006
+DATA q8perm<>+208(SB)/8, $0x0000000600000006
+DATA q8perm<>+216(SB)/8, $0x0000000600000006
+DATA q8perm<>+224(SB)/8, $0x0000000700000007
+DATA q8perm<>+232(SB)/8, $0x0000000700000007
+DATA q8perm<>+240(SB)/8, $0x0000000700000007
+DATA q8perm<>+248(SB)/8, $0x0000000700000007
+GLOBL q8perm<>(SB), RODATA|NOPTR, $256
+
+// AVX-512 Q8_0/Q4_0: two blocks whose signed weights are in Z2, their 64
+// activations at XO(BX), their scales (d_w*d) picked from Z8 by IDX: ACC +=
+// float32(lane sums of w*q) * scale.
+#define Q8PAIR512(XO, IDX, ACC) \
+	VMOVDQU64   XO(BX), Z3; \
+	VPMOVB2M    Z2, K1; \
+	VPABSB      Z2, Z2; \
+	VPSUBB      Z3, Z30, K1, Z3; \
+	VPXORD      Z4, Z4, Z4; \
+	VPDPBUSD    Z3, Z2, Z4; \
+	VCVTDQ2PS   Z4, Z4; \
+	VPERMPS     Z8, IDX, Z5; \
+	VFMADD231PS Z5, Z4, ACC
+
+#define Q80LOAD512(WO) \
+	VMOVDQU      WO+2(AX), Y2; \
+	VINSERTI64X4 $1, WO+36(AX), Z2, Z2
+
+#define Q40LOAD512(WO) \
+	VMOVDQU      WO+2(AX), X2; \
+	VINSERTI128  $1, WO+20(AX), Y2, Y2; \
+	VPSRLW       $4, Y2, Y3; \
+	VINSERTI64X4 $1, Y3, Z2, Z2; \
+	VSHUFI64X2   $0xd8, Z2, Z2, Z2; \
+	VPANDD       Z14, Z2, Z2; \
+	VPSUBB       Z13, Z2, Z2
+
+// The scales of 8 blocks into Y8: d_w gathered at IDXREG offsets from AX
+// (f16 in the low half of each dword), times d[b..b+7] at R11.
+#define Q8SCALES512(IDXREG) \
+	VPCMPEQD   Y7, Y7, Y7; \
+	VPXOR      Y8, Y8, Y8; \
+	VPGATHERDD Y7, (AX)(IDXREG*1), Y8; \
+	VPMOVDW    Y8, X8; \
+	VCVTPH2PS  X8, Y8; \
+	VMULPS     (R11), Y8, Y8
+
 // q6perm<> holds four VPERMW index vectors (32 words each): vector k puts
 // scale 4k+i (i < 4) in words 8i..8i+7.
 DATA q6perm<>+0(SB)/8, $0x0000000000000000
@@ -222,6 +306,38 @@ GLOBL q6perm<>(SB), RODATA|NOPTR, $256
 	VMINPS    Y14, Y, Y; \
 	VMAXPS    Y13, Y, Y; \
 	VCVTPS2DQ Y, Y
+
+// Prologue of the AVX-512 Q8_0/Q4_0 kernels: Q8_ROWS_PROLOGUE, CX in
+// groups of 8 blocks, the scale indexes in Z20-Z23, Z30 = 0.
+#define Q8_512_PROLOGUE \
+	Q8_ROWS_PROLOGUE; \
+	SHRQ      $3, CX; \
+	VMOVSS    scale+104(FP), X15; \
+	VMOVDQU64 q8perm<>+0(SB), Z20; \
+	VMOVDQU64 q8perm<>+64(SB), Z21; \
+	VMOVDQU64 q8perm<>+128(SB), Z22; \
+	VMOVDQU64 q8perm<>+192(SB), Z23; \
+	VPXORD    Z30, Z30, Z30; \
+	TESTQ     CX, CX; \
+	JEQ       done
+
+#define Q8_512_ROW_START \
+	VXORPS Z0, Z0, Z0; \
+	VXORPS Z1, Z1, Z1; \
+	MOVQ   SI, AX; \
+	MOVQ   DX, BX; \
+	MOVQ   R15, R11; \
+	MOVQ   CX, R10
+
+#define Q8_512_ROW_END \
+	VADDPS        Z1, Z0, Z0; \
+	VEXTRACTF64X4 $1, Z0, Y1; \
+	VADDPS        Y1, Y0, Y0; \
+	HSUM0; \
+	VMULSS        X15, X0, X0; \
+	VMOVSS        X0, (DI); \
+	ADDQ          $4, DI; \
+	ADDQ          R9, SI
 
 // func rowsF32AVX2(dst []float32, w []byte, rb int, x []float32, scale float32)
 TEXT ·rowsF32AVX2(SB), NOSPLIT, $0-84
@@ -1184,3 +1300,70 @@ exdone:
 	VMOVSD       X7, ret+32(FP)
 	VZEROUPPER
 	RET
+
+// func rowsQ8_0AVX512(dst []float32, w []byte, rb int, q []int8, d []float32, scale float32)
+TEXT ·rowsQ8_0AVX512(SB), NOSPLIT, $0-108
+	Q8_512_PROLOGUE
+	VMOVDQU q8idx<>(SB), Y12
+
+row:
+	Q8_512_ROW_START
+
+grp:
+	Q8SCALES512(Y12)
+	Q80LOAD512(0)
+	Q8PAIR512(0, Z20, Z0)
+	Q80LOAD512(68)
+	Q8PAIR512(64, Z21, Z1)
+	Q80LOAD512(136)
+	Q8PAIR512(128, Z22, Z0)
+	Q80LOAD512(204)
+	Q8PAIR512(192, Z23, Z1)
+	ADDQ $272, AX
+	ADDQ $256, BX
+	ADDQ $32, R11
+	DECQ R10
+	JNE  grp
+	Q8_512_ROW_END
+	DECQ R8
+	JNE  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowsQ4_0AVX512(dst []float32, w []byte, rb int, q []int8, d []float32, scale float32)
+TEXT ·rowsQ4_0AVX512(SB), NOSPLIT, $0-108
+	Q8_512_PROLOGUE
+	VMOVDQU      q4idx<>(SB), Y12
+	VPBROADCASTD bcast0f<>(SB), Z14
+	VPBROADCASTD bcast08<>(SB), Z13
+
+row:
+	Q8_512_ROW_START
+
+grp:
+	Q8SCALES512(Y12)
+	Q40LOAD512(0)
+	Q8PAIR512(0, Z20, Z0)
+	Q40LOAD512(36)
+	Q8PAIR512(64, Z21, Z1)
+	Q40LOAD512(72)
+	Q8PAIR512(128, Z22, Z0)
+	Q40LOAD512(108)
+	Q8PAIR512(192, Z23, Z1)
+	ADDQ $144, AX
+	ADDQ $256, BX
+	ADDQ $32, R11
+	DECQ R10
+	JNE  grp
+	Q8_512_ROW_END
+	DECQ R8
+	JNE  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA bcast08<>+0(SB)/4, $0x08080808
+GLOBL bcast08<>(SB), RODATA|NOPTR, $4
