@@ -151,8 +151,9 @@ func run(ctx context.Context, cmd string, args []string) error {
 				name string
 				p    sample.Params
 			}{
-				{"greedy", sample.Params{Temperature: 0, RepeatPenalty: 1.1, RepeatLastN: 64}},
-				{"sampled (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05)", sample.DefaultParams()},
+				{"greedy", sample.Params{Temperature: 0}},
+				{"greedy, repeat penalty 1.3", sample.Params{Temperature: 0, RepeatPenalty: 1.3, RepeatLastN: 64}},
+				{"sampled: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05", sample.DefaultParams()},
 			} {
 				mode.p.Seed = *seed
 				var b strings.Builder
