@@ -18,8 +18,12 @@ import (
 // call allocates nothing and starts no goroutine; calls from several
 // goroutines are serialized (each already uses every core).
 
-// spinTime is how long an idle worker polls for the next job before parking.
-const spinTime = 200 * time.Microsecond
+// An idle worker polls for the next job for spinTime and at least
+// spinCount polls before parking.
+const (
+	spinTime  = 200 * time.Microsecond
+	spinCount = 1 << 16
+)
 
 // pool state word: generation << 32 | closed << 31 | workers inside the job.
 const (
@@ -160,7 +164,8 @@ func (p *pool) work() {
 func (p *pool) loop(w *worker) {
 	var seen uint32
 	idle := time.Now()
-	for i := 0; ; i++ {
+	spins := 0
+	for {
 		if w.quit.Load() {
 			return
 		}
@@ -175,14 +180,19 @@ func (p *pool) loop(w *worker) {
 			}
 			seen = g
 			idle = time.Now()
-			i = 0
+			spins = 0
 			continue
 		}
-		if i&63 != 63 {
+		spins++
+		if spins%256 != 0 {
 			continue
 		}
+		// Let other goroutines have this P now and then.
 		runtime.Gosched()
-		if time.Since(idle) < spinTime {
+		// Park after spinTime without a job, counted in spins too: on a
+		// busy machine the thread is often descheduled, and the wall
+		// clock alone would park it after every job.
+		if spins < spinCount || time.Since(idle) < spinTime {
 			continue
 		}
 		// Park; the caller wakes parked workers after publishing a job,
@@ -193,6 +203,7 @@ func (p *pool) loop(w *worker) {
 		}
 		w.parked.Store(false)
 		idle = time.Now()
+		spins = 0
 	}
 }
 
