@@ -21,6 +21,7 @@ func init() {
 		k.axpy = axpyNEON
 		k.sumSquares = sumSquaresNEON
 		k.scaleMul = scaleMulNEON
+		k.expSum = expSumNEON
 	}
 }
 
@@ -162,3 +163,20 @@ func sumSquaresNEON(x []float32) float64
 //
 //go:noescape
 func scaleMulNEON(dst, x, w []float32, s float32)
+
+// expSubSumNEON does x[i] = exp(x[i] - mx) for the first len(x)/4*4
+// elements and returns their sum in float64 (Cephes' expf as
+// expSubSumAVX2: within 2 ulp, 0 below exp(-87.3)).
+//
+//go:noescape
+func expSubSumNEON(x []float32, mx float32) float64
+
+// expSumNEON is kernelSet.expSum.
+func expSumNEON(x []float32, mx float32) float64 {
+	n := len(x) &^ 3
+	var sum float64
+	if n > 0 {
+		sum = expSubSumNEON(x[:n], mx)
+	}
+	return sum + expSumGeneric(x[n:], mx)
+}

@@ -151,6 +151,11 @@
 	Q6_CODE(V16); \
 	Q6_DOT(S1, 2)
 
+// Broadcast the float32 with bits B to every lane of Vv.
+#define FCONST(B, V) \
+	MOVW $B, R3; \
+	VDUP R3, V.S4
+
 // func rowsF32NEON(dst []float32, w []byte, rb int, x []float32, scale float32)
 TEXT ·rowsF32NEON(SB), NOSPLIT, $0-84
 	F_PROLOGUE
@@ -572,4 +577,70 @@ nw1:
 	B       nw1
 
 smdone:
+	RET
+
+// func expSubSumNEON(x []float32, mx float32) float64
+TEXT ·expSubSumNEON(SB), NOSPLIT, $0-40
+	MOVD  x_base+0(FP), R0
+	MOVD  x_len+8(FP), R1
+	LSR   $2, R1, R1
+	FMOVS mx+24(FP), F31
+	VDUP  V31.S[0], V31.S4
+	FCONST(0x3fb8aa3b, V30) // log2(e)
+	FCONST(0x3f318000, V29) // ln 2, high part
+	FCONST(0xb95e8083, V28) // ln 2, low part
+	FCONST(0xc2aeac50, V27) // ln(2^-126): below it the result is 0
+	FCONST(0x39506967, V20) // Cephes expf polynomial
+	FCONST(0x3ab743ce, V21)
+	FCONST(0x3c088908, V22)
+	FCONST(0x3d2aa9c1, V23)
+	FCONST(0x3e2aaaaa, V24)
+	FCONST(0x3f000000, V25)
+	FCONST(0x3f800000, V26)
+	MOVW  $127, R3
+	VDUP  R3, V19.S4
+	VEOR  V16.B16, V16.B16, V16.B16
+	VEOR  V17.B16, V17.B16, V17.B16
+	CBZ   R1, exdone
+
+exloop:
+	VLD1  (R0), [V0.S4]
+	FSUB4S(0, 0, 31)    // t = x - mx
+	FCMGT4S(6, 27, 0)   // t < ln(2^-126) (-Inf too): result 0
+	FMAX4S(0, 0, 27)
+	FMUL4S(1, 0, 30)
+	FCVTNS4S(1, 1)      // n = round(t*log2e)
+	SCVTF4S(2, 1)
+	VFMLS V29.S4, V2.S4, V0.S4 // r = t - n*ln2hi - n*ln2lo
+	VFMLS V28.S4, V2.S4, V0.S4
+	VMOV  V21.B16, V3.B16
+	VFMLA V0.S4, V20.S4, V3.S4 // y = c1 + c0*r
+	VMOV  V22.B16, V4.B16
+	VFMLA V0.S4, V3.S4, V4.S4
+	VMOV  V23.B16, V3.B16
+	VFMLA V0.S4, V4.S4, V3.S4
+	VMOV  V24.B16, V4.B16
+	VFMLA V0.S4, V3.S4, V4.S4
+	VMOV  V25.B16, V3.B16
+	VFMLA V0.S4, V4.S4, V3.S4
+	FMUL4S(4, 0, 0)     // r^2
+	VMOV  V0.B16, V5.B16
+	VFMLA V4.S4, V3.S4, V5.S4  // y*r^2 + r
+	FADD4S(5, 5, 26)    // + 1
+	VADD  V19.S4, V1.S4, V1.S4 // 2^n as float bits
+	VSHL  $23, V1.S4, V1.S4
+	FMUL4S(5, 5, 1)
+	BICB(5, 5, 6)
+	VST1.P [V5.S4], 16(R0)
+	FCVTL2D(7, 5)
+	FCVTL2D2(8, 5)
+	FADD2D(16, 16, 7)
+	FADD2D(17, 17, 8)
+	SUBS  $1, R1, R1
+	BNE   exloop
+
+exdone:
+	FADD2D(16, 16, 17)
+	FADDP2D(16, 16)
+	FMOVD F16, ret+32(FP)
 	RET

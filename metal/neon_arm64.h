@@ -85,3 +85,9 @@
 // MUL / MLA Vd.4S, Vn.4S, Vm.S[i] (by element): d = n*m[i], d += n*m[i].
 #define MULE(d, n, m, i) WORD $(0x4F808000 | (((i)&1)<<21) | ((m)<<16) | (((i)>>1)<<11) | ((n)<<5) | (d))
 #define MLAE(d, n, m, i) WORD $(0x6F800000 | (((i)&1)<<21) | ((m)<<16) | (((i)>>1)<<11) | ((n)<<5) | (d))
+
+// FSUB Vd.4S, Vn.4S, Vm.4S.
+#define FSUB4S(d, n, m) WORD $(0x4EA0D400 | ((m)<<16) | ((n)<<5) | (d))
+
+// BIC Vd.16B, Vn.16B, Vm.16B: d = n &^ m.
+#define BICB(d, n, m) WORD $(0x4E601C00 | ((m)<<16) | ((n)<<5) | (d))
