@@ -23,67 +23,67 @@ rows:
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
 	TESTQ  SI, SI
 	JZ     i2stail
 
 i2sloop:
-	VPBROADCASTD codemask<>+0(SB), Z4
+	VPBROADCASTD codemask<>+0(SB), Z16
 	PREFETCHT0   1024(CX)
-	VMOVDQU64    (CX), Z5
+	VMOVDQU64    (CX), Z16
 	PREFETCHT0   1024(CX)(R9*1)
-	VMOVDQU64    (CX)(R9*1), Z6
+	VMOVDQU64    (CX)(R9*1), Z18
 	PREFETCHT0   1024(CX)(R9*2)
-	VMOVDQU64    (CX)(R9*2), Z7
+	VMOVDQU64    (CX)(R9*2), Z19
 	PREFETCHT0   1024(CX)(R10*1)
-	VMOVDQU64    (CX)(R10*1), Z8
-	VMOVDQU32    192(DX), Z9
-	VPANDD       Z4, Z5, Z10
-	VPDPBUSD     Z9, Z10, Z0
-	VPANDD       Z4, Z6, Z10
-	VPDPBUSD     Z9, Z10, Z1
-	VPANDD       Z4, Z7, Z10
-	VPDPBUSD     Z9, Z10, Z2
-	VPANDD       Z4, Z8, Z10
-	VPDPBUSD     Z9, Z10, Z3
-	VMOVDQU32    128(DX), Z9
-	VPSRLW       $0x02, Z5, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z0
-	VPSRLW       $0x02, Z6, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z1
-	VPSRLW       $0x02, Z7, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z2
-	VPSRLW       $0x02, Z8, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z3
-	VMOVDQU32    64(DX), Z9
-	VPSRLW       $0x04, Z5, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z0
-	VPSRLW       $0x04, Z6, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z1
-	VPSRLW       $0x04, Z7, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z2
-	VPSRLW       $0x04, Z8, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z3
-	VMOVDQU32    (DX), Z9
-	VPSRLW       $0x06, Z5, Z5
-	VPANDD       Z4, Z5, Z5
-	VPDPBUSD     Z9, Z5, Z0
-	VPSRLW       $0x06, Z6, Z5
-	VPANDD       Z4, Z5, Z5
-	VPDPBUSD     Z9, Z5, Z1
-	VPSRLW       $0x06, Z7, Z5
-	VPANDD       Z4, Z5, Z5
-	VPDPBUSD     Z9, Z5, Z2
-	VPSRLW       $0x06, Z8, Z5
-	VPANDD       Z4, Z5, Z5
-	VPDPBUSD     Z9, Z5, Z3
+	VMOVDQU64    (CX)(R10*1), Z20
+	VMOVDQU32    192(DX), Z21
+	VPANDD.BCST  field0<>+0(SB), Z16, Z22
+	VPDPBUSD     Z21, Z22, Z0
+	VPANDD.BCST  field0<>+0(SB), Z18, Z22
+	VPDPBUSD     Z21, Z22, Z4
+	VPANDD.BCST  field0<>+0(SB), Z19, Z22
+	VPDPBUSD     Z21, Z22, Z8
+	VPANDD.BCST  field0<>+0(SB), Z20, Z22
+	VPDPBUSD     Z21, Z22, Z12
+	VMOVDQU32    128(DX), Z21
+	VPANDD.BCST  field1<>+0(SB), Z16, Z22
+	VPDPBUSD     Z21, Z22, Z1
+	VPANDD.BCST  field1<>+0(SB), Z18, Z22
+	VPDPBUSD     Z21, Z22, Z5
+	VPANDD.BCST  field1<>+0(SB), Z19, Z22
+	VPDPBUSD     Z21, Z22, Z9
+	VPANDD.BCST  field1<>+0(SB), Z20, Z22
+	VPDPBUSD     Z21, Z22, Z13
+	VMOVDQU32    64(DX), Z21
+	VPANDD.BCST  field2<>+0(SB), Z16, Z22
+	VPDPBUSD     Z21, Z22, Z2
+	VPANDD.BCST  field2<>+0(SB), Z18, Z22
+	VPDPBUSD     Z21, Z22, Z6
+	VPANDD.BCST  field2<>+0(SB), Z19, Z22
+	VPDPBUSD     Z21, Z22, Z10
+	VPANDD.BCST  field2<>+0(SB), Z20, Z22
+	VPDPBUSD     Z21, Z22, Z14
+	VMOVDQU32    (DX), Z21
+	VPANDD.BCST  field3<>+0(SB), Z16, Z16
+	VPDPBUSD     Z21, Z16, Z3
+	VPANDD.BCST  field3<>+0(SB), Z18, Z16
+	VPDPBUSD     Z21, Z16, Z7
+	VPANDD.BCST  field3<>+0(SB), Z19, Z16
+	VPDPBUSD     Z21, Z16, Z11
+	VPANDD.BCST  field3<>+0(SB), Z20, Z16
+	VPDPBUSD     Z21, Z16, Z15
 	ADDQ         $0x40, CX
 	ADDQ         $0x00000100, DX
 	DECQ         SI
@@ -92,94 +92,106 @@ i2sloop:
 i2stail:
 	CMPQ         88(AX), $0x00
 	JE           i2sdone
-	VPBROADCASTD codemask<>+0(SB), Z4
+	VPBROADCASTD codemask<>+0(SB), Z16
 	KMOVQ        low32bytes<>+0(SB), K1
-	VMOVDQU8.Z   (CX), K1, Z5
-	VMOVDQU8.Z   (CX)(R9*1), K1, Z6
-	VMOVDQU8.Z   (CX)(R9*2), K1, Z7
-	VMOVDQU8.Z   (CX)(R10*1), K1, Z8
-	VMOVDQU32    96(DX), Z9
-	VPANDD       Z4, Z5, Z10
-	VPDPBUSD     Z9, Z10, Z0
-	VPANDD       Z4, Z6, Z10
-	VPDPBUSD     Z9, Z10, Z1
-	VPANDD       Z4, Z7, Z10
-	VPDPBUSD     Z9, Z10, Z2
-	VPANDD       Z4, Z8, Z10
-	VPDPBUSD     Z9, Z10, Z3
-	VMOVDQU32    64(DX), Z9
-	VPSRLW       $0x02, Z5, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z0
-	VPSRLW       $0x02, Z6, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z1
-	VPSRLW       $0x02, Z7, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z2
-	VPSRLW       $0x02, Z8, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z3
-	VMOVDQU32    32(DX), Z9
-	VPSRLW       $0x04, Z5, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z0
-	VPSRLW       $0x04, Z6, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z1
-	VPSRLW       $0x04, Z7, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z2
-	VPSRLW       $0x04, Z8, Z10
-	VPANDD       Z4, Z10, Z10
-	VPDPBUSD     Z9, Z10, Z3
-	VMOVDQU32    (DX), Z9
-	VPSRLW       $0x06, Z5, Z5
-	VPANDD       Z4, Z5, Z5
-	VPDPBUSD     Z9, Z5, Z0
-	VPSRLW       $0x06, Z6, Z5
-	VPANDD       Z4, Z5, Z5
-	VPDPBUSD     Z9, Z5, Z1
-	VPSRLW       $0x06, Z7, Z5
-	VPANDD       Z4, Z5, Z5
-	VPDPBUSD     Z9, Z5, Z2
-	VPSRLW       $0x06, Z8, Z5
-	VPANDD       Z4, Z5, Z5
-	VPDPBUSD     Z9, Z5, Z3
+	VMOVDQU8.Z   (CX), K1, Z16
+	VMOVDQU8.Z   (CX)(R9*1), K1, Z18
+	VMOVDQU8.Z   (CX)(R9*2), K1, Z19
+	VMOVDQU8.Z   (CX)(R10*1), K1, Z20
+	VMOVDQU32    96(DX), Z21
+	VPANDD.BCST  field0<>+0(SB), Z16, Z22
+	VPDPBUSD     Z21, Z22, Z0
+	VPANDD.BCST  field0<>+0(SB), Z18, Z22
+	VPDPBUSD     Z21, Z22, Z4
+	VPANDD.BCST  field0<>+0(SB), Z19, Z22
+	VPDPBUSD     Z21, Z22, Z8
+	VPANDD.BCST  field0<>+0(SB), Z20, Z22
+	VPDPBUSD     Z21, Z22, Z12
+	VMOVDQU32    64(DX), Z21
+	VPANDD.BCST  field1<>+0(SB), Z16, Z22
+	VPDPBUSD     Z21, Z22, Z1
+	VPANDD.BCST  field1<>+0(SB), Z18, Z22
+	VPDPBUSD     Z21, Z22, Z5
+	VPANDD.BCST  field1<>+0(SB), Z19, Z22
+	VPDPBUSD     Z21, Z22, Z9
+	VPANDD.BCST  field1<>+0(SB), Z20, Z22
+	VPDPBUSD     Z21, Z22, Z13
+	VMOVDQU32    32(DX), Z21
+	VPANDD.BCST  field2<>+0(SB), Z16, Z22
+	VPDPBUSD     Z21, Z22, Z2
+	VPANDD.BCST  field2<>+0(SB), Z18, Z22
+	VPDPBUSD     Z21, Z22, Z6
+	VPANDD.BCST  field2<>+0(SB), Z19, Z22
+	VPDPBUSD     Z21, Z22, Z10
+	VPANDD.BCST  field2<>+0(SB), Z20, Z22
+	VPDPBUSD     Z21, Z22, Z14
+	VMOVDQU32    (DX), Z21
+	VPANDD.BCST  field3<>+0(SB), Z16, Z16
+	VPDPBUSD     Z21, Z16, Z3
+	VPANDD.BCST  field3<>+0(SB), Z18, Z16
+	VPDPBUSD     Z21, Z16, Z7
+	VPANDD.BCST  field3<>+0(SB), Z19, Z16
+	VPDPBUSD     Z21, Z16, Z11
+	VPANDD.BCST  field3<>+0(SB), Z20, Z16
+	VPDPBUSD     Z21, Z16, Z15
 	ADDQ         $0x20, CX
 
 i2sdone:
-	VSHUFI64X2   $0x44, Z1, Z0, Z4
-	VSHUFI64X2   $0xee, Z1, Z0, Z5
+	VPSRAD       $0x02, Z1, Z1
+	VPADDD       Z1, Z0, Z0
+	VPSRAD       $0x04, Z2, Z2
+	VPADDD       Z2, Z0, Z0
+	VPSRAD       $0x06, Z3, Z3
+	VPADDD       Z3, Z0, Z0
+	VPSRAD       $0x02, Z5, Z5
 	VPADDD       Z5, Z4, Z4
-	VSHUFI64X2   $0x44, Z3, Z2, Z5
-	VSHUFI64X2   $0xee, Z3, Z2, Z6
-	VPADDD       Z6, Z5, Z5
-	VSHUFI64X2   $0x88, Z5, Z4, Z6
-	VSHUFI64X2   $0xdd, Z5, Z4, Z4
-	VPADDD       Z4, Z6, Z6
-	VPXORD       Z11, Z11, Z11
-	VPUNPCKLQDQ  Z11, Z6, Z4
-	VPUNPCKHQDQ  Z11, Z6, Z5
-	VPADDD       Z5, Z4, Z4
-	VSHUFPS      $0x88, Z11, Z4, Z5
-	VSHUFPS      $0xdd, Z11, Z4, Z4
-	VPADDD       Z4, Z5, Z5
-	VMOVDQU32    reduce_0_4_8_12<>+0(SB), Z4
-	VPERMD       Z5, Z4, Z5
-	VPBROADCASTD (BX), Z4
-	VPSUBD       Z4, Z5, Z5
-	VCVTDQ2PS    Z5, Z4
+	VPSRAD       $0x04, Z6, Z6
+	VPADDD       Z6, Z4, Z4
+	VPSRAD       $0x06, Z7, Z7
+	VPADDD       Z7, Z4, Z4
+	VPSRAD       $0x02, Z9, Z9
+	VPADDD       Z9, Z8, Z8
+	VPSRAD       $0x04, Z10, Z10
+	VPADDD       Z10, Z8, Z8
+	VPSRAD       $0x06, Z11, Z11
+	VPADDD       Z11, Z8, Z8
+	VPSRAD       $0x02, Z13, Z13
+	VPADDD       Z13, Z12, Z12
+	VPSRAD       $0x04, Z14, Z14
+	VPADDD       Z14, Z12, Z12
+	VPSRAD       $0x06, Z15, Z15
+	VPADDD       Z15, Z12, Z12
+	VSHUFI64X2   $0x44, Z4, Z0, Z16
+	VSHUFI64X2   $0xee, Z4, Z0, Z18
+	VPADDD       Z18, Z16, Z16
+	VSHUFI64X2   $0x44, Z12, Z8, Z18
+	VSHUFI64X2   $0xee, Z12, Z8, Z19
+	VPADDD       Z19, Z18, Z18
+	VSHUFI64X2   $0x88, Z18, Z16, Z19
+	VSHUFI64X2   $0xdd, Z18, Z16, Z16
+	VPADDD       Z16, Z19, Z19
+	VPXORD       Z17, Z17, Z17
+	VPUNPCKLQDQ  Z17, Z19, Z16
+	VPUNPCKHQDQ  Z17, Z19, Z18
+	VPADDD       Z18, Z16, Z16
+	VSHUFPS      $0x88, Z17, Z16, Z18
+	VSHUFPS      $0xdd, Z17, Z16, Z16
+	VPADDD       Z16, Z18, Z18
+	VMOVDQU32    reduce_0_4_8_12<>+0(SB), Z16
+	VPERMD       Z18, Z16, Z18
+	VPBROADCASTD (BX), Z16
+	VPSUBD       Z16, Z18, Z18
+	VCVTDQ2PS    Z18, Z16
 	MOVQ         80(AX), DX
-	VBROADCASTSS (DX), Z5
-	VMULPS       Z5, Z4, Z4
+	VBROADCASTSS (DX), Z18
+	VMULPS       Z18, Z16, Z16
 	MOVQ         8(AX), DX
 	MOVQ         112(AX), DX
-	VMOVSS       X4, (R8)
-	VEXTRACTPS   $0x01, X4, (R8)(DX*1)
-	VEXTRACTPS   $0x02, X4, (R8)(DX*2)
+	VMOVSS       X16, (R8)
+	VEXTRACTPS   $0x01, X16, (R8)(DX*1)
+	VEXTRACTPS   $0x02, X16, (R8)(DX*2)
 	LEAQ         (DX)(DX*2), DX
-	VEXTRACTPS   $0x03, X4, (R8)(DX*1)
+	VEXTRACTPS   $0x03, X16, (R8)(DX*1)
 	ADDQ         104(AX), CX
 	ADDQ         120(AX), R8
 	SUBQ         $0x00000004, DI
@@ -204,6 +216,78 @@ DATA codemask<>+52(SB)/4, $0x03030303
 DATA codemask<>+56(SB)/4, $0x03030303
 DATA codemask<>+60(SB)/4, $0x03030303
 GLOBL codemask<>(SB), RODATA|NOPTR, $64
+
+DATA field0<>+0(SB)/4, $0x03030303
+DATA field0<>+4(SB)/4, $0x03030303
+DATA field0<>+8(SB)/4, $0x03030303
+DATA field0<>+12(SB)/4, $0x03030303
+DATA field0<>+16(SB)/4, $0x03030303
+DATA field0<>+20(SB)/4, $0x03030303
+DATA field0<>+24(SB)/4, $0x03030303
+DATA field0<>+28(SB)/4, $0x03030303
+DATA field0<>+32(SB)/4, $0x03030303
+DATA field0<>+36(SB)/4, $0x03030303
+DATA field0<>+40(SB)/4, $0x03030303
+DATA field0<>+44(SB)/4, $0x03030303
+DATA field0<>+48(SB)/4, $0x03030303
+DATA field0<>+52(SB)/4, $0x03030303
+DATA field0<>+56(SB)/4, $0x03030303
+DATA field0<>+60(SB)/4, $0x03030303
+GLOBL field0<>(SB), RODATA|NOPTR, $64
+
+DATA field1<>+0(SB)/4, $0x0c0c0c0c
+DATA field1<>+4(SB)/4, $0x0c0c0c0c
+DATA field1<>+8(SB)/4, $0x0c0c0c0c
+DATA field1<>+12(SB)/4, $0x0c0c0c0c
+DATA field1<>+16(SB)/4, $0x0c0c0c0c
+DATA field1<>+20(SB)/4, $0x0c0c0c0c
+DATA field1<>+24(SB)/4, $0x0c0c0c0c
+DATA field1<>+28(SB)/4, $0x0c0c0c0c
+DATA field1<>+32(SB)/4, $0x0c0c0c0c
+DATA field1<>+36(SB)/4, $0x0c0c0c0c
+DATA field1<>+40(SB)/4, $0x0c0c0c0c
+DATA field1<>+44(SB)/4, $0x0c0c0c0c
+DATA field1<>+48(SB)/4, $0x0c0c0c0c
+DATA field1<>+52(SB)/4, $0x0c0c0c0c
+DATA field1<>+56(SB)/4, $0x0c0c0c0c
+DATA field1<>+60(SB)/4, $0x0c0c0c0c
+GLOBL field1<>(SB), RODATA|NOPTR, $64
+
+DATA field2<>+0(SB)/4, $0x30303030
+DATA field2<>+4(SB)/4, $0x30303030
+DATA field2<>+8(SB)/4, $0x30303030
+DATA field2<>+12(SB)/4, $0x30303030
+DATA field2<>+16(SB)/4, $0x30303030
+DATA field2<>+20(SB)/4, $0x30303030
+DATA field2<>+24(SB)/4, $0x30303030
+DATA field2<>+28(SB)/4, $0x30303030
+DATA field2<>+32(SB)/4, $0x30303030
+DATA field2<>+36(SB)/4, $0x30303030
+DATA field2<>+40(SB)/4, $0x30303030
+DATA field2<>+44(SB)/4, $0x30303030
+DATA field2<>+48(SB)/4, $0x30303030
+DATA field2<>+52(SB)/4, $0x30303030
+DATA field2<>+56(SB)/4, $0x30303030
+DATA field2<>+60(SB)/4, $0x30303030
+GLOBL field2<>(SB), RODATA|NOPTR, $64
+
+DATA field3<>+0(SB)/4, $0xc0c0c0c0
+DATA field3<>+4(SB)/4, $0xc0c0c0c0
+DATA field3<>+8(SB)/4, $0xc0c0c0c0
+DATA field3<>+12(SB)/4, $0xc0c0c0c0
+DATA field3<>+16(SB)/4, $0xc0c0c0c0
+DATA field3<>+20(SB)/4, $0xc0c0c0c0
+DATA field3<>+24(SB)/4, $0xc0c0c0c0
+DATA field3<>+28(SB)/4, $0xc0c0c0c0
+DATA field3<>+32(SB)/4, $0xc0c0c0c0
+DATA field3<>+36(SB)/4, $0xc0c0c0c0
+DATA field3<>+40(SB)/4, $0xc0c0c0c0
+DATA field3<>+44(SB)/4, $0xc0c0c0c0
+DATA field3<>+48(SB)/4, $0xc0c0c0c0
+DATA field3<>+52(SB)/4, $0xc0c0c0c0
+DATA field3<>+56(SB)/4, $0xc0c0c0c0
+DATA field3<>+60(SB)/4, $0xc0c0c0c0
+GLOBL field3<>(SB), RODATA|NOPTR, $64
 
 DATA low32bytes<>+0(SB)/8, $0x00000000ffffffff
 GLOBL low32bytes<>(SB), RODATA|NOPTR, $8
@@ -249,18 +333,15 @@ rows:
 i2sloop:
 	VPBROADCASTD codemask<>+0(SB), Z4
 	PREFETCHT0   1024(CX)
-	VMOVDQU64    (CX), Z5
-	VPANDD       Z4, Z5, Z6
-	VPDPBUSD     192(DX), Z6, Z0
-	VPSRLW       $0x02, Z5, Z6
-	VPANDD       Z4, Z6, Z6
-	VPDPBUSD     128(DX), Z6, Z1
-	VPSRLW       $0x04, Z5, Z6
-	VPANDD       Z4, Z6, Z6
-	VPDPBUSD     64(DX), Z6, Z2
-	VPSRLW       $0x06, Z5, Z5
-	VPANDD       Z4, Z5, Z5
-	VPDPBUSD     (DX), Z5, Z3
+	VMOVDQU64    (CX), Z4
+	VPANDD.BCST  field0<>+0(SB), Z4, Z5
+	VPDPBUSD     192(DX), Z5, Z0
+	VPANDD.BCST  field1<>+0(SB), Z4, Z5
+	VPDPBUSD     128(DX), Z5, Z1
+	VPANDD.BCST  field2<>+0(SB), Z4, Z5
+	VPDPBUSD     64(DX), Z5, Z2
+	VPANDD.BCST  field3<>+0(SB), Z4, Z4
+	VPDPBUSD     (DX), Z4, Z3
 	ADDQ         $0x40, CX
 	ADDQ         $0x00000100, DX
 	DECQ         SI
@@ -271,23 +352,23 @@ i2stail:
 	JE           i2sdone
 	VPBROADCASTD codemask<>+0(SB), Z4
 	KMOVQ        low32bytes<>+0(SB), K1
-	VMOVDQU8.Z   (CX), K1, Z5
-	VPANDD       Z4, Z5, Z6
-	VPDPBUSD     96(DX), Z6, Z0
-	VPSRLW       $0x02, Z5, Z6
-	VPANDD       Z4, Z6, Z6
-	VPDPBUSD     64(DX), Z6, Z1
-	VPSRLW       $0x04, Z5, Z6
-	VPANDD       Z4, Z6, Z6
-	VPDPBUSD     32(DX), Z6, Z2
-	VPSRLW       $0x06, Z5, Z5
-	VPANDD       Z4, Z5, Z5
-	VPDPBUSD     (DX), Z5, Z3
+	VMOVDQU8.Z   (CX), K1, Z4
+	VPANDD.BCST  field0<>+0(SB), Z4, Z5
+	VPDPBUSD     96(DX), Z5, Z0
+	VPANDD.BCST  field1<>+0(SB), Z4, Z5
+	VPDPBUSD     64(DX), Z5, Z1
+	VPANDD.BCST  field2<>+0(SB), Z4, Z5
+	VPDPBUSD     32(DX), Z5, Z2
+	VPANDD.BCST  field3<>+0(SB), Z4, Z4
+	VPDPBUSD     (DX), Z4, Z3
 	ADDQ         $0x20, CX
 
 i2sdone:
+	VPSRAD        $0x02, Z1, Z1
 	VPADDD        Z1, Z0, Z0
+	VPSRAD        $0x04, Z2, Z2
 	VPADDD        Z2, Z0, Z0
+	VPSRAD        $0x06, Z3, Z3
 	VPADDD        Z3, Z0, Z0
 	VEXTRACTI64X4 $0x01, Z0, Y4
 	VPADDD        Y4, Y0, Y4

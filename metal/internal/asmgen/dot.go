@@ -24,6 +24,11 @@ type units struct {
 	x       func(u, t, disp int) Mem // byte disp of token t's activations for unit u
 	sharedX bool                     // x does not depend on u (load it once for all units)
 	acc     func(u, t, f int) reg.VecVirtual
+	// scaled makes dot2 leave each 2-bit code in place (field f as 4^f
+	// times its code, at most 192: a mask and no shift); acc(u, t, f) must
+	// then be a separate accumulator per field, to be shifted right by 2f
+	// (exactly) at the end.
+	scaled bool
 	// accB, when set, makes dot1 use the difference form (see dot1): acc
 	// gets Σ y_n*x_n, accB gets Σ y_{n+1}*x_n; combine them with diffSum.
 	accB func(u, t int) reg.VecVirtual
@@ -91,7 +96,9 @@ func (k *kernel) dot2(us units, tail bool) {
 		xs := k.loadX(us, off)
 		for u := 0; u < us.n; u++ {
 			d := ZMM()
-			if f == 0 {
+			if us.scaled {
+				VPANDD_BCST(dwords(fmt.Sprintf("field%d", f), 0x03030303<<(2*f)), w[u], d)
+			} else if f == 0 {
 				VPANDD(mask, w[u], d)
 			} else {
 				VPSRLW(U8(2*f), w[u], d)

@@ -325,18 +325,26 @@ func flat(acc [][]reg.VecVirtual) []reg.VecVirtual {
 func (k *kernel) i2sRows() {
 	var us units
 	var all []reg.VecVirtual
-	if k.R == 1 && k.T == 1 {
-		// One accumulator per 2-bit field: independent VPDPBUSD chains.
-		all = make([]reg.VecVirtual, 4)
-		if !k.lv.avx512 {
-			all = all[:1]
-		}
-		for i := range all {
-			all[i] = k.vec()
-			k.zero(all[i])
+	var fields [][]reg.VecVirtual
+	if k.lv.avx512 && k.T == 1 {
+		// One accumulator per row and 2-bit field: independent VPDPBUSD
+		// chains, and codes left in place (see units.scaled).
+		fields = make([][]reg.VecVirtual, k.R)
+		for r := range fields {
+			fields[r] = make([]reg.VecVirtual, 4)
+			for f := range fields[r] {
+				fields[r][f] = k.vec()
+				k.zero(fields[r][f])
+			}
 		}
 		us = k.rowUnits(nil)
-		us.acc = func(u, t, f int) reg.VecVirtual { return all[f%len(all)] }
+		us.acc = func(u, t, f int) reg.VecVirtual { return fields[u][f] }
+		us.scaled = true
+	} else if k.R == 1 && k.T == 1 {
+		all = []reg.VecVirtual{k.vec()}
+		k.zero(all[0])
+		us = k.rowUnits(nil)
+		us.acc = func(u, t, f int) reg.VecVirtual { return all[0] }
 	} else {
 		acc := k.accs()
 		us = k.rowUnits(acc)
@@ -358,10 +366,15 @@ func (k *kernel) i2sRows() {
 	ADDQ(U8(32), k.w)
 
 	Label("i2sdone")
-	if k.R == 1 && k.T == 1 {
-		for _, a := range all[1:] {
-			VPADDD(a, all[0], all[0])
+	// Row sums from the field accumulators: field f was 4^f times too big.
+	for _, acc := range fields {
+		for f := 1; f < 4; f++ {
+			VPSRAD(U8(2*f), acc[f], acc[f])
+			VPADDD(acc[f], acc[0], acc[0])
 		}
+		all = append(all, acc[0])
+	}
+	if k.R == 1 && k.T == 1 {
 		s := k.hsum(all[0])
 		b := XMM()
 		VMOVD(Mem{Base: k.bs}, b)
