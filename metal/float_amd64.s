@@ -46,6 +46,46 @@ SHUF2(112, 0x0f0e0f0e0f0e0f0e)
 SHUF2(120, 0x0f0e0f0e0f0e0f0e)
 GLOBL q6shuf<>(SB), RODATA|NOPTR, $128
 
+// dw2w<>: VPSHUFB mask taking the low word of each dword into the low 8
+// bytes of each 128-bit lane.
+DATA dw2w<>+0(SB)/8, $0x0d0c090805040100
+DATA dw2w<>+8(SB)/8, $0x8080808080808080
+DATA dw2w<>+16(SB)/8, $0x0d0c090805040100
+DATA dw2w<>+24(SB)/8, $0x8080808080808080
+GLOBL dw2w<>(SB), RODATA|NOPTR, $32
+
+// AVX2 Q8_0/Q4_0 in groups of 8 blocks: the 8 scales d_w*d[b] computed at
+// once (d_w gathered at the Y11 offsets, f16 in the low half of each
+// dword) into sc-32(SP).
+#define Q8SCALES8 \
+	VPCMPEQD   Y7, Y7, Y7; \
+	VPXOR      Y8, Y8, Y8; \
+	VPGATHERDD Y7, (AX)(Y11*1), Y8; \
+	VPSHUFB    dw2w<>(SB), Y8, Y8; \
+	VPERMQ     $0x08, Y8, Y8; \
+	VCVTPH2PS  X8, Y8; \
+	VMULPS     (R11), Y8, Y8; \
+	VMOVUPS    Y8, sc-32(SP)
+
+// One block of a group: signed weights in Y2, activations at XO(BX), its
+// scale at SO: ACC += float32(lane sums of w*q) * scale.
+#define Q8DOTBLK(XO, SO, ACC) \
+	VMOVDQU      XO(BX), Y3; \
+	VPSIGNB      Y2, Y3, Y3; \
+	VPABSB       Y2, Y2; \
+	VPMADDUBSW   Y3, Y2, Y4; \
+	VPMADDWD     Y13, Y4, Y4; \
+	VCVTDQ2PS    Y4, Y4; \
+	VBROADCASTSS SO, Y5; \
+	VFMADD231PS  Y5, Y4, ACC
+
+#define Q4LOADAT(WO) \
+	VMOVDQU     WO(AX), X2; \
+	VPSRLW      $4, X2, X3; \
+	VINSERTI128 $1, X3, Y2, Y2; \
+	VPAND       Y12, Y2, Y2; \
+	VPSUBB      Y14, Y2, Y2
+
 // q8idx<> / q4idx<>: byte offsets of the d of 8 consecutive Q8_0 / Q4_0
 // blocks (VPGATHERDD indexes); q8perm<>: four VPERMPS indexes, vector k
 // selecting block scale 2k in lanes 0-7 and 2k+1 in lanes 8-15.
@@ -544,10 +584,11 @@ done:
 	RET
 
 // func rowsQ8_0AVX2(dst []float32, w []byte, rb int, q []int8, d []float32, scale float32)
-TEXT ·rowsQ8_0AVX2(SB), NOSPLIT, $0-108
+TEXT ·rowsQ8_0AVX2(SB), NOSPLIT, $32-108
 	Q8_ROWS_PROLOGUE
 	VMOVSS         scale+104(FP), X15
 	VBROADCASTI128 ones16<>(SB), Y13
+	VMOVDQU        q8idx<>(SB), Y11
 
 q80row:
 	VXORPS Y0, Y0, Y0
@@ -556,6 +597,32 @@ q80row:
 	MOVQ   DX, BX
 	MOVQ   R15, R11
 	MOVQ   CX, R10
+
+q80grp:
+	CMPQ    R10, $8
+	JB      q80pair
+	Q8SCALES8
+	VMOVDQU 2(AX), Y2
+	Q8DOTBLK(0, sc-32(SP), Y0)
+	VMOVDQU 36(AX), Y2
+	Q8DOTBLK(32, sc-28(SP), Y1)
+	VMOVDQU 70(AX), Y2
+	Q8DOTBLK(64, sc-24(SP), Y0)
+	VMOVDQU 104(AX), Y2
+	Q8DOTBLK(96, sc-20(SP), Y1)
+	VMOVDQU 138(AX), Y2
+	Q8DOTBLK(128, sc-16(SP), Y0)
+	VMOVDQU 172(AX), Y2
+	Q8DOTBLK(160, sc-12(SP), Y1)
+	VMOVDQU 206(AX), Y2
+	Q8DOTBLK(192, sc-8(SP), Y0)
+	VMOVDQU 240(AX), Y2
+	Q8DOTBLK(224, sc-4(SP), Y1)
+	ADDQ    $272, AX
+	ADDQ    $256, BX
+	ADDQ    $32, R11
+	SUBQ    $8, R10
+	JMP     q80grp
 
 q80pair:
 	CMPQ    R10, $2
@@ -594,12 +661,13 @@ done:
 	RET
 
 // func rowsQ4_0AVX2(dst []float32, w []byte, rb int, q []int8, d []float32, scale float32)
-TEXT ·rowsQ4_0AVX2(SB), NOSPLIT, $0-108
+TEXT ·rowsQ4_0AVX2(SB), NOSPLIT, $32-108
 	Q8_ROWS_PROLOGUE
 	VMOVSS         scale+104(FP), X15
 	VBROADCASTI128 ones16<>(SB), Y13
 	VBROADCASTI128 nib0f<>(SB), Y12
 	VBROADCASTI128 eight8<>(SB), Y14
+	VMOVDQU        q4idx<>(SB), Y11
 
 q40row:
 	VXORPS Y0, Y0, Y0
@@ -608,6 +676,32 @@ q40row:
 	MOVQ   DX, BX
 	MOVQ   R15, R11
 	MOVQ   CX, R10
+
+q40grp:
+	CMPQ R10, $8
+	JB   q40pair
+	Q8SCALES8
+	Q4LOADAT(2)
+	Q8DOTBLK(0, sc-32(SP), Y0)
+	Q4LOADAT(20)
+	Q8DOTBLK(32, sc-28(SP), Y1)
+	Q4LOADAT(38)
+	Q8DOTBLK(64, sc-24(SP), Y0)
+	Q4LOADAT(56)
+	Q8DOTBLK(96, sc-20(SP), Y1)
+	Q4LOADAT(74)
+	Q8DOTBLK(128, sc-16(SP), Y0)
+	Q4LOADAT(92)
+	Q8DOTBLK(160, sc-12(SP), Y1)
+	Q4LOADAT(110)
+	Q8DOTBLK(192, sc-8(SP), Y0)
+	Q4LOADAT(128)
+	Q8DOTBLK(224, sc-4(SP), Y1)
+	ADDQ $144, AX
+	ADDQ $256, BX
+	ADDQ $32, R11
+	SUBQ $8, R10
+	JMP  q40grp
 
 q40pair:
 	CMPQ R10, $2
