@@ -154,21 +154,16 @@ func ternPrepSIMD(j *ternJob) {
 		x := j.xq[t*cols : (t+1)*cols]
 		dst := xp[t*j.xStride : (t+1)*j.xStride]
 		var total int32
-		for b := 0; b < nb; b++ {
-			xb := x[256*b : 256*b+256]
-			s := sumInt8(xb)
-			total += s
-			if m.Type != I2_S {
-				bsum[b*n+t] = s
+		if nb > 0 {
+			// I2_S keeps only the total: every block sum goes to bsum[t].
+			bs, stride := &bsum[t], 4*n
+			if m.Type == I2_S {
+				stride = 0
 			}
 			if m.Type == TQ1_0 {
-				prepTQ1(dst[320*b:320*b+320], xb)
-				continue
-			}
-			d := dst[256*b : 256*b+256]
-			for jj := 0; jj < 4; jj++ {
-				copy(d[64*jj:64*jj+32], xb[32*jj:32*jj+32])
-				copy(d[64*jj+32:64*jj+64], xb[128+32*jj:128+32*jj+32])
+				total = prep1AVX2(&dst[0], &x[0], nb, bs, stride)
+			} else {
+				total = prep2AVX2(&dst[0], &x[0], nb, bs, stride)
 			}
 		}
 		if m.Type == I2_S {
@@ -191,7 +186,8 @@ func sumInt8(x []int8) int32 {
 	return s
 }
 
-// prepTQ1 writes the 320 prepared bytes of one TQ1_0 block.
+// prepTQ1 writes the 320 prepared bytes of one TQ1_0 block (prep1AVX2's
+// reference in the tests).
 func prepTQ1(d []int8, x []int8) {
 	d = d[:320]
 	x = x[:256]

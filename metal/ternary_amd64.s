@@ -8196,3 +8196,196 @@ done:
 	VZEROUPPER
 	MOVQ         AX, ret+16(FP)
 	RET
+
+// func prep2AVX2(xp *int8, x *int8, nb int, bsum *int32, bstride int) int32
+// Requires: AVX, AVX2
+TEXT ·prep2AVX2(SB), NOSPLIT, $0-44
+	MOVQ         xp+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         nb+16(FP), DX
+	MOVQ         bsum+24(FP), BX
+	MOVQ         bstride+32(FP), SI
+	XORL         DI, DI
+	TESTQ        DX, DX
+	JZ           done
+	VPBROADCASTD signbits<>+0(SB), Y0
+	VPXOR        Y1, Y1, Y1
+
+block:
+	VPXOR        Y2, Y2, Y2
+	VMOVDQU      (CX), Y3
+	VMOVDQU      Y3, (AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      128(CX), Y3
+	VMOVDQU      Y3, 32(AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      32(CX), Y3
+	VMOVDQU      Y3, 64(AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      160(CX), Y3
+	VMOVDQU      Y3, 96(AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      64(CX), Y3
+	VMOVDQU      Y3, 128(AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      192(CX), Y3
+	VMOVDQU      Y3, 160(AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      96(CX), Y3
+	VMOVDQU      Y3, 192(AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      224(CX), Y3
+	VMOVDQU      Y3, 224(AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X3
+	VPADDQ       X3, X2, X3
+	VPSHUFD      $0x4e, X3, X2
+	VPADDQ       X2, X3, X3
+	VMOVD        X3, R8
+	SUBL         $0x00008000, R8
+	MOVL         R8, (BX)
+	ADDL         R8, DI
+	ADDQ         SI, BX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000100, AX
+	DECQ         DX
+	JNZ          block
+
+done:
+	VZEROUPPER
+	MOVL DI, ret+40(FP)
+	RET
+
+DATA signbits<>+0(SB)/4, $0x80808080
+DATA signbits<>+4(SB)/4, $0x80808080
+DATA signbits<>+8(SB)/4, $0x80808080
+DATA signbits<>+12(SB)/4, $0x80808080
+DATA signbits<>+16(SB)/4, $0x80808080
+DATA signbits<>+20(SB)/4, $0x80808080
+DATA signbits<>+24(SB)/4, $0x80808080
+DATA signbits<>+28(SB)/4, $0x80808080
+DATA signbits<>+32(SB)/4, $0x80808080
+DATA signbits<>+36(SB)/4, $0x80808080
+DATA signbits<>+40(SB)/4, $0x80808080
+DATA signbits<>+44(SB)/4, $0x80808080
+DATA signbits<>+48(SB)/4, $0x80808080
+DATA signbits<>+52(SB)/4, $0x80808080
+DATA signbits<>+56(SB)/4, $0x80808080
+DATA signbits<>+60(SB)/4, $0x80808080
+GLOBL signbits<>(SB), RODATA|NOPTR, $64
+
+// func prep1AVX2(xp *int8, x *int8, nb int, bsum *int32, bstride int) int32
+// Requires: AVX, AVX2
+TEXT ·prep1AVX2(SB), NOSPLIT, $0-44
+	MOVQ         xp+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         nb+16(FP), DX
+	MOVQ         bsum+24(FP), BX
+	MOVQ         bstride+32(FP), SI
+	XORL         DI, DI
+	TESTQ        DX, DX
+	JZ           done
+	VPBROADCASTD signbits<>+0(SB), Y0
+	VPXOR        Y1, Y1, Y1
+
+block:
+	VPXOR        Y2, Y2, Y2
+	VMOVDQU      (CX), Y3
+	VMOVDQU      Y3, (AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      160(CX), X4
+	VMOVDQU      X4, 32(AX)
+	VMOVD        240(CX), X3
+	VINSERTI128  $0x01, X3, Y4, Y4
+	VMOVDQU      X3, 48(AX)
+	VPXOR        Y0, Y4, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      32(CX), Y3
+	VMOVDQU      Y3, 64(AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      176(CX), X5
+	VMOVDQU      X5, 96(AX)
+	VMOVD        244(CX), X3
+	VINSERTI128  $0x01, X3, Y5, Y5
+	VMOVDQU      X3, 112(AX)
+	VPXOR        Y0, Y5, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      64(CX), Y3
+	VMOVDQU      Y3, 128(AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      192(CX), X6
+	VMOVDQU      X6, 160(AX)
+	VMOVD        248(CX), X3
+	VINSERTI128  $0x01, X3, Y6, Y6
+	VMOVDQU      X3, 176(AX)
+	VPXOR        Y0, Y6, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      96(CX), Y3
+	VMOVDQU      Y3, 192(AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      208(CX), X7
+	VMOVDQU      X7, 224(AX)
+	VMOVD        252(CX), X3
+	VINSERTI128  $0x01, X3, Y7, Y7
+	VMOVDQU      X3, 240(AX)
+	VPXOR        Y0, Y7, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      128(CX), Y3
+	VMOVDQU      Y3, 256(AX)
+	VPXOR        Y0, Y3, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VMOVDQU      224(CX), X8
+	VMOVDQU      X8, 288(AX)
+	VPXOR        X3, X3, X3
+	VMOVDQU      X3, 304(AX)
+	VINSERTI128  $0x01, X3, Y8, Y8
+	VPXOR        Y0, Y8, Y3
+	VPSADBW      Y1, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X3
+	VPADDQ       X3, X2, X3
+	VPSHUFD      $0x4e, X3, X2
+	VPADDQ       X2, X3, X3
+	VMOVD        X3, R8
+	SUBL         $0x0000a000, R8
+	MOVL         R8, (BX)
+	ADDL         R8, DI
+	ADDQ         SI, BX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000140, AX
+	DECQ         DX
+	JNZ          block
+
+done:
+	VZEROUPPER
+	MOVL DI, ret+40(FP)
+	RET

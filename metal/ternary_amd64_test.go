@@ -3,11 +3,14 @@
 package metal
 
 import (
+	"math/rand/v2"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/cpu"
 )
 
 // TestTernArgsLayout checks that ternArgs has the field offsets the
@@ -46,6 +49,62 @@ func TestAVX2RegistersVEX(t *testing.T) {
 		}
 		if (strings.Contains(fn, "AVX2") || strings.Contains(fn, "readAVX2")) && high.MatchString(line) {
 			t.Errorf("line %d in %s: %s", i+1, fn, strings.TrimSpace(line))
+		}
+	}
+}
+
+// TestPrepAVX2 checks the activation layouts and block sums of prep2AVX2
+// and prep1AVX2 against plain loops.
+func TestPrepAVX2(t *testing.T) {
+	if !cpu.X86.HasAVX2 {
+		t.Skip("no AVX2")
+	}
+	r := rand.New(rand.NewPCG(41, 42))
+	for iter := 0; iter < 50; iter++ {
+		nb := 1 + r.IntN(30)
+		x := randXQ(r, 256*nb)
+		for _, tq1 := range []bool{false, true} {
+			size := 256
+			if tq1 {
+				size = 320
+			}
+			got := make([]int8, size*nb)
+			for i := range got {
+				got[i] = 99 // every byte must be written
+			}
+			sums := make([]int32, 3*nb)
+			var total int32
+			if tq1 {
+				total = prep1AVX2(&got[0], &x[0], nb, &sums[1], 12)
+			} else {
+				total = prep2AVX2(&got[0], &x[0], nb, &sums[1], 12)
+			}
+			var wantTotal int32
+			for b := 0; b < nb; b++ {
+				xb := x[256*b : 256*b+256]
+				want := make([]int8, size)
+				if tq1 {
+					prepTQ1(want, xb)
+				} else {
+					for j := 0; j < 4; j++ {
+						copy(want[64*j:], xb[32*j:32*j+32])
+						copy(want[64*j+32:], xb[128+32*j:128+32*j+32])
+					}
+				}
+				for i := range want {
+					if got[size*b+i] != want[i] {
+						t.Fatalf("tq1 %v block %d byte %d: %d, want %d", tq1, b, i, got[size*b+i], want[i])
+					}
+				}
+				s := sumInt8(xb)
+				wantTotal += s
+				if sums[1+3*b] != s || sums[3*b] != 0 || sums[2+3*b] != 0 {
+					t.Fatalf("tq1 %v block %d: sums %v, want %d", tq1, b, sums[3*b:3*b+3], s)
+				}
+			}
+			if total != wantTotal {
+				t.Fatalf("tq1 %v: total %d, want %d", tq1, total, wantTotal)
+			}
 		}
 	}
 }

@@ -203,3 +203,13 @@ func ternTQ1AVX2R1T4(a *[16]int64)
 //
 //go:noescape
 func readAVX2(p *byte, n int) uint64
+
+// prep2AVX2 lays out nb 256-element chunks of x for the 2-bit kernels (xp[256c+64j+32h+m] = x[256c+128h+32j+m]), writes the sum of chunk c to *(bsum + c*bstride bytes) and returns the sum of all.
+//
+//go:noescape
+func prep2AVX2(xp *int8, x *int8, nb int, bsum *int32, bstride int) int32
+
+// prep1AVX2 lays out nb TQ1_0 blocks of x in 320 bytes each for the TQ1_0 kernels (see dot1 in internal/asmgen), writes the sum of block b to *(bsum + b*bstride bytes) and returns the sum of all.
+//
+//go:noescape
+func prep1AVX2(xp *int8, x *int8, nb int, bsum *int32, bstride int) int32

@@ -93,6 +93,7 @@ func main() {
 		fmt.Fprintf(&calls, "}\n")
 	}
 	genRead()
+	genPrep()
 	Generate()
 	if *dispatch != "" {
 		writeDispatch(*dispatch, calls.String())
@@ -753,4 +754,104 @@ func genRead() {
 	VZEROUPPER()
 	Store(r, ReturnIndex(0))
 	RET()
+}
+
+// genPrep generates the activation layouts of ternPrepSIMD (see
+// metal/ternary_amd64.go) with the sums of each 256-element block.
+func genPrep() {
+	for _, ty := range []typ{tq2, tq1} {
+		name := "prep2AVX2"
+		doc := "prep2AVX2 lays out nb 256-element chunks of x for the 2-bit kernels (xp[256c+64j+32h+m] = x[256c+128h+32j+m]), writes the sum of chunk c to *(bsum + c*bstride bytes) and returns the sum of all."
+		if ty == tq1 {
+			name = "prep1AVX2"
+			doc = "prep1AVX2 lays out nb TQ1_0 blocks of x in 320 bytes each for the TQ1_0 kernels (see dot1 in internal/asmgen), writes the sum of block b to *(bsum + b*bstride bytes) and returns the sum of all."
+		}
+		TEXT(name, NOSPLIT, "func(xp *int8, x *int8, nb int, bsum *int32, bstride int) int32")
+		Pragma("noescape")
+		Doc(doc)
+		xp := Load(Param("xp"), GP64())
+		x := Load(Param("x"), GP64())
+		nb := Load(Param("nb"), GP64())
+		bs := Load(Param("bsum"), GP64())
+		bst := Load(Param("bstride"), GP64())
+		total := GP32()
+		XORL(total, total)
+		TESTQ(nb, nb)
+		JZ(LabelRef("done"))
+		flip := YMM()
+		VPBROADCASTD(dwords("signbits", 0x80808080), flip)
+		zero := YMM()
+		VPXOR(zero, zero, zero)
+		Label("block")
+		sum := YMM()
+		VPXOR(sum, sum, sum)
+		add := func(v reg.VecVirtual) { // sum += Σ (v ^ 0x80) per 8 bytes
+			t := YMM()
+			VPXOR(flip, v, t)
+			VPSADBW(zero, t, t)
+			VPADDQ(t, sum, sum)
+		}
+		if ty == tq2 {
+			for j := 0; j < 4; j++ {
+				for h := 0; h < 2; h++ {
+					v := YMM()
+					VMOVDQU(Mem{Base: x, Disp: 128*h + 32*j}, v)
+					VMOVDQU(v, Mem{Base: xp, Disp: 64*j + 32*h})
+					add(v)
+				}
+			}
+		} else {
+			for n := 0; n < 5; n++ {
+				v := YMM()
+				VMOVDQU(Mem{Base: x, Disp: 32 * n}, v)
+				VMOVDQU(v, Mem{Base: xp, Disp: 64 * n})
+				add(v)
+				h := XMM()
+				VMOVDQU(Mem{Base: x, Disp: 160 + 16*n}, h)
+				VMOVDQU(h, Mem{Base: xp, Disp: 64*n + 32})
+				q := XMM()
+				if n < 4 {
+					VMOVD(Mem{Base: x, Disp: 240 + 4*n}, q)
+					VINSERTI128(U8(1), q, h.AsY(), h.AsY())
+					VMOVDQU(q, Mem{Base: xp, Disp: 64*n + 48})
+				} else {
+					VPXOR(q, q, q)
+					VMOVDQU(q, Mem{Base: xp, Disp: 64*n + 48})
+					VINSERTI128(U8(1), q, h.AsY(), h.AsY())
+				}
+				// h.AsY() = [16 activations | 4 (or 0) activations, zeros]:
+				// 20 bytes with the zero lanes adding 0x80 each below.
+				add(h.AsY().(reg.VecVirtual))
+			}
+		}
+		// Fold the four 64-bit sums; subtract the 0x80 bias of each byte.
+		hi := XMM()
+		VEXTRACTI128(U8(1), sum, hi)
+		VPADDQ(hi, sum.AsX(), hi)
+		t := XMM()
+		VPSHUFD(U8(0x4e), hi, t)
+		VPADDQ(t, hi, hi)
+		v := GP32()
+		VMOVD(hi, v)
+		bias := 128 * 256
+		if ty == tq1 {
+			bias = 128 * (160 + 5*32)
+		}
+		SUBL(U32(bias), v)
+		MOVL(v, Mem{Base: bs})
+		ADDL(v, total)
+		ADDQ(bst, bs)
+		ADDQ(U32(256), x)
+		if ty == tq2 {
+			ADDQ(U32(256), xp)
+		} else {
+			ADDQ(U32(320), xp)
+		}
+		DECQ(nb)
+		JNZ(LabelRef("block"))
+		Label("done")
+		VZEROUPPER()
+		Store(total, ReturnIndex(0))
+		RET()
+	}
 }
