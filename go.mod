@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/dlclark/regexp2 v1.12.0
+	github.com/ebitengine/purego v0.11.3
 	golang.org/x/sys v0.47.0
 	golang.org/x/text v0.31.0
 )

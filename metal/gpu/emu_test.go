@@ -1,0 +1,557 @@
+package gpu
+
+// The CPU emulation of the Metal backend used by the tests on Linux:
+// kernels.metal is compiled as C++ against testdata/shim (with call glue
+// generated here from the kernels' signatures) into a harness process that
+// holds the buffers and runs command buffers over their whole grids; the
+// emuBackend below talks to it. The graphs, parameter bytes and buffer
+// offsets are the ones the Metal backend encodes.
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// ---- parsing kernels.metal ----------------------------------------------------
+
+type mslParam struct {
+	typ, name string
+	attr      string // buffer, threadgroup or a builtin name
+	index     int    // for buffer(i) and threadgroup(i)
+}
+
+type mslKernel struct {
+	name   string
+	params []mslParam
+}
+
+var (
+	reLineComment  = regexp.MustCompile(`//[^\n]*`)
+	reBlockComment = regexp.MustCompile(`(?s)/\*.*?\*/`)
+	reKernel       = regexp.MustCompile(`\bkernel\s+void\s+(\w+)\s*\(`)
+	reParam        = regexp.MustCompile(`^(.*?)\b(\w+)\s*\[\[\s*(\w+)\s*(?:\(\s*(\d+)\s*\))?\s*\]\]$`)
+	reStruct       = regexp.MustCompile(`(?s)\bstruct\s+(\w+)\s*\{(.*?)\};`)
+	reField        = regexp.MustCompile(`^(\w+)\s+(\w+)$`)
+	reDefine       = regexp.MustCompile(`(?m)^#define\s+(\w+)\s+(\d+)u?\b`)
+	reTGLocal      = regexp.MustCompile(`\bthreadgroup\s+\w+\s+\w+\s*\[`)
+)
+
+func stripComments(src string) string {
+	return reLineComment.ReplaceAllString(reBlockComment.ReplaceAllString(src, ""), "")
+}
+
+// parseKernels finds every `kernel void name(...)` and its parameters.
+func parseKernels(src string) ([]mslKernel, error) {
+	src = stripComments(src)
+	if reTGLocal.MatchString(src) {
+		return nil, errors.New("kernels.metal declares a local threadgroup array: use a [[threadgroup(n)]] parameter")
+	}
+	var ks []mslKernel
+	for _, m := range reKernel.FindAllStringSubmatchIndex(src, -1) {
+		name := src[m[2]:m[3]]
+		// Find the closing parenthesis of the parameter list.
+		depth, end := 1, -1
+		for i := m[1]; i < len(src) && end < 0; i++ {
+			switch src[i] {
+			case '(':
+				depth++
+			case ')':
+				depth--
+				if depth == 0 {
+					end = i
+				}
+			}
+		}
+		if end < 0 {
+			return nil, fmt.Errorf("kernel %s: unterminated parameter list", name)
+		}
+		k := mslKernel{name: name}
+		for _, p := range strings.Split(src[m[1]:end], ",") {
+			p = strings.Join(strings.Fields(p), " ")
+			pm := reParam.FindStringSubmatch(p)
+			if pm == nil {
+				return nil, fmt.Errorf("kernel %s: parameter %q has no [[attribute]]", name, p)
+			}
+			q := mslParam{typ: strings.TrimSpace(pm[1]), name: pm[2], attr: pm[3], index: -1}
+			if pm[4] != "" {
+				q.index, _ = strconv.Atoi(pm[4])
+			}
+			k.params = append(k.params, q)
+		}
+		ks = append(ks, k)
+	}
+	return ks, nil
+}
+
+// parseStructs returns the fields (type, name) of every struct.
+func parseStructs(src string) (map[string][][2]string, error) {
+	src = stripComments(src)
+	out := map[string][][2]string{}
+	for _, m := range reStruct.FindAllStringSubmatch(src, -1) {
+		var fields [][2]string
+		for _, f := range strings.Split(m[2], ";") {
+			f = strings.Join(strings.Fields(f), " ")
+			if f == "" {
+				continue
+			}
+			fm := reField.FindStringSubmatch(f)
+			if fm == nil {
+				if strings.Contains(f, "(") || strings.HasPrefix(f, "enum") {
+					fields = nil // a struct with methods: not a parameter struct
+					break
+				}
+				return nil, fmt.Errorf("struct %s: field %q", m[1], f)
+			}
+			fields = append(fields, [2]string{fm[1], fm[2]})
+		}
+		if fields != nil {
+			out[m[1]] = fields
+		}
+	}
+	return out, nil
+}
+
+func parseDefines(src string) map[string]int {
+	out := map[string]int{}
+	for _, m := range reDefine.FindAllStringSubmatch(src, -1) {
+		v, _ := strconv.Atoi(m[2])
+		out[m[1]] = v
+	}
+	return out
+}
+
+var builtinFields = map[string]bool{
+	"thread_position_in_grid": true, "threadgroup_position_in_grid": true, "thread_position_in_threadgroup": true,
+	"threads_per_threadgroup": true, "threadgroups_per_grid": true, "threads_per_grid": true,
+	"thread_index_in_threadgroup": true, "simdgroup_index_in_threadgroup": true, "thread_index_in_simdgroup": true,
+	"threads_per_simdgroup": true, "simdgroups_per_threadgroup": true,
+}
+
+// reTGAttr matches the [[threadgroup(n)]] attribute: the one place the shim
+// cannot take MSL as it is (its empty threadgroup macro would leave
+// [[(n)]]), so the C++ copy of the source spells it [[shim_threadgroup(n)]].
+var reTGAttr = regexp.MustCompile(`\[\[\s*threadgroup\s*\(`)
+
+// cxxSource is kernels.metal as the C++ compiler sees it.
+func cxxSource(src string) string { return reTGAttr.ReplaceAllString(src, "[[shim_threadgroup(") }
+
+// glue writes the C++ that calls each kernel from a shim::Call.
+func glue(ks []mslKernel, metalPath string) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "// Generated by emu_test.go from kernels.metal. Do not edit.\n#include %q\n\n", metalPath)
+	for _, k := range ks {
+		fmt.Fprintf(&b, "static void call_%s(const shim::Call &c) {\n    %s(", k.name, k.name)
+		for i, p := range k.params {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("\n        ")
+			switch {
+			case p.attr == "buffer" && strings.HasSuffix(p.typ, "&"):
+				fmt.Fprintf(&b, "*(%s *)(c.args[%d])", strings.TrimSpace(strings.TrimSuffix(p.typ, "&")), p.index)
+			case p.attr == "buffer" && strings.HasSuffix(p.typ, "*"):
+				fmt.Fprintf(&b, "(%s)(c.args[%d])", p.typ, p.index)
+			case p.attr == "threadgroup" && strings.HasSuffix(p.typ, "*"):
+				fmt.Fprintf(&b, "(%s)(c.shared[%d])", p.typ, p.index)
+			case builtinFields[p.attr]:
+				fmt.Fprintf(&b, "shim::bi<%s>(c.ids.%s)", p.typ, p.attr)
+			default:
+				return "", fmt.Errorf("kernel %s: parameter %s %s [[%s]] is not supported by the shim", k.name, p.typ, p.name, p.attr)
+			}
+		}
+		b.WriteString(");\n}\n\n")
+	}
+	b.WriteString("const shim::KernelEntry shim_kernels[] = {\n")
+	for _, k := range ks {
+		fmt.Fprintf(&b, "    {%q, call_%s},\n", k.name, k.name)
+	}
+	fmt.Fprintf(&b, "};\nconst int shim_num_kernels = %d;\n", len(ks))
+	return b.String(), nil
+}
+
+// ---- building the harness -------------------------------------------------------
+
+var (
+	harnessOnce sync.Once
+	harnessPath string
+	harnessErr  error
+	harnessSkip string
+)
+
+// cxx finds a C++ compiler: $CXX, g++ or clang++.
+func cxx() string {
+	for _, c := range []string{os.Getenv("CXX"), "g++", "clang++"} {
+		if c == "" {
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// buildHarness compiles kernels.metal with the shim into the harness
+// binary, cached by the hash of every input.
+func buildHarness() (string, error) {
+	cc := cxx()
+	if cc == "" {
+		harnessSkip = "no C++ compiler ($CXX, g++ or clang++) found: the MSL kernels are not compiled and run on this machine"
+		return "", nil
+	}
+	shim, err := filepath.Abs(filepath.Join("testdata", "shim"))
+	if err != nil {
+		return "", err
+	}
+	ks, err := parseKernels(source)
+	if err != nil {
+		return "", err
+	}
+	g, err := glue(ks, "kernels.metal.cpp")
+	if err != nil {
+		return "", err
+	}
+	flags := []string{"-std=c++17", "-O2", "-fsigned-char", "-ffp-contract=off", "-fno-strict-aliasing",
+		"-Wall", "-Wno-attributes", "-Wno-unknown-pragmas", "-Wno-unused-function", "-I", shim}
+	h := sha256.New()
+	fmt.Fprintln(h, cc, flags)
+	h.Write([]byte(g))
+	h.Write([]byte(source))
+	for _, f := range []string{"metal_shim.h", "shim_abi.h", "metal_stdlib", "harness.cpp"} {
+		b, err := os.ReadFile(filepath.Join(shim, f))
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "bitrepl-gpu-shim", hex.EncodeToString(h.Sum(nil))[:16])
+	bin := filepath.Join(dir, "harness")
+	metalPath := filepath.Join(dir, "kernels.metal.cpp")
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(metalPath, []byte(cxxSource(source)), 0o644); err != nil {
+		return "", err
+	}
+	gluePath := filepath.Join(dir, "glue.cpp")
+	if err := os.WriteFile(gluePath, []byte(g), 0o644); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, "harness-*")
+	if err != nil {
+		return "", err
+	}
+	tmp.Close()
+	args := append(flags, gluePath, filepath.Join(shim, "harness.cpp"), "-o", tmp.Name())
+	cmd := exec.Command(cc, args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("compiling kernels.metal as C++ (%s %s):\n%s", cc, strings.Join(args, " "), out)
+	}
+	if len(out) > 0 {
+		fmt.Fprintf(os.Stderr, "warnings compiling kernels.metal as C++:\n%s", out)
+	}
+	if err := os.Rename(tmp.Name(), bin); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
+// ---- the emulated backend -------------------------------------------------------
+
+type emuBackend struct {
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	w      *bufio.Writer
+	r      *bufio.Reader
+	stderr bytes.Buffer
+	next   bufID
+	sizes  map[bufID]int
+	dead   error
+}
+
+func startEmu(path string) (*emuBackend, error) {
+	e := &emuBackend{sizes: map[bufID]int{}}
+	e.cmd = exec.Command(path)
+	e.cmd.Stderr = &e.stderr
+	var err error
+	if e.stdin, err = e.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	out, err := e.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := e.cmd.Start(); err != nil {
+		return nil, err
+	}
+	e.w, e.r = bufio.NewWriterSize(e.stdin, 1<<16), bufio.NewReaderSize(out, 1<<16)
+	return e, nil
+}
+
+func (e *emuBackend) name() string { return "emulated Metal (kernels.metal as C++ on the CPU)" }
+
+func (e *emuBackend) u8(v byte)    { e.w.WriteByte(v) }
+func (e *emuBackend) u32(v uint32) { binary.Write(e.w, binary.LittleEndian, v) }
+func (e *emuBackend) u64(v uint64) { binary.Write(e.w, binary.LittleEndian, v) }
+
+// fail marks the harness dead with what it said on stderr.
+func (e *emuBackend) fail(err error) error {
+	if e.dead == nil {
+		e.cmd.Wait()
+		e.dead = fmt.Errorf("emulator harness: %v; stderr: %s", err, strings.TrimSpace(e.stderr.String()))
+	}
+	return e.dead
+}
+
+func (e *emuBackend) newBuffer(size int) (bufID, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dead != nil {
+		return 0, e.dead
+	}
+	if size <= 0 {
+		return 0, fmt.Errorf("emulator: buffer of %d bytes", size)
+	}
+	e.next++
+	e.u8('B')
+	e.u32(uint32(e.next))
+	e.u64(uint64(size))
+	e.sizes[e.next] = size
+	return e.next, nil
+}
+
+func (e *emuBackend) weights(data [][]byte) ([]ref, []bufID, error) {
+	refs := make([]ref, len(data))
+	var ids []bufID
+	for i, d := range data {
+		id, err := e.newBuffer(len(d))
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := e.write(id, 0, d); err != nil {
+			return nil, nil, err
+		}
+		refs[i] = ref{buf: id}
+		ids = append(ids, id)
+	}
+	return refs, ids, nil
+}
+
+func (e *emuBackend) check(id bufID, off, n int) error {
+	size, ok := e.sizes[id]
+	if !ok {
+		return fmt.Errorf("emulator: no buffer %d", id)
+	}
+	if off < 0 || n < 0 || off+n > size {
+		return fmt.Errorf("emulator: %d bytes at %d of a %d-byte buffer", n, off, size)
+	}
+	return nil
+}
+
+func (e *emuBackend) write(id bufID, off int, src []byte) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dead != nil {
+		return e.dead
+	}
+	if err := e.check(id, off, len(src)); err != nil {
+		return err
+	}
+	e.u8('W')
+	e.u32(uint32(id))
+	e.u64(uint64(off))
+	e.u64(uint64(len(src)))
+	e.w.Write(src)
+	return nil
+}
+
+func (e *emuBackend) read(id bufID, off int, dst []byte) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dead != nil {
+		return e.dead
+	}
+	if err := e.check(id, off, len(dst)); err != nil {
+		return err
+	}
+	e.u8('R')
+	e.u32(uint32(id))
+	e.u64(uint64(off))
+	e.u64(uint64(len(dst)))
+	if err := e.w.Flush(); err != nil {
+		return e.fail(err)
+	}
+	if _, err := io.ReadFull(e.r, dst); err != nil {
+		return e.fail(err)
+	}
+	return nil
+}
+
+func (e *emuBackend) run(g *graph) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dead != nil {
+		return e.dead
+	}
+	e.u8('X')
+	e.u32(uint32(len(g.ds)))
+	for di := range g.ds {
+		d := &g.ds[di]
+		name := kernelNames[d.kernel]
+		e.u32(uint32(len(name)))
+		e.w.WriteString(name)
+		e.u32(uint32(d.nargs))
+		for _, a := range d.args[:d.nargs] {
+			switch a.kind {
+			case argBuf:
+				if err := e.check(a.buf, a.off, 0); err != nil {
+					return fmt.Errorf("dispatch %d (%s): %w", di, name, err)
+				}
+				e.u8(1)
+				e.u32(uint32(a.buf))
+				e.u64(uint64(a.off))
+			case argBytes:
+				e.u8(2)
+				e.u32(uint32(a.n))
+				e.w.Write(g.argBytes(a))
+			default:
+				e.u8(0)
+			}
+		}
+		for _, v := range d.groups {
+			e.u32(uint32(v))
+		}
+		for _, v := range d.threads {
+			e.u32(uint32(v))
+		}
+		e.u32(uint32(d.shared))
+	}
+	if err := e.w.Flush(); err != nil {
+		return e.fail(err)
+	}
+	var hdr [8]byte
+	if _, err := io.ReadFull(e.r, hdr[:]); err != nil {
+		return e.fail(err)
+	}
+	msg := make([]byte, binary.LittleEndian.Uint32(hdr[4:]))
+	if _, err := io.ReadFull(e.r, msg); err != nil {
+		return e.fail(err)
+	}
+	if binary.LittleEndian.Uint32(hdr[:4]) != 0 {
+		return &MetalError{Op: "emulated command buffer", Msg: string(msg)}
+	}
+	return nil
+}
+
+// stats returns how many dispatches of each kernel the harness ran.
+func (e *emuBackend) stats() (map[string]uint64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dead != nil {
+		return nil, e.dead
+	}
+	e.u8('S')
+	if err := e.w.Flush(); err != nil {
+		return nil, e.fail(err)
+	}
+	var n uint32
+	if err := binary.Read(e.r, binary.LittleEndian, &n); err != nil {
+		return nil, e.fail(err)
+	}
+	out := map[string]uint64{}
+	for range n {
+		var l uint32
+		if err := binary.Read(e.r, binary.LittleEndian, &l); err != nil {
+			return nil, e.fail(err)
+		}
+		name := make([]byte, l)
+		var runs uint64
+		if _, err := io.ReadFull(e.r, name); err != nil {
+			return nil, e.fail(err)
+		}
+		if err := binary.Read(e.r, binary.LittleEndian, &runs); err != nil {
+			return nil, e.fail(err)
+		}
+		out[string(name)] = runs
+	}
+	return out, nil
+}
+
+func (e *emuBackend) free(id bufID) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dead != nil {
+		return
+	}
+	if _, ok := e.sizes[id]; ok {
+		delete(e.sizes, id)
+		e.u8('F')
+		e.u32(uint32(id))
+	}
+}
+
+func (e *emuBackend) close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dead != nil {
+		return nil
+	}
+	e.u8('Q')
+	e.w.Flush()
+	e.stdin.Close()
+	e.dead = errors.New("emulator closed")
+	return e.cmd.Wait()
+}
+
+var (
+	emuOnce sync.Once
+	emuDev  *Device
+	emuErr  error
+)
+
+// emulated returns the shared emulated device, skipping the test when no
+// C++ compiler is found.
+func emulated(tb testing.TB) *Device {
+	tb.Helper()
+	harnessOnce.Do(func() { harnessPath, harnessErr = buildHarness() })
+	if harnessErr != nil {
+		tb.Fatal(harnessErr)
+	}
+	if harnessSkip != "" {
+		tb.Skip(harnessSkip)
+	}
+	emuOnce.Do(func() {
+		var e *emuBackend
+		if e, emuErr = startEmu(harnessPath); emuErr == nil {
+			emuDev = &Device{b: e}
+		}
+	})
+	if emuErr != nil {
+		tb.Fatal(emuErr)
+	}
+	return emuDev
+}

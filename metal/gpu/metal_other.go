@@ -1,0 +1,6 @@
+//go:build !darwin
+
+package gpu
+
+// openMetal: Metal exists on macOS only.
+func openMetal() (backend, error) { return nil, checkOS() }

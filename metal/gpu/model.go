@@ -1,0 +1,281 @@
+package gpu
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/bitrepl/bitrepl/metal"
+)
+
+// Config is the shape of a model, as the GPU graph needs it. It mirrors the
+// engine's config without importing it (package model imports this one).
+type Config struct {
+	Dim             int     // hidden size (residual stream width)
+	FFNDim          int     // feed-forward inner size
+	Layers          int     // decoder blocks
+	Heads           int     // query heads
+	KVHeads         int     // key/value heads (GQA when fewer than Heads)
+	HeadDim         int     // values per head (even, at most 256)
+	VocabSize       int     // rows of the LM head
+	NormEps         float32 // RMSNorm epsilon
+	ReLU2           bool    // FFN gate activation relu²; else SiLU
+	RopeInterleaved bool    // RoPE over pairs (2i, 2i+1); else rotate-half (i, i+HeadDim/2)
+}
+
+// Layer holds the weights of one decoder block. Projections are rows x cols
+// = out x in; their Cols may exceed the input width (zero-padded to a
+// block), Q, K and V share one Cols, as do Gate and Up.
+type Layer struct {
+	AttnNorm    []float32     // (Dim)
+	Q, K, V     *metal.Matrix // (Heads*HeadDim | KVHeads*HeadDim, Dim)
+	AttnSubNorm []float32     // (Heads*HeadDim), nil without sub-norms
+	O           *metal.Matrix // (Dim, Heads*HeadDim)
+	FFNNorm     []float32     // (Dim)
+	Gate, Up    *metal.Matrix // (FFNDim, Dim)
+	FFNSubNorm  []float32     // (FFNDim), nil without sub-norms
+	Down        *metal.Matrix // (Dim, FFNDim)
+}
+
+// Weights are a model's weights for the GPU. The token embedding is not
+// among them: the engine looks rows up on the CPU (any storage type) and
+// passes the embeddings to Runner.Forward.
+type Weights struct {
+	Layers  []Layer
+	OutNorm []float32     // (Dim)
+	Output  *metal.Matrix // (VocabSize, Dim) LM head: F32, F16, BF16, Q8_0, Q4_0 or Q6_K
+}
+
+// matrix is an uploaded weight matrix and the kernels that use it.
+type matrix struct {
+	name       string
+	w          ref
+	typ        metal.DType // as stored on the GPU (TQ1_0 is repacked to TQ2_0)
+	rows, cols int
+	rowBytes   int
+	scale      float32
+	vec, mat   kernelID // ternary kernels for 1 and n tokens; mat only for float types
+	ternary    bool
+}
+
+type layer struct {
+	attnNorm, attnSub, ffnNorm, ffnSub ref // attnSub/ffnSub.buf == 0 without sub-norms
+	q, k, v, o, gate, up, down         *matrix
+}
+
+// Model is a model's weights on a Device, uploaded once and shared by every
+// Runner made from it.
+type Model struct {
+	d      *Device
+	cfg    Config
+	layers []layer
+	out    *matrix
+	outN   ref
+	bufs   []bufID
+	float  bool // some projection has float weights (the runner needs xf)
+	maxCol int  // widest projection input
+}
+
+var floatKernels = map[metal.DType]kernelID{
+	metal.F32: kMatF32, metal.F16: kMatF16, metal.BF16: kMatBF16,
+	metal.Q8_0: kMatQ8_0, metal.Q4_0: kMatQ4_0, metal.Q6_K: kMatQ6K,
+}
+
+func unsupported(format string, args ...any) error {
+	return fmt.Errorf("gpu: %s: %w", fmt.Sprintf(format, args...), ErrUnsupported)
+}
+
+// Load checks w against cfg and uploads it. Errors wrap ErrUnsupported for
+// models the kernels do not cover (then the CPU should run the model).
+func (d *Device) Load(cfg Config, w Weights) (*Model, error) {
+	c := cfg
+	if c.Dim <= 0 || c.FFNDim <= 0 || c.Layers <= 0 || c.Heads <= 0 || c.KVHeads <= 0 || c.HeadDim <= 0 || c.VocabSize <= 0 {
+		return nil, fmt.Errorf("gpu: bad config %+v", c)
+	}
+	if c.Heads%c.KVHeads != 0 || c.HeadDim%2 != 0 {
+		return nil, fmt.Errorf("gpu: bad config: %d heads over %d kv heads, head dim %d", c.Heads, c.KVHeads, c.HeadDim)
+	}
+	if c.HeadDim > attMaxDim {
+		return nil, unsupported("head dim %d is over %d", c.HeadDim, attMaxDim)
+	}
+	if len(w.Layers) != c.Layers {
+		return nil, fmt.Errorf("gpu: %d layers of weights for %d in the config", len(w.Layers), c.Layers)
+	}
+	m := &Model{d: d, cfg: c}
+	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+
+	// Collect everything to upload: matrices, then one buffer of norms.
+	var datas [][]byte
+	var mats []*matrix
+	addMat := func(name string, x *metal.Matrix, rows, in int, projection bool) (*matrix, error) {
+		if x == nil {
+			return nil, fmt.Errorf("gpu: %s is missing", name)
+		}
+		if x.Rows != rows || x.Cols < in {
+			return nil, fmt.Errorf("gpu: %s is %d x %d, want %d x %d", name, x.Rows, x.Cols, rows, in)
+		}
+		if n, err := metal.MatrixBytes(x.Type, x.Rows, x.Cols); err != nil || len(x.Data) < n {
+			return nil, fmt.Errorf("gpu: %s: %d bytes for a %v %d x %d matrix", name, len(x.Data), x.Type, x.Rows, x.Cols)
+		}
+		mt := &matrix{name: name, typ: x.Type, rows: x.Rows, cols: x.Cols, scale: x.Scale}
+		data := x.Data
+		switch {
+		case x.Type.Ternary() && projection:
+			if x.Cols > maxExactCols {
+				return nil, unsupported("%s has %d columns, over %d (exact float sums)", name, x.Cols, maxExactCols)
+			}
+			mt.ternary = true
+			if x.Type == metal.TQ1_0 {
+				data = repackTQ1(x)
+				mt.typ = metal.TQ2_0
+			}
+			if mt.typ == metal.I2_S {
+				mt.vec, mt.mat = kI2SVec, kI2SMat
+				data = data[:x.Rows*x.Cols/4]
+			} else {
+				mt.vec, mt.mat = kTQ2Vec, kTQ2Mat
+			}
+		default:
+			k, ok := floatKernels[x.Type]
+			if !ok || x.Cols%4 != 0 {
+				return nil, unsupported("%s is %v %d x %d", name, x.Type, x.Rows, x.Cols)
+			}
+			mt.mat = k
+			if projection {
+				m.float = true
+			}
+		}
+		rb, err := metal.RowBytes(mt.typ, mt.cols)
+		if err != nil {
+			return nil, fmt.Errorf("gpu: %s: %w", name, err)
+		}
+		mt.rowBytes = rb
+		if projection {
+			m.maxCol = max(m.maxCol, mt.cols)
+		}
+		datas = append(datas, data[:rb*mt.rows])
+		mats = append(mats, mt)
+		return mt, nil
+	}
+	var norms []float32
+	var normAt []*ref
+	addNorm := func(name string, v []float32, n int, dst *ref, optional bool) error {
+		if v == nil && optional {
+			return nil
+		}
+		if len(v) != n {
+			return fmt.Errorf("gpu: %s has %d values, want %d", name, len(v), n)
+		}
+		dst.off = 4 * len(norms)
+		norms = append(norms, v...)
+		normAt = append(normAt, dst)
+		return nil
+	}
+	m.layers = make([]layer, c.Layers)
+	for i := range w.Layers {
+		src, l := &w.Layers[i], &m.layers[i]
+		p := fmt.Sprintf("layer %d ", i)
+		var err error
+		for _, e := range []struct {
+			dst        **matrix
+			name       string
+			x          *metal.Matrix
+			rows, cols int
+		}{
+			{&l.q, "attn_q", src.Q, qd, c.Dim}, {&l.k, "attn_k", src.K, kvd, c.Dim}, {&l.v, "attn_v", src.V, kvd, c.Dim},
+			{&l.o, "attn_output", src.O, c.Dim, qd}, {&l.gate, "ffn_gate", src.Gate, c.FFNDim, c.Dim},
+			{&l.up, "ffn_up", src.Up, c.FFNDim, c.Dim}, {&l.down, "ffn_down", src.Down, c.Dim, c.FFNDim},
+		} {
+			if *e.dst, err = addMat(p+e.name, e.x, e.rows, e.cols, true); err != nil {
+				return nil, err
+			}
+		}
+		if l.k.cols != l.q.cols || l.v.cols != l.q.cols || l.up.cols != l.gate.cols {
+			return nil, unsupported("%sQ/K/V or gate/up have different column counts", p)
+		}
+		for _, e := range []error{
+			addNorm(p+"attn_norm", src.AttnNorm, c.Dim, &l.attnNorm, false),
+			addNorm(p+"attn_sub_norm", src.AttnSubNorm, qd, &l.attnSub, true),
+			addNorm(p+"ffn_norm", src.FFNNorm, c.Dim, &l.ffnNorm, false),
+			addNorm(p+"ffn_sub_norm", src.FFNSubNorm, c.FFNDim, &l.ffnSub, true),
+		} {
+			if e != nil {
+				return nil, e
+			}
+		}
+	}
+	out, err := addMat("output", w.Output, c.VocabSize, c.Dim, false)
+	if err != nil {
+		return nil, err
+	}
+	if out.ternary || out.cols != c.Dim {
+		return nil, unsupported("output is %v %d x %d", out.typ, out.rows, out.cols)
+	}
+	m.out = out
+	if err := addNorm("output_norm", w.OutNorm, c.Dim, &m.outN, false); err != nil {
+		return nil, err
+	}
+
+	refs, bufs, err := d.b.weights(datas)
+	if err != nil {
+		return nil, err
+	}
+	m.bufs = bufs
+	for i, mt := range mats {
+		mt.w = refs[i]
+	}
+	nb, err := d.b.newBuffer(4 * len(norms))
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.bufs = append(m.bufs, nb)
+	if err := d.b.write(nb, 0, asBytes(norms)); err != nil {
+		m.Close()
+		return nil, err
+	}
+	for _, r := range normAt {
+		r.buf = nb
+	}
+	return m, nil
+}
+
+// Close releases the model's buffers. Its runners must not be used
+// afterwards.
+func (m *Model) Close() error {
+	for _, b := range m.bufs {
+		m.d.b.free(b)
+	}
+	m.bufs = nil
+	return nil
+}
+
+// repackTQ1 returns the TQ2_0 encoding of a TQ1_0 matrix: the same codes
+// and the same f16 block scales, so the dot products are the same integers
+// times the same d (MatVecTernary gives the same bits for both).
+func repackTQ1(x *metal.Matrix) []byte {
+	nb := x.Cols / 256
+	out := make([]byte, x.Rows*nb*66)
+	codes := make([]int8, x.Cols)
+	for r := 0; r < x.Rows; r++ {
+		x.TernaryRow(codes, r)
+		for b := 0; b < nb; b++ {
+			src := x.Data[(r*nb+b)*54:]
+			dst := out[(r*nb+b)*66:]
+			c := codes[256*b:]
+			for h := 0; h < 2; h++ {
+				for i := 0; i < 32; i++ {
+					var q byte
+					for n := 0; n < 4; n++ {
+						q |= byte(c[128*h+i+32*n]+1) & 3 << (2 * n)
+					}
+					dst[32*h+i] = q
+				}
+			}
+			binary.LittleEndian.PutUint16(dst[64:], binary.LittleEndian.Uint16(src[52:]))
+		}
+	}
+	return out
+}
+
+var errClosed = errors.New("gpu: runner is closed")

@@ -1,0 +1,321 @@
+package gpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/bitrepl/bitrepl/metal"
+)
+
+// Logits says which tokens of a Forward call get logits.
+type Logits uint8
+
+const (
+	LogitsNone Logits = iota // no logits (a prompt batch that is not the last)
+	LogitsLast               // the last token's
+	LogitsAll                // every token's (teacher forcing, perplexity)
+)
+
+// Runner evaluates one sequence on the GPU: its KV cache and activations
+// live in GPU buffers, allocated once by NewRunner. A Runner is not safe for
+// concurrent use.
+type Runner struct {
+	m              *Model
+	ctx, maxBatch  int
+	qd, kvd        int
+	x, xq, inv, xf ref // (maxBatch, Dim) residual; (maxBatch, maxCol) int8 and (maxBatch) scales; (maxBatch, maxCol) floats
+	q, mix, gate   ref // (maxBatch, qd), (maxBatch, qd), (maxBatch, FFNDim)
+	up, xn, logits ref // (maxBatch, FFNDim), (maxBatch, Dim), (maxBatch, VocabSize)
+	kc, vc         ref // (Layers, ctx, kvd) each
+	cos, sin       ref // (ctx, HeadDim/2)
+	bufs           []bufID
+	g              graph
+	out            []float32 // logits read back
+	closed         bool
+	attnScale      float32
+	dispatchesLast int
+}
+
+// NewRunner allocates a runner for ctx positions, evaluating up to maxBatch
+// tokens per Forward call. cos and sin are the RoPE tables of the engine
+// (ctx*HeadDim/2 values each: position-major, cos(pos*theta_i)).
+func (m *Model) NewRunner(ctx, maxBatch int, cos, sin []float32) (*Runner, error) {
+	c := &m.cfg
+	half := c.HeadDim / 2
+	if ctx <= 0 || maxBatch <= 0 || len(cos) < ctx*half || len(sin) < ctx*half {
+		return nil, fmt.Errorf("gpu: NewRunner(ctx %d, maxBatch %d) with %d/%d RoPE values", ctx, maxBatch, len(cos), len(sin))
+	}
+	r := &Runner{m: m, ctx: ctx, maxBatch: maxBatch, qd: c.Heads * c.HeadDim, kvd: c.KVHeads * c.HeadDim}
+	r.attnScale = float32(1 / math.Sqrt(float64(c.HeadDim)))
+	alloc := func(dst *ref, bytes int) error {
+		b, err := m.d.b.newBuffer(max(bytes, 16))
+		if err != nil {
+			return err
+		}
+		r.bufs = append(r.bufs, b)
+		*dst = ref{buf: b}
+		return nil
+	}
+	mb, mc := maxBatch, max(m.maxCol, 4)
+	kv := c.Layers * ctx * r.kvd * 4
+	for _, a := range []struct {
+		dst   *ref
+		bytes int
+		need  bool
+	}{
+		{&r.x, 4 * mb * c.Dim, true}, {&r.xq, mb * mc, true}, {&r.inv, 4 * mb, true}, {&r.xf, 4 * mb * mc, m.float},
+		{&r.q, 4 * mb * r.qd, true}, {&r.mix, 4 * mb * r.qd, true}, {&r.gate, 4 * mb * c.FFNDim, true},
+		{&r.up, 4 * mb * c.FFNDim, true}, {&r.xn, 4 * mb * c.Dim, true}, {&r.logits, 4 * mb * c.VocabSize, true},
+		{&r.kc, kv, true}, {&r.vc, kv, true}, {&r.cos, 4 * ctx * half, true}, {&r.sin, 4 * ctx * half, true},
+	} {
+		if !a.need {
+			continue
+		}
+		if err := alloc(a.dst, a.bytes); err != nil {
+			r.Close()
+			return nil, err
+		}
+	}
+	if err := m.d.b.write(r.cos.buf, 0, asBytes(cos[:ctx*half])); err != nil {
+		r.Close()
+		return nil, err
+	}
+	if err := m.d.b.write(r.sin.buf, 0, asBytes(sin[:ctx*half])); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close releases the runner's buffers.
+func (r *Runner) Close() error {
+	for _, b := range r.bufs {
+		r.m.d.b.free(b)
+	}
+	r.bufs = nil
+	r.closed = true
+	return nil
+}
+
+// Context is the number of positions the runner holds.
+func (r *Runner) Context() int { return r.ctx }
+
+// MaxBatch is the largest number of tokens a Forward call takes.
+func (r *Runner) MaxBatch() int { return r.maxBatch }
+
+// Forward evaluates n = len(x)/Dim tokens, whose embeddings are x (token
+// major), at positions pos..pos+n-1: one command buffer with every layer.
+// Their keys and values go to the runner's cache, where later calls see
+// them. It returns the logits want asks for (VocabSize floats per token,
+// token major; nil for LogitsNone), owned by the runner until the next call.
+func (r *Runner) Forward(pos int, x []float32, want Logits) ([]float32, error) {
+	if r.closed {
+		return nil, errClosed
+	}
+	c := &r.m.cfg
+	n := len(x) / c.Dim
+	if n < 1 || n > r.maxBatch || len(x) != n*c.Dim {
+		return nil, fmt.Errorf("gpu: Forward with %d values: want 1..%d tokens of %d", len(x), r.maxBatch, c.Dim)
+	}
+	if pos < 0 || pos+n > r.ctx {
+		return nil, fmt.Errorf("gpu: Forward at positions %d..%d of a %d-position runner", pos, pos+n-1, r.ctx)
+	}
+	b := r.m.d.b
+	if err := b.write(r.x.buf, r.x.off, asBytes(x)); err != nil {
+		return nil, err
+	}
+	r.encode(pos, n, want)
+	r.dispatchesLast = len(r.g.ds)
+	if err := b.run(&r.g); err != nil {
+		return nil, err
+	}
+	k := 0
+	switch want {
+	case LogitsLast:
+		k = 1
+	case LogitsAll:
+		k = n
+	}
+	if k == 0 {
+		return nil, nil
+	}
+	if cap(r.out) < k*c.VocabSize {
+		r.out = make([]float32, r.maxBatch*c.VocabSize)
+	}
+	out := r.out[:k*c.VocabSize]
+	if err := b.read(r.logits.buf, r.logits.off, asBytes(out)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReadKV copies the cached keys and values of positions [p0, p1) of layer
+// into k and v ((p1-p0)*KVHeads*HeadDim floats each).
+func (r *Runner) ReadKV(layer, p0, p1 int, k, v []float32) error {
+	off, n, err := r.kvRange(layer, p0, p1, len(k), len(v))
+	if err != nil || n == 0 {
+		return err
+	}
+	if err := r.m.d.b.read(r.kc.buf, r.kc.off+off, asBytes(k[:n])); err != nil {
+		return err
+	}
+	return r.m.d.b.read(r.vc.buf, r.vc.off+off, asBytes(v[:n]))
+}
+
+// WriteKV stores keys and values for positions [p0, p1) of layer (as laid
+// out by ReadKV), e.g. those the CPU computed.
+func (r *Runner) WriteKV(layer, p0, p1 int, k, v []float32) error {
+	off, n, err := r.kvRange(layer, p0, p1, len(k), len(v))
+	if err != nil || n == 0 {
+		return err
+	}
+	if err := r.m.d.b.write(r.kc.buf, r.kc.off+off, asBytes(k[:n])); err != nil {
+		return err
+	}
+	return r.m.d.b.write(r.vc.buf, r.vc.off+off, asBytes(v[:n]))
+}
+
+func (r *Runner) kvRange(layer, p0, p1, nk, nv int) (off, n int, err error) {
+	if r.closed {
+		return 0, 0, errClosed
+	}
+	n = (p1 - p0) * r.kvd
+	if layer < 0 || layer >= r.m.cfg.Layers || p0 < 0 || p1 < p0 || p1 > r.ctx || nk < n || nv < n {
+		return 0, 0, fmt.Errorf("gpu: KV of layer %d, positions [%d, %d) with %d/%d floats", layer, p0, p1, nk, nv)
+	}
+	return 4 * (layer*r.ctx + p0) * r.kvd, n, nil
+}
+
+// encode builds the command buffer of one Forward call (see kernels.metal
+// for each kernel's reference).
+func (r *Runner) encode(pos, n int, want Logits) {
+	g := &r.g
+	g.reset()
+	m, c := r.m, &r.m.cfg
+	qd, kvd, ffn := r.qd, r.kvd, c.FFNDim
+	for li := range m.layers {
+		l := &m.layers[li]
+		kvAt := 4 * (li*r.ctx + pos) * kvd
+		layerKV := 4 * li * r.ctx * kvd
+
+		// Attention: x += O(subnorm(attention(RoPE(Q xn), RoPE(K xn), V xn))).
+		r.normQuant(r.x, l.attnNorm, n, c.Dim, l.q.cols, normRMS|normWeight|normInt8)
+		r.project(l.q, r.q, n, false)
+		r.project(l.k, r.kc.at(kvAt), n, false)
+		r.project(l.v, r.vc.at(kvAt), n, false)
+		r.rope(r.q, c.Heads, qd, n, pos)
+		r.rope(r.kc.at(kvAt), c.KVHeads, kvd, n, pos)
+		g.add(kAttention, [3]int{c.Heads, n, 1}, grid1(attThreads), 4*attChunk,
+			bufArg(r.q), bufArg(r.kc.at(layerKV)), bufArg(r.vc.at(layerKV)), bufArg(r.mix),
+			paramArg(g, attnArgs{Heads: u32(c.Heads), KVHeads: u32(c.KVHeads), HeadDim: u32(c.HeadDim),
+				Pos0: u32(pos), QStride: u32(qd), KVStride: u32(kvd), Scale: r.attnScale}))
+		r.normQuant(r.mix, l.attnSub, n, qd, l.o.cols, subFlags(l.attnSub))
+		r.project(l.o, r.x, n, true)
+
+		// Feed-forward: x += Down(subnorm(act(Gate xn) * Up xn)).
+		r.normQuant(r.x, l.ffnNorm, n, c.Dim, l.gate.cols, normRMS|normWeight|normInt8)
+		r.project(l.gate, r.gate, n, false)
+		r.project(l.up, r.up, n, false)
+		relu := uint32(0)
+		if c.ReLU2 {
+			relu = 1
+		}
+		g.add(kActMul, grid1(ceilDiv(n*ffn, elemThreads)), grid1(elemThreads), 0,
+			bufArg(r.gate), bufArg(r.up), paramArg(g, actArgs{Count: u32(n * ffn), ReLU2: relu}))
+		r.normQuant(r.gate, l.ffnSub, n, ffn, l.down.cols, subFlags(l.ffnSub))
+		r.project(l.down, r.x, n, true)
+	}
+	if want == LogitsNone {
+		return
+	}
+	first := n - 1
+	if want == LogitsAll {
+		first = 0
+	}
+	k := n - first
+	xr := r.x.at(4 * first * c.Dim)
+	g.add(kNormQuant, grid1(k), grid1(normThreads), 4*normThreads/simdWidth,
+		bufArg(xr), bufArg(m.outN), bufArg(xr), bufArg(r.inv), bufArg(r.xn),
+		paramArg(g, normArgs{Width: u32(c.Dim), Stride: u32(c.Dim), Flags: normRMS | normWeight | normFloat, Eps: c.NormEps}))
+	r.floatMat(m.out, r.xn, r.logits, k, false)
+}
+
+func u32(v int) uint32 { return uint32(v) }
+
+func subFlags(sub ref) uint32 {
+	if sub.buf == 0 {
+		return normInt8
+	}
+	return normRMS | normWeight | normInt8
+}
+
+// normQuant normalizes n rows of width w from x (per flags) into the int8
+// activations xq (row stride cols) and their scales inv.
+func (r *Runner) normQuant(x, weight ref, n, w, cols int, flags uint32) {
+	g := &r.g
+	if weight.buf == 0 {
+		weight = x // unused, but bound
+	}
+	g.add(kNormQuant, grid1(n), grid1(normThreads), 4*normThreads/simdWidth,
+		bufArg(x), bufArg(weight), bufArg(r.xq), bufArg(r.inv), bufArg(x),
+		paramArg(g, normArgs{Width: u32(w), Stride: u32(cols), Flags: flags, Eps: r.m.cfg.NormEps}))
+}
+
+// project computes dst (n x rows, or dst += when accumulate) = mt · xq.
+// Float weights see the same int8 activations dequantized, as on the CPU.
+func (r *Runner) project(mt *matrix, dst ref, n int, accumulate bool) {
+	g := &r.g
+	acc := uint32(0)
+	if accumulate {
+		acc = 1
+	}
+	if !mt.ternary {
+		count := n * mt.cols
+		g.add(kDequantInt8, grid1(ceilDiv(count, elemThreads)), grid1(elemThreads), 0,
+			bufArg(r.xq), bufArg(r.inv), bufArg(r.xf), paramArg(g, dequantArgs{Cols: u32(mt.cols), Count: u32(count)}))
+		r.floatMat(mt, r.xf, dst, n, accumulate)
+		return
+	}
+	perSG := i2sRows
+	if mt.typ == metal.TQ2_0 {
+		perSG = tq2Rows
+	}
+	groups := [3]int{ceilDiv(mt.rows, ternSG*perSG), 1, 1}
+	k := mt.vec
+	if n > 1 {
+		k = mt.mat
+		groups[1] = ceilDiv(n, ternTokens)
+	}
+	g.add(k, groups, grid1(ternSG*simdWidth), 0,
+		bufArg(mt.w), bufArg(r.xq), bufArg(r.inv), bufArg(dst),
+		paramArg(g, ternaryArgs{Rows: u32(mt.rows), Cols: u32(mt.cols), N: u32(n), Accumulate: acc, Scale: mt.scale}))
+}
+
+// floatMat computes dst (n x rows) = mt · x for float activations x.
+func (r *Runner) floatMat(mt *matrix, x, dst ref, n int, accumulate bool) {
+	g := &r.g
+	acc := uint32(0)
+	if accumulate {
+		acc = 1
+	}
+	g.add(mt.mat, [3]int{ceilDiv(mt.rows, floatSG*floatRows), ceilDiv(n, floatTokens), 1}, grid1(floatSG*simdWidth), 0,
+		bufArg(mt.w), bufArg(x), bufArg(dst),
+		paramArg(g, floatArgs{Rows: u32(mt.rows), Cols: u32(mt.cols), N: u32(n), Accumulate: acc,
+			RowBytes: u32(mt.rowBytes), Scale: mt.scale}))
+}
+
+// rope rotates n rows (stride floats apart) of heads heads at positions
+// pos.., in place.
+func (r *Runner) rope(x ref, heads, stride, n, pos int) {
+	g := &r.g
+	c := &r.m.cfg
+	il := uint32(0)
+	if c.RopeInterleaved {
+		il = 1
+	}
+	total := n * heads * c.HeadDim / 2
+	g.add(kRope, grid1(ceilDiv(total, elemThreads)), grid1(elemThreads), 0,
+		bufArg(x), bufArg(r.cos), bufArg(r.sin),
+		paramArg(g, ropeArgs{Heads: u32(heads), HeadDim: u32(c.HeadDim), N: u32(n), Pos0: u32(pos),
+			Stride: u32(stride), Interleaved: il}))
+}
