@@ -237,28 +237,28 @@ func TestFloatRowsNonFinite(t *testing.T) {
 }
 
 func TestQuantActLevels(t *testing.T) {
-	r := rand.New(rand.NewPCG(27, 28))
-	for iter := 0; iter < 50; iter++ {
-		n := 32 * (1 + r.IntN(100))
-		x := randActivations(r, n, iter%4)
-		if iter%7 == 0 {
-			x[r.IntN(n)] = 127 * 3 // a block whose amax maps to exactly 127
-		}
-		q0, d0, d80, bs0 := make([]int8, n), make([]float32, n/32), make([]float32, n/4), make([]int16, n/16)
-		if !quantActGeneric(q0, d0, d80, bs0, x) {
-			t.Fatal("finite x refused")
-		}
-		for b := 0; b < n/32; b++ {
-			for j := 32 * b; j < 32*b+32; j++ {
-				if e := math.Abs(float64(x[j]) - float64(d0[b])*float64(q0[j])); e > float64(d0[b])/2*(1+1.0/(1<<20)) {
-					t.Fatalf("x[%d] = %v: q %d d %v, error %v", j, x[j], q0[j], d0[b], e)
-				}
-				if q0[j] == -128 {
-					t.Fatalf("q = -128")
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(27, 28))
+		for iter := 0; iter < 50; iter++ {
+			n := 32 * (1 + r.IntN(100))
+			x := randActivations(r, n, iter%4)
+			if iter%7 == 0 {
+				x[r.IntN(n)] = 127 * 3 // a block whose amax maps to exactly 127
+			}
+			q0, d0, d80, bs0 := make([]int8, n), make([]float32, n/32), make([]float32, n/4), make([]int16, n/16)
+			if !quantActGeneric(q0, d0, d80, bs0, x) {
+				t.Fatal("finite x refused")
+			}
+			for b := 0; b < n/32; b++ {
+				for j := 32 * b; j < 32*b+32; j++ {
+					if e := math.Abs(float64(x[j]) - float64(d0[b])*float64(q0[j])); e > float64(d0[b])/2*(1+1.0/(1<<20)) {
+						t.Fatalf("x[%d] = %v: q %d d %v, error %v", j, x[j], q0[j], d0[b], e)
+					}
+					if q0[j] == -128 {
+						t.Fatalf("q = -128")
+					}
 				}
 			}
-		}
-		forLevels(t, func(t *testing.T) {
 			q, d, d8, bs := make([]int8, n), make([]float32, n/32), make([]float32, n/4), make([]int16, n/16)
 			if !kern.quantAct(q, d, d8, bs, x) {
 				t.Fatal("finite x refused")
@@ -283,8 +283,6 @@ func TestQuantActLevels(t *testing.T) {
 					t.Fatalf("bs[%d] = %d, want %d", i, bs[i], bs0[i])
 				}
 			}
-			keep := x[n/2]
-			defer func() { x[n/2] = keep }()
 			x[n/2] = float32(math.Inf(-1))
 			if kern.quantAct(q, d, d8, bs, x) {
 				t.Fatal("-Inf accepted")
@@ -293,38 +291,38 @@ func TestQuantActLevels(t *testing.T) {
 			if kern.quantAct(q, d, d8, bs, x) {
 				t.Fatal("NaN accepted")
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestQuantizeInt8Levels: every level is bit-exact with the reference,
 // specials included.
 func TestQuantizeInt8Levels(t *testing.T) {
-	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
-		math.MaxFloat32, -math.MaxFloat32, 1e-45, 1e-6, 0.5, 1.5, 2.5, -2.5, 126.5, 127.5, -127.5, -128.5}
-	r := rand.New(rand.NewPCG(29, 30))
-	for iter := 0; iter < 300; iter++ {
-		n := r.IntN(200)
-		if iter%10 == 0 {
-			n = 32 * r.IntN(300)
-		}
-		x := randActivations(r, n, iter%4)
-		if iter%3 == 0 && n > 0 {
-			// Values that land on exact halves after scaling by s = 1.
-			for i := range x {
-				x[i] = float32(r.IntN(510)-255) / 2
+	forLevels(t, func(t *testing.T) {
+		specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
+			math.MaxFloat32, -math.MaxFloat32, 1e-45, 1e-6, 0.5, 1.5, 2.5, -2.5, 126.5, 127.5, -127.5, -128.5}
+		r := rand.New(rand.NewPCG(29, 30))
+		for iter := 0; iter < 300; iter++ {
+			n := r.IntN(200)
+			if iter%10 == 0 {
+				n = 32 * r.IntN(300)
 			}
-			x[r.IntN(n)] = 127
-		}
-		if iter%5 == 0 {
-			for k := 0; k < 3 && n > 0; k++ {
-				x[r.IntN(n)] = specials[r.IntN(len(specials))]
+			x := randActivations(r, n, iter%4)
+			if iter%3 == 0 && n > 0 {
+				// Values that land on exact halves after scaling by s = 1.
+				for i := range x {
+					x[i] = float32(r.IntN(510)-255) / 2
+				}
+				x[r.IntN(n)] = 127
 			}
-		}
-		x = unalignedFloats(x, iter%8)
-		want := make([]int8, n)
-		winv := quantizeInt8Generic(want, x)
-		forLevels(t, func(t *testing.T) {
+			if iter%5 == 0 {
+				for k := 0; k < 3 && n > 0; k++ {
+					x[r.IntN(n)] = specials[r.IntN(len(specials))]
+				}
+			}
+			x = unalignedFloats(x, iter%8)
+			want := make([]int8, n)
+			winv := quantizeInt8Generic(want, x)
 			dst, check := guarded(t, n, iter%5, int8(99))
 			inv := QuantizeInt8(dst, readGuardFloats(t, x))
 			check()
@@ -336,26 +334,26 @@ func TestQuantizeInt8Levels(t *testing.T) {
 					t.Fatalf("n %d: dst[%d] = %d, want %d (x %v)", n, i, dst[i], want[i], x[i])
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 func TestDotAxpyLevels(t *testing.T) {
-	r := rand.New(rand.NewPCG(31, 32))
-	for iter := 0; iter < 200; iter++ {
-		n := r.IntN(300)
-		a := unalignedFloats(randActivations(r, n, iter%2), iter%3)
-		b := unalignedFloats(randActivations(r, n, 0), iter%5)
-		var want, mag float64
-		for i := range a {
-			want += float64(a[i]) * float64(b[i])
-			mag += math.Abs(float64(a[i]) * float64(b[i]))
-		}
-		alpha := float32(r.NormFloat64())
-		ref := randActivations(r, n, 0)
-		wantAxpy := append([]float32(nil), ref...)
-		axpyGeneric(wantAxpy, alpha, a)
-		forLevels(t, func(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(31, 32))
+		for iter := 0; iter < 200; iter++ {
+			n := r.IntN(300)
+			a := unalignedFloats(randActivations(r, n, iter%2), iter%3)
+			b := unalignedFloats(randActivations(r, n, 0), iter%5)
+			var want, mag float64
+			for i := range a {
+				want += float64(a[i]) * float64(b[i])
+				mag += math.Abs(float64(a[i]) * float64(b[i]))
+			}
+			alpha := float32(r.NormFloat64())
+			ref := randActivations(r, n, 0)
+			wantAxpy := append([]float32(nil), ref...)
+			axpyGeneric(wantAxpy, alpha, a)
 			if got := Dot(readGuardFloats(t, a), readGuardFloats(t, b)); math.Abs(float64(got)-want) > 2e-6*mag*math.Sqrt(float64(n+1))+1e-30 {
 				t.Fatalf("Dot n=%d: %v, want %v", n, got, want)
 			}
@@ -368,24 +366,24 @@ func TestDotAxpyLevels(t *testing.T) {
 					t.Fatalf("AxpyTo n=%d [%d] = %v, want %v", n, i, dst[i], wantAxpy[i])
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 func TestRMSNormLevels(t *testing.T) {
-	r := rand.New(rand.NewPCG(33, 34))
-	for iter := 0; iter < 100; iter++ {
-		n := 1 + r.IntN(300)
-		x := unalignedFloats(randActivations(r, n, iter%2), iter%3)
-		var w []float32
-		if iter%4 != 0 {
-			w = unalignedFloats(randActivations(r, n, 0), iter%5)
-		}
-		want := make([]float32, n)
-		restore := SetLevel(Generic)
-		RMSNorm(want, x, w, 1e-5)
-		restore()
-		forLevels(t, func(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(33, 34))
+		for iter := 0; iter < 100; iter++ {
+			n := 1 + r.IntN(300)
+			x := unalignedFloats(randActivations(r, n, iter%2), iter%3)
+			var w []float32
+			if iter%4 != 0 {
+				w = unalignedFloats(randActivations(r, n, 0), iter%5)
+			}
+			want := make([]float32, n)
+			restore := SetLevel(Generic)
+			RMSNorm(want, x, w, 1e-5)
+			restore()
 			dst, check := guarded(t, n, iter%4, float32(5))
 			RMSNorm(dst, readGuardFloats(t, x), w, 1e-5)
 			check()
@@ -404,8 +402,8 @@ func TestRMSNormLevels(t *testing.T) {
 					t.Fatalf("in place [%d] = %v, want %v", i, y[i], dst[i])
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 func TestFloatLevelsNoAllocs(t *testing.T) {
@@ -424,39 +422,39 @@ func TestFloatLevelsNoAllocs(t *testing.T) {
 }
 
 func TestSoftmaxLevels(t *testing.T) {
-	r := rand.New(rand.NewPCG(37, 38))
-	inf := float32(math.Inf(1))
-	for iter := 0; iter < 300; iter++ {
-		n := 1 + r.IntN(300)
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(r.NormFloat64() * math.Exp(r.NormFloat64()*2))
-		}
-		switch iter % 6 {
-		case 1: // -Inf entries (masked attention)
-			for k := 0; k < 3; k++ {
-				x[r.IntN(n)] = -inf
-			}
-		case 2: // a huge spread: most entries underflow
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(37, 38))
+		inf := float32(math.Inf(1))
+		for iter := 0; iter < 300; iter++ {
+			n := 1 + r.IntN(300)
+			x := make([]float32, n)
 			for i := range x {
-				x[i] *= 100
+				x[i] = float32(r.NormFloat64() * math.Exp(r.NormFloat64()*2))
 			}
-		case 3: // exact ties with the maximum
-			for i := range x {
-				x[i] = float32(r.IntN(5))
+			switch iter % 6 {
+			case 1: // -Inf entries (masked attention)
+				for k := 0; k < 3; k++ {
+					x[r.IntN(n)] = -inf
+				}
+			case 2: // a huge spread: most entries underflow
+				for i := range x {
+					x[i] *= 100
+				}
+			case 3: // exact ties with the maximum
+				for i := range x {
+					x[i] = float32(r.IntN(5))
+				}
+			case 4: // NaN or +Inf
+				x[r.IntN(n)] = []float32{float32(math.NaN()), inf}[r.IntN(2)]
+			case 5: // all -Inf
+				for i := range x {
+					x[i] = -inf
+				}
 			}
-		case 4: // NaN or +Inf
-			x[r.IntN(n)] = []float32{float32(math.NaN()), inf}[r.IntN(2)]
-		case 5: // all -Inf
-			for i := range x {
-				x[i] = -inf
-			}
-		}
-		want := append([]float32(nil), x...)
-		restore := SetLevel(Generic)
-		Softmax(want)
-		restore()
-		forLevels(t, func(t *testing.T) {
+			want := append([]float32(nil), x...)
+			restore := SetLevel(Generic)
+			Softmax(want)
+			restore()
 			y := readGuardFloats(t, unalignedFloats(x, iter%8))
 			Softmax(y)
 			for i := range y {
@@ -465,6 +463,6 @@ func TestSoftmaxLevels(t *testing.T) {
 					t.Fatalf("case %d n %d [%d] (x %v): %v, want %v", iter%6, n, i, x[i], g, w)
 				}
 			}
-		})
-	}
+		}
+	})
 }
