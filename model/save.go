@@ -26,6 +26,11 @@ type SaveOptions struct {
 	// Latent writes 1bitLLM-style latent weights (safetensors) instead of
 	// microsoft's packed uint8 + weight_scale.
 	Latent bool
+	// BlockScales writes TQ1_0/TQ2_0 as llama-quantize does: the per-tensor
+	// scale rounded to f16 in every block's d, and no ".scale" tensors. The
+	// default keeps the scale exact (d = 1 plus a ".scale" tensor), which
+	// costs llama.cpp one extra multiply per projection.
+	BlockScales bool
 	// Progress, when set, is called after each tensor.
 	Progress func(done, total int)
 }
@@ -200,9 +205,10 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 		if permute && (strings.HasSuffix(name, "attn_q") || strings.HasSuffix(name, "attn_k")) {
 			codes = permuteHeads(codes, mat.Rows, cols, c.HeadDim, false)
 		}
-		blockScale := float32(1)
-		if opt.Ternary == metal.I2_S {
-			blockScale = scale
+		separate := opt.Ternary != metal.I2_S && !opt.BlockScales // scale in a ".scale" tensor
+		blockScale := scale
+		if separate {
+			blockScale = 1
 		}
 		b, err := metal.PackTernary(opt.Ternary, codes, mat.Rows, cols, blockScale)
 		if err != nil {
@@ -212,7 +218,7 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 			return err
 		}
 		step()
-		if opt.Ternary != metal.I2_S {
+		if separate {
 			return vec(name+".scale", []float32{scale})
 		}
 		return nil
@@ -307,8 +313,11 @@ func setGGUFVocab(w *gguf.Writer, m *Model) error {
 
 // bitnetJinja is the chat template written into files with the 2B-4T format,
 // so other engines pick the right one too.
+// It spells the roles out: llama.cpp's template engine has no capitalize
+// filter.
 const bitnetJinja = "{% for message in messages %}{% if loop.first %}{{ bos_token }}{% endif %}" +
-	"{{ message['role'] | capitalize }}: {{ message['content'] | trim }}<|eot_id|>{% endfor %}" +
+	"{% if message['role'] == 'system' %}System: {% elif message['role'] == 'user' %}User: {% else %}Assistant: {% endif %}" +
+	"{{ message['content'] | trim }}<|eot_id|>{% endfor %}" +
 	"{% if add_generation_prompt %}Assistant: {% endif %}"
 
 // saveHF writes a Hugging Face directory: config.json, model.safetensors and,
