@@ -17,7 +17,12 @@ import (
 
 func modelCommands() []*command {
 	return []*command{
-		{name: "load", args: "MODEL", summary: "load a .gguf file, a directory, or a Hugging Face repo id from the local cache", complete: argFile, run: cmdLoad},
+		{name: "load", args: "MODEL", summary: "load a .gguf file, a directory, or a Hugging Face repo id from the local cache", complete: argFile, run: cmdLoad,
+			help: "MODEL is a .gguf file, a directory (config.json + safetensors), or a Hugging Face repo id found in the local\n" +
+				"cache ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub), optionally naming a file:\n" +
+				"  /load microsoft/bitnet-b1.58-2B-4T-gguf\n  /load microsoft/bitnet-b1.58-2B-4T-gguf/ggml-model-i2_s.gguf\n" +
+				"bitrepl never downloads; to fetch the 2B-4T model: huggingface-cli download microsoft/bitnet-b1.58-2B-4T-gguf\n" +
+				"$BITREPL_MODEL (or -m) sets the model to start with."},
 		{name: "info", summary: "what the loaded model is: architecture, shapes, types, template", needModel: true, run: cmdInfo},
 		{name: "regen", aliases: []string{"retry"}, summary: "regenerate the last answer", needModel: true, run: cmdRegen},
 		{name: "clear", summary: "forget the conversation", run: cmdClear},

@@ -57,6 +57,9 @@ func (s *session) loadInitial(ctx context.Context) error {
 		return fmt.Errorf("the built-in model: %w", err)
 	}
 	s.use(m, name, time.Time{})
+	if s.interactive {
+		s.p.println(s.st.hint.Render("a tiny model for trying bitrepl out; for a real one: /load microsoft/bitnet-b1.58-2B-4T-gguf (/help load)"))
+	}
 	return nil
 }
 
