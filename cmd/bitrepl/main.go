@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/embedded"
 	"github.com/bitrepl/bitrepl/repl"
 )
 
@@ -26,6 +28,7 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 	if err == nil {
 		cfg.Env = os.Environ()
 		cfg.Signals = true
+		cfg.DefaultModel = defaultModel
 		err = repl.Run(context.Background(), cfg, in, out, errOut)
 	}
 	return exitCode(err, errOut)
@@ -48,4 +51,10 @@ func exitCode(err error, errOut io.Writer) int {
 		fmt.Fprintln(errOut, "bitrepl:", err)
 		return 1
 	}
+}
+
+// defaultModel opens the model embedded in the binary (used without -m).
+func defaultModel() (*model.Model, string, error) {
+	m, err := model.LoadGGUFBytes(embedded.GGUF(), embedded.Name)
+	return m, "built-in " + embedded.Name, err
 }

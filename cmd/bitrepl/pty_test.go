@@ -337,13 +337,17 @@ func TestPTYCtrlCStopsGeneration(t *testing.T) {
 	}
 }
 
-func TestPTYNoModelMessage(t *testing.T) {
-	tm := startTerm(t, t.TempDir(), nil)
-	tm.waitFor("No model loaded", 1)
+// Without -m the built-in model answers; a missing repo says how to download it.
+func TestPTYBuiltinModel(t *testing.T) {
+	tm := startTerm(t, t.TempDir(), nil, "--set", "max_tokens=5")
+	tm.waitFor("loaded built-in bitrepl-tiny.gguf", 1)
+	tm.waitFor("/load microsoft/bitnet-b1.58-2B-4T-gguf", 1)
 	tm.send("hello" + keyEnter)
-	tm.waitFor("no model loaded: use /load PATH", 1)
+	tm.waitFor("5 tokens", 1)
 	tm.send("/load nobody/nothing" + keyEnter)
 	tm.waitFor("huggingface-cli download nobody/nothing", 1)
+	tm.send("/info" + keyEnter) // the built-in model is still loaded
+	tm.waitFor("source           bitrepl-tiny.gguf", 1)
 }
 
 // Piped output has no escape sequences unless CLICOLOR_FORCE asks for them.

@@ -61,10 +61,14 @@ func TestRunAppendsPipedStdin(t *testing.T) {
 	}
 }
 
-func TestRunWithoutModel(t *testing.T) {
-	code, out, errOut := bitrepl(t, "", "run", "hello")
-	if code != 1 || out != "" || !strings.Contains(errOut, "no model given: use -m MODEL") {
+func TestRunBuiltinModel(t *testing.T) {
+	code, out, errOut := bitrepl(t, "", "run", "--set", "max_tokens=4", "hello")
+	if code != 0 || out == "" || strings.Contains(out, "loaded") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, _, errOut = bitrepl(t, "", "run", "-m", "nobody/nothing", "hello")
+	if code != 1 || !strings.Contains(errOut, "huggingface-cli download nobody/nothing") {
+		t.Errorf("missing model: exit %d, stderr %q", code, errOut)
 	}
 }
 
