@@ -36,7 +36,9 @@ type pool struct {
 	threads int
 	workers []*worker
 
-	state atomic.Uint64
+	_     [64]byte
+	state atomic.Uint64 // spun on by idle workers: a cache line of its own
+	_     [56]byte
 	gen   uint32
 
 	// The job: run(arg, r0, r1) for chunks [c*chunk, min((c+1)*chunk, rows)).
@@ -45,7 +47,9 @@ type pool struct {
 	rows    int
 	chunk   int
 	nchunks int
-	next    atomic.Int64
+	_       [64]byte
+	next    atomic.Int64 // taken by every thread: a cache line of its own
+	_       [56]byte
 
 	// Per-call storage, so that a call allocates nothing in the steady state.
 	tern ternJob

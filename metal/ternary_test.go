@@ -170,6 +170,9 @@ func TestThreadsAndAllocs(t *testing.T) {
 			SetThreads(th)
 			MatMulTernary(dst, m, xq, inv, 3) // warm the scratch buffers
 			if a := testing.AllocsPerRun(20, func() {
+				if raceEnabled {
+					return
+				}
 				MatVecTernary(dst[:512], m, xq[:1024], 0.1)
 				MatMulTernary(dst, m, xq, inv, 3)
 			}); a != 0 {
@@ -191,7 +194,43 @@ func TestThreadsAndAllocs(t *testing.T) {
 	got := make([]float32, 300)
 	MatVec(got, m, src[:256])
 	compareBits(t, "MatVec over 3 threads", got, want)
-	if a := testing.AllocsPerRun(20, func() { MatVec(got, m, src[:256]) }); a != 0 {
+	if a := testing.AllocsPerRun(20, func() { MatVec(got, m, src[:256]) }); a != 0 && !raceEnabled {
 		t.Errorf("MatVec: %v allocations", a)
+	}
+}
+
+// TestPoolConcurrent calls the kernels from several goroutines at once
+// while the thread count changes: calls are serialized and every result
+// is right.
+func TestPoolConcurrent(t *testing.T) {
+	defer SetThreads(SetThreads(2))
+	r := rand.New(rand.NewPCG(27, 28))
+	m := randTernaryBytes(t, r, TQ2_0, 300, 512, 0, false)
+	xq := randXQ(r, 2*512)
+	inv := []float32{0.5, 0.25}
+	want := ternaryWant(m, xq, inv, 2)
+	done := make(chan error)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			dst := make([]float32, 2*300)
+			for i := 0; i < 50; i++ {
+				if g == 0 && i%10 == 0 {
+					SetThreads(1 + i/10%3)
+				}
+				MatMulTernary(dst, m, xq, inv, 2)
+				for k := range want {
+					if math.Float32bits(dst[k]) != math.Float32bits(want[k]) {
+						done <- fmt.Errorf("goroutine %d call %d: output %d = %v, want %v", g, i, k, dst[k], want[k])
+						return
+					}
+				}
+			}
+			done <- nil
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }
