@@ -52,7 +52,7 @@ func ActivationHistograms(r *inspect.Recorder, site model.Site, layers []int, bi
 	p := newPlot(fmt.Sprintf("%s values per layer", site), "value", "count (log)")
 	addGrid(p)
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = powerTicks{}
 	entries := 0
 	for i, d := range data {
 		h := inspect.NewHistogram(-lim, lim, bins)
@@ -100,7 +100,7 @@ func ActivationRanges(sums []inspect.SiteSummary, sites ...string) (SVG, error) 
 	p := newPlot("activation scale per layer", "layer", "absmax (solid), std (dashed)")
 	addGrid(p)
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = powerTicks{}
 	p.X.Tick.Marker = integerTicks{}
 	n := 0
 	for i, site := range sites {

@@ -57,4 +57,7 @@ func display(mime protocol.MIMEType, content, alt string) {
 		mime:                   content,
 		protocol.MIMETextPlain: alt,
 	}})
+	// Wait until GoNB has taken it: a cell's program may end right after,
+	// and what is still in the pipe then is lost.
+	gonbui.Sync()
 }

@@ -171,10 +171,10 @@ func cellImage(rows, cols, px int, at func(r, c int) color.RGBA) *image.RGBA {
 	return img
 }
 
-// cellLength is the side of one heat map cell: the map is about 6 inches on
+// cellLength is the side of one heat map cell: the map is about side long on
 // its longer side, cells between 2 and 20 points.
-func cellLength(rows, cols int) vg.Length {
-	return max(vg.Points(2), min(vg.Points(20), 6*vg.Inch/vg.Length(max(rows, cols, 1))))
+func cellLength(rows, cols int, side vg.Length) vg.Length {
+	return max(vg.Points(2), min(vg.Points(20), side/vg.Length(max(rows, cols, 1))))
 }
 
 // cellPixels chooses the pixels per cell so the image is about 600 pixels on
@@ -227,4 +227,66 @@ func legendRoom(p *plot.Plot, n int, h vg.Length) {
 		return
 	}
 	p.Y.Max = lo + (hi-lo)/(1-f)
+}
+
+// integerTicks labels whole numbers only (layers), about 10 of them.
+type integerTicks struct{}
+
+func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+	step := 1.0
+	for _, s := range []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000} {
+		step = s
+		if (hi-lo)/s <= 10 {
+			break
+		}
+	}
+	var out []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		if v == 0 {
+			v = 0 // not -0
+		}
+		out = append(out, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+	}
+	return out
+}
+
+// powerTicks labels the powers of ten of a log axis compactly (1, 10, 100,
+// 1k, …, 0.1, 0.01), with unlabelled minor ticks at 2…9 times each power.
+type powerTicks struct{}
+
+func (powerTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0) || !(hi > lo) {
+		return nil
+	}
+	var out []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		p := math.Pow(10, e)
+		if p >= lo && p <= hi {
+			out = append(out, plot.Tick{Value: p, Label: powerLabel(e)})
+		}
+		for k := 2.0; k < 10; k++ {
+			if v := k * p; v >= lo && v <= hi {
+				out = append(out, plot.Tick{Value: v})
+			}
+		}
+	}
+	return out
+}
+
+func powerLabel(e float64) string {
+	switch {
+	case e >= 12:
+		return fmt.Sprintf("1e%d", int(e))
+	case e >= 9:
+		return "1" + strings.Repeat("0", int(e)-9) + "G"
+	case e >= 6:
+		return "1" + strings.Repeat("0", int(e)-6) + "M"
+	case e >= 3:
+		return "1" + strings.Repeat("0", int(e)-3) + "k"
+	case e >= 0:
+		return "1" + strings.Repeat("0", int(e))
+	case e >= -4:
+		return strconv.FormatFloat(math.Pow(10, e), 'f', -1, 64)
+	}
+	return fmt.Sprintf("1e%d", int(e))
 }

@@ -31,7 +31,7 @@ func TernaryCounts(title string, ts []inspect.TensorStats) (SVG, error) {
 		n, z, p := ts[i].Share()
 		neg[i], zero[i], pos[i] = 100*n, 100*z, 100*p
 	}
-	return codeBars(title, labels, neg, zero, pos)
+	return codeBars(title, "", labels, neg, zero, pos)
 }
 
 // LayerTernary draws, for each decoder block, the shares of its -1, 0 and +1
@@ -51,12 +51,12 @@ func LayerTernary(title string, ls []inspect.LayerSummary) (SVG, error) {
 		n := float64(max(l.Params, 1))
 		neg[i], zero[i], pos[i] = 100*float64(l.Neg)/n, 100*float64(l.Zero)/n, 100*float64(l.Pos)/n
 	}
-	return codeBars(title, labels, neg, zero, pos)
+	return codeBars(title, "decoder block", labels, neg, zero, pos)
 }
 
 // codeBars draws groups of three bars (-1, 0, +1) in the code colours.
-func codeBars(title string, labels []string, neg, zero, pos plotter.Values) (SVG, error) {
-	p := newPlot(title, "", "share of weights (%)")
+func codeBars(title, xLabel string, labels []string, neg, zero, pos plotter.Values) (SVG, error) {
+	p := newPlot(title, xLabel, "share of weights (%)")
 	addGrid(p)
 	n := len(labels)
 	w := width(n, vg.Inch/2, 6*vg.Inch, 16*vg.Inch)
@@ -138,19 +138,6 @@ func Sparsity(title string, ts []inspect.TensorStats) (SVG, error) {
 	return render(p, 7*vg.Inch, 4*vg.Inch)
 }
 
-// integerTicks puts ticks on whole numbers only (layers).
-type integerTicks struct{}
-
-func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
-	var out []plot.Tick
-	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
-		if t.Value == math.Round(t.Value) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // codeColor is the colour of a ternary code.
 func codeColor(c int8) color.RGBA {
 	switch {
@@ -188,7 +175,7 @@ func TernaryBlock(title string, m *metal.Matrix, row0, col0, rows, cols int) (SV
 		return "", err
 	}
 	p := codePlot(title, codes, row0, col0, rows, cols)
-	cl := cellLength(rows, cols)
+	cl := cellLength(rows, cols, 6*vg.Inch)
 	return render(p, vg.Length(cols)*cl+vg.Inch, vg.Length(rows)*cl+vg.Inch)
 }
 
@@ -266,7 +253,7 @@ func LatentVsTernary(w model.Weight, row0, col0, rows, cols int) (SVG, error) {
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		right.Add(l)
 	}
-	cl := cellLength(rows, cols)
+	cl := cellLength(rows, cols, 4*vg.Inch)
 	pw, ph := vg.Length(cols)*cl+vg.Inch, vg.Length(rows)*cl+vg.Inch
 	return renderGrid([][]*plot.Plot{{left, mid, right}}, 3*pw, max(ph, 3*vg.Inch))
 }
