@@ -98,7 +98,7 @@ func floatRowsARM64(q *[numDTypes]rowsQFunc, dst []float32, t DType, w []byte, r
 		rowsBF16NEON(dst, w, rb, a.x, scale)
 		return
 	case Q8_0, Q4_0, Q6_K:
-		if a.quant {
+		if a.quant && q[t] != nil {
 			q[t](dst, w, rb, a.q, a.d, scale)
 			return
 		}

@@ -56,6 +56,10 @@ func ternRowsARM64(k *[numDTypes]ternRowsFunc, j *ternJob, r0, r1 int) {
 	if r1 <= r0 {
 		return
 	}
+	if k[m.Type] == nil { // a layout without an arm64 kernel
+		ternRowsGeneric(j, r0, r1)
+		return
+	}
 	rb := m.rowBytes()
 	w := m.Data[r0*rb : r1*rb]
 	x := j.xq[:j.n*m.Cols]
