@@ -23,6 +23,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 gonb_version=v0.11.4
 goimports_version=v0.52.0
 python=/usr/bin/python3
+export PYDEVD_DISABLE_FILE_VALIDATION=1 # quiet debugpy's frozen-modules warning (Debian's python 3.11)
 
 mode=run inplace=0 out="" timeout=900
 names=() open_args=()
