@@ -2,6 +2,7 @@ package model
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,7 +26,11 @@ var (
 
 // big2B4T writes (once per process) a 2B-4T-shaped GGUF with random ternary
 // weights (I2_S) and an F16 embedding, as bitnet.cpp's converter makes it.
+// BITREPL_BENCH_GGUF names an existing file to use instead.
 func big2B4T(b *testing.B) string {
+	if p := os.Getenv("BITREPL_BENCH_GGUF"); p != "" {
+		return p
+	}
 	big2B4TOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "bitrepl-bench-")
 		if err != nil {
@@ -135,4 +140,24 @@ func BenchmarkDecodeTiny(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+func TestBenchCountsRepetitions(t *testing.T) {
+	m, err := Random(tinyConfig("bitnet"), 3, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Bench(context.Background(), m, BenchOptions{Prompt: 16, Gen: 8, Reps: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.PP) != 3 || len(r.TG) != 3 || Median(r.PP) <= 0 || Median(r.TG) <= 0 {
+		t.Fatalf("%+v", r)
+	}
+	if got := Median([]float64{5, 1, 3, 2}); got != 2.5 {
+		t.Fatalf("median %v", got)
+	}
+	if _, err := Bench(context.Background(), m, BenchOptions{Prompt: 100}); err == nil {
+		t.Fatal("prompt longer than the context accepted")
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -32,72 +31,98 @@ func modelCommands() []*command {
 		{name: "tokens", aliases: []string{"tok"}, args: "TEXT", summary: "show how TEXT tokenizes, coloured by token", run: cmdTokens},
 		{name: "probs", args: "[K]", summary: "each token of the last generation: probability, entropy, K alternatives", needModel: true, run: cmdProbs},
 		{name: "topk", args: "[K] [TEXT]", summary: "the K most likely next tokens after TEXT (default: the last prompt)", needModel: true, run: cmdTopK},
-		{name: "bench", args: "[PROMPT_TOKENS [GEN_TOKENS]]", summary: "measure prompt and generation speed", needModel: true, run: cmdBench},
+		{name: "bench", args: "[-p N] [-n N] [-r N] [-t N]", summary: "prompt (pp) and generation (tg) speed, as llama-bench -p 128 -n 64 -r 5", needModel: true, run: cmdBench},
 		{name: "convert", args: "OUT [TYPE [EMBED]]", summary: "write the model as GGUF (OUT.gguf; TYPE i2_s, tq2_0, tq1_0) or safetensors (a directory; TYPE packed or latent)", complete: argFile, needModel: true, run: cmdConvert},
 	}
 }
 
-// BenchResult is the outcome of a benchmark run.
+// BenchResult is the outcome of a benchmark run, with llama-bench's meaning:
+// pp is a prompt evaluated as one batch, tg tokens generated one at a time
+// from an empty context; rates are medians over the repetitions.
 type BenchResult struct {
-	Model        string  `json:"model"`
-	Kernels      string  `json:"kernels"`
-	Threads      int     `json:"threads"`
-	PromptTokens int     `json:"prompt_tokens"`
-	PromptRate   float64 `json:"prompt_tok_per_s"`
-	GenTokens    int     `json:"gen_tokens"`
-	GenRate      float64 `json:"gen_tok_per_s"`
-	FirstToken   float64 `json:"ttft_ms"`
+	Model        string    `json:"model"`
+	Kernels      string    `json:"kernels"`
+	Threads      int       `json:"threads"`
+	PromptTokens int       `json:"prompt_tokens"`
+	PromptRate   float64   `json:"prompt_tok_per_s"`
+	PromptRates  []float64 `json:"prompt_samples_tok_per_s"`
+	GenTokens    int       `json:"gen_tokens"`
+	GenRate      float64   `json:"gen_tok_per_s"`
+	GenRates     []float64 `json:"gen_samples_tok_per_s"`
+	Reps         int       `json:"repetitions"`
 }
 
 func (b BenchResult) String() string {
-	return fmt.Sprintf("pp%d %.2f tok/s · tg%d %.2f tok/s · TTFT %.0f ms · kernels %s · %d threads",
-		b.PromptTokens, b.PromptRate, b.GenTokens, b.GenRate, b.FirstToken, b.Kernels, b.Threads)
+	return fmt.Sprintf("pp%d %.2f tok/s · tg%d %.2f tok/s · median of %d · kernels %s · %d threads",
+		b.PromptTokens, b.PromptRate, b.GenTokens, b.GenRate, b.Reps, b.Kernels, b.Threads)
 }
 
-// bench evaluates a prompt of random tokens, then generates greedily ignoring EOS.
-func (s *session) bench(ctx context.Context, pp, tg int) (BenchResult, error) {
-	m := s.model
-	rng := rand.New(rand.NewPCG(1, 2))
-	ids := make([]int32, pp)
-	for i := range ids {
-		ids[i] = int32(rng.IntN(m.Config.VocabSize))
+// benchArgs are bitrepl bench's arguments, as llama-bench's -p, -n, -r, -t.
+type benchArgs struct{ pp, tg, reps, threads int }
+
+// parseBenchArgs reads "-p N -n N -r N -t N" and the older positional
+// "[PROMPT_TOKENS [GEN_TOKENS]]".
+func parseBenchArgs(args []string) (benchArgs, error) {
+	b := benchArgs{pp: 128, tg: 64, reps: 5}
+	var pos []int
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		dst := map[string]*int{"-p": &b.pp, "-n": &b.tg, "-r": &b.reps, "-t": &b.threads}[a]
+		if dst != nil {
+			if i+1 == len(args) {
+				return b, fmt.Errorf("%s needs a number", a)
+			}
+			i++
+			a = args[i]
+		}
+		v, err := strconv.Atoi(a)
+		if err != nil || v < 0 {
+			return b, fmt.Errorf("%q is not a count", a)
+		}
+		if dst != nil {
+			*dst = v
+		} else {
+			pos = append(pos, v)
+		}
 	}
-	sess := m.NewSession(min(pp+tg+1, m.Config.ContextLen))
-	start := time.Now()
-	if _, err := sess.Forward(ids); err != nil {
-		return BenchResult{}, err
+	switch len(pos) {
+	case 2:
+		b.tg = pos[1]
+		fallthrough
+	case 1:
+		b.pp = pos[0]
+	case 0:
+	default:
+		return b, fmt.Errorf("too many arguments")
 	}
-	ppTime := time.Since(start)
-	sess.Truncate(0)
-	st, err := m.Generate(ctx, sess, ids, model.GenOptions{MaxTokens: tg, IgnoreEOS: true}, func(model.Token) error { return nil })
+	if b.pp+b.tg == 0 || b.reps < 1 {
+		return b, fmt.Errorf("nothing to measure")
+	}
+	return b, nil
+}
+
+const benchUsage = "bench [-p PROMPT_TOKENS] [-n GEN_TOKENS] [-r REPS] [-t THREADS]   (llama-bench's -p 128 -n 64 -r 5)"
+
+// bench runs model.Bench with a.threads threads (0: the current setting).
+func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
+	if a.threads > 0 {
+		defer metal.SetThreads(metal.SetThreads(a.threads))
+	}
+	r, err := model.Bench(ctx, s.model, model.BenchOptions{Prompt: a.pp, Gen: a.tg, Reps: a.reps})
 	if err != nil {
 		return BenchResult{}, err
 	}
 	return BenchResult{Model: s.spec, Kernels: metal.CurrentLevel().String(), Threads: metal.Threads(),
-		PromptTokens: pp, PromptRate: float64(pp) / ppTime.Seconds(),
-		GenTokens: st.Generated, GenRate: st.GenRate(), FirstToken: float64(st.FirstToken.Microseconds()) / 1000}, nil
+		PromptTokens: a.pp, PromptRate: model.Median(r.PP), PromptRates: r.PP,
+		GenTokens: a.tg, GenRate: model.Median(r.TG), GenRates: r.TG, Reps: a.reps}, nil
 }
 
 func cmdBench(s *session, ctx context.Context, c *command, a call) error {
-	pp, tg := 64, 32
-	var err error
-	if len(a.args) > 2 {
-		return usagef(c, "too many arguments")
+	args, err := parseBenchArgs(a.args)
+	if err != nil {
+		return usagef(c, "%v", err)
 	}
-	if len(a.args) > 0 {
-		if pp, err = strconv.Atoi(a.args[0]); err != nil || pp < 1 {
-			return usagef(c, "PROMPT_TOKENS must be a positive integer")
-		}
-	}
-	if len(a.args) > 1 {
-		if tg, err = strconv.Atoi(a.args[1]); err != nil || tg < 1 {
-			return usagef(c, "GEN_TOKENS must be a positive integer")
-		}
-	}
-	if pp+tg >= s.model.Config.ContextLen {
-		return usagef(c, "%d + %d tokens do not fit the context (%d)", pp, tg, s.model.Config.ContextLen)
-	}
-	r, err := s.bench(ctx, pp, tg)
+	r, err := s.bench(ctx, args)
 	if err != nil {
 		return err
 	}

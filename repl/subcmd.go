@@ -124,19 +124,11 @@ func writeJSONTo(w io.Writer, v any) error {
 }
 
 func (s *session) subBench(ctx context.Context, args []string) error {
-	pp, tg := 64, 32
-	var err error
-	if len(args) > 0 {
-		if pp, err = strconv.Atoi(args[0]); err != nil || pp < 1 {
-			return &UsageError{Msg: "PROMPT_TOKENS must be a positive integer", Usage: "bitrepl bench -m MODEL [PROMPT_TOKENS [GEN_TOKENS]]"}
-		}
+	a, err := parseBenchArgs(args)
+	if err != nil {
+		return &UsageError{Msg: err.Error(), Usage: "bitrepl -m MODEL " + benchUsage}
 	}
-	if len(args) > 1 {
-		if tg, err = strconv.Atoi(args[1]); err != nil || tg < 1 {
-			return &UsageError{Msg: "GEN_TOKENS must be a positive integer", Usage: "bitrepl bench -m MODEL [PROMPT_TOKENS [GEN_TOKENS]]"}
-		}
-	}
-	r, err := s.bench(ctx, pp, tg)
+	r, err := s.bench(ctx, a)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/bitrepl/bitrepl/repl"
@@ -16,7 +17,7 @@ var errHelp = errors.New("help shown")
 // subcommands with their synopsis, in the order the help lists them.
 var subcommands = []struct{ name, synopsis string }{
 	{"run", "run [-m MODEL] [--json] PROMPT    generate from PROMPT (+ piped stdin); prints only the text"},
-	{"bench", "bench [-m MODEL] [--json]        prompt and generation speed"},
+	{"bench", "bench [-m MODEL] [-p 128] [-n 64] [-r 5] [-t N] [--json]   pp and tg tokens/s, as llama-bench"},
 	{"convert", "convert -m MODEL -o OUT [--format F]  write the model as GGUF (F: tq2_0, tq1_0, i2_s)"},
 	{"inspect", "inspect [-m MODEL] [--json]      weight statistics per tensor and layer"},
 	{"tokenize", "tokenize [-m MODEL | --tokenizer tokenizer.json] [--json] TEXT"},
@@ -57,6 +58,16 @@ func parseArgs(args []string, errOut io.Writer) (repl.Config, error) {
 	fs.StringVar(&cfg.Text, "text", "", "logits: text to tokenize instead of --ids")
 	fs.StringVar(&cfg.Output, "o", "", "convert: output file")
 	fs.StringVar(&cfg.Format, "format", "", "convert: output tensor type (tq2_0, tq1_0, i2_s)")
+	// bench takes llama-bench's flags; they reach the subcommand as arguments.
+	benchFlags := map[string]*int{}
+	for _, f := range []struct{ name, usage string }{
+		{"p", "bench: prompt tokens, evaluated as one batch (llama-bench -p; default 128)"},
+		{"n", "bench: tokens generated one at a time (llama-bench -n; default 64)"},
+		{"r", "bench: repetitions, the median is reported (llama-bench -r; default 5)"},
+		{"t", "bench: threads (llama-bench -t; default the physical cores)"},
+	} {
+		benchFlags[f.name] = fs.Int(f.name, -1, f.usage)
+	}
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -75,6 +86,14 @@ func parseArgs(args []string, errOut io.Writer) (repl.Config, error) {
 		args = fs.Args()[1:]
 	}
 	cfg.Args = rest
+	for _, name := range []string{"p", "n", "r", "t"} {
+		if v := *benchFlags[name]; v >= 0 {
+			if cfg.Command != "bench" {
+				return cfg, &repl.UsageError{Msg: fmt.Sprintf("-%s is a flag of bitrepl bench", name), Usage: "bitrepl help"}
+			}
+			cfg.Args = append([]string{"-" + name, strconv.Itoa(v)}, cfg.Args...)
+		}
+	}
 	cfg.Set = set
 	if cfg.Command == "" && len(rest) > 0 {
 		return cfg, &repl.UsageError{Msg: fmt.Sprintf("unexpected argument %q (did you mean bitrepl run %q?)", rest[0], rest[0]), Usage: "bitrepl help"}
