@@ -14,10 +14,6 @@ import (
 	"github.com/bitrepl/bitrepl/metal"
 )
 
-// Shape2B4T is microsoft/bitnet-b1.58-2B-4T's shape.
-var Shape2B4T = Config{Arch: "bitnet-b1.58", VocabSize: 128256, Dim: 2560, FFNDim: 6912, Layers: 30, Heads: 20, KVHeads: 5,
-	HeadDim: 128, ContextLen: 4096, RopeTheta: 500000, NormEps: 1e-5, Act: ReLU2, SubNorms: true, TiedEmbedding: true}
-
 var (
 	big2B4TOnce sync.Once
 	big2B4TPath string
@@ -37,7 +33,7 @@ func big2B4T(b *testing.B) string {
 			big2B4TErr = err
 			return
 		}
-		m, err := Random(Shape2B4T, 1, nil, nil)
+		m, err := Random(Shapes["2b4t"], 1, nil, nil)
 		if err != nil {
 			big2B4TErr = err
 			return
@@ -159,5 +155,28 @@ func TestBenchCountsRepetitions(t *testing.T) {
 	}
 	if _, err := Bench(context.Background(), m, BenchOptions{Prompt: 100}); err == nil {
 		t.Fatal("prompt longer than the context accepted")
+	}
+}
+
+func TestOpenRandom(t *testing.T) {
+	m, err := OpenRandom("random:tiny:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.Dim != Shapes["tiny"].Dim || m.Source != "random(seed=7)" {
+		t.Fatalf("%+v from %s", m.Config, m.Source)
+	}
+	for _, bad := range []string{"random:huge", "random:tiny:x", "tiny"} {
+		if _, err := OpenRandom(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	for name, cfg := range Shapes {
+		if cfg.HeadDim*cfg.Heads != cfg.Dim {
+			t.Errorf("%s: head dim", name)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -66,6 +66,16 @@ func (s *session) loadInitial(ctx context.Context) error {
 // load opens a model (a file, a directory or a Hugging Face repo id) and makes
 // it current; the previous model stays loaded if this fails.
 func (s *session) load(ctx context.Context, spec string) error {
+	if strings.HasPrefix(spec, model.RandomSpec) {
+		// random:SHAPE: random ternary weights of a real model's shape, for speed runs and conversions.
+		start := time.Now()
+		m, err := model.OpenRandom(spec)
+		if err != nil {
+			return err
+		}
+		s.use(m, spec, start)
+		return nil
+	}
 	path, err := resolveModel(s.expand(spec), s.cfg.Env)
 	if err != nil {
 		return err
