@@ -7,7 +7,7 @@ import (
 
 // dequantize converts whole blocks of type t from src to dst (len(dst)
 // elements, a multiple of the block size), with the ggml reference
-// dequantizers (dequantize_row_* in ggml-quants.c). I2_S yields the codes
+// dequantizers (dequantize_row_* in ggml-quants.c). I2_S and TQ1_S yield the codes
 // -1, 0, 1 (times 1: the per-tensor scale is applied by the caller).
 func dequantize(t DType, dst []float32, src []byte) {
 	switch t {
@@ -62,6 +62,14 @@ func dequantize(t DType, dst []float32, src []byte) {
 			unpackTQ2(&c, blk)
 			for j := range y {
 				y[j] = float32(c[j]) * d
+			}
+		}
+	case TQ1_S:
+		for b := 0; b < len(dst)/256; b++ {
+			var c [256]int8
+			unpackTQ1(&c, src[52*b:52*b+52])
+			for j, v := range c {
+				dst[256*b+j] = float32(v)
 			}
 		}
 	case I2_S:

@@ -21,6 +21,7 @@ const (
 	TQ1_0              // 256 elements: qs[48] (5 trits/byte), qh[4] (4 trits/byte), f16 d
 	TQ2_0              // 256 elements: qs[64] (4 x 2-bit codes/byte, strided by 32), f16 d
 	I2_S               // 128 elements: 32 bytes (4 x 2-bit codes/byte, strided by 32); one f32 scale per tensor
+	TQ1_S              // bitrepl's compute layout: TQ1_0's 256-element blocks without d (52 bytes); one f32 scale per tensor
 	numDTypes
 )
 
@@ -38,10 +39,12 @@ var dtypeInfo = [numDTypes]struct {
 	TQ1_0: {"TQ1_0", 256, 54},
 	TQ2_0: {"TQ2_0", 256, 66},
 	I2_S:  {"I2_S", 128, 32},
+	TQ1_S: {"TQ1_S", 256, 52},
 }
 
-// I2STrailer is the number of bytes after the packed I2_S codes of a whole
-// tensor; its first 4 hold the per-tensor f32 scale (little endian).
+// I2STrailer is the number of bytes after the packed I2_S (and TQ1_S) codes
+// of a whole tensor; its first 4 hold the per-tensor f32 scale (little
+// endian).
 const I2STrailer = 32
 
 // ErrShape is wrapped by the errors about sizes and shapes returned by this
@@ -63,11 +66,17 @@ func (t DType) String() string {
 // Valid reports whether t is one of the defined storage types.
 func (t DType) Valid() bool { return t < numDTypes }
 
-// Ternary reports whether t stores ternary weights (TQ1_0, TQ2_0, I2_S).
-func (t DType) Ternary() bool { return t == TQ1_0 || t == TQ2_0 || t == I2_S }
+// Ternary reports whether t stores ternary weights (TQ1_0, TQ2_0, I2_S,
+// TQ1_S).
+func (t DType) Ternary() bool { return t == TQ1_0 || t == TQ2_0 || t == I2_S || t == TQ1_S }
+
+// tensorScale reports whether t keeps one f32 scale per tensor in a trailer
+// (I2_S, TQ1_S).
+func (t DType) tensorScale() bool { return t == I2_S || t == TQ1_S }
 
 // BlockSize returns the number of elements per block: 1 for F32/F16/BF16, 32
-// for Q8_0/Q4_0, 256 for Q6_K/TQ1_0/TQ2_0, 128 for I2_S (0 for an invalid t).
+// for Q8_0/Q4_0, 256 for Q6_K/TQ1_0/TQ2_0/TQ1_S, 128 for I2_S (0 for an
+// invalid t).
 func (t DType) BlockSize() int {
 	if t < numDTypes {
 		return dtypeInfo[t].block
@@ -76,7 +85,7 @@ func (t DType) BlockSize() int {
 }
 
 // BlockBytes returns the number of bytes per block (0 for an invalid t).
-// For I2_S it excludes the per-tensor trailer.
+// For I2_S and TQ1_S it excludes the per-tensor trailer.
 func (t DType) BlockBytes() int {
 	if t < numDTypes {
 		return dtypeInfo[t].blockBytes
@@ -95,7 +104,8 @@ const maxElems = math.MaxInt / 8
 
 // RowBytes returns the bytes of one row of cols elements of type t. It fails
 // when t is invalid, cols is not positive or not a multiple of the block size.
-// For I2_S it is cols/4 (the tensor trailer is counted by MatrixBytes only).
+// For I2_S it is cols/4, for TQ1_S cols/256*52 (the tensor trailer is
+// counted by MatrixBytes only).
 func RowBytes(t DType, cols int) (int, error) {
 	if !t.Valid() {
 		return 0, fmt.Errorf("metal: %v: %w", t, ErrShape)
@@ -108,8 +118,8 @@ func RowBytes(t DType, cols int) (int, error) {
 }
 
 // MatrixBytes returns the bytes of a rows x cols matrix of type t:
-// rows*RowBytes(t, cols), plus the 32-byte trailer for I2_S (whose f32 scale
-// sits at offset rows*cols/4).
+// rows*RowBytes(t, cols), plus the 32-byte trailer for I2_S and TQ1_S (whose
+// f32 scale sits right after the rows, at offset rows*RowBytes).
 func MatrixBytes(t DType, rows, cols int) (int, error) {
 	rb, err := RowBytes(t, cols)
 	if err != nil {
@@ -119,7 +129,7 @@ func MatrixBytes(t DType, rows, cols int) (int, error) {
 		return 0, fmt.Errorf("metal: %v matrix of %d x %d: bad row count: %w", t, rows, cols, ErrShape)
 	}
 	n := rows * rb
-	if t == I2_S {
+	if t.tensorScale() {
 		n += I2STrailer
 	}
 	return n, nil

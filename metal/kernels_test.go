@@ -526,7 +526,7 @@ func TestDotAxpy(t *testing.T) {
 }
 
 func TestDTypeStrings(t *testing.T) {
-	want := "F32 F16 BF16 Q8_0 Q4_0 Q6_K TQ1_0 TQ2_0 I2_S DType(9)"
+	want := "F32 F16 BF16 Q8_0 Q4_0 Q6_K TQ1_0 TQ2_0 I2_S TQ1_S DType(10)"
 	got := ""
 	for i := DType(0); i <= numDTypes; i++ {
 		if i > 0 {
@@ -538,7 +538,7 @@ func TestDTypeStrings(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 	for i := DType(0); i < numDTypes; i++ {
-		if i.Ternary() != (i == TQ1_0 || i == TQ2_0 || i == I2_S) {
+		if i.Ternary() != (i == TQ1_0 || i == TQ2_0 || i == I2_S || i == TQ1_S) {
 			t.Errorf("%v.Ternary()", i)
 		}
 	}

@@ -50,6 +50,9 @@ type kernelSet struct {
 	// ternRows is called concurrently on disjoint row ranges.
 	ternPrep func(j *ternJob)
 	ternRows func(j *ternJob, r0, r1 int)
+	// ternTQ1S is ternRows for TQ1_S, bitrepl's own layout (Generic's
+	// unless a level has kernels for it).
+	ternTQ1S func(j *ternJob, r0, r1 int)
 	// rowDot returns Σ_j w[j]*x[j] for one row w of type t (any DType,
 	// dequantized as by Row without the matrix scale), len(x) elements.
 	rowDot func(t DType, w []byte, x []float32) float32
@@ -81,6 +84,7 @@ type kernelSet struct {
 var genericKernels = kernelSet{
 	ternPrep:   ternPrepGeneric,
 	ternRows:   ternRowsGeneric,
+	ternTQ1S:   ternRowsGeneric,
 	rowDot:     rowDotGeneric,
 	floatRows:  floatRowsGeneric,
 	quantAct:   quantActGeneric,

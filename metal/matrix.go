@@ -12,12 +12,12 @@ type Matrix struct {
 	Type       DType
 	Rows, Cols int
 	Data       []byte  // MatrixBytes(Type, Rows, Cols) bytes, usually a view into an mmapped file (never copied)
-	Scale      float32 // per-tensor factor applied to every output (1 when unused; for I2_S read from the trailer)
+	Scale      float32 // per-tensor factor applied to every output (1 when unused; for I2_S and TQ1_S read from the trailer)
 }
 
 // NewMatrix wraps data (not copied) as a rows x cols matrix of type t. It
-// fails unless len(data) == MatrixBytes(t, rows, cols). Scale is the I2_S
-// trailer's f32 (which must be finite) for I2_S, else 1.
+// fails unless len(data) == MatrixBytes(t, rows, cols). Scale is the
+// trailer's f32 (which must be finite) for I2_S and TQ1_S, else 1.
 func NewMatrix(t DType, rows, cols int, data []byte) (*Matrix, error) {
 	n, err := MatrixBytes(t, rows, cols)
 	if err != nil {
@@ -27,11 +27,11 @@ func NewMatrix(t DType, rows, cols int, data []byte) (*Matrix, error) {
 		return nil, fmt.Errorf("metal: %v matrix %d x %d: %d bytes, want %d: %w", t, rows, cols, len(data), n, ErrShape)
 	}
 	m := &Matrix{Type: t, Rows: rows, Cols: cols, Data: data, Scale: 1}
-	if t == I2_S {
-		off := rows * cols / 4
+	if t.tensorScale() {
+		off := n - I2STrailer
 		s := math.Float32frombits(binary.LittleEndian.Uint32(data[off:]))
 		if math.IsNaN(float64(s)) || math.IsInf(float64(s), 0) {
-			return nil, fmt.Errorf("metal: I2_S matrix %d x %d: scale at byte offset %d is %v: %w", rows, cols, off, s, ErrValue)
+			return nil, fmt.Errorf("metal: %v matrix %d x %d: scale at byte offset %d is %v: %w", t, rows, cols, off, s, ErrValue)
 		}
 		m.Scale = s
 	}
@@ -97,6 +97,10 @@ func (m *Matrix) TernaryRow(dst []int8, i int) {
 	case I2_S:
 		for b := 0; b < m.Cols/128; b++ {
 			unpackI2S(dst[128*b:], src[32*b:])
+		}
+	case TQ1_S:
+		for b := 0; b < m.Cols/256; b++ {
+			unpackTQ1((*[256]int8)(dst[256*b:]), src[52*b:])
 		}
 	}
 }

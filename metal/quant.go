@@ -17,6 +17,8 @@ import (
 //   - TQ1_0, TQ2_0: d = block absmax, q = round(x/d) (half away from zero), codes in {-1, 0, 1}.
 //   - I2_S: microsoft/BitNet quantize_i2_s (x86): scale = tensor absmax,
 //     code = 0 when |x| < 1e-6, else sign(x); the scale is stored in the trailer.
+//   - TQ1_S: as TQ1_0 with one d for the whole tensor: scale = tensor absmax,
+//     code = round(x/scale) (half away from zero); the scale is stored in the trailer.
 //
 // The per-block d of every block type is stored as f16. Quantize fails when
 // the shape is bad, len(src) != rows*cols, or (for the block types) src holds
@@ -54,6 +56,10 @@ func Quantize(t DType, rows, cols int, src []float32) ([]byte, error) {
 	}
 	if t == I2_S {
 		quantizeI2S(dst, src)
+		return dst, nil
+	}
+	if t == TQ1_S {
+		quantizeTQ1S(dst, src)
 		return dst, nil
 	}
 	bs, bb := t.BlockSize(), t.BlockBytes()
@@ -271,6 +277,12 @@ func tq1Fixed(q uint16) byte { return byte((q*256 + 242) / 243) }
 // qh[j] holds x[240 + j + 4n], n = 0 the most significant trit, as
 // ceil(base3 * 256 / 243). qh holds 4 trits shifted up by one.
 func packTQ1(y []byte, c *[256]int8, d uint16) {
+	packTQ1Codes(y, c)
+	binary.LittleEndian.PutUint16(y[52:54], d)
+}
+
+// packTQ1Codes writes the 52 code bytes of a TQ1_0 block (a TQ1_S block).
+func packTQ1Codes(y []byte, c *[256]int8) {
 	for m := 0; m < 32; m++ {
 		var q uint16
 		for n := 0; n < 5; n++ {
@@ -292,7 +304,27 @@ func packTQ1(y []byte, c *[256]int8, d uint16) {
 		}
 		y[48+j] = tq1Fixed(q * 3)
 	}
-	binary.LittleEndian.PutUint16(y[52:54], d)
+}
+
+// quantizeTQ1S quantizes a whole tensor to TQ1_S; dst has room for the
+// trailer.
+func quantizeTQ1S(dst []byte, x []float32) {
+	var amax float32
+	for _, v := range x {
+		amax = max(amax, absf(v))
+	}
+	var id float32
+	if amax != 0 {
+		id = 1 / amax
+	}
+	var c [256]int8
+	for b := 0; b < len(x)/256; b++ {
+		for j, v := range x[256*b : 256*b+256] {
+			c[j] = int8(roundAway(v * id))
+		}
+		packTQ1Codes(dst[52*b:], &c)
+	}
+	binary.LittleEndian.PutUint32(dst[len(x)/256*52:], math.Float32bits(amax))
 }
 
 // packTQ2 writes one TQ2_0 block (qs[64], f16 d): in each 128-element half h,
@@ -346,12 +378,12 @@ func quantizeI2S(dst []byte, x []float32) {
 }
 
 // PackTernary packs ternary codes (each -1, 0 or 1; rows x cols, row-major)
-// into the layout of t (TQ1_0, TQ2_0 or I2_S) with a per-tensor scale.
+// into the layout of t (TQ1_0, TQ2_0, I2_S or TQ1_S) with a per-tensor scale.
 //
 // For TQ1_0 and TQ2_0 every block gets d = F32ToF16(scale), so the stored
 // (and effective) scale is scale rounded to f16 (relative error up to 2^-11).
 // To keep a scale exactly, pack with scale 1 and set Matrix.Scale after
-// NewMatrix. For I2_S the f32 scale goes to the trailer unchanged.
+// NewMatrix. For I2_S and TQ1_S the f32 scale goes to the trailer unchanged.
 //
 // PackTernary fails when t is not ternary, the shape is bad, a code is not in
 // {-1, 0, 1}, or the scale is not finite (for TQ: does not fit f16, or is
@@ -381,6 +413,15 @@ func PackTernary(t DType, codes []int8, rows, cols int, scale float32) ([]byte, 
 			packI2S(dst[b*32:], codes[b*128:b*128+128])
 		}
 		binary.LittleEndian.PutUint32(dst[len(codes)/4:], math.Float32bits(scale))
+		return dst, nil
+	}
+	if t == TQ1_S {
+		var c [256]int8
+		for b := 0; b < len(codes)/256; b++ {
+			copy(c[:], codes[b*256:])
+			packTQ1Codes(dst[52*b:], &c)
+		}
+		binary.LittleEndian.PutUint32(dst[size-I2STrailer:], math.Float32bits(scale))
 		return dst, nil
 	}
 	d := F32ToF16(scale)

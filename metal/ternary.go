@@ -6,12 +6,12 @@ func ternaryPanic(op string, m *Matrix, format string, args ...any) {
 	panic(fmt.Sprintf("metal: %s on %v %d x %d matrix: %s", op, m.Type, m.Rows, m.Cols, fmt.Sprintf(format, args...)))
 }
 
-// MatVecTernary multiplies a ternary matrix (TQ1_0, TQ2_0 or I2_S) by one
-// token's int8 activations xq (from QuantizeInt8, with its inv):
+// MatVecTernary multiplies a ternary matrix (TQ1_0, TQ2_0, I2_S or TQ1_S) by
+// one token's int8 activations xq (from QuantizeInt8, with its inv):
 //
 //	for r < m.Rows:
 //		acc := float32(0)
-//		for each block b of row r (256 elements; I2_S: the whole row, d_b = 1):
+//		for each block b of row r (256 elements; I2_S, TQ1_S: the whole row, d_b = 1):
 //			acc += d_b * float32(Σ_{j in b} w[r,j]*xq[j])  // integer sum
 //		dst[r] = (m.Scale * inv) * acc
 //
@@ -123,7 +123,12 @@ func (p *pool) runTern(j *ternJob) {
 }
 
 func ternRun(arg any, r0, r1 int) {
-	kern.ternRows(arg.(*ternJob), r0, r1)
+	j := arg.(*ternJob)
+	if j.m.Type == TQ1_S {
+		kern.ternTQ1S(j, r0, r1)
+		return
+	}
+	kern.ternRows(j, r0, r1)
 }
 
 // ternPrepGeneric: the Generic level reads j.xq as it is.
@@ -135,6 +140,7 @@ func ternPrepGeneric(j *ternJob) {}
 //	dst[t*m.Rows+r] = scale[t] * dotTQ2Generic(row r, xq_t)         // TQ2_0
 //	dst[t*m.Rows+r] = scale[t] * dotTQ1Generic(row r, xq_t)         // TQ1_0
 //	dst[t*m.Rows+r] = scale[t] * float32(dotI2SGeneric(row r, xq_t)) // I2_S
+//	dst[t*m.Rows+r] = scale[t] * float32(dotTQ1SGeneric(row r, xq_t)) // TQ1_S
 func ternRowsGeneric(j *ternJob, r0, r1 int) {
 	m := j.m
 	rb := m.rowBytes()
@@ -151,6 +157,8 @@ func ternRowsGeneric(j *ternJob, r0, r1 int) {
 				dst[r] = scale * dotTQ2Generic(w, xq)
 			case TQ1_0:
 				dst[r] = scale * dotTQ1Generic(w, xq)
+			case TQ1_S:
+				dst[r] = scale * float32(dotTQ1SGeneric(w, xq))
 			}
 		}
 	}

@@ -14,8 +14,10 @@ import "unsafe"
 func init() {
 	levelKernels[AVX2].ternPrep = ternPrepSIMD
 	levelKernels[AVX2].ternRows = ternRowsAVX2
+	levelKernels[AVX2].ternTQ1S = ternRowsAVX2
 	levelKernels[AVX512].ternPrep = ternPrepSIMD
 	levelKernels[AVX512].ternRows = ternRowsAVX512
+	levelKernels[AVX512].ternTQ1S = ternRowsAVX512
 }
 
 // ternArgs is what a kernel reads; the field offsets are fixed in
@@ -54,8 +56,10 @@ func ternTypeIndex(t DType) int {
 		return 0
 	case TQ2_0:
 		return 1
+	case TQ1_0:
+		return 2
 	}
-	return 2
+	return 3
 }
 
 // ternTileBytes bounds the weight bytes of the rows a prompt's token tiles
@@ -70,11 +74,9 @@ func ternRowsSIMD(j *ternJob, r0, r1 int, lv int) {
 	a.rb = rb
 	a.xpT = j.xStride
 	a.bsumB = 4 * j.n
+	a.nb = m.Cols / 256
 	if m.Type == I2_S {
-		a.nb = m.Cols / 256
 		a.tail = m.Cols / 128 % 2
-	} else {
-		a.nb = m.Cols / 256
 	}
 	ty := ternTypeIndex(m.Type)
 	step := r1 - r0
@@ -140,11 +142,12 @@ func ternPrepSIMD(j *ternJob) {
 	switch m.Type {
 	case I2_S, TQ2_0:
 		j.xStride = cols
-	case TQ1_0:
+	case TQ1_0, TQ1_S:
 		j.xStride = nb * 320
 	}
+	rowSum := m.Type == I2_S || m.Type == TQ1_S // one sum per token, not per block
 	nsum := nb * n
-	if m.Type == I2_S {
+	if rowSum {
 		nsum = n
 	}
 	xp, bsum := j.scratch(n*j.xStride+64, nsum+4)
@@ -155,18 +158,19 @@ func ternPrepSIMD(j *ternJob) {
 		dst := xp[t*j.xStride : (t+1)*j.xStride]
 		var total int32
 		if nb > 0 {
-			// I2_S keeps only the total: every block sum goes to bsum[t].
+			// I2_S and TQ1_S keep only the total: every block sum goes
+			// to bsum[t].
 			bs, stride := &bsum[t], 4*n
-			if m.Type == I2_S {
+			if rowSum {
 				stride = 0
 			}
-			if m.Type == TQ1_0 {
+			if m.Type == TQ1_0 || m.Type == TQ1_S {
 				total = prep1AVX2(&dst[0], &x[0], nb, bs, stride)
 			} else {
 				total = prep2AVX2(&dst[0], &x[0], nb, bs, stride)
 			}
 		}
-		if m.Type == I2_S {
+		if rowSum {
 			if cols%256 != 0 {
 				tail := x[256*nb:]
 				copy(dst[256*nb:], tail)

@@ -108,7 +108,7 @@ var ternaryShapes = [][2]int{{2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 691
 // BenchmarkTernaryMatVec: one token (decode) at every level and thread
 // count, weights streamed from memory; GB/s is weight bytes per second.
 func BenchmarkTernaryMatVec(b *testing.B) {
-	for _, typ := range []DType{I2_S, TQ2_0, TQ1_0} {
+	for _, typ := range []DType{I2_S, TQ2_0, TQ1_0, TQ1_S} {
 		for _, s := range ternaryShapes {
 			ms := streamMatrices(typ, s[0], s[1])
 			r := rand.New(rand.NewPCG(2, 3))
@@ -137,7 +137,7 @@ func BenchmarkTernaryMatVec(b *testing.B) {
 // second (each weight is read once per operation), ns/tok the time per
 // token.
 func BenchmarkTernaryMatMul(b *testing.B) {
-	for _, typ := range []DType{I2_S, TQ2_0, TQ1_0} {
+	for _, typ := range []DType{I2_S, TQ2_0, TQ1_0, TQ1_S} {
 		for _, s := range ternaryShapes {
 			ms := streamMatrices(typ, s[0], s[1])
 			for _, l := range Levels() {
@@ -169,7 +169,7 @@ func BenchmarkTernaryMatMul(b *testing.B) {
 // BenchmarkTernaryHot measures the kernels' compute speed on one thread:
 // a 640 x 2560 matrix (the K/V projection) that stays in the L2 cache.
 func BenchmarkTernaryHot(b *testing.B) {
-	for _, typ := range []DType{I2_S, TQ2_0, TQ1_0} {
+	for _, typ := range []DType{I2_S, TQ2_0, TQ1_0, TQ1_S} {
 		m := streamMatrices(typ, 640, 2560)[0]
 		r := rand.New(rand.NewPCG(6, 7))
 		for _, n := range []int{1, 4} {

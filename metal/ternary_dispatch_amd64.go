@@ -92,6 +92,33 @@ func ternKernel(lv, ty, r, t int, a *ternArgs) bool {
 				ternTQ1AVX512R1T4(a.words())
 				return true
 			}
+		case 3:
+			switch 8*t + r {
+			case 12:
+				ternTQ1SAVX512R4T1(a.words())
+				return true
+			case 9:
+				ternTQ1SAVX512R1T1(a.words())
+				return true
+			case 20:
+				ternTQ1SAVX512R4T2(a.words())
+				return true
+			case 17:
+				ternTQ1SAVX512R1T2(a.words())
+				return true
+			case 28:
+				ternTQ1SAVX512R4T3(a.words())
+				return true
+			case 25:
+				ternTQ1SAVX512R1T3(a.words())
+				return true
+			case 36:
+				ternTQ1SAVX512R4T4(a.words())
+				return true
+			case 33:
+				ternTQ1SAVX512R1T4(a.words())
+				return true
+			}
 		}
 	case 1:
 		switch ty {
@@ -147,6 +174,24 @@ func ternKernel(lv, ty, r, t int, a *ternArgs) bool {
 				return true
 			case 33:
 				ternTQ1AVX2R1T4(a.words())
+				return true
+			}
+		case 3:
+			switch 8*t + r {
+			case 12:
+				ternTQ1SAVX2R4T1(a.words())
+				return true
+			case 9:
+				ternTQ1SAVX2R1T1(a.words())
+				return true
+			case 17:
+				ternTQ1SAVX2R1T2(a.words())
+				return true
+			case 25:
+				ternTQ1SAVX2R1T3(a.words())
+				return true
+			case 33:
+				ternTQ1SAVX2R1T4(a.words())
 				return true
 			}
 		}

@@ -62,6 +62,32 @@ func dotTQ1Generic(w []byte, x []int8) float32 {
 	return acc
 }
 
+// dotTQ1SGeneric returns Σ_j w[j]*x[j] over one TQ1_S row: the blocks of
+// TQ1_0 (see unpackTQ1) without their d, 52 bytes each.
+func dotTQ1SGeneric(w []byte, x []int8) int32 {
+	var s int32
+	for b := 0; b < len(x)/256; b++ {
+		blk := w[52*b : 52*b+52]
+		xb := x[256*b : 256*b+256]
+		for m := 0; m < 32; m++ {
+			t := &tq1Table[blk[m]]
+			s += int32(t[0])*int32(xb[m]) + int32(t[1])*int32(xb[m+32]) + int32(t[2])*int32(xb[m+64]) +
+				int32(t[3])*int32(xb[m+96]) + int32(t[4])*int32(xb[m+128])
+		}
+		for m := 0; m < 16; m++ {
+			t := &tq1Table[blk[32+m]]
+			s += int32(t[0])*int32(xb[160+m]) + int32(t[1])*int32(xb[176+m]) + int32(t[2])*int32(xb[192+m]) +
+				int32(t[3])*int32(xb[208+m]) + int32(t[4])*int32(xb[224+m])
+		}
+		for j := 0; j < 4; j++ {
+			t := &tq1Table[blk[48+j]]
+			s += int32(t[0])*int32(xb[240+j]) + int32(t[1])*int32(xb[244+j]) + int32(t[2])*int32(xb[248+j]) +
+				int32(t[3])*int32(xb[252+j])
+		}
+	}
+	return s
+}
+
 // dotI2SGeneric returns Σ_j (code(j)-1) * x[j] over one I2_S row, where in
 // each 128-element block byte p holds elements p, p+32, p+64, p+96 at bits
 // 7-6, 5-4, 3-2, 1-0.

@@ -29,9 +29,9 @@ func randTernaryBytes(t testing.TB, r *rand.Rand, typ DType, rows, cols, off int
 	for i := range data {
 		data[i] = byte(r.Uint32())
 	}
-	switch typ {
-	case I2_S:
-		binary.LittleEndian.PutUint32(data[rows*cols/4:], math.Float32bits(float32(r.Float64()+0.5)))
+	switch {
+	case typ.tensorScale():
+		binary.LittleEndian.PutUint32(data[size-I2STrailer:], math.Float32bits(float32(r.Float64()+0.5)))
 	default:
 		bb := typ.BlockBytes()
 		for b := 0; b < rows*cols/256; b++ {
@@ -82,7 +82,7 @@ func TestTernaryLevels(t *testing.T) {
 		iters = 40
 	}
 	for iter := 0; iter < iters; iter++ {
-		typ := []DType{TQ1_0, TQ2_0, I2_S}[iter%3]
+		typ := []DType{TQ1_0, TQ2_0, I2_S, TQ1_S}[iter%4]
 		rows := 1 + r.IntN(41)
 		if iter%10 == 9 {
 			rows = 200 + r.IntN(100) // several chunks per thread
@@ -134,7 +134,7 @@ func compareBits(t *testing.T, name string, got, want []float32) {
 func TestTernaryGenericReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	for iter := 0; iter < 30; iter++ {
-		typ := []DType{TQ1_0, TQ2_0, I2_S}[iter%3]
+		typ := []DType{TQ1_0, TQ2_0, I2_S, TQ1_S}[iter%4]
 		rows, cols := 1+r.IntN(5), 256*(1+r.IntN(3))
 		m := randTernaryBytes(t, r, typ, rows, cols, 0, false)
 		xq := randXQ(r, cols)
@@ -143,13 +143,16 @@ func TestTernaryGenericReference(t *testing.T) {
 		for i := 0; i < rows; i++ {
 			m.TernaryRow(codes[i*cols:(i+1)*cols], i)
 		}
-		if typ != I2_S {
+		naiveType := typ
+		if typ.tensorScale() {
+			naiveType = I2_S // one integer sum per row
+		} else {
 			bb := typ.BlockBytes()
 			for b := 0; b < rows*cols/256; b++ {
 				ds = append(ds, getF16(m.Data[b*bb+bb-2:]))
 			}
 		}
-		want := naiveTernary(typ, codes, ds, rows, cols, xq, m.Scale, 0.25)
+		want := naiveTernary(naiveType, codes, ds, rows, cols, xq, m.Scale, 0.25)
 		got := ternaryWant(m, xq, []float32{0.25}, 1)
 		compareBits(t, fmt.Sprintf("%v %dx%d", typ, rows, cols), got, want)
 	}
@@ -231,6 +234,42 @@ func TestPoolConcurrent(t *testing.T) {
 	for g := 0; g < 4; g++ {
 		if err := <-done; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestTernaryLongRows checks rows of 435200 columns (1700 blocks: the TQ1_S
+// difference-form accumulators would overflow without folding) with
+// extreme bytes and activations, at every level.
+func TestTernaryLongRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 30))
+	const cols = 256 * 1700
+	for _, typ := range []DType{TQ1_0, TQ2_0, I2_S, TQ1_S} {
+		m := randTernaryBytes(t, r, typ, 5, cols, 0, false)
+		// Bytes whose trits or codes are all high (0xff: TQ1 bytes y with
+		// large 3^n multiples, 2-bit code 3), keeping the TQ block scales.
+		bb := typ.BlockBytes()
+		for i := range m.Data[:5*cols/typ.BlockSize()*bb] {
+			if typ.tensorScale() || i%bb < bb-2 {
+				m.Data[i] = 0xff
+			}
+		}
+		n := 5
+		xq := make([]int8, n*cols)
+		for i := range xq {
+			xq[i] = []int8{-128, 127, -128, -128, 127}[i/cols]
+		}
+		inv := []float32{1, 0.5, 0.25, 2, 1}
+		want := ternaryWant(m, xq, inv, n)
+		for _, l := range Levels()[1:] {
+			func() {
+				defer SetLevel(l)()
+				got := make([]float32, n*5)
+				MatMulTernary(got, m, xq, inv, n)
+				compareBits(t, fmt.Sprintf("%v %v MatMulTernary", l, typ), got, want)
+				MatVecTernary(got[:5], m, xq[:cols], 1)
+				compareBits(t, fmt.Sprintf("%v %v MatVecTernary", l, typ), got[:5], want[:5])
+			}()
 		}
 	}
 }

@@ -56,9 +56,10 @@ const (
 	i2s typ = iota
 	tq2
 	tq1
+	tq1s // TQ1_S: TQ1_0's blocks without d, one scale per tensor
 )
 
-func (t typ) String() string { return [...]string{"I2S", "TQ2", "TQ1"}[t] }
+func (t typ) String() string { return [...]string{"I2S", "TQ2", "TQ1", "TQ1S"}[t] }
 
 type level struct {
 	name   string
@@ -79,7 +80,7 @@ func main() {
 	var calls bytes.Buffer
 	for i, lv := range []level{avx512, avx2} {
 		fmt.Fprintf(&calls, "case %d:\nswitch ty {\n", i)
-		for _, ty := range []typ{i2s, tq2, tq1} {
+		for _, ty := range []typ{i2s, tq2, tq1, tq1s} {
 			fmt.Fprintf(&calls, "case %d:\nswitch 8*t+r {\n", ty)
 			for t := 1; t <= 4; t++ {
 				for _, r := range tileRows(lv, t) {
@@ -276,6 +277,8 @@ func (k *kernel) generate() {
 	switch k.ty {
 	case i2s:
 		k.i2sRows()
+	case tq1s:
+		k.tq1sRows()
 	default:
 		k.tqRows()
 	}
@@ -375,6 +378,12 @@ func (k *kernel) i2sRows() {
 		}
 		all = append(all, acc[0])
 	}
+	k.storeRowSums(all)
+}
+
+// storeRowSums writes dst = scale * float32(Σ lanes of all[r*T+t] - Σ x)
+// for each row and token of the tile (I2_S, TQ1_S).
+func (k *kernel) storeRowSums(all []reg.VecVirtual) {
 	if k.R == 1 && k.T == 1 {
 		s := k.hsum(all[0])
 		b := XMM()
@@ -392,6 +401,64 @@ func (k *kernel) i2sRows() {
 	VCVTDQ2PS(s, f)
 	k.store(f)
 }
+
+// tq1sRows does one tile of TQ1_S rows: integer sums over the whole row (as
+// I2_S), block by block as TQ1_0. For one token at the AVX512 level in
+// dot1's difference form, whose accumulators are folded into the row sums
+// every tq1sFold blocks (so that they cannot overflow).
+func (k *kernel) tq1sRows() {
+	const bb, xb = 52, 320
+	var all []reg.VecVirtual
+	if k.lv.avx512 && k.T == 1 {
+		acc, accB := make([]reg.VecVirtual, k.R), make([]reg.VecVirtual, k.R)
+		all = make([]reg.VecVirtual, k.R)
+		for r := range all {
+			all[r] = k.vec()
+			k.zero(all[r])
+		}
+		inner := GP64()
+		Label("fold")
+		MOVQ(U32(tq1sFold), inner)
+		CMPQ(k.cnt, inner)
+		CMOVQLT(k.cnt, inner)
+		SUBQ(inner, k.cnt)
+		for r := range acc {
+			acc[r], accB[r] = k.vec(), k.vec()
+			k.zero(acc[r])
+			k.zero(accB[r])
+		}
+		us := k.rowUnits(nil)
+		us.acc = func(u, t, f int) reg.VecVirtual { return acc[u] }
+		us.accB = func(u, t int) reg.VecVirtual { return accB[u] }
+		Label("blocks")
+		k.dot1(us)
+		ADDQ(U8(bb), k.w)
+		ADDQ(U32(xb), k.x)
+		DECQ(inner)
+		JNZ(LabelRef("blocks"))
+		for r := range acc {
+			k.diffSum(acc[r], accB[r])
+			VPSRAD(U8(8), acc[r], acc[r])
+			VPADDD(acc[r], all[r], all[r])
+		}
+		TESTQ(k.cnt, k.cnt)
+		JNZ(LabelRef("fold"))
+	} else {
+		acc := k.accs()
+		Label("blocks")
+		k.dot1(k.rowUnits(acc))
+		ADDQ(U8(bb), k.w)
+		ADDQ(U32(xb), k.x)
+		DECQ(k.cnt)
+		JNZ(LabelRef("blocks"))
+		all = flat(acc)
+	}
+	k.storeRowSums(all)
+}
+
+// tq1sFold bounds the TQ1_S blocks between folds of the difference-form
+// accumulators: per lane and block, 3*Σ y*x is at most 3*5*4*255*128.
+const tq1sFold = 128
 
 // blockGeometry returns the bytes per block, the offset of its f16 d and
 // the bytes of prepared activations per block.
