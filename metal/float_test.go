@@ -407,6 +407,9 @@ func TestRMSNormLevels(t *testing.T) {
 }
 
 func TestFloatLevelsNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items")
+	}
 	forLevels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(35, 36))
 		for _, typ := range floatTypes {
