@@ -26,7 +26,6 @@ type ternArgs struct {
 	dst   *float32 // output of the tile's first row, first token
 	dstT  int      // bytes between two tokens' outputs (4*m.Rows)
 	w     *byte    // the tile's first row
-	rb    int      // bytes per row
 	rows  int      // rows to do, a multiple of the kernel's R
 	nb    int      // TQ: blocks per row; I2_S: whole 64-byte chunks (256 elements) per row
 	xp    *int8    // first token's prepared activations
@@ -41,7 +40,7 @@ type ternArgs struct {
 	dnext int      // R = 4: bytes from a tile's first output to the next tile's
 }
 
-const ternArgsLen = 16
+const ternArgsLen = 15
 
 func (a *ternArgs) words() *[ternArgsLen]int64 {
 	return (*[ternArgsLen]int64)(unsafe.Pointer(a))
@@ -71,7 +70,6 @@ func ternRowsSIMD(j *ternJob, r0, r1 int, lv int) {
 	rb := m.rowBytes()
 	var a ternArgs
 	a.dstT = 4 * m.Rows
-	a.rb = rb
 	a.xpT = j.xStride
 	a.bsumB = 4 * j.n
 	a.nb = m.Cols / 256

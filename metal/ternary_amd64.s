@@ -4,21 +4,21 @@
 
 #include "textflag.h"
 
-// func ternI2SAVX512R4T1(a *[16]int64)
+// func ternI2SAVX512R4T1(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VNNI, MMX+
 TEXT ·ternI2SAVX512R4T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
-	MOVQ 96(AX), R9
+	MOVQ 24(AX), DI
+	MOVQ 88(AX), R9
 	LEAQ (R9)(R9*2), R10
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), BX
-	MOVQ   40(AX), SI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), BX
+	MOVQ   32(AX), SI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -90,7 +90,7 @@ i2sloop:
 	JNZ          i2sloop
 
 i2stail:
-	CMPQ         88(AX), $0x00
+	CMPQ         80(AX), $0x00
 	JE           i2sdone
 	VPBROADCASTD codemask<>+0(SB), Z16
 	KMOVQ        low32bytes<>+0(SB), K1
@@ -182,18 +182,18 @@ i2sdone:
 	VPBROADCASTD (BX), Z16
 	VPSUBD       Z16, Z18, Z18
 	VCVTDQ2PS    Z18, Z16
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VBROADCASTSS (DX), Z18
 	VMULPS       Z18, Z16, Z16
 	MOVQ         8(AX), DX
-	MOVQ         112(AX), DX
+	MOVQ         104(AX), DX
 	VMOVSS       X16, (R8)
 	VEXTRACTPS   $0x01, X16, (R8)(DX*1)
 	VEXTRACTPS   $0x02, X16, (R8)(DX*2)
 	LEAQ         (DX)(DX*2), DX
 	VEXTRACTPS   $0x03, X16, (R8)(DX*1)
-	ADDQ         104(AX), CX
-	ADDQ         120(AX), R8
+	ADDQ         96(AX), CX
+	ADDQ         112(AX), R8
 	SUBQ         $0x00000004, DI
 	JNZ          rows
 	VZEROUPPER
@@ -310,19 +310,19 @@ DATA reduce_0_4_8_12<>+56(SB)/4, $0x00000000
 DATA reduce_0_4_8_12<>+60(SB)/4, $0x00000000
 GLOBL reduce_0_4_8_12<>(SB), RODATA|NOPTR, $64
 
-// func ternI2SAVX512R1T1(a *[16]int64)
+// func ternI2SAVX512R1T1(a *[15]int64)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternI2SAVX512R1T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
+	MOVQ 24(AX), DI
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), BX
-	MOVQ   40(AX), SI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), BX
+	MOVQ   32(AX), SI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -348,7 +348,7 @@ i2sloop:
 	JNZ          i2sloop
 
 i2stail:
-	CMPQ         88(AX), $0x00
+	CMPQ         80(AX), $0x00
 	JE           i2sdone
 	VPBROADCASTD codemask<>+0(SB), Z4
 	KMOVQ        low32bytes<>+0(SB), K1
@@ -381,7 +381,7 @@ i2sdone:
 	VMOVD         (BX), X5
 	VPSUBD        X5, X4, X4
 	VCVTDQ2PS     X4, X4
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVSS        (DX), X5
 	VMULSS        X5, X4, X4
 	VMOVSS        X4, (R8)
@@ -391,21 +391,21 @@ i2sdone:
 	VZEROUPPER
 	RET
 
-// func ternI2SAVX512R4T2(a *[16]int64)
+// func ternI2SAVX512R4T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternI2SAVX512R4T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -501,7 +501,7 @@ i2sloop:
 	JNZ          i2sloop
 
 i2stail:
-	CMPQ         88(AX), $0x00
+	CMPQ         80(AX), $0x00
 	JE           i2sdone
 	VPBROADCASTD codemask<>+0(SB), Z8
 	KMOVQ        low32bytes<>+0(SB), K1
@@ -612,7 +612,7 @@ i2sdone:
 	VPERMD        Z17, Z9, Z17
 	VPSUBD        Z17, Z8, Z8
 	VCVTDQ2PS     Z8, Z8
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X18
 	VMOVDQU32     lanemodT2<>+0(SB), Z9
 	VPERMD        Z18, Z9, Z18
@@ -622,8 +622,8 @@ i2sdone:
 	VPERMPS       Z8, Z9, Z8
 	VMOVUPS       X8, (R9)
 	VEXTRACTF32X4 $0x01, Z8, (R9)(DX*1)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
@@ -683,19 +683,19 @@ DATA tokmajorT2<>+56(SB)/4, $0x00000000
 DATA tokmajorT2<>+60(SB)/4, $0x00000000
 GLOBL tokmajorT2<>(SB), RODATA|NOPTR, $64
 
-// func ternI2SAVX512R1T2(a *[16]int64)
+// func ternI2SAVX512R1T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternI2SAVX512R1T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ  DI, DI
@@ -726,7 +726,7 @@ i2sloop:
 	JNZ          i2sloop
 
 i2stail:
-	CMPQ         88(AX), $0x00
+	CMPQ         80(AX), $0x00
 	JE           i2sdone
 	VPBROADCASTD codemask<>+0(SB), Z2
 	KMOVQ        low32bytes<>+0(SB), K1
@@ -767,7 +767,7 @@ i2sdone:
 	VMOVDQU32   (SI), X6
 	VPSUBD      Z6, Z3, Z3
 	VCVTDQ2PS   Z3, Z2
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU32   (DX), X6
 	VMULPS      Z6, Z2, Z2
 	MOVQ        8(AX), DX
@@ -797,21 +797,21 @@ DATA reduce_0_4<>+56(SB)/4, $0x00000000
 DATA reduce_0_4<>+60(SB)/4, $0x00000000
 GLOBL reduce_0_4<>(SB), RODATA|NOPTR, $64
 
-// func ternI2SAVX512R4T3(a *[16]int64)
+// func ternI2SAVX512R4T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternI2SAVX512R4T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -931,7 +931,7 @@ i2sloop:
 	JNZ          i2sloop
 
 i2stail:
-	CMPQ         88(AX), $0x00
+	CMPQ         80(AX), $0x00
 	JE           i2sdone
 	VPBROADCASTD codemask<>+0(SB), Z12
 	KMOVQ        low32bytes<>+0(SB), K1
@@ -1074,7 +1074,7 @@ i2sdone:
 	VPERMD        Z22, Z12, Z22
 	VPSUBD        Z22, Z13, Z13
 	VCVTDQ2PS     Z13, Z12
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X23
 	VMOVDQU32     lanemodT3<>+0(SB), Z13
 	VPERMD        Z23, Z13, Z23
@@ -1085,8 +1085,8 @@ i2sdone:
 	VMOVUPS       X12, (R9)
 	VEXTRACTF32X4 $0x01, Z12, (R9)(DX*1)
 	VEXTRACTF32X4 $0x02, Z12, (R9)(DX*2)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
@@ -1146,19 +1146,19 @@ DATA tokmajorT3<>+56(SB)/4, $0x00000000
 DATA tokmajorT3<>+60(SB)/4, $0x00000000
 GLOBL tokmajorT3<>(SB), RODATA|NOPTR, $64
 
-// func ternI2SAVX512R1T3(a *[16]int64)
+// func ternI2SAVX512R1T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternI2SAVX512R1T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1194,7 +1194,7 @@ i2sloop:
 	JNZ          i2sloop
 
 i2stail:
-	CMPQ         88(AX), $0x00
+	CMPQ         80(AX), $0x00
 	JE           i2sdone
 	VPBROADCASTD codemask<>+0(SB), Z3
 	KMOVQ        low32bytes<>+0(SB), K1
@@ -1242,7 +1242,7 @@ i2sdone:
 	VMOVDQU32   (SI), X7
 	VPSUBD      Z7, Z4, Z4
 	VCVTDQ2PS   Z4, Z3
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU32   (DX), X7
 	VMULPS      Z7, Z3, Z3
 	MOVQ        8(AX), DX
@@ -1273,22 +1273,22 @@ DATA reduce_0_4_8<>+56(SB)/4, $0x00000000
 DATA reduce_0_4_8<>+60(SB)/4, $0x00000000
 GLOBL reduce_0_4_8<>(SB), RODATA|NOPTR, $64
 
-// func ternI2SAVX512R4T4(a *[16]int64)
+// func ternI2SAVX512R4T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternI2SAVX512R4T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 	LEAQ (BX)(BX*2), R12
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1432,7 +1432,7 @@ i2sloop:
 	JNZ          i2sloop
 
 i2stail:
-	CMPQ         88(AX), $0x00
+	CMPQ         80(AX), $0x00
 	JE           i2sdone
 	VPBROADCASTD codemask<>+0(SB), Z16
 	KMOVQ        low32bytes<>+0(SB), K1
@@ -1603,7 +1603,7 @@ i2sdone:
 	VPERMD        Z26, Z16, Z26
 	VPSUBD        Z26, Z17, Z17
 	VCVTDQ2PS     Z17, Z16
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X27
 	VMOVDQU32     lanemodT4<>+0(SB), Z17
 	VPERMD        Z27, Z17, Z27
@@ -1616,8 +1616,8 @@ i2sdone:
 	VEXTRACTF32X4 $0x02, Z16, (R9)(DX*2)
 	LEAQ          (DX)(DX*2), DX
 	VEXTRACTF32X4 $0x03, Z16, (R9)(DX*1)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
@@ -1677,20 +1677,20 @@ DATA tokmajorT4<>+56(SB)/4, $0x0000000b
 DATA tokmajorT4<>+60(SB)/4, $0x0000000f
 GLOBL tokmajorT4<>(SB), RODATA|NOPTR, $64
 
-// func ternI2SAVX512R1T4(a *[16]int64)
+// func ternI2SAVX512R1T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternI2SAVX512R1T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 	LEAQ (BX)(BX*2), R10
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1731,7 +1731,7 @@ i2sloop:
 	JNZ          i2sloop
 
 i2stail:
-	CMPQ         88(AX), $0x00
+	CMPQ         80(AX), $0x00
 	JE           i2sdone
 	VPBROADCASTD codemask<>+0(SB), Z4
 	KMOVQ        low32bytes<>+0(SB), K1
@@ -1783,7 +1783,7 @@ i2sdone:
 	VMOVDQU32   (SI), X8
 	VPSUBD      Z8, Z5, Z5
 	VCVTDQ2PS   Z5, Z4
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU32   (DX), X8
 	VMULPS      Z8, Z4, Z4
 	MOVQ        8(AX), DX
@@ -1798,21 +1798,21 @@ i2sdone:
 	VZEROUPPER
 	RET
 
-// func ternTQ2AVX512R4T1(a *[16]int64)
+// func ternTQ2AVX512R4T1(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ2AVX512R4T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
-	MOVQ 96(AX), R9
+	MOVQ 24(AX), DI
+	MOVQ 88(AX), R9
 	LEAQ (R9)(R9*2), R10
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), BX
-	MOVQ   40(AX), SI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), BX
+	MOVQ   32(AX), SI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -1908,41 +1908,41 @@ blocks:
 	VADDPS       Z5, Z0, Z0
 	ADDQ         $0x42, CX
 	ADDQ         $0x00000100, DX
-	ADDQ         72(AX), BX
+	ADDQ         64(AX), BX
 	DECQ         SI
 	JNZ          blocks
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VBROADCASTSS (DX), Z5
 	VMULPS       Z5, Z0, Z0
 	MOVQ         8(AX), DX
-	MOVQ         112(AX), DX
+	MOVQ         104(AX), DX
 	VMOVSS       X0, (R8)
 	VEXTRACTPS   $0x01, X0, (R8)(DX*1)
 	VEXTRACTPS   $0x02, X0, (R8)(DX*2)
 	LEAQ         (DX)(DX*2), DX
 	VEXTRACTPS   $0x03, X0, (R8)(DX*1)
-	ADDQ         104(AX), CX
-	ADDQ         120(AX), R8
+	ADDQ         96(AX), CX
+	ADDQ         112(AX), R8
 	SUBQ         $0x00000004, DI
 	JNZ          rows
 	VZEROUPPER
 	RET
 
-// func ternTQ2AVX512R1T1(a *[16]int64)
+// func ternTQ2AVX512R1T1(a *[15]int64)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ2AVX512R1T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
+	MOVQ 24(AX), DI
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), BX
-	MOVQ   40(AX), SI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), BX
+	MOVQ   32(AX), SI
 	VXORPS X0, X0, X0
-	MOVQ   72(AX), R9
+	MOVQ   64(AX), R9
 	LEAQ   (R9)(R9*2), R10
 	MOVQ   SI, R11
 	SHRQ   $0x02, R11
@@ -2095,7 +2095,7 @@ block1:
 	JNZ           block1
 
 rowdone:
-	MOVQ   80(AX), DX
+	MOVQ   72(AX), DX
 	VMOVSS (DX), X5
 	VMULSS X5, X0, X0
 	VMOVSS X0, (R8)
@@ -2105,21 +2105,21 @@ rowdone:
 	VZEROUPPER
 	RET
 
-// func ternTQ2AVX512R4T2(a *[16]int64)
+// func ternTQ2AVX512R4T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ2AVX512R4T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -2252,10 +2252,10 @@ blocks:
 	VADDPS        Z9, Z0, Z0
 	ADDQ          $0x42, CX
 	ADDQ          $0x00000100, DX
-	ADDQ          72(AX), SI
+	ADDQ          64(AX), SI
 	DECQ          DI
 	JNZ           blocks
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X21
 	VMOVDQU32     lanemodT2<>+0(SB), Z9
 	VPERMD        Z21, Z9, Z21
@@ -2265,8 +2265,8 @@ blocks:
 	VPERMPS       Z0, Z9, Z0
 	VMOVUPS       X0, (R9)
 	VEXTRACTF32X4 $0x01, Z0, (R9)(DX*1)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
@@ -2290,19 +2290,19 @@ DATA lanedivT2<>+56(SB)/4, $0x00000000
 DATA lanedivT2<>+60(SB)/4, $0x00000000
 GLOBL lanedivT2<>(SB), RODATA|NOPTR, $64
 
-// func ternTQ2AVX512R1T2(a *[16]int64)
+// func ternTQ2AVX512R1T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ2AVX512R1T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -2353,10 +2353,10 @@ blocks:
 	VADDPS       Z3, Z0, Z0
 	ADDQ         $0x42, CX
 	ADDQ         $0x00000100, DX
-	ADDQ         72(AX), SI
+	ADDQ         64(AX), SI
 	DECQ         DI
 	JNZ          blocks
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VMOVDQU32    (DX), X7
 	VMULPS       Z7, Z0, Z0
 	MOVQ         8(AX), DX
@@ -2368,21 +2368,21 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ2AVX512R4T3(a *[16]int64)
+// func ternTQ2AVX512R4T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ2AVX512R4T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -2551,10 +2551,10 @@ blocks:
 	VADDPS        Z13, Z0, Z0
 	ADDQ          $0x42, CX
 	ADDQ          $0x00000100, DX
-	ADDQ          72(AX), SI
+	ADDQ          64(AX), SI
 	DECQ          DI
 	JNZ           blocks
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X26
 	VMOVDQU32     lanemodT3<>+0(SB), Z13
 	VPERMD        Z26, Z13, Z26
@@ -2565,8 +2565,8 @@ blocks:
 	VMOVUPS       X0, (R9)
 	VEXTRACTF32X4 $0x01, Z0, (R9)(DX*1)
 	VEXTRACTF32X4 $0x02, Z0, (R9)(DX*2)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
@@ -2590,19 +2590,19 @@ DATA lanedivT3<>+56(SB)/4, $0x00000000
 DATA lanedivT3<>+60(SB)/4, $0x00000000
 GLOBL lanedivT3<>(SB), RODATA|NOPTR, $64
 
-// func ternTQ2AVX512R1T3(a *[16]int64)
+// func ternTQ2AVX512R1T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ2AVX512R1T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -2661,10 +2661,10 @@ blocks:
 	VADDPS       Z4, Z0, Z0
 	ADDQ         $0x42, CX
 	ADDQ         $0x00000100, DX
-	ADDQ         72(AX), SI
+	ADDQ         64(AX), SI
 	DECQ         DI
 	JNZ          blocks
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VMOVDQU32    (DX), X8
 	VMULPS       Z8, Z0, Z0
 	MOVQ         8(AX), DX
@@ -2677,22 +2677,22 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ2AVX512R4T4(a *[16]int64)
+// func ternTQ2AVX512R4T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ2AVX512R4T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 	LEAQ (BX)(BX*2), R12
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -2893,10 +2893,10 @@ blocks:
 	VADDPS        Z17, Z0, Z0
 	ADDQ          $0x42, CX
 	ADDQ          $0x00000100, DX
-	ADDQ          72(AX), SI
+	ADDQ          64(AX), SI
 	DECQ          DI
 	JNZ           blocks
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X30
 	VMOVDQU32     lanemodT4<>+0(SB), Z17
 	VPERMD        Z30, Z17, Z30
@@ -2909,8 +2909,8 @@ blocks:
 	VEXTRACTF32X4 $0x02, Z0, (R9)(DX*2)
 	LEAQ          (DX)(DX*2), DX
 	VEXTRACTF32X4 $0x03, Z0, (R9)(DX*1)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
@@ -2934,20 +2934,20 @@ DATA lanedivT4<>+56(SB)/4, $0x00000003
 DATA lanedivT4<>+60(SB)/4, $0x00000003
 GLOBL lanedivT4<>(SB), RODATA|NOPTR, $64
 
-// func ternTQ2AVX512R1T4(a *[16]int64)
+// func ternTQ2AVX512R1T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ2AVX512R1T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 	LEAQ (BX)(BX*2), R10
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -3011,10 +3011,10 @@ blocks:
 	VADDPS       Z5, Z0, Z0
 	ADDQ         $0x42, CX
 	ADDQ         $0x00000100, DX
-	ADDQ         72(AX), SI
+	ADDQ         64(AX), SI
 	DECQ         DI
 	JNZ          blocks
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VMOVDQU32    (DX), X9
 	VMULPS       Z9, Z0, Z0
 	MOVQ         8(AX), DX
@@ -3029,21 +3029,21 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1AVX512R4T1(a *[16]int64)
+// func ternTQ1AVX512R4T1(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R4T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
-	MOVQ 96(AX), R9
+	MOVQ 24(AX), DI
+	MOVQ 88(AX), R9
 	LEAQ (R9)(R9*2), R10
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), BX
-	MOVQ   40(AX), SI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), BX
+	MOVQ   32(AX), SI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -3193,21 +3193,21 @@ blocks:
 	VADDPS       Z9, Z0, Z0
 	ADDQ         $0x36, CX
 	ADDQ         $0x00000140, DX
-	ADDQ         72(AX), BX
+	ADDQ         64(AX), BX
 	DECQ         SI
 	JNZ          blocks
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VBROADCASTSS (DX), Z9
 	VMULPS       Z9, Z0, Z0
 	MOVQ         8(AX), DX
-	MOVQ         112(AX), DX
+	MOVQ         104(AX), DX
 	VMOVSS       X0, (R8)
 	VEXTRACTPS   $0x01, X0, (R8)(DX*1)
 	VEXTRACTPS   $0x02, X0, (R8)(DX*2)
 	LEAQ         (DX)(DX*2), DX
 	VEXTRACTPS   $0x03, X0, (R8)(DX*1)
-	ADDQ         104(AX), CX
-	ADDQ         120(AX), R8
+	ADDQ         96(AX), CX
+	ADDQ         112(AX), R8
 	SUBQ         $0x00000004, DI
 	JNZ          rows
 	VZEROUPPER
@@ -3216,21 +3216,21 @@ blocks:
 DATA low52bytes<>+0(SB)/8, $0x000fffffffffffff
 GLOBL low52bytes<>(SB), RODATA|NOPTR, $8
 
-// func ternTQ1AVX512R1T1(a *[16]int64)
+// func ternTQ1AVX512R1T1(a *[15]int64)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R1T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
+	MOVQ 24(AX), DI
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), BX
-	MOVQ   40(AX), SI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), BX
+	MOVQ   32(AX), SI
 	VXORPS X0, X0, X0
-	MOVQ   72(AX), R9
+	MOVQ   64(AX), R9
 	LEAQ   (R9)(R9*2), R10
 	MOVQ   SI, R11
 	SHRQ   $0x02, R11
@@ -3450,7 +3450,7 @@ block1:
 	JNZ           block1
 
 rowdone:
-	MOVQ   80(AX), DX
+	MOVQ   72(AX), DX
 	VMOVSS (DX), X9
 	VMULSS X9, X0, X0
 	VMOVSS X0, (R8)
@@ -3460,21 +3460,21 @@ rowdone:
 	VZEROUPPER
 	RET
 
-// func ternTQ1AVX512R4T2(a *[16]int64)
+// func ternTQ1AVX512R4T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R4T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -3701,10 +3701,10 @@ blocks:
 	VADDPS        Z9, Z0, Z0
 	ADDQ          $0x36, CX
 	ADDQ          $0x00000140, DX
-	ADDQ          72(AX), SI
+	ADDQ          64(AX), SI
 	DECQ          DI
 	JNZ           blocks
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X21
 	VMOVDQU32     lanemodT2<>+0(SB), Z9
 	VPERMD        Z21, Z9, Z21
@@ -3714,8 +3714,8 @@ blocks:
 	VPERMPS       Z0, Z9, Z0
 	VMOVUPS       X0, (R9)
 	VEXTRACTF32X4 $0x01, Z0, (R9)(DX*1)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
@@ -3775,19 +3775,19 @@ DATA hibytes<>+56(SB)/4, $0xff00ff00
 DATA hibytes<>+60(SB)/4, $0xff00ff00
 GLOBL hibytes<>(SB), RODATA|NOPTR, $64
 
-// func ternTQ1AVX512R1T2(a *[16]int64)
+// func ternTQ1AVX512R1T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R1T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -3862,10 +3862,10 @@ blocks:
 	VADDPS      Z5, Z0, Z0
 	ADDQ        $0x36, CX
 	ADDQ        $0x00000140, DX
-	ADDQ        72(AX), SI
+	ADDQ        64(AX), SI
 	DECQ        DI
 	JNZ         blocks
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU32   (DX), X8
 	VMULPS      Z8, Z0, Z0
 	MOVQ        8(AX), DX
@@ -3877,21 +3877,21 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1AVX512R4T3(a *[16]int64)
+// func ternTQ1AVX512R4T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R4T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -4159,10 +4159,10 @@ blocks:
 	VADDPS        Z13, Z0, Z0
 	ADDQ          $0x36, CX
 	ADDQ          $0x00000140, DX
-	ADDQ          72(AX), SI
+	ADDQ          64(AX), SI
 	DECQ          DI
 	JNZ           blocks
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X26
 	VMOVDQU32     lanemodT3<>+0(SB), Z13
 	VPERMD        Z26, Z13, Z26
@@ -4173,26 +4173,26 @@ blocks:
 	VMOVUPS       X0, (R9)
 	VEXTRACTF32X4 $0x01, Z0, (R9)(DX*1)
 	VEXTRACTF32X4 $0x02, Z0, (R9)(DX*2)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
 	RET
 
-// func ternTQ1AVX512R1T3(a *[16]int64)
+// func ternTQ1AVX512R1T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R1T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -4285,10 +4285,10 @@ blocks:
 	VADDPS      Z7, Z0, Z0
 	ADDQ        $0x36, CX
 	ADDQ        $0x00000140, DX
-	ADDQ        72(AX), SI
+	ADDQ        64(AX), SI
 	DECQ        DI
 	JNZ         blocks
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU32   (DX), X10
 	VMULPS      Z10, Z0, Z0
 	MOVQ        8(AX), DX
@@ -4301,22 +4301,22 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1AVX512R4T4(a *[16]int64)
+// func ternTQ1AVX512R4T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R4T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 	LEAQ (BX)(BX*2), R12
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -4621,10 +4621,10 @@ blocks:
 	VADDPS        Z17, Z0, Z0
 	ADDQ          $0x36, CX
 	ADDQ          $0x00000140, DX
-	ADDQ          72(AX), SI
+	ADDQ          64(AX), SI
 	DECQ          DI
 	JNZ           blocks
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X30
 	VMOVDQU32     lanemodT4<>+0(SB), Z17
 	VPERMD        Z30, Z17, Z30
@@ -4637,27 +4637,27 @@ blocks:
 	VEXTRACTF32X4 $0x02, Z0, (R9)(DX*2)
 	LEAQ          (DX)(DX*2), DX
 	VEXTRACTF32X4 $0x03, Z0, (R9)(DX*1)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
 	RET
 
-// func ternTQ1AVX512R1T4(a *[16]int64)
+// func ternTQ1AVX512R1T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R1T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 	LEAQ (BX)(BX*2), R10
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 
 blocks:
@@ -4765,10 +4765,10 @@ blocks:
 	VADDPS      Z9, Z0, Z0
 	ADDQ        $0x36, CX
 	ADDQ        $0x00000140, DX
-	ADDQ        72(AX), SI
+	ADDQ        64(AX), SI
 	DECQ        DI
 	JNZ         blocks
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU32   (DX), X12
 	VMULPS      Z12, Z0, Z0
 	MOVQ        8(AX), DX
@@ -4783,21 +4783,21 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX512R4T1(a *[16]int64)
+// func ternTQ1SAVX512R4T1(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VNNI, CMOV, MMX+
 TEXT ·ternTQ1SAVX512R4T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
-	MOVQ 96(AX), R9
+	MOVQ 24(AX), DI
+	MOVQ 88(AX), R9
 	LEAQ (R9)(R9*2), R10
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), BX
-	MOVQ   40(AX), SI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), BX
+	MOVQ   32(AX), SI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -4959,36 +4959,36 @@ blocks:
 	VPBROADCASTD (BX), Z12
 	VPSUBD       Z12, Z13, Z13
 	VCVTDQ2PS    Z13, Z12
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VBROADCASTSS (DX), Z13
 	VMULPS       Z13, Z12, Z12
 	MOVQ         8(AX), DX
-	MOVQ         112(AX), DX
+	MOVQ         104(AX), DX
 	VMOVSS       X12, (R8)
 	VEXTRACTPS   $0x01, X12, (R8)(DX*1)
 	VEXTRACTPS   $0x02, X12, (R8)(DX*2)
 	LEAQ         (DX)(DX*2), DX
 	VEXTRACTPS   $0x03, X12, (R8)(DX*1)
-	ADDQ         104(AX), CX
-	ADDQ         120(AX), R8
+	ADDQ         96(AX), CX
+	ADDQ         112(AX), R8
 	SUBQ         $0x00000004, DI
 	JNZ          rows
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX512R1T1(a *[16]int64)
+// func ternTQ1SAVX512R1T1(a *[15]int64)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, CMOV, MMX+
 TEXT ·ternTQ1SAVX512R1T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
+	MOVQ 24(AX), DI
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), BX
-	MOVQ   40(AX), SI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), BX
+	MOVQ   32(AX), SI
 	VPXORD Z0, Z0, Z0
 
 fold:
@@ -5045,7 +5045,7 @@ blocks:
 	VMOVD         (BX), X4
 	VPSUBD        X4, X3, X3
 	VCVTDQ2PS     X3, X3
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVSS        (DX), X4
 	VMULSS        X4, X3, X3
 	VMOVSS        X3, (R8)
@@ -5055,21 +5055,21 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX512R4T2(a *[16]int64)
+// func ternTQ1SAVX512R4T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R4T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -5287,7 +5287,7 @@ blocks:
 	VPERMD        Z17, Z9, Z17
 	VPSUBD        Z17, Z8, Z8
 	VCVTDQ2PS     Z8, Z8
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X18
 	VMOVDQU32     lanemodT2<>+0(SB), Z9
 	VPERMD        Z18, Z9, Z18
@@ -5297,26 +5297,26 @@ blocks:
 	VPERMPS       Z8, Z9, Z8
 	VMOVUPS       X8, (R9)
 	VEXTRACTF32X4 $0x01, Z8, (R9)(DX*1)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX512R1T2(a *[16]int64)
+// func ternTQ1SAVX512R1T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R1T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 
@@ -5384,7 +5384,7 @@ blocks:
 	VMOVDQU32   (SI), X6
 	VPSUBD      Z6, Z3, Z3
 	VCVTDQ2PS   Z3, Z2
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU32   (DX), X6
 	VMULPS      Z6, Z2, Z2
 	MOVQ        8(AX), DX
@@ -5396,21 +5396,21 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX512R4T3(a *[16]int64)
+// func ternTQ1SAVX512R4T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R4T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -5669,7 +5669,7 @@ blocks:
 	VPERMD        Z22, Z12, Z22
 	VPSUBD        Z22, Z13, Z13
 	VCVTDQ2PS     Z13, Z12
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X23
 	VMOVDQU32     lanemodT3<>+0(SB), Z13
 	VPERMD        Z23, Z13, Z23
@@ -5680,26 +5680,26 @@ blocks:
 	VMOVUPS       X12, (R9)
 	VEXTRACTF32X4 $0x01, Z12, (R9)(DX*1)
 	VEXTRACTF32X4 $0x02, Z12, (R9)(DX*2)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX512R1T3(a *[16]int64)
+// func ternTQ1SAVX512R1T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R1T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -5776,7 +5776,7 @@ blocks:
 	VMOVDQU32   (SI), X7
 	VPSUBD      Z7, Z4, Z4
 	VCVTDQ2PS   Z4, Z3
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU32   (DX), X7
 	VMULPS      Z7, Z3, Z3
 	MOVQ        8(AX), DX
@@ -5789,22 +5789,22 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX512R4T4(a *[16]int64)
+// func ternTQ1SAVX512R4T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R4T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
-	MOVQ 96(AX), R10
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
 	LEAQ (R10)(R10*2), R11
 	LEAQ (BX)(BX*2), R12
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -6100,7 +6100,7 @@ blocks:
 	VPERMD        Z26, Z16, Z26
 	VPSUBD        Z26, Z17, Z17
 	VCVTDQ2PS     Z17, Z16
-	MOVQ          80(AX), DX
+	MOVQ          72(AX), DX
 	VMOVDQU32     (DX), X27
 	VMOVDQU32     lanemodT4<>+0(SB), Z17
 	VPERMD        Z27, Z17, Z27
@@ -6113,27 +6113,27 @@ blocks:
 	VEXTRACTF32X4 $0x02, Z16, (R9)(DX*2)
 	LEAQ          (DX)(DX*2), DX
 	VEXTRACTF32X4 $0x03, Z16, (R9)(DX*1)
-	ADDQ          104(AX), CX
-	ADDQ          120(AX), R9
+	ADDQ          96(AX), CX
+	ADDQ          112(AX), R9
 	SUBQ          $0x00000004, R8
 	JNZ           rows
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX512R1T4(a *[16]int64)
+// func ternTQ1SAVX512R1T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R1T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 	LEAQ (BX)(BX*2), R10
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), SI
-	MOVQ   40(AX), DI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), SI
+	MOVQ   32(AX), DI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -6216,7 +6216,7 @@ blocks:
 	VMOVDQU32   (SI), X8
 	VPSUBD      Z8, Z5, Z5
 	VCVTDQ2PS   Z5, Z4
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU32   (DX), X8
 	VMULPS      Z8, Z4, Z4
 	MOVQ        8(AX), DX
@@ -6231,21 +6231,21 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternI2SAVX2R4T1(a *[16]int64)
+// func ternI2SAVX2R4T1(a *[15]int64)
 // Requires: AVX, AVX2, MMX+
 TEXT ·ternI2SAVX2R4T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
-	MOVQ 96(AX), R9
+	MOVQ 24(AX), DI
+	MOVQ 88(AX), R9
 	LEAQ (R9)(R9*2), R10
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), BX
-	MOVQ  40(AX), SI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), BX
+	MOVQ  32(AX), SI
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -6396,7 +6396,7 @@ i2sloop:
 	JNZ        i2sloop
 
 i2stail:
-	CMPQ       88(AX), $0x00
+	CMPQ       80(AX), $0x00
 	JE         i2sdone
 	VMOVDQU    (CX), Y4
 	VPAND      codemask<>+0(SB), Y4, Y5
@@ -6487,18 +6487,18 @@ i2sdone:
 	VPBROADCASTD (BX), Y0
 	VPSUBD       Y0, Y2, Y2
 	VCVTDQ2PS    Y2, Y0
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VBROADCASTSS (DX), Y1
 	VMULPS       Y1, Y0, Y0
 	MOVQ         8(AX), DX
-	MOVQ         112(AX), DX
+	MOVQ         104(AX), DX
 	VMOVSS       X0, (R8)
 	VEXTRACTPS   $0x01, X0, (R8)(DX*1)
 	VEXTRACTPS   $0x02, X0, (R8)(DX*2)
 	LEAQ         (DX)(DX*2), DX
 	VEXTRACTPS   $0x03, X0, (R8)(DX*1)
-	ADDQ         104(AX), CX
-	ADDQ         120(AX), R8
+	ADDQ         96(AX), CX
+	ADDQ         112(AX), R8
 	SUBQ         $0x00000004, DI
 	JNZ          rows
 	VZEROUPPER
@@ -6540,19 +6540,19 @@ DATA reduce_0_4_1_5<>+56(SB)/4, $0x00000000
 DATA reduce_0_4_1_5<>+60(SB)/4, $0x00000000
 GLOBL reduce_0_4_1_5<>(SB), RODATA|NOPTR, $64
 
-// func ternI2SAVX2R1T1(a *[16]int64)
+// func ternI2SAVX2R1T1(a *[15]int64)
 // Requires: AVX, AVX2, MMX+
 TEXT ·ternI2SAVX2R1T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
+	MOVQ 24(AX), DI
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), BX
-	MOVQ  40(AX), SI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), BX
+	MOVQ  32(AX), SI
 	VPXOR Y0, Y0, Y0
 	TESTQ SI, SI
 	JZ    i2stail
@@ -6598,7 +6598,7 @@ i2sloop:
 	JNZ        i2sloop
 
 i2stail:
-	CMPQ       88(AX), $0x00
+	CMPQ       80(AX), $0x00
 	JE         i2sdone
 	VMOVDQU    (CX), Y1
 	VPAND      codemask<>+0(SB), Y1, Y2
@@ -6629,7 +6629,7 @@ i2sdone:
 	VMOVD        (BX), X1
 	VPSUBD       X1, X0, X0
 	VCVTDQ2PS    X0, X0
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VMOVSS       (DX), X1
 	VMULSS       X1, X0, X0
 	VMOVSS       X0, (R8)
@@ -6639,19 +6639,19 @@ i2sdone:
 	VZEROUPPER
 	RET
 
-// func ternI2SAVX2R1T2(a *[16]int64)
+// func ternI2SAVX2R1T2(a *[15]int64)
 // Requires: AVX, AVX2, MMX+
 TEXT ·ternI2SAVX2R1T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	TESTQ DI, DI
@@ -6715,7 +6715,7 @@ i2sloop:
 	JNZ        i2sloop
 
 i2stail:
-	CMPQ       88(AX), $0x00
+	CMPQ       80(AX), $0x00
 	JE         i2sdone
 	VMOVDQU    (CX), Y2
 	VPAND      codemask<>+0(SB), Y2, Y3
@@ -6761,7 +6761,7 @@ i2sdone:
 	VMOVDQU     (SI), X6
 	VPSUBD      Y6, Y2, Y2
 	VCVTDQ2PS   Y2, Y0
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X6
 	VMULPS      Y6, Y0, Y0
 	MOVQ        8(AX), DX
@@ -6773,19 +6773,19 @@ i2sdone:
 	VZEROUPPER
 	RET
 
-// func ternI2SAVX2R1T3(a *[16]int64)
+// func ternI2SAVX2R1T3(a *[15]int64)
 // Requires: AVX, AVX2, MMX+
 TEXT ·ternI2SAVX2R1T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -6867,7 +6867,7 @@ i2sloop:
 	JNZ        i2sloop
 
 i2stail:
-	CMPQ       88(AX), $0x00
+	CMPQ       80(AX), $0x00
 	JE         i2sdone
 	VMOVDQU    (CX), Y3
 	VPAND      codemask<>+0(SB), Y3, Y4
@@ -6925,7 +6925,7 @@ i2sdone:
 	VMOVDQU     (SI), X8
 	VPSUBD      Y8, Y1, Y1
 	VCVTDQ2PS   Y1, Y0
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X8
 	VMULPS      Y8, Y0, Y0
 	MOVQ        8(AX), DX
@@ -6956,20 +6956,20 @@ DATA reduce_0_4_1<>+56(SB)/4, $0x00000000
 DATA reduce_0_4_1<>+60(SB)/4, $0x00000000
 GLOBL reduce_0_4_1<>(SB), RODATA|NOPTR, $64
 
-// func ternI2SAVX2R1T4(a *[16]int64)
+// func ternI2SAVX2R1T4(a *[15]int64)
 // Requires: AVX, AVX2, MMX+
 TEXT ·ternI2SAVX2R1T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 	LEAQ (BX)(BX*2), R10
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -7069,7 +7069,7 @@ i2sloop:
 	JNZ        i2sloop
 
 i2stail:
-	CMPQ       88(AX), $0x00
+	CMPQ       80(AX), $0x00
 	JE         i2sdone
 	VMOVDQU    (CX), Y4
 	VPAND      codemask<>+0(SB), Y4, Y5
@@ -7136,7 +7136,7 @@ i2sdone:
 	VMOVDQU     (SI), X10
 	VPSUBD      Y10, Y2, Y2
 	VCVTDQ2PS   Y2, Y0
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X10
 	VMULPS      Y10, Y0, Y0
 	MOVQ        8(AX), DX
@@ -7151,21 +7151,21 @@ i2sdone:
 	VZEROUPPER
 	RET
 
-// func ternTQ2AVX2R4T1(a *[16]int64)
+// func ternTQ2AVX2R4T1(a *[15]int64)
 // Requires: AVX, AVX2, F16C, MMX+
 TEXT ·ternTQ2AVX2R4T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
-	MOVQ 96(AX), R9
+	MOVQ 24(AX), DI
+	MOVQ 88(AX), R9
 	LEAQ (R9)(R9*2), R10
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), BX
-	MOVQ  40(AX), SI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), BX
+	MOVQ  32(AX), SI
 	VPXOR Y0, Y0, Y0
 
 blocks:
@@ -7337,41 +7337,41 @@ blocks:
 	VADDPS       Y1, Y0, Y0
 	ADDQ         $0x42, CX
 	ADDQ         $0x00000100, DX
-	ADDQ         72(AX), BX
+	ADDQ         64(AX), BX
 	DECQ         SI
 	JNZ          blocks
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VBROADCASTSS (DX), Y1
 	VMULPS       Y1, Y0, Y0
 	MOVQ         8(AX), DX
-	MOVQ         112(AX), DX
+	MOVQ         104(AX), DX
 	VMOVSS       X0, (R8)
 	VEXTRACTPS   $0x01, X0, (R8)(DX*1)
 	VEXTRACTPS   $0x02, X0, (R8)(DX*2)
 	LEAQ         (DX)(DX*2), DX
 	VEXTRACTPS   $0x03, X0, (R8)(DX*1)
-	ADDQ         104(AX), CX
-	ADDQ         120(AX), R8
+	ADDQ         96(AX), CX
+	ADDQ         112(AX), R8
 	SUBQ         $0x00000004, DI
 	JNZ          rows
 	VZEROUPPER
 	RET
 
-// func ternTQ2AVX2R1T1(a *[16]int64)
+// func ternTQ2AVX2R1T1(a *[15]int64)
 // Requires: AVX, AVX2, F16C, MMX+
 TEXT ·ternTQ2AVX2R1T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
+	MOVQ 24(AX), DI
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), BX
-	MOVQ   40(AX), SI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), BX
+	MOVQ   32(AX), SI
 	VXORPS X0, X0, X0
-	MOVQ   72(AX), R9
+	MOVQ   64(AX), R9
 	LEAQ   (R9)(R9*2), R10
 	MOVQ   SI, R11
 	SHRQ   $0x02, R11
@@ -7622,7 +7622,7 @@ block1:
 	JNZ          block1
 
 rowdone:
-	MOVQ   80(AX), DX
+	MOVQ   72(AX), DX
 	VMOVSS (DX), X1
 	VMULSS X1, X0, X0
 	VMOVSS X0, (R8)
@@ -7632,19 +7632,19 @@ rowdone:
 	VZEROUPPER
 	RET
 
-// func ternTQ2AVX2R1T2(a *[16]int64)
+// func ternTQ2AVX2R1T2(a *[15]int64)
 // Requires: AVX, AVX2, F16C, MMX+
 TEXT ·ternTQ2AVX2R1T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 
 blocks:
@@ -7725,10 +7725,10 @@ blocks:
 	VADDPS      Y1, Y0, Y0
 	ADDQ        $0x42, CX
 	ADDQ        $0x00000100, DX
-	ADDQ        72(AX), SI
+	ADDQ        64(AX), SI
 	DECQ        DI
 	JNZ         blocks
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X7
 	VMULPS      Y7, Y0, Y0
 	MOVQ        8(AX), DX
@@ -7740,19 +7740,19 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ2AVX2R1T3(a *[16]int64)
+// func ternTQ2AVX2R1T3(a *[15]int64)
 // Requires: AVX, AVX2, F16C, MMX+
 TEXT ·ternTQ2AVX2R1T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 
 blocks:
@@ -7854,10 +7854,10 @@ blocks:
 	VADDPS      Y1, Y0, Y0
 	ADDQ        $0x42, CX
 	ADDQ        $0x00000100, DX
-	ADDQ        72(AX), SI
+	ADDQ        64(AX), SI
 	DECQ        DI
 	JNZ         blocks
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X9
 	VMULPS      Y9, Y0, Y0
 	MOVQ        8(AX), DX
@@ -7870,20 +7870,20 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ2AVX2R1T4(a *[16]int64)
+// func ternTQ2AVX2R1T4(a *[15]int64)
 // Requires: AVX, AVX2, F16C, MMX+
 TEXT ·ternTQ2AVX2R1T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 	LEAQ (BX)(BX*2), R10
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 
 blocks:
@@ -8003,10 +8003,10 @@ blocks:
 	VADDPS      Y1, Y0, Y0
 	ADDQ        $0x42, CX
 	ADDQ        $0x00000100, DX
-	ADDQ        72(AX), SI
+	ADDQ        64(AX), SI
 	DECQ        DI
 	JNZ         blocks
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X11
 	VMULPS      Y11, Y0, Y0
 	MOVQ        8(AX), DX
@@ -8021,21 +8021,21 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1AVX2R4T1(a *[16]int64)
+// func ternTQ1AVX2R4T1(a *[15]int64)
 // Requires: AVX, AVX2, F16C, MMX+
 TEXT ·ternTQ1AVX2R4T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
-	MOVQ 96(AX), R9
+	MOVQ 24(AX), DI
+	MOVQ 88(AX), R9
 	LEAQ (R9)(R9*2), R10
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), BX
-	MOVQ  40(AX), SI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), BX
+	MOVQ  32(AX), SI
 	VPXOR Y0, Y0, Y0
 
 blocks:
@@ -8439,41 +8439,41 @@ blocks:
 	VADDPS       Y1, Y0, Y0
 	ADDQ         $0x36, CX
 	ADDQ         $0x00000140, DX
-	ADDQ         72(AX), BX
+	ADDQ         64(AX), BX
 	DECQ         SI
 	JNZ          blocks
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VBROADCASTSS (DX), Y1
 	VMULPS       Y1, Y0, Y0
 	MOVQ         8(AX), DX
-	MOVQ         112(AX), DX
+	MOVQ         104(AX), DX
 	VMOVSS       X0, (R8)
 	VEXTRACTPS   $0x01, X0, (R8)(DX*1)
 	VEXTRACTPS   $0x02, X0, (R8)(DX*2)
 	LEAQ         (DX)(DX*2), DX
 	VEXTRACTPS   $0x03, X0, (R8)(DX*1)
-	ADDQ         104(AX), CX
-	ADDQ         120(AX), R8
+	ADDQ         96(AX), CX
+	ADDQ         112(AX), R8
 	SUBQ         $0x00000004, DI
 	JNZ          rows
 	VZEROUPPER
 	RET
 
-// func ternTQ1AVX2R1T1(a *[16]int64)
+// func ternTQ1AVX2R1T1(a *[15]int64)
 // Requires: AVX, AVX2, F16C, MMX+
 TEXT ·ternTQ1AVX2R1T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
+	MOVQ 24(AX), DI
 
 rows:
-	MOVQ   48(AX), DX
-	MOVQ   64(AX), BX
-	MOVQ   40(AX), SI
+	MOVQ   40(AX), DX
+	MOVQ   56(AX), BX
+	MOVQ   32(AX), SI
 	VXORPS X0, X0, X0
-	MOVQ   72(AX), R9
+	MOVQ   64(AX), R9
 	LEAQ   (R9)(R9*2), R10
 	MOVQ   SI, R11
 	SHRQ   $0x02, R11
@@ -9014,7 +9014,7 @@ block1:
 	JNZ          block1
 
 rowdone:
-	MOVQ   80(AX), DX
+	MOVQ   72(AX), DX
 	VMOVSS (DX), X1
 	VMULSS X1, X0, X0
 	VMOVSS X0, (R8)
@@ -9024,19 +9024,19 @@ rowdone:
 	VZEROUPPER
 	RET
 
-// func ternTQ1AVX2R1T2(a *[16]int64)
+// func ternTQ1AVX2R1T2(a *[15]int64)
 // Requires: AVX, AVX2, F16C, MMX+
 TEXT ·ternTQ1AVX2R1T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 
 blocks:
@@ -9179,10 +9179,10 @@ blocks:
 	VADDPS      Y1, Y0, Y0
 	ADDQ        $0x36, CX
 	ADDQ        $0x00000140, DX
-	ADDQ        72(AX), SI
+	ADDQ        64(AX), SI
 	DECQ        DI
 	JNZ         blocks
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X7
 	VMULPS      Y7, Y0, Y0
 	MOVQ        8(AX), DX
@@ -9194,19 +9194,19 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1AVX2R1T3(a *[16]int64)
+// func ternTQ1AVX2R1T3(a *[15]int64)
 // Requires: AVX, AVX2, F16C, MMX+
 TEXT ·ternTQ1AVX2R1T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 
 blocks:
@@ -9374,10 +9374,10 @@ blocks:
 	VADDPS      Y1, Y0, Y0
 	ADDQ        $0x36, CX
 	ADDQ        $0x00000140, DX
-	ADDQ        72(AX), SI
+	ADDQ        64(AX), SI
 	DECQ        DI
 	JNZ         blocks
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X8
 	VMULPS      Y8, Y0, Y0
 	MOVQ        8(AX), DX
@@ -9390,20 +9390,20 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1AVX2R1T4(a *[16]int64)
+// func ternTQ1AVX2R1T4(a *[15]int64)
 // Requires: AVX, AVX2, F16C, MMX+
 TEXT ·ternTQ1AVX2R1T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 	LEAQ (BX)(BX*2), R10
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 
 blocks:
@@ -9593,10 +9593,10 @@ blocks:
 	VADDPS      Y1, Y0, Y0
 	ADDQ        $0x36, CX
 	ADDQ        $0x00000140, DX
-	ADDQ        72(AX), SI
+	ADDQ        64(AX), SI
 	DECQ        DI
 	JNZ         blocks
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X9
 	VMULPS      Y9, Y0, Y0
 	MOVQ        8(AX), DX
@@ -9611,21 +9611,21 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX2R4T1(a *[16]int64)
+// func ternTQ1SAVX2R4T1(a *[15]int64)
 // Requires: AVX, AVX2, MMX+
 TEXT ·ternTQ1SAVX2R4T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
-	MOVQ 96(AX), R9
+	MOVQ 24(AX), DI
+	MOVQ 88(AX), R9
 	LEAQ (R9)(R9*2), R10
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), BX
-	MOVQ  40(AX), SI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), BX
+	MOVQ  32(AX), SI
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -10022,36 +10022,36 @@ blocks:
 	VPBROADCASTD (BX), Y0
 	VPSUBD       Y0, Y2, Y2
 	VCVTDQ2PS    Y2, Y0
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VBROADCASTSS (DX), Y1
 	VMULPS       Y1, Y0, Y0
 	MOVQ         8(AX), DX
-	MOVQ         112(AX), DX
+	MOVQ         104(AX), DX
 	VMOVSS       X0, (R8)
 	VEXTRACTPS   $0x01, X0, (R8)(DX*1)
 	VEXTRACTPS   $0x02, X0, (R8)(DX*2)
 	LEAQ         (DX)(DX*2), DX
 	VEXTRACTPS   $0x03, X0, (R8)(DX*1)
-	ADDQ         104(AX), CX
-	ADDQ         120(AX), R8
+	ADDQ         96(AX), CX
+	ADDQ         112(AX), R8
 	SUBQ         $0x00000004, DI
 	JNZ          rows
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX2R1T1(a *[16]int64)
+// func ternTQ1SAVX2R1T1(a *[15]int64)
 // Requires: AVX, AVX2, MMX+
 TEXT ·ternTQ1SAVX2R1T1(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), DX
+	MOVQ 48(AX), DX
 	MOVQ (AX), R8
-	MOVQ 32(AX), DI
+	MOVQ 24(AX), DI
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), BX
-	MOVQ  40(AX), SI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), BX
+	MOVQ  32(AX), SI
 	VPXOR Y0, Y0, Y0
 
 blocks:
@@ -10160,7 +10160,7 @@ blocks:
 	VMOVD        (BX), X1
 	VPSUBD       X1, X0, X0
 	VCVTDQ2PS    X0, X0
-	MOVQ         80(AX), DX
+	MOVQ         72(AX), DX
 	VMOVSS       (DX), X1
 	VMULSS       X1, X0, X0
 	VMOVSS       X0, (R8)
@@ -10170,19 +10170,19 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX2R1T2(a *[16]int64)
+// func ternTQ1SAVX2R1T2(a *[15]int64)
 // Requires: AVX, AVX2, MMX+
 TEXT ·ternTQ1SAVX2R1T2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 
@@ -10319,7 +10319,7 @@ blocks:
 	VMOVDQU     (SI), X6
 	VPSUBD      Y6, Y2, Y2
 	VCVTDQ2PS   Y2, Y0
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X6
 	VMULPS      Y6, Y0, Y0
 	MOVQ        8(AX), DX
@@ -10331,19 +10331,19 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX2R1T3(a *[16]int64)
+// func ternTQ1SAVX2R1T3(a *[15]int64)
 // Requires: AVX, AVX2, MMX+
 TEXT ·ternTQ1SAVX2R1T3(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -10505,7 +10505,7 @@ blocks:
 	VMOVDQU     (SI), X7
 	VPSUBD      Y7, Y1, Y1
 	VCVTDQ2PS   Y1, Y0
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X7
 	VMULPS      Y7, Y0, Y0
 	MOVQ        8(AX), DX
@@ -10518,20 +10518,20 @@ blocks:
 	VZEROUPPER
 	RET
 
-// func ternTQ1SAVX2R1T4(a *[16]int64)
+// func ternTQ1SAVX2R1T4(a *[15]int64)
 // Requires: AVX, AVX2, MMX+
 TEXT ·ternTQ1SAVX2R1T4(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX
 	MOVQ 16(AX), CX
-	MOVQ 56(AX), BX
+	MOVQ 48(AX), BX
 	MOVQ (AX), R9
-	MOVQ 32(AX), R8
+	MOVQ 24(AX), R8
 	LEAQ (BX)(BX*2), R10
 
 rows:
-	MOVQ  48(AX), DX
-	MOVQ  64(AX), SI
-	MOVQ  40(AX), DI
+	MOVQ  40(AX), DX
+	MOVQ  56(AX), SI
+	MOVQ  32(AX), DI
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -10715,7 +10715,7 @@ blocks:
 	VMOVDQU     (SI), X8
 	VPSUBD      Y8, Y2, Y2
 	VCVTDQ2PS   Y2, Y0
-	MOVQ        80(AX), DX
+	MOVQ        72(AX), DX
 	VMOVDQU     (DX), X8
 	VMULPS      Y8, Y0, Y0
 	MOVQ        8(AX), DX

@@ -19,7 +19,7 @@ import (
 func TestTernArgsLayout(t *testing.T) {
 	var a ternArgs
 	offs := []uintptr{
-		unsafe.Offsetof(a.dst), unsafe.Offsetof(a.dstT), unsafe.Offsetof(a.w), unsafe.Offsetof(a.rb),
+		unsafe.Offsetof(a.dst), unsafe.Offsetof(a.dstT), unsafe.Offsetof(a.w),
 		unsafe.Offsetof(a.rows), unsafe.Offsetof(a.nb), unsafe.Offsetof(a.xp), unsafe.Offsetof(a.xpT),
 		unsafe.Offsetof(a.bsum), unsafe.Offsetof(a.bsumB), unsafe.Offsetof(a.scale), unsafe.Offsetof(a.tail),
 		unsafe.Offsetof(a.rs), unsafe.Offsetof(a.radv), unsafe.Offsetof(a.ds), unsafe.Offsetof(a.dnext),

@@ -7,262 +7,262 @@ package metal
 // ternI2SAVX512R4T1 computes a tile of 4 row(s) x 1 token(s) of a I2S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX512R4T1(a *[16]int64)
+func ternI2SAVX512R4T1(a *[15]int64)
 
 // ternI2SAVX512R1T1 computes a tile of 1 row(s) x 1 token(s) of a I2S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX512R1T1(a *[16]int64)
+func ternI2SAVX512R1T1(a *[15]int64)
 
 // ternI2SAVX512R4T2 computes a tile of 4 row(s) x 2 token(s) of a I2S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX512R4T2(a *[16]int64)
+func ternI2SAVX512R4T2(a *[15]int64)
 
 // ternI2SAVX512R1T2 computes a tile of 1 row(s) x 2 token(s) of a I2S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX512R1T2(a *[16]int64)
+func ternI2SAVX512R1T2(a *[15]int64)
 
 // ternI2SAVX512R4T3 computes a tile of 4 row(s) x 3 token(s) of a I2S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX512R4T3(a *[16]int64)
+func ternI2SAVX512R4T3(a *[15]int64)
 
 // ternI2SAVX512R1T3 computes a tile of 1 row(s) x 3 token(s) of a I2S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX512R1T3(a *[16]int64)
+func ternI2SAVX512R1T3(a *[15]int64)
 
 // ternI2SAVX512R4T4 computes a tile of 4 row(s) x 4 token(s) of a I2S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX512R4T4(a *[16]int64)
+func ternI2SAVX512R4T4(a *[15]int64)
 
 // ternI2SAVX512R1T4 computes a tile of 1 row(s) x 4 token(s) of a I2S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX512R1T4(a *[16]int64)
+func ternI2SAVX512R1T4(a *[15]int64)
 
 // ternTQ2AVX512R4T1 computes a tile of 4 row(s) x 1 token(s) of a TQ2 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX512R4T1(a *[16]int64)
+func ternTQ2AVX512R4T1(a *[15]int64)
 
 // ternTQ2AVX512R1T1 computes a tile of 1 row(s) x 1 token(s) of a TQ2 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX512R1T1(a *[16]int64)
+func ternTQ2AVX512R1T1(a *[15]int64)
 
 // ternTQ2AVX512R4T2 computes a tile of 4 row(s) x 2 token(s) of a TQ2 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX512R4T2(a *[16]int64)
+func ternTQ2AVX512R4T2(a *[15]int64)
 
 // ternTQ2AVX512R1T2 computes a tile of 1 row(s) x 2 token(s) of a TQ2 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX512R1T2(a *[16]int64)
+func ternTQ2AVX512R1T2(a *[15]int64)
 
 // ternTQ2AVX512R4T3 computes a tile of 4 row(s) x 3 token(s) of a TQ2 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX512R4T3(a *[16]int64)
+func ternTQ2AVX512R4T3(a *[15]int64)
 
 // ternTQ2AVX512R1T3 computes a tile of 1 row(s) x 3 token(s) of a TQ2 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX512R1T3(a *[16]int64)
+func ternTQ2AVX512R1T3(a *[15]int64)
 
 // ternTQ2AVX512R4T4 computes a tile of 4 row(s) x 4 token(s) of a TQ2 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX512R4T4(a *[16]int64)
+func ternTQ2AVX512R4T4(a *[15]int64)
 
 // ternTQ2AVX512R1T4 computes a tile of 1 row(s) x 4 token(s) of a TQ2 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX512R1T4(a *[16]int64)
+func ternTQ2AVX512R1T4(a *[15]int64)
 
 // ternTQ1AVX512R4T1 computes a tile of 4 row(s) x 1 token(s) of a TQ1 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX512R4T1(a *[16]int64)
+func ternTQ1AVX512R4T1(a *[15]int64)
 
 // ternTQ1AVX512R1T1 computes a tile of 1 row(s) x 1 token(s) of a TQ1 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX512R1T1(a *[16]int64)
+func ternTQ1AVX512R1T1(a *[15]int64)
 
 // ternTQ1AVX512R4T2 computes a tile of 4 row(s) x 2 token(s) of a TQ1 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX512R4T2(a *[16]int64)
+func ternTQ1AVX512R4T2(a *[15]int64)
 
 // ternTQ1AVX512R1T2 computes a tile of 1 row(s) x 2 token(s) of a TQ1 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX512R1T2(a *[16]int64)
+func ternTQ1AVX512R1T2(a *[15]int64)
 
 // ternTQ1AVX512R4T3 computes a tile of 4 row(s) x 3 token(s) of a TQ1 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX512R4T3(a *[16]int64)
+func ternTQ1AVX512R4T3(a *[15]int64)
 
 // ternTQ1AVX512R1T3 computes a tile of 1 row(s) x 3 token(s) of a TQ1 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX512R1T3(a *[16]int64)
+func ternTQ1AVX512R1T3(a *[15]int64)
 
 // ternTQ1AVX512R4T4 computes a tile of 4 row(s) x 4 token(s) of a TQ1 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX512R4T4(a *[16]int64)
+func ternTQ1AVX512R4T4(a *[15]int64)
 
 // ternTQ1AVX512R1T4 computes a tile of 1 row(s) x 4 token(s) of a TQ1 matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX512R1T4(a *[16]int64)
+func ternTQ1AVX512R1T4(a *[15]int64)
 
 // ternTQ1SAVX512R4T1 computes a tile of 4 row(s) x 1 token(s) of a TQ1S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX512R4T1(a *[16]int64)
+func ternTQ1SAVX512R4T1(a *[15]int64)
 
 // ternTQ1SAVX512R1T1 computes a tile of 1 row(s) x 1 token(s) of a TQ1S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX512R1T1(a *[16]int64)
+func ternTQ1SAVX512R1T1(a *[15]int64)
 
 // ternTQ1SAVX512R4T2 computes a tile of 4 row(s) x 2 token(s) of a TQ1S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX512R4T2(a *[16]int64)
+func ternTQ1SAVX512R4T2(a *[15]int64)
 
 // ternTQ1SAVX512R1T2 computes a tile of 1 row(s) x 2 token(s) of a TQ1S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX512R1T2(a *[16]int64)
+func ternTQ1SAVX512R1T2(a *[15]int64)
 
 // ternTQ1SAVX512R4T3 computes a tile of 4 row(s) x 3 token(s) of a TQ1S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX512R4T3(a *[16]int64)
+func ternTQ1SAVX512R4T3(a *[15]int64)
 
 // ternTQ1SAVX512R1T3 computes a tile of 1 row(s) x 3 token(s) of a TQ1S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX512R1T3(a *[16]int64)
+func ternTQ1SAVX512R1T3(a *[15]int64)
 
 // ternTQ1SAVX512R4T4 computes a tile of 4 row(s) x 4 token(s) of a TQ1S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX512R4T4(a *[16]int64)
+func ternTQ1SAVX512R4T4(a *[15]int64)
 
 // ternTQ1SAVX512R1T4 computes a tile of 1 row(s) x 4 token(s) of a TQ1S matrix (AVX512 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX512R1T4(a *[16]int64)
+func ternTQ1SAVX512R1T4(a *[15]int64)
 
 // ternI2SAVX2R4T1 computes a tile of 4 row(s) x 1 token(s) of a I2S matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX2R4T1(a *[16]int64)
+func ternI2SAVX2R4T1(a *[15]int64)
 
 // ternI2SAVX2R1T1 computes a tile of 1 row(s) x 1 token(s) of a I2S matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX2R1T1(a *[16]int64)
+func ternI2SAVX2R1T1(a *[15]int64)
 
 // ternI2SAVX2R1T2 computes a tile of 1 row(s) x 2 token(s) of a I2S matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX2R1T2(a *[16]int64)
+func ternI2SAVX2R1T2(a *[15]int64)
 
 // ternI2SAVX2R1T3 computes a tile of 1 row(s) x 3 token(s) of a I2S matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX2R1T3(a *[16]int64)
+func ternI2SAVX2R1T3(a *[15]int64)
 
 // ternI2SAVX2R1T4 computes a tile of 1 row(s) x 4 token(s) of a I2S matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternI2SAVX2R1T4(a *[16]int64)
+func ternI2SAVX2R1T4(a *[15]int64)
 
 // ternTQ2AVX2R4T1 computes a tile of 4 row(s) x 1 token(s) of a TQ2 matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX2R4T1(a *[16]int64)
+func ternTQ2AVX2R4T1(a *[15]int64)
 
 // ternTQ2AVX2R1T1 computes a tile of 1 row(s) x 1 token(s) of a TQ2 matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX2R1T1(a *[16]int64)
+func ternTQ2AVX2R1T1(a *[15]int64)
 
 // ternTQ2AVX2R1T2 computes a tile of 1 row(s) x 2 token(s) of a TQ2 matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX2R1T2(a *[16]int64)
+func ternTQ2AVX2R1T2(a *[15]int64)
 
 // ternTQ2AVX2R1T3 computes a tile of 1 row(s) x 3 token(s) of a TQ2 matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX2R1T3(a *[16]int64)
+func ternTQ2AVX2R1T3(a *[15]int64)
 
 // ternTQ2AVX2R1T4 computes a tile of 1 row(s) x 4 token(s) of a TQ2 matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ2AVX2R1T4(a *[16]int64)
+func ternTQ2AVX2R1T4(a *[15]int64)
 
 // ternTQ1AVX2R4T1 computes a tile of 4 row(s) x 1 token(s) of a TQ1 matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX2R4T1(a *[16]int64)
+func ternTQ1AVX2R4T1(a *[15]int64)
 
 // ternTQ1AVX2R1T1 computes a tile of 1 row(s) x 1 token(s) of a TQ1 matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX2R1T1(a *[16]int64)
+func ternTQ1AVX2R1T1(a *[15]int64)
 
 // ternTQ1AVX2R1T2 computes a tile of 1 row(s) x 2 token(s) of a TQ1 matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX2R1T2(a *[16]int64)
+func ternTQ1AVX2R1T2(a *[15]int64)
 
 // ternTQ1AVX2R1T3 computes a tile of 1 row(s) x 3 token(s) of a TQ1 matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX2R1T3(a *[16]int64)
+func ternTQ1AVX2R1T3(a *[15]int64)
 
 // ternTQ1AVX2R1T4 computes a tile of 1 row(s) x 4 token(s) of a TQ1 matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1AVX2R1T4(a *[16]int64)
+func ternTQ1AVX2R1T4(a *[15]int64)
 
 // ternTQ1SAVX2R4T1 computes a tile of 4 row(s) x 1 token(s) of a TQ1S matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX2R4T1(a *[16]int64)
+func ternTQ1SAVX2R4T1(a *[15]int64)
 
 // ternTQ1SAVX2R1T1 computes a tile of 1 row(s) x 1 token(s) of a TQ1S matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX2R1T1(a *[16]int64)
+func ternTQ1SAVX2R1T1(a *[15]int64)
 
 // ternTQ1SAVX2R1T2 computes a tile of 1 row(s) x 2 token(s) of a TQ1S matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX2R1T2(a *[16]int64)
+func ternTQ1SAVX2R1T2(a *[15]int64)
 
 // ternTQ1SAVX2R1T3 computes a tile of 1 row(s) x 3 token(s) of a TQ1S matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX2R1T3(a *[16]int64)
+func ternTQ1SAVX2R1T3(a *[15]int64)
 
 // ternTQ1SAVX2R1T4 computes a tile of 1 row(s) x 4 token(s) of a TQ1S matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
-func ternTQ1SAVX2R1T4(a *[16]int64)
+func ternTQ1SAVX2R1T4(a *[15]int64)
 
 // readAVX2 reads n bytes at p (n a multiple of 128) and returns their XOR folded to 64 bits.
 //

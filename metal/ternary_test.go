@@ -93,7 +93,8 @@ func TestTernaryLevels(t *testing.T) {
 		}
 		n := 1 + iter%9
 		m := randTernaryBytes(t, r, typ, rows, cols, r.IntN(64), iter%4 == 0)
-		xq := randXQ(r, n*cols)
+		off := r.IntN(4) // unaligned activations too
+		xq := randXQ(r, n*cols+off)[off:]
 		inv := make([]float32, n)
 		for i := range inv {
 			inv[i] = float32(r.Float64() * 0.1)

@@ -34,7 +34,6 @@ const (
 	argDst   = 8 * iota // *float32: output of the tile's first row, first token
 	argDstT             // bytes between two tokens' outputs
 	argW                // *byte: first row of the tile
-	argRB               // bytes per row
 	argRows             // rows to do, a multiple of R
 	argNB               // TQ: blocks per row; I2_S: whole 64-byte chunks per row
 	argXP               // *int8: first token's prepared activations
