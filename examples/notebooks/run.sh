@@ -6,10 +6,12 @@
 #   examples/notebooks/run.sh --inplace       the same, writing the outputs back into the committed notebooks
 #   examples/notebooks/run.sh tour weights    only these notebooks (with or without .ipynb)
 #   examples/notebooks/run.sh --setup         only install (Jupyter from Debian, gonb, goimports, the kernel)
-#   examples/notebooks/run.sh --open [ARGS]   install, then `jupyter notebook ARGS examples/notebooks`
+#   examples/notebooks/run.sh --open [ARGS]   install, then `jupyter notebook ARGS examples/notebooks` (Debian's
+#                                             jupyter-notebook; e.g. --no-browser --ip=0.0.0.0 on a server)
 #
 # Options: --out DIR (where executed copies go; default a temporary directory, kept on failure),
-# --timeout SECONDS (per cell, default 900). $BITREPL_MODEL runs the notebooks on another model.
+# --timeout SECONDS (per cell, default 900). $BITREPL_NOTEBOOK_MODEL (a GGUF file or a Hugging Face directory) runs
+# the notebooks on another model than the embedded default.
 #
 # What it installs, at pinned versions: Debian's jupyter-nbconvert, jupyter-client, python3-nbclient and
 # jupyter-notebook; github.com/janpfeifer/gonb v0.11.4 and golang.org/x/tools/cmd/goimports v0.52.0 with go; the
@@ -34,7 +36,7 @@ while [ $# -gt 0 ]; do
 	--open) mode=open; shift; open_args=("$@"); break ;;
 	--out) out="$2"; shift ;;
 	--timeout) timeout="$2"; shift ;;
-	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) names+=("${1%.ipynb}") ;;
 	esac
@@ -90,7 +92,9 @@ fi
 
 case "$mode" in
 setup) say "ready: $("$python" -m jupyter kernelspec list | grep gonb)"; exit 0 ;;
-open) cd "$here/../.." && exec "$python" -m jupyter notebook "${open_args[@]}" examples/notebooks ;;
+open)
+	[ "$(id -u)" != 0 ] || open_args+=(--allow-root) # Jupyter refuses root without it
+	cd "$here/../.." && exec "$python" -m jupyter notebook "${open_args[@]}" examples/notebooks ;;
 esac
 
 # --- execute ---------------------------------------------------------------
