@@ -274,3 +274,51 @@ func TestTernaryLongRows(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTernaryLevels runs MatMulTernary on fuzzed weight bytes (any codes,
+// any block scales) and activations at every level, against Generic.
+func FuzzTernaryLevels(f *testing.F) {
+	f.Add(uint8(0), uint8(3), uint8(2), uint8(1), []byte{0x55, 0xff, 0x00, 0x3c, 0x80}, []byte{0x80, 0x7f, 0x01})
+	f.Add(uint8(1), uint8(7), uint8(5), uint8(2), []byte{0xaa, 0x13, 0xf2}, []byte{0xff, 0x00, 0x80, 0x80})
+	f.Add(uint8(3), uint8(1), uint8(9), uint8(3), []byte{0xf3}, []byte{0x7f})
+	f.Fuzz(func(t *testing.T, ti, rows, nTok, blocks uint8, w, x []byte) {
+		if len(w) == 0 || len(x) == 0 {
+			return
+		}
+		typ := []DType{TQ1_0, TQ2_0, I2_S, TQ1_S}[ti%4]
+		nr, n, cols := 1+int(rows%9), 1+int(nTok%9), 256*(1+int(blocks%3))
+		size, _ := MatrixBytes(typ, nr, cols)
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = w[i%len(w)] + byte(i/len(w))
+		}
+		if typ.tensorScale() {
+			binary.LittleEndian.PutUint32(data[size-I2STrailer:], math.Float32bits(0.75))
+		}
+		m, err := NewMatrix(typ, nr, cols, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xq := make([]int8, n*cols)
+		for i := range xq {
+			xq[i] = int8(x[i%len(x)] ^ byte(i/len(x)))
+		}
+		inv := make([]float32, n)
+		for i := range inv {
+			inv[i] = 1 / float32(i+1)
+		}
+		want := ternaryWant(m, xq, inv, n)
+		for _, l := range Levels()[1:] {
+			func() {
+				defer SetLevel(l)()
+				got := make([]float32, n*nr)
+				MatMulTernary(got, m, xq, inv, n)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+						t.Fatalf("%v %v %dx%d n=%d: output %d = %v, want %v", l, typ, nr, cols, n, i, got[i], want[i])
+					}
+				}
+			}()
+		}
+	})
+}
