@@ -22,7 +22,7 @@ import (
 // spinCount polls before parking.
 const (
 	spinTime  = 200 * time.Microsecond
-	spinCount = 1 << 16
+	spinCount = 1 << 14
 )
 
 // pool state word: generation << 32 | closed << 31 | workers inside the job.
@@ -189,6 +189,7 @@ func (p *pool) loop(w *worker) {
 		}
 		spins++
 		if spins%256 != 0 {
+			spinPause()
 			continue
 		}
 		// Let other goroutines have this P now and then.

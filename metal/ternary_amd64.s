@@ -10956,3 +10956,11 @@ done:
 	VZEROUPPER
 	MOVL DI, ret+40(FP)
 	RET
+
+// func spinPause()
+TEXT ·spinPause(SB), NOSPLIT, $0
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	RET

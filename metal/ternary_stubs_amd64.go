@@ -278,3 +278,6 @@ func prep2AVX2(xp *int8, x *int8, nb int, bsum *int32, bstride int) int32
 //
 //go:noescape
 func prep1AVX2(xp *int8, x *int8, nb int, bsum *int32, bstride int) int32
+
+// spinPause executes PAUSE a few times (a spin-wait hint: it yields the core's resources to a hyperthread sibling).
+func spinPause()

@@ -94,6 +94,7 @@ func main() {
 	}
 	genRead()
 	genPrep()
+	genPause()
 	Generate()
 	if *dispatch != "" {
 		writeDispatch(*dispatch, calls.String())
@@ -920,4 +921,14 @@ func genPrep() {
 		Store(total, ReturnIndex(0))
 		RET()
 	}
+}
+
+// genPause generates spinPause, the pool's polite busy-wait step.
+func genPause() {
+	TEXT("spinPause", NOSPLIT, "func()")
+	Doc("spinPause executes PAUSE a few times (a spin-wait hint: it yields the core's resources to a hyperthread sibling).")
+	for i := 0; i < 4; i++ {
+		PAUSE()
+	}
+	RET()
 }
