@@ -141,6 +141,9 @@ func (r recorder) Observe(site Site, layer, pos int, data []float32) {
 }
 
 func TestInteropBlocks(t *testing.T) {
+	if !hooksCompiled {
+		t.Skip("built with -tags nohooks")
+	}
 	for _, arch := range []string{"bitnet", "bitnet-b1.58", "llama"} {
 		t.Run(arch, func(t *testing.T) {
 			m, err := Random(tinyConfig(arch), 21, nil, nil)

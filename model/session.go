@@ -41,6 +41,8 @@ type Session struct {
 	logits []float32 // (vocab)
 	cos    []float32 // (ctx, headDim/2)
 	sin    []float32 // (ctx, headDim/2)
+
+	gpu *gpuState // nil on the CPU; see device.go
 }
 
 // DefaultContext is the context a session gets when none is asked for, when
@@ -125,6 +127,11 @@ func (s *Session) Forward(tokens []int32) ([]float32, error) {
 	if err := s.checkTokens(tokens); err != nil {
 		return nil, err
 	}
+	if s.gpu != nil { // device.go: on the GPU unless a hook is set
+		if logits, err := s.gpuForward(tokens, nil); logits != nil || err != nil {
+			return logits, err
+		}
+	}
 	for i := 0; i < len(tokens); i += maxBatch {
 		n := min(maxBatch, len(tokens)-i)
 		s.forwardBatch(tokens[i:i+n], i+n == len(tokens), nil)
@@ -140,6 +147,11 @@ func (s *Session) ForwardEach(tokens []int32, fn func(i int, logits []float32)) 
 	}
 	if err := s.checkTokens(tokens); err != nil {
 		return err
+	}
+	if s.gpu != nil { // device.go: on the GPU unless a hook is set
+		if logits, err := s.gpuForward(tokens, fn); logits != nil || err != nil {
+			return err
+		}
 	}
 	for i := 0; i < len(tokens); i += maxBatch {
 		n := min(maxBatch, len(tokens)-i)
@@ -348,7 +360,7 @@ func activate(gate, up []float32, act Activation) {
 
 // observe reports n rows of width w to the hook, if it wants them.
 func (s *Session) observe(site Site, layer, pos0 int, rows []float32, w int) {
-	if s.hook == nil || !s.hook.Want(site, layer) {
+	if !hooksCompiled || s.hook == nil || !s.hook.Want(site, layer) {
 		return
 	}
 	for t := 0; t*w < len(rows); t++ {
@@ -357,7 +369,7 @@ func (s *Session) observe(site Site, layer, pos0 int, rows []float32, w int) {
 }
 
 func (s *Session) observeOne(site Site, layer, pos int, data []float32) {
-	if s.hook == nil || !s.hook.Want(site, layer) {
+	if !hooksCompiled || s.hook == nil || !s.hook.Want(site, layer) {
 		return
 	}
 	s.hook.Observe(site, layer, pos, data)

@@ -1,0 +1,5 @@
+//go:build nohooks
+
+package model
+
+const hooksCompiled = false
