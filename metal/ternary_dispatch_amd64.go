@@ -5,8 +5,8 @@
 package metal
 
 // ternKernel runs the kernel of level lv (0 AVX512, 1 AVX2) for ternary
-// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0) and a tile of r rows x t tokens on a,
-// and reports whether that kernel exists.
+// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0, 3 TQ1_S) and a tile of r rows x t
+// tokens on a, and reports whether that kernel exists.
 func ternKernel(lv, ty, r, t int, a *ternArgs) bool {
 	switch lv {
 	case 0:

@@ -14,6 +14,17 @@
 // read as +2 like the reference): Σ w*x = Σ u*x - Σ x, with Σ x per block
 // precomputed once per token (ternArgs.bsum). See metal/ternary_amd64.go for
 // the layout of the prepared activations (ternArgs.xp).
+//
+// Where the time goes (AMD Zen 5, measured): VPDPBUSD issues twice per
+// cycle, and a mix of it with other 512-bit instructions runs at two
+// instructions per cycle in all, so the kernels count instructions per 64
+// weight bytes: I2_S 8 (4 masks, 4
+// VPDPBUSD: codes are left in place, scaled by 4^f, with one accumulator
+// per field), TQ2_0 11 plus the per-block reduction and float work, TQ1_0
+// and TQ1_S 21 per 5 trits (dot1's difference form). The other tricks:
+// decode tiles stream four quarters of the rows (tileRows), TQ rows reduce
+// four blocks together (tqRow), and the T-token tiles decode each weight
+// once for T tokens.
 package main
 
 import (
@@ -111,8 +122,8 @@ func writeDispatch(path, cases string) {
 package metal
 
 // ternKernel runs the kernel of level lv (0 AVX512, 1 AVX2) for ternary
-// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0) and a tile of r rows x t tokens on a,
-// and reports whether that kernel exists.
+// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0, 3 TQ1_S) and a tile of r rows x t
+// tokens on a, and reports whether that kernel exists.
 func ternKernel(lv, ty, r, t int, a *ternArgs) bool {
 	switch lv {
 	%s}
