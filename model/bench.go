@@ -2,7 +2,9 @@ package model
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/bitrepl/bitrepl/metal"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -17,8 +19,21 @@ type BenchOptions struct {
 
 // BenchResult holds the tokens per second of every repetition.
 type BenchResult struct {
-	Prompt, Gen int
-	PP, TG      []float64 // tokens/s per repetition
+	Prompt, Gen   int
+	PP, TG        []float64 // tokens/s per repetition
+	BytesPerToken int64     // weight bytes a generated token streams (Model.BytesPerToken)
+}
+
+// BytesPerToken is what one generated token reads of the weights: every
+// projection and the LM head (the embedding lookup reads one row).
+func (m *Model) BytesPerToken() int64 {
+	n := int64(len(m.output.Data))
+	for _, l := range m.layers {
+		for _, w := range []*metal.Matrix{l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down} {
+			n += int64(len(w.Data))
+		}
+	}
+	return n
 }
 
 // Median of v (0 for none).
@@ -54,7 +69,7 @@ func (r BenchResult) String() string {
 // empty context. A one-token warm-up runs first. Token values do not matter
 // for speed.
 func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error) {
-	r := BenchResult{Prompt: opt.Prompt, Gen: opt.Gen}
+	r := BenchResult{Prompt: opt.Prompt, Gen: opt.Gen, BytesPerToken: m.BytesPerToken()}
 	reps := max(opt.Reps, 1)
 	s := m.NewSession(max(opt.Prompt, opt.Gen) + 1)
 	if s.ContextLen() < max(opt.Prompt, opt.Gen) {

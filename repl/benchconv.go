@@ -50,11 +50,20 @@ type BenchResult struct {
 	GenRate      float64   `json:"gen_tok_per_s"`
 	GenRates     []float64 `json:"gen_samples_tok_per_s"`
 	Reps         int       `json:"repetitions"`
+	// Weight bytes streamed per generated token, and the machine's read
+	// bandwidth measured in the same run (best of 3 reads of 1 GiB).
+	BytesPerToken int64   `json:"weight_bytes_per_token"`
+	BandwidthGBs  float64 `json:"read_bandwidth_gb_per_s"`
 }
 
+// Effective is the weight bandwidth generation reached, in GB/s.
+func (b BenchResult) Effective() float64 { return float64(b.BytesPerToken) * b.GenRate / 1e9 }
+
 func (b BenchResult) String() string {
-	return fmt.Sprintf("pp%d %.2f tok/s · tg%d %.2f tok/s · median of %d · kernels %s · %d threads",
-		b.PromptTokens, b.PromptRate, b.GenTokens, b.GenRate, b.Reps, b.Kernels, b.Threads)
+	return fmt.Sprintf("pp%d %.2f tok/s · tg%d %.2f tok/s · median of %d · kernels %s · %d threads\n"+
+		"%.0f MB of weights per token: %.1f GB/s at tg, machine read bandwidth %.1f GB/s (%.0f%%)",
+		b.PromptTokens, b.PromptRate, b.GenTokens, b.GenRate, b.Reps, b.Kernels, b.Threads,
+		float64(b.BytesPerToken)/1e6, b.Effective(), b.BandwidthGBs, 100*b.Effective()/max(b.BandwidthGBs, 1e-9))
 }
 
 // benchArgs are bitrepl bench's arguments, as llama-bench's -p, -n, -r, -t.
@@ -112,9 +121,11 @@ func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 	if err != nil {
 		return BenchResult{}, err
 	}
+	bw := metal.ReadBandwidth(1<<30, metal.Threads(), 3)
 	return BenchResult{Model: s.spec, Kernels: metal.CurrentLevel().String(), Threads: metal.Threads(),
 		PromptTokens: a.pp, PromptRate: model.Median(r.PP), PromptRates: r.PP,
-		GenTokens: a.tg, GenRate: model.Median(r.TG), GenRates: r.TG, Reps: a.reps}, nil
+		GenTokens: a.tg, GenRate: model.Median(r.TG), GenRates: r.TG, Reps: a.reps,
+		BytesPerToken: r.BytesPerToken, BandwidthGBs: bw / 1e9}, nil
 }
 
 func cmdBench(s *session, ctx context.Context, c *command, a call) error {
