@@ -72,8 +72,9 @@ type Model struct {
 	out    *matrix
 	outN   ref
 	bufs   []bufID
-	float  bool // some projection has float weights (the runner needs xf)
-	maxCol int  // widest projection input
+	keep   [][]byte // the weights' memory, which Metal may use in place
+	float  bool     // some projection has float weights (the runner needs xf)
+	maxCol int      // widest projection input
 }
 
 var floatKernels = map[metal.DType]kernelID{
@@ -220,7 +221,7 @@ func (d *Device) Load(cfg Config, w Weights) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.bufs = bufs
+	m.bufs, m.keep = bufs, datas
 	for i, mt := range mats {
 		mt.w = refs[i]
 	}
@@ -246,7 +247,7 @@ func (m *Model) Close() error {
 	for _, b := range m.bufs {
 		m.d.b.free(b)
 	}
-	m.bufs = nil
+	m.bufs, m.keep = nil, nil
 	return nil
 }
 

@@ -1,0 +1,10 @@
+package gpu
+
+import "testing"
+
+// EmulatedDevice is the emulated Metal device for the external tests (the
+// engine's sessions on the emulator); it skips tb without a C++ compiler.
+func EmulatedDevice(tb testing.TB) *Device { return emulated(tb) }
+
+// Dispatches is the number of kernels the last Forward call encoded.
+func (r *Runner) Dispatches() int { return r.dispatchesLast }
