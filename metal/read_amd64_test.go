@@ -4,7 +4,7 @@ package metal
 
 import "golang.org/x/sys/cpu"
 
-// readMem reads every byte of b (len(b) a multiple of 128) for the
+// readMem reads every byte of b (len(b) a multiple of 256) for the
 // bandwidth benchmark.
 func readMem(b []byte) uint64 {
 	if cpu.X86.HasAVX2 && len(b) > 0 {

@@ -10731,25 +10731,36 @@ blocks:
 	RET
 
 // func readAVX2(p *byte, n int) uint64
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·readAVX2(SB), NOSPLIT, $0-24
 	MOVQ  p+0(FP), AX
 	MOVQ  n+8(FP), CX
+	MOVQ  CX, DX
+	SHRQ  $0x02, DX
+	LEAQ  (DX)(DX*2), BX
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
 	VPXOR Y3, Y3, Y3
-	SHRQ  $0x07, CX
+	SHRQ  $0x08, CX
 	JZ    done
 
 loop:
-	VPXOR (AX), Y0, Y0
-	VPXOR 32(AX), Y1, Y1
-	VPXOR 64(AX), Y2, Y2
-	VPXOR 96(AX), Y3, Y3
-	ADDQ  $0x00000080, AX
-	DECQ  CX
-	JNZ   loop
+	PREFETCHT0 1024(AX)
+	VPXOR      (AX), Y0, Y0
+	VPXOR      32(AX), Y0, Y0
+	PREFETCHT0 1024(AX)(DX*1)
+	VPXOR      (AX)(DX*1), Y1, Y1
+	VPXOR      32(AX)(DX*1), Y1, Y1
+	PREFETCHT0 1024(AX)(DX*2)
+	VPXOR      (AX)(DX*2), Y2, Y2
+	VPXOR      32(AX)(DX*2), Y2, Y2
+	PREFETCHT0 1024(AX)(BX*1)
+	VPXOR      (AX)(BX*1), Y3, Y3
+	VPXOR      32(AX)(BX*1), Y3, Y3
+	ADDQ       $0x40, AX
+	DECQ       CX
+	JNZ        loop
 
 done:
 	VPXOR        Y1, Y0, Y0

@@ -264,7 +264,7 @@ func ternTQ1SAVX2R1T3(a *[15]int64)
 //go:noescape
 func ternTQ1SAVX2R1T4(a *[15]int64)
 
-// readAVX2 reads n bytes at p (n a multiple of 128) and returns their XOR folded to 64 bits.
+// readAVX2 reads n bytes at p (n a multiple of 256) and returns their XOR folded to 64 bits.
 //
 //go:noescape
 func readAVX2(p *byte, n int) uint64
