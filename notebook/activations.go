@@ -20,7 +20,7 @@ import (
 // layer over equal-width bins, counts on a log scale so the rare large
 // values (outlier channels) stay visible. Lines run from dark (first layer)
 // to yellow (last).
-func ActivationHistograms(r *inspect.Recorder, site model.Site, layers []int, bins int) (SVG, error) {
+func ActivationHistograms(r *inspect.Recorder, site model.Site, layers []int, bins int) (*Figure, error) {
 	if bins <= 0 {
 		bins = 80
 	}
@@ -44,7 +44,7 @@ func ActivationHistograms(r *inspect.Recorder, site model.Site, layers []int, bi
 		}
 	}
 	if len(data) == 0 {
-		return "", fmt.Errorf("notebook: no %s values kept for layers %v (add the site to Recorder.Keep)", site, layers)
+		return nil, fmt.Errorf("notebook: no %s values kept for layers %v (add the site to Recorder.Keep)", site, layers)
 	}
 	if lim == 0 {
 		lim = 1
@@ -70,7 +70,7 @@ func ActivationHistograms(r *inspect.Recorder, site model.Site, layers []int, bi
 		}
 		l, err := plotter.NewLine(xys)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		l.Color = viridis(float64(i) / float64(max(len(data)-1, 1)))
 		l.Width = vg.Points(1.2)
@@ -89,7 +89,7 @@ func ActivationHistograms(r *inspect.Recorder, site model.Site, layers []int, bi
 // site (default: every site in sums): the absmax (mean over tokens, solid)
 // and the standard deviation (dashed), on a log scale. Their ratio is what
 // per-token absmax int8 quantization pays for.
-func ActivationRanges(sums []inspect.SiteSummary, sites ...string) (SVG, error) {
+func ActivationRanges(sums []inspect.SiteSummary, sites ...string) (*Figure, error) {
 	if len(sites) == 0 {
 		for _, s := range sums {
 			if s.Layer >= 0 && !slices.Contains(sites, s.Site) {
@@ -117,11 +117,11 @@ func ActivationRanges(sums []inspect.SiteSummary, sites ...string) (SVG, error) 
 		n++
 		la, err := plotter.NewLine(absmax)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		ls, err := plotter.NewLine(std)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		la.Color, ls.Color = seriesColor(i), seriesColor(i)
 		la.Width, ls.Width = vg.Points(1.5), vg.Points(1.5)
@@ -130,7 +130,7 @@ func ActivationRanges(sums []inspect.SiteSummary, sites ...string) (SVG, error) 
 		p.Legend.Add(site, la)
 	}
 	if n == 0 {
-		return "", fmt.Errorf("notebook: no statistics of the sites %v in decoder blocks", sites)
+		return nil, fmt.Errorf("notebook: no statistics of the sites %v in decoder blocks", sites)
 	}
 	p.Legend.Top = true
 	legendRoom(p, n, 4.5*vg.Inch)
@@ -142,7 +142,7 @@ func ActivationRanges(sums []inspect.SiteSummary, sites ...string) (SVG, error) 
 // 127/absmax, so one large token costs the others no precision, but one
 // large channel costs its whole token). tokens, when not nil, labels the
 // positions.
-func AbsMaxPerToken(stats []inspect.ActStats, site string, layer int, tokens []string) (SVG, error) {
+func AbsMaxPerToken(stats []inspect.ActStats, site string, layer int, tokens []string) (*Figure, error) {
 	var pos []int
 	byPos := map[int]float64{}
 	for _, a := range stats {
@@ -154,7 +154,7 @@ func AbsMaxPerToken(stats []inspect.ActStats, site string, layer int, tokens []s
 		}
 	}
 	if len(pos) == 0 {
-		return "", fmt.Errorf("notebook: no statistics of %s at layer %d", site, layer)
+		return nil, fmt.Errorf("notebook: no statistics of %s at layer %d", site, layer)
 	}
 	slices.Sort(pos)
 	vals := make(plotter.Values, len(pos))
@@ -183,7 +183,7 @@ func tokenLabel(t string) string {
 // per-token absmax int8 quantization of every BitLinear input, per layer:
 // the mean over tokens (solid) and the worst token (dashed). Each 6 dB is
 // one bit of precision.
-func QuantError(sums []inspect.SiteSummary) (SVG, error) {
+func QuantError(sums []inspect.SiteSummary) (*Figure, error) {
 	var sites []string
 	for _, s := range sums {
 		if s.Layer >= 0 && !math.IsNaN(s.MeanSQNR) && !slices.Contains(sites, s.Site) {
@@ -191,7 +191,7 @@ func QuantError(sums []inspect.SiteSummary) (SVG, error) {
 		}
 	}
 	if len(sites) == 0 {
-		return "", errors.New("notebook: QuantError: no SQNR in the summaries (record the BitLinear inputs: attn_norm, attn_sub_norm, ffn_norm, ffn_sub_norm)")
+		return nil, errors.New("notebook: QuantError: no SQNR in the summaries (record the BitLinear inputs: attn_norm, attn_sub_norm, ffn_norm, ffn_sub_norm)")
 	}
 	p := newPlot("int8 activation quantization per layer", "layer", "SQNR (dB): mean solid, worst dashed")
 	addGrid(p)
@@ -209,11 +209,11 @@ func QuantError(sums []inspect.SiteSummary) (SVG, error) {
 		}
 		lm, err := plotter.NewLine(mean)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		lw, err := plotter.NewLine(worst)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		lm.Color, lw.Color = seriesColor(i), seriesColor(i)
 		lm.Width, lw.Width = vg.Points(1.5), vg.Points(1.5)

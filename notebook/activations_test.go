@@ -28,10 +28,11 @@ func TestActivationHistograms(t *testing.T) {
 	m := randomModel(t)
 	r := record(t, m)
 	const bins = 40
-	svg, err := ActivationHistograms(r, model.SiteResidual, []int{0, 1, 2}, bins)
+	fig, err := ActivationHistograms(r, model.SiteResidual, []int{0, 1, 2}, bins)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg := fig.SVG()
 	dump(t, "act_hist.svg", string(svg))
 	checkSVG(t, svg)
 	for i, l := range []string{"L0", "L1", "L2"} {
@@ -59,10 +60,11 @@ func TestActivationRangesAndQuantError(t *testing.T) {
 	m := randomModel(t)
 	r := record(t, m)
 	sums := inspect.Summarize(r.Stats)
-	svg, err := ActivationRanges(sums, "attn_norm", "residual")
+	fig, err := ActivationRanges(sums, "attn_norm", "residual")
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg := fig.SVG()
 	dump(t, "act_ranges.svg", string(svg))
 	for i := range 2 {
 		solid, dashed := strokes(svg, seriesColor(i))
@@ -74,10 +76,11 @@ func TestActivationRangesAndQuantError(t *testing.T) {
 		t.Error("unknown site: no error")
 	}
 
-	svg, err = QuantError(sums)
+	fig, err = QuantError(sums)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg = fig.SVG()
 	dump(t, "quant_error.svg", string(svg))
 	// the four BitLinear inputs, in forward order
 	for i, site := range []string{"attn_norm", "attn_sub_norm", "ffn_norm", "ffn_sub_norm"} {
@@ -104,10 +107,11 @@ func TestAbsMaxPerToken(t *testing.T) {
 	for i, id := range testTokens {
 		names[i] = string(rune('a' + id%26))
 	}
-	svg, err := AbsMaxPerToken(r.Stats, "ffn_sub_norm", 1, names)
+	fig, err := AbsMaxPerToken(r.Stats, "ffn_sub_norm", 1, names)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg := fig.SVG()
 	dump(t, "absmax.svg", string(svg))
 	bars := fills(svg, seriesColor(0))
 	if len(bars) != len(testTokens) {

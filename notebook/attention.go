@@ -35,10 +35,10 @@ func attentionCells(pos []int, rows [][]float32) (keys int, at func(r, c int) co
 // purple (0) to yellow (1) on an absolute scale; masked (future) keys are
 // light grey. tokens, when long enough, labels both axes. pos and rows come
 // from Recorder.Attention.
-func AttentionMap(title string, pos []int, rows [][]float32, tokens []string) (SVG, error) {
+func AttentionMap(title string, pos []int, rows [][]float32, tokens []string) (*Figure, error) {
 	keys, at, err := attentionCells(pos, rows)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	p := attentionPlot(title, pos, keys, at, tokens)
 	side := max(4*vg.Inch, min(8*vg.Inch, vg.Length(keys)*vg.Points(18)))
@@ -70,9 +70,9 @@ func attentionPlot(title string, pos []int, keys int, at func(r, c int) color.RG
 
 // AttentionHeads draws every head of a layer recorded by r (SiteAttnWeights
 // in Keep) in a grid, cols maps per row (0 = 4).
-func AttentionHeads(r *inspect.Recorder, layer, heads, cols int) (SVG, error) {
+func AttentionHeads(r *inspect.Recorder, layer, heads, cols int) (*Figure, error) {
 	if heads <= 0 {
-		return "", fmt.Errorf("notebook: AttentionHeads: %d heads", heads)
+		return nil, fmt.Errorf("notebook: AttentionHeads: %d heads", heads)
 	}
 	if cols <= 0 {
 		cols = 4
@@ -85,16 +85,16 @@ func AttentionHeads(r *inspect.Recorder, layer, heads, cols int) (SVG, error) {
 	for h := range heads {
 		pos, rows, err := r.Attention(layer, h)
 		if err != nil {
-			return "", fmt.Errorf("notebook: %w", err)
+			return nil, fmt.Errorf("notebook: %w", err)
 		}
 		keys, at, err := attentionCells(pos, rows)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		p := attentionPlot(fmt.Sprintf("layer %d head %d", layer, h), pos, keys, at, nil)
 		p.X.Label.Text, p.Y.Label.Text = "", ""
 		grid[h/cols][h%cols] = p
 	}
 	tile := 2.4 * vg.Inch
-	return renderGrid(grid, vg.Length(cols)*tile, vg.Length(len(grid))*tile)
+	return renderGrid(fmt.Sprintf("layer %d: %d heads", layer, heads), grid, vg.Length(cols)*tile, vg.Length(len(grid))*tile)
 }

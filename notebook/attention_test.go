@@ -14,10 +14,11 @@ func TestAttentionMap(t *testing.T) {
 		rows[i][i/2] = 1
 	}
 	tokens := []string{"The", " whale", " is", " white", ".", " It"}
-	svg, err := AttentionMap("one-hot", pos, rows, tokens)
+	fig, err := AttentionMap("one-hot", pos, rows, tokens)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg := fig.SVG()
 	dump(t, "attention_map.svg", string(svg))
 	checkSVG(t, svg)
 	imgs := images(t, svg)
@@ -58,10 +59,11 @@ func TestAttentionMap(t *testing.T) {
 func TestAttentionHeads(t *testing.T) {
 	m := randomModel(t)
 	r := record(t, m)
-	svg, err := AttentionHeads(r, 1, m.Config.Heads, 2)
+	fig, err := AttentionHeads(r, 1, m.Config.Heads, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg := fig.SVG()
 	dump(t, "attention_heads.svg", string(svg))
 	imgs := images(t, svg)
 	if len(imgs) != m.Config.Heads {

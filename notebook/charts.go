@@ -13,23 +13,23 @@ import (
 )
 
 // Bars draws one bar per label.
-func Bars(title, yLabel string, labels []string, values []float64) (SVG, error) {
+func Bars(title, yLabel string, labels []string, values []float64) (*Figure, error) {
 	if len(labels) != len(values) {
-		return "", fmt.Errorf("notebook: Bars: %d labels for %d values", len(labels), len(values))
+		return nil, fmt.Errorf("notebook: Bars: %d labels for %d values", len(labels), len(values))
 	}
 	return bars(title, yLabel, labels, values, seriesColor(0))
 }
 
-func bars(title, yLabel string, labels []string, values plotter.Values, c color.RGBA) (SVG, error) {
+func bars(title, yLabel string, labels []string, values plotter.Values, c color.RGBA) (*Figure, error) {
 	if len(values) == 0 {
-		return "", fmt.Errorf("notebook: %s: no values", title)
+		return nil, fmt.Errorf("notebook: %s: no values", title)
 	}
 	p := newPlot(title, "", yLabel)
 	addGrid(p)
 	w := width(len(values), vg.Inch/3, 5*vg.Inch, 14*vg.Inch)
 	b, err := plotter.NewBarChart(values, min(vg.Points(24), (w-vg.Inch)/vg.Length(len(values))*0.7))
 	if err != nil {
-		return "", fmt.Errorf("notebook: %s: %w", title, err)
+		return nil, fmt.Errorf("notebook: %s: %w", title, err)
 	}
 	b.Color = c
 	b.LineStyle.Width = 0
@@ -46,9 +46,9 @@ func bars(title, yLabel string, labels []string, values plotter.Values, c color.
 
 // TopTokens draws the probabilities of the most likely next tokens of one
 // position; name turns a TokenProb without Text into a label (may be nil).
-func TopTokens(title string, st inspect.LogitStats) (SVG, error) {
+func TopTokens(title string, st inspect.LogitStats) (*Figure, error) {
 	if len(st.Top) == 0 {
-		return "", errors.New("notebook: TopTokens: no candidates")
+		return nil, errors.New("notebook: TopTokens: no candidates")
 	}
 	labels := make([]string, len(st.Top))
 	vals := make(plotter.Values, len(st.Top))

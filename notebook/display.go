@@ -2,26 +2,77 @@
 // with gonum.org/v1/plot so they show offline and on GitHub) and as HTML
 // fragments, for GoNB notebooks.
 //
-// Every helper returns its SVG or HTML, so it works (and is tested) outside a
-// notebook; the Display methods send it to the notebook and do nothing when
-// the program does not run under GoNB.
+// Every helper returns a Figure (its SVG, and PNG on demand) or HTML, so it
+// works (and is tested) outside a notebook; the Display methods send it to
+// the notebook and do nothing when the program does not run under GoNB.
 //
 // Colours mean the same thing in every figure: -1 red, 0 grey, +1 blue.
 package notebook
 
 import (
+	"bytes"
+	"fmt"
+
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// SVG is a rendered figure: a complete SVG document.
-type SVG string
+// PNGDPI is the resolution of Figure.PNG.
+const PNGDPI = 120
 
-// Display shows the figure as an image/svg+xml output of the running GoNB
-// cell. Outside GoNB it does nothing.
-func (s SVG) Display() {
-	display(protocol.MIMEImageSVG, string(s), "[figure]")
+// Figure is a rendered plot: an SVG document, and a PNG drawn on demand.
+type Figure struct {
+	svg   string
+	w, h  vg.Length
+	paint func(draw.Canvas)
+	title string
 }
+
+// SVG returns the figure as an SVG document.
+func (f *Figure) SVG() string { return f.svg }
+
+// Size returns the figure's width and height.
+func (f *Figure) Size() (w, h vg.Length) { return f.w, f.h }
+
+// PNG draws the figure as a PNG image at PNGDPI.
+func (f *Figure) PNG() ([]byte, error) {
+	c := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(f.w, f.h), vgimg.UseDPI(PNGDPI))}
+	f.paint(draw.New(c))
+	var b bytes.Buffer
+	if _, err := c.WriteTo(&b); err != nil {
+		return nil, fmt.Errorf("notebook: %s: %w", f.title, err)
+	}
+	return b.Bytes(), nil
+}
+
+// Display shows the figure as an image/png output of the running GoNB cell:
+// PNG shows in every notebook viewer, where inline SVG does not (nbconvert's
+// HTML export strips it). Outside GoNB it does nothing.
+func (f *Figure) Display() {
+	if !gonbui.IsNotebook {
+		return
+	}
+	png, err := f.PNG()
+	if err != nil {
+		HTML(fmt.Sprintf("<pre>%v</pre>", err)).Display()
+		return
+	}
+	send(map[protocol.MIMEType]any{protocol.MIMEImagePNG: png, protocol.MIMETextPlain: f.alt()})
+}
+
+// DisplaySVG shows the figure as an image/svg+xml output (sharp at any zoom
+// in Jupyter). Outside GoNB it does nothing.
+func (f *Figure) DisplaySVG() {
+	if !gonbui.IsNotebook {
+		return
+	}
+	send(map[protocol.MIMEType]any{protocol.MIMEImageSVG: f.svg, protocol.MIMETextPlain: f.alt()})
+}
+
+func (f *Figure) alt() string { return "[figure: " + f.title + "]" }
 
 // HTML is a fragment of HTML with inline styles (no scripts).
 type HTML string
@@ -29,14 +80,17 @@ type HTML string
 // Display shows the fragment as a text/html output of the running GoNB cell.
 // Outside GoNB it does nothing.
 func (h HTML) Display() {
-	display(protocol.MIMETextHTML, string(h), "[html]")
+	if !gonbui.IsNotebook {
+		return
+	}
+	send(map[protocol.MIMEType]any{protocol.MIMETextHTML: string(h), protocol.MIMETextPlain: "[html]"})
 }
 
 // InNotebook reports whether the program runs under GoNB (Display shows
 // something).
 func InNotebook() bool { return gonbui.IsNotebook }
 
-// Displayer is anything with a Display method (SVG, HTML).
+// Displayer is anything with a Display method (*Figure, HTML).
 type Displayer interface{ Display() }
 
 // Show displays v, or, when err is not nil, returns it. It takes a helper's
@@ -49,14 +103,8 @@ func Show[T Displayer](v T, err error) error {
 	return nil
 }
 
-func display(mime protocol.MIMEType, content, alt string) {
-	if !gonbui.IsNotebook {
-		return
-	}
-	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{
-		mime:                   content,
-		protocol.MIMETextPlain: alt,
-	}})
+func send(data map[protocol.MIMEType]any) {
+	gonbui.SendData(&protocol.DisplayData{Data: data})
 	// Wait until GoNB has taken it: a cell's program may end right after,
 	// and what is still in the pipe then is lost.
 	gonbui.Sync()

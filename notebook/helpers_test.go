@@ -56,7 +56,7 @@ func bbox(d string) (minX, minY, maxX, maxY float64) {
 }
 
 // fills returns the filled paths of colour c in drawing order.
-func fills(svg SVG, c color.RGBA) []fillPath {
+func fills(svg string, c color.RGBA) []fillPath {
 	var out []fillPath
 	want := "fill:" + hexColor(c)
 	for _, m := range pathRE.FindAllStringSubmatch(string(svg), -1) {
@@ -71,7 +71,7 @@ func fills(svg SVG, c color.RGBA) []fillPath {
 
 // strokes returns the "d" of unfilled paths stroked in colour c; dashed ones
 // separately.
-func strokes(svg SVG, c color.RGBA) (solid, dashed []string) {
+func strokes(svg string, c color.RGBA) (solid, dashed []string) {
 	for _, m := range pathRE.FindAllStringSubmatch(string(svg), -1) {
 		if strings.HasPrefix(m[2], "fill:none;stroke:"+hexColor(c)) {
 			if strings.Contains(m[2], "stroke-dasharray") {
@@ -87,7 +87,7 @@ func strokes(svg SVG, c color.RGBA) (solid, dashed []string) {
 // points counts the vertices of a path.
 func points(d string) int { return strings.Count(d, "L") + strings.Count(d, "M") }
 
-func texts(svg SVG) []string {
+func texts(svg string) []string {
 	var out []string
 	for _, m := range textRE.FindAllStringSubmatch(string(svg), -1) {
 		out = append(out, unescape(m[1]))
@@ -99,7 +99,7 @@ func unescape(s string) string {
 	return strings.NewReplacer("&#34;", `"`, "&quot;", `"`, "&lt;", "<", "&gt;", ">", "&amp;", "&", "&#39;", "'").Replace(s)
 }
 
-func hasText(svg SVG, s string) bool {
+func hasText(svg string, s string) bool {
 	for _, t := range texts(svg) {
 		if t == s {
 			return true
@@ -109,7 +109,7 @@ func hasText(svg SVG, s string) bool {
 }
 
 // images decodes the raster images embedded in an SVG.
-func images(t *testing.T, svg SVG) []image.Image {
+func images(t *testing.T, svg string) []image.Image {
 	t.Helper()
 	var out []image.Image
 	for _, m := range imageRE.FindAllStringSubmatch(string(svg), -1) {
@@ -135,7 +135,7 @@ func cellColor(img image.Image, rows, cols, r, c int) color.RGBA {
 	return color.RGBA{uint8(cr >> 8), uint8(cg >> 8), uint8(cb >> 8), uint8(ca >> 8)}
 }
 
-func checkSVG(t *testing.T, svg SVG) {
+func checkSVG(t *testing.T, svg string) {
 	t.Helper()
 	s := string(svg)
 	if !strings.HasPrefix(s, "<?xml") || !strings.Contains(s, "<svg") || !strings.HasSuffix(strings.TrimSpace(s), "</svg>") {

@@ -59,28 +59,36 @@ func addGrid(p *plot.Plot) {
 	p.Add(g)
 }
 
-// render draws p as an SVG document of the given size.
-func render(p *plot.Plot, w, h vg.Length) (SVG, error) {
-	c := vgsvg.New(w, h)
-	p.Draw(draw.New(c))
-	return finish(c)
+// render draws p as a figure of the given size.
+func render(p *plot.Plot, w, h vg.Length) (*Figure, error) {
+	return newFigure(p.Title.Text, w, h, func(c draw.Canvas) { p.Draw(c) })
 }
 
 // renderGrid draws plots in a grid of rows x cols tiles (nil entries stay empty).
-func renderGrid(plots [][]*plot.Plot, w, h vg.Length) (SVG, error) {
-	c := vgsvg.New(w, h)
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: len(plots), Cols: len(plots[0]), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	canvases := plot.Align(plots, tiles, dc)
-	for i := range plots {
-		for j, p := range plots[i] {
-			if p != nil {
-				p.Draw(canvases[i][j])
+func renderGrid(title string, plots [][]*plot.Plot, w, h vg.Length) (*Figure, error) {
+	return newFigure(title, w, h, func(dc draw.Canvas) {
+		tiles := draw.Tiles{Rows: len(plots), Cols: len(plots[0]), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+			PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+		canvases := plot.Align(plots, tiles, dc)
+		for i := range plots {
+			for j, p := range plots[i] {
+				if p != nil {
+					p.Draw(canvases[i][j])
+				}
 			}
 		}
+	})
+}
+
+// newFigure renders paint as SVG now (PNG when asked).
+func newFigure(title string, w, h vg.Length, paint func(draw.Canvas)) (*Figure, error) {
+	c := vgsvg.New(w, h)
+	paint(draw.New(c))
+	var b bytes.Buffer
+	if _, err := c.WriteTo(&b); err != nil {
+		return nil, fmt.Errorf("notebook: %s: %w", title, err)
 	}
-	return finish(c)
+	return &Figure{svg: svgFixes.Replace(b.String()), w: w, h: h, paint: paint, title: title}, nil
 }
 
 // svgFixes adjusts gonum's SVG output: heat maps are images of a few pixels
@@ -93,14 +101,6 @@ var svgFixes = strings.NewReplacer(
 	"data:image/jpg;base64,", "data:image/png;base64,",
 	"font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;",
 )
-
-func finish(c *vgsvg.Canvas) (SVG, error) {
-	var b bytes.Buffer
-	if _, err := c.WriteTo(&b); err != nil {
-		return "", err
-	}
-	return SVG(svgFixes.Replace(b.String())), nil
-}
 
 // width grows with the number of items on the x axis, between lo and hi.
 func width(items int, per, lo, hi vg.Length) vg.Length {
@@ -177,9 +177,10 @@ func cellLength(rows, cols int, side vg.Length) vg.Length {
 	return max(vg.Points(2), min(vg.Points(20), side/vg.Length(max(rows, cols, 1))))
 }
 
-// cellPixels chooses the pixels per cell so the image is about 600 pixels on
-// its longer side.
-func cellPixels(rows, cols int) int { return max(1, 600/max(rows, cols, 1)) }
+// cellPixels chooses the pixels per cell so the image is about 1200 pixels
+// on its longer side: more than the PNG shows, so scaling it down blurs no
+// more than a pixel at the cell edges.
+func cellPixels(rows, cols int) int { return max(1, 1200/max(rows, cols, 1)) }
 
 // heatPlot places an image of rows x cols cells on a plot with unit cells,
 // row 0 at the top.

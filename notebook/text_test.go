@@ -158,10 +158,11 @@ func TestLogitLensAndTable(t *testing.T) {
 
 func TestTopTokensAndBars(t *testing.T) {
 	st := inspect.LogitStats{Top: []inspect.TokenProb{{ID: 4, Text: " the", Prob: 0.5}, {ID: 9, Text: "", Prob: 0.25}, {ID: 2, Text: "\n", Prob: 0.125}}}
-	svg, err := TopTokens("next", st)
+	fig, err := TopTokens("next", st)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg := fig.SVG()
 	bars := fills(svg, seriesColor(1))
 	if len(bars) != 3 {
 		t.Fatalf("%d bars", len(bars))
@@ -179,8 +180,8 @@ func TestTopTokensAndBars(t *testing.T) {
 	if _, err := Bars("x", "y", []string{"a"}, []float64{1, 2}); err == nil {
 		t.Error("Bars: no error for mismatched lengths")
 	}
-	svg, err = Bars("sizes", "bytes", []string{"a", "b"}, []float64{3, 1})
-	if err != nil || len(fills(svg, seriesColor(0))) != 2 {
+	fig, err = Bars("sizes", "bytes", []string{"a", "b"}, []float64{3, 1})
+	if err != nil || len(fills(fig.SVG(), seriesColor(0))) != 2 {
 		t.Errorf("Bars: %v", err)
 	}
 }
@@ -189,7 +190,12 @@ func TestDisplayOutsideNotebook(t *testing.T) {
 	if InNotebook() {
 		t.Skip("running under GoNB")
 	}
-	SVG("<svg/>").Display() // no-ops: no pipe is opened
+	fig, err := Bars("x", "y", []string{"a"}, []float64{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fig.Display() // no-ops: no pipe is opened
+	fig.DisplaySVG()
 	HTML("<b>x</b>").Display()
 	if err := Show(TernaryCounts("x", nil)); err == nil {
 		t.Error("Show dropped the error")

@@ -20,9 +20,9 @@ import (
 
 // TernaryCounts draws, for each tensor, three bars: the shares of its -1, 0
 // and +1 weights (codes for ternary types, signs of the values otherwise).
-func TernaryCounts(title string, ts []inspect.TensorStats) (SVG, error) {
+func TernaryCounts(title string, ts []inspect.TensorStats) (*Figure, error) {
 	if len(ts) == 0 {
-		return "", errors.New("notebook: TernaryCounts: no tensors")
+		return nil, errors.New("notebook: TernaryCounts: no tensors")
 	}
 	labels := make([]string, len(ts))
 	neg, zero, pos := make(plotter.Values, len(ts)), make(plotter.Values, len(ts)), make(plotter.Values, len(ts))
@@ -37,9 +37,9 @@ func TernaryCounts(title string, ts []inspect.TensorStats) (SVG, error) {
 // LayerTernary draws, for each decoder block, the shares of its -1, 0 and +1
 // weights; tensors outside the blocks (embedding, LM head) form the group
 // "other" when present.
-func LayerTernary(title string, ls []inspect.LayerSummary) (SVG, error) {
+func LayerTernary(title string, ls []inspect.LayerSummary) (*Figure, error) {
 	if len(ls) == 0 {
-		return "", errors.New("notebook: LayerTernary: no layers")
+		return nil, errors.New("notebook: LayerTernary: no layers")
 	}
 	labels := make([]string, len(ls))
 	neg, zero, pos := make(plotter.Values, len(ls)), make(plotter.Values, len(ls)), make(plotter.Values, len(ls))
@@ -55,7 +55,7 @@ func LayerTernary(title string, ls []inspect.LayerSummary) (SVG, error) {
 }
 
 // codeBars draws groups of three bars (-1, 0, +1) in the code colours.
-func codeBars(title, xLabel string, labels []string, neg, zero, pos plotter.Values) (SVG, error) {
+func codeBars(title, xLabel string, labels []string, neg, zero, pos plotter.Values) (*Figure, error) {
 	p := newPlot(title, xLabel, "share of weights (%)")
 	addGrid(p)
 	n := len(labels)
@@ -69,7 +69,7 @@ func codeBars(title, xLabel string, labels []string, neg, zero, pos plotter.Valu
 	}{{"-1", neg, ColorNeg}, {"0", zero, ColorZero}, {"+1", pos, ColorPos}} {
 		b, err := plotter.NewBarChart(s.vals, barW)
 		if err != nil {
-			return "", fmt.Errorf("notebook: %s: %w", title, err)
+			return nil, fmt.Errorf("notebook: %s: %w", title, err)
 		}
 		b.Color = s.col
 		b.LineStyle.Width = 0
@@ -99,7 +99,7 @@ func projectionOf(name string) (string, bool) {
 
 // Sparsity draws the share of zero weights of each projection (attn_q ...
 // ffn_down) across the decoder blocks, one line per projection.
-func Sparsity(title string, ts []inspect.TensorStats) (SVG, error) {
+func Sparsity(title string, ts []inspect.TensorStats) (*Figure, error) {
 	byProj := map[string]plotter.XYs{}
 	var order []string
 	for i := range ts {
@@ -114,7 +114,7 @@ func Sparsity(title string, ts []inspect.TensorStats) (SVG, error) {
 		byProj[proj] = append(byProj[proj], plotter.XY{X: float64(ts[i].Layer()), Y: 100 * z})
 	}
 	if len(order) == 0 {
-		return "", errors.New("notebook: Sparsity: no tensors of decoder blocks (blk.N.*)")
+		return nil, errors.New("notebook: Sparsity: no tensors of decoder blocks (blk.N.*)")
 	}
 	p := newPlot(title, "layer", "zero weights (%)")
 	addGrid(p)
@@ -123,7 +123,7 @@ func Sparsity(title string, ts []inspect.TensorStats) (SVG, error) {
 		slices.SortFunc(xys, func(a, b plotter.XY) int { return int(a.X - b.X) })
 		l, s, err := plotter.NewLinePoints(xys)
 		if err != nil {
-			return "", fmt.Errorf("notebook: %s: %w", title, err)
+			return nil, fmt.Errorf("notebook: %s: %w", title, err)
 		}
 		l.Color, s.Color = seriesColor(i), seriesColor(i)
 		l.Width = vg.Points(1.5)
@@ -169,10 +169,10 @@ func blockCodes(m *metal.Matrix, row0, col0, rows, cols int) ([]int8, error) {
 // TernaryBlock draws rows x cols weights of a ternary matrix from (row0,
 // col0) as a three-colour heat map (-1 red, 0 grey, +1 blue), row row0 at
 // the top.
-func TernaryBlock(title string, m *metal.Matrix, row0, col0, rows, cols int) (SVG, error) {
+func TernaryBlock(title string, m *metal.Matrix, row0, col0, rows, cols int) (*Figure, error) {
 	codes, err := blockCodes(m, row0, col0, rows, cols)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	p := codePlot(title, codes, row0, col0, rows, cols)
 	cl := cellLength(rows, cols, 6*vg.Inch)
@@ -194,29 +194,29 @@ func codePlot(title string, codes []int8, row0, col0, rows, cols int) *plot.Plot
 // thresholds ±mean|W|/2. Latent colours run from red (-2 mean|W|) through
 // white to blue (+2 mean|W|). The weight must have latent weights (a
 // safetensors file with them, e.g. written by Save with Latent: true).
-func LatentVsTernary(w model.Weight, row0, col0, rows, cols int) (SVG, error) {
+func LatentVsTernary(w model.Weight, row0, col0, rows, cols int) (*Figure, error) {
 	latent, err := w.Latent()
 	if err != nil {
-		return "", fmt.Errorf("notebook: %w", err)
+		return nil, fmt.Errorf("notebook: %w", err)
 	}
 	m := w.Matrix
 	lcols := m.Cols
 	if len(latent) != m.Rows*m.Cols {
 		// the loader pads some widths to whole blocks; the latent tensor is not padded
 		if m.Rows == 0 || len(latent)%m.Rows != 0 {
-			return "", fmt.Errorf("notebook: %s: %d latent weights for a %dx%d matrix", w.Name, len(latent), m.Rows, m.Cols)
+			return nil, fmt.Errorf("notebook: %s: %d latent weights for a %dx%d matrix", w.Name, len(latent), m.Rows, m.Cols)
 		}
 		lcols = len(latent) / m.Rows
 	}
 	if col0+cols > lcols {
-		return "", fmt.Errorf("notebook: block %dx%d at (%d,%d) is outside the %dx%d latent tensor", rows, cols, row0, col0, m.Rows, lcols)
+		return nil, fmt.Errorf("notebook: block %dx%d at (%d,%d) is outside the %dx%d latent tensor", rows, cols, row0, col0, m.Rows, lcols)
 	}
 	tcodes, scale := inspect.Ternarise(latent)
 	codes, err := blockCodes(m, row0, col0, rows, cols)
 	if err != nil {
 		// a float matrix: show the ternarisation of the latent weights instead
 		if m.Type.Ternary() {
-			return "", err
+			return nil, err
 		}
 		codes = make([]int8, rows*cols)
 		for r := range rows {
@@ -239,7 +239,7 @@ func LatentVsTernary(w model.Weight, row0, col0, rows, cols int) (SVG, error) {
 	right := newPlot("all latent weights", "value", "count")
 	h, err := plotter.NewHist(vals, 60)
 	if err != nil {
-		return "", fmt.Errorf("notebook: %s: %w", w.Name, err)
+		return nil, fmt.Errorf("notebook: %s: %w", w.Name, err)
 	}
 	h.FillColor = color.Gray{0x99}
 	h.LineStyle.Width = 0
@@ -247,7 +247,7 @@ func LatentVsTernary(w model.Weight, row0, col0, rows, cols int) (SVG, error) {
 	for _, x := range []float64{-scale / 2, scale / 2} {
 		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: 0}, {X: x, Y: maxBin(h)}})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		l.Color = color.Black
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
@@ -255,7 +255,7 @@ func LatentVsTernary(w model.Weight, row0, col0, rows, cols int) (SVG, error) {
 	}
 	cl := cellLength(rows, cols, 4*vg.Inch)
 	pw, ph := vg.Length(cols)*cl+vg.Inch, vg.Length(rows)*cl+vg.Inch
-	return renderGrid([][]*plot.Plot{{left, mid, right}}, 3*pw, max(ph, 3*vg.Inch))
+	return renderGrid(shortName(w.Name)+": latent vs ternary", [][]*plot.Plot{{left, mid, right}}, 3*pw, max(ph, 3*vg.Inch))
 }
 
 func maxBin(h *plotter.Histogram) float64 {

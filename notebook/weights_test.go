@@ -1,7 +1,10 @@
 package notebook
 
 import (
+	"bytes"
+	"image"
 	"image/color"
+	"image/png"
 	"math"
 	"path/filepath"
 	"strings"
@@ -26,7 +29,7 @@ func blockStats(t *testing.T, m *model.Model, prefix string) []inspect.TensorSta
 
 // checkCodeBars checks groups of three bars (-1, 0, +1) whose heights are
 // proportional to the shares in want, plus one legend swatch per colour.
-func checkCodeBars(t *testing.T, svg SVG, want [][3]float64) {
+func checkCodeBars(t *testing.T, svg string, want [][3]float64) {
 	t.Helper()
 	checkSVG(t, svg)
 	unit := math.NaN() // SVG points per percent
@@ -59,10 +62,11 @@ func TestTernaryCounts(t *testing.T) {
 	if len(ts) != 7 {
 		t.Fatalf("%d tensors in blk.0", len(ts))
 	}
-	svg, err := TernaryCounts("blk.0", ts)
+	fig, err := TernaryCounts("blk.0", ts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg := fig.SVG()
 	dump(t, "ternary_counts.svg", string(svg))
 	want := make([][3]float64, len(ts))
 	for i := range ts {
@@ -84,10 +88,11 @@ func TestLayerTernary(t *testing.T) {
 	if len(ls) != 3 {
 		t.Fatalf("%d layers", len(ls))
 	}
-	svg, err := LayerTernary("layers", ls)
+	fig, err := LayerTernary("layers", ls)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg := fig.SVG()
 	dump(t, "layer_ternary.svg", string(svg))
 	want := make([][3]float64, len(ls))
 	for i, l := range ls {
@@ -105,10 +110,11 @@ func TestLayerTernary(t *testing.T) {
 func TestSparsity(t *testing.T) {
 	m := randomModel(t)
 	ts := blockStats(t, m, "") // the embedding is skipped
-	svg, err := Sparsity("zeros", ts)
+	fig, err := Sparsity("zeros", ts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg := fig.SVG()
 	dump(t, "sparsity.svg", string(svg))
 	checkSVG(t, svg)
 	for i, proj := range []string{"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"} {
@@ -135,10 +141,11 @@ func TestTernaryBlock(t *testing.T) {
 	m := randomModel(t)
 	w := m.Layers()[1].Down // 128 x 256
 	const r0, c0, rows, cols = 5, 100, 16, 24
-	svg, err := TernaryBlock("blk.1.ffn_down", w, r0, c0, rows, cols)
+	fig, err := TernaryBlock("blk.1.ffn_down", w, r0, c0, rows, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg := fig.SVG()
 	dump(t, "ternary_block.svg", string(svg))
 	checkSVG(t, svg)
 	imgs := images(t, svg)
@@ -197,10 +204,11 @@ func TestLatentVsTernary(t *testing.T) {
 		t.Fatal(err)
 	}
 	const r0, c0, rows, cols = 3, 8, 12, 20
-	svg, err := LatentVsTernary(w, r0, c0, rows, cols)
+	fig, err := LatentVsTernary(w, r0, c0, rows, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svg := fig.SVG()
 	dump(t, "latent.svg", string(svg))
 	checkSVG(t, svg)
 	imgs := images(t, svg)
@@ -232,5 +240,57 @@ func TestLatentVsTernary(t *testing.T) {
 	}
 	if _, err := LatentVsTernary(randomModel(t).Weights()[1], 0, 0, 4, 4); err == nil {
 		t.Error("weight without latent: no error")
+	}
+}
+
+func TestTernaryBlockPNG(t *testing.T) {
+	m := randomModel(t)
+	w := m.Layers()[0].Gate
+	const rows, cols = 20, 30
+	fig, err := TernaryBlock("gate", w, 0, 0, rows, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := fig.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump(t, "ternary_block.png", string(b))
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, fh := fig.Size()
+	if got, want := img.Bounds().Size(), (image.Point{int(fw.Dots(PNGDPI) + 0.5), int(fh.Dots(PNGDPI) + 0.5)}); got != want {
+		t.Errorf("PNG is %v pixels, want %v", got, want)
+	}
+	// The pixels of each code colour are proportional to the codes in the block.
+	var codes [3]int
+	row := make([]int8, w.Cols)
+	for r := range rows {
+		w.TernaryRow(row, r)
+		for _, c := range row[:cols] {
+			codes[c+1]++
+		}
+	}
+	var pixels [3]int
+	bd := img.Bounds()
+	for y := bd.Min.Y; y < bd.Max.Y; y++ {
+		for x := bd.Min.X; x < bd.Max.X; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			c := color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 0xFF}
+			for k := range codeColors {
+				if c == codeColors[k] {
+					pixels[k]++
+				}
+			}
+		}
+	}
+	total := pixels[0] + pixels[1] + pixels[2]
+	for k := range 3 {
+		got, want := float64(pixels[k])/float64(total), float64(codes[k])/float64(rows*cols)
+		if math.Abs(got-want) > 0.02 {
+			t.Errorf("code %d: %.3f of the coloured pixels, %.3f of the weights", k-1, got, want)
+		}
 	}
 }
