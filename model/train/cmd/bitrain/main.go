@@ -6,6 +6,7 @@
 //	bitrain train -data DATA -dir RUN [flags]  train (or resume) the model of RUN
 //	bitrain export -dir RUN -data DATA -out F  write the GGUF of RUN's checkpoint
 //	bitrain sample -model F [-prompt P]        greedy and sampled continuations through bitrepl's engine
+//	bitrain score -model F -data DATA          validation loss of a GGUF file through bitrepl's engine
 //	bitrain report -data DATA RUN...           validation table of finished runs (and the unigram baseline)
 package main
 
@@ -165,6 +166,31 @@ func run(ctx context.Context, cmd string, args []string) error {
 				fmt.Printf("[%s] %s|%s\n\n", mode.name, p, b.String())
 			}
 		}
+		return nil
+	case "score":
+		path := fs.String("model", "", "GGUF file")
+		max := fs.Int("tokens", 0, "score at most this many validation tokens (0: all)")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		m, err := model.Load(*path)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		d, err := train.LoadData(filepath.Join(*data, "train.txt"), filepath.Join(*data, "val.txt"), filepath.Join(*data, "tokenizer.json"))
+		if err != nil {
+			return err
+		}
+		ids := d.Val
+		if *max > 0 && *max < len(ids) {
+			ids = ids[:*max]
+		}
+		r, err := m.PerplexityTokens(ctx, ids, m.Config.ContextLen)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s through bitrepl's engine: val loss %.4f, perplexity %.2f over %d tokens (windows of %d)\n", *path, r.NLL, r.PPL(), r.Tokens, m.Config.ContextLen)
 		return nil
 	case "report":
 		if err := fs.Parse(args); err != nil {
