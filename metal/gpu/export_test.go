@@ -8,3 +8,7 @@ func EmulatedDevice(tb testing.TB) *Device { return emulated(tb) }
 
 // Dispatches is the number of kernels the last Forward call encoded.
 func (r *Runner) Dispatches() int { return r.dispatchesLast }
+
+// DevicesForTest returns the devices the tests run on: the emulator (with a
+// C++ compiler) and Metal (on a Mac); it skips t when there is neither.
+func DevicesForTest(t *testing.T) []*Device { return devices(t) }

@@ -698,14 +698,14 @@ kernel void rope(
     float s = sinv[(a.pos0 + t) * hp + i];
     if (a.interleaved != 0) {
         float va = v[2 * i], vb = v[2 * i + 1];
-        float ac = va * c, bs = vb * s, bc = vb * c, as = va * s;
+        float ac = va * c, bs = vb * s, bc = vb * c, sa = va * s;
         v[2 * i] = ac - bs;
-        v[2 * i + 1] = bc + as;
+        v[2 * i + 1] = bc + sa;
     } else {
         float va = v[i], vb = v[i + hp];
-        float ac = va * c, bs = vb * s, as = va * s, bc = vb * c;
+        float ac = va * c, bs = vb * s, sa = va * s, bc = vb * c;
         v[i] = ac - bs;
-        v[i + hp] = as + bc;
+        v[i + hp] = sa + bc;
     }
 }
 

@@ -98,7 +98,12 @@ func (h *countHook) Want(model.Site, int) bool               { return true }
 func (h *countHook) Observe(model.Site, int, int, []float32) { h.n++ }
 
 func TestSessionMatchesCPU(t *testing.T) {
-	dev := gpu.EmulatedDevice(t)
+	for _, dev := range gpu.DevicesForTest(t) {
+		t.Run(dev.Name(), func(t *testing.T) { sessionMatchesCPU(t, dev) })
+	}
+}
+
+func sessionMatchesCPU(t *testing.T, dev *gpu.Device) {
 	for ci, cfg := range sessionConfigs {
 		t.Run(fmt.Sprintf("%s-%s", cfg.Arch, cfg.Act), func(t *testing.T) {
 			m, err := model.Random(cfg, uint64(ci+1), nil, nil)
