@@ -22,6 +22,7 @@ func saveAll(t *testing.T, m *Model) map[string]string {
 		"gguf-tq1_0": {Format: "gguf", Ternary: metal.TQ1_0, Embed: metal.F32},
 		"gguf-tq2_0": {Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F32},
 		"gguf-i2_s":  {Format: "gguf", Ternary: metal.I2_S, Embed: metal.F32},
+		"gguf-tq1_s": {Format: "gguf", Ternary: metal.TQ1_S, Embed: metal.F32},
 		// As llama-quantize writes TQ2_0: the scale rounded to f16 per block.
 		"gguf-tq2_0-blockscales": {Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F32, BlockScales: true},
 	} {

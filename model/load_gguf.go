@@ -29,7 +29,7 @@ var ggufArchs = map[string]archSpec{
 var ggufTypes = map[gguf.Type]metal.DType{
 	gguf.F32: metal.F32, gguf.F16: metal.F16, gguf.BF16: metal.BF16, gguf.Q8_0: metal.Q8_0,
 	gguf.Q4_0: metal.Q4_0, gguf.Q6_K: metal.Q6_K, gguf.TQ1_0: metal.TQ1_0, gguf.TQ2_0: metal.TQ2_0,
-	gguf.I2_S: metal.I2_S,
+	gguf.I2_S: metal.I2_S, gguf.TQ1_S: metal.TQ1_S,
 }
 
 // LoadGGUF loads a GGUF file (memory-mapped; weights are not copied).

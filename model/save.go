@@ -18,7 +18,9 @@ import (
 type SaveOptions struct {
 	// Format is "gguf" or "safetensors" (a Hugging Face directory).
 	Format string
-	// Ternary is the GGUF type of the BitLinear weights: TQ1_0, TQ2_0 or I2_S.
+	// Ternary is the GGUF type of the BitLinear weights: TQ1_0, TQ2_0, I2_S,
+	// or TQ1_S (bitrepl's own 1.625-bit layout, the fastest here; other
+	// engines cannot read it).
 	Ternary metal.DType
 	// Embed is the type of the embedding (and untied LM head). GGUF: F32, F16,
 	// BF16, Q8_0, Q4_0 or Q6_K; safetensors: F32, F16 or BF16.
@@ -205,7 +207,8 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 		if permute && (strings.HasSuffix(name, "attn_q") || strings.HasSuffix(name, "attn_k")) {
 			codes = permuteHeads(codes, mat.Rows, cols, c.HeadDim, false)
 		}
-		separate := opt.Ternary != metal.I2_S && !opt.BlockScales // scale in a ".scale" tensor
+		// TQ types keep the exact scale in a ".scale" tensor; I2_S and TQ1_S in their trailer.
+		separate := (opt.Ternary == metal.TQ1_0 || opt.Ternary == metal.TQ2_0) && !opt.BlockScales
 		blockScale := scale
 		if separate {
 			blockScale = 1
@@ -269,6 +272,8 @@ func ggufFileType(t metal.DType) uint32 {
 		return 36
 	case metal.TQ2_0:
 		return 37
+	case metal.TQ1_S:
+		return 4096 + 36 // bitrepl's own, like the type
 	}
 	return 40
 }

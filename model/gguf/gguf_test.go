@@ -505,3 +505,16 @@ func TestLayout(t *testing.T) {
 		t.Errorf("layout differs:\n got %x\nwant %x", buf.Bytes(), want)
 	}
 }
+
+func TestTQ1SSize(t *testing.T) {
+	n, err := TensorBytes(TQ1_S, []uint64{512, 3})
+	if err != nil || n != 3*2*52+32 {
+		t.Fatalf("TQ1_S 512x3: %d, %v; want %d", n, err, 3*2*52+32)
+	}
+	if _, err := TensorBytes(TQ1_S, []uint64{100, 1}); err == nil {
+		t.Fatal("TQ1_S row of 100 accepted")
+	}
+	if TQ1_S.String() != "TQ1_S" || !TQ1_S.Known() {
+		t.Fatal(TQ1_S.String())
+	}
+}

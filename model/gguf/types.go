@@ -68,7 +68,17 @@ const (
 	TQ2_0    Type = 35
 	I2_S     Type = 36 // microsoft/BitNet fork; clashes with upstream's removed IQ4_NL_4_4
 	MXFP4    Type = 39 // upstream ggml (gpt-oss); the BitNet fork used 39 for TL2
+
+	// TQ1_S is bitrepl's own ternary layout, not a ggml type (other engines
+	// refuse files holding it): TQ1_0's 256-element blocks without the
+	// per-block scale (52 bytes, 1.625 bits per weight), followed like I2_S
+	// by a 32-byte trailer whose first 4 bytes hold the tensor's f32 scale.
+	// Its id is far above ggml's so that it cannot clash.
+	TQ1_S Type = 4096 + 34
 )
+
+// tq1sTraits are TQ1_S's block traits (its trailer is added by TensorBytes).
+var tq1sTraits = typeTraits{"TQ1_S", 256, 52}
 
 type typeTraits struct {
 	name      string
@@ -120,6 +130,9 @@ var traits = [...]typeTraits{
 const i2sTrailer = 32
 
 func (t Type) traits() (typeTraits, bool) {
+	if t == TQ1_S {
+		return tq1sTraits, true
+	}
 	if uint64(t) >= uint64(len(traits)) || traits[t].blockSize == 0 {
 		return typeTraits{}, false
 	}
@@ -199,6 +212,9 @@ func TensorBytes(t Type, dims []uint64) (uint64, error) {
 	hi, lo := bits.Mul64(n/tr.blockSize, tr.typeSize)
 	if hi != 0 || lo > maxElements {
 		return 0, fmt.Errorf("byte size of %s %v: %w", t, dims, errSize)
+	}
+	if t == TQ1_S {
+		lo += i2sTrailer
 	}
 	return lo, nil
 }
