@@ -32,7 +32,7 @@ func modelCommands() []*command {
 		{name: "probs", args: "[K]", summary: "each token of the last generation: probability, entropy, K alternatives", needModel: true, run: cmdProbs},
 		{name: "topk", args: "[K] [TEXT]", summary: "the K most likely next tokens after TEXT (default: the last prompt)", needModel: true, run: cmdTopK},
 		{name: "bench", args: "[-p N] [-n N] [-r N] [-t N]", summary: "prompt (pp) and generation (tg) speed, as llama-bench -p 128 -n 64 -r 5", needModel: true, run: cmdBench},
-		{name: "convert", args: "OUT [TYPE [EMBED]]", summary: "write the model as GGUF (OUT.gguf; TYPE i2_s, tq2_0, tq1_0) or safetensors (a directory; TYPE packed or latent)", complete: argFile, needModel: true, run: cmdConvert},
+		{name: "convert", args: "OUT [TYPE [EMBED [blockscales]]]", summary: "write the model as GGUF (OUT.gguf; TYPE i2_s, tq2_0, tq1_0, tq1_s) or safetensors (a directory; TYPE packed or latent)", complete: argFile, needModel: true, run: cmdConvert},
 	}
 }
 
@@ -175,6 +175,13 @@ func (s *session) convertOptions(out string, types []string) (model.SaveOptions,
 			return opt, fmt.Errorf("safetensors type %q: want packed or latent", types[0])
 		}
 	}
+	if len(types) > 2 {
+		// "blockscales": TQ files as llama-quantize writes them (scale in every block's f16 d).
+		if strings.ToLower(types[2]) != "blockscales" || len(types) > 3 {
+			return opt, fmt.Errorf("unknown convert option %q (blockscales)", strings.Join(types[2:], ","))
+		}
+		opt.BlockScales = true
+	}
 	if len(types) > 1 {
 		dt, ok := parseDType(types[1])
 		if !ok {
@@ -233,7 +240,7 @@ func (s *session) convert(out string, types []string, w io.Writer, tty bool) err
 }
 
 func cmdConvert(s *session, _ context.Context, c *command, a call) error {
-	if len(a.args) < 1 || len(a.args) > 3 {
+	if len(a.args) < 1 || len(a.args) > 4 {
 		return usagef(c, "/convert needs an output path")
 	}
 	return s.convert(s.expand(a.args[0]), a.args[1:], s.p.w, s.st.profile > colorprofile.NoTTY)

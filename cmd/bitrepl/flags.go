@@ -57,7 +57,7 @@ func parseArgs(args []string, errOut io.Writer) (repl.Config, error) {
 	fs.StringVar(&cfg.IDs, "ids", "", "logits: token ids, comma or space separated")
 	fs.StringVar(&cfg.Text, "text", "", "logits: text to tokenize instead of --ids")
 	fs.StringVar(&cfg.Output, "o", "", "convert: output file")
-	fs.StringVar(&cfg.Format, "format", "", "convert: output tensor type (tq2_0, tq1_0, i2_s)")
+	fs.StringVar(&cfg.Format, "format", "", "convert: TYPE[,EMBED[,blockscales]]: TYPE i2_s, tq2_0, tq1_0, tq1_s (GGUF) or packed, latent (safetensors); EMBED f16, q8_0, q6_k, ...; blockscales writes TQ scales as llama-quantize does")
 	// bench takes llama-bench's flags; they reach the subcommand as arguments.
 	benchFlags := map[string]*int{}
 	for _, f := range []struct{ name, usage string }{
