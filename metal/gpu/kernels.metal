@@ -17,9 +17,13 @@
 // Exactness. The integer part is exact: int8 activations (QuantizeInt8, with a
 // correctly rounded division whatever the GPU's division does) and ternary dot
 // products, accumulated in float32 as integers below 2^24 (so in any order:
-// the host refuses rows wider than 65536). Products that the Go reference
-// rounds separately are written as separate statements, and FP contraction is
-// off.
+// the host refuses rows wider than 65536), scaled as the Go reference does
+// (TQ2_0 block scales included, written so that no contraction into an FMA
+// can change them). Elsewhere products that Go rounds separately are
+// separate statements and FP contraction is asked off; a compiler that fuses
+// anyway changes those float results in the last bit (the tests allow it on
+// Metal: only the residual add after a ternary product, RoPE and the float
+// kernels are affected).
 
 #include <metal_stdlib>
 using namespace metal;
@@ -399,7 +403,14 @@ inline void tq2_rows(device const uchar *w, device const char *xq, device const 
                     s += c0 * xv[t][k] + c1 * xv[t][4 + k];
                 }
                 s = simd_sum(s);
-                float p = d * s;
+                // acc += float(d*s), the product rounded before the add as in
+                // Go. |s| <= 2^16, so with s = hi + lo (lo = s mod 64) both
+                // d*hi and d*lo are exact and the one rounding is their sum's:
+                // the add into acc cannot be fused with a multiply (clang's
+                // fp-contract=fast would ignore the pragma above).
+                int si = int(s);
+                float lo = float(si & 63), hi = float(si - (si & 63));
+                float p = d * hi + d * lo;
                 acc[t][r] = acc[t][r] + p;
             }
         }

@@ -159,6 +159,8 @@ func closeTo(got, want, tol, scale float32) bool {
 	return float32(math.Abs(float64(got-want))) <= tol*scale+1e-30
 }
 
+func absf(v float32) float32 { return float32(math.Abs(float64(v))) }
+
 func maxAbs(v []float32) float32 {
 	var m float32
 	for _, x := range v {
@@ -328,6 +330,11 @@ func ternaryCase(t *testing.T, k *kt, src *metal.Matrix, data []byte, typ metal.
 			exp := want[i]
 			if accumulate {
 				exp = init[i] + want[i]
+				// Metal may fuse the residual add with the scaling into an
+				// FMA (one rounding instead of two); the emulator may not.
+				if _, emu := k.d.b.(*emuBackend); !emu && closeTo(got[i], exp, 0x1p-23, absf(init[i])+absf(want[i])) {
+					continue
+				}
 			}
 			if math.Float32bits(got[i]) != math.Float32bits(exp) {
 				t.Fatalf("%v %dx%d, %d tokens, accumulate %v: out[token %d][row %d] = %v, want %v",
