@@ -105,6 +105,26 @@ func (s *Session) Device() string {
 	return s.gpu.name
 }
 
+// ReleaseGPU moves the session to the CPU now: it copies the KV cache back
+// and frees the session's GPU buffers (which otherwise go when the session
+// is garbage collected). The session keeps its positions. It does nothing
+// on a CPU session.
+func (s *Session) ReleaseGPU() error {
+	g := s.gpu
+	if g == nil {
+		return nil
+	}
+	pos := s.cache.Len()
+	if g.cpuRan {
+		g.cpuValid = pos
+	}
+	if err := g.copyKV(s, min(g.cpuValid, pos), pos, false); err != nil {
+		return err
+	}
+	s.gpu = nil
+	return g.run.Close()
+}
+
 // gpuState is a session's GPU side. Positions [0, gpuValid) of the
 // runner's KV cache and [0, cpuValid) of s.cache hold current keys and
 // values; every forward pass extends one of them to the new length, so at

@@ -197,6 +197,14 @@ func sessionMatchesCPU(t *testing.T, dev *gpu.Device) {
 				t.Fatal("a forward past the context was accepted")
 			}
 			both("after the refused forward", toks(1))
+			// Moving to the CPU keeps the positions.
+			if err := gs.ReleaseGPU(); err != nil {
+				t.Fatal(err)
+			}
+			if gs.Device() != "cpu" {
+				t.Fatalf("after ReleaseGPU the session runs on %q", gs.Device())
+			}
+			both("on the CPU after ReleaseGPU", toks(2))
 		})
 	}
 }
