@@ -43,6 +43,7 @@ var (
 		errorSel, count, objectAtIndex                                                   objc.SEL
 	}
 	classNSString, classPool, classCompileOptions objc.ID
+	msgSendFn                                     uintptr // objc_msgSend, for the encoder's hot calls
 )
 
 func initObjC() {
@@ -62,9 +63,23 @@ func initObjC() {
 	s.dispatch = r("dispatchThreadgroups:threadsPerThreadgroup:")
 	s.endEncoding, s.commit, s.waitUntilCompleted, s.status = r("endEncoding"), r("commit"), r("waitUntilCompleted"), r("status")
 	s.errorSel, s.count, s.objectAtIndex = r("error"), r("count"), r("objectAtIndex:")
+	if h, err := purego.Dlopen("/usr/lib/libobjc.A.dylib", purego.RTLD_LAZY|purego.RTLD_GLOBAL); err == nil {
+		msgSendFn, _ = purego.Dlsym(h, "objc_msgSend")
+	}
 	classNSString = objc.ID(objc.GetClass("NSString"))
 	classPool = objc.ID(objc.GetClass("NSAutoreleasePool"))
 	classCompileOptions = objc.ID(objc.GetClass("MTLCompileOptions"))
+}
+
+// send2 and send3 send a message with integer (or pointer) arguments and no
+// result straight through objc_msgSend: the encoder makes thousands of these
+// calls per token, and objc.ID.Send marshals each through reflection.
+func send2(id objc.ID, s objc.SEL, a, b uintptr) {
+	purego.SyscallN(msgSendFn, uintptr(id), uintptr(s), a, b)
+}
+
+func send3(id objc.ID, s objc.SEL, a, b, c uintptr) {
+	purego.SyscallN(msgSendFn, uintptr(id), uintptr(s), a, b, c)
 }
 
 // withPool runs f on a locked OS thread inside an autorelease pool.
@@ -165,6 +180,9 @@ func openMetal() (backend, error) {
 		}
 		if b.dev == 0 {
 			return fmt.Errorf("gpu: the system offers no Metal device: %w", ErrUnavailable)
+		}
+		if msgSendFn == 0 {
+			return &MetalError{Op: "dlsym objc_msgSend", Msg: "not found in libobjc"}
 		}
 		b.devName = "Metal: " + goString(b.dev.Send(sel.name))
 		b.maxLen = uintptr(b.dev.Send(sel.maxBufferLength))
@@ -359,18 +377,18 @@ func (b *metalBackend) run(g *graph) error {
 		}
 		for di := range g.ds {
 			d := &g.ds[di]
-			enc.Send(sel.setPipeline, b.pipes[d.kernel])
+			purego.SyscallN(msgSendFn, uintptr(enc), uintptr(sel.setPipeline), uintptr(b.pipes[d.kernel]))
 			for i, a := range d.args[:d.nargs] {
 				switch a.kind {
 				case argBuf:
-					enc.Send(sel.setBuffer, ids[di][i], uintptr(a.off), uintptr(i))
+					send3(enc, sel.setBuffer, uintptr(ids[di][i]), uintptr(a.off), uintptr(i))
 				case argBytes:
-					p := g.argBytes(a)
-					enc.Send(sel.setBytes, unsafe.Pointer(&p[0]), uintptr(len(p)), uintptr(i))
+					p := g.argBytes(a) // g.bytes is heap memory, kept alive below
+					send3(enc, sel.setBytes, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), uintptr(i))
 				}
 			}
 			if d.shared > 0 {
-				enc.Send(sel.setThreadgroupMemory, uintptr(d.shared), uintptr(0))
+				send2(enc, sel.setThreadgroupMemory, uintptr(d.shared), 0)
 			}
 			enc.Send(sel.dispatch,
 				mtlSize{uintptr(d.groups[0]), uintptr(d.groups[1]), uintptr(d.groups[2])},
