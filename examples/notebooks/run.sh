@@ -4,6 +4,7 @@
 #
 #   examples/notebooks/run.sh                 execute every notebook into a scratch directory, check the outputs
 #   examples/notebooks/run.sh --inplace       the same, writing the outputs back into the committed notebooks
+#   examples/notebooks/run.sh --fresh         the same, failing when the committed outputs differ from this run's
 #   examples/notebooks/run.sh tour weights    only these notebooks (with or without .ipynb)
 #   examples/notebooks/run.sh --setup         only install (Jupyter from Debian, gonb, goimports, the kernel)
 #   examples/notebooks/run.sh --open [ARGS]   install, then `jupyter notebook ARGS examples/notebooks` (Debian's
@@ -27,11 +28,12 @@ goimports_version=v0.52.0
 python=/usr/bin/python3
 export PYDEVD_DISABLE_FILE_VALIDATION=1 # quiet debugpy's frozen-modules warning (Debian's python 3.11)
 
-mode=run inplace=0 out="" timeout=900
+mode=run inplace=0 fresh=0 out="" timeout=900
 names=() open_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--inplace) inplace=1 ;;
+	--fresh) fresh=1 ;;
 	--setup) mode=setup ;;
 	--open) mode=open; shift; open_args=("$@"); break ;;
 	--out) out="$2"; shift ;;
@@ -182,6 +184,15 @@ PY
 	failed+=("outputs")
 fi
 
+if [ "$fresh" = 1 ]; then
+	for name in "${names[@]}"; do
+		[ -f "$out/$name.ipynb" ] || continue
+		cmp -s "$out/$name.ipynb" "$here/$name.ipynb" || {
+			echo "run.sh: the committed outputs of $name.ipynb are stale: refresh them with run.sh --inplace" >&2
+			failed+=("$name(stale)")
+		}
+	done
+fi
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "run.sh: FAILED: ${failed[*]} (executed notebooks in $out)" >&2
 	exit 1
