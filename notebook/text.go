@@ -51,7 +51,7 @@ func span(b *strings.Builder, text string, p float64) {
 		return
 	}
 	k := ProbBuckets[i]
-	fmt.Fprintf(b, `<span class="bitrepl-p%d" style="background:%s;color:%s;border-radius:2px" title="p = %.1f%%">%s</span>`,
+	fmt.Fprintf(b, `<span class="bitrepl-p%d" style="background:%s;color:%s;border-radius:2px;box-shadow:inset -1px 0 0 #fff" title="p = %.1f%%">%s</span>`,
 		i, k.Background, k.Foreground, 100*p, html.EscapeString(text))
 }
 
