@@ -15,6 +15,7 @@ type BenchOptions struct {
 	Prompt int // pp: tokens evaluated as one prompt (llama-bench -p); 0 skips
 	Gen    int // tg: tokens generated one at a time from an empty context (llama-bench -n); 0 skips
 	Reps   int // repetitions (llama-bench -r); the median is reported
+	Device Device
 }
 
 // BenchResult holds the tokens per second of every repetition.
@@ -71,7 +72,10 @@ func (r BenchResult) String() string {
 func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error) {
 	r := BenchResult{Prompt: opt.Prompt, Gen: opt.Gen, BytesPerToken: m.BytesPerToken()}
 	reps := max(opt.Reps, 1)
-	s := m.NewSession(max(opt.Prompt, opt.Gen) + 1)
+	s, _, err := m.NewSessionOn(opt.Device, max(opt.Prompt, opt.Gen)+1)
+	if err != nil {
+		return r, err
+	}
 	if s.ContextLen() < max(opt.Prompt, opt.Gen) {
 		return r, fmt.Errorf("bench: %d tokens do not fit the model's context (%d)", max(opt.Prompt, opt.Gen), s.ContextLen())
 	}

@@ -138,7 +138,7 @@ func assertGreedy(s *session, ctx context.Context, a *assertion, _ []string, res
 	}
 	prompt, want = unquoteLoose(prompt), unquoteLoose(want)
 	ids := s.model.Tokenizer.Encode(prompt, true)
-	sess := s.model.NewSession(s.set.Context)
+	sess := s.newSession(s.set.Context)
 	var got strings.Builder
 	opt := model.GenOptions{MaxTokens: s.set.MaxTokens}
 	_, err := s.model.Generate(ctx, sess, ids, opt, func(t model.Token) error {

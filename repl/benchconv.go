@@ -117,7 +117,7 @@ func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 	if a.threads > 0 {
 		defer metal.SetThreads(metal.SetThreads(a.threads))
 	}
-	r, err := model.Bench(ctx, s.model, model.BenchOptions{Prompt: a.pp, Gen: a.tg, Reps: a.reps})
+	r, err := model.Bench(ctx, s.model, model.BenchOptions{Prompt: a.pp, Gen: a.tg, Reps: a.reps, Device: s.device})
 	if err != nil {
 		return BenchResult{}, err
 	}

@@ -274,7 +274,7 @@ func cmdProbs(s *session, ctx context.Context, c *command, a call) error {
 	}
 	ids := append(append([]int32(nil), s.lastIDs...), gen...)
 	rec := &inspect.Recorder{Sites: []model.Site{model.SiteLogits}, TopK: k + 1, Tokens: ids, Namer: s.tokenText}
-	sess := s.model.NewSession(min(len(ids)+1, s.model.Config.ContextLen))
+	sess := s.newSession(min(len(ids)+1, s.model.Config.ContextLen))
 	sess.SetHook(rec)
 	// the logits after the prompt's last token and after each generated token but the last
 	if err := sess.ForwardEach(ids[:len(ids)-1], func(int, []float32) {}); err != nil {

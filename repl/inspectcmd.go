@@ -156,7 +156,7 @@ func (s *session) record(ctx context.Context, rec *inspect.Recorder) ([]int32, e
 		return nil, err
 	}
 	rec.Namer = s.tokenText
-	sess := s.model.NewSession(min(len(ids)+1, s.model.Config.ContextLen))
+	sess := s.newSession(min(len(ids)+1, s.model.Config.ContextLen))
 	sess.SetHook(rec)
 	err := sess.ForwardEach(ids, func(int, []float32) {})
 	return ids, err

@@ -26,6 +26,7 @@ type Config struct {
 	Script  string   // script of REPL commands to run instead of the prompt ("-" = stdin)
 	JSON    bool     // subcommands print JSON
 	Set     []string // NAME=VALUE settings applied before anything runs
+	Device  string   // "auto" (or ""), "cpu" or "metal": where the forward pass runs
 
 	// Subcommand options.
 	Tokenizer string // tokenize: a tokenizer.json instead of a model
@@ -108,6 +109,8 @@ type session struct {
 	quit        bool
 	// threadsDefault: metal runs its default thread count (threads = 0 was applied or never changed)
 	threadsDefault bool
+	device         model.Device // --device
+	deviceNote     string       // the last fallback note printed
 	intr           *interrupter
 	state          // model, conversation and last results (state.go)
 }
@@ -117,6 +120,11 @@ func newSession(cfg Config, out, errOut io.Writer) (*session, error) {
 	ew := profileWriter(errOut, cfg.Env)
 	st := newStyles(pw.Profile)
 	s := &session{cfg: cfg, st: st, p: printer{w: pw, st: st}, errOut: ew, errTTY: ew.Profile > colorprofile.NoTTY, set: DefaultSettings(), threadsDefault: true}
+	dev, err := model.ParseDevice(cfg.Device)
+	if err != nil {
+		return nil, &UsageError{Msg: err.Error(), Usage: "bitrepl --device auto|cpu|metal"}
+	}
+	s.device = dev
 	for _, kv := range cfg.Set {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {

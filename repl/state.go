@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -145,10 +146,30 @@ func (s *session) applySettings() {
 // session returns the conversation's session, allocating it on first use.
 func (s *session) session() *model.Session {
 	if s.sess == nil || (s.set.Context > 0 && s.sess.ContextLen() != min(s.set.Context, s.model.Config.ContextLen)) {
-		s.sess = s.model.NewSession(s.set.Context)
+		s.sess = s.newSession(s.set.Context)
 		s.inCtx = nil
 	}
 	return s.sess
+}
+
+// newSession makes a session on the device asked for (--device), falling
+// back to the CPU when it cannot; the reason is printed once.
+func (s *session) newSession(ctxLen int) *model.Session {
+	sess, note, err := s.model.NewSessionOn(s.device, ctxLen)
+	if err != nil {
+		// The device was checked when the flag was parsed; a model it cannot
+		// run still runs on the CPU.
+		note = err.Error() + "; running on the CPU"
+		sess = s.model.NewSession(ctxLen)
+	}
+	// auto falling back on a machine without Metal is the normal case there:
+	// say it only where a GPU could have been used.
+	quiet := s.device == model.DeviceAuto && runtime.GOOS != "darwin"
+	if note != "" && note != s.deviceNote && !quiet {
+		s.deviceNote = note
+		fmt.Fprintln(s.errOut, s.st.dim.Render(note))
+	}
+	return sess
 }
 
 // genOptions maps the settings to the engine's; gen varies the seed between generations.

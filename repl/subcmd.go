@@ -269,7 +269,7 @@ func (s *session) subLogits(args []string) error {
 
 // teacherForced returns the logits after every token of ids.
 func (s *session) teacherForced(ids []int32) ([][]float32, error) {
-	sess := s.model.NewSession(min(len(ids)+1, s.model.Config.ContextLen))
+	sess := s.newSession(min(len(ids)+1, s.model.Config.ContextLen))
 	if len(ids) > sess.ContextLen() {
 		return nil, fmt.Errorf("%d tokens do not fit the context (%d)", len(ids), sess.ContextLen())
 	}

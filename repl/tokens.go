@@ -83,7 +83,7 @@ func cmdTopK(s *session, ctx context.Context, c *command, a call) error {
 			return usagef(c, "no prompt yet: give a text")
 		}
 	}
-	sess := s.model.NewSession(min(len(ids)+1, s.model.Config.ContextLen))
+	sess := s.newSession(min(len(ids)+1, s.model.Config.ContextLen))
 	logits, err := sess.Forward(ids)
 	if err != nil {
 		return err

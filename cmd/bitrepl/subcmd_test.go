@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -241,4 +242,20 @@ func counts(s string) string {
 		}
 	}
 	return ""
+}
+
+func TestDeviceFlag(t *testing.T) {
+	if runtime.GOOS == "darwin" {
+		t.Skip("Metal may be available here")
+	}
+	code, out, errOut := bitrepl(t, "", "run", "-m", tinyModel, "--device", "metal", "--set", "max_tokens=3", "--set", "temperature=0", "Hello")
+	if code != 0 || out == "" || !strings.Contains(errOut, "Metal needs macOS") || !strings.Contains(errOut, "running on the CPU") {
+		t.Fatalf("--device metal on %s: exit %d, out %q, err %q", runtime.GOOS, code, out, errOut)
+	}
+	if code, _, errOut := bitrepl(t, "", "run", "-m", tinyModel, "--device", "tpu", "Hello"); code != 2 || !strings.Contains(errOut, "unknown device") {
+		t.Fatalf("--device tpu: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := bitrepl(t, "", "run", "-m", tinyModel, "--set", "max_tokens=2", "Hello"); code != 0 || strings.Contains(errOut, "Metal") {
+		t.Fatalf("--device auto on %s should fall back quietly: exit %d, %q", runtime.GOOS, code, errOut)
+	}
 }
