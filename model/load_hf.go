@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -315,20 +316,27 @@ func packProjection(codes []int8, rows, cols int, scale float32) (*metal.Matrix,
 // multiply by. transformers' "bitlinear" divides by weight_scale (stored
 // inverted, > 1 in practice); "autobitlinear" multiplies by it.
 func (ld *hfLoader) checkpointScale(prefix string, t safetensors.Tensor) float32 {
-	v, err := t.Float32s()
-	if err != nil || len(v) != 1 {
-		ld.fail(prefix+".weight_scale", "want one float, got %v %v (%v)", t.DType, t.Shape, err)
-		return 0
+	var s float64
+	if t.DType == safetensors.F64 && len(t.Data) == 8 {
+		// Read at full precision: the inverse of a float32 scale is exact
+		// only in float64.
+		s = math.Float64frombits(binary.LittleEndian.Uint64(t.Data))
+	} else {
+		v, err := t.Float32s()
+		if err != nil || len(v) != 1 {
+			ld.fail(prefix+".weight_scale", "want one float, got %v %v (%v)", t.DType, t.Shape, err)
+			return 0
+		}
+		s = float64(v[0])
 	}
-	s := v[0]
-	if !(s > 0) || math.IsInf(float64(s), 0) {
+	if !(s > 0) || math.IsInf(s, 0) || float32(s) == 0 || math.IsInf(float64(float32(s)), 0) {
 		ld.fail(prefix+".weight_scale", "scale %v must be positive and finite", s)
 		return 0
 	}
 	if ld.mode == scaleMultiply {
-		return s
+		return float32(s)
 	}
-	return 1 / s
+	return float32(1 / s)
 }
 
 // Ternarize quantizes latent weights w to codes in {-1, 0, +1} with the

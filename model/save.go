@@ -398,7 +398,12 @@ func (m *Model) saveHF(dir string, opt SaveOptions) error {
 			return fmt.Errorf("save: %s: %w", name, err)
 		}
 		add(safetensors.Tensor{Name: name + ".weight", DType: safetensors.U8, Shape: []int64{int64(mat.Rows / 4), int64(cols)}, Data: packed})
-		f32(name+".weight_scale", []float32{exactInverse(scale)}) // transformers' bitlinear: stored inverted
+		// transformers' bitlinear stores the scale inverted. In float32, 12% of
+		// scales do not survive the inversion (one ulp off, which int8
+		// activation rounding amplifies), so it is written as F64.
+		inv := make([]byte, 8)
+		binary.LittleEndian.PutUint64(inv, math.Float64bits(1/float64(scale)))
+		add(safetensors.Tensor{Name: name + ".weight_scale", DType: safetensors.F64, Shape: []int64{1}, Data: inv})
 		return nil
 	}
 	if err := dense("model.embed_tokens.weight", m.embed); err != nil {
@@ -495,22 +500,4 @@ func permuteHeads(codes []int8, rows, cols, headDim int, inverse bool) []int8 {
 		}
 	}
 	return out
-}
-
-// exactInverse returns a float32 w with 1/w == s in float32 arithmetic when
-// one exists near 1/s (the loader divides: transformers' bitlinear stores the
-// scale inverted), so a packed checkpoint gives back the exact scale; int8
-// activation rounding would amplify a one-ulp difference.
-func exactInverse(s float32) float32 {
-	w := 1 / s
-	for _, dir := range []float32{float32(math.Inf(1)), float32(math.Inf(-1))} {
-		c := w
-		for range 8 {
-			if 1/c == s {
-				return c
-			}
-			c = math.Nextafter32(c, dir)
-		}
-	}
-	return w
 }
