@@ -159,7 +159,7 @@ func TestBenchCountsRepetitions(t *testing.T) {
 }
 
 func TestOpenRandom(t *testing.T) {
-	m, err := OpenRandom("random:tiny:7")
+	m, err := OpenRandom("random:tiny:7", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestOpenRandom(t *testing.T) {
 		t.Fatalf("%+v from %s", m.Config, m.Source)
 	}
 	for _, bad := range []string{"random:huge", "random:tiny:x", "tiny"} {
-		if _, err := OpenRandom(bad); err == nil {
+		if _, err := OpenRandom(bad, nil, nil); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

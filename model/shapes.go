@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+
+	"github.com/bitrepl/bitrepl/model/tokenizer"
 	"sort"
 	"strings"
 )
@@ -32,7 +34,10 @@ var Shapes = map[string]Config{
 const RandomSpec = "random:"
 
 // OpenRandom builds the random model a "random:SHAPE[:SEED]" name asks for.
-func OpenRandom(spec string) (*Model, error) {
+// tok (may be nil) becomes its tokenizer, so that files written from it carry
+// a vocabulary (llama.cpp refuses GGUF files without one); tokenizerJSON, if
+// given, is written back by Save to safetensors.
+func OpenRandom(spec string, tok *tokenizer.Tokenizer, tokenizerJSON []byte) (*Model, error) {
 	rest, ok := strings.CutPrefix(spec, RandomSpec)
 	if !ok {
 		return nil, fmt.Errorf("%q is not a random:SHAPE model name", spec)
@@ -53,5 +58,5 @@ func OpenRandom(spec string) (*Model, error) {
 			return nil, fmt.Errorf("random model seed %q: %v", seedText, err)
 		}
 	}
-	return Random(cfg, seed, nil, nil)
+	return Random(cfg, seed, tok, tokenizerJSON)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -69,8 +70,21 @@ func (s *session) loadInitial(ctx context.Context) error {
 func (s *session) load(ctx context.Context, spec string) error {
 	if strings.HasPrefix(spec, model.RandomSpec) {
 		// random:SHAPE: random ternary weights of a real model's shape, for speed runs and conversions.
+		// With --tokenizer the model gets that vocabulary (files written from
+		// it then load in other engines too).
 		start := time.Now()
-		m, err := model.OpenRandom(spec)
+		var tok *tokenizer.Tokenizer
+		var tokJSON []byte
+		if s.cfg.Tokenizer != "" {
+			var err error
+			if tokJSON, err = os.ReadFile(s.expand(s.cfg.Tokenizer)); err != nil {
+				return err
+			}
+			if tok, err = tokenizer.FromJSON(tokJSON); err != nil {
+				return fmt.Errorf("%s: %w", s.cfg.Tokenizer, err)
+			}
+		}
+		m, err := model.OpenRandom(spec, tok, tokJSON)
 		if err != nil {
 			return err
 		}

