@@ -41,7 +41,6 @@ type net struct {
 	qwData   []float32 // backing of qw
 	qwTData  []float32
 	embT     []float32 // D x V: transposed embedding (LM head)
-	scales   []float32 // per linear tensor (layout order): absmean scale of the step
 	cos, sin []float32 // T x HD/2 RoPE tables
 
 	layers []acts
@@ -66,7 +65,7 @@ type net struct {
 	wk         *workers
 }
 
-// attScratch is per worker: S/dP, dS (T x T), a transpose (T x T), and K^T or V^T (HD x T).
+// attScratchLen is the scratch of one worker's attention: S/dP, dS (T x T), a transpose (T x T), and K^T or V^T (HD x T).
 func attScratchLen(T, hd int) int { return 3*T*T + hd*T }
 
 func newNet(c ModelConfig, quant bool, B, T, nWorkers int, params, grads []float32) *net {
@@ -81,11 +80,6 @@ func newNet(c ModelConfig, quant bool, B, T, nWorkers int, params, grads []float
 	qt := view(c, n.qwTData)
 	n.qwT = qt.layers
 	n.embT = make([]float32, D*V)
-	for _, t := range layout(c) {
-		if t.Linear {
-			n.scales = append(n.scales, 0)
-		}
-	}
 	n.cos = make([]float32, T*hd/2)
 	n.sin = make([]float32, T*hd/2)
 	for p := 0; p < T; p++ {
@@ -124,7 +118,6 @@ func newNet(c ModelConfig, quant bool, B, T, nWorkers int, params, grads []float
 // after every optimizer update.
 func (n *net) prepare() {
 	ts := layout(n.c)
-	si := 0
 	n.wk.run(len(ts), 1, func(_ int, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			t := ts[i]
@@ -142,12 +135,6 @@ func (n *net) prepare() {
 			transpose(n.qwTData[t.Off:t.Off+sz], t.Rows, dst, t.Cols, t.Rows, t.Cols)
 		}
 	})
-	for _, t := range ts {
-		if t.Linear {
-			n.scales[si] = meanAbs(n.params[t.Off : t.Off+t.Rows*t.Cols])
-			si++
-		}
-	}
 	transpose(n.embT, n.c.Vocab, n.w.embd, n.c.Dim, n.c.Vocab, n.c.Dim)
 }
 
