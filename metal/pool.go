@@ -120,9 +120,11 @@ func (p *pool) parallel(run func(arg any, r0, r1 int), arg any, rows, grain int)
 		run(arg, 0, rows)
 		return
 	}
-	// About 8 chunks per thread: enough to even out uneven cores, few
-	// enough that the counter is not contended.
-	chunk := (rows + 8*(nw+1) - 1) / (8 * (nw + 1))
+	// About 3 chunks per thread: enough for a core slowed down by other work
+	// to take fewer, and long enough that the kernels' sequential streams
+	// run at full speed (measured on the 2B-4T I2_S decode, 2 threads: 3
+	// chunks per thread +3% tg over 8, +1.4% for 4).
+	chunk := (rows + 3*(nw+1) - 1) / (3 * (nw + 1))
 	chunk = (chunk + grain - 1) / grain * grain
 	p.run, p.arg, p.rows, p.chunk = run, arg, rows, chunk
 	p.nchunks = (rows + chunk - 1) / chunk
