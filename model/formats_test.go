@@ -375,3 +375,23 @@ func TestOddWidthFromHF(t *testing.T) {
 		t.Fatalf("TQ2_0 with 340 columns: %v, want an error naming ffn_down", err)
 	}
 }
+
+// Latent weights written by Save ternarise back to the same codes and
+// exactly the same scale.
+func TestLatentWeightsExact(t *testing.T) {
+	for i := range 20000 {
+		scale := float32(0.001 + float64(i)*1.7e-6)
+		n := 256 * (1 + i%37)
+		codes := make([]int8, n)
+		for j := range 1 + (i*7919)%n {
+			codes[(j*31)%n] = int8(1 - 2*(j%2))
+		}
+		got := make([]int8, n)
+		if s := Ternarize(got, latentWeights(codes, scale)); s != scale {
+			t.Fatalf("scale %v came back as %v (n %d)", scale, s, n)
+		}
+		if string(int8Bytes(got)) != string(int8Bytes(codes)) {
+			t.Fatalf("codes changed for scale %v", scale)
+		}
+	}
+}
