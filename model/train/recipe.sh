@@ -5,7 +5,7 @@
 # Interrupted? Run it again: finished steps are skipped and the training runs resume from their checkpoints.
 set -eu
 W=${1:-/tmp/bitrepl-train}
-STEPS=${STEPS:-500}
+STEPS=${STEPS:-1000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$W"
 cd "$root"
