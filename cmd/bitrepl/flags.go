@@ -17,6 +17,7 @@ var errHelp = errors.New("help shown")
 // subcommands with their synopsis, in the order the help lists them.
 var subcommands = []struct{ name, synopsis string }{
 	{"run", "run [-m MODEL] [--json] PROMPT    generate from PROMPT (+ piped stdin); prints only the text"},
+	{"train", "train [corpus|bpe|train|export|sample|score|report] [flags]   train a ternary model (model/train/README.md)"},
 	{"bench", "bench [-m MODEL] [-p 128] [-n 64] [-r 5] [-t N] [--json]   pp and tg tokens/s, as llama-bench"},
 	{"convert", "convert -m MODEL -o OUT [--format F]  write the model as GGUF (F: tq2_0, tq1_0, i2_s)"},
 	{"inspect", "inspect [-m MODEL] [--json]      weight statistics per tensor and layer"},

@@ -11,8 +11,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bitrepl/bitrepl/model/train/cli"
 	"io"
 	"os"
+	"os/signal"
+	"slices"
+	"strings"
 
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/embedded"
@@ -24,6 +28,9 @@ func main() {
 }
 
 func run(args []string, in io.Reader, out, errOut io.Writer) int {
+	if len(args) > 0 && args[0] == "train" {
+		return exitCode(train(args[1:]), errOut)
+	}
 	cfg, err := parseArgs(args, errOut)
 	if err == nil {
 		cfg.Env = os.Environ()
@@ -57,4 +64,23 @@ func exitCode(err error, errOut io.Writer) int {
 func defaultModel() (*model.Model, string, error) {
 	m, err := model.LoadGGUFBytes(embedded.GGUF(), embedded.Name)
 	return m, "built-in " + embedded.Name, err
+}
+
+// train runs bitrepl's trainer: `bitrepl train [STEP] [flags]`, STEP one of
+// corpus, bpe, train (the default), export, sample, score, report (see
+// model/train/README.md). Ctrl-C stops training after saving a checkpoint;
+// running the same command again resumes, and -init fine-tunes from another
+// run's checkpoint.
+func train(args []string) error {
+	step := "train"
+	if len(args) > 0 && slices.Contains(cli.Commands, args[0]) {
+		step, args = args[0], args[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := cli.Run(ctx, step, args)
+	if errors.Is(err, cli.ErrUsage) {
+		return &repl.UsageError{Msg: err.Error() + " (bitrepl train " + step + ")", Usage: "bitrepl train [" + strings.Join(cli.Commands, "|") + "] [flags]"}
+	}
+	return err
 }

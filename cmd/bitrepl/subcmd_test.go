@@ -259,3 +259,39 @@ func TestDeviceFlag(t *testing.T) {
 		t.Fatalf("--device auto on %s should fall back quietly: exit %d, %q", runtime.GOOS, code, errOut)
 	}
 }
+
+// bitrepl train runs the trainer end to end on the committed sample: a
+// tokenizer, a few steps, a resume that goes on from the checkpoint, an
+// export, and the exported model generating through bitrepl run.
+func TestTrainSubcommand(t *testing.T) {
+	data, run := t.TempDir(), filepath.Join(t.TempDir(), "run")
+	for _, f := range []string{"train", "val"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "model", "train", "testdata", "sample-"+f+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, f+".txt"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := func(args ...string) {
+		t.Helper()
+		if code, _, errOut := bitrepl(t, "", append([]string{"train"}, args...)...); code != 0 {
+			t.Fatalf("bitrepl train %v: exit %d: %s", args, code, errOut)
+		}
+	}
+	step("bpe", "-data", data, "-vocab", "400")
+	shape := []string{"-data", data, "-dir", run, "-vocab", "400", "-layers", "1", "-dim", "256", "-ffn", "256", "-heads", "2", "-kv-heads", "1",
+		"-batch", "2", "-context", "32", "-warmup", "1", "-eval-every", "100", "-checkpoint-every", "2"}
+	step(append(shape, "-steps", "2")...)
+	step(append(shape, "-steps", "4")...) // resumes at step 2
+	out := filepath.Join(t.TempDir(), "tiny.gguf")
+	step("export", "-dir", run, "-data", data, "-out", out)
+	code, text, errOut := bitrepl(t, "", "run", "-m", out, "--set", "mode=completion", "--set", "max_tokens=4", "--set", "temperature=0", "The")
+	if code != 0 || text == "" {
+		t.Fatalf("run on the exported model: exit %d, %q, %s", code, text, errOut)
+	}
+	if code, _, _ := bitrepl(t, "", "train", "-no-such-flag"); code != 2 {
+		t.Fatalf("bad train flag: exit %d, want 2", code)
+	}
+}
