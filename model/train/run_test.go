@@ -3,7 +3,9 @@ package train
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,6 +130,12 @@ func checkExport(t *testing.T, tr *Trainer, path string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The exact per-tensor scale is in the ".scale" tensor (block scales are 1).
+		si, ok := f.Tensor(strings.TrimSuffix(ten.Name, ".weight") + ".scale")
+		if !ok || si.Type != gguf.F32 || len(f.TensorData(si)) != 4 {
+			t.Fatalf("%s: no F32 .scale tensor", ten.Name)
+		}
+		m.Scale = math.Float32frombits(binary.LittleEndian.Uint32(f.TensorData(si)))
 		lat := tr.params[ten.Off : ten.Off+ten.Rows*ten.Cols]
 		scale := meanAbs(lat)
 		codes := make([]int8, ten.Cols)
