@@ -52,8 +52,10 @@ type pool struct {
 	_       [56]byte
 
 	// Per-call storage, so that a call allocates nothing in the steady state.
-	tern ternJob
-	fl   floatJob
+	tern  ternJob
+	tern2 ternJob // MatMulTernaryPair's second matrix
+	pair  pairJob
+	fl    floatJob
 }
 
 type worker struct {
@@ -154,6 +156,20 @@ func (p *pool) parallel(run func(arg any, r0, r1 int), arg any, rows, grain int)
 	}
 	p.run, p.arg = nil, nil
 }
+
+// Parallel calls fn(lo, hi) on the pool's threads for disjoint ranges that
+// cover [0, n), each a multiple of grain long but the last, and returns when
+// all are done. It is for work between the matrix kernels (attention over
+// heads, say); fn must not call the matrix kernels or Parallel, which wait
+// for the pool. It allocates nothing.
+func Parallel(n, grain int, fn func(lo, hi int)) {
+	p := thePool
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.parallel(funcRun, fn, n, max(grain, 1))
+}
+
+func funcRun(arg any, r0, r1 int) { arg.(func(lo, hi int))(r0, r1) }
 
 // work takes chunks until none is left.
 func (p *pool) work() {

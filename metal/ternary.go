@@ -66,6 +66,67 @@ func MatMulTernary(dst []float32, m *Matrix, xq []int8, inv []float32, n int) {
 	p.mu.Unlock()
 }
 
+// MatMulTernaryPair is MatMulTernary of the same activations by two ternary
+// matrices of one type and shape, such as a feed-forward's gate and up, in a
+// single pass over the worker pool. Each thread computes rows [r0, r1) of
+// both for every token and then calls then(r0, r1) (if not nil), so an
+// elementwise step on the two outputs runs in parallel, on data still in
+// that core's cache. The outputs equal two MatMulTernary calls bit for bit.
+// then must not call the matrix kernels or Parallel.
+func MatMulTernaryPair(dstA []float32, a *Matrix, dstB []float32, b *Matrix, xq []int8, inv []float32, n int, then func(r0, r1 int)) {
+	a.check("MatMulTernaryPair")
+	b.check("MatMulTernaryPair")
+	if !a.Type.Ternary() {
+		ternaryPanic("MatMulTernaryPair", a, "not a ternary type")
+	}
+	if b.Type != a.Type || b.Rows != a.Rows || b.Cols != a.Cols {
+		ternaryPanic("MatMulTernaryPair", a, "second matrix is %v %d x %d", b.Type, b.Rows, b.Cols)
+	}
+	if n < 0 || len(xq) != n*a.Cols || len(inv) != n || len(dstA) != n*a.Rows || len(dstB) != n*a.Rows {
+		ternaryPanic("MatMulTernaryPair", a, "n %d, len(xq) %d, len(inv) %d, len(dstA) %d, len(dstB) %d",
+			n, len(xq), len(inv), len(dstA), len(dstB))
+	}
+	if n == 0 {
+		return
+	}
+	p := thePool
+	p.mu.Lock()
+	ja, jb := &p.tern, &p.tern2
+	sa, sb := ja.scales(n), jb.scales(n)
+	for t := range n {
+		sa[t], sb[t] = a.Scale*inv[t], b.Scale*inv[t]
+	}
+	ja.start(a, dstA, xq, sa, n)
+	kern.ternPrep(ja)
+	// The activations' layout depends only on the type, the width and xq:
+	// b shares a's.
+	jb.start(b, dstB, xq, sb, n)
+	jb.xp, jb.xStride, jb.bsum, jb.bStride, jb.grain = ja.xp, ja.xStride, ja.bsum, ja.bStride, ja.grain
+	pj := &p.pair
+	pj.a, pj.b, pj.then = ja, jb, then
+	p.parallel(pairRun, pj, a.Rows, ja.grain)
+	*pj = pairJob{}
+	for _, j := range []*ternJob{ja, jb} {
+		j.m, j.dst, j.xq, j.scale, j.xp, j.bsum = nil, nil, nil, nil, nil, nil
+	}
+	p.mu.Unlock()
+}
+
+// pairJob is one MatMulTernaryPair call.
+type pairJob struct {
+	a, b *ternJob
+	then func(r0, r1 int)
+}
+
+func pairRun(arg any, r0, r1 int) {
+	j := arg.(*pairJob)
+	ternRun(j.a, r0, r1)
+	ternRun(j.b, r0, r1)
+	if j.then != nil {
+		j.then(r0, r1)
+	}
+}
+
 // ternJob is one MatVecTernary or MatMulTernary call. It lives in the pool
 // (one call at a time), with the scratch buffers it keeps between calls.
 type ternJob struct {
