@@ -12,7 +12,7 @@ import (
 // split over heads), since those sites must be seen before activation.
 type wantAll struct{ seen int }
 
-func (h *wantAll) Want(Site, int) bool                { return true }
+func (h *wantAll) Want(Site, int) bool               { return true }
 func (h *wantAll) Observe(Site, int, int, []float32) { h.seen++ }
 
 // TestFusedPathsMatch checks that the fused forward pass gives the same
