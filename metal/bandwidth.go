@@ -11,11 +11,14 @@ import (
 // sums it reps times, split over threads goroutines, and returns the best
 // rate in bytes per second. Token generation streams every weight once per
 // token, so this is the ceiling the kernels are measured against; call it
-// in the same run as the speed figures (the machine may be shared).
+// in the same run as the speed figures (the machine may be shared). The
+// buffer is in huge pages where the system offers them, as the model loader
+// holds large weight files: 4 KiB pages cost TLB misses and read slower.
 func ReadBandwidth(size, threads, reps int) float64 {
 	size = max(size&^4095, 4096)
 	threads = max(threads, 1)
-	buf := make([]byte, size)
+	buf, free := hugeBytes(size)
+	defer free()
 	for i := 0; i < len(buf); i += 8 {
 		binary.LittleEndian.PutUint64(buf[i:], uint64(i)*0x9e3779b97f4a7c15)
 	}

@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"math"
+	"os"
+	"strings"
 
 	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model/gguf"
@@ -32,9 +34,65 @@ var ggufTypes = map[gguf.Type]metal.DType{
 	gguf.I2_S: metal.I2_S, gguf.TQ1_S: metal.TQ1_S,
 }
 
-// LoadGGUF loads a GGUF file (memory-mapped; weights are not copied).
-func LoadGGUF(path string) (*Model, error) {
-	f, err := gguf.Open(path)
+// LoadGGUF loads a GGUF file with the default LoadOptions: see LoadGGUFWith.
+func LoadGGUF(path string) (*Model, error) { return LoadGGUFWith(path, LoadOptions{}) }
+
+// LoadOptions tune how a model file is loaded.
+type LoadOptions struct {
+	// Memory says how a GGUF file's weights are held (the zero value is MemoryAuto).
+	Memory Memory
+}
+
+// Memory says how a GGUF file's weights are held; they are used where they
+// lie either way, without repacking.
+type Memory int
+
+const (
+	// MemoryAuto reads files of HugePagesFrom bytes or more into huge pages
+	// where the kernel offers them (Linux), and maps the rest.
+	MemoryAuto Memory = iota
+	// MemoryMapped maps the file: zero-copy, shared with the page cache and
+	// other processes, loaded in milliseconds.
+	MemoryMapped
+	// MemoryHugePages reads the file into private memory backed by 2 MiB
+	// transparent huge pages: the load copies the file once (about 0.3 s per
+	// GB from the page cache), resident memory stays about the file size,
+	// and decoding, which streams every weight per token, takes far fewer
+	// TLB misses. On a 2-core AMD EPYC VM, the 2B-4T I2_S file decoded
+	// 8-25% faster than mapped.
+	MemoryHugePages
+)
+
+// HugePagesFrom is the file size from which MemoryAuto uses huge pages:
+// below it the weights fit the TLB's reach or the cache, and mapping keeps
+// loads instant.
+const HugePagesFrom = 64 << 20
+
+// ParseMemory reads "auto", "mmap" (or "mapped") and "hugepages".
+func ParseMemory(s string) (Memory, error) {
+	switch strings.ToLower(s) {
+	case "auto", "":
+		return MemoryAuto, nil
+	case "mmap", "mapped":
+		return MemoryMapped, nil
+	case "hugepages", "huge":
+		return MemoryHugePages, nil
+	}
+	return 0, fmt.Errorf("unknown memory mode %q (want auto, mmap or hugepages)", s)
+}
+
+// LoadGGUFWith loads a GGUF file, holding its weights as opt.Memory says.
+func LoadGGUFWith(path string, opt LoadOptions) (*Model, error) {
+	mode := gguf.Mapped
+	switch opt.Memory {
+	case MemoryHugePages:
+		mode = gguf.HugePages
+	case MemoryAuto:
+		if st, err := os.Stat(path); err == nil && st.Size() >= HugePagesFrom && gguf.HugePagesAvailable() {
+			mode = gguf.HugePages
+		}
+	}
+	f, err := gguf.OpenMode(path, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -43,8 +101,17 @@ func LoadGGUF(path string) (*Model, error) {
 		f.Close()
 		return nil, err
 	}
-	m.Source, m.closers = path, append(m.closers, f)
+	m.Source, m.closers, m.memory = path, append(m.closers, f), f.Mode().String()
 	return m, nil
+}
+
+// Memory says how the model's weights are held: "mapped", "huge pages", or
+// "in memory" (built, embedded or converted from safetensors).
+func (m *Model) Memory() string {
+	if m.memory == "" {
+		return "in memory"
+	}
+	return m.memory
 }
 
 // LoadGGUFBytes loads a GGUF image held in memory (an embedded model). data

@@ -19,7 +19,10 @@ import (
 // Load opens a model from a GGUF file or a Hugging Face directory (config.json
 // plus model.safetensors or sharded safetensors with their index, and
 // tokenizer.json). A path to a .safetensors file means its directory.
-func Load(path string) (*Model, error) {
+func Load(path string) (*Model, error) { return LoadWith(path, LoadOptions{}) }
+
+// LoadWith is Load with options; they apply to GGUF files.
+func LoadWith(path string, opt LoadOptions) (*Model, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -40,7 +43,7 @@ func Load(path string) (*Model, error) {
 	if err != nil || string(magic) != "GGUF" {
 		return nil, fmt.Errorf("%s: not a GGUF file (magic %q) nor a safetensors directory", path, magic)
 	}
-	return LoadGGUF(path)
+	return LoadGGUFWith(path, opt)
 }
 
 // hfNames maps our GGUF tensor names (the suffix after blk.N.) to the names in

@@ -43,6 +43,7 @@ type BenchResult struct {
 	Model        string    `json:"model"`
 	Kernels      string    `json:"kernels"`
 	Threads      int       `json:"threads"`
+	Memory       string    `json:"memory"` // how the weights are held: mapped, huge pages, in memory
 	PromptTokens int       `json:"prompt_tokens"`
 	PromptRate   float64   `json:"prompt_tok_per_s"`
 	PromptRates  []float64 `json:"prompt_samples_tok_per_s"`
@@ -60,9 +61,9 @@ type BenchResult struct {
 func (b BenchResult) Effective() float64 { return float64(b.BytesPerToken) * b.GenRate / 1e9 }
 
 func (b BenchResult) String() string {
-	return fmt.Sprintf("pp%d %.2f tok/s · tg%d %.2f tok/s · median of %d · kernels %s · %d threads\n"+
+	return fmt.Sprintf("pp%d %.2f tok/s · tg%d %.2f tok/s · median of %d · kernels %s · %d threads · weights %s\n"+
 		"%.0f MB of weights per token: %.1f GB/s at tg, machine read bandwidth %.1f GB/s (%.0f%%)",
-		b.PromptTokens, b.PromptRate, b.GenTokens, b.GenRate, b.Reps, b.Kernels, b.Threads,
+		b.PromptTokens, b.PromptRate, b.GenTokens, b.GenRate, b.Reps, b.Kernels, b.Threads, b.Memory,
 		float64(b.BytesPerToken)/1e6, b.Effective(), b.BandwidthGBs, 100*b.Effective()/max(b.BandwidthGBs, 1e-9))
 }
 
@@ -122,7 +123,7 @@ func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 		return BenchResult{}, err
 	}
 	bw := metal.ReadBandwidth(1<<30, metal.Threads(), 3)
-	return BenchResult{Model: s.spec, Kernels: metal.CurrentLevel().String(), Threads: metal.Threads(),
+	return BenchResult{Model: s.spec, Kernels: metal.CurrentLevel().String(), Threads: metal.Threads(), Memory: s.model.Memory(),
 		PromptTokens: a.pp, PromptRate: model.Median(r.PP), PromptRates: r.PP,
 		GenTokens: a.tg, GenRate: model.Median(r.TG), GenRates: r.TG, Reps: a.reps,
 		BytesPerToken: r.BytesPerToken, BandwidthGBs: bw / 1e9}, nil

@@ -27,6 +27,7 @@ type Config struct {
 	JSON    bool     // subcommands print JSON
 	Set     []string // NAME=VALUE settings applied before anything runs
 	Device  string   // "auto" (or ""), "cpu" or "metal": where the forward pass runs
+	Memory  string   // "auto" (or ""), "mmap" or "hugepages": how a GGUF file's weights are held
 
 	// Subcommand options.
 	Tokenizer string // tokenize: a tokenizer.json instead of a model
@@ -109,8 +110,9 @@ type session struct {
 	quit        bool
 	// threadsDefault: metal runs its default thread count (threads = 0 was applied or never changed)
 	threadsDefault bool
-	device         model.Device // --device
-	deviceNote     string       // the last fallback note printed
+	device         model.Device      // --device
+	loadOpts       model.LoadOptions // --memory
+	deviceNote     string            // the last fallback note printed
 	intr           *interrupter
 	state          // model, conversation and last results (state.go)
 }
@@ -125,6 +127,9 @@ func newSession(cfg Config, out, errOut io.Writer) (*session, error) {
 		return nil, &UsageError{Msg: err.Error(), Usage: "bitrepl --device auto|cpu|metal"}
 	}
 	s.device = dev
+	if s.loadOpts.Memory, err = model.ParseMemory(cfg.Memory); err != nil {
+		return nil, &UsageError{Msg: err.Error(), Usage: "bitrepl --memory auto|mmap|hugepages"}
+	}
 	for _, kv := range cfg.Set {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {

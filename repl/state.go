@@ -99,7 +99,7 @@ func (s *session) load(ctx context.Context, spec string) error {
 	if s.interactive {
 		s.p.printf("%s", s.st.dim.Render("loading "+path+" …"))
 	}
-	m, err := model.Load(path)
+	m, err := model.LoadWith(path, s.loadOpts)
 	if s.interactive {
 		s.p.printf("\r\x1b[K")
 	}

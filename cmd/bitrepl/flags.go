@@ -53,6 +53,7 @@ func parseArgs(args []string, errOut io.Writer) (repl.Config, error) {
 	fs.StringVar(&cfg.Script, "script", "", "run the REPL commands in this file (- for stdin) and exit")
 	fs.BoolVar(&cfg.JSON, "json", false, "print JSON (subcommands)")
 	fs.StringVar(&cfg.Device, "device", "auto", "where the model runs: auto (Metal when available, else the CPU), cpu, metal")
+	fs.StringVar(&cfg.Memory, "memory", "auto", "how a GGUF file's weights are held: auto (huge pages for files of 64 MiB or more, where Linux offers them), mmap (zero-copy, instant load), hugepages (a private copy in 2 MiB pages: faster decoding)")
 	fs.Var(&set, "set", "NAME=VALUE setting, repeatable (e.g. --set temperature=0)")
 	fs.StringVar(&cfg.HistoryFile, "history", "", "history file (- for none; default $XDG_STATE_HOME/bitrepl/history)")
 	fs.StringVar(&cfg.Tokenizer, "tokenizer", "", "a tokenizer.json to use without a model (tokenize, /tokens, /assert tokens)")

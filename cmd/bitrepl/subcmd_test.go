@@ -260,6 +260,24 @@ func TestDeviceFlag(t *testing.T) {
 	}
 }
 
+// --memory picks how a GGUF file is held; bench says which, and a bad value
+// is a usage error.
+func TestMemoryFlag(t *testing.T) {
+	want := map[string]string{"mmap": "mapped", "hugepages": "huge pages", "auto": "mapped"} // the tiny file is below HugePagesFrom
+	if runtime.GOOS != "linux" {
+		want["hugepages"] = "mapped"
+	}
+	for flag, memory := range want {
+		code, out, errOut := bitrepl(t, "", "bench", "-m", tinyModel, "--memory", flag, "-p", "4", "-n", "2", "-r", "1", "--json")
+		if code != 0 || !strings.Contains(out, `"memory": "`+memory+`"`) {
+			t.Errorf("--memory %s: exit %d, out %q, err %q; want memory %q", flag, code, out, errOut, memory)
+		}
+	}
+	if code, _, errOut := bitrepl(t, "", "run", "-m", tinyModel, "--memory", "swap", "Hello"); code != 2 || !strings.Contains(errOut, "unknown memory mode") {
+		t.Fatalf("--memory swap: exit %d, %q", code, errOut)
+	}
+}
+
 // bitrepl train runs the trainer end to end on the committed sample: a
 // tokenizer, a few steps, a resume that goes on from the checkpoint, an
 // export, and the exported model generating through bitrepl run.

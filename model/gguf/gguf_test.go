@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -175,19 +176,41 @@ func TestRoundTrip(t *testing.T) {
 		if err := w.WriteFile(path); err != nil {
 			t.Fatal(err)
 		}
-		g, err := Open(path)
-		if err != nil {
-			t.Fatal(err)
+		for _, mode := range []Mode{Mapped, HugePages} {
+			g, err := OpenMode(path, mode)
+			if err != nil {
+				t.Fatalf("%v: %v", mode, err)
+			}
+			checkFile(t, g, want, extra, data)
+			if err := g.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if g.TensorData(&g.Tensors[0]) != nil {
+				t.Errorf("%v: TensorData after Close is not nil", mode)
+			}
+			if err := g.Close(); err != nil {
+				t.Errorf("%v: second Close: %v", mode, err)
+			}
 		}
-		checkFile(t, g, want, extra, data)
-		if err := g.Close(); err != nil {
-			t.Fatal(err)
+	}
+}
+
+// A file held in huge pages opens with the same errors as a mapped one.
+func TestOpenModeErrors(t *testing.T) {
+	dir := t.TempDir()
+	file, _ := buildFile(t)
+	trunc := filepath.Join(dir, "trunc.gguf")
+	if err := os.WriteFile(trunc, file[:len(file)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []Mode{Mapped, HugePages} {
+		if _, err := OpenMode(filepath.Join(dir, "missing.gguf"), mode); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%v: missing file: %v", mode, err)
 		}
-		if g.TensorData(&g.Tensors[0]) != nil {
-			t.Error("TensorData after Close is not nil")
-		}
-		if err := g.Close(); err != nil {
-			t.Errorf("second Close: %v", err)
+		_, err := OpenMode(trunc, mode)
+		var fe *FormatError
+		if !errors.As(err, &fe) {
+			t.Errorf("%v: truncated file: %v, want a FormatError", mode, err)
 		}
 	}
 }

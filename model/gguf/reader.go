@@ -109,6 +109,7 @@ type File struct {
 
 	data    []byte // whole file (mapped, or read, or the caller's bytes)
 	unmap   func([]byte) error
+	mode    Mode
 	keys    map[string]int
 	tensors map[string]int
 }
@@ -117,7 +118,30 @@ type File struct {
 // Tensor data is not copied; call Close to release the mapping.
 // A file truncated by another process while mapped can crash the program (SIGBUS); GGUF files are
 // expected not to change while open.
-func Open(path string) (*File, error) {
+func Open(path string) (*File, error) { return OpenMode(path, Mapped) }
+
+// Mode says how OpenMode brings a file's bytes into memory.
+type Mode int
+
+const (
+	// Mapped maps the file: zero-copy, shared with the page cache and other processes, open in
+	// milliseconds.
+	Mapped Mode = iota
+	// HugePages reads the file into private memory backed by transparent huge pages (Linux; Mapped
+	// elsewhere). Opening copies the file once, and resident memory stays about the file size, but
+	// every pass over the weights takes far fewer TLB misses (see HugePagesAvailable).
+	HugePages
+)
+
+func (m Mode) String() string {
+	if m == HugePages {
+		return "huge pages"
+	}
+	return "mapped"
+}
+
+// OpenMode is Open with the file held as mode says. Close releases the memory.
+func OpenMode(path string, mode Mode) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -134,7 +158,13 @@ func Open(path string) (*File, error) {
 	if size == 0 {
 		return Parse(nil, path)
 	}
-	data, unmap, err := mapFile(fh, int(size))
+	load := mapFile
+	if mode == HugePages && hugePagesSupported {
+		load = readHuge
+	} else {
+		mode = Mapped
+	}
+	data, unmap, err := load(fh, int(size))
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %s: %w", path, err)
 	}
@@ -143,9 +173,12 @@ func Open(path string) (*File, error) {
 		unmap(data)
 		return nil, err
 	}
-	f.unmap = unmap
+	f.unmap, f.mode = unmap, mode
 	return f, nil
 }
+
+// Mode says how the file's bytes are held (Mapped for files from Parse).
+func (f *File) Mode() Mode { return f.mode }
 
 // Close releases the file's memory mapping; views returned by TensorData must not be used afterwards.
 // Metadata stays valid. Close of a File from Parse only drops its reference to the bytes.
