@@ -12,8 +12,9 @@
 #   i2_s-f16.gguf   arch bitnet-b1.58, I2_S, F16 tied head, as bitnet.cpp's converter writes it          : bitnet.cpp
 #   tq1_s-q6k.gguf  bitrepl's own 1.625-bit layout with a Q6_K head (bitrepl only)
 # Every round runs each engine once on each of its files (llama-bench -p 128 -n 64 -r 1 -t THREADS), in the
-# same order; the report gives medians over the rounds, ratios, and the weight bytes per token against the
-# read bandwidth bitrepl measures in the same rounds.
+# same order (bitrepl with its default --memory auto, which holds these files in huge pages on Linux, and once
+# more mapped, --memory mmap, on the I2_S file); the report gives medians over the rounds, ratios, and the weight
+# bytes per token against the read bandwidth bitrepl measures in the same rounds.
 set -euo pipefail
 rounds=${1:-9}
 work=${2:-/tmp/bitrepl-sidebyside}
@@ -49,12 +50,12 @@ for r in json.load(sys.stdin):
     kind = "pp" if r["n_prompt"] > 0 else "tg"
     print(json.dumps({"engine": sys.argv[1], "file": sys.argv[2], kind: r["avg_ts"]}))' "$1" "$3" >> "$out"
 }
-ours() { # file
-  "$br" bench -m "$work/$1" -p 128 -n 64 -r 1 -t "$threads" --json |
+ours() { # file [engine label, memory mode]
+  "$br" bench -m "$work/$1" -p 128 -n 64 -r 1 -t "$threads" --memory "${3:-auto}" --json |
     python3 -c 'import json,sys
 r = json.load(sys.stdin)
-print(json.dumps({"engine": "bitrepl", "file": sys.argv[1], "pp": r["prompt_tok_per_s"], "tg": r["gen_tok_per_s"],
-                  "bytes": r["weight_bytes_per_token"], "bw": r["read_bandwidth_gb_per_s"]}))' "$1" >> "$out"
+print(json.dumps({"engine": sys.argv[2], "file": sys.argv[1], "pp": r["prompt_tok_per_s"], "tg": r["gen_tok_per_s"],
+                  "bytes": r["weight_bytes_per_token"], "bw": r["read_bandwidth_gb_per_s"]}))' "$1" "${2:-bitrepl}" >> "$out"
 }
 for i in $(seq "$rounds"); do
   echo "round $i/$rounds (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
@@ -62,6 +63,7 @@ for i in $(seq "$rounds"); do
   ours tq2_0-q6k.gguf
   peer bitnet.cpp "${BITNET_BENCH:-}" i2_s-f16.gguf
   ours i2_s-f16.gguf
+  ours i2_s-f16.gguf "bitrepl --memory mmap" mmap
   peer llama.cpp "${LLAMA_BENCH:-}" tq1_0-q6k.gguf
   ours tq1_0-q6k.gguf
   ours tq1_s-q6k.gguf
@@ -77,7 +79,7 @@ print(f"machine: {os.cpu_count()} CPUs, {open('/proc/cpuinfo').read().split('mod
 print("| engine | file | pp128 t/s | tg64 t/s | runs |")
 print("|---|---|---|---|---|")
 for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"),
-                  ("bitrepl", "i2_s-f16.gguf"), ("llama.cpp", "tq1_0-q6k.gguf"), ("bitrepl", "tq1_0-q6k.gguf"),
+                  ("bitrepl", "i2_s-f16.gguf"), ("bitrepl --memory mmap", "i2_s-f16.gguf"), ("llama.cpp", "tq1_0-q6k.gguf"), ("bitrepl", "tq1_0-q6k.gguf"),
                   ("bitrepl", "tq1_s-q6k.gguf")]:
     pp, n = med(engine, f, "pp"); tg, _ = med(engine, f, "tg")
     if n: print(f"| {engine} | {f} | {pp:.1f} | {tg:.1f} | {n} |")
@@ -87,6 +89,7 @@ def ratio(a, b, key):
 print()
 print("tg bitrepl/llama.cpp, same TQ2_0 file:", ratio(("bitrepl", "tq2_0-q6k.gguf"), ("llama.cpp", "tq2_0-q6k.gguf"), "tg"))
 print("tg bitrepl/bitnet.cpp, same I2_S file:", ratio(("bitrepl", "i2_s-f16.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), "tg"))
+print("tg bitrepl --memory mmap/bitnet.cpp, same I2_S file:", ratio(("bitrepl --memory mmap", "i2_s-f16.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), "tg"))
 print("pp bitrepl/bitnet.cpp, same I2_S file:", ratio(("bitrepl", "i2_s-f16.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), "pp"))
 print("tg bitrepl TQ1_S+Q6_K / llama.cpp TQ2_0:", ratio(("bitrepl", "tq1_s-q6k.gguf"), ("llama.cpp", "tq2_0-q6k.gguf"), "tg"))
 print("tg bitrepl/llama.cpp, same TQ1_0 file:", ratio(("bitrepl", "tq1_0-q6k.gguf"), ("llama.cpp", "tq1_0-q6k.gguf"), "tg"))
