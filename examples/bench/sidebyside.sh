@@ -14,7 +14,9 @@
 # Every round runs each engine once on each of its files (llama-bench -p 128 -n 64 -r 1 -t THREADS), in the
 # same order (bitrepl with its default --memory auto, which holds these files in huge pages on Linux, and once
 # more mapped, --memory mmap, on the I2_S file); the report gives medians over the rounds, ratios, and the weight
-# bytes per token against the read bandwidth bitrepl measures in the same rounds.
+# bytes per token against the read bandwidth bitrepl measures in the same rounds. The peers run twice on their own
+# files: mapped (llama-bench's default) and with -mmp 0 (the file read into memory), so that each side's way of
+# holding the weights is compared.
 set -euo pipefail
 rounds=${1:-9}
 work=${2:-/tmp/bitrepl-sidebyside}
@@ -42,9 +44,9 @@ make_model tq1_s-q6k.gguf 2b4t tq1_s,q6_k
 
 out="$work/samples.jsonl"
 : > "$out"
-peer() { # engine binary file
+peer() { # engine binary file [llama-bench flags...]
   [ -x "$2" ] || return 0
-  "$2" -m "$work/$3" -t "$threads" -p 128 -n 64 -r 1 -o json 2>/dev/null |
+  "$2" -m "$work/$3" -t "$threads" -p 128 -n 64 -r 1 "${@:4}" -o json 2>/dev/null |
     python3 -c 'import json,sys
 for r in json.load(sys.stdin):
     kind = "pp" if r["n_prompt"] > 0 else "tg"
@@ -60,8 +62,10 @@ print(json.dumps({"engine": sys.argv[2], "file": sys.argv[1], "pp": r["prompt_to
 for i in $(seq "$rounds"); do
   echo "round $i/$rounds (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   peer llama.cpp "${LLAMA_BENCH:-}" tq2_0-q6k.gguf
+  peer "llama.cpp -mmp 0" "${LLAMA_BENCH:-}" tq2_0-q6k.gguf -mmp 0
   ours tq2_0-q6k.gguf
   peer bitnet.cpp "${BITNET_BENCH:-}" i2_s-f16.gguf
+  peer "bitnet.cpp -mmp 0" "${BITNET_BENCH:-}" i2_s-f16.gguf -mmp 0
   ours i2_s-f16.gguf
   ours i2_s-f16.gguf "bitrepl --memory mmap" mmap
   peer llama.cpp "${LLAMA_BENCH:-}" tq1_0-q6k.gguf
@@ -78,7 +82,8 @@ def med(engine, f, key):
 print(f"machine: {os.cpu_count()} CPUs, {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}")
 print("| engine | file | pp128 t/s | tg64 t/s | runs |")
 print("|---|---|---|---|---|")
-for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"),
+for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("llama.cpp -mmp 0", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf"),
+                  ("bitnet.cpp", "i2_s-f16.gguf"), ("bitnet.cpp -mmp 0", "i2_s-f16.gguf"),
                   ("bitrepl", "i2_s-f16.gguf"), ("bitrepl --memory mmap", "i2_s-f16.gguf"), ("llama.cpp", "tq1_0-q6k.gguf"), ("bitrepl", "tq1_0-q6k.gguf"),
                   ("bitrepl", "tq1_s-q6k.gguf")]:
     pp, n = med(engine, f, "pp"); tg, _ = med(engine, f, "tg")
@@ -89,6 +94,8 @@ def ratio(a, b, key):
 print()
 print("tg bitrepl/llama.cpp, same TQ2_0 file:", ratio(("bitrepl", "tq2_0-q6k.gguf"), ("llama.cpp", "tq2_0-q6k.gguf"), "tg"))
 print("tg bitrepl/bitnet.cpp, same I2_S file:", ratio(("bitrepl", "i2_s-f16.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), "tg"))
+print("tg bitrepl/bitnet.cpp -mmp 0 (file read into memory), same I2_S file:", ratio(("bitrepl", "i2_s-f16.gguf"), ("bitnet.cpp -mmp 0", "i2_s-f16.gguf"), "tg"))
+print("tg bitrepl/llama.cpp -mmp 0, same TQ2_0 file:", ratio(("bitrepl", "tq2_0-q6k.gguf"), ("llama.cpp -mmp 0", "tq2_0-q6k.gguf"), "tg"))
 print("tg bitrepl --memory mmap/bitnet.cpp, same I2_S file:", ratio(("bitrepl --memory mmap", "i2_s-f16.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), "tg"))
 print("pp bitrepl/bitnet.cpp, same I2_S file:", ratio(("bitrepl", "i2_s-f16.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), "pp"))
 print("tg bitrepl TQ1_S+Q6_K / llama.cpp TQ2_0:", ratio(("bitrepl", "tq1_s-q6k.gguf"), ("llama.cpp", "tq2_0-q6k.gguf"), "tg"))
