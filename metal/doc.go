@@ -11,7 +11,9 @@
 // pure-Go reference implementation in a *_generic.go file; faster versions
 // are chosen once at init through a small dispatch table (see Level). The
 // matrix kernels split their rows over a persistent worker pool (see
-// SetThreads).
+// SetThreads); MatMulTernaryPair runs two projections of one input with an
+// elementwise step in a single pass over it, and Parallel lends it to the
+// work between the matrix kernels.
 //
 // Kernels panic on shape mismatches (documented programmer errors); the
 // functions that take data from files (NewMatrix, Quantize, PackTernary)
