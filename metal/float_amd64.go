@@ -23,6 +23,8 @@ func init() {
 		k.quantInt8 = quantizeInt8AVX2
 		k.dot = dotAVX2
 		k.axpy = axpyAVX2
+		k.dotRows = dotRowsAVX2
+		k.axpyRows = axpyRowsAVX2
 		k.sumSquares = sumSquaresAVX2
 		k.scaleMul = scaleMulAVX2
 		k.expSum = expSumAVX2
@@ -63,6 +65,15 @@ func rowsQ4_0AVX2(dst []float32, w []byte, rb int, q []int8, d []float32, scale 
 
 //go:noescape
 func rowsQ6_KAVX2(dst []float32, w []byte, rb int, q []int8, d []float32, d8 []float32, bs []int16, scale float32)
+
+// dotRowsAVX2 and axpyRowsAVX2 are kernelSet.dotRows and axpyRows: loops of
+// dotAVX2 and axpyAVX2 without a call per row.
+//
+//go:noescape
+func dotRowsAVX2(dst, x, m []float32, stride int, scale float32)
+
+//go:noescape
+func axpyRowsAVX2(dst, a, m []float32, stride int)
 
 // floatRowsAVX2 is kernelSet.floatRows at the AVX2 level; types without a
 // kernel here (the ternary ones) go to floatRowsGeneric.

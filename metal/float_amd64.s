@@ -1461,3 +1461,181 @@ done:
 
 DATA bcast08<>+0(SB)/4, $0x08080808
 GLOBL bcast08<>(SB), RODATA|NOPTR, $4
+
+// func dotRowsAVX2(dst, x, m []float32, stride int, scale float32)
+// dst[j] = scale * dotAVX2(x, m[j*stride:][:len(x)]), each row summed
+// exactly as dotAVX2 sums (same lanes, accumulators and reduction).
+TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-84
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   dst_len+8(FP), R8
+	MOVQ   x_base+24(FP), R9
+	MOVQ   x_len+32(FP), R10
+	MOVQ   m_base+48(FP), R11
+	MOVQ   stride+72(FP), R12
+	SHLQ   $2, R12
+	VMOVSS scale+80(FP), X8
+
+drrow:
+	TESTQ  R8, R8
+	JEQ    drdone
+	MOVQ   R9, SI
+	MOVQ   R11, DX
+	MOVQ   R10, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	CMPQ   CX, $32
+	JB     drtail8
+
+drloop32:
+	VMOVUPS     (SI), Y4
+	VMOVUPS     32(SI), Y5
+	VMOVUPS     64(SI), Y6
+	VMOVUPS     96(SI), Y7
+	VFMADD231PS (DX), Y4, Y0
+	VFMADD231PS 32(DX), Y5, Y1
+	VFMADD231PS 64(DX), Y6, Y2
+	VFMADD231PS 96(DX), Y7, Y3
+	ADDQ        $128, SI
+	ADDQ        $128, DX
+	SUBQ        $32, CX
+	CMPQ        CX, $32
+	JAE         drloop32
+
+drtail8:
+	CMPQ        CX, $8
+	JB          drreduce
+	VMOVUPS     (SI), Y4
+	VFMADD231PS (DX), Y4, Y0
+	ADDQ        $32, SI
+	ADDQ        $32, DX
+	SUBQ        $8, CX
+	JMP         drtail8
+
+drreduce:
+	REDUCE4
+
+drtail1:
+	TESTQ       CX, CX
+	JEQ         drstore
+	VMOVSS      (SI), X1
+	VFMADD231SS (DX), X1, X0
+	ADDQ        $4, SI
+	ADDQ        $4, DX
+	DECQ        CX
+	JMP         drtail1
+
+drstore:
+	VMULSS X8, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   R12, R11
+	DECQ   R8
+	JMP    drrow
+
+drdone:
+	VZEROUPPER
+	RET
+
+// func axpyRowsAVX2(dst, a, m []float32, stride int)
+// For j = 0, 1, ...: dst[i] += a[j]*m[j*stride+i], each term rounded and
+// added as axpyAVX2 does (multiply, then add), so every element gets the
+// same bits as len(a) axpyAVX2 calls. dst stays in registers, 32 floats at a
+// time, while the rows stream by.
+TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-80
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ a_base+24(FP), R9
+	MOVQ a_len+32(FP), R8
+	MOVQ m_base+48(FP), R11
+	MOVQ stride+72(FP), R12
+	SHLQ $2, R12
+
+archunk32:
+	CMPQ    CX, $32
+	JB      archunk8
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	MOVQ    R11, SI
+	XORQ    BX, BX
+
+arrow32:
+	CMPQ         BX, R8
+	JAE          arstore32
+	VBROADCASTSS (R9)(BX*4), Y15
+	VMULPS       (SI), Y15, Y4
+	VMULPS       32(SI), Y15, Y5
+	VMULPS       64(SI), Y15, Y6
+	VMULPS       96(SI), Y15, Y7
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	ADDQ         R12, SI
+	INCQ         BX
+	JMP          arrow32
+
+arstore32:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $128, R11
+	SUBQ    $32, CX
+	JMP     archunk32
+
+archunk8:
+	CMPQ    CX, $8
+	JB      archunk1
+	VMOVUPS (DI), Y0
+	MOVQ    R11, SI
+	XORQ    BX, BX
+
+arrow8:
+	CMPQ         BX, R8
+	JAE          arstore8
+	VBROADCASTSS (R9)(BX*4), Y15
+	VMULPS       (SI), Y15, Y4
+	VADDPS       Y4, Y0, Y0
+	ADDQ         R12, SI
+	INCQ         BX
+	JMP          arrow8
+
+arstore8:
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, R11
+	SUBQ    $8, CX
+	JMP     archunk8
+
+archunk1:
+	TESTQ  CX, CX
+	JEQ    ardone
+	VMOVSS (DI), X0
+	MOVQ   R11, SI
+	XORQ   BX, BX
+
+arrow1:
+	CMPQ   BX, R8
+	JAE    arstore1
+	VMOVSS (R9)(BX*4), X15
+	VMULSS (SI), X15, X4
+	VADDSS X4, X0, X0
+	ADDQ   R12, SI
+	INCQ   BX
+	JMP    arrow1
+
+arstore1:
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   $4, R11
+	DECQ   CX
+	JMP    archunk1
+
+ardone:
+	VZEROUPPER
+	RET

@@ -469,3 +469,77 @@ func TestSoftmaxLevels(t *testing.T) {
 		}
 	})
 }
+
+// TestDotAxpyRowsLevels checks DotRows and AxpyRows against loops of Dot and
+// AxpyTo at the same level, bit for bit: strided rows as in a KV cache,
+// unaligned, the last row right before a guard page.
+func TestDotAxpyRowsLevels(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(35, 36))
+		for iter := 0; iter < 200; iter++ {
+			w := r.IntN(140)
+			if iter%4 == 0 {
+				w = []int{64, 128}[r.IntN(2)]
+			}
+			rows := r.IntN(70)
+			stride := w + r.IntN(3)*w + r.IntN(9)
+			size := 0
+			if rows > 0 {
+				size = (rows-1)*stride + w
+			}
+			m := readGuardFloats(t, unalignedFloats(randActivations(r, size, 0), iter%3))
+			x := unalignedFloats(randActivations(r, w, iter%2), iter%5)
+			a := randActivations(r, rows, 0)
+			scale := float32(r.Float64())
+
+			want := make([]float32, rows)
+			for j := range want {
+				want[j] = Dot(x, m[j*stride:j*stride+w]) * scale
+			}
+			dst, check := guarded(t, rows, iter%4, float32(5))
+			DotRows(dst, x, m, stride, scale)
+			check()
+			for j := range want {
+				if math.Float32bits(dst[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("DotRows %d rows of %d, stride %d: [%d] = %v, want %v", rows, w, stride, j, dst[j], want[j])
+				}
+			}
+
+			start := randActivations(r, w, 0)
+			wantAcc := append([]float32(nil), start...)
+			for j := range a {
+				AxpyTo(wantAcc, a[j], m[j*stride:j*stride+w])
+			}
+			acc, check := guarded(t, w, iter%3, float32(-3))
+			copy(acc, start)
+			AxpyRows(acc, a, m, stride)
+			check()
+			for i := range acc {
+				if math.Float32bits(acc[i]) != math.Float32bits(wantAcc[i]) {
+					t.Fatalf("AxpyRows %d rows of %d, stride %d: [%d] = %v, want %v", rows, w, stride, i, acc[i], wantAcc[i])
+				}
+			}
+		}
+	})
+}
+
+func TestDotAxpyRowsShapes(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"stride below width", func() { DotRows(make([]float32, 2), make([]float32, 8), make([]float32, 16), 4, 1) }},
+		{"m too short", func() { DotRows(make([]float32, 3), make([]float32, 8), make([]float32, 23), 8, 1) }},
+		{"axpy m too short", func() { AxpyRows(make([]float32, 8), make([]float32, 3), make([]float32, 23), 8) }},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", c.name)
+				}
+			}()
+			c.f()
+		}()
+	}
+	DotRows(nil, make([]float32, 8), nil, 8, 1) // no rows, nothing to read
+}

@@ -158,6 +158,43 @@ func Dot(a, b []float32) float32 {
 	return kern.dot(a, b)
 }
 
+// DotRows computes dst[j] = scale * Dot(x, m[j*stride:j*stride+len(x)]) for
+// every j < len(dst): the attention scores of one query over cached keys
+// laid out with a row stride. Each equals that Dot times scale bit for bit.
+// It panics unless stride >= len(x) and m holds every row.
+func DotRows(dst, x, m []float32, stride int, scale float32) {
+	checkRows("DotRows", len(dst), len(x), len(m), stride)
+	if kern.dotRows != nil {
+		kern.dotRows(dst, x, m, stride, scale)
+		return
+	}
+	for j := range dst {
+		dst[j] = kern.dot(x, m[j*stride:j*stride+len(x)]) * scale
+	}
+}
+
+// AxpyRows adds a[j] * m[j*stride:j*stride+len(dst)] to dst for j = 0, 1,
+// ..., len(a)-1 in that order: the attention output of one head over the
+// cached values. The result equals those AxpyTo calls bit for bit. It panics
+// unless stride >= len(dst) and m holds every row.
+func AxpyRows(dst, a, m []float32, stride int) {
+	checkRows("AxpyRows", len(a), len(dst), len(m), stride)
+	if kern.axpyRows != nil {
+		kern.axpyRows(dst, a, m, stride)
+		return
+	}
+	for j, aj := range a {
+		kern.axpy(dst, aj, m[j*stride:j*stride+len(dst)])
+	}
+}
+
+// checkRows panics unless m holds rows rows of width w at the stride.
+func checkRows(op string, rows, w, lenM, stride int) {
+	if stride < w || rows > 0 && (rows-1)*stride+w > lenM {
+		panic(fmt.Sprintf("metal: %s: %d rows of %d at stride %d need more than len(m) %d", op, rows, w, stride, lenM))
+	}
+}
+
 // AxpyTo adds alpha*x to dst: dst[i] += alpha*x[i]. It panics when the
 // lengths differ.
 func AxpyTo(dst []float32, alpha float32, x []float32) {

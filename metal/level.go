@@ -70,6 +70,11 @@ type kernelSet struct {
 	dot func(a, b []float32) float32
 	// axpy does dst[i] += alpha*x[i] (equal lengths).
 	axpy func(dst []float32, alpha float32, x []float32)
+	// dotRows and axpyRows, where set, are DotRows and AxpyRows in one
+	// call, bit for bit as the loops over dot and axpy that stand in for
+	// them elsewhere (shapes checked by the callers).
+	dotRows  func(dst, x, m []float32, stride int, scale float32)
+	axpyRows func(dst, a, m []float32, stride int)
 	// sumSquares returns Σ float64(x[i])^2 (RMSNorm; the order is the
 	// level's). scaleMul does dst[i] = (x[i]*s)*w[i], each product rounded
 	// to float32, or x[i]*s when w is nil (RMSNorm; bit for bit at every

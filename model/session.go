@@ -367,15 +367,11 @@ func (s *Session) attendHead(out, q []float32, layer, p, h int, a []float32) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	qh := q[h*hd : (h+1)*hd]
 	kv := (h / (c.Heads / c.KVHeads)) * hd
-	for j := range n {
-		a[j] = metal.Dot(qh, keys[j*kvd+kv:j*kvd+kv+hd]) * scale
-	}
+	metal.DotRows(a, qh, keys[kv:], kvd, scale) // a[j] = Dot(qh, key j of this KV head) * scale
 	metal.Softmax(a)
 	oh := out[h*hd : (h+1)*hd]
 	clear(oh)
-	for j := range n {
-		metal.AxpyTo(oh, a[j], vals[j*kvd+kv:j*kvd+kv+hd])
-	}
+	metal.AxpyRows(oh, a, vals[kv:], kvd) // oh += a[j] * value j, in order
 }
 
 // activateRows applies the activation to rows [lo, hi) of the batch's gate
