@@ -17,11 +17,14 @@ func (h *wantAll) Observe(Site, int, int, []float32) { h.seen++ }
 
 // TestFusedPathsMatch checks that the fused forward pass gives the same
 // logits, bit for bit, as the step-by-step one that hooks see, for a prompt
-// batch and then single tokens, at every kernel level and thread count.
+// batch and then single tokens, past one tile of cached positions, at every
+// kernel level and thread count.
 func TestFusedPathsMatch(t *testing.T) {
 	defer metal.SetThreads(metal.SetThreads(2))
 	for _, arch := range []string{"bitnet", "bitnet-b1.58", "llama"} {
-		m, err := Random(tinyConfig(arch), 7, nil, nil)
+		cfg := tinyConfig(arch)
+		cfg.ContextLen = 256 // past attendTile positions
+		m, err := Random(cfg, 7, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,10 +33,14 @@ func TestFusedPathsMatch(t *testing.T) {
 				func() {
 					defer metal.SetLevel(l)()
 					metal.SetThreads(th)
-					fused, plain := m.NewSession(64), m.NewSession(64)
+					fused, plain := m.NewSession(256), m.NewSession(256)
 					h := &wantAll{}
 					plain.SetHook(h)
-					steps := [][]int32{{1, 5, 9, 2, 77, 3}, {4}, {90}, {0, 11}, {12}}
+					long := make([]int32, 150)
+					for i := range long {
+						long[i] = int32(i*7) % 96
+					}
+					steps := [][]int32{{1, 5, 9, 2, 77, 3}, {4}, {90}, {0, 11}, {12}, long, {5}, {6}}
 					for i, toks := range steps {
 						a, err := fused.ForwardAll(toks)
 						if err != nil {

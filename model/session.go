@@ -228,7 +228,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 				s.attend(s.mix[t*qd:(t+1)*qd], s.q[t*qd:(t+1)*qd], li, pos0+t)
 			}
 		} else {
-			metal.Parallel(c.Heads, 1, s.attendFn)
+			metal.Parallel(c.Heads, c.Heads/c.KVHeads, s.attendFn)
 		}
 		if l.AttnSubNorm != nil {
 			s.norm(s.mix[:n*qd], s.mix[:n*qd], l.AttnSubNorm, n, qd, SiteAttnSubNorm, li, pos0)
@@ -346,16 +346,44 @@ func (s *Session) attend(out, q []float32, layer, p int) {
 
 // attendHeads computes heads [lo, hi) of the attention of the batch's
 // tokens (s.batch tokens from s.pos0 in s.layer), as metal.Parallel splits
-// them: each head's weights go to its own row of s.att.
+// them (whole groups of query heads that share a KV head): each head's
+// weights go to its own row of s.att. The cached keys and values are taken
+// in tiles of attendTile positions for every head of the range, so a
+// group reads each tile once from memory and then from the L1 cache.
 func (s *Session) attendHeads(lo, hi int) {
-	qd, ctx := s.m.Config.Heads*s.m.Config.HeadDim, s.cache.Cap()
-	for h := lo; h < hi; h++ {
-		for t := range s.batch {
-			p := s.pos0 + t
-			s.attendHead(s.mix[t*qd:(t+1)*qd], s.q[t*qd:(t+1)*qd], s.layer, p, h, s.att[h*ctx:h*ctx+p+1])
+	c := &s.m.Config
+	hd, qd, kvd, ctx := c.HeadDim, c.Heads*c.HeadDim, c.KVDim(), s.cache.Cap()
+	group := c.Heads / c.KVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	for t := range s.batch {
+		p := s.pos0 + t
+		n := p + 1
+		q, out := s.q[t*qd:(t+1)*qd], s.mix[t*qd:(t+1)*qd]
+		keys, vals := s.cache.Keys(s.layer, n), s.cache.Values(s.layer, n)
+		for j0 := 0; j0 < n; j0 += attendTile {
+			j1 := min(j0+attendTile, n)
+			for h := lo; h < hi; h++ {
+				kv := (h / group) * hd
+				metal.DotRows(s.att[h*ctx+j0:h*ctx+j1], q[h*hd:(h+1)*hd], keys[j0*kvd+kv:], kvd, scale)
+			}
+		}
+		for h := lo; h < hi; h++ {
+			metal.Softmax(s.att[h*ctx : h*ctx+n])
+			clear(out[h*hd : (h+1)*hd])
+		}
+		for j0 := 0; j0 < n; j0 += attendTile {
+			j1 := min(j0+attendTile, n)
+			for h := lo; h < hi; h++ {
+				kv := (h / group) * hd
+				metal.AxpyRows(out[h*hd:(h+1)*hd], s.att[h*ctx+j0:h*ctx+j1], vals[j0*kvd+kv:], kvd)
+			}
 		}
 	}
 }
+
+// attendTile is how many cached positions attendHeads takes at a time: 64
+// keys of a 128-wide head are 32 KiB, which fit the L1 cache.
+const attendTile = 64
 
 // attendHead computes query head h of one token at position p over the
 // cached keys and values of positions 0..p (query heads grouped over KV
