@@ -49,7 +49,9 @@ type Memory int
 
 const (
 	// MemoryAuto reads files of HugePagesFrom bytes or more into huge pages
-	// where the kernel offers them (Linux), and maps the rest.
+	// where the kernel offers them (Linux) and the copy takes at most 3/4 of
+	// the memory available, and maps the rest (a mapped file larger than
+	// memory still runs, from the page cache).
 	MemoryAuto Memory = iota
 	// MemoryMapped maps the file: zero-copy, shared with the page cache and
 	// other processes, loaded in milliseconds.
@@ -88,7 +90,8 @@ func LoadGGUFWith(path string, opt LoadOptions) (*Model, error) {
 	case MemoryHugePages:
 		mode = gguf.HugePages
 	case MemoryAuto:
-		if st, err := os.Stat(path); err == nil && st.Size() >= HugePagesFrom && gguf.HugePagesAvailable() {
+		if st, err := os.Stat(path); err == nil && st.Size() >= HugePagesFrom && gguf.HugePagesAvailable() &&
+			st.Size() <= gguf.MemoryAvailable()/4*3 {
 			mode = gguf.HugePages
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -539,5 +540,15 @@ func TestTQ1SSize(t *testing.T) {
 	}
 	if TQ1_S.String() != "TQ1_S" || !TQ1_S.Known() {
 		t.Fatal(TQ1_S.String())
+	}
+}
+
+func TestMemoryAvailable(t *testing.T) {
+	got := MemoryAvailable()
+	if runtime.GOOS == "linux" && got <= 0 {
+		t.Fatalf("MemoryAvailable() = %d on Linux", got)
+	}
+	if runtime.GOOS != "linux" && got != -1 {
+		t.Fatalf("MemoryAvailable() = %d, want -1 (unknown)", got)
 	}
 }

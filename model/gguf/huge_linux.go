@@ -3,6 +3,7 @@ package gguf
 import (
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -20,6 +21,25 @@ const hugePageSize = 2 << 20
 func HugePagesAvailable() bool {
 	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	return err == nil && !strings.Contains(string(b), "[never]")
+}
+
+// MemoryAvailable returns the kernel's estimate of the memory available to new work without
+// swapping (MemAvailable in /proc/meminfo), in bytes, or -1 when it is unknown.
+func MemoryAvailable() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return kb << 10
+		}
+	}
+	return -1
 }
 
 // readHuge reads size bytes of f into private anonymous memory aligned to, and advised for, 2 MiB

@@ -11,5 +11,8 @@ func HugePagesAvailable() bool { return false }
 // hugePagesSupported: OpenMode maps files instead.
 const hugePagesSupported = false
 
+// MemoryAvailable returns -1: it is only known on Linux.
+func MemoryAvailable() int64 { return -1 }
+
 // readHuge is not used where huge pages are not supported.
 func readHuge(f *os.File, size int) ([]byte, func([]byte) error, error) { return mapFile(f, size) }
