@@ -204,13 +204,14 @@ func (g *gpuState) copyKV(s *Session, p0, p1 int, toGPU bool) error {
 		return nil
 	}
 	w := s.cache.Width()
+	k, v := make([]float32, (p1-p0)*w), make([]float32, (p1-p0)*w)
 	for l := range s.m.Config.Layers {
-		k, v := s.cache.Keys(l, p1)[p0*w:], s.cache.Values(l, p1)[p0*w:]
 		var err error
 		if toGPU {
+			s.cache.Rows(l, p0, p1, k, v)
 			err = g.run.WriteKV(l, p0, p1, k, v)
-		} else {
-			err = g.run.ReadKV(l, p0, p1, k, v)
+		} else if err = g.run.ReadKV(l, p0, p1, k, v); err == nil {
+			s.cache.SetRows(l, p0, p1, k, v)
 		}
 		if err != nil {
 			return err

@@ -69,7 +69,7 @@ func (m *Model) NewSession(ctxLen int) *Session {
 	wide := max(c.Dim, c.FFNDim, c.Heads*c.HeadDim) + colPad
 	s := &Session{
 		m:      m,
-		cache:  kvcache.New(c.Layers, ctxLen, c.KVDim()),
+		cache:  kvcache.New(c.Layers, ctxLen, c.KVHeads, c.HeadDim),
 		x:      make([]float32, b*c.Dim),
 		xb:     make([]float32, b*c.Dim),
 		q:      make([]float32, b*c.Heads*c.HeadDim),
@@ -352,19 +352,18 @@ func (s *Session) attend(out, q []float32, layer, p int) {
 // group reads each tile once from memory and then from the L1 cache.
 func (s *Session) attendHeads(lo, hi int) {
 	c := &s.m.Config
-	hd, qd, kvd, ctx := c.HeadDim, c.Heads*c.HeadDim, c.KVDim(), s.cache.Cap()
+	hd, qd, ctx := c.HeadDim, c.Heads*c.HeadDim, s.cache.Cap()
 	group := c.Heads / c.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	for t := range s.batch {
 		p := s.pos0 + t
 		n := p + 1
 		q, out := s.q[t*qd:(t+1)*qd], s.mix[t*qd:(t+1)*qd]
-		keys, vals := s.cache.Keys(s.layer, n), s.cache.Values(s.layer, n)
 		for j0 := 0; j0 < n; j0 += attendTile {
 			j1 := min(j0+attendTile, n)
 			for h := lo; h < hi; h++ {
-				kv := (h / group) * hd
-				metal.DotRows(s.att[h*ctx+j0:h*ctx+j1], q[h*hd:(h+1)*hd], keys[j0*kvd+kv:], kvd, scale)
+				keys, _ := s.cache.Head(s.layer, h/group, j1)
+				metal.DotRows(s.att[h*ctx+j0:h*ctx+j1], q[h*hd:(h+1)*hd], keys[j0*hd:], hd, scale)
 			}
 		}
 		for h := lo; h < hi; h++ {
@@ -374,8 +373,8 @@ func (s *Session) attendHeads(lo, hi int) {
 		for j0 := 0; j0 < n; j0 += attendTile {
 			j1 := min(j0+attendTile, n)
 			for h := lo; h < hi; h++ {
-				kv := (h / group) * hd
-				metal.AxpyRows(out[h*hd:(h+1)*hd], s.att[h*ctx+j0:h*ctx+j1], vals[j0*kvd+kv:], kvd)
+				_, vals := s.cache.Head(s.layer, h/group, j1)
+				metal.AxpyRows(out[h*hd:(h+1)*hd], s.att[h*ctx+j0:h*ctx+j1], vals[j0*hd:], hd)
 			}
 		}
 	}
@@ -390,16 +389,15 @@ const attendTile = 64
 // heads), into its slice of out, with a (p+1 floats) for the weights.
 func (s *Session) attendHead(out, q []float32, layer, p, h int, a []float32) {
 	c := &s.m.Config
-	hd, kvd, n := c.HeadDim, c.KVDim(), p+1
-	keys, vals := s.cache.Keys(layer, n), s.cache.Values(layer, n)
+	hd := c.HeadDim
+	keys, vals := s.cache.Head(layer, h/(c.Heads/c.KVHeads), p+1)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	qh := q[h*hd : (h+1)*hd]
-	kv := (h / (c.Heads / c.KVHeads)) * hd
-	metal.DotRows(a, qh, keys[kv:], kvd, scale) // a[j] = Dot(qh, key j of this KV head) * scale
+	metal.DotRows(a, qh, keys, hd, scale) // a[j] = Dot(qh, key j) * scale
 	metal.Softmax(a)
 	oh := out[h*hd : (h+1)*hd]
 	clear(oh)
-	metal.AxpyRows(oh, a, vals[kv:], kvd) // oh += a[j] * value j, in order
+	metal.AxpyRows(oh, a, vals, hd) // oh += a[j] * value j, in order
 }
 
 // activateRows applies the activation to rows [lo, hi) of the batch's gate
