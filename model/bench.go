@@ -15,6 +15,7 @@ type BenchOptions struct {
 	Prompt int // pp: tokens evaluated as one prompt (llama-bench -p); 0 skips
 	Gen    int // tg: tokens generated one at a time from an empty context (llama-bench -n); 0 skips
 	Reps   int // repetitions (llama-bench -r); the median is reported
+	Depth  int // tokens already in the KV cache before each pp and tg run (llama-bench -d), not timed
 	Device Device
 }
 
@@ -67,22 +68,45 @@ func (r BenchResult) String() string {
 // Bench measures prompt processing and generation as llama-bench does: pp
 // evaluates Prompt random tokens as one batch in an empty context; tg
 // evaluates Gen tokens one at a time, each at the next position, from an
-// empty context. A one-token warm-up runs first. Token values do not matter
-// for speed.
+// empty context. With Depth, each run starts after that many tokens in the
+// context instead (evaluated before the clock starts). A one-token warm-up
+// runs first. Token values do not matter for speed.
 func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error) {
 	r := BenchResult{Prompt: opt.Prompt, Gen: opt.Gen, BytesPerToken: m.BytesPerToken()}
 	reps := max(opt.Reps, 1)
-	s, _, err := m.NewSessionOn(opt.Device, max(opt.Prompt, opt.Gen)+1)
+	need := opt.Depth + max(opt.Prompt, opt.Gen)
+	if opt.Depth < 0 {
+		return r, fmt.Errorf("bench: negative depth %d", opt.Depth)
+	}
+	s, _, err := m.NewSessionOn(opt.Device, need+1)
 	if err != nil {
 		return r, err
 	}
-	if s.ContextLen() < max(opt.Prompt, opt.Gen) {
-		return r, fmt.Errorf("bench: %d tokens do not fit the model's context (%d)", max(opt.Prompt, opt.Gen), s.ContextLen())
+	if s.ContextLen() < need {
+		return r, fmt.Errorf("bench: %d tokens (depth %d) do not fit the model's context (%d)", need, opt.Depth, s.ContextLen())
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	prompt := make([]int32, opt.Prompt)
 	for i := range prompt {
 		prompt[i] = int32(rng.IntN(m.Config.VocabSize))
+	}
+	depth := make([]int32, opt.Depth)
+	for i := range depth {
+		depth[i] = int32(rng.IntN(m.Config.VocabSize))
+	}
+	// fill resets the session and evaluates the depth tokens, in batches
+	// that may be stopped between.
+	fill := func() error {
+		s.Reset()
+		for i := 0; i < len(depth); i += maxBatch {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if _, err := s.Forward(depth[i:min(i+maxBatch, len(depth))]); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if _, err := s.Forward([]int32{0}); err != nil {
 		return r, err
@@ -93,7 +117,9 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 			return r, err
 		}
 		if opt.Prompt > 0 {
-			s.Reset()
+			if err := fill(); err != nil {
+				return r, err
+			}
 			start := time.Now()
 			if _, err := s.Forward(prompt); err != nil {
 				return r, err
@@ -101,7 +127,9 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 			r.PP = append(r.PP, float64(opt.Prompt)/time.Since(start).Seconds())
 		}
 		if opt.Gen > 0 {
-			s.Reset()
+			if err := fill(); err != nil {
+				return r, err
+			}
 			start := time.Now()
 			for i := range opt.Gen {
 				if err := ctx.Err(); err != nil {

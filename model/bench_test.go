@@ -163,6 +163,19 @@ func TestBenchCountsRepetitions(t *testing.T) {
 	if _, err := Bench(context.Background(), m, BenchOptions{Prompt: 100}); err == nil {
 		t.Fatal("prompt longer than the context accepted")
 	}
+	// With a depth, runs start after that many tokens: they must fit too.
+	r, err = Bench(context.Background(), m, BenchOptions{Prompt: 4, Gen: 8, Reps: 2, Depth: 50})
+	if err != nil || len(r.PP) != 2 || len(r.TG) != 2 {
+		t.Fatalf("depth 50: %+v, %v", r, err)
+	}
+	if _, err := Bench(context.Background(), m, BenchOptions{Gen: 8, Depth: 60}); err == nil || !strings.Contains(err.Error(), "depth 60") {
+		t.Fatalf("depth 60 + 8 tokens in a context of 64: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Bench(ctx, m, BenchOptions{Gen: 2, Depth: 40}); err == nil {
+		t.Fatal("a cancelled bench ran")
+	}
 }
 
 func TestOpenRandom(t *testing.T) {

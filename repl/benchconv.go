@@ -31,7 +31,7 @@ func modelCommands() []*command {
 		{name: "tokens", aliases: []string{"tok"}, args: "TEXT", summary: "show how TEXT tokenizes, coloured by token", run: cmdTokens},
 		{name: "probs", args: "[K]", summary: "each token of the last generation: probability, entropy, K alternatives", needModel: true, run: cmdProbs},
 		{name: "topk", args: "[K] [TEXT]", summary: "the K most likely next tokens after TEXT (default: the last prompt)", needModel: true, run: cmdTopK},
-		{name: "bench", args: "[-p N] [-n N] [-r N] [-t N]", summary: "prompt (pp) and generation (tg) speed, as llama-bench -p 128 -n 64 -r 5", needModel: true, run: cmdBench},
+		{name: "bench", args: "[-p N] [-n N] [-r N] [-t N] [-d N]", summary: "prompt (pp) and generation (tg) speed, as llama-bench -p 128 -n 64 -r 5", needModel: true, run: cmdBench},
 		{name: "convert", args: "OUT [TYPE [EMBED [blockscales]]]", summary: "write the model as GGUF (OUT.gguf; TYPE i2_s, tq2_0, tq1_0, tq1_s) or safetensors (a directory; TYPE packed or latent)", complete: argFile, needModel: true, run: cmdConvert},
 	}
 }
@@ -51,6 +51,9 @@ type BenchResult struct {
 	GenRate      float64   `json:"gen_tok_per_s"`
 	GenRates     []float64 `json:"gen_samples_tok_per_s"`
 	Reps         int       `json:"repetitions"`
+	Depth        int       `json:"depth"` // tokens in the context before each run (llama-bench -d)
+	// KV cache bytes a generated token reads on average (positions before it, keys and values).
+	KVBytesPerToken int64 `json:"kv_bytes_per_token"`
 	// Weight bytes streamed per generated token, and the machine's read
 	// bandwidth measured in the same run (best of 3 reads of 1 GiB).
 	BytesPerToken int64   `json:"weight_bytes_per_token"`
@@ -61,14 +64,34 @@ type BenchResult struct {
 func (b BenchResult) Effective() float64 { return float64(b.BytesPerToken) * b.GenRate / 1e9 }
 
 func (b BenchResult) String() string {
-	return fmt.Sprintf("pp%d %.2f tok/s · tg%d %.2f tok/s · median of %d · kernels %s · %d threads · weights %s\n"+
-		"%.0f MB of weights per token: %.1f GB/s at tg, machine read bandwidth %.1f GB/s (%.0f%%)",
-		b.PromptTokens, b.PromptRate, b.GenTokens, b.GenRate, b.Reps, b.Kernels, b.Threads, b.Memory,
-		float64(b.BytesPerToken)/1e6, b.Effective(), b.BandwidthGBs, 100*b.Effective()/max(b.BandwidthGBs, 1e-9))
+	at := ""
+	if b.Depth > 0 {
+		at = fmt.Sprintf(" @ d%d", b.Depth)
+	}
+	kv := ""
+	if b.KVBytesPerToken > 0 {
+		kv = fmt.Sprintf(" (and %.0f MB of KV cache: %.1f GB/s in all)", float64(b.KVBytesPerToken)/1e6,
+			float64(b.BytesPerToken+b.KVBytesPerToken)*b.GenRate/1e9)
+	}
+	return fmt.Sprintf("pp%d%s %.2f tok/s · tg%d%s %.2f tok/s · median of %d · kernels %s · %d threads · weights %s\n"+
+		"%.0f MB of weights per token: %.1f GB/s at tg%s, machine read bandwidth %.1f GB/s (%.0f%%)",
+		b.PromptTokens, at, b.PromptRate, b.GenTokens, at, b.GenRate, b.Reps, b.Kernels, b.Threads, b.Memory,
+		float64(b.BytesPerToken)/1e6, b.Effective(), kv, b.BandwidthGBs, 100*b.Effective()/max(b.BandwidthGBs, 1e-9))
+}
+
+// kvBytes is what a generated token reads of the KV cache on average when
+// tg tokens are generated after depth: the float32 keys and values of every
+// position up to its own.
+func kvBytes(m *model.Model, depth, tg int) int64 {
+	if tg == 0 {
+		return 0
+	}
+	c := m.Config
+	return int64(c.Layers) * int64(c.KVDim()) * 2 * 4 * int64(2*depth+tg+1) / 2
 }
 
 // benchArgs are bitrepl bench's arguments, as llama-bench's -p, -n, -r, -t.
-type benchArgs struct{ pp, tg, reps, threads int }
+type benchArgs struct{ pp, tg, reps, threads, depth int }
 
 // parseBenchArgs reads "-p N -n N -r N -t N" and the older positional
 // "[PROMPT_TOKENS [GEN_TOKENS]]".
@@ -77,7 +100,7 @@ func parseBenchArgs(args []string) (benchArgs, error) {
 	var pos []int
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		dst := map[string]*int{"-p": &b.pp, "-n": &b.tg, "-r": &b.reps, "-t": &b.threads}[a]
+		dst := map[string]*int{"-p": &b.pp, "-n": &b.tg, "-r": &b.reps, "-t": &b.threads, "-d": &b.depth}[a]
 		if dst != nil {
 			if i+1 == len(args) {
 				return b, fmt.Errorf("%s needs a number", a)
@@ -111,19 +134,20 @@ func parseBenchArgs(args []string) (benchArgs, error) {
 	return b, nil
 }
 
-const benchUsage = "bench [-p PROMPT_TOKENS] [-n GEN_TOKENS] [-r REPS] [-t THREADS]   (llama-bench's -p 128 -n 64 -r 5)"
+const benchUsage = "bench [-p PROMPT_TOKENS] [-n GEN_TOKENS] [-r REPS] [-t THREADS] [-d DEPTH]   (llama-bench's -p 128 -n 64 -r 5 -d 0)"
 
 // bench runs model.Bench with a.threads threads (0: the current setting).
 func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 	if a.threads > 0 {
 		defer metal.SetThreads(metal.SetThreads(a.threads))
 	}
-	r, err := model.Bench(ctx, s.model, model.BenchOptions{Prompt: a.pp, Gen: a.tg, Reps: a.reps, Device: s.device})
+	r, err := model.Bench(ctx, s.model, model.BenchOptions{Prompt: a.pp, Gen: a.tg, Reps: a.reps, Depth: a.depth, Device: s.device})
 	if err != nil {
 		return BenchResult{}, err
 	}
 	bw := metal.ReadBandwidth(1<<30, metal.Threads(), 3)
 	return BenchResult{Model: s.spec, Kernels: metal.CurrentLevel().String(), Threads: metal.Threads(), Memory: s.model.Memory(),
+		Depth: a.depth, KVBytesPerToken: kvBytes(s.model, a.depth, a.tg),
 		PromptTokens: a.pp, PromptRate: model.Median(r.PP), PromptRates: r.PP,
 		GenTokens: a.tg, GenRate: model.Median(r.TG), GenRates: r.TG, Reps: a.reps,
 		BytesPerToken: r.BytesPerToken, BandwidthGBs: bw / 1e9}, nil

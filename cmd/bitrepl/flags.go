@@ -18,7 +18,7 @@ var errHelp = errors.New("help shown")
 var subcommands = []struct{ name, synopsis string }{
 	{"run", "run [-m MODEL] [--json] PROMPT    generate from PROMPT (+ piped stdin); prints only the text"},
 	{"train", "train [corpus|bpe|train|export|sample|score|report] [flags]   train a ternary model (model/train/README.md)"},
-	{"bench", "bench [-m MODEL] [-p 128] [-n 64] [-r 5] [-t N] [--json]   pp and tg tokens/s, as llama-bench"},
+	{"bench", "bench [-m MODEL] [-p 128] [-n 64] [-r 5] [-t N] [-d 0] [--json]   pp and tg tokens/s, as llama-bench"},
 	{"convert", "convert -m MODEL -o OUT [--format F]  write the model as GGUF (F: tq2_0, tq1_0, i2_s)"},
 	{"inspect", "inspect [-m MODEL] [--json]      weight statistics per tensor and layer"},
 	{"tokenize", "tokenize [-m MODEL | --tokenizer tokenizer.json] [--json] TEXT"},
@@ -68,6 +68,7 @@ func parseArgs(args []string, errOut io.Writer) (repl.Config, error) {
 		{"n", "bench: tokens generated one at a time (llama-bench -n; default 64)"},
 		{"r", "bench: repetitions, the median is reported (llama-bench -r; default 5)"},
 		{"t", "bench: threads (llama-bench -t; default the physical cores)"},
+		{"d", "bench: tokens already in the context before each run (llama-bench -d; default 0)"},
 	} {
 		benchFlags[f.name] = fs.Int(f.name, -1, f.usage)
 	}
@@ -89,7 +90,7 @@ func parseArgs(args []string, errOut io.Writer) (repl.Config, error) {
 		args = fs.Args()[1:]
 	}
 	cfg.Args = rest
-	for _, name := range []string{"p", "n", "r", "t"} {
+	for _, name := range []string{"p", "n", "r", "t", "d"} {
 		if v := *benchFlags[name]; v >= 0 {
 			if cfg.Command != "bench" {
 				return cfg, &repl.UsageError{Msg: fmt.Sprintf("-%s is a flag of bitrepl bench", name), Usage: "bitrepl help"}

@@ -212,6 +212,14 @@ func TestBenchJSON(t *testing.T) {
 	if r.PromptTokens != 8 || r.GenTokens != 4 || !(r.GenRate > 0) || math.IsInf(r.GenRate, 0) {
 		t.Errorf("%+v", r)
 	}
+	code, out, errOut = bitrepl(t, "", "bench", "-m", tinyModel, "--json", "-p", "4", "-n", "4", "-r", "1", "-d", "32")
+	var d struct {
+		Depth   int   `json:"depth"`
+		KVBytes int64 `json:"kv_bytes_per_token"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); code != 0 || err != nil || d.Depth != 32 || d.KVBytes <= 0 {
+		t.Fatalf("-d 32: exit %d %v %+v %s", code, err, d, errOut)
+	}
 }
 
 func TestConvertRoundTrip(t *testing.T) {
