@@ -68,15 +68,15 @@ func (b BenchResult) String() string {
 	if b.Depth > 0 {
 		at = fmt.Sprintf(" @ d%d", b.Depth)
 	}
-	kv := ""
+	kv, all := "", b.Effective()
 	if b.KVBytesPerToken > 0 {
-		kv = fmt.Sprintf(" (and %.0f MB of KV cache: %.1f GB/s in all)", float64(b.KVBytesPerToken)/1e6,
-			float64(b.BytesPerToken+b.KVBytesPerToken)*b.GenRate/1e9)
+		all = float64(b.BytesPerToken+b.KVBytesPerToken) * b.GenRate / 1e9
+		kv = fmt.Sprintf(" (and %.0f MB of KV cache: %.1f GB/s in all)", float64(b.KVBytesPerToken)/1e6, all)
 	}
 	return fmt.Sprintf("pp%d%s %.2f tok/s · tg%d%s %.2f tok/s · median of %d · kernels %s · %d threads · weights %s\n"+
 		"%.0f MB of weights per token: %.1f GB/s at tg%s, machine read bandwidth %.1f GB/s (%.0f%%)",
 		b.PromptTokens, at, b.PromptRate, b.GenTokens, at, b.GenRate, b.Reps, b.Kernels, b.Threads, b.Memory,
-		float64(b.BytesPerToken)/1e6, b.Effective(), kv, b.BandwidthGBs, 100*b.Effective()/max(b.BandwidthGBs, 1e-9))
+		float64(b.BytesPerToken)/1e6, b.Effective(), kv, b.BandwidthGBs, 100*all/max(b.BandwidthGBs, 1e-9))
 }
 
 // kvBytes is what a generated token reads of the KV cache on average when
