@@ -34,7 +34,7 @@ type Session struct {
 	o      []float32 // (batch, dim) projection output
 	gate   []float32 // (batch, ffn)
 	up     []float32 // (batch, ffn)
-	att    []float32 // (heads, ctx) attention weights of one token
+	att    []float32 // (attendBlock, heads, ctx) attention weights of a few tokens
 	xq     []int8    // (batch, max(dim, ffn)) int8 activations
 	xf     []float32 // (batch, max(dim, ffn)) dequantized activations, for float projections
 	inv    []float32 // (batch) activation dequantization factors
@@ -79,7 +79,7 @@ func (m *Model) NewSession(ctxLen int) *Session {
 		o:      make([]float32, b*c.Dim),
 		gate:   make([]float32, b*c.FFNDim),
 		up:     make([]float32, b*c.FFNDim),
-		att:    make([]float32, c.Heads*ctxLen),
+		att:    make([]float32, attendBlock*c.Heads*ctxLen),
 		xq:     make([]int8, b*wide),
 		xf:     make([]float32, b*wide),
 		inv:    make([]float32, b),
@@ -346,43 +346,56 @@ func (s *Session) attend(out, q []float32, layer, p int) {
 
 // attendHeads computes heads [lo, hi) of the attention of the batch's
 // tokens (s.batch tokens from s.pos0 in s.layer), as metal.Parallel splits
-// them (whole groups of query heads that share a KV head): each head's
-// weights go to its own row of s.att. The cached keys and values are taken
-// in tiles of attendTile positions for every head of the range, so a
-// group reads each tile once from memory and then from the L1 cache.
+// them (whole groups of query heads that share a KV head). The cached keys
+// and values are taken in tiles of attendTile positions, each used by every
+// head of the range for attendBlock tokens at a time, so a tile is read once
+// from memory and then from the L1 cache. Token b of a block keeps head h's
+// weights in row b*heads+h of s.att.
 func (s *Session) attendHeads(lo, hi int) {
 	c := &s.m.Config
 	hd, qd, ctx := c.HeadDim, c.Heads*c.HeadDim, s.cache.Cap()
 	group := c.Heads / c.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	for t := range s.batch {
-		p := s.pos0 + t
-		n := p + 1
-		q, out := s.q[t*qd:(t+1)*qd], s.mix[t*qd:(t+1)*qd]
-		for j0 := 0; j0 < n; j0 += attendTile {
-			j1 := min(j0+attendTile, n)
+	weights := func(t, h int) []float32 { return s.att[((t%attendBlock)*c.Heads+h)*ctx:][:ctx] }
+	for t0 := 0; t0 < s.batch; t0 += attendBlock {
+		t1 := min(t0+attendBlock, s.batch)
+		end := s.pos0 + t1 // positions the block's last token sees
+		for j0 := 0; j0 < end; j0 += attendTile {
 			for h := lo; h < hi; h++ {
-				keys, _ := s.cache.Head(s.layer, h/group, j1)
-				metal.DotRows(s.att[h*ctx+j0:h*ctx+j1], q[h*hd:(h+1)*hd], keys[j0*hd:], hd, scale)
+				keys, _ := s.cache.Head(s.layer, h/group, min(j0+attendTile, end))
+				for t := t0; t < t1; t++ {
+					if j1 := min(j0+attendTile, s.pos0+t+1); j1 > j0 {
+						metal.DotRows(weights(t, h)[j0:j1], s.q[t*qd+h*hd:t*qd+(h+1)*hd], keys[j0*hd:], hd, scale)
+					}
+				}
 			}
 		}
-		for h := lo; h < hi; h++ {
-			metal.Softmax(s.att[h*ctx : h*ctx+n])
-			clear(out[h*hd : (h+1)*hd])
-		}
-		for j0 := 0; j0 < n; j0 += attendTile {
-			j1 := min(j0+attendTile, n)
+		for t := t0; t < t1; t++ {
 			for h := lo; h < hi; h++ {
-				_, vals := s.cache.Head(s.layer, h/group, j1)
-				metal.AxpyRows(out[h*hd:(h+1)*hd], s.att[h*ctx+j0:h*ctx+j1], vals[j0*hd:], hd)
+				metal.Softmax(weights(t, h)[:s.pos0+t+1])
+				clear(s.mix[t*qd+h*hd : t*qd+(h+1)*hd])
+			}
+		}
+		for j0 := 0; j0 < end; j0 += attendTile {
+			for h := lo; h < hi; h++ {
+				_, vals := s.cache.Head(s.layer, h/group, min(j0+attendTile, end))
+				for t := t0; t < t1; t++ {
+					if j1 := min(j0+attendTile, s.pos0+t+1); j1 > j0 {
+						metal.AxpyRows(s.mix[t*qd+h*hd:t*qd+(h+1)*hd], weights(t, h)[j0:j1], vals[j0*hd:], hd)
+					}
+				}
 			}
 		}
 	}
 }
 
 // attendTile is how many cached positions attendHeads takes at a time: 64
-// keys of a 128-wide head are 32 KiB, which fit the L1 cache.
-const attendTile = 64
+// keys of a 128-wide head are 32 KiB, which fit the L1 cache. attendBlock is
+// how many tokens of a batch share each tile.
+const (
+	attendTile  = 64
+	attendBlock = 8
+)
 
 // attendHead computes query head h of one token at position p over the
 // cached keys and values of positions 0..p (query heads grouped over KV
