@@ -32,6 +32,8 @@ func init() {
 	if f16c {
 		levelKernels[AVX512].floatRows = floatRowsAVX512
 	}
+	levelKernels[AVX512].dotRows = dotRowsAVX512
+	levelKernels[AVX512].axpyRows = axpyRowsAVX512
 }
 
 // rowsF32AVX2 and the other rows* kernels compute, for r < len(dst),
@@ -74,6 +76,15 @@ func dotRowsAVX2(dst, x, m []float32, stride int, scale float32)
 
 //go:noescape
 func axpyRowsAVX2(dst, a, m []float32, stride int)
+
+// dotRowsAVX512 and axpyRowsAVX512 are the same on zmm registers, bit for
+// bit.
+//
+//go:noescape
+func dotRowsAVX512(dst, x, m []float32, stride int, scale float32)
+
+//go:noescape
+func axpyRowsAVX512(dst, a, m []float32, stride int)
 
 // floatRowsAVX2 is kernelSet.floatRows at the AVX2 level; types without a
 // kernel here (the ternary ones) go to floatRowsGeneric.

@@ -1639,3 +1639,178 @@ arstore1:
 ardone:
 	VZEROUPPER
 	RET
+
+// func dotRowsAVX512(dst, x, m []float32, stride int, scale float32)
+// dotRowsAVX2 with the 32-element steps on zmm registers: Z0 holds dotAVX2's
+// Y0 and Y1 side by side, Z2 its Y2 and Y3, so every lane sums the same
+// products in the same order; they are split back before the tail and the
+// reduction, which are dotAVX2's.
+TEXT ·dotRowsAVX512(SB), NOSPLIT, $0-84
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   dst_len+8(FP), R8
+	MOVQ   x_base+24(FP), R9
+	MOVQ   x_len+32(FP), R10
+	MOVQ   m_base+48(FP), R11
+	MOVQ   stride+72(FP), R12
+	SHLQ   $2, R12
+	VMOVSS scale+80(FP), X8
+
+zdrow:
+	TESTQ  R8, R8
+	JEQ    zddone
+	MOVQ   R9, SI
+	MOVQ   R11, DX
+	MOVQ   R10, CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+
+zdloop32:
+	CMPQ        CX, $32
+	JB          zdsplit
+	VMOVUPS     (SI), Z4
+	VMOVUPS     64(SI), Z6
+	VFMADD231PS (DX), Z4, Z0
+	VFMADD231PS 64(DX), Z6, Z2
+	ADDQ        $128, SI
+	ADDQ        $128, DX
+	SUBQ        $32, CX
+	JMP         zdloop32
+
+zdsplit:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VEXTRACTF64X4 $1, Z2, Y3
+
+zdtail8:
+	CMPQ        CX, $8
+	JB          zdreduce
+	VMOVUPS     (SI), Y4
+	VFMADD231PS (DX), Y4, Y0
+	ADDQ        $32, SI
+	ADDQ        $32, DX
+	SUBQ        $8, CX
+	JMP         zdtail8
+
+zdreduce:
+	REDUCE4
+
+zdtail1:
+	TESTQ       CX, CX
+	JEQ         zdstore
+	VMOVSS      (SI), X1
+	VFMADD231SS (DX), X1, X0
+	ADDQ        $4, SI
+	ADDQ        $4, DX
+	DECQ        CX
+	JMP         zdtail1
+
+zdstore:
+	VMULSS X8, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   R12, R11
+	DECQ   R8
+	JMP    zdrow
+
+zddone:
+	VZEROUPPER
+	RET
+
+// func axpyRowsAVX512(dst, a, m []float32, stride int)
+// axpyRowsAVX2 64 floats of dst at a time in zmm registers (elementwise, so
+// the width changes no bit); the rest goes to axpyRowsAVX2's tails.
+TEXT ·axpyRowsAVX512(SB), NOSPLIT, $0-80
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ a_base+24(FP), R9
+	MOVQ a_len+32(FP), R8
+	MOVQ m_base+48(FP), R11
+	MOVQ stride+72(FP), R12
+	SHLQ $2, R12
+
+zachunk64:
+	CMPQ    CX, $64
+	JB      zachunk8
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 192(DI), Z3
+	MOVQ    R11, SI
+	XORQ    BX, BX
+
+zarow64:
+	CMPQ         BX, R8
+	JAE          zastore64
+	VBROADCASTSS (R9)(BX*4), Z15
+	VMULPS       (SI), Z15, Z4
+	VMULPS       64(SI), Z15, Z5
+	VMULPS       128(SI), Z15, Z6
+	VMULPS       192(SI), Z15, Z7
+	VADDPS       Z4, Z0, Z0
+	VADDPS       Z5, Z1, Z1
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z7, Z3, Z3
+	ADDQ         R12, SI
+	INCQ         BX
+	JMP          zarow64
+
+zastore64:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	ADDQ    $256, DI
+	ADDQ    $256, R11
+	SUBQ    $64, CX
+	JMP     zachunk64
+
+zachunk8:
+	CMPQ    CX, $8
+	JB      zachunk1
+	VMOVUPS (DI), Y0
+	MOVQ    R11, SI
+	XORQ    BX, BX
+
+zarow8:
+	CMPQ         BX, R8
+	JAE          zastore8
+	VBROADCASTSS (R9)(BX*4), Y15
+	VMULPS       (SI), Y15, Y4
+	VADDPS       Y4, Y0, Y0
+	ADDQ         R12, SI
+	INCQ         BX
+	JMP          zarow8
+
+zastore8:
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, R11
+	SUBQ    $8, CX
+	JMP     zachunk8
+
+zachunk1:
+	TESTQ  CX, CX
+	JEQ    zadone
+	VMOVSS (DI), X0
+	MOVQ   R11, SI
+	XORQ   BX, BX
+
+zarow1:
+	CMPQ   BX, R8
+	JAE    zastore1
+	VMOVSS (R9)(BX*4), X15
+	VMULSS (SI), X15, X4
+	VADDSS X4, X0, X0
+	ADDQ   R12, SI
+	INCQ   BX
+	JMP    zarow1
+
+zastore1:
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   $4, R11
+	DECQ   CX
+	JMP    zachunk1
+
+zadone:
+	VZEROUPPER
+	RET
