@@ -69,13 +69,23 @@ func (b BenchResult) String() string {
 		at = fmt.Sprintf(" @ d%d", b.Depth)
 	}
 	kv, all := "", b.Effective()
-	if b.KVBytesPerToken > 0 {
+	if b.Depth > 0 && b.KVBytesPerToken > 0 {
 		all = float64(b.BytesPerToken+b.KVBytesPerToken) * b.GenRate / 1e9
 		kv = fmt.Sprintf(" (and %.0f MB of KV cache: %.1f GB/s in all)", float64(b.KVBytesPerToken)/1e6, all)
 	}
-	return fmt.Sprintf("pp%d%s %.2f tok/s · tg%d%s %.2f tok/s · median of %d · kernels %s · %d threads · weights %s\n"+
-		"%.0f MB of weights per token: %.1f GB/s at tg%s, machine read bandwidth %.1f GB/s (%.0f%%)",
-		b.PromptTokens, at, b.PromptRate, b.GenTokens, at, b.GenRate, b.Reps, b.Kernels, b.Threads, b.Memory,
+	var rates []string
+	if b.PromptTokens > 0 {
+		rates = append(rates, fmt.Sprintf("pp%d%s %.2f tok/s", b.PromptTokens, at, b.PromptRate))
+	}
+	if b.GenTokens > 0 {
+		rates = append(rates, fmt.Sprintf("tg%d%s %.2f tok/s", b.GenTokens, at, b.GenRate))
+	}
+	out := fmt.Sprintf("%s · median of %d · kernels %s · %d threads · weights %s",
+		strings.Join(rates, " · "), b.Reps, b.Kernels, b.Threads, b.Memory)
+	if b.GenTokens == 0 {
+		return out
+	}
+	return out + fmt.Sprintf("\n%.0f MB of weights per token: %.1f GB/s at tg%s, machine read bandwidth %.1f GB/s (%.0f%%)",
 		float64(b.BytesPerToken)/1e6, b.Effective(), kv, b.BandwidthGBs, 100*all/max(b.BandwidthGBs, 1e-9))
 }
 
