@@ -24,6 +24,7 @@ func init() {
 		k.dot = dotAVX2
 		k.axpy = axpyAVX2
 		k.dotRows = dotRowsAVX2
+		k.ropeHalf = ropeHalfAVX2
 		k.axpyRows = axpyRowsAVX2
 		k.sumSquares = sumSquaresAVX2
 		k.scaleMul = scaleMulAVX2
@@ -76,6 +77,11 @@ func dotRowsAVX2(dst, x, m []float32, stride int, scale float32)
 
 //go:noescape
 func axpyRowsAVX2(dst, a, m []float32, stride int)
+
+// ropeHalfAVX2 is kernelSet.ropeHalf: RoPE's loop, 8 pairs at a time.
+//
+//go:noescape
+func ropeHalfAVX2(lo, hi, cos, sin []float32)
 
 // dotRowsAVX512 and axpyRowsAVX512 are the same on zmm registers, bit for
 // bit.

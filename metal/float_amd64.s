@@ -1814,3 +1814,62 @@ zastore1:
 zadone:
 	VZEROUPPER
 	RET
+
+// func ropeHalfAVX2(lo, hi, cos, sin []float32)
+// For i < len(cos): a, b := lo[i], hi[i]; lo[i] = a*cos[i] - b*sin[i];
+// hi[i] = a*sin[i] + b*cos[i], each product rounded (no FMA), as RoPE's Go
+// loop computes it.
+TEXT ·ropeHalfAVX2(SB), NOSPLIT, $0-96
+	MOVQ lo_base+0(FP), DI
+	MOVQ hi_base+24(FP), SI
+	MOVQ cos_base+48(FP), AX
+	MOVQ cos_len+56(FP), CX
+	MOVQ sin_base+72(FP), BX
+
+ropeloop8:
+	CMPQ    CX, $8
+	JB      ropetail1
+	VMOVUPS (DI), Y0
+	VMOVUPS (SI), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS (BX), Y3
+	VMULPS  Y2, Y0, Y4
+	VMULPS  Y3, Y1, Y5
+	VSUBPS  Y5, Y4, Y4
+	VMULPS  Y3, Y0, Y6
+	VMULPS  Y2, Y1, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y6, (SI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, AX
+	ADDQ    $32, BX
+	SUBQ    $8, CX
+	JMP     ropeloop8
+
+ropetail1:
+	TESTQ  CX, CX
+	JEQ    ropedone
+	VMOVSS (DI), X0
+	VMOVSS (SI), X1
+	VMOVSS (AX), X2
+	VMOVSS (BX), X3
+	VMULSS X2, X0, X4
+	VMULSS X3, X1, X5
+	VSUBSS X5, X4, X4
+	VMULSS X3, X0, X6
+	VMULSS X2, X1, X7
+	VADDSS X7, X6, X6
+	VMOVSS X4, (DI)
+	VMOVSS X6, (SI)
+	ADDQ   $4, DI
+	ADDQ   $4, SI
+	ADDQ   $4, AX
+	ADDQ   $4, BX
+	DECQ   CX
+	JMP    ropetail1
+
+ropedone:
+	VZEROUPPER
+	RET

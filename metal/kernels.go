@@ -140,6 +140,10 @@ func RoPE(x []float32, nHeads, headDim int, cos, sin []float32) {
 	for h := 0; h < nHeads; h++ {
 		lo := x[h*headDim : h*headDim+half]
 		hi := x[h*headDim+half : (h+1)*headDim]
+		if kern.ropeHalf != nil {
+			kern.ropeHalf(lo, hi, cos, sin)
+			continue
+		}
 		for i, c := range cos {
 			a, b, s := lo[i], hi[i], sin[i]
 			lo[i] = float32(a*c) - float32(b*s)

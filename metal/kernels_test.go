@@ -497,6 +497,44 @@ func TestRoPE(t *testing.T) {
 	}
 }
 
+// TestRoPELevels checks every level's RoPE against the Generic one bit for
+// bit: head widths with and without a tail, unaligned, guard-padded.
+func TestRoPELevels(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for iter := range 100 {
+		headDim := 2 * (1 + r.IntN(80))
+		if iter%4 == 0 {
+			headDim = []int{64, 128}[r.IntN(2)]
+		}
+		heads := 1 + r.IntN(6)
+		x := unalignedFloats(randActivations(r, heads*headDim, iter%2), iter%3)
+		cos := make([]float32, headDim/2+r.IntN(3))
+		sin := make([]float32, len(cos))
+		for i := range cos {
+			a := r.Float64() * 100
+			cos[i], sin[i] = float32(math.Cos(a)), float32(math.Sin(a))
+		}
+		want := append([]float32(nil), x...)
+		restore := SetLevel(Generic)
+		RoPE(want, heads, headDim, cos, sin)
+		restore()
+		for _, l := range Levels()[1:] {
+			func() {
+				defer SetLevel(l)()
+				got, check := guarded(t, len(x), iter%4, float32(9))
+				copy(got, x)
+				RoPE(got, heads, headDim, readGuardFloats(t, cos), readGuardFloats(t, sin))
+				check()
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%v: %d heads of %d: x[%d] = %v, want %v", l, heads, headDim, i, got[i], want[i])
+					}
+				}
+			}()
+		}
+	}
+}
+
 func TestDotAxpy(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(15, 16))

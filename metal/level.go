@@ -75,6 +75,9 @@ type kernelSet struct {
 	// them elsewhere (shapes checked by the callers).
 	dotRows  func(dst, x, m []float32, stride int, scale float32)
 	axpyRows func(dst, a, m []float32, stride int)
+	// ropeHalf, where set, rotates one head's halves as RoPE's loop does,
+	// bit for bit (len(lo) == len(hi) == len(cos) <= len(sin)).
+	ropeHalf func(lo, hi, cos, sin []float32)
 	// sumSquares returns Σ float64(x[i])^2 (RMSNorm; the order is the
 	// level's). scaleMul does dst[i] = (x[i]*s)*w[i], each product rounded
 	// to float32, or x[i]*s when w is nil (RMSNorm; bit for bit at every
