@@ -2,6 +2,8 @@
 
 package metal
 
-// hugeBytes returns size zeroed bytes and the function that frees them (huge
-// pages are only asked for on Linux).
-func hugeBytes(size int) ([]byte, func()) { return make([]byte, size), func() {} }
+// HugePageBytes returns size zeroed bytes and the function that frees them:
+// huge pages are only asked for on Linux, elsewhere this is the Go heap.
+func HugePageBytes(size int) ([]byte, func() error, error) {
+	return make([]byte, size), func() error { return nil }, nil
+}
