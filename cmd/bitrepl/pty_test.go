@@ -192,6 +192,7 @@ func TestPTYHistoryRecall(t *testing.T) {
 	tm.waitLine("bitrepl> /set top_k 7")
 	tm.send(keyEnter)
 	tm.waitFor("top_k = 7", 2)
+	tm.waitLine("bitrepl>")
 	tm.send(keyCtrlD)
 	if code := tm.waitExit(); code != 0 {
 		t.Fatalf("exit code %d", code)
@@ -245,6 +246,7 @@ func TestPTYErrorsKeepRunning(t *testing.T) {
 	tm.waitFor(`"many" is not an integer`, 1)
 	tm.send("/set" + keyEnter) // still alive: shows settings
 	tm.waitFor("temperature", 1)
+	tm.waitLine("bitrepl>") // the listing is done and the prompt back, so Ctrl-C reaches the prompt
 	tm.send(keyCtrlC)
 	tm.waitFor("Ctrl-D or /quit", 1)
 	tm.send("/quit" + keyEnter)
@@ -274,6 +276,7 @@ func TestPTYColors(t *testing.T) {
 		tm.waitFor("bitrepl>", 1)
 		tm.send("/hlep" + keyEnter)
 		tm.waitFor("did you mean", 1)
+		tm.waitLine("bitrepl>")
 		tm.send(keyCtrlD)
 		tm.waitExit()
 		raw := tm.rawOutput()
@@ -331,6 +334,7 @@ func TestPTYCtrlCStopsGeneration(t *testing.T) {
 	tm.waitFor("max_tokens = 3", 1)
 	tm.send("abc" + keyEnter)
 	tm.waitFor("3 tokens", 1)
+	tm.waitLine("bitrepl>")
 	tm.send(keyCtrlD)
 	if code := tm.waitExit(); code != 0 {
 		t.Fatalf("exit code %d", code)
