@@ -69,8 +69,8 @@ func rowsQ4_0AVX2(dst []float32, w []byte, rb int, q []int8, d []float32, scale 
 //go:noescape
 func rowsQ6_KAVX2(dst []float32, w []byte, rb int, q []int8, d []float32, d8 []float32, bs []int16, scale float32)
 
-// dotRowsAVX2 and axpyRowsAVX2 are kernelSet.dotRows and axpyRows: loops of
-// dotAVX2 and axpyAVX2 without a call per row.
+// dotRowsAVX2 and axpyRowsAVX2 are kernelSet.dotRows and axpyRows: one
+// call for every row, each row computed as Dot and AxpyTo compute it.
 //
 //go:noescape
 func dotRowsAVX2(dst, x, m []float32, stride int, scale float32)
@@ -166,16 +166,19 @@ func quantizeInt8AVX2(dst []int8, x []float32) float32 {
 }
 
 // dotAVX2 is Dot: Σ a[i]*b[i] with FMAs in 4x8 float32 lanes, the tail in
-// lane 0.
-//
-//go:noescape
-func dotAVX2(a, b []float32) float32
+// lane 0 (dotRowsAVX2 of one row; the scale 1 changes no bit).
+func dotAVX2(a, b []float32) float32 {
+	var d [1]float32
+	dotRowsAVX2(d[:], a, b, len(a), 1)
+	return d[0]
+}
 
 // axpyAVX2 is AxpyTo: dst[i] += alpha*x[i], the product rounded before the
-// add (bit for bit axpyGeneric).
-//
-//go:noescape
-func axpyAVX2(dst []float32, alpha float32, x []float32)
+// add (bit for bit axpyGeneric; axpyRowsAVX2 of one row).
+func axpyAVX2(dst []float32, alpha float32, x []float32) {
+	a := [1]float32{alpha}
+	axpyRowsAVX2(dst, a[:], x, len(x))
+}
 
 // sumSquaresAVX2 returns Σ float64(x[i])^2 in 4x4 float64 lanes.
 //

@@ -891,115 +891,6 @@ qsdone:
 	VZEROUPPER
 	RET
 
-// func dotAVX2(a, b []float32) float32
-TEXT ·dotAVX2(SB), NOSPLIT, $0-52
-	MOVQ   a_base+0(FP), SI
-	MOVQ   b_base+24(FP), DX
-	MOVQ   a_len+8(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	CMPQ   CX, $32
-	JB     dottail8
-
-dotloop32:
-	VMOVUPS     (SI), Y4
-	VMOVUPS     32(SI), Y5
-	VMOVUPS     64(SI), Y6
-	VMOVUPS     96(SI), Y7
-	VFMADD231PS (DX), Y4, Y0
-	VFMADD231PS 32(DX), Y5, Y1
-	VFMADD231PS 64(DX), Y6, Y2
-	VFMADD231PS 96(DX), Y7, Y3
-	ADDQ        $128, SI
-	ADDQ        $128, DX
-	SUBQ        $32, CX
-	CMPQ        CX, $32
-	JAE         dotloop32
-
-dottail8:
-	CMPQ        CX, $8
-	JB          dotreduce
-	VMOVUPS     (SI), Y4
-	VFMADD231PS (DX), Y4, Y0
-	ADDQ        $32, SI
-	ADDQ        $32, DX
-	SUBQ        $8, CX
-	JMP         dottail8
-
-dotreduce:
-	REDUCE4
-
-dottail1:
-	TESTQ       CX, CX
-	JEQ         dotdone
-	VMOVSS      (SI), X1
-	VFMADD231SS (DX), X1, X0
-	ADDQ        $4, SI
-	ADDQ        $4, DX
-	DECQ        CX
-	JMP         dottail1
-
-dotdone:
-	VMOVSS X0, ret+48(FP)
-	VZEROUPPER
-	RET
-
-// func axpyAVX2(dst []float32, alpha float32, x []float32)
-TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
-	MOVQ         dst_base+0(FP), DI
-	MOVQ         x_base+32(FP), SI
-	MOVQ         x_len+40(FP), CX
-	VBROADCASTSS alpha+24(FP), Y15
-	CMPQ         CX, $32
-	JB           axtail8
-
-axloop32:
-	VMULPS  (SI), Y15, Y0
-	VMULPS  32(SI), Y15, Y1
-	VMULPS  64(SI), Y15, Y2
-	VMULPS  96(SI), Y15, Y3
-	VADDPS  (DI), Y0, Y0
-	VADDPS  32(DI), Y1, Y1
-	VADDPS  64(DI), Y2, Y2
-	VADDPS  96(DI), Y3, Y3
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	ADDQ    $128, SI
-	ADDQ    $128, DI
-	SUBQ    $32, CX
-	CMPQ    CX, $32
-	JAE     axloop32
-
-axtail8:
-	CMPQ    CX, $8
-	JB      axtail1
-	VMULPS  (SI), Y15, Y0
-	VADDPS  (DI), Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ    $32, SI
-	ADDQ    $32, DI
-	SUBQ    $8, CX
-	JMP     axtail8
-
-axtail1:
-	TESTQ  CX, CX
-	JEQ    axdone
-	VMULSS (SI), X15, X0
-	VADDSS (DI), X0, X0
-	VMOVSS X0, (DI)
-	ADDQ   $4, SI
-	ADDQ   $4, DI
-	DECQ   CX
-	JMP    axtail1
-
-axdone:
-	VZEROUPPER
-	RET
-
 // func sumSquaresAVX2(x []float32) float64
 TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-32
 	MOVQ   x_base+0(FP), SI
@@ -1463,8 +1354,10 @@ DATA bcast08<>+0(SB)/4, $0x08080808
 GLOBL bcast08<>(SB), RODATA|NOPTR, $4
 
 // func dotRowsAVX2(dst, x, m []float32, stride int, scale float32)
-// dst[j] = scale * dotAVX2(x, m[j*stride:][:len(x)]), each row summed
-// exactly as dotAVX2 sums (same lanes, accumulators and reduction).
+// dst[j] = scale * Σ_i x[i]*m[j*stride+i]: FMAs in 4x8 float32 lanes (32
+// elements a step, then 8 into the first accumulator), the lanes reduced by
+// REDUCE4, the last len(x)%8 products added in lane 0. Dot is this kernel on
+// one row.
 TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-84
 	MOVQ   dst_base+0(FP), DI
 	MOVQ   dst_len+8(FP), R8
@@ -1539,10 +1432,10 @@ drdone:
 	RET
 
 // func axpyRowsAVX2(dst, a, m []float32, stride int)
-// For j = 0, 1, ...: dst[i] += a[j]*m[j*stride+i], each term rounded and
-// added as axpyAVX2 does (multiply, then add), so every element gets the
-// same bits as len(a) axpyAVX2 calls. dst stays in registers, 32 floats at a
-// time, while the rows stream by.
+// For j = 0, 1, ...: dst[i] += a[j]*m[j*stride+i], each product rounded
+// before the add (no FMA), as axpyGeneric computes it. dst stays in
+// registers, 32 floats at a time, while the rows stream by. AxpyTo is this
+// kernel on one row.
 TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-80
 	MOVQ dst_base+0(FP), DI
 	MOVQ dst_len+8(FP), CX
@@ -1641,10 +1534,10 @@ ardone:
 	RET
 
 // func dotRowsAVX512(dst, x, m []float32, stride int, scale float32)
-// dotRowsAVX2 with the 32-element steps on zmm registers: Z0 holds dotAVX2's
+// dotRowsAVX2 with the 32-element steps on zmm registers: Z0 holds dotRowsAVX2's
 // Y0 and Y1 side by side, Z2 its Y2 and Y3, so every lane sums the same
 // products in the same order; they are split back before the tail and the
-// reduction, which are dotAVX2's.
+// reduction, which are dotRowsAVX2's.
 TEXT ·dotRowsAVX512(SB), NOSPLIT, $0-84
 	MOVQ   dst_base+0(FP), DI
 	MOVQ   dst_len+8(FP), R8
