@@ -34,7 +34,7 @@ type Session struct {
 	o      []float32 // (batch, dim) projection output
 	gate   []float32 // (batch, ffn)
 	up     []float32 // (batch, ffn)
-	att    []float32 // (attendBlock, heads, ctx) attention weights of a few tokens
+	att    []float32 // (attendBlock+1, heads, ctx) attention weights of a few tokens, then those a hook sees
 	xq     []int8    // (batch, max(dim, ffn)) int8 activations
 	xf     []float32 // (batch, max(dim, ffn)) dequantized activations, for float projections
 	inv    []float32 // (batch) activation dequantization factors
@@ -79,7 +79,7 @@ func (m *Model) NewSession(ctxLen int) *Session {
 		o:      make([]float32, b*c.Dim),
 		gate:   make([]float32, b*c.FFNDim),
 		up:     make([]float32, b*c.FFNDim),
-		att:    make([]float32, attendBlock*c.Heads*ctxLen),
+		att:    make([]float32, (attendBlock+1)*c.Heads*ctxLen),
 		xq:     make([]int8, b*wide),
 		xf:     make([]float32, b*wide),
 		inv:    make([]float32, b),
@@ -225,7 +225,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 		s.layer, s.pos0, s.batch = li, pos0, n
 		if s.wants(SiteAttnWeights, li) {
 			for t := range n {
-				s.attend(s.mix[t*qd:(t+1)*qd], s.q[t*qd:(t+1)*qd], li, pos0+t)
+				s.attendObserved(t)
 			}
 		} else {
 			metal.Parallel(c.Heads, c.Heads/c.KVHeads, s.attendFn)
@@ -333,46 +333,58 @@ func (s *Session) project(dst []float32, w *metal.Matrix, n int) {
 	metal.MatMul(dst, w, xf, n)
 }
 
-// attend computes one token's attention output at position p over the cached
-// keys and values of positions 0..p, and reports its weights to the hook.
-func (s *Session) attend(out, q []float32, layer, p int) {
-	n := p + 1
-	att := s.att[:s.m.Config.Heads*n]
-	for h := range s.m.Config.Heads {
-		s.attendHead(out, q, layer, p, h, att[h*n:(h+1)*n])
+// attendObserved computes token t of the batch on this thread and reports
+// its attention weights to the hook, head after head (heads x (pos+1)),
+// packed in the rows after attendHeads' block.
+func (s *Session) attendObserved(t int) {
+	c := &s.m.Config
+	ctx, p := s.cache.Cap(), s.pos0+t
+	s.attendTokens(0, c.Heads, t, t+1)
+	packed := s.att[attendBlock*c.Heads*ctx:][:c.Heads*(p+1)]
+	for h := range c.Heads {
+		copy(packed[h*(p+1):(h+1)*(p+1)], s.weights(t, h)[:p+1])
 	}
-	s.observeOne(SiteAttnWeights, layer, p, att)
+	s.observeOne(SiteAttnWeights, s.layer, p, packed)
 }
 
 // attendHeads computes heads [lo, hi) of the attention of the batch's
 // tokens (s.batch tokens from s.pos0 in s.layer), as metal.Parallel splits
-// them (whole groups of query heads that share a KV head). The cached keys
-// and values are taken in tiles of attendTile positions, each used by every
-// head of the range for attendBlock tokens at a time, so a tile is read once
-// from memory and then from the L1 cache. Token b of a block keeps head h's
-// weights in row b*heads+h of s.att.
-func (s *Session) attendHeads(lo, hi int) {
+// them (whole groups of query heads that share a KV head).
+func (s *Session) attendHeads(lo, hi int) { s.attendTokens(lo, hi, 0, s.batch) }
+
+// weights is where token t of the batch keeps head h's attention weights
+// (ctx floats): a block of attendBlock tokens uses attendBlock*heads rows.
+func (s *Session) weights(t, h int) []float32 {
+	ctx := s.cache.Cap()
+	return s.att[((t%attendBlock)*s.m.Config.Heads+h)*ctx:][:ctx]
+}
+
+// attendTokens computes heads [lo, hi) of the attention of batch tokens
+// [from, to). The cached keys and values are taken in tiles of attendTile
+// positions, each used by every head of the range for attendBlock tokens
+// at a time, so a tile is read once from memory and then from the L1
+// cache.
+func (s *Session) attendTokens(lo, hi, from, to int) {
 	c := &s.m.Config
-	hd, qd, ctx := c.HeadDim, c.Heads*c.HeadDim, s.cache.Cap()
+	hd, qd := c.HeadDim, c.Heads*c.HeadDim
 	group := c.Heads / c.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	weights := func(t, h int) []float32 { return s.att[((t%attendBlock)*c.Heads+h)*ctx:][:ctx] }
-	for t0 := 0; t0 < s.batch; t0 += attendBlock {
-		t1 := min(t0+attendBlock, s.batch)
+	for t0 := from; t0 < to; t0 += attendBlock {
+		t1 := min(t0+attendBlock, to)
 		end := s.pos0 + t1 // positions the block's last token sees
 		for j0 := 0; j0 < end; j0 += attendTile {
 			for h := lo; h < hi; h++ {
 				keys, _ := s.cache.Head(s.layer, h/group, min(j0+attendTile, end))
 				for t := t0; t < t1; t++ {
 					if j1 := min(j0+attendTile, s.pos0+t+1); j1 > j0 {
-						metal.DotRows(weights(t, h)[j0:j1], s.q[t*qd+h*hd:t*qd+(h+1)*hd], keys[j0*hd:], hd, scale)
+						metal.DotRows(s.weights(t, h)[j0:j1], s.q[t*qd+h*hd:t*qd+(h+1)*hd], keys[j0*hd:], hd, scale)
 					}
 				}
 			}
 		}
 		for t := t0; t < t1; t++ {
 			for h := lo; h < hi; h++ {
-				metal.Softmax(weights(t, h)[:s.pos0+t+1])
+				metal.Softmax(s.weights(t, h)[:s.pos0+t+1])
 				clear(s.mix[t*qd+h*hd : t*qd+(h+1)*hd])
 			}
 		}
@@ -381,7 +393,7 @@ func (s *Session) attendHeads(lo, hi int) {
 				_, vals := s.cache.Head(s.layer, h/group, min(j0+attendTile, end))
 				for t := t0; t < t1; t++ {
 					if j1 := min(j0+attendTile, s.pos0+t+1); j1 > j0 {
-						metal.AxpyRows(s.mix[t*qd+h*hd:t*qd+(h+1)*hd], weights(t, h)[j0:j1], vals[j0*hd:], hd)
+						metal.AxpyRows(s.mix[t*qd+h*hd:t*qd+(h+1)*hd], s.weights(t, h)[j0:j1], vals[j0*hd:], hd)
 					}
 				}
 			}
@@ -396,22 +408,6 @@ const (
 	attendTile  = 64
 	attendBlock = 8
 )
-
-// attendHead computes query head h of one token at position p over the
-// cached keys and values of positions 0..p (query heads grouped over KV
-// heads), into its slice of out, with a (p+1 floats) for the weights.
-func (s *Session) attendHead(out, q []float32, layer, p, h int, a []float32) {
-	c := &s.m.Config
-	hd := c.HeadDim
-	keys, vals := s.cache.Head(layer, h/(c.Heads/c.KVHeads), p+1)
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	qh := q[h*hd : (h+1)*hd]
-	metal.DotRows(a, qh, keys, hd, scale) // a[j] = Dot(qh, key j) * scale
-	metal.Softmax(a)
-	oh := out[h*hd : (h+1)*hd]
-	clear(oh)
-	metal.AxpyRows(oh, a, vals, hd) // oh += a[j] * value j, in order
-}
 
 // activateRows applies the activation to rows [lo, hi) of the batch's gate
 // and up outputs, as metal.MatMulTernaryPair splits them.
