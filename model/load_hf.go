@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/regfile"
 	"github.com/bitrepl/bitrepl/model/safetensors"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
@@ -33,7 +34,7 @@ func LoadWith(path string, opt LoadOptions) (*Model, error) {
 	if strings.HasSuffix(path, ".safetensors") || strings.HasSuffix(path, ".json") {
 		return LoadHF(filepath.Dir(path))
 	}
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +46,14 @@ func LoadWith(path string, opt LoadOptions) (*Model, error) {
 	}
 	return LoadGGUFWith(path, opt)
 }
+
+// Size caps of the JSON files of a checkpoint directory, which are read whole:
+// real ones are far smaller (LLaMA-3's tokenizer.json is 9 MB, Gemma 3's
+// tokenizer_config.json 1.2 MB), and a bigger file is a mistake or an attack.
+const (
+	maxConfigBytes          = 1 << 20
+	maxTokenizerConfigBytes = 16 << 20
+)
 
 // hfNames maps our GGUF tensor names (the suffix after blk.N.) to the names in
 // HF checkpoints; sub-norms differ between the 1bitLLM and microsoft files.
@@ -67,9 +76,9 @@ var hfNames = map[string][]string{
 // packed; packed uint8 weights (microsoft's layout) are repacked; the
 // embedding stays a view into the mapped file.
 func LoadHF(dir string) (*Model, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	raw, err := regfile.ReadFile(filepath.Join(dir, "config.json"), maxConfigBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
+		return nil, err
 	}
 	cfg, mode, err := parseHFConfig(raw)
 	if err != nil {
@@ -88,14 +97,19 @@ func LoadHF(dir string) (*Model, error) {
 		m.Close()
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	if data, err := os.ReadFile(filepath.Join(dir, "tokenizer.json")); err == nil {
+	if data, err := regfile.ReadFile(filepath.Join(dir, "tokenizer.json"), tokenizer.MaxFileBytes); err == nil {
 		tok, err := tokenizer.FromJSON(data)
 		if err != nil {
 			m.Close()
 			return nil, fmt.Errorf("%s: tokenizer.json: %w", dir, err)
 		}
+		tmpl, err := readChatTemplate(dir)
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
 		m.Tokenizer, m.tokenizerJSON = tok, data
-		m.Chat = chatTemplateFor(cfg.Arch, readChatTemplate(dir), tok)
+		m.Chat = chatTemplateFor(cfg.Arch, tmpl, tok)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		m.Close()
 		return nil, err
@@ -420,15 +434,46 @@ func hfEOS(config []byte) []int32 {
 	return nil
 }
 
-// readChatTemplate returns tokenizer_config.json's chat_template, if any.
-func readChatTemplate(dir string) string {
-	data, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
+// readChatTemplate returns tokenizer_config.json's chat_template, if any: a
+// string, or a list of named templates (then the one named "default").
+func readChatTemplate(dir string) (string, error) {
+	path := filepath.Join(dir, "tokenizer_config.json")
+	data, err := regfile.ReadFile(path, maxTokenizerConfigBytes)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
 	if err != nil {
-		return ""
+		return "", err
 	}
+	return parseChatTemplate(data, path)
+}
+
+// parseChatTemplate reads chat_template from a tokenizer_config.json.
+func parseChatTemplate(data []byte, path string) (string, error) {
 	var c struct {
-		ChatTemplate string `json:"chat_template"`
+		ChatTemplate json.RawMessage `json:"chat_template"`
 	}
-	_ = json.Unmarshal(data, &c)
-	return c.ChatTemplate
+	if err := json.Unmarshal(data, &c); err != nil {
+		return "", fmt.Errorf("%s: %v", path, err)
+	}
+	if len(c.ChatTemplate) == 0 || string(c.ChatTemplate) == "null" {
+		return "", nil
+	}
+	var one string
+	if json.Unmarshal(c.ChatTemplate, &one) == nil {
+		return one, nil
+	}
+	var named []struct {
+		Name     string `json:"name"`
+		Template string `json:"template"`
+	}
+	if err := json.Unmarshal(c.ChatTemplate, &named); err != nil {
+		return "", fmt.Errorf("%s: chat_template is neither a string nor a list of {name, template}", path)
+	}
+	for _, t := range named {
+		if t.Name == "default" {
+			return t.Template, nil
+		}
+	}
+	return "", nil
 }

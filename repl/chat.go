@@ -13,6 +13,7 @@ import (
 
 	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/regfile"
 )
 
 // prompt sends text to the model: the next chat turn, or a completion.
@@ -221,12 +222,16 @@ func cmdSave(s *session, _ context.Context, c *command, a call) error {
 	return nil
 }
 
+// maxConversationBytes bounds a conversation file read by /open: far more
+// text than any model's context holds.
+const maxConversationBytes = 64 << 20
+
 func cmdOpen(s *session, _ context.Context, c *command, a call) error {
 	if len(a.args) != 1 {
 		return usagef(c, "/open needs a file name")
 	}
 	path := s.expand(a.args[0])
-	b, err := os.ReadFile(path)
+	b, err := regfile.ReadFile(path, maxConversationBytes)
 	if err != nil {
 		return err
 	}

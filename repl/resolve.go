@@ -1,12 +1,16 @@
 package repl
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/bitrepl/bitrepl/model/regfile"
 )
 
 // hfRepoID matches a Hugging Face repo id, optionally with a file: owner/name[/file.gguf].
@@ -77,8 +81,14 @@ func resolveModel(spec string, env []string) (string, error) {
 	repoDir := filepath.Join(hub, "models--"+parts[0]+"--"+parts[1])
 	nf.Looked = append(nf.Looked, repoDir)
 	snap, err := snapshot(repoDir)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return "", nf
+	}
+	if err == nil {
+		err = checkInside(repoDir, snap)
+	}
+	if err != nil {
+		return "", err
 	}
 	if file != "" {
 		p := filepath.Join(snap, file)
@@ -110,33 +120,80 @@ func resolveModel(spec string, env []string) (string, error) {
 	return "", nf
 }
 
+// commitRef is what refs/main may hold: a commit hash (40 hex digits in
+// practice), never a path.
+var commitRef = regexp.MustCompile(`^[0-9a-fA-F]{4,64}$`)
+
 // snapshot returns the snapshot directory of a cached repo: the revision in
-// refs/main, else the most recently modified snapshot.
+// refs/main, else the most recently modified snapshot. It stays inside the
+// repo: refs/main must name a commit, and the snapshot must be a directory of
+// snapshots/, not a link out of it.
 func snapshot(repoDir string) (string, error) {
-	if ref, err := os.ReadFile(filepath.Join(repoDir, "refs", "main")); err == nil {
-		d := filepath.Join(repoDir, "snapshots", strings.TrimSpace(string(ref)))
-		if isDir(d) {
+	snaps := filepath.Join(repoDir, "snapshots")
+	refPath := filepath.Join(repoDir, "refs", "main")
+	ref, err := regfile.ReadFile(refPath, 1024)
+	switch {
+	case err == nil:
+		name := strings.TrimSpace(string(ref))
+		if !commitRef.MatchString(name) {
+			return "", fmt.Errorf("%s holds %q, not a commit hash", refPath, name)
+		}
+		d := filepath.Join(snaps, name)
+		if st, err := os.Lstat(d); err == nil {
+			if !st.IsDir() {
+				return "", fmt.Errorf("%s is not a directory (a link out of the cache?)", d)
+			}
 			return d, nil
 		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", err
 	}
-	ents, err := os.ReadDir(filepath.Join(repoDir, "snapshots"))
+	ents, err := os.ReadDir(snaps)
 	if err != nil {
 		return "", err
 	}
 	best, bestT := "", int64(0)
 	for _, e := range ents {
 		info, err := e.Info()
-		if err != nil || !e.IsDir() {
+		if err != nil || !e.IsDir() { // DirEntry.IsDir does not follow links
 			continue
 		}
 		if t := info.ModTime().UnixNano(); best == "" || t > bestT {
-			best, bestT = filepath.Join(repoDir, "snapshots", e.Name()), t
+			best, bestT = filepath.Join(snaps, e.Name()), t
 		}
 	}
 	if best == "" {
-		return "", fmt.Errorf("%s: no snapshots", repoDir)
+		return "", fmt.Errorf("%s: no snapshots: %w", repoDir, fs.ErrNotExist)
 	}
 	return best, nil
+}
+
+// checkInside returns an error if any entry of the snapshot directory snap is
+// a link that resolves outside repoDir. Files of a snapshot are links to
+// ../../blobs/<hash>, inside the repo.
+func checkInside(repoDir, snap string) error {
+	root, err := filepath.EvalSymlinks(repoDir)
+	if err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(snap)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.Type()&fs.ModeSymlink == 0 {
+			continue
+		}
+		p := filepath.Join(snap, e.Name())
+		target, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			continue // a dangling link: loading it will say so
+		}
+		if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("%s links to %s, outside the cached repo %s", p, target, repoDir)
+		}
+	}
+	return nil
 }
 
 // cachedRepos lists the repo ids in the hub cache (for completion and /models).

@@ -84,3 +84,83 @@ func TestExpandVars(t *testing.T) {
 		t.Errorf("undefined: %v", err)
 	}
 }
+
+// The hub cache is untrusted input: refs/main, snapshot directories and the
+// links in them must not lead the loader outside the cached repo. Links from a
+// snapshot to ../../blobs, as the hub writes them, keep working.
+func TestResolveModelStaysInCache(t *testing.T) {
+	outside := t.TempDir() // a "model" outside the cache
+	if err := os.WriteFile(filepath.Join(outside, "config.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outside, "evil.gguf"), []byte("GGUF"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		setup   func(t *testing.T, repo string)
+		wantErr string // "" means the resolved path is snapshots/900d/w.gguf
+	}{
+		{"blob links", func(t *testing.T, repo string) {}, ""},
+		{"ref traversal", func(t *testing.T, repo string) {
+			rel, _ := filepath.Rel(filepath.Join(repo, "snapshots"), outside)
+			write(t, filepath.Join(repo, "refs", "main"), rel)
+		}, "not a commit hash"},
+		{"ref dots", func(t *testing.T, repo string) { write(t, filepath.Join(repo, "refs", "main"), "../../..") }, "not a commit hash"},
+		{"ref absolute", func(t *testing.T, repo string) { write(t, filepath.Join(repo, "refs", "main"), outside) }, "not a commit hash"},
+		{"snapshot is a link out", func(t *testing.T, repo string) {
+			symlink(t, outside, filepath.Join(repo, "snapshots", "abcdef"))
+			write(t, filepath.Join(repo, "refs", "main"), "abcdef")
+		}, "is not a directory"},
+		{"file links out", func(t *testing.T, repo string) {
+			symlink(t, filepath.Join(outside, "evil.gguf"), filepath.Join(repo, "snapshots", "900d", "x.gguf"))
+		}, "outside the cached repo"},
+		{"refs/main links to a device", func(t *testing.T, repo string) {
+			if _, err := os.Stat("/dev/zero"); err != nil {
+				t.Skip(err)
+			}
+			os.Remove(filepath.Join(repo, "refs", "main"))
+			symlink(t, "/dev/zero", filepath.Join(repo, "refs", "main"))
+		}, "not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hub := t.TempDir()
+			repo := filepath.Join(hub, "models--o--m")
+			// the layout the hub writes: refs/main -> commit, snapshot files linking to blobs
+			write(t, filepath.Join(repo, "blobs", "0123"), "GGUF")
+			write(t, filepath.Join(repo, "refs", "main"), "900d")
+			symlink(t, "../../blobs/0123", filepath.Join(repo, "snapshots", "900d", "w.gguf"))
+			tc.setup(t, repo)
+			got, err := resolveModel("o/m", []string{"HF_HUB_CACHE=" + hub})
+			if tc.wantErr == "" {
+				if want := filepath.Join(repo, "snapshots", "900d", "w.gguf"); err != nil || got != want {
+					t.Fatalf("resolveModel = %q, %v; want %q", got, err, want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("resolveModel = %q, %v; want an error with %q", got, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func write(t *testing.T, p, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func symlink(t *testing.T, target, p string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, p); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+}

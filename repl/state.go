@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/regfile"
 	"github.com/bitrepl/bitrepl/model/sample"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
@@ -77,7 +77,7 @@ func (s *session) load(ctx context.Context, spec string) error {
 		var tokJSON []byte
 		if s.cfg.Tokenizer != "" {
 			var err error
-			if tokJSON, err = os.ReadFile(s.expand(s.cfg.Tokenizer)); err != nil {
+			if tokJSON, err = regfile.ReadFile(s.expand(s.cfg.Tokenizer), tokenizer.MaxFileBytes); err != nil {
 				return err
 			}
 			if tok, err = tokenizer.FromJSON(tokJSON); err != nil {

@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/regfile"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
 
@@ -304,9 +304,13 @@ func writeLogitsJSON(w *bufio.Writer, spec string, ids []int32, logits [][]float
 	return w.Flush()
 }
 
+// maxLogitsFileBytes bounds a LogitsFile: 64 positions of a 128k vocabulary
+// take about 100 MB.
+const maxLogitsFileBytes = 1 << 30
+
 // readLogitsFile reads a LogitsFile.
 func readLogitsFile(path string) (*LogitsFile, error) {
-	b, err := os.ReadFile(path)
+	b, err := regfile.ReadFile(path, maxLogitsFileBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -7,9 +7,10 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/bitrepl/bitrepl/model/regfile"
 )
 
 // Limits on lengths read from a file. Anything larger is a *FormatError. Independently of these, every
@@ -142,15 +143,11 @@ func (m Mode) String() string {
 
 // OpenMode is Open with the file held as mode says. Close releases the memory.
 func OpenMode(path string, mode Mode) (*File, error) {
-	fh, err := os.Open(path)
+	fh, st, err := regfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
 	size := st.Size()
 	if size < 0 || uint64(size) > uint64(math.MaxInt) {
 		return nil, &FormatError{File: path, Msg: fmt.Sprintf("file of %d bytes is too large to map", size)}

@@ -3,7 +3,8 @@ package safetensors
 import (
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/bitrepl/bitrepl/model/regfile"
 )
 
 // Open memory-maps the file at path (reading it into memory where mapping is unavailable) and parses it.
@@ -25,19 +26,12 @@ func Open(path string) (*File, error) {
 
 // mapFile maps the whole file read-only, falling back to reading it.
 func mapFile(path string) ([]byte, func() error, error) {
-	fd, err := os.Open(path)
+	fd, st, err := regfile.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer fd.Close()
-	st, err := fd.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
 	size := st.Size()
-	if !st.Mode().IsRegular() {
-		return nil, nil, &FormatError{File: path, Offset: -1, Msg: "not a regular file"}
-	}
 	if size < 0 || uint64(size) > uint64(maxInt) {
 		return nil, nil, &FormatError{File: path, Offset: -1, Msg: fmt.Sprintf("file of %d bytes too large to address", size)}
 	}

@@ -3,17 +3,19 @@ package safetensors
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/bitrepl/bitrepl/model/regfile"
 )
 
-// maxIndexSize bounds model.safetensors.index.json.
-const maxIndexSize = 100 << 20
+// maxIndexSize bounds model.safetensors.index.json: one line per tensor, about
+// 100 bytes each; DeepSeek-V3's 91,000 tensors take 8 MiB.
+const maxIndexSize = 32 << 20
 
 // Set is a checkpoint directory: one file or several shards, accessed as one set of tensors.
 type Set struct {
@@ -29,7 +31,7 @@ type Set struct {
 func OpenDir(dir string) (*Set, error) {
 	s := &Set{Dir: dir, byName: map[string]*File{}}
 	indexPath := filepath.Join(dir, IndexName)
-	data, err := readLimited(indexPath, maxIndexSize)
+	data, err := regfile.ReadFile(indexPath, maxIndexSize)
 	switch {
 	case err == nil:
 		if err := s.openIndexed(indexPath, data); err != nil {
@@ -144,22 +146,6 @@ func parseIndex(data []byte, file string) (map[string]string, error) {
 		return nil, &FormatError{File: file, Offset: -1, Msg: "no weight_map"}
 	}
 	return wm, nil
-}
-
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, &FormatError{File: path, Offset: limit, Msg: fmt.Sprintf("larger than %d bytes", limit)}
-	}
-	return data, nil
 }
 
 // Tensor returns the tensor called name, from whichever shard holds it.

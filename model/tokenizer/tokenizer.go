@@ -17,15 +17,17 @@ package tokenizer
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/bitrepl/bitrepl/model/regfile"
 )
 
 // ErrUnsupported is wrapped by errors for tokenizer features this package does not implement.
 var ErrUnsupported = errors.New("unsupported")
 
-// maxFileBytes bounds the size of a tokenizer.json file read by FromFile.
-const maxFileBytes = 1 << 30
+// MaxFileBytes bounds the size of a tokenizer.json file read by FromFile.
+// LLaMA-3's is 9 MB, Gemma 3's 33 MB.
+const MaxFileBytes = 64 << 20
 
 // Error reports a malformed or unsupported tokenizer description: File is the file name (if known), Path the
 // place inside it (a JSON path such as "model.merges[12]", or a GGUF key), Offset a byte offset (-1 if unknown).
@@ -99,14 +101,7 @@ type Tokenizer struct {
 
 // FromFile reads a tokenizer.json file.
 func FromFile(path string) (*Tokenizer, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if fi.Size() > maxFileBytes {
-		return nil, &Error{File: path, Offset: -1, Msg: fmt.Sprintf("file has %d bytes, more than the limit %d", fi.Size(), maxFileBytes)}
-	}
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}
