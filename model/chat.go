@@ -1,7 +1,9 @@
 package model
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bitrepl/bitrepl/model/tokenizer"
@@ -113,6 +115,85 @@ func (m *Model) FormatChat(msgs []Message, open bool) ([]int32, error) {
 		b.WriteString("Assistant:")
 	}
 	return m.Tokenizer.Encode(b.String(), true), nil
+}
+
+// GenerateChat generates the assistant's next message after msgs in s and streams
+// it to emit as Generate does, with the template's stop strings added to
+// opt.Stop. The cache of s is reused: a conversation that grows by a turn
+// evaluates only that turn.
+//
+// msgs is an optional system message, then user and assistant messages.
+// When they leave too little room for the answer (a quarter of the context,
+// or MaxTokens if less), or the answer fills the context, the oldest turns
+// after the system message are dropped, whole (a user message and what
+// follows it), down to half the context, so that the next turns reuse the
+// cache again. The last user message is never dropped: if it does not fit
+// with the system message, that is an ErrContextFull error. Stats.Dropped
+// is how many messages of msgs the model no longer sees; a caller going on
+// with the conversation passes msgs without them.
+func (m *Model) GenerateChat(ctx context.Context, s *Session, msgs []Message, opt GenOptions, emit func(Token) error) (Stats, error) {
+	var sys []Message
+	rest := msgs
+	if len(msgs) > 0 && msgs[0].Role == "system" {
+		sys, rest = msgs[:1:1], msgs[1:]
+	}
+	ctxLen := s.ContextLen()
+	// fit returns the prompt without the turns before the first user
+	// message after rest[from]: the first one leaving room for extra tokens
+	// in half the context, else the shortest; nil when no turn is left to drop.
+	fit := func(from, extra int) (int, []int32, error) {
+		var k int
+		var ids []int32
+		for i := from + 1; i < len(rest); i++ {
+			if rest[i].Role != "user" {
+				continue
+			}
+			p, err := m.FormatChat(append(sys, rest[i:]...), true)
+			if err != nil {
+				return 0, nil, err
+			}
+			k, ids = i, p
+			if len(p)+extra <= ctxLen/2 {
+				break
+			}
+		}
+		return k, ids, nil
+	}
+	prompt, err := m.FormatChat(msgs, true)
+	if err != nil {
+		return Stats{}, err
+	}
+	dropped := 0
+	reserve := ctxLen / 4
+	if opt.MaxTokens > 0 {
+		reserve = min(reserve, opt.MaxTokens)
+	}
+	if len(prompt)+max(reserve, 1) > ctxLen {
+		k, p, err := fit(0, 0)
+		if err != nil {
+			return Stats{}, err
+		}
+		if p != nil {
+			dropped, prompt = k, p
+		}
+	}
+	if len(prompt) >= ctxLen {
+		return Stats{}, fmt.Errorf("%w: the last message takes %d tokens with the system prompt and the template, and the context holds %d",
+			ErrContextFull, len(prompt), ctxLen)
+	}
+	opt.Stop = append(slices.Clip(opt.Stop), m.ChatStops()...)
+	opt.Shift = func(held []int32) ([]int32, error) {
+		answer := held[len(prompt):]
+		k, p, err := fit(dropped, len(answer))
+		if err != nil || p == nil || len(p)+len(answer) >= ctxLen {
+			return nil, err
+		}
+		dropped, prompt = k, p
+		return append(p, answer...), nil
+	}
+	st, err := m.Generate(ctx, s, prompt, opt, emit)
+	st.Dropped = dropped
+	return st, err
 }
 
 // ChatStops are the stop strings a template needs besides EOS tokens: base

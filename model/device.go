@@ -182,6 +182,7 @@ func (s *Session) gpuForward(tokens []int32, each func(i int, logits []float32))
 			g.gpuValid = pos0
 			return nil, err
 		}
+		copy(s.tokens[pos0+i:], tokens[i:i+n])
 		s.cache.Commit(pos0 + i + n)
 		g.gpuValid = pos0 + i + n
 		switch want {

@@ -16,6 +16,13 @@ type GenOptions struct {
 	Sampling  sample.Params // temperature 0 is greedy
 	Stop      []string      // stop when the text contains one of these (it is not emitted)
 	IgnoreEOS bool          // keep going past end-of-text tokens (benchmarks)
+
+	// Shift makes room when the context is full and the generation goes on:
+	// it gets the tokens the session holds followed by the token just
+	// sampled, and returns a shorter sequence to go on from (GenerateChat: the
+	// conversation without its oldest turns, then the answer so far), or
+	// nil to stop with StopContext. Nil stops at a full context.
+	Shift func(held []int32) ([]int32, error)
 }
 
 // Token is one generated token as it is streamed.
@@ -38,7 +45,9 @@ const (
 
 // Stats describes a finished generation.
 type Stats struct {
-	PromptTokens int
+	PromptTokens int // prompt tokens evaluated
+	Cached       int // prompt tokens the session already held, not evaluated again
+	Dropped      int // GenerateChat: messages dropped to make room
 	Generated    int
 	PromptTime   time.Duration // evaluating the prompt
 	FirstToken   time.Duration // from the start to the first generated token
@@ -60,36 +69,37 @@ func rate(n int, d time.Duration) float64 {
 	return float64(n) / d.Seconds()
 }
 
-// Generate evaluates prompt in s after what s already holds, then samples
-// tokens and streams them to emit until EOS, a stop string, MaxTokens, a full
-// context, or ctx is canceled. Whatever happens, s stays consistent: every
-// token evaluated is in its cache, so a conversation can go on. A prompt that
-// does not fit in the context is an error and leaves s unchanged. When ctx is
-// canceled the stats so far are returned with ctx's error.
+// Generate makes s hold prompt, then samples tokens and streams them to emit
+// until EOS, a stop string, MaxTokens, a full context, or ctx is canceled.
+//
+// The session's cache is reused: the longest prefix of prompt that s
+// already holds (Session.Tokens) is kept and only the rest is evaluated
+// (Stats.Cached counts the kept tokens), so a conversation that grows by a
+// turn evaluates only that turn. Whatever happens, s stays consistent: its
+// Tokens are what its cache holds. A prompt that does not fit in the
+// context, or holds a token outside the vocabulary, is an error and leaves s
+// unchanged. When ctx is canceled the stats so far are returned with ctx's
+// error.
 func (m *Model) Generate(ctx context.Context, s *Session, prompt []int32, opt GenOptions, emit func(Token) error) (Stats, error) {
-	st := Stats{PromptTokens: len(prompt)}
+	st := Stats{}
 	if len(prompt) == 0 {
 		return st, fmt.Errorf("generate: empty prompt")
 	}
-	if free := s.ContextLen() - s.Pos(); len(prompt) >= free {
-		return st, fmt.Errorf("%w: the prompt has %d tokens and %d of %d positions are free; it must leave room for at least one new token",
-			ErrContextFull, len(prompt), free, s.ContextLen())
+	if len(prompt) >= s.ContextLen() {
+		return st, fmt.Errorf("%w: the prompt has %d tokens and the context %d positions; it must leave room for at least one new token",
+			ErrContextFull, len(prompt), s.ContextLen())
 	}
-	if err := s.checkTokens(prompt); err != nil {
+	if err := s.checkVocab(prompt); err != nil {
 		return st, err
 	}
 	start := time.Now()
-	var logits []float32
-	for i := 0; i < len(prompt); i += maxBatch {
-		if err := ctx.Err(); err != nil {
+	logits, cached, err := s.prefill(ctx, prompt)
+	st.Cached, st.PromptTokens = cached, len(prompt)-cached
+	if err != nil {
+		if ctx.Err() != nil {
 			st.Reason = StopCanceled
-			return st, err
 		}
-		l, err := s.Forward(prompt[i:min(i+maxBatch, len(prompt))])
-		if err != nil {
-			return st, err
-		}
-		logits = l
+		return st, err
 	}
 	st.PromptTime = time.Since(start)
 
@@ -143,15 +153,57 @@ func (m *Model) Generate(ctx context.Context, s *Session, prompt []int32, opt Ge
 			return finish(StopString)
 		case opt.MaxTokens > 0 && st.Generated >= opt.MaxTokens:
 			return finish(StopLength)
-		case s.Pos() >= s.ContextLen():
+		case s.Pos() < s.ContextLen():
+			logits, err = s.Forward([]int32{id})
+		case opt.Shift == nil:
 			return finish(StopContext)
+		default:
+			var next []int32
+			if next, err = opt.Shift(append(s.Tokens(), id)); err != nil {
+				return st, err
+			}
+			if next == nil {
+				return finish(StopContext)
+			}
+			if len(next) >= s.ContextLen() {
+				return st, fmt.Errorf("generate: Shift returned %d tokens for a context of %d", len(next), s.ContextLen())
+			}
+			if err = s.checkVocab(next); err == nil {
+				logits, _, err = s.prefill(ctx, next)
+			}
 		}
-		l, err := s.Forward([]int32{id})
 		if err != nil {
+			if ctx.Err() != nil {
+				st, _ = finish(StopCanceled)
+			}
 			return st, err
+		}
+	}
+}
+
+// prefill makes s hold tokens (which the caller checked: they fit and are
+// in the vocabulary) and returns the logits after the last one, and how
+// many positions it kept: the longest prefix s already held, short of the
+// last token, whose logits are needed. The rest of the cache is dropped.
+func (s *Session) prefill(ctx context.Context, tokens []int32) ([]float32, int, error) {
+	held := s.tokens[:s.cache.Len()]
+	kept := 0
+	for kept < len(tokens)-1 && kept < len(held) && held[kept] == tokens[kept] {
+		kept++
+	}
+	s.Truncate(kept)
+	var logits []float32
+	for i := kept; i < len(tokens); i += maxBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, kept, err
+		}
+		l, err := s.Forward(tokens[i:min(i+maxBatch, len(tokens))])
+		if err != nil {
+			return nil, kept, err
 		}
 		logits = l
 	}
+	return logits, kept, nil
 }
 
 // softmaxAt is the probability of token id under softmax(logits).

@@ -22,9 +22,10 @@ const maxBatch = 64
 // scratch buffers of the forward pass. All memory is allocated by NewSession;
 // Forward allocates nothing. A Session is not safe for concurrent use.
 type Session struct {
-	m     *Model
-	cache *kvcache.Cache
-	hook  Hook
+	m      *Model
+	cache  *kvcache.Cache
+	tokens []int32 // (ctx) the token at each position; [0, cache.Len()) are valid
+	hook   Hook
 
 	x      []float32 // (batch, dim) residual stream
 	xb     []float32 // (batch, dim) normed input of a BitLinear
@@ -61,15 +62,13 @@ const DefaultContext = 4096
 // values are capped to the trained length, since RoPE was not trained beyond.
 func (m *Model) NewSession(ctxLen int) *Session {
 	c := &m.Config
-	if ctxLen <= 0 {
-		ctxLen = min(c.ContextLen, DefaultContext)
-	}
-	ctxLen = min(ctxLen, c.ContextLen)
+	ctxLen = m.SessionContext(ctxLen)
 	b := maxBatch
 	wide := max(c.Dim, c.FFNDim, c.Heads*c.HeadDim) + colPad
 	s := &Session{
 		m:      m,
 		cache:  kvcache.New(c.Layers, ctxLen, c.KVHeads, c.HeadDim),
+		tokens: make([]int32, ctxLen),
 		x:      make([]float32, b*c.Dim),
 		xb:     make([]float32, b*c.Dim),
 		q:      make([]float32, b*c.Heads*c.HeadDim),
@@ -88,6 +87,14 @@ func (m *Model) NewSession(ctxLen int) *Session {
 	s.cos, s.sin = ropeTables(ctxLen, c.HeadDim, c.RopeTheta)
 	s.attendFn, s.activateFn = s.attendHeads, s.activateRows
 	return s
+}
+
+// SessionContext is the number of positions NewSession(ctxLen) gives.
+func (m *Model) SessionContext(ctxLen int) int {
+	if ctxLen <= 0 {
+		return min(m.Config.ContextLen, DefaultContext)
+	}
+	return min(ctxLen, m.Config.ContextLen)
 }
 
 // ropeTables precomputes cos and sin of pos * theta^(-2i/headDim) for every
@@ -114,6 +121,10 @@ func (s *Session) Pos() int { return s.cache.Len() }
 
 // ContextLen is the number of positions the session holds.
 func (s *Session) ContextLen() int { return s.cache.Cap() }
+
+// Tokens returns a copy of the tokens the session holds, one per position
+// evaluated: what its KV cache was computed from.
+func (s *Session) Tokens() []int32 { return append([]int32(nil), s.tokens[:s.cache.Len()]...) }
 
 // SetHook installs h (nil removes it).
 func (s *Session) SetHook(h Hook) { s.hook = h }
@@ -179,6 +190,10 @@ func (s *Session) checkTokens(tokens []int32) error {
 	if free := s.cache.Cap() - s.cache.Len(); len(tokens) > free {
 		return fmt.Errorf("%w: %d tokens do not fit: %d of %d positions are used", ErrContextFull, len(tokens), s.cache.Len(), s.cache.Cap())
 	}
+	return s.checkVocab(tokens)
+}
+
+func (s *Session) checkVocab(tokens []int32) error {
 	for i, t := range tokens {
 		if t < 0 || int(t) >= s.m.Config.VocabSize {
 			return fmt.Errorf("forward: token %d at index %d is outside the vocabulary (%d)", t, i, s.m.Config.VocabSize)
@@ -269,6 +284,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 		}
 		s.observe(SiteResidual, li, pos0, x, dim)
 	}
+	copy(s.tokens[pos0:], tokens)
 	s.cache.Commit(pos0 + n)
 	if !logits {
 		return

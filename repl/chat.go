@@ -28,54 +28,97 @@ func (s *session) prompt(ctx context.Context, text string) error {
 	if s.set.Mode == "completion" {
 		return s.complete(ctx, text, s.p.w)
 	}
-	s.history = append(s.history, model.Message{Role: "user", Content: text})
-	return s.answer(ctx, s.p.w)
+	return s.answer(ctx, &model.Message{Role: "user", Content: text}, s.p.w)
 }
 
-// messages is the conversation as the model sees it: system prompt, then history.
+// messages is the conversation as the model sees it: the system prompt, then
+// the turns that were not dropped to make room in the context.
 func (s *session) messages() []model.Message {
 	var msgs []model.Message
 	if strings.TrimSpace(s.set.System) != "" {
 		msgs = append(msgs, model.Message{Role: "system", Content: s.set.System})
 	}
-	return append(msgs, s.history...)
+	return append(msgs, s.history[min(s.dropped, len(s.history)):]...)
 }
 
-// answer generates the assistant's turn for the conversation so far and adds it to the history.
-func (s *session) answer(ctx context.Context, w io.Writer) error {
-	ids, err := s.model.FormatChat(s.messages(), true)
-	if err != nil {
+// answer generates the assistant's reply to the conversation followed by
+// user (nil for /regen, whose history ends with the user's message) and adds
+// both to the history. A turn that fails or is interrupted leaves the
+// conversation as it was.
+func (s *session) answer(ctx context.Context, user *model.Message, w io.Writer) error {
+	msgs := s.messages()
+	if user != nil {
+		msgs = append(msgs, *user)
+	}
+	sess := s.session()
+	text, st, err := s.stream(ctx, w, func(emit func(model.Token) error) (model.Stats, error) {
+		return s.model.GenerateChat(ctx, sess, msgs, s.genOptions(nil), emit)
+	})
+	if err == nil && st.Reason != model.StopCanceled {
+		if user != nil {
+			s.history = append(s.history, *user)
+		}
+		s.history = append(s.history, model.Message{Role: "assistant", Content: text})
+		s.dropped += st.Dropped
+		seen := s.messages()
+		s.lastIDs, _ = s.model.FormatChat(seen[:len(seen)-1], true)
+	}
+	if w != s.p.w || (err != nil && st.Generated == 0) {
 		return err
 	}
-	text, err := s.generate(ctx, ids, s.model.ChatStops(), w)
-	s.history = append(s.history, model.Message{Role: "assistant", Content: text})
+	if st.Dropped > 0 {
+		what := "the oldest message"
+		if st.Dropped > 1 {
+			what = fmt.Sprintf("the %d oldest messages", st.Dropped)
+		}
+		s.p.println(s.st.dim.Render(fmt.Sprintf("the context of %d tokens was full: dropped %s (/history shows all)", sess.ContextLen(), what)))
+	}
+	if st.Reason == model.StopCanceled {
+		s.p.println(s.st.dim.Render("the interrupted turn is not kept in the conversation"))
+	}
+	if s.set.Stats {
+		s.p.println(s.statsLine(st, st.Cached))
+	}
 	return err
 }
 
-// complete continues text as a plain completion, in a fresh context.
+// complete continues text as a plain completion, reusing what the session
+// holds of it.
 func (s *session) complete(ctx context.Context, text string, w io.Writer) error {
-	ids := s.model.Tokenizer.Encode(text, true)
-	_, err := s.generate(ctx, ids, nil, w)
+	_, err := s.generate(ctx, s.model.Tokenizer.Encode(text, true), nil, w)
 	return err
 }
 
-// generate evaluates ids (reusing the cached prefix) and streams the new text
-// to w; it returns the generated text. An interrupted generation keeps its text.
+// generate evaluates ids (reusing the session's cached prefix) and streams
+// the new text to w, then the stats line when w is the session's writer; it
+// returns the generated text.
 func (s *session) generate(ctx context.Context, ids []int32, stops []string, w io.Writer) (string, error) {
 	sess := s.session()
-	common := 0
-	for common < len(ids)-1 && common < len(s.inCtx) && s.inCtx[common] == ids[common] {
-		common++
+	opt := s.genOptions(stops)
+	text, st, err := s.stream(ctx, w, func(emit func(model.Token) error) (model.Stats, error) {
+		return s.model.Generate(ctx, sess, ids, opt, emit)
+	})
+	if err == nil {
+		s.lastIDs = append([]int32(nil), ids...)
 	}
-	sess.Truncate(common)
-	s.inCtx = append(s.inCtx[:common], ids[common:]...)
-	s.lastIDs = append([]int32(nil), ids...)
-	s.lastGen = s.lastGen[:0]
+	if w == s.p.w && s.set.Stats && (err == nil || st.Generated > 0) {
+		s.p.println(s.statsLine(st, st.Cached))
+	}
+	return text, err
+}
+
+// stream runs gen, printing the text it emits to w, and returns that text.
+// It keeps the generated tokens and stats for /probs and /export, and ends
+// the line on the session's writer once something was generated. An
+// interrupted generation at the interactive prompt is not an error: its
+// Reason is StopCanceled and the stats line says "interrupted".
+func (s *session) stream(ctx context.Context, w io.Writer, gen func(emit func(model.Token) error) (model.Stats, error)) (string, model.Stats, error) {
+	var toks []model.Token
 	s.gens++
 	var out strings.Builder
 	emit := func(t model.Token) error {
 		if t.ID >= 0 {
-			s.lastGen = append(s.lastGen, t)
+			toks = append(toks, t)
 		}
 		if t.Text == "" {
 			return nil
@@ -88,27 +131,19 @@ func (s *session) generate(ctx context.Context, ids []int32, stops []string, w i
 		_, err := io.WriteString(w, text)
 		return err
 	}
-	st, err := s.model.Generate(ctx, sess, ids[common:], s.genOptions(stops), emit)
-	// what the cache holds now: the prompt and the generated tokens that were evaluated
-	for _, t := range s.lastGen {
-		if len(s.inCtx) >= sess.Pos() {
-			break
-		}
-		s.inCtx = append(s.inCtx, t.ID)
+	st, err := gen(emit)
+	if st.Generated == 0 && err != nil {
+		return "", st, err // nothing ran: the last generation's results stay
 	}
-	s.inCtx = s.inCtx[:min(len(s.inCtx), sess.Pos())]
-	s.lastSt = &st
+	s.lastGen, s.lastSt = toks, &st
 	s.results["generation"] = generationResult(s, st)
 	if w == s.p.w {
 		fmt.Fprintln(w)
-		if s.set.Stats {
-			s.p.println(s.statsLine(st, common))
-		}
 	}
 	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil && s.interactive {
-		return out.String(), nil // the stats line says "interrupted"
+		return out.String(), st, nil // the stats line says "interrupted"
 	}
-	return out.String(), err
+	return out.String(), st, err
 }
 
 // statsLine is the line after a generation: tokens, time to first token, speed.
@@ -161,19 +196,23 @@ func cmdRegen(s *session, ctx context.Context, c *command, a call) error {
 		return s.complete(ctx, s.lastIn, s.p.w)
 	}
 	n := len(s.history)
-	if n < 2 || s.history[n-1].Role != "assistant" {
+	if n < 2 || s.history[n-1].Role != "assistant" || s.dropped >= n-1 {
 		return errors.New("nothing to regenerate yet: the conversation has no answer")
 	}
+	last := s.history[n-1]
 	s.history = s.history[:n-1]
-	return s.answer(ctx, s.p.w)
+	err := s.answer(ctx, nil, s.p.w)
+	if len(s.history) == n-1 { // failed or interrupted: the answer stays
+		s.history = append(s.history, last)
+	}
+	return err
 }
 
 func cmdClear(s *session, _ context.Context, c *command, a call) error {
 	if len(a.args) != 0 {
 		return usagef(c, "/clear takes no arguments")
 	}
-	s.history = nil
-	s.inCtx = nil
+	s.history, s.dropped = nil, 0
 	if s.sess != nil {
 		s.sess.Reset()
 	}
@@ -185,8 +224,18 @@ func cmdHistory(s *session, _ context.Context, c *command, a call) error {
 	if len(a.args) != 0 {
 		return usagef(c, "/history takes no arguments")
 	}
-	for _, m := range s.messages() {
-		s.p.println(s.st.key.Render(m.Role+":") + " " + m.Content)
+	if sys := strings.TrimSpace(s.set.System); sys != "" {
+		s.p.println(s.st.key.Render("system:") + " " + s.set.System)
+	}
+	if s.dropped > 0 {
+		s.p.println(s.st.dim.Render(fmt.Sprintf("(the model no longer sees the first %d, dropped to make room)", s.dropped)))
+	}
+	for i, m := range s.history {
+		if i < s.dropped {
+			s.p.println(s.st.dim.Render(m.Role + ": " + m.Content))
+		} else {
+			s.p.println(s.st.key.Render(m.Role+":") + " " + m.Content)
+		}
 	}
 	if len(s.history) == 0 {
 		s.p.println(s.st.dim.Render("(no turns yet)"))
@@ -244,7 +293,7 @@ func cmdOpen(s *session, _ context.Context, c *command, a call) error {
 			return fmt.Errorf("%s: message %d has role %q (user or assistant)", path, i, m.Role)
 		}
 	}
-	s.history = conv.Messages
+	s.history, s.dropped = conv.Messages, 0
 	s.set.System = conv.System
 	if conv.Mode == "chat" || conv.Mode == "completion" {
 		s.set.Mode = conv.Mode

@@ -159,11 +159,16 @@ func cmdSet(s *session, ctx context.Context, c *command, a call) error {
 	} else if len(a.args) > 2 {
 		return usagef(c, "%s takes one value, got %d", name, len(a.args)-1)
 	}
+	old := s.set
 	if err := s.set.Apply(name, value); err != nil {
 		return err
 	}
 	d, _ := lookupSetting(name)
-	s.p.println(s.st.key.Render(d.name) + " = " + s.st.val.Render(d.get(&s.set)))
+	if d.name == "context" && s.model != nil && s.set.Context > s.model.Config.ContextLen {
+		s.set = old
+		return fmt.Errorf("context: %s is more than the model was trained for (%d positions); 0 uses the model's", value, s.model.Config.ContextLen)
+	}
+	s.p.println(s.st.key.Render(d.name) + " = " + s.st.val.Render(d.get(&s.set)) + s.st.dim.Render(s.settingNote(d.name)))
 	s.applySettings()
 	return nil
 }
@@ -180,9 +185,18 @@ func cmdShow(s *session, _ context.Context, c *command, a call) error {
 				continue
 			}
 		}
-		s.p.printf("%s %s %s\n", s.st.key.Render(fmt.Sprintf("%-15s", d.name)), s.st.val.Render(fmt.Sprintf("%-12s", d.get(&s.set))), s.st.dim.Render(d.help))
+		s.p.printf("%s %s %s\n", s.st.key.Render(fmt.Sprintf("%-15s", d.name)), s.st.val.Render(fmt.Sprintf("%-12s", d.get(&s.set))), s.st.dim.Render(d.help+s.settingNote(d.name)))
 	}
 	return nil
+}
+
+// settingNote says what a setting means with the loaded model, when its
+// value alone does not: the positions a context of 0 gives.
+func (s *session) settingNote(name string) string {
+	if name != "context" || s.model == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (%d positions with this model)", s.model.SessionContext(s.set.Context))
 }
 
 func cmdReset(s *session, _ context.Context, c *command, a call) error {

@@ -24,9 +24,9 @@ type state struct {
 	tok   *tokenizer.Tokenizer // --tokenizer: a tokenizer without a model (for /tokens, /assert tokens)
 	spec  string               // what /load was given
 	sess  *model.Session       // KV cache of the conversation (or the last completion)
-	inCtx []int32              // the tokens in sess, in order
 
 	history []model.Message // chat turns so far (no system message)
+	dropped int             // how many of them the model no longer sees (dropped to make room)
 	lastIn  string          // the last user text or completion prompt (for /regen)
 	lastIDs []int32         // the last prompt as evaluated (for /acts, /lens, /attn)
 	gens    int             // generations so far (varies the seed of /regen)
@@ -157,11 +157,15 @@ func (s *session) applySettings() {
 	}
 }
 
-// session returns the conversation's session, allocating it on first use.
+// session returns the conversation's session, allocating it on first use
+// and again when /set context changed its length.
 func (s *session) session() *model.Session {
-	if s.sess == nil || (s.set.Context > 0 && s.sess.ContextLen() != min(s.set.Context, s.model.Config.ContextLen)) {
+	if s.sess == nil || s.sess.ContextLen() != s.model.SessionContext(s.set.Context) {
+		if max := s.model.Config.ContextLen; s.set.Context > max {
+			fmt.Fprintln(s.errOut, s.st.warn.Render(fmt.Sprintf("context %d is more than the model was trained for: using %d", s.set.Context, max)))
+		}
 		s.sess = s.newSession(s.set.Context)
-		s.inCtx = nil
+		s.dropped = 0 // the model sees the whole conversation again, fitted to the new length
 	}
 	return s.sess
 }
