@@ -54,19 +54,26 @@ func (s *session) answer(ctx context.Context, user *model.Message, w io.Writer) 
 	text, st, err := s.stream(ctx, w, func(emit func(model.Token) error) (model.Stats, error) {
 		return s.model.GenerateChat(ctx, sess, msgs, s.genOptions(nil), emit)
 	})
-	if err == nil && st.Reason != model.StopCanceled {
+	if st.Generated > 0 { // the prompt as the model saw it, for /probs, /acts, /lens, /attn
+		sys := 0
+		if msgs[0].Role == "system" {
+			sys = 1
+		}
+		seen := append(msgs[:sys:sys], msgs[sys+st.Dropped:]...)
+		s.lastIDs, _ = s.model.FormatChat(seen, true)
+	}
+	kept := err == nil && st.Reason != model.StopCanceled
+	if kept {
 		if user != nil {
 			s.history = append(s.history, *user)
 		}
 		s.history = append(s.history, model.Message{Role: "assistant", Content: text})
 		s.dropped += st.Dropped
-		seen := s.messages()
-		s.lastIDs, _ = s.model.FormatChat(seen[:len(seen)-1], true)
 	}
 	if w != s.p.w || (err != nil && st.Generated == 0) {
 		return err
 	}
-	if st.Dropped > 0 {
+	if kept && st.Dropped > 0 {
 		what := "the oldest message"
 		if st.Dropped > 1 {
 			what = fmt.Sprintf("the %d oldest messages", st.Dropped)
@@ -98,7 +105,7 @@ func (s *session) generate(ctx context.Context, ids []int32, stops []string, w i
 	text, st, err := s.stream(ctx, w, func(emit func(model.Token) error) (model.Stats, error) {
 		return s.model.Generate(ctx, sess, ids, opt, emit)
 	})
-	if err == nil {
+	if st.Generated > 0 {
 		s.lastIDs = append([]int32(nil), ids...)
 	}
 	if w == s.p.w && s.set.Stats && (err == nil || st.Generated > 0) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/bitrepl/bitrepl/metal/gpu"
@@ -143,6 +144,9 @@ func sessionMatchesCPU(t *testing.T, dev *gpu.Device) {
 				agree.check(what, lg, lc)
 				if cpu.Pos() != gs.Pos() {
 					t.Fatalf("%s: positions %d (cpu) and %d (gpu)", what, cpu.Pos(), gs.Pos())
+				}
+				if !slices.Equal(cpu.Tokens(), gs.Tokens()) {
+					t.Fatalf("%s: the GPU session holds tokens %v, the CPU's %v", what, gs.Tokens(), cpu.Tokens())
 				}
 			}
 			both("prompt of 70 tokens (two batches)", toks(70))
