@@ -191,9 +191,10 @@ func cmdShow(s *session, _ context.Context, c *command, a call) error {
 }
 
 // settingNote says what a setting means with the loaded model, when its
-// value alone does not: the positions a context of 0 gives.
+// value alone does not: the positions a context of 0 (or more than the
+// model's, set before it was loaded) gives.
 func (s *session) settingNote(name string) string {
-	if name != "context" || s.model == nil {
+	if name != "context" || s.model == nil || s.model.SessionContext(s.set.Context) == s.set.Context {
 		return ""
 	}
 	return fmt.Sprintf(" (%d positions with this model)", s.model.SessionContext(s.set.Context))
