@@ -18,9 +18,11 @@ var ErrContextFull = errors.New("context is full")
 // to share each weight load.
 const maxBatch = 64
 
-// Session is one sequence being evaluated: its KV cache, its position and the
-// scratch buffers of the forward pass. All memory is allocated by NewSession;
-// Forward allocates nothing. A Session is not safe for concurrent use.
+// Session is one sequence being evaluated: its KV cache, the tokens it holds
+// (Tokens), its position and the scratch buffers of the forward pass. All
+// memory is allocated by NewSession; Forward allocates nothing. Generate and
+// GenerateChat continue from what a session holds, evaluating only what it
+// does not. A Session is not safe for concurrent use.
 type Session struct {
 	m      *Model
 	cache  *kvcache.Cache
