@@ -37,9 +37,18 @@ func bars(title, yLabel string, labels []string, values plotter.Values, c color.
 	if slices.Min(values) >= 0 {
 		p.Y.Min = 0
 	}
+	if top := slices.Max(values); top > 0 {
+		p.Y.Max = top * 1.06 // the tallest bar ends visibly below the top of the axis
+	}
 	p.NominalX(labels...)
-	if len(labels) > 6 {
-		rotateX(p)
+	p.X.Min, p.X.Max = -0.6, float64(len(values))-0.4 // a margin beside the first and last bars
+	// a label wider than its slot (the plot less about an inch of y axis, per bar) would run into its neighbours
+	slot := (w - vg.Inch) / vg.Length(len(labels))
+	for _, l := range labels {
+		if p.X.Tick.Label.Width(l)+vg.Points(4) > slot {
+			rotateX(p)
+			break
+		}
 	}
 	return render(p, w, 4*vg.Inch)
 }
