@@ -5,7 +5,9 @@ import (
 	"image/color"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/bitrepl/bitrepl/inspect"
 )
@@ -33,8 +35,8 @@ func attentionCells(pos []int, rows [][]float32) (keys int, at func(r, c int) co
 // AttentionMap draws the attention weights of one head as a heat map: row i
 // is query position pos[i], column k is key position k, colour from dark
 // purple (0) to yellow (1) on an absolute scale; masked (future) keys are
-// light grey. tokens, when long enough, labels both axes. pos and rows come
-// from Recorder.Attention.
+// light grey, with the colour scale at the right. tokens, when long enough,
+// labels both axes. pos and rows come from Recorder.Attention.
 func AttentionMap(title string, pos []int, rows [][]float32, tokens []string) (*Figure, error) {
 	keys, at, err := attentionCells(pos, rows)
 	if err != nil {
@@ -42,7 +44,41 @@ func AttentionMap(title string, pos []int, rows [][]float32, tokens []string) (*
 	}
 	p := attentionPlot(title, pos, keys, at, tokens)
 	side := max(4*vg.Inch, min(8*vg.Inch, vg.Length(keys)*vg.Points(18)))
-	return render(p, side+vg.Inch, side+vg.Inch/2)
+	return newFigure(title, side+vg.Inch+colorBarWidth, side+vg.Inch/2, func(c draw.Canvas) {
+		maps, bar := splitColorBar(c)
+		p.Draw(maps)
+		drawColorBar(bar, p.DataCanvas(maps))
+	})
+}
+
+// colorBarWidth is the room of the colour scale beside a figure, its labels included.
+const colorBarWidth = vg.Inch
+
+// splitColorBar cuts the room of the colour scale off the right of c.
+func splitColorBar(c draw.Canvas) (maps, bar draw.Canvas) {
+	w := c.Size().X
+	return draw.Crop(c, 0, -colorBarWidth, 0, 0), draw.Crop(c, w-colorBarWidth+vg.Points(6), -vg.Points(16), 0, 0)
+}
+
+// drawColorBar draws the attention colour scale (viridis, 0 at the bottom, 1
+// at the top) in c, as tall as the data area span.
+func drawColorBar(c draw.Canvas, span draw.Canvas) {
+	const steps = 256
+	img := cellImage(steps, 1, 4, func(r, _ int) color.RGBA { return viridis(1 - (float64(r)+0.5)/steps) })
+	p := newPlot("", "", "attention weight")
+	p.Add(plotter.NewImage(img, 0, 0, 1, 1))
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+	p.X.Padding, p.Y.Padding = 0, 0
+	p.HideX()
+	p.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0"}, {Value: 0.25}, {Value: 0.5, Label: "0.5"}, {Value: 0.75}, {Value: 1, Label: "1"}}
+	// the scale spans the maps' data area; the plot's own margins fall outside it
+	// the scale is 12 points wide, at the right of c, with its labels to its left
+	c.Min.Y, c.Max.Y = span.Min.Y, span.Max.Y
+	dc := p.DataCanvas(c)
+	c.Min.Y -= dc.Min.Y - c.Min.Y
+	c.Max.Y += c.Max.Y - dc.Max.Y
+	c.Min.X += max(0, dc.Size().X-vg.Points(12))
+	p.Draw(c)
 }
 
 func attentionPlot(title string, pos []int, keys int, at func(r, c int) color.RGBA, tokens []string) *plot.Plot {
@@ -69,7 +105,8 @@ func attentionPlot(title string, pos []int, keys int, at func(r, c int) color.RG
 }
 
 // AttentionHeads draws every head of a layer recorded by r (SiteAttnWeights
-// in Keep) in a grid, cols maps per row (0 = 4).
+// in Keep) in a grid, cols maps per row (0 = 4), with axis titles on the
+// outer maps and one colour scale for all.
 func AttentionHeads(r *inspect.Recorder, layer, heads, cols int) (*Figure, error) {
 	if heads <= 0 {
 		return nil, fmt.Errorf("notebook: AttentionHeads: %d heads", heads)
@@ -92,9 +129,24 @@ func AttentionHeads(r *inspect.Recorder, layer, heads, cols int) (*Figure, error
 			return nil, err
 		}
 		p := attentionPlot(fmt.Sprintf("layer %d head %d", layer, h), pos, keys, at, nil)
-		p.X.Label.Text, p.Y.Label.Text = "", ""
+		// axis titles on the outer maps only: the bottom one of each column, the first of each row
+		if h+cols < heads {
+			p.X.Label.Text = ""
+		}
+		if h%cols != 0 {
+			p.Y.Label.Text = ""
+		}
 		grid[h/cols][h%cols] = p
 	}
 	tile := 2.4 * vg.Inch
-	return renderGrid(fmt.Sprintf("layer %d: %d heads", layer, heads), grid, vg.Length(cols)*tile, vg.Length(len(grid))*tile)
+	title := fmt.Sprintf("layer %d: %d heads", layer, heads)
+	return newFigure(title, vg.Length(cols)*tile+colorBarWidth, vg.Length(len(grid))*tile, func(c draw.Canvas) {
+		maps, bar := splitColorBar(c)
+		canvases := drawGrid(grid, maps)
+		top := grid[0][0].DataCanvas(canvases[0][0])
+		bottom := grid[len(grid)-1][0].DataCanvas(canvases[len(grid)-1][0])
+		span := top
+		span.Min.Y = bottom.Min.Y
+		drawColorBar(bar, span)
+	})
 }

@@ -66,18 +66,23 @@ func render(p *plot.Plot, w, h vg.Length) (*Figure, error) {
 
 // renderGrid draws plots in a grid of rows x cols tiles (nil entries stay empty).
 func renderGrid(title string, plots [][]*plot.Plot, w, h vg.Length) (*Figure, error) {
-	return newFigure(title, w, h, func(dc draw.Canvas) {
-		tiles := draw.Tiles{Rows: len(plots), Cols: len(plots[0]), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
-			PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-		canvases := plot.Align(plots, tiles, dc)
-		for i := range plots {
-			for j, p := range plots[i] {
-				if p != nil {
-					p.Draw(canvases[i][j])
-				}
+	return newFigure(title, w, h, func(dc draw.Canvas) { drawGrid(plots, dc) })
+}
+
+// drawGrid draws plots in a grid of tiles filling dc, their data areas
+// aligned, and returns the tiles' canvases.
+func drawGrid(plots [][]*plot.Plot, dc draw.Canvas) [][]draw.Canvas {
+	tiles := draw.Tiles{Rows: len(plots), Cols: len(plots[0]), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	canvases := plot.Align(plots, tiles, dc)
+	for i := range plots {
+		for j, p := range plots[i] {
+			if p != nil {
+				p.Draw(canvases[i][j])
 			}
 		}
-	})
+	}
+	return canvases
 }
 
 // newFigure renders paint as SVG now (PNG when asked).
