@@ -42,8 +42,8 @@ func Build(cfg Config, p Params, tok *tokenizer.Tokenizer, tokenizerJSON []byte)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if tok != nil && tok.VocabSize() > cfg.VocabSize {
-		return nil, fmt.Errorf("%w: tokenizer has %d tokens, config %d", ErrConfig, tok.VocabSize(), cfg.VocabSize)
+	if err := checkVocab(tok, &cfg); err != nil {
+		return nil, err
 	}
 	if len(p.Layers) != cfg.Layers {
 		return nil, fmt.Errorf("%w: %d layers of weights, config says %d", ErrConfig, len(p.Layers), cfg.Layers)

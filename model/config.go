@@ -102,21 +102,76 @@ type hfConfig struct {
 	Architectures      []string        `json:"architectures"`
 	ModelType          string          `json:"model_type"`
 	HiddenAct          string          `json:"hidden_act"`
-	HiddenSize         int             `json:"hidden_size"`
-	IntermediateSize   int             `json:"intermediate_size"`
-	NumHiddenLayers    int             `json:"num_hidden_layers"`
-	NumAttentionHeads  int             `json:"num_attention_heads"`
-	NumKeyValueHeads   int             `json:"num_key_value_heads"`
-	HeadDim            int             `json:"head_dim"`
-	MaxPositions       int             `json:"max_position_embeddings"`
-	RMSNormEps         float64         `json:"rms_norm_eps"`
-	RopeTheta          float64         `json:"rope_theta"`
+	HiddenSize         *int            `json:"hidden_size"`
+	IntermediateSize   *int            `json:"intermediate_size"`
+	NumHiddenLayers    *int            `json:"num_hidden_layers"`
+	NumAttentionHeads  *int            `json:"num_attention_heads"`
+	NumKeyValueHeads   *int            `json:"num_key_value_heads"`     // default num_attention_heads
+	HeadDim            *int            `json:"head_dim"`                // default hidden_size / num_attention_heads
+	MaxPositions       *int            `json:"max_position_embeddings"` // default 2048, as transformers
+	RMSNormEps         *float64        `json:"rms_norm_eps"`            // default 1e-5
+	RopeTheta          *float64        `json:"rope_theta"`              // default 10000
 	RopeScaling        json.RawMessage `json:"rope_scaling"`
-	VocabSize          int             `json:"vocab_size"`
+	VocabSize          *int            `json:"vocab_size"`
 	TieWordEmbeddings  *bool           `json:"tie_word_embeddings"`
 	AttentionBias      bool            `json:"attention_bias"`
 	MLPBias            bool            `json:"mlp_bias"`
 	QuantizationConfig *hfQuantConfig  `json:"quantization_config"`
+}
+
+// sizes fills c's shapes and constants from the config, naming the key and
+// its value when one is missing or out of range.
+func (h *hfConfig) sizes(c *Config) error {
+	// The sizes must be given and positive; the optional keys, when given,
+	// must be valid too (0 is not "use the default").
+	for _, k := range []struct {
+		key      string
+		v        *int
+		required bool
+	}{
+		{"vocab_size", h.VocabSize, true}, {"hidden_size", h.HiddenSize, true},
+		{"intermediate_size", h.IntermediateSize, true}, {"num_hidden_layers", h.NumHiddenLayers, true},
+		{"num_attention_heads", h.NumAttentionHeads, true}, {"num_key_value_heads", h.NumKeyValueHeads, false},
+		{"head_dim", h.HeadDim, false}, {"max_position_embeddings", h.MaxPositions, false},
+	} {
+		switch {
+		case k.v == nil && k.required:
+			return configErr("config.json: %s is missing", k.key)
+		case k.v != nil && *k.v <= 0:
+			return configErr("config.json: %s = %d: must be at least 1", k.key, *k.v)
+		}
+	}
+	c.VocabSize, c.Dim, c.FFNDim, c.Layers = *h.VocabSize, *h.HiddenSize, *h.IntermediateSize, *h.NumHiddenLayers
+	c.Heads, c.KVHeads, c.ContextLen, c.RopeTheta, c.NormEps = *h.NumAttentionHeads, *h.NumAttentionHeads, 2048, 10000, 1e-5
+	if h.NumKeyValueHeads != nil {
+		c.KVHeads = *h.NumKeyValueHeads
+	}
+	if h.MaxPositions != nil {
+		c.ContextLen = *h.MaxPositions
+	}
+	if c.Heads%c.KVHeads != 0 {
+		return configErr("config.json: num_attention_heads %d is not a multiple of num_key_value_heads %d", c.Heads, c.KVHeads)
+	}
+	if c.Dim%c.Heads != 0 {
+		return configErr("config.json: hidden_size %d is not a multiple of num_attention_heads %d", c.Dim, c.Heads)
+	}
+	c.HeadDim = c.Dim / c.Heads
+	if h.HeadDim != nil && *h.HeadDim != c.HeadDim {
+		return configErr("config.json: head_dim %d != hidden_size/num_attention_heads %d", *h.HeadDim, c.HeadDim)
+	}
+	if v := h.RopeTheta; v != nil {
+		if !(*v > 1) || math.IsInf(*v, 0) {
+			return configErr("config.json: rope_theta = %v: must be finite and greater than 1", *v)
+		}
+		c.RopeTheta = *v
+	}
+	if v := h.RMSNormEps; v != nil {
+		if !(*v > 0 && *v < 1) {
+			return configErr("config.json: rms_norm_eps = %v: must be between 0 and 1", *v)
+		}
+		c.NormEps = float32(*v)
+	}
+	return nil
 }
 
 // hfQuantConfig is transformers' BitNetQuantConfig.
@@ -143,29 +198,7 @@ func parseHFConfig(data []byte) (Config, weightScaleMode, error) {
 	if err := json.Unmarshal(data, &h); err != nil {
 		return Config{}, 0, configErr("config.json: %v", err)
 	}
-	c := Config{
-		VocabSize: h.VocabSize, Dim: h.HiddenSize, FFNDim: h.IntermediateSize, Layers: h.NumHiddenLayers,
-		Heads: h.NumAttentionHeads, KVHeads: h.NumKeyValueHeads, ContextLen: h.MaxPositions,
-		RopeTheta: h.RopeTheta, NormEps: float32(h.RMSNormEps),
-	}
-	if c.KVHeads == 0 {
-		c.KVHeads = c.Heads
-	}
-	if c.Heads > 0 {
-		c.HeadDim = c.Dim / c.Heads
-	}
-	if h.HeadDim != 0 && h.HeadDim != c.HeadDim {
-		return Config{}, 0, configErr("config.json: head_dim %d != hidden_size/num_attention_heads %d", h.HeadDim, c.HeadDim)
-	}
-	if c.RopeTheta == 0 {
-		c.RopeTheta = 10000
-	}
-	if c.NormEps == 0 {
-		c.NormEps = 1e-5
-	}
-	if c.ContextLen == 0 {
-		c.ContextLen = 2048
-	}
+	var c Config
 	if len(h.RopeScaling) > 0 && string(h.RopeScaling) != "null" {
 		return Config{}, 0, configErr("config.json: rope_scaling %s is not supported", h.RopeScaling)
 	}
@@ -218,6 +251,9 @@ func parseHFConfig(data []byte) (Config, weightScaleMode, error) {
 		default:
 			return Config{}, 0, configErr("config.json: linear_class %q is not supported", q.LinearClass)
 		}
+	}
+	if err := h.sizes(&c); err != nil {
+		return Config{}, 0, err
 	}
 	c.TiedEmbedding = c.Arch == "bitnet-b1.58"
 	if h.TieWordEmbeddings != nil {

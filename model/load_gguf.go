@@ -178,6 +178,9 @@ func fromGGUF(f *gguf.File) (*Model, error) {
 			return nil, fmt.Errorf("%s: tokenizer: %w", f.Path, err)
 		}
 		tok, err := tokenizer.FromGGUFVocab(v)
+		if err == nil {
+			err = checkVocab(tok, &m.Config)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: tokenizer: %w", f.Path, err)
 		}
@@ -199,21 +202,46 @@ func ggufConfig(f *gguf.File) (Config, archSpec, error) {
 		return Config{}, archSpec{}, configErr("architecture %q is not supported (bitnet, bitnet-b1.58, bitnet-25, llama)", arch)
 	}
 	var err error
+	// num reads the integer arch.key; it must be at least 1 when given. A
+	// value of another type, negative or too large is an error naming the key.
 	num := func(key string, required bool) int {
-		v, ok := f.Uint(arch + "." + key)
+		key = arch + "." + key
+		val, ok := f.Get(key)
 		if !ok {
 			if required && err == nil {
-				err = configErr("%s.%s is missing", arch, key)
+				err = configErr("%s is missing", key)
 			}
 			return 0
 		}
-		if v > math.MaxInt32 {
-			if err == nil {
-				err = configErr("%s.%s = %d is out of range", arch, key, v)
-			}
+		if err != nil {
 			return 0
 		}
-		return int(v)
+		n, isInt := val.Int()
+		if _, isUint := val.Uint(); !isInt && !isUint {
+			err = configErr("%s is a %s (%s), want an integer", key, val.Kind(), val)
+			return 0
+		}
+		if isInt && n >= 1 && n <= math.MaxInt32 {
+			return int(n)
+		}
+		err = configErr("%s = %s: must be between 1 and %d", key, val, math.MaxInt32)
+		return 0
+	}
+	// float reads the float arch.key (def when absent), which must be in (lo, hi).
+	float := func(key string, def, lo, hi float64) float64 {
+		key = arch + "." + key
+		val, ok := f.Get(key)
+		if !ok || err != nil {
+			return def
+		}
+		v, ok := val.Float()
+		switch {
+		case !ok:
+			err = configErr("%s is a %s (%s), want a number", key, val.Kind(), val)
+		case !(v > lo && v < hi):
+			err = configErr("%s = %v: must be between %v and %v", key, v, lo, hi)
+		}
+		return v
 	}
 	c := Config{
 		Arch:       arch,
@@ -226,8 +254,8 @@ func ggufConfig(f *gguf.File) (Config, archSpec, error) {
 		VocabSize:  num("vocab_size", false),
 		Act:        spec.act,
 		SubNorms:   spec.subNorms,
-		RopeTheta:  10000,
-		NormEps:    1e-5,
+		RopeTheta:  float("rope.freq_base", 10000, 1, math.Inf(1)),
+		NormEps:    float32(float("attention.layer_norm_rms_epsilon", 1e-5, 0, 1)),
 	}
 	rotDims := num("rope.dimension_count", false)
 	keyLen := num("attention.key_length", false)
@@ -238,20 +266,18 @@ func ggufConfig(f *gguf.File) (Config, archSpec, error) {
 	if c.KVHeads == 0 {
 		c.KVHeads = c.Heads
 	}
-	if c.Heads > 0 {
-		c.HeadDim = c.Dim / c.Heads
+	if c.Heads%c.KVHeads != 0 {
+		return Config{}, spec, configErr("%s.attention.head_count %d is not a multiple of %s.attention.head_count_kv %d", arch, c.Heads, arch, c.KVHeads)
 	}
+	if c.Dim%c.Heads != 0 {
+		return Config{}, spec, configErr("%s.embedding_length %d is not a multiple of %s.attention.head_count %d", arch, c.Dim, arch, c.Heads)
+	}
+	c.HeadDim = c.Dim / c.Heads
 	if rotDims != 0 && rotDims != c.HeadDim {
 		return Config{}, spec, configErr("%s.rope.dimension_count %d != head dim %d: partial RoPE is not supported", arch, rotDims, c.HeadDim)
 	}
 	if keyLen != 0 && keyLen != c.HeadDim {
 		return Config{}, spec, configErr("%s.attention.key_length %d != head dim %d", arch, keyLen, c.HeadDim)
-	}
-	if v, ok := f.Float(arch + ".rope.freq_base"); ok {
-		c.RopeTheta = v
-	}
-	if v, ok := f.Float(arch + ".attention.layer_norm_rms_epsilon"); ok {
-		c.NormEps = float32(v)
 	}
 	if ti, ok := f.Tensor("token_embd.weight"); ok && len(ti.Dims) == 2 {
 		rows := ti.Dims[1]

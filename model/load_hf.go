@@ -99,6 +99,9 @@ func LoadHF(dir string) (*Model, error) {
 	}
 	if data, err := regfile.ReadFile(filepath.Join(dir, "tokenizer.json"), tokenizer.MaxFileBytes); err == nil {
 		tok, err := tokenizer.FromJSON(data)
+		if err == nil {
+			err = checkVocab(tok, &cfg)
+		}
 		if err != nil {
 			m.Close()
 			return nil, fmt.Errorf("%s: tokenizer.json: %w", dir, err)

@@ -142,6 +142,15 @@ const colPad = 128
 
 func padCols(n int) int { return (n + colPad - 1) / colPad * colPad }
 
+// checkVocab refuses a tokenizer with more tokens than the embedding has
+// rows: its last ids would fail only when first met.
+func checkVocab(tok *tokenizer.Tokenizer, c *Config) error {
+	if tok != nil && tok.VocabSize() > c.VocabSize {
+		return fmt.Errorf("%w: the tokenizer has %d tokens, more than the %d rows of the embedding (token_embd.weight)", ErrConfig, tok.VocabSize(), c.VocabSize)
+	}
+	return nil
+}
+
 // check validates every weight's shape against the config, so Forward can
 // trust them.
 func (m *Model) check() error {
