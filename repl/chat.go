@@ -139,7 +139,8 @@ func (s *session) stream(ctx context.Context, w io.Writer, gen func(emit func(mo
 		return err
 	}
 	st, err := gen(emit)
-	if st.Generated == 0 && err != nil {
+	interrupted := err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil && s.interactive
+	if st.Generated == 0 && err != nil && !interrupted {
 		return "", st, err // nothing ran: the last generation's results stay
 	}
 	s.lastGen, s.lastSt = toks, &st
@@ -147,7 +148,7 @@ func (s *session) stream(ctx context.Context, w io.Writer, gen func(emit func(mo
 	if w == s.p.w {
 		fmt.Fprintln(w)
 	}
-	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil && s.interactive {
+	if interrupted {
 		return out.String(), st, nil // the stats line says "interrupted"
 	}
 	return out.String(), st, err

@@ -98,6 +98,12 @@ func TestFailedTurnLeavesConversation(t *testing.T) {
 		t.Fatalf("the turn was not interrupted: %+v", s.lastSt)
 	}
 	check("Ctrl-C")
+	cctx, cancel = context.WithCancel(ctx)
+	cancel() // Ctrl-C before the first token
+	if err := s.exec(cctx, "Tell me about the sea."); err != nil {
+		t.Fatalf("turn interrupted in the prompt: %v", err)
+	}
+	check("Ctrl-C in the prompt")
 	s.p.w = w
 	s.set.MaxTokens = 8
 	if err := s.exec(ctx, "And the whale?"); err != nil {
