@@ -82,7 +82,7 @@ func TestGenerateReusesCachedPrefix(t *testing.T) {
 	if st.Cached != len(held) || st.PromptTokens != 4 {
 		t.Fatalf("Cached %d, PromptTokens %d; want %d and 4", st.Cached, st.PromptTokens, len(held))
 	}
-	if evaluated := count.n - (st.Generated - 1); evaluated != 4 {
+	if evaluated := count.n - (st.Generated - 1); hooksCompiled && evaluated != 4 {
 		t.Fatalf("%d prompt tokens went through the layers, want the 4 new ones", evaluated)
 	}
 	want, _ := gen(m.NewSession(64), next, 8)
