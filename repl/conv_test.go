@@ -160,3 +160,19 @@ func TestSetContextBackToTheModels(t *testing.T) {
 		t.Fatalf("/show context: %q", out.String())
 	}
 }
+
+// `bitrepl run` with a prompt longer than the context says so, in both modes.
+func TestRunPromptTooLong(t *testing.T) {
+	def := func() (*model.Model, string, error) {
+		m, err := model.LoadGGUFBytes(embedded.GGUF(), embedded.Name)
+		return m, "built-in", err
+	}
+	for _, mode := range []string{"chat", "completion"} {
+		var out, errOut bytes.Buffer
+		err := Run(context.Background(), Config{Command: "run", Args: []string{strings.Repeat("whale ", 400)}, Set: []string{"mode=" + mode}, DefaultModel: def},
+			strings.NewReader(""), &out, &errOut)
+		if !errors.Is(err, model.ErrContextFull) {
+			t.Errorf("%s: %v", mode, err)
+		}
+	}
+}

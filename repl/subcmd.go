@@ -85,8 +85,7 @@ func (s *session) subRun(ctx context.Context, args []string) error {
 	s.set.ColorProbs = false
 	var text string
 	if s.set.Mode == "completion" {
-		_, err = s.generate(ctx, s.model.Tokenizer.Encode(prompt, true), nil, plainWriter{out})
-		text = s.lastSt.Text
+		text, err = s.generate(ctx, s.model.Tokenizer.Encode(prompt, true), nil, plainWriter{out})
 	} else {
 		s.history = []model.Message{{Role: "user", Content: prompt}}
 		var ids []int32
