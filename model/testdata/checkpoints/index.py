@@ -27,7 +27,7 @@ FAMILIES = {
     "bitnet_b1_58-large": dict(
         upstream="1bitLLM/bitnet_b1_58-large", ids=[1, 7, 256, 42, 257, 60, 11, 3, 17, 9, 200, 2], tol=NEAR, expect="run",
         layout="model.safetensors; BitnetForCausalLM (model_type llama, repo's own modeling_bitnet.py); fp16 latent weights; "
-               "untied lm_head.weight fp16",
+               "tied: no lm_head.weight (llama.cpp's bitnet arch, made for these repos, has no output tensor)",
         quirk="vocab = 256 + 2 added tokens (as 32000 + <pad> + 1), pad_token_id = vocab-2, ids include both added tokens; "
               "sub-norms self_attn.inner_attn_ln and mlp.ffn_layernorm; silu; rope_theta 10000; rope_scaling null"),
     "bitnet_b1_58-3B": dict(
