@@ -490,6 +490,15 @@ def fam_autobit_offline_plain(seed):
     return c, llama_like(seed, d, "packed-mul", BF16, lm_head=True), {}
 
 
+def fam_bitlinear_rms_norm(seed):
+    # transformers' BitLinear (packed, weight_scale divides) also takes use_rms_norm
+    d = dims(96, 64, 160, 2, 4, 2)
+    c = llama_bitnet_config(d, rope_scaling=None)
+    c["quantization_config"] = {"modules_to_not_convert": None, "quant_method": "bitnet", "rms_norm_eps": 1e-06,
+                                "use_rms_norm": True}
+    return c, llama_like(seed, d, "packed-inv", BF16, lin_norm=True, lm_head=True), {}
+
+
 # ---- config traps: each differs from a sane config in one way
 
 TRAP = dims(64, 64, 160, 2, 4, 1)
@@ -536,6 +545,14 @@ def trap_v5_llama3(seed):
     return c, llama_like(seed, TRAP, "packed-inv", BF16, lm_head=True), {}
 
 
+def trap_v5_bitnet(seed):
+    c = bitnet_2b4t_config(TRAP, rope_theta=None, torch_dtype=None)
+    c["rope_parameters"] = {"rope_theta": 500000.0, "rope_type": "default"}
+    c["dtype"] = "bfloat16"
+    c["transformers_version"] = "5.0.0"
+    return c, llama_like(seed, TRAP, "packed-inv", BF16, BITNET_SUB), {}
+
+
 def trap_head_dim(seed):
     d = dims(64, 64, 160, 2, 4, 2, head_dim=32)  # q_proj is (128, 64): head_dim != hidden/heads
     return falcon3_config(d), llama_like(seed, d, "packed-inv", BF16, lm_head=True), {}
@@ -555,12 +572,14 @@ FAMILIES = {
     "bitnet-r1-autobitlinear-online": fam_r1_online,
     "bitnet-r1-autobitlinear-offline": fam_r1_offline,
     "autobitlinear-offline": fam_autobit_offline_plain,
+    "bitlinear-rms-norm": fam_bitlinear_rms_norm,
     "trap-bitnet-no-rope-theta": trap_bitnet_no_rope_theta,
     "trap-bitnet-no-kv-heads": trap_bitnet_no_kv_heads,
     "trap-bitnet-untied-no-key": trap_bitnet_untied_no_key,
     "trap-llama-defaults": trap_llama_defaults,
     "trap-v5-rope-parameters": trap_v5_rope_parameters,
     "trap-v5-llama3": trap_v5_llama3,
+    "trap-v5-bitnet": trap_v5_bitnet,
     "trap-head-dim": trap_head_dim,
 }
 
@@ -582,12 +601,14 @@ SEEDS = {
     'bitnet-r1-autobitlinear-online': 9,
     'bitnet-r1-autobitlinear-offline': 2,
     'autobitlinear-offline': 6,
+    'bitlinear-rms-norm': 3,
     'trap-bitnet-no-rope-theta': 3,
     'trap-bitnet-no-kv-heads': 9,
     'trap-bitnet-untied-no-key': 2,
     'trap-llama-defaults': 7,
     'trap-v5-rope-parameters': 2,
     'trap-v5-llama3': 1,
+    'trap-v5-bitnet': 3,
     'trap-head-dim': 1,
 }
 

@@ -96,6 +96,11 @@ FAMILIES = {
         upstream="autobitlinear offline, no rms norm", ids=IDS, tol=NEAR, expect="run",
         layout="as bitnet-r1-autobitlinear-offline without rms_norm tensors or use_rms_norm",
         quirk="the multiply convention alone"),
+    "bitlinear-rms-norm": dict(
+        upstream="llama + quant_method bitnet with use_rms_norm (linear_class default bitlinear)", ids=IDS, tol=NEAR,
+        expect="run",
+        layout="model.safetensors; packed uint8 + weight_scale (divides) and <proj>.rms_norm.weight for all 7 projections",
+        quirk="transformers' BitLinear applies the use_rms_norm RMSNorm (eps 1e-6 here) too, not only AutoBitLinear"),
     "trap-bitnet-no-rope-theta": dict(
         upstream="microsoft/bitnet-b1.58-2B-4T config without rope_theta", ids=IDS, tol=NEAR, expect="run",
         layout="as bitnet-b1.58-2B-4T (hidden 64)", quirk="rope_theta absent: BitNetConfig default 500000, not 10000"),
@@ -121,6 +126,9 @@ FAMILIES = {
         layout="as trap-v5-rope-parameters",
         quirk="rope_parameters holds rope_type llama3 with factor/low/high/original_max_position_embeddings and rope_theta "
               "500000 (head_dim 16: bands hit: kept, smoothed, divided)"),
+    "trap-v5-bitnet": dict(
+        upstream="transformers v5 config.json of model_type bitnet", ids=IDS, tol=NEAR, expect="run",
+        layout="as trap-bitnet-no-rope-theta", quirk="rope_parameters {rope_theta 500000, rope_type default}, dtype key"),
     "trap-head-dim": dict(
         upstream="llama + bitnet with head_dim != hidden/heads", ids=IDS, tol=NEAR, expect="run",
         layout="Falcon3-style config, hidden 64, 4 heads of head_dim 32 (q_proj 128x64, o_proj 64x128), 2 kv heads",
