@@ -151,8 +151,8 @@ func checkVocab(tok *tokenizer.Tokenizer, c *Config) error {
 	return nil
 }
 
-// check validates every weight's shape against the config, so Forward can
-// trust them.
+// check validates every weight's shape against the config, and that every
+// weight is finite, so Forward can trust them.
 func (m *Model) check() error {
 	c := &m.Config
 	want := func(name string, mat *metal.Matrix, rows, cols int) error {
@@ -209,5 +209,5 @@ func (m *Model) check() error {
 			}
 		}
 	}
-	return nil
+	return m.checkFinite()
 }
