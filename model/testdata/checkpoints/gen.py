@@ -111,7 +111,7 @@ def llama_like(seed, d, linear, wdtype, subnorms=None, lin_norm=False, lm_head=F
 # ---------------------------------------------------------------- OLMo
 
 
-def olmo_tensors(seed, d, wdtype):
+def olmo_tensors(seed, d, wdtype, affine=True):
     """NousResearch/OLMo-Bitnet-1B: hf_olmo's OLMoForCausalLM wraps OLMo as
     `model`, so names are model.transformer.*; att_proj fuses Q,K,V along its
     rows; ff_proj holds both SwiGLU halves (OLMo's SwiGLU: x, gate =
@@ -125,12 +125,16 @@ def olmo_tensors(seed, d, wdtype):
         p = f"model.transformer.blocks.{i}."
         t[p + "attn_norm.weight"] = g.norm_weight(h).to(wdtype)
         t[p + "ff_norm.weight"] = g.norm_weight(h).to(wdtype)
+        if not affine:  # layer_norm_with_affine false: the norms have no weights
+            del t[p + "attn_norm.weight"], t[p + "ff_norm.weight"]
         att = g.normal((3 * h, h), 0.02)
         att[:2 * h] *= 7.5  # q and k rows larger, as in llama_like
         t[p + "att_proj.weight"] = att.to(wdtype)
         t[p + "attn_out.weight"] = g.normal((h, h), 0.02).to(wdtype)
         t[p + "ff_proj.weight"] = g.normal((hid, h), 0.02).to(wdtype)
         t[p + "ff_out.weight"] = g.normal((h, hid // 2), 0.02).to(wdtype)
+    if not affine:
+        del t["model.transformer.ln_f.weight"]
     return t
 
 
@@ -272,6 +276,15 @@ def fam_1bit_large(seed):
 def fam_1bit_3b(seed):
     d = dims(258, 40, 108, 2, 4, 4)  # head_dim 10 (3B: 3200/32 = 100), sharded
     return onebit_config(d), llama_like(seed, d, "latent", F16, ONEBIT_SUB), {"shards": 2}
+
+
+def fam_olmo_layernorm(seed):
+    # OLMo-1B's own norm settings (non-parametric LayerNorm blocks), in case
+    # the Bitnet run kept them: only BitLinear158's norm is then an RMSNorm
+    c, _, opt = fam_olmo(seed)
+    c.update(layer_norm_type="default", layer_norm_with_affine=False)
+    d = dict(vocab=100, embedding_size=128, hidden=32, mlp_hidden=256, layers=2, heads=4)
+    return c, olmo_tensors(seed, d, F32, affine=False), opt
 
 
 def fam_olmo(seed):
@@ -564,6 +577,7 @@ FAMILIES = {
     "bitnet_b1_58-large": fam_1bit_large,
     "bitnet_b1_58-3B": fam_1bit_3b,
     "OLMo-Bitnet-1B": fam_olmo,
+    "OLMo-Bitnet-1B-layernorm": fam_olmo_layernorm,
     "Llama3-8B-1.58-100B-tokens": fam_llama3,
     "Falcon3-1B-Instruct-1.58bit": fam_falcon3,
     "Falcon-E-1B-Base": fam_falcon_e,
@@ -593,6 +607,7 @@ SEEDS = {
     'bitnet_b1_58-large': 2,
     'bitnet_b1_58-3B': 2,
     'OLMo-Bitnet-1B': 1,
+    'OLMo-Bitnet-1B-layernorm': 2,
     'Llama3-8B-1.58-100B-tokens': 3,
     'Falcon3-1B-Instruct-1.58bit': 11,
     'Falcon-E-1B-Base': 3,

@@ -46,6 +46,13 @@ FAMILIES = {
               "(layer_norm_type rms, layer_norm_with_affine true); no sub-norms; weight_tying true (head = wte); "
               "embedding_size 128 > vocab_size 100 (padded rows): expected logits have vocab_size columns; no rope_theta "
               "key (OLMo default 10000)"),
+    "OLMo-Bitnet-1B-layernorm": dict(
+        upstream="NousResearch/OLMo-Bitnet-1B (if its config kept OLMo-1B's norms)", ids=[1, 7, 23, 42, 99, 60, 11, 3, 17, 9, 50, 2],
+        tol=NEAR, expect="run",
+        layout="as OLMo-Bitnet-1B without attn_norm/ff_norm/ln_f weights",
+        quirk="layer_norm_type default + layer_norm_with_affine false (allenai/OLMo-1B's settings): the block norms are "
+              "non-parametric LayerNorms (mean subtracted, eps 1e-5); BitLinear158's own norm stays a weightless RMSNorm. "
+              "Which of the two OLMo directories matches the real file is unverified: a loader driven by the config runs both"),
     "Llama3-8B-1.58-100B-tokens": dict(
         upstream="HF1BitLLM/Llama3-8B-1.58-100B-tokens", ids=IDS, tol=NEAR, expect="run",
         layout="2 shards + index; LlamaForCausalLM + quantization_config {quant_method bitnet}; packed uint8 + weight_scale "

@@ -319,8 +319,8 @@ class Olmo:
         self.cfg = c = cfg
         if c.get("block_type", "sequential") != "sequential" or c.get("alibi") or not c.get("rope", False):
             raise ValueError("only the sequential block with RoPE")
-        if c.get("activation_type") != "swiglu" or c.get("layer_norm_type") != "rms":
-            raise ValueError("only swiglu with rms norms")
+        if c.get("activation_type") != "swiglu" or c.get("layer_norm_type") not in ("rms", "default"):
+            raise ValueError("only swiglu with rms or default (LayerNorm) norms")
         if c.get("include_bias") or c.get("attention_layer_norm") or c.get("clip_qkv") or c.get("scale_logits"):
             raise ValueError("bias, qk norms, clip_qkv and scaled logits are not written by gen.py")
         self.d = c["d_model"]
@@ -329,6 +329,12 @@ class Olmo:
         self.hd = self.d // self.heads
         self.eps = 1e-5  # LayerNormBase default
         affine = c.get("layer_norm_with_affine", True)
+        # the block norms: RMSLayerNorm, or OLMo's LayerNorm (F.layer_norm) for "default";
+        # BitLinear158's own norm is always a weightless RMSLayerNorm
+        if c["layer_norm_type"] == "rms":
+            self.block_norm = lambda x, w: rms_norm(x, w, self.eps)
+        else:
+            self.block_norm = lambda x, w: torch.nn.functional.layer_norm(x, x.shape[-1:], w, None, self.eps)
         used = set()
 
         def get(name):
@@ -365,13 +371,13 @@ class Olmo:
         cos, sin = rope_tables(self.inv_freq, len(ids))
         kvd = self.kv * self.hd
         for B in self.blocks:
-            qkv = B["att_proj"](rms_norm(x, B["attn_norm"], self.eps))
+            qkv = B["att_proj"](self.block_norm(x, B["attn_norm"]))
             q, k, v = qkv.split([self.d, kvd, kvd], dim=-1)
             x = x + B["attn_out"](attention(q, k, v, self.heads, self.kv, self.hd, cos, sin))
-            f = B["ff_proj"](rms_norm(x, B["ff_norm"], self.eps))
+            f = B["ff_proj"](self.block_norm(x, B["ff_norm"]))
             xv, gate = f.chunk(2, dim=-1)
             x = x + B["ff_out"](torch.nn.functional.silu(gate) * xv)
-        x = rms_norm(x, self.ln_f, self.eps)
+        x = self.block_norm(x, self.ln_f)
         # OLMo returns embedding_size columns; the rows past vocab_size are padding
         return (x @ self.head.T)[:, :self.cfg["vocab_size"]]
 
