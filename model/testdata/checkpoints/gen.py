@@ -229,7 +229,7 @@ def fam_2b4t(seed):
 
 
 def fam_2b4t_bf16(seed):
-    d = dims(96, 64, 160, 2, 4, 1)
+    d = dims(96, 64, 160, 1, 4, 1)
     return (bitnet_2b4t_config(d, quantization_config=None),
             llama_like(seed, d, "latent", BF16, BITNET_SUB), {})
 
@@ -269,7 +269,7 @@ def onebit_config(d, dtype="float16"):
 # which has no output tensor (an lm_head.weight would fail to map), so the
 # published files hold no lm_head.weight.
 def fam_1bit_large(seed):
-    d = dims(258, 64, 160, 2, 4, 4)  # 256 + <pad> + one more added token, as 32000 + 2
+    d = dims(258, 64, 128, 2, 4, 4)  # 256 + <pad> + one more added token, as 32000 + 2
     return onebit_config(d), llama_like(seed, d, "latent", F16, ONEBIT_SUB), {}
 
 
@@ -283,12 +283,12 @@ def fam_olmo_layernorm(seed):
     # the Bitnet run kept them: only BitLinear158's norm is then an RMSNorm
     c, _, opt = fam_olmo(seed)
     c.update(layer_norm_type="default", layer_norm_with_affine=False)
-    d = dict(vocab=100, embedding_size=128, hidden=32, mlp_hidden=256, layers=2, heads=4)
+    d = dict(vocab=100, embedding_size=128, hidden=32, mlp_hidden=128, layers=2, heads=4)
     return c, olmo_tensors(seed, d, F32, affine=False), opt
 
 
 def fam_olmo(seed):
-    d = dict(vocab=100, embedding_size=128, hidden=32, mlp_hidden=256, layers=2, heads=4)
+    d = dict(vocab=100, embedding_size=128, hidden=32, mlp_hidden=128, layers=2, heads=4)
     c = {
         "activation_type": "swiglu",
         "alibi": False,
@@ -486,7 +486,7 @@ def r1_config(d, mode):
 
 
 def fam_r1_online(seed):
-    d = dims(96, 64, 160, 2, 4, 2)
+    d = dims(96, 64, 160, 1, 4, 2)
     return r1_config(d, "online"), llama_like(seed, d, "latent", BF16, lin_norm=True, lm_head=True), {}
 
 
@@ -607,13 +607,13 @@ SEEDS = {
     'bitnet_b1_58-large': 2,
     'bitnet_b1_58-3B': 2,
     'OLMo-Bitnet-1B': 1,
-    'OLMo-Bitnet-1B-layernorm': 2,
+    'OLMo-Bitnet-1B-layernorm': 1,
     'Llama3-8B-1.58-100B-tokens': 3,
     'Falcon3-1B-Instruct-1.58bit': 11,
     'Falcon-E-1B-Base': 3,
     'Falcon-E-1B-Base-bfloat16': 1,
     'Falcon-E-1B-Base-prequantized': 1,
-    'bitnet-r1-autobitlinear-online': 9,
+    'bitnet-r1-autobitlinear-online': 3,
     'bitnet-r1-autobitlinear-offline': 2,
     'autobitlinear-offline': 6,
     'bitlinear-rms-norm': 3,

@@ -44,7 +44,7 @@ FAMILIES = {
               "(up) and [h,2h) = gate: OLMo's SwiGLU is `x, gate = chunk(2); silu(gate) * x`; every BitLinear158 first applies "
               "a weightless RMSNorm (eps 1e-5) then the 1bitLLM quantizers; attn_norm/ff_norm/ln_f are RMSNorm with weight "
               "(layer_norm_type rms, layer_norm_with_affine true); no sub-norms; weight_tying true (head = wte); "
-              "embedding_size 128 > vocab_size 100 (padded rows): expected logits have vocab_size columns; no rope_theta "
+              "embedding_size 128 > vocab_size 100 (padded rows): expected logits have vocab_size columns; mlp_ratio 4 (OLMo-1B: 8); no rope_theta "
               "key (OLMo default 10000)"),
     "OLMo-Bitnet-1B-layernorm": dict(
         upstream="NousResearch/OLMo-Bitnet-1B (if its config kept OLMo-1B's norms)", ids=[1, 7, 23, 42, 99, 60, 11, 3, 17, 9, 50, 2],
