@@ -185,7 +185,7 @@ func roundDur(d time.Duration) string {
 func generationResult(s *session, st model.Stats) map[string]any {
 	toks := make([]map[string]any, len(s.lastGen))
 	for i, t := range s.lastGen {
-		toks[i] = map[string]any{"id": t.ID, "text": s.tokenText(t.ID), "prob": t.Prob}
+		toks[i] = map[string]any{"id": t.ID, "text": s.tokenText(t.ID), "prob": jsonValue(t.Prob)}
 	}
 	return map[string]any{
 		"prompt_tokens": st.PromptTokens, "generated": st.Generated, "ttft_ms": st.FirstToken.Milliseconds(),

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -113,8 +114,15 @@ type plainWriter struct{ w io.Writer }
 
 func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
 
+// writeJSONTo writes v as indented JSON. Values that may be NaN are passed
+// through jsonValue by the callers; one that is not is an error, never
+// invalid JSON.
 func writeJSONTo(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
+	var uv *json.UnsupportedValueError
+	if errors.As(err, &uv) {
+		return fmt.Errorf("the result holds %s, which JSON cannot hold", uv.Str)
+	}
 	if err != nil {
 		return err
 	}
@@ -290,6 +298,10 @@ func writeLogitsJSON(w *bufio.Writer, spec string, ids []int32, logits [][]float
 		for j, v := range row {
 			if j > 0 {
 				w.WriteString(",")
+			}
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				w.WriteString("null") // JSON has no NaN nor infinities
+				continue
 			}
 			w.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))
 		}
