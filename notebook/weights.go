@@ -15,7 +15,6 @@ import (
 
 	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/metal"
-	"github.com/bitrepl/bitrepl/model"
 )
 
 // TernaryCounts draws, for each tensor, three bars: the shares of its -1, 0
@@ -186,76 +185,6 @@ func codePlot(title string, codes []int8, row0, col0, rows, cols int) *plot.Plot
 	p.X.Tick.Marker = indexTicks(cols, col0, false)
 	p.Y.Tick.Marker = indexTicks(rows, row0, true)
 	return p
-}
-
-// LatentVsTernary shows a block of a tensor's latent weights (the
-// full-precision weights training keeps) beside the ternary codes the engine
-// uses, and the histogram of all its latent values with BitNet's rounding
-// thresholds ±mean|W|/2. Latent colours run from red (-2 mean|W|) through
-// white to blue (+2 mean|W|). The weight must have latent weights (a
-// safetensors file with them, e.g. written by Save with Latent: true).
-func LatentVsTernary(w model.Weight, row0, col0, rows, cols int) (*Figure, error) {
-	latent, err := w.Latent()
-	if err != nil {
-		return nil, fmt.Errorf("notebook: %w", err)
-	}
-	m := w.Matrix
-	lcols := m.Cols
-	if len(latent) != m.Rows*m.Cols {
-		// the loader pads some widths to whole blocks; the latent tensor is not padded
-		if m.Rows == 0 || len(latent)%m.Rows != 0 {
-			return nil, fmt.Errorf("notebook: %s: %d latent weights for a %dx%d matrix", w.Name, len(latent), m.Rows, m.Cols)
-		}
-		lcols = len(latent) / m.Rows
-	}
-	if col0+cols > lcols {
-		return nil, fmt.Errorf("notebook: block %dx%d at (%d,%d) is outside the %dx%d latent tensor", rows, cols, row0, col0, m.Rows, lcols)
-	}
-	tcodes, scale := inspect.Ternarise(latent)
-	codes, err := blockCodes(m, row0, col0, rows, cols)
-	if err != nil {
-		// a float matrix: show the ternarisation of the latent weights instead
-		if m.Type.Ternary() {
-			return nil, err
-		}
-		codes = make([]int8, rows*cols)
-		for r := range rows {
-			copy(codes[r*cols:], tcodes[(row0+r)*lcols+col0:][:cols])
-		}
-	}
-	img := cellImage(rows, cols, cellPixels(rows, cols), func(r, c int) color.RGBA {
-		return diverging(float64(latent[(row0+r)*lcols+col0+c]) / (2 * scale))
-	})
-	left := heatPlot(shortName(w.Name)+": latent", img, rows, cols)
-	left.X.Tick.Marker = indexTicks(cols, col0, false)
-	left.Y.Tick.Marker = indexTicks(rows, row0, true)
-	mid := codePlot(fmt.Sprintf("ternary (scale %.3g)", scale), codes, row0, col0, rows, cols)
-	mid.X.Label.Text, mid.Y.Label.Text = "", ""
-
-	vals := make(plotter.Values, len(latent))
-	for i, v := range latent {
-		vals[i] = float64(v)
-	}
-	right := newPlot("all latent weights", "value", "count")
-	h, err := plotter.NewHist(vals, 60)
-	if err != nil {
-		return nil, fmt.Errorf("notebook: %s: %w", w.Name, err)
-	}
-	h.FillColor = color.Gray{0x99}
-	h.LineStyle.Width = 0
-	right.Add(h)
-	for _, x := range []float64{-scale / 2, scale / 2} {
-		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: 0}, {X: x, Y: maxBin(h)}})
-		if err != nil {
-			return nil, err
-		}
-		l.Color = color.Black
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		right.Add(l)
-	}
-	cl := cellLength(rows, cols, 4*vg.Inch)
-	pw, ph := vg.Length(cols)*cl+vg.Inch, vg.Length(rows)*cl+vg.Inch
-	return renderGrid(shortName(w.Name)+": latent vs ternary", [][]*plot.Plot{{left, mid, right}}, 3*pw, max(ph, 3*vg.Inch))
 }
 
 func maxBin(h *plotter.Histogram) float64 {

@@ -199,12 +199,16 @@ func TestLatentVsTernary(t *testing.T) {
 	if !w.HasLatent() {
 		t.Fatal("reloaded model has no latent blk.2.attn_v")
 	}
-	latent, err := w.Latent()
+	l, err := WeightLatent(w)
 	if err != nil {
 		t.Fatal(err)
 	}
+	latent := l.Values
+	if l.Name != w.Name || l.Rows != w.Matrix.Rows || l.Cols != w.Matrix.Cols {
+		t.Fatalf("latent %s %dx%d for %s %dx%d", l.Name, l.Rows, l.Cols, w.Name, w.Matrix.Rows, w.Matrix.Cols)
+	}
 	const r0, c0, rows, cols = 3, 8, 12, 20
-	fig, err := LatentVsTernary(w, r0, c0, rows, cols)
+	fig, err := LatentVsTernary(l, r0, c0, rows, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,8 +242,11 @@ func TestLatentVsTernary(t *testing.T) {
 	if _, dashed := strokes(svg, color.RGBA{0, 0, 0, 0xFF}); len(dashed) != 2 {
 		t.Errorf("%d dashed threshold lines, want 2", len(dashed))
 	}
-	if _, err := LatentVsTernary(randomModel(t).Weights()[1], 0, 0, 4, 4); err == nil {
+	if _, err := WeightLatent(randomModel(t).Weights()[1]); err == nil {
 		t.Error("weight without latent: no error")
+	}
+	if _, err := LatentVsTernary(l, l.Rows-2, 0, 4, 4); err == nil {
+		t.Error("block outside the tensor: no error")
 	}
 }
 
