@@ -1,6 +1,7 @@
 package notebook
 
 import (
+	"image/color"
 	"math"
 	"regexp"
 	"strconv"
@@ -135,6 +136,9 @@ func TestBarsLabelsAndHeadroom(t *testing.T) {
 				t.Fatalf("%d bars for %d values", len(bars), len(vals))
 			}
 			checkXLabels(t, svg, c.labels, centres(bars))
+			if width := fills(svg, color.RGBA{0xFF, 0xFF, 0xFF, 0xFF})[0].maxX; bars[len(bars)-1].maxX > width-4 {
+				t.Errorf("the last bar ends at %.1f, the figure at %.1f", bars[len(bars)-1].maxX, width)
+			}
 			checkHeadroom(t, svg, bars)
 		})
 	}

@@ -80,6 +80,7 @@ func codeBars(title, xLabel string, labels []string, neg, zero, pos plotter.Valu
 	p.Legend.Top = true
 	p.Y.Min, p.Y.Max = 0, math.Min(100, top*1.25+1)
 	p.NominalX(labels...)
+	p.X.Min, p.X.Max = -0.6, float64(n)-0.4 // a margin beside the first and last groups
 	if n > 6 {
 		rotateX(p)
 	}

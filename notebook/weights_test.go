@@ -33,10 +33,14 @@ func checkCodeBars(t *testing.T, svg string, want [][3]float64) {
 	t.Helper()
 	checkSVG(t, svg)
 	unit := math.NaN() // SVG points per percent
+	width := fills(svg, color.RGBA{0xFF, 0xFF, 0xFF, 0xFF})[0].maxX
 	for k, c := range []color.RGBA{ColorNeg, ColorZero, ColorPos} {
 		got := fills(svg, c)
 		if len(got) != len(want)+1 {
 			t.Fatalf("colour %s: %d filled paths, want %d bars and a legend swatch", hexColor(c), len(got), len(want))
+		}
+		if last := got[len(want)-1]; last.maxX > width-4 {
+			t.Errorf("colour %s: the last bar ends at %.1f, the figure at %.1f", hexColor(c), last.maxX, width)
 		}
 		for i, w := range want {
 			h := got[i].maxY - got[i].minY
