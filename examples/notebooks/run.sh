@@ -164,7 +164,7 @@ for name in names:
         got_html = sum(1 for o in outs if "text/html" in o.get("data", {}))
         text = "".join("".join(o.get("text", "")) for o in outs if o["output_type"] == "stream")
         want_svg, want_html = len(svg.findall(src)), len(html.findall(src))
-        checks = len(re.findall(r"^\s*check\(", src, re.M))
+        checks = len(re.findall(r"^\s*(?:notebook\.)?[Cc]heck\(", src, re.M))
         if got_svg != want_svg:
             problems.append(f"{where}: {got_svg} images, the cell draws {want_svg}")
         if got_html != want_html:
