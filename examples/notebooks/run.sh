@@ -131,14 +131,22 @@ for name in "${names[@]}"; do
 done
 
 say "checking the outputs"
-if ! "$python" - "$out" "${names[@]}" <<'PY'; then
-import json, re, sys
+if ! "$python" - "$here/../../notebook" "$out" "${names[@]}" <<'PY'; then
+import glob, json, re, sys
 
-out, names = sys.argv[1], sys.argv[2:]
-# notebook helpers that return a figure (SVG) or an HTML fragment
-svg = re.compile(r"notebook\.(TernaryCounts|LayerTernary|Sparsity|TernaryBlock|LatentVsTernary|ActivationHistograms"
-                 r"|ActivationRanges|AbsMaxPerToken|QuantError|AttentionMap|AttentionHeads|Bars|TopTokens)\(")
-html = re.compile(r"notebook\.(GeneratedText|TokenProbs|ScoredText|LogitLens|Table)\(")
+pkg, out, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+# the notebook package's helpers that return a figure or an HTML fragment, read from its source
+figures, fragments = [], []
+for path in glob.glob(f"{pkg}/*.go"):
+    if path.endswith("_test.go"):
+        continue
+    go = open(path).read()
+    figures += re.findall(r"^func ([A-Z]\w*)\(.*\) \(\*Figure, error\) \{", go, re.M)
+    fragments += re.findall(r"^func ([A-Z]\w*)\(.*\) \(?HTML\b", go, re.M)
+if not figures or not fragments:
+    sys.exit(f"run.sh: no figure or HTML helpers found in {pkg}")
+svg = re.compile(r"notebook\.(" + "|".join(figures) + r")\(")
+html = re.compile(r"notebook\.(" + "|".join(fragments) + r")\(")
 problems = []
 for name in names:
     try:
