@@ -21,6 +21,17 @@ type Latent struct {
 	Values     []float32 // rows*cols, row-major
 }
 
+// Distinct counts the distinct values of l: a handful when the latent
+// weights were rebuilt from ternary codes (model.Save with Latent: true
+// writes code·s/p), nearly one per weight for trained ones.
+func (l Latent) Distinct() int {
+	seen := make(map[float32]struct{}, len(l.Values))
+	for _, v := range l.Values {
+		seen[v] = struct{}{}
+	}
+	return len(seen)
+}
+
 // WeightLatent returns the latent weights a file held for w (a 1bitLLM-style
 // safetensors checkpoint, or one written by model.Save with Latent: true).
 func WeightLatent(w model.Weight) (Latent, error) {

@@ -80,6 +80,9 @@ func TestTrainerLatents(t *testing.T) {
 		}
 	}
 
+	if n := lats[0].Distinct(); n < len(lats[0].Values)*9/10 {
+		t.Errorf("%d distinct values among %d trained latent weights", n, len(lats[0].Values))
+	}
 	fig, err := LatentVsTernary(lats[0], 0, 0, 8, 16)
 	if err != nil {
 		t.Fatal(err)

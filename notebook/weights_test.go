@@ -211,6 +211,9 @@ func TestLatentVsTernary(t *testing.T) {
 	if l.Name != w.Name || l.Rows != w.Matrix.Rows || l.Cols != w.Matrix.Cols {
 		t.Fatalf("latent %s %dx%d for %s %dx%d", l.Name, l.Rows, l.Cols, w.Name, w.Matrix.Rows, w.Matrix.Cols)
 	}
+	if n := l.Distinct(); n > 5 {
+		t.Errorf("latent weights rebuilt from codes take %d distinct values, want at most 5 (0, ±m, and the first nonzero one)", n)
+	}
 	const r0, c0, rows, cols = 3, 8, 12, 20
 	fig, err := LatentVsTernary(l, r0, c0, rows, cols)
 	if err != nil {
