@@ -7,6 +7,12 @@
 // the notebook and do nothing when the program does not run under GoNB.
 //
 // Colours mean the same thing in every figure: -1 red, 0 grey, +1 blue.
+//
+// The package also holds what the notebooks' cells share, so that a notebook
+// holds only its story: Must, Try and Check for cell code, Record to run a
+// text through a model with an inspect.Recorder, Formats and CompareWeights
+// for the file formats, TrainerLatents for the latent weights of a model
+// being trained by model/train.
 package notebook
 
 import (
