@@ -23,6 +23,11 @@ type GenOptions struct {
 	// conversation without its oldest turns, then the answer so far), or
 	// nil to stop with StopContext. Nil stops at a full context.
 	Shift func(held []int32) ([]int32, error)
+
+	// Step, when set, evaluates each generated token in place of
+	// s.Forward([]int32{id}) and returns the logits after it: a server
+	// gathers the steps of its sessions into one Model.Step.
+	Step func(s *Session, id int32) ([]float32, error)
 }
 
 // Token is one generated token as it is streamed.
@@ -30,6 +35,11 @@ type Token struct {
 	ID   int32
 	Text string  // text made complete by this token; "" while a UTF-8 character or a possible stop string is pending
 	Prob float32 // probability of ID under the model's raw distribution (temperature 1)
+
+	// Logits is the distribution ID was drawn from, before sampling's
+	// penalties (nil for the text flushed at the end). It is only valid
+	// during the call to emit.
+	Logits []float32
 }
 
 // StopReason says why a generation ended.
@@ -145,7 +155,7 @@ func (m *Model) Generate(ctx context.Context, s *Session, prompt []int32, opt Ge
 			return finish(StopEOS)
 		}
 		text, stopped := dec.add(id)
-		if err := emit(Token{ID: id, Text: text, Prob: prob}); err != nil {
+		if err := emit(Token{ID: id, Text: text, Prob: prob, Logits: logits}); err != nil {
 			return st, err
 		}
 		switch {
@@ -153,6 +163,8 @@ func (m *Model) Generate(ctx context.Context, s *Session, prompt []int32, opt Ge
 			return finish(StopString)
 		case opt.MaxTokens > 0 && st.Generated >= opt.MaxTokens:
 			return finish(StopLength)
+		case s.Pos() < s.ContextLen() && opt.Step != nil:
+			logits, err = opt.Step(s, id)
 		case s.Pos() < s.ContextLen():
 			logits, err = s.Forward([]int32{id})
 		case opt.Shift == nil:
