@@ -73,3 +73,18 @@ type Hook interface {
 	Want(site Site, layer int) bool
 	Observe(site Site, layer, pos int, data []float32)
 }
+
+// An Editor is a Hook that may also change the values it asks for: the
+// session calls Edit with the same arguments just before Observe, and what
+// Edit leaves in data is what the forward pass continues with (zero or mean
+// ablation, clamping, adding a vector, replacing from a cache). Attention
+// sites are head-major (heads*headDim; attn_weights heads x (pos+1)), so
+// an edit can touch one head at one position. An edit of attn_weights is
+// applied by recomputing that token's attention output from the edited
+// weights. The session checks for Editor once, in SetHook; a session whose
+// hook is not an Editor pays nothing for it. Forward passes with a hook run
+// on the CPU (see NewSessionGPU), so edits apply on every device.
+type Editor interface {
+	Hook
+	Edit(site Site, layer, pos int, data []float32)
+}

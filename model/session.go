@@ -28,6 +28,7 @@ type Session struct {
 	cache  *kvcache.Cache
 	tokens []int32 // (ctx) the token at each position; [0, cache.Len()) are valid
 	hook   Hook
+	editor Editor // hook, when it is an Editor
 
 	x      []float32 // (batch, dim) residual stream
 	xb     []float32 // (batch, dim) normed input of a BitLinear
@@ -128,8 +129,12 @@ func (s *Session) ContextLen() int { return s.cache.Cap() }
 // evaluated: what its KV cache was computed from.
 func (s *Session) Tokens() []int32 { return append([]int32(nil), s.tokens[:s.cache.Len()]...) }
 
-// SetHook installs h (nil removes it).
-func (s *Session) SetHook(h Hook) { s.hook = h }
+// SetHook installs h (nil removes it). When h is an Editor, it may also
+// change the values it observes.
+func (s *Session) SetHook(h Hook) {
+	s.hook = h
+	s.editor, _ = h.(Editor)
+}
 
 // Reset forgets every position.
 func (s *Session) Reset() { s.cache.Truncate(0) }
@@ -363,6 +368,21 @@ func (s *Session) attendObserved(t int) {
 		copy(packed[h*(p+1):(h+1)*(p+1)], s.weights(t, h)[:p+1])
 	}
 	s.observeOne(SiteAttnWeights, s.layer, p, packed)
+	if s.editor == nil {
+		return
+	}
+	// An Editor may have changed the weights: mix the values again with
+	// them, in attendTokens' order (the same bits when nothing changed).
+	hd, qd, group := c.HeadDim, c.Heads*c.HeadDim, c.Heads/c.KVHeads
+	for h := range c.Heads {
+		mix := s.mix[t*qd+h*hd : t*qd+(h+1)*hd]
+		clear(mix)
+		_, vals := s.cache.Head(s.layer, h/group, p+1)
+		for j0 := 0; j0 < p+1; j0 += attendTile {
+			j1 := min(j0+attendTile, p+1)
+			metal.AxpyRows(mix, packed[h*(p+1)+j0:h*(p+1)+j1], vals[j0*hd:], hd)
+		}
+	}
 }
 
 // attendHeads computes heads [lo, hi) of the attention of the batch's
@@ -463,6 +483,9 @@ func (s *Session) observe(site Site, layer, pos0 int, rows []float32, w int) {
 		return
 	}
 	for t := 0; t*w < len(rows); t++ {
+		if s.editor != nil {
+			s.editor.Edit(site, layer, pos0+t, rows[t*w:(t+1)*w])
+		}
 		s.hook.Observe(site, layer, pos0+t, rows[t*w:(t+1)*w])
 	}
 }
@@ -470,6 +493,9 @@ func (s *Session) observe(site Site, layer, pos0 int, rows []float32, w int) {
 func (s *Session) observeOne(site Site, layer, pos int, data []float32) {
 	if !hooksCompiled || s.hook == nil || !s.hook.Want(site, layer) {
 		return
+	}
+	if s.editor != nil {
+		s.editor.Edit(site, layer, pos, data)
 	}
 	s.hook.Observe(site, layer, pos, data)
 }
