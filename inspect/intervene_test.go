@@ -1,0 +1,396 @@
+package inspect
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/embedded"
+)
+
+// tinyCfg is a small model with grouped-query attention and sub-norms.
+func tinyCfg() model.Config {
+	return model.Config{Arch: "bitnet-b1.58", VocabSize: 96, Dim: 256, FFNDim: 512, Layers: 2, Heads: 4, KVHeads: 2,
+		HeadDim: 64, ContextLen: 64, RopeTheta: 10000, NormEps: 1e-5, Act: model.ReLU2, SubNorms: true}
+}
+
+// randomParams are random plain weights for cfg, so that a test can make
+// the same model with and without an edit.
+func randomParams(cfg model.Config, seed uint64) model.Params {
+	rng := rand.New(rand.NewPCG(seed, 9))
+	vec := func(n int, base, spread float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(base + spread*rng.NormFloat64())
+		}
+		return v
+	}
+	tern := func(rows, cols int) model.Ternary {
+		c := make([]int8, rows*cols)
+		for i := range c {
+			c[i] = int8(rng.IntN(3)) - 1
+		}
+		return model.Ternary{Codes: c, Scale: float32(0.5+rng.Float64()) / float32(math.Sqrt(float64(cols)))}
+	}
+	q, kv := cfg.Heads*cfg.HeadDim, cfg.KVHeads*cfg.HeadDim
+	p := model.Params{Embed: vec(cfg.VocabSize*cfg.Dim, 0, 1), OutputNorm: vec(cfg.Dim, 1, 0.1)}
+	for range cfg.Layers {
+		p.Layers = append(p.Layers, model.LayerParams{
+			AttnNorm: vec(cfg.Dim, 1, 0.1), FFNNorm: vec(cfg.Dim, 1, 0.1),
+			AttnSubNorm: vec(q, 1, 0.1), FFNSubNorm: vec(cfg.FFNDim, 1, 0.1),
+			Q: tern(q, cfg.Dim), K: tern(kv, cfg.Dim), V: tern(kv, cfg.Dim), O: tern(cfg.Dim, q),
+			Gate: tern(cfg.FFNDim, cfg.Dim), Up: tern(cfg.FFNDim, cfg.Dim), Down: tern(cfg.Dim, cfg.FFNDim),
+		})
+	}
+	return p
+}
+
+func build(t *testing.T, cfg model.Config, p model.Params) *model.Model {
+	t.Helper()
+	m, err := model.Build(cfg, p, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// viaFile writes m as a GGUF file (I2_S, F32 embedding) and loads it back.
+func viaFile(t *testing.T, m *model.Model) *model.Model {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	if err := m.Save(path, model.SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F32}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := model.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+var testTokens = []int32{3, 17, 42, 5, 5, 60, 11, 90, 2, 33}
+
+func run(t *testing.T, m *model.Model, h *Hooks) [][]float32 {
+	t.Helper()
+	out, err := RunEdited(m, testTokens, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameBits(t *testing.T, what string, got, want [][]float32) {
+	t.Helper()
+	for i := range want {
+		for j := range want[i] {
+			if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
+				t.Fatalf("%s: position %d logit %d: %v, want %v", what, i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+}
+
+func differ(a, b [][]float32) bool {
+	for i := range a {
+		if !slices.Equal(a[i], b[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// Patching the clean run's own values into the clean run, at every site,
+// layer and position (and head), leaves the logits bit for bit.
+func TestPatchCleanIntoCleanChangesNothing(t *testing.T) {
+	cfg := tinyCfg()
+	m := build(t, cfg, randomParams(cfg, 1))
+	tokens := testTokens[:6]
+	cache := &Cache{}
+	s := m.NewSession(0)
+	clean, err := RunWithCache(s, tokens, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := clean[len(tokens)-1]
+	for _, site := range model.Sites() {
+		layers := []int{0, 1}
+		if site == model.SiteOutputNorm || site == model.SiteLogits {
+			layers = []int{-1}
+		}
+		heads := []int{AllHeads}
+		if headsOf(&cfg, site) > 0 {
+			heads = append(heads, headsOf(&cfg, site)-1)
+		}
+		for _, l := range layers {
+			for p := range tokens {
+				for _, h := range heads {
+					got, err := Patch(s, tokens, cache, site, l, p, h)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sameBits(t, site.String(), [][]float32{got}, [][]float32{last})
+				}
+			}
+		}
+	}
+	// And the whole table restores exactly 1 where the prompts differ:
+	// a corrupted last token patched at the last residual.
+	corrupt := slices.Clone(tokens)
+	corrupt[len(corrupt)-1] = 77
+	res, err := ActivationPatching(m, tokens, corrupt, 10, 20, PatchOptions{Sites: []model.Site{model.SiteResidual}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.At(model.SiteResidual, 1, len(tokens)-1, 0); math.Abs(r-1) > 1e-12 {
+		t.Errorf("patching the last residual of the last token restores %v, want 1", r)
+	}
+	if r := res.At(model.SiteResidual, 0, 0, 0); r != 0 {
+		t.Errorf("patching position 0 (the same token in both) restores %v, want 0", r)
+	}
+}
+
+// Ablating a head equals a model file whose attn_output columns of that
+// head are zero, bit for bit.
+func TestAblateHeadEqualsZeroedWeightsInTheFile(t *testing.T) {
+	cfg := tinyCfg()
+	p := randomParams(cfg, 2)
+	m := build(t, cfg, p)
+	const layer, head = 1, 2
+	ab, err := AblateHead(m, layer, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := run(t, m, &Hooks{Config: &m.Config, Projections: []*ProjectionEdit{ab}})
+
+	q := cfg.Heads * cfg.HeadDim
+	codes := slices.Clone(p.Layers[layer].O.Codes)
+	for r := range cfg.Dim {
+		clear(codes[r*q+head*cfg.HeadDim : r*q+(head+1)*cfg.HeadDim])
+	}
+	p.Layers[layer].O.Codes = codes
+	want := run(t, viaFile(t, build(t, cfg, p)), nil)
+	sameBits(t, "ablated head", got, want)
+	if !differ(got, run(t, m, nil)) {
+		t.Fatal("ablating the head changed nothing")
+	}
+}
+
+// A flipped weight (and a zeroed row, a scale) equals the same edit made in
+// the file, and Undo gives back the model.
+func TestTernaryEditsEqualTheFile(t *testing.T) {
+	cfg := tinyCfg()
+	p := randomParams(cfg, 3)
+	m := build(t, cfg, p)
+	base := run(t, m, nil)
+	const layer = 0
+	codes := p.Layers[layer].Down.Codes
+	r, c := 7, 0
+	for codes[r*cfg.FFNDim+c] == 0 {
+		c++
+	}
+	for _, tc := range []struct {
+		name  string
+		edit  func(e *EditableMatrix) error
+		param func(t *model.Ternary)
+	}{
+		{"flip", func(e *EditableMatrix) error { return e.Flip(r, c) }, func(t *model.Ternary) { t.Codes[r*cfg.FFNDim+c] *= -1 }},
+		{"zero row", func(e *EditableMatrix) error { return e.ZeroRow(r) }, func(t *model.Ternary) { clear(t.Codes[r*cfg.FFNDim : (r+1)*cfg.FFNDim]) }},
+		{"scale", func(e *EditableMatrix) error { return e.SetScale(3 * e.Scale()) }, func(t *model.Ternary) { t.Scale *= 3 }},
+	} {
+		pe, err := NewProjectionEdit(m, layer, "ffn_down")
+		if err != nil {
+			t.Fatal(err)
+		}
+		em, err := NewEditableMatrix(m.Layers()[layer].Down)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tc.edit(em); err != nil {
+			t.Fatal(err)
+		}
+		pe.Matrix = em.Matrix()
+		h := &Hooks{Config: &m.Config, Projections: []*ProjectionEdit{pe}}
+		got := run(t, m, h)
+
+		edited := p
+		edited.Layers = slices.Clone(p.Layers)
+		down := edited.Layers[layer].Down
+		down.Codes = slices.Clone(down.Codes)
+		tc.param(&down)
+		edited.Layers[layer].Down = down
+		sameBits(t, tc.name, got, run(t, viaFile(t, build(t, cfg, edited)), nil))
+		if !differ(got, base) {
+			t.Fatalf("%s changed nothing", tc.name)
+		}
+		em.Undo(-1)
+		sameBits(t, tc.name+" undone", run(t, m, h), base)
+	}
+	if _, err := NewEditableMatrix(m.Embedding()); err == nil {
+		t.Error("the F32 embedding accepted as ternary")
+	}
+}
+
+// The parts of a direct logit attribution add up to the logit, on a random
+// model and on the built-in one; each layer's heads add up to its
+// attn_output.
+func TestAttributionSumsToTheLogit(t *testing.T) {
+	cfg := tinyCfg()
+	rnd := build(t, cfg, randomParams(cfg, 4))
+	tiny, err := model.LoadGGUFBytes(embedded.GGUF(), "builtin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*model.Model{rnd, tiny} {
+		for _, tok := range []int32{0, 5, 61} {
+			a, err := DirectLogitAttribution(m, testTokens, 7, tok, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := math.Abs(a.Sum() - a.Logit); d > 1e-4 {
+				t.Errorf("%s token %d: parts sum to %v, logit %v (off by %g)\n%v", m.Source, tok, a.Sum(), a.Logit, d, a)
+			}
+			if len(a.Parts) != 1+m.Config.Layers*(m.Config.Heads+1) {
+				t.Errorf("%d parts", len(a.Parts))
+			}
+		}
+	}
+	// Each layer's heads against the recorded attn_output, through the same u.
+	c := &Cache{Sites: []model.Site{model.SiteAttnSubNorm, model.SiteAttnOut}}
+	if _, err := RunWithCache(rnd.NewSession(0), testTokens, c); err != nil {
+		t.Fatal(err)
+	}
+	u := make([]float64, cfg.Dim)
+	u[3], u[100] = 1, -2
+	for l := range cfg.Layers {
+		in, _ := c.Get(model.SiteAttnSubNorm, l, 4)
+		out, _ := c.Get(model.SiteAttnOut, l, 4)
+		heads, err := headParts(rnd.Layers()[l].O, in, u, cfg.Heads, cfg.HeadDim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for _, h := range heads {
+			sum += h
+		}
+		if want := float64(out[3]) - 2*float64(out[100]); math.Abs(sum-want) > 1e-5 {
+			t.Errorf("layer %d: heads sum to %v, attn_output gives %v", l, sum, want)
+		}
+	}
+}
+
+// Steering with strength 0 is the identity; with strength 1 the residual
+// after the layer is the unsteered one plus the vector.
+func TestSteering(t *testing.T) {
+	cfg := tinyCfg()
+	m := build(t, cfg, randomParams(cfg, 5))
+	v, err := SteeringVector(m, []int32{1, 2, 3}, []int32{4, 5}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h0, err := Steer(m, 1, v, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBits(t, "strength 0", run(t, m, h0), run(t, m, nil))
+
+	plain := &Cache{Sites: []model.Site{model.SiteResidual}}
+	RunWithCache(m.NewSession(0), testTokens, plain)
+	h1, _ := Steer(m, 1, v, 1)
+	steered := &Cache{Sites: []model.Site{model.SiteResidual}}
+	h1.Then = steered
+	if _, err := RunEdited(m, testTokens, h1); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := plain.Get(model.SiteResidual, 1, 3)
+	b, _ := steered.Get(model.SiteResidual, 1, 3)
+	for i := range a {
+		if b[i] != a[i]+v[i] {
+			t.Fatalf("channel %d: steered %v, want %v + %v", i, b[i], a[i], v[i])
+		}
+	}
+	if _, err := Steer(m, 2, v, 1); err == nil {
+		t.Error("layer 2 of 2 accepted")
+	}
+}
+
+// With every query weight zero, attention is uniform: position i gives
+// 1/(i+1) to each earlier position, so both scores are means of 1/(i+1).
+func TestHeadScoresOfUniformAttention(t *testing.T) {
+	cfg := tinyCfg()
+	p := randomParams(cfg, 6)
+	for l := range p.Layers {
+		clear(p.Layers[l].Q.Codes)
+	}
+	m := build(t, cfg, p)
+	const n = 5
+	tokens := RepeatedTokens([]int32{1}, n, 10, 90, 7)
+	if len(tokens) != 11 || !slices.Equal(tokens[1:6], tokens[6:]) {
+		t.Fatalf("tokens %v", tokens)
+	}
+	scores, err := HeadScores(m, tokens, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prev, ind float64
+	for i := 1; i < 11; i++ {
+		prev += 1 / float64(i+1)
+	}
+	for i := 6; i < 11; i++ {
+		ind += 1 / float64(i+1)
+	}
+	prev, ind = prev/10, ind/5
+	if len(scores) != cfg.Layers*cfg.Heads {
+		t.Fatalf("%d scores", len(scores))
+	}
+	for _, s := range scores {
+		if math.Abs(s.PrevToken-prev) > 1e-6 || math.Abs(s.Induction-ind) > 1e-6 {
+			t.Errorf("%v, want previous-token %.4f induction %.4f", s, prev, ind)
+		}
+	}
+	if _, err := HeadScores(m, tokens, 6); err == nil {
+		t.Error("a repeated run longer than half the tokens accepted")
+	}
+}
+
+// The cache keeps what fits and says when something did not.
+func TestCacheIsBounded(t *testing.T) {
+	cfg := tinyCfg()
+	m := build(t, cfg, randomParams(cfg, 7))
+	c := &Cache{Sites: []model.Site{model.SiteResidual}, MaxBytes: 3 * 4 * int64(cfg.Dim)}
+	_, err := RunWithCache(m.NewSession(0), testTokens[:2], c)
+	if !errors.Is(err, ErrCacheFull) || c.Bytes != 3*4*int64(cfg.Dim) {
+		t.Fatalf("err %v, %d bytes", err, c.Bytes)
+	}
+	if _, ok := c.Get(model.SiteResidual, 1, 0); !ok {
+		t.Error("position 0 layer 1 was not kept")
+	}
+	if _, ok := c.Get(model.SiteResidual, 1, 1); ok {
+		t.Error("a value past the bound was kept")
+	}
+	dir := filepath.Join(t.TempDir(), "res.safetensors")
+	if err := c.Export(model.SiteResidual, dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Rows are ranked by the effect of flipping them, largest first, and a
+// row whose flip is the identity (all zero) has no effect.
+func TestRankRows(t *testing.T) {
+	cfg := tinyCfg()
+	p := randomParams(cfg, 8)
+	clear(p.Layers[1].Down.Codes[5*cfg.FFNDim : 6*cfg.FFNDim])
+	m := build(t, cfg, p)
+	got, err := RankRows(m, testTokens[:4], 1, "ffn_down", []int{4, 5, 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[2].Row != 5 || got[2].KL != 0 || got[2].MaxDelta != 0 || got[0].KL < got[1].KL || got[1].KL <= 0 {
+		t.Fatalf("%v", got)
+	}
+}
