@@ -50,12 +50,19 @@ func (s *session) subcommand(ctx context.Context, name string, args []string) er
 	return &UsageError{Msg: fmt.Sprintf("unknown subcommand %q", name), Usage: "bitrepl help"}
 }
 
+// maxPipedBytes bounds the text read from piped stdin (< /dev/zero would
+// never end): far more than any model's context holds.
+const maxPipedBytes = 16 << 20
+
 // readPiped returns stdin when it is piped (not a terminal), else "".
 func (s *session) readPiped() (string, error) {
 	if s.in == nil || isTerminal(s.in) {
 		return "", nil
 	}
-	b, err := io.ReadAll(s.in)
+	b, err := io.ReadAll(io.LimitReader(s.in, maxPipedBytes+1))
+	if err == nil && len(b) > maxPipedBytes {
+		err = fmt.Errorf("stdin: more than %s piped in, far more than a prompt can hold", regfile.Size(maxPipedBytes))
+	}
 	return string(b), err
 }
 

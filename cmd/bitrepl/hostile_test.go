@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -66,5 +68,33 @@ func TestJSONWithNaNLogits(t *testing.T) {
 	}
 	if strings.Contains(out, "NaN") {
 		t.Errorf("NaN in %q", out)
+	}
+}
+
+// zeros is an endless stdin, as `bitrepl run < /dev/zero`.
+type zeros struct{ n int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	clear(p)
+	z.n += int64(len(p))
+	return len(p), nil
+}
+
+// Endless piped stdin is read up to a cap, then refused, in bounded memory.
+func TestRunEndlessStdin(t *testing.T) {
+	z := &zeros{}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var out, errOut bytes.Buffer
+	code := run([]string{"run", "-m", tinyModel, "hi"}, z, &out, &errOut)
+	runtime.ReadMemStats(&after)
+	if code != 1 || !strings.Contains(errOut.String(), "stdin: more than 16 MiB piped in") {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 200<<20 {
+		t.Errorf("allocated %d MB", n>>20)
+	}
+	if z.n > 32<<20 {
+		t.Errorf("read %d MB of stdin", z.n>>20)
 	}
 }
