@@ -133,6 +133,8 @@ func TestGGUFConfigErrors(t *testing.T) {
 		{a + "rope.freq_base", gguf.String("1e4"), a + `rope.freq_base is a string ("1e4"), want a number`},
 		{a + "rope.freq_base", gguf.Float32(0), a + "rope.freq_base = 0: must be between 1 and"},
 		{a + "attention.layer_norm_rms_epsilon", gguf.Float32(-1), a + "attention.layer_norm_rms_epsilon = -1: must be between 0 and 1"},
+		{"general.architecture", gguf.Uint32(1), "general.architecture is a uint32 (1), want a string"},
+		{"general.architecture", gguf.Value{}, "general.architecture is missing"},
 	} {
 		bad := rewriteGGUF(t, data, func(w *gguf.Writer) {
 			if tc.val.Kind() == gguf.KindInvalid {
@@ -226,5 +228,55 @@ func TestTokenizerLargerThanEmbedding(t *testing.T) {
 	}
 	if _, err := Load(sd); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "tokenizer.json") {
 		t.Errorf("safetensors: %v; want %q", err, want)
+	}
+}
+
+// A tokenizer key of the wrong type is an error naming it, not a key ignored.
+func TestGGUFTokenizerKeyTypes(t *testing.T) {
+	tokJSON, err := os.ReadFile(filepath.Join("tokenizer", "testdata", "hf", "metaspace-fallback.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.FromJSON(tokJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyConfig("bitnet-b1.58")
+	cfg.VocabSize = tok.VocabSize()
+	m, err := Random(cfg, 1, tok, tokJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "m.gguf")
+	if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F16}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadGGUFBytes(bytes.Clone(data), "m.gguf"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key  string
+		val  gguf.Value
+		want string
+	}{
+		{"tokenizer.ggml.tokens", gguf.String("a"), `tokenizer.ggml.tokens is a string ("a"), want an array of strings`},
+		{"tokenizer.ggml.model", gguf.Uint32(2), "tokenizer.ggml.model is a uint32 (2), want a string"},
+		{"tokenizer.chat_template", gguf.Bool(true), "tokenizer.chat_template is a bool (true), want a string"},
+		{"tokenizer.ggml.bos_token_id", gguf.String("1"), `tokenizer.ggml.bos_token_id is a string ("1"), want a token id`},
+		{"tokenizer.ggml.eos_token_id", gguf.Uint32(1 << 20), "tokenizer.ggml.eos_token_id = 1048576 is outside the vocabulary"},
+	} {
+		bad := rewriteGGUF(t, data, func(w *gguf.Writer) { w.Set(tc.key, tc.val) })
+		if _, err := LoadGGUFBytes(bad, "bad.gguf"); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s = %v: %v; want %q", tc.key, tc.val, err, tc.want)
+		}
+	}
+	// -1 means no such token, as llama.cpp writes it.
+	ok := rewriteGGUF(t, data, func(w *gguf.Writer) { w.Set("tokenizer.ggml.padding_token_id", gguf.Int32(-1)) })
+	if _, err := LoadGGUFBytes(ok, "ok.gguf"); err != nil {
+		t.Errorf("padding_token_id -1: %v", err)
 	}
 }

@@ -172,7 +172,7 @@ func fromGGUF(f *gguf.File) (*Model, error) {
 	if err := m.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Path, err)
 	}
-	if _, ok := f.Strings("tokenizer.ggml.tokens"); ok {
+	if _, ok := f.Get("tokenizer.ggml.tokens"); ok {
 		v, err := ggufVocab(f)
 		if err != nil {
 			return nil, fmt.Errorf("%s: tokenizer: %w", f.Path, err)
@@ -193,9 +193,13 @@ func fromGGUF(f *gguf.File) (*Model, error) {
 
 // ggufConfig reads the hyperparameters of a GGUF file into a Config.
 func ggufConfig(f *gguf.File) (Config, archSpec, error) {
-	arch, ok := f.String("general.architecture")
+	val, ok := f.Get("general.architecture")
 	if !ok {
 		return Config{}, archSpec{}, configErr("general.architecture is missing")
+	}
+	arch, ok := val.Str()
+	if !ok {
+		return Config{}, archSpec{}, configErr("general.architecture is a %s (%s), want a string", val.Kind(), val)
 	}
 	spec, ok := ggufArchs[arch]
 	if !ok {
@@ -394,11 +398,23 @@ func (ld *ggufLoader) vector(name string) []float32 {
 // ggufVocab gathers the tokenizer.ggml.* metadata.
 func ggufVocab(f *gguf.File) (tokenizer.GGUFVocab, error) {
 	v := tokenizer.GGUFVocab{BOS: -1, EOS: -1, EOT: -1, PAD: -1, UNK: -1}
-	v.Model, _ = f.String("tokenizer.ggml.model")
-	v.Pre, _ = f.String("tokenizer.ggml.pre")
-	v.Tokens, _ = f.Strings("tokenizer.ggml.tokens")
-	v.Merges, _ = f.Strings("tokenizer.ggml.merges")
-	v.ChatTemplate, _ = f.String("tokenizer.chat_template")
+	// A key of the wrong type is an error naming it, not a key ignored.
+	for key, dst := range map[string]*string{
+		"tokenizer.ggml.model": &v.Model, "tokenizer.ggml.pre": &v.Pre, "tokenizer.chat_template": &v.ChatTemplate,
+	} {
+		if val, ok := f.Get(key); ok {
+			if *dst, ok = val.Str(); !ok {
+				return v, fmt.Errorf("%s is a %s (%s), want a string", key, val.Kind(), val)
+			}
+		}
+	}
+	for key, dst := range map[string]*[]string{"tokenizer.ggml.tokens": &v.Tokens, "tokenizer.ggml.merges": &v.Merges} {
+		if val, ok := f.Get(key); ok {
+			if *dst, ok = val.Strings(); !ok {
+				return v, fmt.Errorf("%s is a %s (%s), want an array of strings", key, val.Kind(), val)
+			}
+		}
+	}
 	if val, ok := f.Get("tokenizer.ggml.token_type"); ok {
 		types, ok := val.Int32s()
 		if !ok {
@@ -418,12 +434,21 @@ func ggufVocab(f *gguf.File) (tokenizer.GGUFVocab, error) {
 		"tokenizer.ggml.eot_token_id": &v.EOT, "tokenizer.ggml.padding_token_id": &v.PAD,
 		"tokenizer.ggml.unknown_token_id": &v.UNK,
 	} {
-		if id, ok := f.Uint(key); ok {
-			if id >= uint64(len(v.Tokens)) {
-				return v, fmt.Errorf("%s = %d is outside the vocabulary (%d)", key, id, len(v.Tokens))
-			}
-			*dst = int32(id)
+		val, ok := f.Get(key)
+		if !ok {
+			continue
 		}
+		if n, isInt := val.Int(); isInt && n < 0 {
+			continue // -1: none
+		}
+		id, ok := val.Uint()
+		if !ok {
+			return v, fmt.Errorf("%s is a %s (%s), want a token id", key, val.Kind(), val)
+		}
+		if id >= uint64(len(v.Tokens)) {
+			return v, fmt.Errorf("%s = %d is outside the vocabulary (%d)", key, id, len(v.Tokens))
+		}
+		*dst = int32(id)
 	}
 	v.AddBOS = true
 	if val, ok := f.Get("tokenizer.ggml.add_bos_token"); ok {
