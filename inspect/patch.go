@@ -151,7 +151,11 @@ func ActivationPatching(m *model.Model, clean, corrupt []int32, answer, wrong in
 					if err != nil {
 						return nil, err
 					}
-					row.Restored[p*heads+h] = (diff(logits) - res.Corrupt) / (res.Clean - res.Corrupt)
+					r := (diff(logits) - res.Corrupt) / (res.Clean - res.Corrupt)
+					if r == 0 {
+						r = 0 // not -0
+					}
+					row.Restored[p*heads+h] = r
 				}
 			}
 			res.Rows = append(res.Rows, row)

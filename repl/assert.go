@@ -22,13 +22,13 @@ type assertion struct {
 }
 
 func assertions() []*assertion {
-	return []*assertion{
+	return append([]*assertion{
 		{name: "setting", args: "NAME VALUE", summary: "a setting has the given value", check: assertSetting},
 		{name: "tokens", args: "TEXT -> IDS", summary: "TEXT tokenizes to IDS (no BOS added; special tokens in TEXT are matched)", check: assertTokens},
 		{name: "greedy", args: "PROMPT -> TEXT", summary: "the greedy completion of PROMPT starts with TEXT", needModel: true, check: assertGreedy},
 		{name: "logits", args: "FILE [TOL]", summary: "teacher-forced logits match FILE (bitrepl logits output) within TOL (default 1e-3)", needModel: true, check: assertLogits},
 		{name: "weights", args: "TENSOR NEG ZERO POS", summary: "a tensor has these counts of -1, 0 and +1", needModel: true, check: assertWeights},
-	}
+	}, interveneAssertions()...)
 }
 
 func assertCommands() []*command {

@@ -51,6 +51,7 @@ func commandTable() []*command {
 		cmdTable = append(cmdTable, baseCommands()...)
 		cmdTable = append(cmdTable, modelCommands()...)
 		cmdTable = append(cmdTable, inspectCommands()...)
+		cmdTable = append(cmdTable, interveneCommands()...)
 		cmdTable = append(cmdTable, assertCommands()...)
 	})
 	return cmdTable

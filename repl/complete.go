@@ -50,6 +50,15 @@ func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 			return append(suffixes(cur, cachedRepos(c.s.cfg.Env), " "), c.files(cur)...), n
 		}
 		return c.files(cur), n
+	case argTopics:
+		return suffixes(cur, cmd.topics, " "), n
+	case argTopicWeight:
+		if len(cmd.topics) > 0 && argN == 1 {
+			return suffixes(cur, cmd.topics, " "), n
+		}
+		if argN == 1 || len(cmd.topics) > 0 && argN == 2 {
+			return suffixes(cur, c.s.weightNames(), " "), n
+		}
 	case argSubTopic:
 		if argN == 1 {
 			return suffixes(cur, cmd.topics, " "), n

@@ -33,6 +33,7 @@ type state struct {
 	lastGen []model.Token   // the tokens of the last generation
 	lastSt  *model.Stats
 
+	interv  interventions         // /ablate, /edit, /steer in effect (intervene.go)
 	weights []inspect.TensorStats // cached /weights result
 	results map[string]any        // last result of each kind, for /export
 }
@@ -165,6 +166,7 @@ func (s *session) session() *model.Session {
 			fmt.Fprintln(s.errOut, s.st.warn.Render(fmt.Sprintf("context %d is more than the model was trained for: using %d", s.set.Context, max)))
 		}
 		s.sess = s.newSession(s.set.Context)
+		s.sessionHook(s.sess)
 		s.dropped = 0 // the model sees the whole conversation again, fitted to the new length
 	}
 	return s.sess
