@@ -102,7 +102,7 @@ var editOps = []string{"flip", "set", "flip-row", "zero-row", "zero-col", "flip-
 func interveneCommands() []*command {
 	const cpu = "\nInterventions run on the CPU (a session on Metal runs its passes with them on the CPU)."
 	return []*command{
-		{name: "heads", args: "[N]", summary: "induction and previous-token scores of every head, on N random tokens repeated (default 20)", needModel: true, run: cmdHeads,
+		{name: "induction", args: "[N]", summary: "induction and previous-token scores of every head, on N random tokens repeated (default 20)", needModel: true, run: cmdHeads,
 			help: "Previous-token: the mean attention from each token to the one before. Induction: the mean attention from each token of the\nrepeat to the token after its first occurrence. Then /assert head LAYER HEAD induction|prev MIN." + cpu},
 		{name: "attribute", aliases: []string{"dla"}, args: "[TOKEN] [POS]", summary: "direct logit attribution: the logit of TOKEN (default the top one) after position POS of the last prompt, split into embedding, heads and FFNs", needModel: true, run: cmdAttribute,
 			help: "TOKEN is its text or #ID. The final norm's scale is frozen (as TransformerLens does); a head's part uses its columns of\nattn_output with the token's int8 scale kept. Then /assert attribution [TOL] checks that the parts sum to the logit." + cpu},
@@ -722,7 +722,7 @@ func cmdSteer(s *session, ctx context.Context, c *command, a call) error {
 func interveneAssertions() []*assertion {
 	return []*assertion{
 		{name: "attribution", args: "[TOL]", summary: "the parts of the last /attribute sum to the logit within TOL (default 1e-4)", check: assertAttribution},
-		{name: "head", args: "LAYER HEAD induction|prev MIN", summary: "a head's score in the last /heads is at least MIN", check: assertHead},
+		{name: "head", args: "LAYER HEAD induction|prev MIN", summary: "a head's score in the last /induction is at least MIN", check: assertHead},
 		{name: "effect", args: "MAX_KL", summary: "the last /edit, /ablate or /steer changed the last prompt's distributions by at most MAX_KL nats", check: assertEffect},
 	}
 }
@@ -751,7 +751,7 @@ func assertAttribution(s *session, _ context.Context, a *assertion, args []strin
 func assertHead(s *session, _ context.Context, a *assertion, args []string, _ string) error {
 	scores, ok := s.results["heads"].([]inspect.HeadScore)
 	if !ok {
-		return errors.New("no head scores yet: run /heads first")
+		return errors.New("no head scores yet: run /induction first")
 	}
 	if len(args) != 4 || (args[2] != "induction" && args[2] != "prev") {
 		return a.usage("want a layer, a head, induction or prev, and a minimum")

@@ -18,7 +18,7 @@ func TestInterventionCommands(t *testing.T) {
 /set temperature 0
 /set max_tokens 4
 Once upon a time
-/heads 8
+/induction 8
 /assert head 0 0 prev 0
 /attribute
 /assert attribution 1e-4
