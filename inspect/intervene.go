@@ -3,6 +3,8 @@ package inspect
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model"
@@ -195,16 +197,11 @@ func (p Projection) Matrix(m *model.Model, layer int) (*metal.Matrix, error) {
 
 // ParseWeightName reads "blk.N.PROJ.weight" (or "blk.N.PROJ", or "N.PROJ").
 func ParseWeightName(name string) (layer int, p Projection, err error) {
-	s := name
-	if len(s) > 4 && s[:4] == "blk." {
-		s = s[4:]
-	}
-	if len(s) > 7 && s[len(s)-7:] == ".weight" {
-		s = s[:len(s)-7]
-	}
-	var rest string
-	if _, err := fmt.Sscanf(s, "%d.%s", &layer, &rest); err != nil {
-		return 0, "", fmt.Errorf("weight %q: want blk.N.PROJ.weight with PROJ one of %v", name, Projections)
+	s := strings.TrimSuffix(strings.TrimPrefix(name, "blk."), ".weight")
+	num, rest, _ := strings.Cut(s, ".")
+	layer, err = strconv.Atoi(num)
+	if err != nil || layer < 0 || num != strconv.Itoa(layer) {
+		return 0, "", fmt.Errorf("weight %q: want blk.N.PROJ.weight with a layer N and PROJ one of %v", name, Projections)
 	}
 	p = Projection(rest)
 	if !slices.Contains(Projections, p) {

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -61,9 +62,13 @@ func build(t *testing.T, cfg model.Config, p model.Params) *model.Model {
 
 // viaFile writes m as a GGUF file (I2_S, F32 embedding) and loads it back.
 func viaFile(t *testing.T, m *model.Model) *model.Model {
+	return viaFileAs(t, m, model.SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F32})
+}
+
+func viaFileAs(t *testing.T, m *model.Model, opt model.SaveOptions) *model.Model {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "m.gguf")
-	if err := m.Save(path, model.SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F32}); err != nil {
+	if err := m.Save(path, opt); err != nil {
 		t.Fatal(err)
 	}
 	l, err := model.Load(path)
@@ -181,58 +186,95 @@ func TestAblateHeadEqualsZeroedWeightsInTheFile(t *testing.T) {
 	}
 }
 
-// A flipped weight (and a zeroed row, a scale) equals the same edit made in
-// the file, and Undo gives back the model.
+// A flipped weight (and a zeroed row, a column, a scale) equals the same
+// edit made in the file, in every packed layout, and Undo gives back the
+// model.
 func TestTernaryEditsEqualTheFile(t *testing.T) {
 	cfg := tinyCfg()
 	p := randomParams(cfg, 3)
-	m := build(t, cfg, p)
-	base := run(t, m, nil)
 	const layer = 0
 	codes := p.Layers[layer].Down.Codes
 	r, c := 7, 0
 	for codes[r*cfg.FFNDim+c] == 0 {
 		c++
 	}
-	for _, tc := range []struct {
+	edits := []struct {
 		name  string
 		edit  func(e *EditableMatrix) error
 		param func(t *model.Ternary)
 	}{
 		{"flip", func(e *EditableMatrix) error { return e.Flip(r, c) }, func(t *model.Ternary) { t.Codes[r*cfg.FFNDim+c] *= -1 }},
 		{"zero row", func(e *EditableMatrix) error { return e.ZeroRow(r) }, func(t *model.Ternary) { clear(t.Codes[r*cfg.FFNDim : (r+1)*cfg.FFNDim]) }},
+		{"flip column", func(e *EditableMatrix) error { return e.FlipCol(300) }, func(t *model.Ternary) {
+			for i := range cfg.Dim {
+				t.Codes[i*cfg.FFNDim+300] *= -1
+			}
+		}},
+		{"zero columns", func(e *EditableMatrix) error { return e.ZeroCols(250, 260) }, func(t *model.Ternary) {
+			for i := range cfg.Dim {
+				clear(t.Codes[i*cfg.FFNDim+250 : i*cfg.FFNDim+260])
+			}
+		}},
 		{"scale", func(e *EditableMatrix) error { return e.SetScale(3 * e.Scale()) }, func(t *model.Ternary) { t.Scale *= 3 }},
-	} {
-		pe, err := NewProjectionEdit(m, layer, "ffn_down")
-		if err != nil {
-			t.Fatal(err)
-		}
-		em, err := NewEditableMatrix(m.Layers()[layer].Down)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tc.edit(em); err != nil {
-			t.Fatal(err)
-		}
-		pe.Matrix = em.Matrix()
-		h := &Hooks{Config: &m.Config, Projections: []*ProjectionEdit{pe}}
-		got := run(t, m, h)
-
-		edited := p
-		edited.Layers = slices.Clone(p.Layers)
-		down := edited.Layers[layer].Down
-		down.Codes = slices.Clone(down.Codes)
-		tc.param(&down)
-		edited.Layers[layer].Down = down
-		sameBits(t, tc.name, got, run(t, viaFile(t, build(t, cfg, edited)), nil))
-		if !differ(got, base) {
-			t.Fatalf("%s changed nothing", tc.name)
-		}
-		em.Undo(-1)
-		sameBits(t, tc.name+" undone", run(t, m, h), base)
 	}
+	for _, opt := range []model.SaveOptions{
+		{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F32},
+		{Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F32},
+		{Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F32, BlockScales: true},
+		{Format: "gguf", Ternary: metal.TQ1_0, Embed: metal.F32, BlockScales: true},
+		{Format: "gguf", Ternary: metal.TQ1_S, Embed: metal.F32},
+	} {
+		m := viaFileAs(t, build(t, cfg, p), opt)
+		if got := m.Layers()[layer].Down.Type; got != opt.Ternary {
+			t.Fatalf("%v file loaded as %v", opt.Ternary, got)
+		}
+		base := run(t, m, nil)
+		for _, tc := range edits {
+			if tc.name == "scale" && opt.BlockScales {
+				continue // the scale is in every block's d, rounded to f16: Matrix.Scale is 1
+			}
+			what := fmt.Sprintf("%v (block scales %v) %s", opt.Ternary, opt.BlockScales, tc.name)
+			pe, err := NewProjectionEdit(m, layer, "ffn_down")
+			if err != nil {
+				t.Fatal(err)
+			}
+			em, err := NewEditableMatrix(m.Layers()[layer].Down)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.edit(em); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			pe.Matrix = em.Matrix()
+			h := &Hooks{Config: &m.Config, Projections: []*ProjectionEdit{pe}}
+			got := run(t, m, h)
+
+			edited := p
+			edited.Layers = slices.Clone(p.Layers)
+			down := edited.Layers[layer].Down
+			down.Codes = slices.Clone(down.Codes)
+			tc.param(&down)
+			edited.Layers[layer].Down = down
+			sameBits(t, what, got, run(t, viaFileAs(t, build(t, cfg, edited), opt), nil))
+			if !differ(got, base) {
+				t.Fatalf("%s changed nothing", what)
+			}
+			em.Undo(-1)
+			sameBits(t, what+" undone", run(t, m, h), base)
+		}
+	}
+	m := build(t, cfg, p)
 	if _, err := NewEditableMatrix(m.Embedding()); err == nil {
 		t.Error("the F32 embedding accepted as ternary")
+	}
+	em, _ := NewEditableMatrix(m.Layers()[0].Q)
+	for _, err := range []error{em.Flip(-1, 0), em.Set(0, 256, 1), em.ZeroRow(256), em.ZeroCols(5, 5), em.FlipCol(999), em.SetScale(float32(math.Inf(1)))} {
+		if err == nil {
+			t.Error("an edit outside the matrix accepted")
+		}
+	}
+	if em.Edits() != 0 {
+		t.Errorf("%d edits recorded from refused ones", em.Edits())
 	}
 }
 
@@ -392,5 +434,100 @@ func TestRankRows(t *testing.T) {
 	}
 	if len(got) != 3 || got[2].Row != 5 || got[2].KL != 0 || got[2].MaxDelta != 0 || got[0].KL < got[1].KL || got[1].KL <= 0 {
 		t.Fatalf("%v", got)
+	}
+}
+
+func FuzzParseWeightName(f *testing.F) {
+	for _, s := range []string{"blk.0.attn_q.weight", "3.ffn_down", "blk.12.attn_output", "blk.-1.ffn_up.weight", "blk.x.attn_q", "", "blk..weight"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, p, err := ParseWeightName(s)
+		if err != nil {
+			return
+		}
+		if !slices.Contains(Projections, p) {
+			t.Errorf("%q: projection %q", s, p)
+		}
+		if l2, p2, err := ParseWeightName(fmt.Sprintf("blk.%d.%s.weight", l, p)); err != nil || l2 != l || p2 != p {
+			t.Errorf("%q: layer %d %s does not read back: %d %s %v", s, l, p, l2, p2, err)
+		}
+	})
+}
+
+// Latent weights written by Save are codes times scale*n/nonzero (mean|W|
+// is the scale): a zero code is 0.5γ below the threshold, a non-zero one
+// n/nonzero - 0.5 above; none is near it.
+func TestRoundingMargins(t *testing.T) {
+	cfg := tinyCfg()
+	p := randomParams(cfg, 9)
+	dir := filepath.Join(t.TempDir(), "latent")
+	if err := build(t, cfg, p).Save(dir, model.SaveOptions{Format: "safetensors", Latent: true, Embed: metal.F32}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var w model.Weight
+	for _, x := range m.Weights() {
+		if x.Name == "blk.1.attn_v.weight" {
+			w = x
+		}
+	}
+	ms, err := RoundingMargins(w, 8, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tern := p.Layers[1].V
+	nz := 0
+	for _, c := range tern.Codes {
+		if c != 0 {
+			nz++
+		}
+	}
+	n := len(tern.Codes)
+	if math.Abs(ms.Gamma-float64(tern.Scale)) > 1e-6*float64(tern.Scale) || ms.Hist.Total() != int64(n) {
+		t.Fatalf("γ %v, want %v; %d counted of %d", ms.Gamma, tern.Scale, ms.Hist.Total(), n)
+	}
+	for i, share := range ms.Within {
+		if share != 0 {
+			t.Errorf("%.2f%% within %v of the threshold", 100*share, MarginSteps[i])
+		}
+	}
+	if len(ms.Nearest) != 5 || ms.Nearest[0].Code != 0 || math.Abs(ms.Nearest[0].Margin+0.5) > 1e-6 || ms.Nearest[0].Latent != 0 {
+		t.Errorf("nearest %+v", ms.Nearest)
+	}
+	if hi := float64(n)/float64(nz) - 0.5; ms.Hist.Counts[int((hi+0.5)/0.25)] != int64(nz) {
+		t.Errorf("histogram %v: want the %d non-zero codes at %.3f", ms.Hist, nz, hi)
+	}
+	if _, err := RoundingMargins(build(t, cfg, p).Weights()[1], 8, 5); err == nil {
+		t.Error("a model without latent weights gave margins")
+	}
+}
+
+// Flipping a weight whose code is 0 changes nothing; RankWeights puts it last.
+func TestRankWeights(t *testing.T) {
+	cfg := tinyCfg()
+	p := randomParams(cfg, 10)
+	row := p.Layers[0].O.Codes[3*cfg.Dim : 4*cfg.Dim]
+	zero, one := slices.Index(row, 0), slices.Index(row, 1)
+	m := build(t, cfg, p)
+	got, err := RankWeights(m, testTokens[:5], 0, "attn_output", 3, []int{zero, one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Col != one || got[0].MaxDelta <= 0 || got[1].Col != zero || got[1].MaxDelta != 0 || got[1].KL != 0 || got[1].Row != 3 {
+		t.Fatalf("%v", got)
+	}
+}
+
+// p = (1/3, 2/3), q = (2/3, 1/3): KL = 1/3 ln(1/2) + 2/3 ln 2 = ln(2)/3.
+func TestCompareHandComputed(t *testing.T) {
+	ln2 := float32(math.Ln2)
+	e := Compare([][]float32{{0, ln2}, {1, 1}}, [][]float32{{ln2, 0}, {1, 1}})
+	if math.Abs(e.KL-math.Ln2/3/2) > 1e-7 || math.Abs(e.MaxDelta-float64(ln2)) > 1e-7 {
+		t.Fatalf("%+v, want KL %v (the mean of ln2/3 and 0), max delta ln 2", e, math.Ln2/6)
 	}
 }

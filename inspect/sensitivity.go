@@ -3,6 +3,7 @@ package inspect
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/bitrepl/bitrepl/model"
@@ -23,20 +24,33 @@ func (e Effect) String() string {
 // Compare measures how edited differs from base.
 func Compare(base, edited [][]float32) Effect {
 	var e Effect
-	for i := range min(len(base), len(edited)) {
-		p, _ := softmax64(base[i])
-		q, _ := softmax64(edited[i])
+	n := min(len(base), len(edited))
+	for i := range n {
+		lp, lq := logSoftmax(base[i]), logSoftmax(edited[i])
 		var kl float64
-		for j := range p {
-			if p[j] > 0 {
-				kl += p[j] * (math.Log(p[j]) - math.Log(max(q[j], 1e-300)))
-			}
+		for j := range lp {
+			kl += math.Exp(lp[j]) * (lp[j] - lq[j])
 			e.MaxDelta = max(e.MaxDelta, math.Abs(float64(base[i][j])-float64(edited[i][j])))
 		}
-		e.KL += kl
+		e.KL += max(kl, 0) // rounding can leave a tiny negative sum
 	}
-	e.KL /= float64(max(min(len(base), len(edited)), 1))
+	e.KL /= float64(max(n, 1))
 	return e
+}
+
+// logSoftmax returns log p in float64 (no underflow for unlikely tokens).
+func logSoftmax(x []float32) []float64 {
+	top := float64(slices.Max(x))
+	var z float64
+	for _, v := range x {
+		z += math.Exp(float64(v) - top)
+	}
+	lse := top + math.Log(z)
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v) - lse
+	}
+	return out
 }
 
 // RunEdited evaluates tokens on a fresh CPU session of m with the hooks set
@@ -72,7 +86,7 @@ func (s Sensitivity) String() string {
 // RankRows flips (negates) each of rows (nil: every row) of projection p in
 // layer, one at a time, evaluates tokens, and ranks the rows by the KL
 // divergence of the next-token distributions from the unedited run, largest
-// first. One forward pass per row.
+// first (then by the largest logit change). One forward pass per row.
 func RankRows(m *model.Model, tokens []int32, layer int, p Projection, rows []int) ([]Sensitivity, error) {
 	return rank(m, tokens, layer, p, rows, nil)
 }
@@ -139,7 +153,9 @@ func rank(m *model.Model, tokens []int32, layer int, p Projection, rows, cols []
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].KL > out[j].KL })
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].KL > out[j].KL || out[i].KL == out[j].KL && out[i].MaxDelta > out[j].MaxDelta
+	})
 	return out, nil
 }
 

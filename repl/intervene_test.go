@@ -147,3 +147,36 @@ func TestInterventionsApplyToGeneration(t *testing.T) {
 		t.Fatal("the unedited model generates the same tokens: the test shows nothing")
 	}
 }
+
+// FuzzInterventionCommands runs the intervention commands with random
+// arguments after a prompt: errors are fine, panics and hangs are not.
+func FuzzInterventionCommands(f *testing.F) {
+	for _, s := range [][3]string{
+		{"hello there", "/induction", "4"}, {"hi", "/induction", "-3"}, {"hi", "/attribute", "#7 2"}, {"a b", "/attribute", "x 99"},
+		{"hi", "/patch", `"ab" "ac" #1 #2 residual heads`}, {"hi", "/patch", `"a" "b" #999 #2`}, {"hi", "/ablate", "1 2"},
+		{"hi", "/ablate", "off"}, {"hi", "/edit", "flip 0.attn_q 1 1"}, {"hi", "/edit", "zero-col blk.1.ffn_down.weight 511"},
+		{"hi", "/edit", "scale 2.ffn_up NaN"}, {"hi", "/edit", "undo 2.ffn_up"}, {"hi", "/sensitivity", "3.attn_v 2"},
+		{"hi", "/margins", "0.ffn_gate 3"}, {"hi", "/steer", `1 2.5 "a" "b"`}, {"hi", "/steer", "off"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	commands := []string{"/induction", "/attribute", "/patch", "/ablate", "/edit", "/sensitivity", "/margins", "/steer"}
+	f.Fuzz(func(t *testing.T, prompt, cmd, args string) {
+		if !slices.Contains(commands, cmd) {
+			cmd = commands[len(cmd)%len(commands)]
+		}
+		if cmd == "/sensitivity" && strings.Contains(args, "all") {
+			t.Skip("a forward pass per row")
+		}
+		prompt = oneLine(prompt)
+		if p := strings.TrimSpace(prompt); strings.HasPrefix(p, "/") || strings.HasPrefix(p, "#") {
+			prompt = "x" + prompt
+		}
+		script := "/set context 96\n/set max_tokens 2\n/set temperature 0\n/set mode completion\n"
+		if strings.TrimSpace(prompt) != "" {
+			script += prompt + "\n"
+		}
+		script += cmd + " " + oneLine(args) + "\n" + cmd + "\nagain\n"
+		runFuzzScript(t, script)
+	})
+}
