@@ -111,3 +111,30 @@ func runWith(s *model.Session, tokens []int32, h model.Hook, check func() error)
 	}
 	return logits, nil
 }
+
+// Mean is the mean over the kept positions of site at layer, channel by
+// channel: the value of a mean ablation (Set(mean)).
+func (c *Cache) Mean(site model.Site, layer int) ([]float32, error) {
+	pos := c.Positions(site, layer)
+	if len(pos) == 0 {
+		return nil, fmt.Errorf("no %s values kept at layer %d", site, layer)
+	}
+	var sum []float64
+	for _, p := range pos {
+		v, _ := c.Get(site, layer, p)
+		if sum == nil {
+			sum = make([]float64, len(v))
+		}
+		if len(v) != len(sum) {
+			return nil, fmt.Errorf("%s at layer %d: position %d has %d values, others %d", site, layer, p, len(v), len(sum))
+		}
+		for i, x := range v {
+			sum[i] += float64(x)
+		}
+	}
+	out := make([]float32, len(sum))
+	for i, s := range sum {
+		out[i] = float32(s / float64(len(pos)))
+	}
+	return out, nil
+}

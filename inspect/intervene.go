@@ -109,13 +109,25 @@ func (h *Hooks) Want(site model.Site, layer int) bool {
 	return h.Then != nil && h.Then.Want(site, layer)
 }
 
-// Edit implements model.Editor.
+// Edit implements model.Editor. At a projection's output the edited
+// projection is computed first and the interventions apply to its result;
+// at its input the interventions apply first and the projection sees what
+// they leave.
 func (h *Hooks) Edit(site model.Site, layer, pos int, data []float32) {
 	for _, p := range h.Projections {
-		if p.Layer == layer && (p.in == site || p.out == site) {
+		if p.Layer == layer && p.out == site {
 			p.edit(site, pos, data)
 		}
 	}
+	h.intervene(site, layer, pos, data)
+	for _, p := range h.Projections {
+		if p.Layer == layer && p.in == site {
+			p.edit(site, pos, data)
+		}
+	}
+}
+
+func (h *Hooks) intervene(site model.Site, layer, pos int, data []float32) {
 	for _, iv := range h.Interventions {
 		if iv.Site != site || iv.Layer != layer || iv.Pos != AllPositions && iv.Pos != pos {
 			continue

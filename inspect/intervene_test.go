@@ -531,3 +531,41 @@ func TestCompareHandComputed(t *testing.T) {
 		t.Fatalf("%+v, want KL %v (the mean of ln2/3 and 0), max delta ln 2", e, math.Ln2/6)
 	}
 }
+
+// An intervention on a projection's input is seen by an edited projection,
+// and one on its output applies to the edited projection's result: zeroing
+// attn_sub_norm or attn_output with a head ablated gives what zeroing alone
+// gives.
+func TestInterventionsAndProjectionEditsCompose(t *testing.T) {
+	cfg := tinyCfg()
+	m := build(t, cfg, randomParams(cfg, 11))
+	for _, site := range []model.Site{model.SiteAttnSubNorm, model.SiteAttnOut} {
+		zero := []Intervention{{Site: site, Layer: 1, Pos: AllPositions, Head: AllHeads, Apply: Zero}}
+		ab, _ := AblateHead(m, 1, 0)
+		want := run(t, m, &Hooks{Config: &m.Config, Interventions: zero})
+		got := run(t, m, &Hooks{Config: &m.Config, Interventions: zero, Projections: []*ProjectionEdit{ab}})
+		sameBits(t, site.String()+" zeroed, a head ablated", got, want)
+	}
+	// Mean ablation: a cache's mean over positions, set at every position.
+	c := &Cache{Sites: []model.Site{model.SiteFFNDown}, Layers: []int{0}}
+	if _, err := RunWithCache(m.NewSession(0), testTokens, c); err != nil {
+		t.Fatal(err)
+	}
+	mean, err := c.Mean(model.SiteFFNDown, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := c.Get(model.SiteFFNDown, 0, 0)
+	b, _ := c.Get(model.SiteFFNDown, 0, 9)
+	var sum float64
+	for p := range testTokens {
+		v, _ := c.Get(model.SiteFFNDown, 0, p)
+		sum += float64(v[17])
+	}
+	if math.Abs(float64(mean[17])-sum/float64(len(testTokens))) > 1e-6 || mean[17] == a[17] || mean[17] == b[17] {
+		t.Errorf("mean %v of %v, %v, ...", mean[17], a[17], b[17])
+	}
+	if _, err := c.Mean(model.SiteResidual, 0); err == nil {
+		t.Error("the mean of a site not kept")
+	}
+}
