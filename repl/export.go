@@ -104,6 +104,9 @@ func toTable(v any) (*table, error) {
 		}
 		return t, nil
 	}
+	if t, ok := interveneTable(v); ok {
+		return t, nil
+	}
 	return nil, fmt.Errorf("cannot export %T", v)
 }
 

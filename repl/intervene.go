@@ -248,7 +248,7 @@ func cmdHeads(s *session, ctx context.Context, c *command, a call) error {
 	if err != nil {
 		return err
 	}
-	s.results["heads"] = scores
+	s.results["induction"] = scores
 	s.p.println(s.st.title.Render(fmt.Sprintf("head scores on %d random tokens repeated", n)) + s.st.dim.Render("  (rows: layers, columns: heads)"))
 	for _, ind := range []bool{true, false} {
 		name := "previous-token"
@@ -309,7 +309,7 @@ func cmdAttribute(s *session, ctx context.Context, c *command, a call) error {
 	if err != nil {
 		return err
 	}
-	s.results["attribution"] = at
+	s.results["attribute"] = at
 	s.p.println(s.st.title.Render(fmt.Sprintf("logit of %q (#%d) after position %d: %.4f", visible(at.Text), tok, pos, at.Logit)) +
 		s.st.dim.Render(fmt.Sprintf("  parts sum to %.4f; final norm scale %.4g frozen", at.Sum(), at.Scale)))
 	max := 0.0
@@ -728,7 +728,7 @@ func interveneAssertions() []*assertion {
 }
 
 func assertAttribution(s *session, _ context.Context, a *assertion, args []string, _ string) error {
-	at, ok := s.results["attribution"].(*inspect.Attribution)
+	at, ok := s.results["attribute"].(*inspect.Attribution)
 	if !ok {
 		return errors.New("no attribution yet: run /attribute first")
 	}
@@ -749,7 +749,7 @@ func assertAttribution(s *session, _ context.Context, a *assertion, args []strin
 }
 
 func assertHead(s *session, _ context.Context, a *assertion, args []string, _ string) error {
-	scores, ok := s.results["heads"].([]inspect.HeadScore)
+	scores, ok := s.results["induction"].([]inspect.HeadScore)
 	if !ok {
 		return errors.New("no head scores yet: run /induction first")
 	}
@@ -793,4 +793,46 @@ func assertEffect(s *session, _ context.Context, a *assertion, args []string, _ 
 		return a.fail(fmt.Sprintf("KL %.6g > %g", e.KL, max))
 	}
 	return nil
+}
+
+// The results of these commands /export writes (named after the command).
+func init() { exportKinds = append(exportKinds, "induction", "attribute", "patch", "sensitivity") }
+
+// interveneTable flattens the results of these commands for /export.
+func interveneTable(v any) (*table, bool) {
+	switch r := v.(type) {
+	case []inspect.HeadScore:
+		t := &table{cols: []string{"layer", "head", "previous_token", "induction"}}
+		for _, h := range r {
+			t.add(h.Layer, h.Head, h.PrevToken, h.Induction)
+		}
+		return t, true
+	case *inspect.Attribution:
+		t := &table{cols: []string{"part", "kind", "layer", "head", "value", "token", "pos", "logit", "scale"}}
+		for _, p := range r.Parts {
+			t.add(p.Name(), p.Kind, p.Layer, p.Head, p.Value, r.Token, r.Pos, r.Logit, r.Scale)
+		}
+		return t, true
+	case *inspect.PatchResult:
+		t := &table{cols: []string{"site", "layer", "head", "pos", "restored", "clean", "corrupt"}}
+		for _, row := range r.Rows {
+			for p := range r.Positions {
+				for h := range row.Heads {
+					head := -1
+					if row.Heads > 1 {
+						head = h
+					}
+					t.add(row.Site.String(), row.Layer, head, p, row.Restored[p*row.Heads+h], r.Clean, r.Corrupt)
+				}
+			}
+		}
+		return t, true
+	case []inspect.Sensitivity:
+		t := &table{cols: []string{"row", "col", "kl", "max_delta"}}
+		for _, x := range r {
+			t.add(x.Row, x.Col, x.KL, x.MaxDelta)
+		}
+		return t, true
+	}
+	return nil, false
 }

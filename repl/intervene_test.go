@@ -3,6 +3,8 @@ package repl
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -41,10 +43,26 @@ Once upon a time
 /patch "Once upon a time" "Once upon a tide" #5 #6
 /patch "Once upon a time" "Once upon a tide" #5 #6 attn_sub_norm heads
 /sensitivity blk.1.ffn_down.weight 4
+/export induction ${TMP}/induction.csv
+/export attribute ${TMP}/attribute.json
+/export patch ${TMP}/patch.csv
+/export sensitivity ${TMP}/sensitivity.csv
 `
-	out, errOut, err := runScriptWithModel(t, script)
+	tmp := t.TempDir()
+	out, errOut, err := runScriptWithModel(t, script, "TMP="+tmp)
 	if err != nil {
 		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out, errOut)
+	}
+	for name, want := range map[string]string{
+		"induction.csv":   "layer,head,previous_token,induction\n0,0,",
+		"attribute.json":  `"part": "embed"`,
+		"patch.csv":       "site,layer,head,pos,restored,clean,corrupt\nattn_sub_norm,0,0,0,0,",
+		"sensitivity.csv": "row,col,kl,max_delta\n",
+	} {
+		b, err := os.ReadFile(filepath.Join(tmp, name))
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %v\n%.300s\nwant %q", name, err, b, want)
+		}
 	}
 	for _, want := range []string{
 		"induction", "previous-token", "strongest induction heads",
