@@ -569,3 +569,17 @@ func TestInterventionsAndProjectionEditsCompose(t *testing.T) {
 		t.Error("the mean of a site not kept")
 	}
 }
+
+// Logits (0, ln 3) give the second token p = 3/4: loss ln(4/3); the first ln 4.
+func TestCrossEntropy(t *testing.T) {
+	l := [][]float32{{0, float32(math.Log(3))}, {0, float32(math.Log(3))}}
+	got, err := CrossEntropy(l, []int32{9, 1, 0}, 1, 3)
+	if want := (math.Log(4.0/3) + math.Log(4)) / 2; err != nil || math.Abs(got-want) > 1e-7 {
+		t.Fatalf("%v %v, want %v", got, err, want)
+	}
+	for _, r := range [][2]int{{0, 2}, {1, 4}, {2, 2}} {
+		if _, err := CrossEntropy(l, []int32{9, 1, 0}, r[0], r[1]); err == nil {
+			t.Errorf("[%d, %d) accepted", r[0], r[1])
+		}
+	}
+}

@@ -244,3 +244,21 @@ func RoundingMargins(w model.Weight, bins, k int) (*Margins, error) {
 	}
 	return ms, nil
 }
+
+// CrossEntropy is the mean loss in nats of predicting tokens[i] from the
+// logits after position i-1 (logits[i-1], as ForwardAll returns them), for
+// i in [from, to); from >= 1.
+func CrossEntropy(logits [][]float32, tokens []int32, from, to int) (float64, error) {
+	if from < 1 || to > len(tokens) || to > len(logits)+1 || from >= to {
+		return 0, fmt.Errorf("cross-entropy of tokens [%d, %d) with %d tokens and %d logits", from, to, len(tokens), len(logits))
+	}
+	var sum float64
+	for i := from; i < to; i++ {
+		t := tokens[i]
+		if t < 0 || int(t) >= len(logits[i-1]) {
+			return 0, fmt.Errorf("cross-entropy: token %d at %d is outside the %d logits", t, i, len(logits[i-1]))
+		}
+		sum -= logSoftmax(logits[i-1])[t]
+	}
+	return sum / float64(to-from), nil
+}
