@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -172,6 +173,14 @@ func (s *session) sessionHook(sess *model.Session) {
 	}
 }
 
+// cpuNote says, where a GPU could run the model, that these commands
+// compute on the CPU.
+func (s *session) cpuNote() {
+	if s.device != model.DeviceCPU && runtime.GOOS == "darwin" {
+		s.p.println(s.st.dim.Render("(computed on the CPU: interventions and their analyses run there)"))
+	}
+}
+
 func (s *session) needPrompt() ([]int32, error) {
 	if len(s.lastIDs) == 0 {
 		return nil, errors.New("no prompt yet: send a message (or a completion) first")
@@ -221,6 +230,7 @@ func atoiIn(c *command, what, arg string, lo, hi int) (int, error) {
 }
 
 func cmdHeads(s *session, ctx context.Context, c *command, a call) error {
+	defer s.cpuNote()
 	n := 20
 	if len(a.args) > 1 {
 		return usagef(c, "one length at most")
@@ -279,6 +289,7 @@ func cmpDesc(a, b float64) int {
 }
 
 func cmdAttribute(s *session, ctx context.Context, c *command, a call) error {
+	defer s.cpuNote()
 	ids, err := s.needPrompt()
 	if err != nil {
 		return err
@@ -329,6 +340,7 @@ func cmdAttribute(s *session, ctx context.Context, c *command, a call) error {
 }
 
 func cmdPatch(s *session, ctx context.Context, c *command, a call) error {
+	defer s.cpuNote()
 	if len(a.args) < 4 {
 		return usagef(c, "want two prompts and two tokens")
 	}
@@ -604,6 +616,7 @@ func cmdEdit(s *session, ctx context.Context, c *command, a call) error {
 }
 
 func cmdSensitivity(s *session, ctx context.Context, c *command, a call) error {
+	defer s.cpuNote()
 	ids, err := s.needPrompt()
 	if err != nil {
 		return err
