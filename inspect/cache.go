@@ -83,7 +83,7 @@ func (c *Cache) HiddenStates(site model.Site) ([]safetensors.Tensor, error) {
 }
 
 // Export writes the values of site as Recorder.ExportHiddenStates does: a
-// .safetensors file, or a directory of .npy files.
+// .safetensors or a .npy file.
 func (c *Cache) Export(site model.Site, path string) error {
 	return c.recorder().ExportHiddenStates(site, path)
 }

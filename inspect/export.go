@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/atomicfile"
 	"github.com/bitrepl/bitrepl/model/safetensors"
 )
 
@@ -89,36 +90,38 @@ func (r *Recorder) HiddenStates(site model.Site) ([]safetensors.Tensor, error) {
 	return out, nil
 }
 
-// ExportHiddenStates writes the kept values of site: a .safetensors file
-// (one tensor per layer) when path ends in .safetensors, else a directory of
-// .npy files, one per layer.
+// HiddenFormats are the file extensions ExportHiddenStates writes.
+var HiddenFormats = []string{".npy", ".safetensors"}
+
+// ExportHiddenStates writes the kept values of site to path, in the format
+// its extension names: .safetensors, one tensor per layer named as
+// HiddenStates does; .npy, one float32 array of shape (layers, positions,
+// width), or (positions, width) when the site has no layers. The file is
+// written atomically.
 func (r *Recorder) ExportHiddenStates(site model.Site, path string) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	if !slices.Contains(HiddenFormats, ext) {
+		return fmt.Errorf("%s: hidden states are written as %s, not %q", path, strings.Join(HiddenFormats, " or "), ext)
+	}
 	ts, err := r.HiddenStates(site)
 	if err != nil {
 		return err
 	}
-	if strings.HasSuffix(path, ".safetensors") {
+	if ext == ".safetensors" {
 		return safetensors.WriteFile(path, ts, map[string]string{"site": site.String(), "producer": "bitrepl"})
 	}
-	if err := os.MkdirAll(path, 0o755); err != nil {
-		return err
+	shape := []int{int(ts[0].Shape[0]), int(ts[0].Shape[1])}
+	if len(ts) > 1 || ts[0].Name != site.String() { // per-layer values
+		shape = append([]int{len(ts)}, shape...)
 	}
+	var vals []float32
 	for _, t := range ts {
-		f, err := os.Create(filepath.Join(path, t.Name+".npy"))
-		if err != nil {
-			return err
+		if t.Shape[0] != ts[0].Shape[0] || t.Shape[1] != ts[0].Shape[1] {
+			return fmt.Errorf("%s: layers differ in shape (%s is %v, %s is %v); write .safetensors", path, ts[0].Name, ts[0].Shape, t.Name, t.Shape)
 		}
-		vals := make([]float32, len(t.Data)/4)
-		for i := range vals {
-			vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.Data[4*i:]))
-		}
-		err = WriteNPY(f, []int{int(t.Shape[0]), int(t.Shape[1])}, vals)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
+		for i := 0; i+4 <= len(t.Data); i += 4 {
+			vals = append(vals, math.Float32frombits(binary.LittleEndian.Uint32(t.Data[i:])))
 		}
 	}
-	return nil
+	return atomicfile.Write(path, func(w io.Writer) error { return WriteNPY(w, shape, vals) })
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/bitrepl/bitrepl/model"
@@ -183,11 +184,28 @@ func TestExportHiddenStates(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(v, []float32{10, 1, 11, 1}) {
 		t.Errorf("attn_norm.1 = %v %v", v, err)
 	}
-	if err := r.ExportHiddenStates(model.SiteAttnNorm, filepath.Join(dir, "npy")); err != nil {
+	// .npy: one array (layers, positions, width), 128 bytes of header
+	npy := filepath.Join(dir, "h.npy")
+	if err := r.ExportHiddenStates(model.SiteAttnNorm, npy); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := os.Stat(filepath.Join(dir, "npy", "attn_norm.0.npy")); err != nil || st.Size() != 128+16 {
-		t.Errorf("npy: %v %v", st, err)
+	b, err := os.ReadFile(npy)
+	if err != nil || len(b) != 128+2*2*2*4 || !bytes.Contains(b[:128], []byte("'shape': (2, 2, 2)")) {
+		t.Errorf("npy: %d bytes, header %q, %v", len(b), b[:min(len(b), 128)], err)
+	}
+	if fi, err := os.Stat(npy); err != nil || fi.Mode().Perm() != 0o644 || !fi.Mode().IsRegular() {
+		t.Errorf("npy: %v %v, want a 0644 file", fi, err)
+	}
+	// any other extension is refused, naming what is accepted, and writes nothing
+	for _, name := range []string{"npy", "h.txt", "h.json"} {
+		p := filepath.Join(dir, name)
+		err := r.ExportHiddenStates(model.SiteAttnNorm, p)
+		if err == nil || !strings.Contains(err.Error(), ".npy or .safetensors") {
+			t.Errorf("%s: error %v, want one listing .npy or .safetensors", name, err)
+		}
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s was written", name)
+		}
 	}
 	if err := r.ExportHiddenStates(model.SiteFFNUp, st); err == nil {
 		t.Error("exporting an unrecorded site succeeded")

@@ -11,8 +11,8 @@ import (
 
 // Message is one turn of a conversation.
 type Message struct {
-	Role    string // "system", "user" or "assistant"
-	Content string
+	Role    string `json:"role"` // "system", "user" or "assistant"
+	Content string `json:"content"`
 }
 
 // ChatTemplate is a way of laying a conversation out as tokens. Without the

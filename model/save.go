@@ -10,8 +10,10 @@ import (
 	"strings"
 
 	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/atomicfile"
 	"github.com/bitrepl/bitrepl/model/gguf"
 	"github.com/bitrepl/bitrepl/model/safetensors"
+	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
 
 // SaveOptions chooses the file format a model is written in.
@@ -308,10 +310,8 @@ func setGGUFVocab(w *gguf.Writer, m *Model) error {
 	}
 	w.Set("tokenizer.ggml.add_bos_token", gguf.Bool(v.AddBOS))
 	w.Set("tokenizer.ggml.add_eos_token", gguf.Bool(v.AddEOS))
-	if v.ChatTemplate != "" {
-		w.Set("tokenizer.chat_template", gguf.String(v.ChatTemplate))
-	} else if m.Chat == ChatBitNet {
-		w.Set("tokenizer.chat_template", gguf.String(bitnetJinja))
+	if j := m.chatJinja(); j != "" {
+		w.Set("tokenizer.chat_template", gguf.String(j))
 	}
 	return nil
 }
@@ -326,7 +326,8 @@ const bitnetJinja = "{% for message in messages %}{% if loop.first %}{{ bos_toke
 	"{% if add_generation_prompt %}Assistant: {% endif %}"
 
 // saveHF writes a Hugging Face directory: config.json, model.safetensors and,
-// when the model has a tokenizer loaded from JSON, tokenizer.json.
+// when the model has a tokenizer, tokenizer.json, tokenizer_config.json and
+// generation_config.json. Each file is written atomically.
 func (m *Model) saveHF(dir string, opt SaveOptions) error {
 	c := &m.Config
 	stType := map[metal.DType]safetensors.DType{metal.F32: safetensors.F32, metal.F16: safetensors.F16, metal.BF16: safetensors.BF16}
@@ -427,14 +428,92 @@ func (m *Model) saveHF(dir string, opt SaveOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfgJSON, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "config.json"), cfgJSON); err != nil {
 		return err
 	}
-	if m.tokenizerJSON != nil {
-		return os.WriteFile(filepath.Join(dir, "tokenizer.json"), m.tokenizerJSON, 0o644)
+	if m.Tokenizer == nil {
+		return nil
 	}
-	return nil
+	return m.saveHFTokenizer(dir)
 }
+
+// saveHFTokenizer writes what transformers needs to chat with the model:
+// tokenizer.json (as loaded, or made from the GGUF vocabulary),
+// tokenizer_config.json (special tokens and the chat template) and
+// generation_config.json (the tokens that start and end a generation).
+func (m *Model) saveHFTokenizer(dir string) error {
+	tok := m.Tokenizer
+	tokJSON := m.tokenizerJSON
+	if tokJSON == nil {
+		v, err := tok.GGUFVocab()
+		if err == nil {
+			tokJSON, err = tokenizer.HFJSON(v)
+		}
+		if err != nil {
+			return fmt.Errorf("save: %s: %w", filepath.Join(dir, "tokenizer.json"), err)
+		}
+	}
+	name := func(id int32) any {
+		if id < 0 {
+			return nil
+		}
+		return tok.Token(id)
+	}
+	eos := tok.EOS()
+	if len(m.eos) > 0 {
+		eos = m.eos[len(m.eos)-1] // the end of a turn, for a chat model
+	}
+	tc := map[string]any{
+		"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": m.Config.ContextLen,
+		"bos_token": name(tok.BOS()), "eos_token": name(eos), "clean_up_tokenization_spaces": false,
+		"model_input_names": []string{"input_ids", "attention_mask"},
+	}
+	if j := m.chatJinja(); j != "" {
+		tc["chat_template"] = j
+	}
+	gen := map[string]any{"bos_token_id": nilIfNegative(tok.BOS()), "eos_token_id": m.eos}
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"tokenizer_config.json", tc}, {"generation_config.json", gen}} {
+		b, err := json.MarshalIndent(f.v, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(filepath.Join(dir, f.name), append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, "tokenizer.json"), tokJSON)
+}
+
+func nilIfNegative(id int32) any {
+	if id < 0 {
+		return nil
+	}
+	return id
+}
+
+// chatJinja is the chat template to write into a file: the one the model
+// came with, else the Jinja form of the template bitrepl uses for it.
+func (m *Model) chatJinja() string {
+	if j := m.Tokenizer.ChatTemplate(); j != "" {
+		return j
+	}
+	switch m.Chat {
+	case ChatBitNet:
+		return bitnetJinja
+	case ChatLlama3:
+		return llama3Jinja
+	}
+	return ""
+}
+
+// llama3Jinja is Meta-Llama-3-8B-Instruct's chat template.
+const llama3Jinja = "{% set loop_messages = messages %}{% for message in loop_messages %}" +
+	"{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}" +
+	"{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}" +
+	"{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}"
 
 // hfConfigJSON describes the model as transformers would.
 func (m *Model) hfConfigJSON(latent bool) ([]byte, error) {

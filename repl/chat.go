@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/atomicfile"
 	"github.com/bitrepl/bitrepl/model/regfile"
 )
 
@@ -22,7 +22,8 @@ func (s *session) prompt(ctx context.Context, text string) error {
 		return errNoModel
 	}
 	if s.model.Tokenizer == nil {
-		return errors.New("the model has no tokenizer: give token ids with /logits instead")
+		return errors.New("the model has no tokenizer (no tokenizer.json beside its weights), so it cannot read text; " +
+			"give it token ids with `bitrepl logits -m MODEL --ids \"1 2 3\"`")
 	}
 	s.lastIn = text
 	if s.set.Mode == "completion" {
@@ -251,7 +252,9 @@ func cmdHistory(s *session, _ context.Context, c *command, a call) error {
 	return nil
 }
 
-// conversation is the file format of /save and /open.
+// conversation is the file format of /save and /open. Messages have
+// OpenAI's shape, {"role", "content"}; files of earlier versions spelled them
+// "Role" and "Content", which encoding/json also matches.
 type conversation struct {
 	Model    string          `json:"model,omitempty"`
 	System   string          `json:"system"`
@@ -272,7 +275,8 @@ func cmdSave(s *session, _ context.Context, c *command, a call) error {
 		return err
 	}
 	path := s.expand(a.args[0])
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	// Atomically: a crash or a full disk during /save keeps the previous file.
+	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
 		return err
 	}
 	s.p.println(s.st.ok.Render(fmt.Sprintf("saved %d messages to %s", len(conv.Messages), path)))

@@ -4,15 +4,18 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/atomicfile"
 )
 
 var exportKinds = []string{"generation", "probs", "tokens", "topk", "weights", "layers", "acts", "acts_summary", "lens", "attn", "hidden"}
@@ -37,7 +40,7 @@ func toTable(v any) (*table, error) {
 				la, le, ls, lg = s.Latent.MeanAbs, s.Latent.RelErr, s.Latent.SQNR, s.Latent.Agree
 			}
 			t.add(s.Name, s.Type.String(), s.Rows, s.Cols, s.Neg, s.Zero, s.Pos, s.Invalid, s.Scale, s.MagMin, s.MagMean, s.MagMax,
-				s.Mean, s.Std, s.AbsMax, joinCounts(s.RowSparsity.Counts), joinCounts(s.ColSparsity.Counts), la, le, ls, lg)
+				s.Mean, s.Std, s.AbsMax, s.RowSparsity.Counts, s.ColSparsity.Counts, la, le, ls, lg)
 		}
 		return t, nil
 	case []inspect.LayerSummary:
@@ -49,13 +52,13 @@ func toTable(v any) (*table, error) {
 	case []inspect.ActStats:
 		t := &table{cols: []string{"site", "layer", "pos", "n", "mean", "std", "absmax", "p1", "p50", "p99", "sqnr_db", "outliers"}}
 		for _, a := range r {
-			t.add(a.Site, a.Layer, a.Pos, a.N, a.Mean, a.Std, a.AbsMax, a.P1, a.P50, a.P99, a.SQNR, joinInts32(a.Outliers))
+			t.add(a.Site, a.Layer, a.Pos, a.N, a.Mean, a.Std, a.AbsMax, a.P1, a.P50, a.P99, a.SQNR, a.Outliers)
 		}
 		return t, nil
 	case []inspect.SiteSummary:
 		t := &table{cols: []string{"site", "layer", "tokens", "mean_std", "mean_absmax", "max_absmax", "mean_sqnr_db", "min_sqnr_db", "top_outliers"}}
 		for _, a := range r {
-			t.add(a.Site, a.Layer, a.Tokens, a.MeanStd, a.MeanAbs, a.MaxAbs, a.MeanSQNR, a.MinSQNR, joinInts32(a.TopOutliers))
+			t.add(a.Site, a.Layer, a.Tokens, a.MeanStd, a.MeanAbs, a.MaxAbs, a.MeanSQNR, a.MinSQNR, a.TopOutliers)
 		}
 		return t, nil
 	case inspect.LogitStats:
@@ -67,11 +70,11 @@ func toTable(v any) (*table, error) {
 	case []inspect.LogitStats:
 		t := &table{cols: []string{"pos", "chosen", "prob", "entropy", "top"}}
 		for _, l := range r {
-			var top []string
-			for _, c := range l.Top {
-				top = append(top, fmt.Sprintf("%d:%.6g", c.ID, c.Prob))
+			top := make([]alternative, len(l.Top))
+			for i, c := range l.Top {
+				top[i] = alternative{ID: c.ID, Prob: float64(c.Prob)}
 			}
-			t.add(l.Pos, l.Chosen, l.Prob, l.Entropy, strings.Join(top, " "))
+			t.add(l.Pos, l.Chosen, l.Prob, l.Entropy, top)
 		}
 		return t, nil
 	case []inspect.LensRow:
@@ -110,18 +113,36 @@ func toTable(v any) (*table, error) {
 	return nil, fmt.Errorf("cannot export %T", v)
 }
 
-func joinCounts(c []int64) string {
-	s := make([]string, len(c))
-	for i, n := range c {
-		s[i] = strconv.FormatInt(n, 10)
-	}
-	return strings.Join(s, " ")
+// alternative is one of the most likely tokens at a position: in JSON an
+// object {"id", "prob"}, in CSV "id:prob".
+type alternative struct {
+	ID   int32   `json:"id"`
+	Prob float64 `json:"prob"`
 }
 
-func joinInts32(c []int) string {
-	s := make([]string, len(c))
-	for i, n := range c {
-		s[i] = strconv.Itoa(n)
+// csvCell writes a cell for CSV: numbers in full precision, lists space-separated.
+func csvCell(v any) string {
+	switch f := v.(type) {
+	case float64:
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(f), 'g', -1, 32)
+	case nil:
+		return ""
+	case []int64:
+		return joinList(f, func(n int64) string { return strconv.FormatInt(n, 10) })
+	case []int:
+		return joinList(f, strconv.Itoa)
+	case []alternative:
+		return joinList(f, func(a alternative) string { return fmt.Sprintf("%d:%.6g", a.ID, a.Prob) })
+	}
+	return fmt.Sprint(v)
+}
+
+func joinList[T any](list []T, format func(T) string) string {
+	s := make([]string, len(list))
+	for i, x := range list {
+		s[i] = format(x)
 	}
 	return strings.Join(s, " ")
 }
@@ -179,16 +200,7 @@ func (t *table) writeCSV(w io.Writer) error {
 	rec := make([]string, len(t.cols))
 	for _, row := range t.rows {
 		for j, v := range row {
-			switch f := v.(type) {
-			case float64:
-				rec[j] = strconv.FormatFloat(f, 'g', -1, 64)
-			case float32:
-				rec[j] = strconv.FormatFloat(float64(f), 'g', -1, 32)
-			case nil:
-				rec[j] = ""
-			default:
-				rec[j] = fmt.Sprint(v)
-			}
+			rec[j] = csvCell(v)
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -196,6 +208,23 @@ func (t *table) writeCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// tableFormats are the file extensions /export writes a result as.
+var tableFormats = []string{".json", ".csv"}
+
+// formatOf returns the extension of path if it is one of formats, else an
+// error that lists them.
+func formatOf(path, what string, formats []string) (string, error) {
+	ext := strings.ToLower(filepath.Ext(path))
+	if slices.Contains(formats, ext) {
+		return ext, nil
+	}
+	msg := fmt.Sprintf("%s: %s is written as %s", path, what, strings.Join(formats, " or "))
+	if ext == "" {
+		return "", errors.New(msg + ": give the file one of these extensions")
+	}
+	return "", fmt.Errorf("%s, not %s", msg, ext)
 }
 
 func cmdExport(s *session, ctx context.Context, c *command, a call) error {
@@ -209,36 +238,31 @@ func cmdExport(s *session, ctx context.Context, c *command, a call) error {
 	if len(a.args) != 2 {
 		return usagef(c, "/export %s needs one file", kind)
 	}
+	if !contains(exportKinds, kind) {
+		msg := fmt.Sprintf("unknown result %q", kind)
+		if near := nearest(kind, exportKinds); near != "" {
+			msg += "; did you mean " + near + "?"
+		}
+		return usagef(c, "%s", msg)
+	}
+	path := s.expand(a.args[1])
+	ext, err := formatOf(path, kind, tableFormats)
+	if err != nil {
+		return err
+	}
 	v, ok := s.results[kind]
 	if !ok {
-		if !contains(exportKinds, kind) {
-			msg := fmt.Sprintf("unknown result %q", kind)
-			if near := nearest(kind, exportKinds); near != "" {
-				msg += "; did you mean " + near + "?"
-			}
-			return usagef(c, "%s", msg)
-		}
 		return fmt.Errorf("no %s result yet: %s first", kind, producer(kind))
 	}
 	t, err := toTable(v)
 	if err != nil {
 		return err
 	}
-	path := s.expand(a.args[1])
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+	write := t.writeJSON
+	if ext == ".csv" {
+		write = t.writeCSV
 	}
-	switch {
-	case strings.HasSuffix(path, ".csv"):
-		err = t.writeCSV(f)
-	default:
-		err = t.writeJSON(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := atomicfile.Write(path, write); err != nil {
 		return err
 	}
 	s.p.println(s.st.ok.Render(fmt.Sprintf("wrote %d rows of %s to %s", len(t.rows), kind, path)))
@@ -272,7 +296,10 @@ func (s *session) exportHidden(ctx context.Context, c *command, args []string) e
 		return errNoModel
 	}
 	if len(args) != 2 {
-		return usagef(c, "/export hidden SITE FILE (.safetensors, or a directory for .npy files)")
+		return usagef(c, "/export hidden SITE FILE (.safetensors or .npy)")
+	}
+	if _, err := formatOf(s.expand(args[1]), "hidden states", inspect.HiddenFormats); err != nil {
+		return err
 	}
 	site, ok := model.ParseSite(args[0])
 	if !ok {

@@ -114,7 +114,7 @@ func TestModelTour(t *testing.T) {
 	if err != nil {
 		t.Fatalf("script failed: %v", err)
 	}
-	for _, f := range []string{"weights.csv", "lens.json", "acts.csv", "resid.safetensors", "npy/attn_norm.0.npy", "conv.json"} {
+	for _, f := range []string{"weights.csv", "lens.json", "acts.csv", "resid.safetensors", "attn_norm.npy", "conv.json"} {
 		if st, err := os.Stat(filepath.Join(tmp, f)); err != nil || st.Size() == 0 {
 			t.Errorf("export %s: %v", f, err)
 		}

@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/bitrepl/bitrepl/model/atomicfile"
 )
 
 // MaxTensorNameLen is the longest tensor name llama.cpp accepts (GGML_MAX_NAME - 1); the Writer refuses longer.
@@ -228,30 +228,11 @@ func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 	return c.n, c.err
 }
 
-// WriteFile writes the file to path atomically: to a temporary file in the same directory, synced, then
-// renamed over path.
-func (w *Writer) WriteFile(path string) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
-	if err != nil {
+// WriteFile writes the file to path atomically (see package atomicfile): a
+// crash or a full disk leaves the previous file as it was.
+func (w *Writer) WriteFile(path string) error {
+	return atomicfile.Write(path, func(f io.Writer) error {
+		_, err := w.WriteTo(f)
 		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = w.WriteTo(tmp); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil { // CreateTemp makes 0600; a model file is usually shared
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	})
 }

@@ -1,7 +1,6 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -14,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/bitrepl/bitrepl/model/atomicfile"
 )
 
 // Write writes tensors and meta (the "__metadata__" map; nil or empty for none) as one safetensors file.
@@ -51,31 +52,13 @@ func Write(w io.Writer, tensors []Tensor, meta map[string]string) error {
 	return nil
 }
 
-// WriteFile writes a safetensors file at path (through a temporary file renamed into place).
+// WriteFile writes a safetensors file at path atomically (see package atomicfile): a crash or a full disk
+// leaves the previous file as it was.
 func WriteFile(path string, tensors []Tensor, meta map[string]string) error {
 	if err := checkTensors(tensors); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	err = Write(bw, tensors, meta)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, func(w io.Writer) error { return Write(w, tensors, meta) })
 }
 
 // IndexName is the name of the index that maps tensor names to shards in a sharded checkpoint.
@@ -144,23 +127,7 @@ func WriteSharded(dir string, tensors []Tensor, maxShardBytes int64) error {
 	if err := enc.Encode(index); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, IndexName), buf.Bytes())
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(filepath.Join(dir, IndexName), buf.Bytes())
 }
 
 func checkTensors(tensors []Tensor) error {

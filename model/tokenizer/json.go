@@ -687,8 +687,10 @@ func (t *Tokenizer) guessSpecialIDs() {
 		}
 		return -1
 	}
-	if p, ok := t.templateOf(); ok && len(p.before) > 0 {
-		t.bos, t.addBOS = p.before[0], true
+	if p, ok := t.templateOf(); ok {
+		if len(p.before) > 0 {
+			t.bos, t.addBOS = p.before[0], true
+		}
 		if len(p.after) > 0 {
 			t.eos, t.addEOS = p.after[len(p.after)-1], true
 		}

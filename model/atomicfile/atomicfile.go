@@ -1,0 +1,107 @@
+// Package atomicfile writes files so that a reader, a crash or a full disk
+// never sees half of one: the data goes to a temporary file in the same
+// directory, which is synced and then renamed over the destination, and the
+// directory is synced so that the rename itself survives a power cut. Until
+// the rename, the previous file (if any) is untouched.
+package atomicfile
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Mode is the permission of every file written: readable by all, as a
+// model, a table or a conversation is meant to be shared.
+const Mode os.FileMode = 0o644
+
+// wrap lets tests make the writes to the temporary file fail, as a full
+// disk does.
+var wrap = func(w io.Writer) io.Writer { return w }
+
+// Write calls fill with a buffered writer onto a temporary file next to
+// path and, if fill and every write succeed, renames the file to path. On
+// any error the temporary file is removed, path is left as it was, and the
+// error names path (not the temporary file).
+func Write(path string, fill func(w io.Writer) error) (err error) {
+	// Writing through a symlink replaces its target, as editors do, rather
+	// than the link.
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return &os.PathError{Op: "write", Path: path, Err: unwrapPath(err)}
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			err = named(path, tmp.Name(), err)
+		}
+	}()
+	bw := bufio.NewWriterSize(wrap(tmp), 1<<20)
+	if err = fill(bw); err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(Mode); err != nil { // CreateTemp makes 0600
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// WriteFile writes data to path as Write does.
+func WriteFile(path string, data []byte) error {
+	return Write(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// syncDir makes a rename in dir durable. Some systems cannot sync a
+// directory; the file itself is already synced, so that is not an error.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	d.Sync()
+	return d.Close()
+}
+
+// named makes err name path: an error about the temporary file becomes the
+// same error about path; any other gets path in front.
+func named(path, tmp string, err error) error {
+	if pe, ok := err.(*os.PathError); ok && pe.Path == tmp {
+		return &os.PathError{Op: pe.Op, Path: path, Err: pe.Err}
+	}
+	if le, ok := err.(*os.LinkError); ok && le.Old == tmp {
+		return &os.PathError{Op: le.Op, Path: path, Err: le.Err}
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
