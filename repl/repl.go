@@ -20,7 +20,7 @@ import (
 
 // Config is everything Run needs; cmd/bitrepl fills it from flags.
 type Config struct {
-	Command string   // "" (interactive prompt or script), "run", "bench", "convert", "inspect", "tokenize", "logits"
+	Command string   // "" (interactive prompt or script), "run", "bench", "convert", "inspect", "tokenize", "logits", "serve"
 	Args    []string // positional arguments of Command
 	Model   string   // model to load first: a file, a directory or a Hugging Face repo id
 	Script  string   // script of REPL commands to run instead of the prompt ("-" = stdin)
@@ -35,6 +35,9 @@ type Config struct {
 	Output    string // convert: output path
 	Format    string // convert: output format
 	Text      string // tokenize/logits: text instead of IDs
+	Addr      string // serve: address to listen on (default 127.0.0.1:8080)
+	Parallel  int    // serve: slots (conversations at once)
+	APIKey    string // serve: the key clients must send
 
 	// DefaultModel, when set, opens the model used when no -m (or BITREPL_MODEL)
 	// is given: the one embedded in the binary. It returns the model and a name for it.

@@ -46,6 +46,8 @@ func (s *session) subcommand(ctx context.Context, name string, args []string) er
 		return s.subInspect(args)
 	case "logits":
 		return s.subLogits(args)
+	case "serve":
+		return s.subServe(ctx, args)
 	}
 	return &UsageError{Msg: fmt.Sprintf("unknown subcommand %q", name), Usage: "bitrepl help"}
 }

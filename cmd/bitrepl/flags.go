@@ -22,6 +22,7 @@ var subcommands = []struct{ name, synopsis string }{
 	{"convert", "convert -m MODEL -o OUT [--format F]  write the model as GGUF (F: tq2_0, tq1_0, i2_s)"},
 	{"inspect", "inspect [-m MODEL] [--json]      weight statistics per tensor and layer"},
 	{"tokenize", "tokenize [-m MODEL | --tokenizer tokenizer.json] [--json] TEXT"},
+	{"serve", "serve [-m MODEL] [--addr 127.0.0.1:8080] [--parallel 4] [--api-key KEY]   OpenAI-compatible HTTP server"},
 	{"logits", "logits -m MODEL (--ids \"1 2 3\" | --text TEXT)   teacher-forced logits of every position as JSON"},
 }
 
@@ -39,7 +40,7 @@ func parseArgs(args []string, errOut io.Writer) (repl.Config, error) {
 		case "help":
 			usage(errOut)
 			return cfg, errHelp
-		case "run", "bench", "convert", "inspect", "tokenize", "logits":
+		case "run", "bench", "convert", "inspect", "tokenize", "logits", "serve":
 			cfg.Command, args = args[0], args[1:]
 		default:
 			return cfg, &repl.UsageError{Msg: fmt.Sprintf("unknown subcommand %q (bitrepl help lists them)", args[0])}
@@ -61,6 +62,9 @@ func parseArgs(args []string, errOut io.Writer) (repl.Config, error) {
 	fs.StringVar(&cfg.Text, "text", "", "logits: text to tokenize instead of --ids")
 	fs.StringVar(&cfg.Output, "o", "", "convert: output file")
 	fs.StringVar(&cfg.Format, "format", "", "convert: TYPE[,EMBED[,blockscales]]: TYPE i2_s, tq2_0, tq1_0, tq1_s (GGUF) or packed, latent (safetensors); EMBED f16, q8_0, q6_k, ...; blockscales writes TQ scales as llama-quantize does")
+	fs.StringVar(&cfg.Addr, "addr", "", "serve: address to listen on (default 127.0.0.1:8080, loopback only)")
+	fs.IntVar(&cfg.Parallel, "parallel", 0, "serve: conversations generated at once, each with its own KV cache (default 4)")
+	fs.StringVar(&cfg.APIKey, "api-key", "", "serve: clients must send Authorization: Bearer KEY (every endpoint but /health)")
 	// bench takes llama-bench's flags; they reach the subcommand as arguments.
 	benchFlags := map[string]*int{}
 	for _, f := range []struct{ name, usage string }{

@@ -2,6 +2,7 @@
 //
 //	bitrepl [-m MODEL] [--script FILE]      the interactive prompt (or a script)
 //	bitrepl run [-m MODEL] PROMPT           generate; piped stdin is appended to PROMPT
+//	bitrepl serve [-m MODEL] [--addr A] [--parallel N]   OpenAI-compatible HTTP server
 //	bitrepl bench|convert|inspect|tokenize|logits ...
 //
 // bitrepl help lists every subcommand and flag.

@@ -123,6 +123,9 @@ func New(m *model.Model, cfg Config) (*Server, string, error) {
 // Handler is the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 
+// Slots is the number of conversations served at once.
+func (s *Server) Slots() int { return s.cfg.Parallel }
+
 // ContextLen is the number of positions of each slot.
 func (s *Server) ContextLen() int { return s.ctxLen }
 
