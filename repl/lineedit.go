@@ -46,6 +46,9 @@ func (s *session) interact(ctx context.Context, in *os.File, out io.Writer) erro
 	if hist != "" {
 		if err := os.MkdirAll(filepath.Dir(hist), 0o700); err != nil {
 			hist = "" // a read-only home must not stop the prompt
+		} else if err := prepareHistory(hist); err != nil {
+			s.p.println(s.st.hint.Render("no prompt history: " + err.Error()))
+			hist = "" // nor a history file that cannot be read
 		}
 	}
 	prompt := render(s.st.profile, s.st.prompt.Render("bitrepl> "))
@@ -53,6 +56,7 @@ func (s *session) interact(ctx context.Context, in *os.File, out io.Writer) erro
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            prompt,
 		HistoryFile:       hist,
+		HistoryLimit:      historyLimit,
 		HistorySearchFold: true,
 		AutoComplete:      completer{s},
 		InterruptPrompt:   "^C",
