@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/bitrepl/bitrepl/model/atomicfile"
 )
 
 // Checkpoint file layout: the 8-byte magic, a little-endian uint32 length and that many bytes of JSON header, then
@@ -23,40 +25,29 @@ type ckptHeader struct {
 	Params int     `json:"params"`
 }
 
-// SaveCheckpoint writes the trainer's full state to path atomically (a temporary file renamed into place).
+// SaveCheckpoint writes the trainer's full state to path atomically (see package atomicfile).
 func (t *Trainer) SaveCheckpoint(path string) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	hdr, _ := json.Marshal(ckptHeader{Config: t.Cfg, Step: t.Step, Tokens: t.Tokens, Time: t.Time, Params: len(t.params)})
-	w.WriteString(ckptMagic)
-	binary.Write(w, binary.LittleEndian, uint32(len(hdr)))
-	w.Write(hdr)
-	buf := make([]byte, 4*4096)
-	for _, s := range [][]float32{t.params, t.m, t.v} {
-		for i := 0; i < len(s); i += 4096 {
-			chunk := s[i:min(i+4096, len(s))]
-			for j, v := range chunk {
-				binary.LittleEndian.PutUint32(buf[4*j:], math.Float32bits(v))
-			}
-			w.Write(buf[:4*len(chunk)])
+	return atomicfile.Write(path, func(w io.Writer) error {
+		hdr, _ := json.Marshal(ckptHeader{Config: t.Cfg, Step: t.Step, Tokens: t.Tokens, Time: t.Time, Params: len(t.params)})
+		var n [4]byte
+		binary.LittleEndian.PutUint32(n[:], uint32(len(hdr)))
+		if _, err := w.Write(append(append([]byte(ckptMagic), n[:]...), hdr...)); err != nil {
+			return err
 		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+		buf := make([]byte, 4*4096)
+		for _, s := range [][]float32{t.params, t.m, t.v} {
+			for i := 0; i < len(s); i += 4096 {
+				chunk := s[i:min(i+4096, len(s))]
+				for j, v := range chunk {
+					binary.LittleEndian.PutUint32(buf[4*j:], math.Float32bits(v))
+				}
+				if _, err := w.Write(buf[:4*len(chunk)]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // CheckpointError reports a malformed checkpoint file.
@@ -138,5 +129,5 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	return atomicfile.WriteFile(path, append(data, '\n'))
 }

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/bitrepl/bitrepl/model/atomicfile"
 )
 
 // Pattern is the LLaMA-3 pre-tokenizer regex; Split implements it by hand (Go's regexp has no lookahead).
@@ -457,7 +459,7 @@ func (m *Model) WriteFile(path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, data, 0o644)
+	return atomicfile.WriteFile(path, data)
 }
 
 // ReadFile loads a tokenizer.json written by WriteFile (vocabulary in id order, merges "a b", special tokens as

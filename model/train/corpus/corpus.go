@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/bitrepl/bitrepl/model/atomicfile"
 )
 
 // Sep ends every document in a corpus file.
@@ -163,10 +165,10 @@ func Build(srcDir, outDir string) (trainBytes, valBytes int, err error) {
 		return 0, 0, err
 	}
 	t, v := Encode(train), Encode(val)
-	if err := os.WriteFile(filepath.Join(outDir, "train.txt"), t, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(outDir, "train.txt"), t); err != nil {
 		return 0, 0, err
 	}
-	if err := os.WriteFile(filepath.Join(outDir, "val.txt"), v, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(outDir, "val.txt"), v); err != nil {
 		return 0, 0, err
 	}
 	return len(t), len(v), nil
