@@ -2,7 +2,9 @@ package tokenizer
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -69,9 +71,58 @@ func TestHFJSONRoundTrip(t *testing.T) {
 	}
 }
 
-func TestHFJSONRefusesSentencePiece(t *testing.T) {
-	v := GGUFVocab{Model: "llama", Tokens: []string{"<unk>", "a"}, BOS: -1, EOS: -1, EOT: -1, PAD: -1, UNK: 0}
-	if _, err := HFJSON(v); err == nil {
-		t.Fatal("a SentencePiece vocabulary was written")
+// A SentencePiece vocabulary (scores, no merges) written as tokenizer.json
+// gets merges from the scores and reads back to the same tokenization,
+// byte fallback and unknown characters included; and so does writing the
+// read-back one again.
+func TestHFJSONSentencePiece(t *testing.T) {
+	v := GGUFVocab{Model: "llama", BOS: 1, EOS: 2, EOT: -1, PAD: -1, UNK: 0, AddBOS: true}
+	add := func(s string, typ int32) {
+		v.Tokens = append(v.Tokens, s)
+		v.Types = append(v.Types, typ)
+		v.Scores = append(v.Scores, -float32(len(v.Scores)))
+	}
+	add("<unk>", TokenUnknown)
+	add("<s>", TokenControl)
+	add("</s>", TokenControl)
+	for b := range 256 {
+		add(fmt.Sprintf("<0x%02X>", b), TokenByte)
+	}
+	// every character of a piece is a piece, as SentencePiece makes them (llama.cpp would
+	// merge two characters that are not tokens; Hugging Face would not)
+	for _, p := range strings.Fields("▁ e t h a o n s r l d w i ▁t he ▁the ▁a an ▁an nd ▁and er ▁h lo el ll llo ▁hel ▁hello " +
+		"in on ▁o ▁on es ▁s st ▁st é ▁é 世 界 世界 ▁世界 ▁w or ▁wor ld ▁world") {
+		add(p, TokenNormal)
+	}
+	add("<|user|>", TokenUserDefined)
+	texts := append(hfJSONTexts, "hello the world", "and on the st", "é 世界", "xyz unknown chars 🐳", "  double  spaces ",
+		"<s>hi</s>", "<|user|>hello", "the<unk>the")
+	want, err := FromGGUFVocab(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for gen := range 2 {
+		data, err := HFJSON(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := FromJSON(data)
+		if err != nil {
+			t.Fatalf("generation %d: FromJSON of the written file: %v", gen, err)
+		}
+		for _, text := range texts {
+			for _, special := range []bool{true, false} {
+				w, g := want.Encode(text, special), back.Encode(text, special)
+				if !slices.Equal(g, w) {
+					t.Errorf("generation %d: Encode(%q, %v) = %v, want %v", gen, text, special, g, w)
+				}
+				if d, wd := back.Decode(g, !special), want.Decode(w, !special); d != wd {
+					t.Errorf("generation %d: Decode(%v) = %q, want %q", gen, g, d, wd)
+				}
+			}
+		}
+		if v, err = back.GGUFVocab(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
