@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var hfJSONTexts = []string{
@@ -71,11 +72,9 @@ func TestHFJSONRoundTrip(t *testing.T) {
 	}
 }
 
-// A SentencePiece vocabulary (scores, no merges) written as tokenizer.json
-// gets merges from the scores and reads back to the same tokenization,
-// byte fallback and unknown characters included; and so does writing the
-// read-back one again.
-func TestHFJSONSentencePiece(t *testing.T) {
+// testSPMVocab is a small SentencePiece vocabulary: unknown, BOS, EOS, the
+// 256 byte tokens, pieces with scores falling with the id, a user-defined token.
+func testSPMVocab() GGUFVocab {
 	v := GGUFVocab{Model: "llama", BOS: 1, EOS: 2, EOT: -1, PAD: -1, UNK: 0, AddBOS: true}
 	add := func(s string, typ int32) {
 		v.Tokens = append(v.Tokens, s)
@@ -95,6 +94,15 @@ func TestHFJSONSentencePiece(t *testing.T) {
 		add(p, TokenNormal)
 	}
 	add("<|user|>", TokenUserDefined)
+	return v
+}
+
+// A SentencePiece vocabulary (scores, no merges) written as tokenizer.json
+// gets merges from the scores and reads back to the same tokenization,
+// byte fallback and unknown characters included; and so does writing the
+// read-back one again.
+func TestHFJSONSentencePiece(t *testing.T) {
+	v := testSPMVocab()
 	texts := append(hfJSONTexts, "hello the world", "and on the st", "é 世界", "xyz unknown chars 🐳", "  double  spaces ",
 		"<s>hi</s>", "<|user|>hello", "the<unk>the")
 	want, err := FromGGUFVocab(v)
@@ -125,4 +133,35 @@ func TestHFJSONSentencePiece(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// Any text tokenizes the same through a SentencePiece vocabulary and
+// through the tokenizer.json written from it.
+func FuzzHFJSONSentencePiece(f *testing.F) {
+	v := testSPMVocab()
+	want, err := FromGGUFVocab(v)
+	if err != nil {
+		f.Fatal(err)
+	}
+	data, err := HFJSON(v)
+	if err != nil {
+		f.Fatal(err)
+	}
+	back, err := FromJSON(data)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, text := range hfJSONTexts {
+		f.Add(text)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) {
+			// llama.cpp groups a stray byte with the bytes its value announces;
+			// Hugging Face's text is always valid UTF-8
+			t.Skip()
+		}
+		if w, g := want.Encode(text, true), back.Encode(text, true); !slices.Equal(g, w) {
+			t.Errorf("Encode(%q) = %v, want %v", text, g, w)
+		}
+	})
 }
