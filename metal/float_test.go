@@ -543,3 +543,30 @@ func TestDotAxpyRowsShapes(t *testing.T) {
 	}
 	DotRows(nil, make([]float32, 8), nil, 8, 1) // no rows, nothing to read
 }
+
+// MatMul of a tall matrix, split over the pool and taken a tile of rows at a
+// time for all tokens, equals MatVec token by token bit for bit.
+func TestMatMulTallMatchesMatVec(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(31, 32))
+		for _, typ := range floatTypes {
+			rows, cols, n := 1000+r.IntN(50), 256, 8
+			m := randFloatMatrix(t, r, typ, rows, cols, 0)
+			xs := make([]float32, n*cols)
+			for tok := range n {
+				copy(xs[tok*cols:], randActivations(r, cols, tok%3))
+			}
+			out := make([]float32, n*rows)
+			MatMul(out, m, xs, n)
+			one := make([]float32, rows)
+			for tok := range n {
+				MatVec(one, m, xs[tok*cols:(tok+1)*cols])
+				for i := range one {
+					if math.Float32bits(out[tok*rows+i]) != math.Float32bits(one[i]) {
+						t.Fatalf("%v %dx%d token %d row %d: MatMul %v, MatVec %v", typ, rows, cols, tok, i, out[tok*rows+i], one[i])
+					}
+				}
+			}
+		}
+	})
+}

@@ -51,15 +51,21 @@ func matVec(dst []float32, m *Matrix, x []float32) {
 }
 
 // MatMul is MatVec for n tokens: x is n x m.Cols, dst is n x m.Rows (token
-// major), and every output equals MatVec's bit for bit. It panics unless
+// major), and every output equals MatVec's bit for bit. The tokens share
+// each load of the weights. It panics unless
 // len(x) == n*m.Cols and len(dst) == n*m.Rows.
 func MatMul(dst []float32, m *Matrix, x []float32, n int) {
 	m.check("MatMul")
 	if n < 0 || len(x) != n*m.Cols || len(dst) != n*m.Rows {
 		panic(fmt.Sprintf("metal: MatMul on %v %d x %d matrix: n %d, len(x) %d, len(dst) %d", m.Type, m.Rows, m.Cols, n, len(x), len(dst)))
 	}
-	for t := 0; t < n; t++ {
-		matVec(dst[t*m.Rows:(t+1)*m.Rows], m, x[t*m.Cols:(t+1)*m.Cols])
+	switch {
+	case n == 1:
+		matVec(dst, m, x)
+	case n > 1:
+		// The tokens share each tile of rows while it is in the cache:
+		// about one pass over the matrix for all of them.
+		floatRowsParallelN(dst, m, x, n)
 	}
 }
 

@@ -137,14 +137,21 @@ func (m *Model) stepBatch(ss []*Session, ids []int32) {
 			x[i] += b.o[i]
 		}
 	}
+	vocab := c.VocabSize
 	for t, s := range ss {
 		p := s.cache.Len()
 		s.tokens[p] = ids[t]
 		s.cache.Commit(p + 1)
-		// As Forward: metal.MatMul would read the output matrix once per
-		// token anyway.
-		xn := b.xb[t*dim : (t+1)*dim]
-		metal.RMSNorm(xn, x[t*dim:(t+1)*dim], m.outNorm, c.NormEps)
-		metal.MatVec(s.logits, m.output, xn)
+		metal.RMSNorm(b.xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], m.outNorm, c.NormEps)
+	}
+	// The LM head is the largest matrix of a BitNet model (2B-4T: 656 MB in
+	// F16): its rows are read once for every session.
+	if cap(b.stepLogits) < n*vocab {
+		b.stepLogits = make([]float32, n*vocab)
+	}
+	all := b.stepLogits[:n*vocab]
+	metal.MatMul(all, m.output, b.xb[:n*dim], n)
+	for t, s := range ss {
+		copy(s.logits, all[t*vocab:(t+1)*vocab])
 	}
 }

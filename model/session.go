@@ -46,6 +46,8 @@ type Session struct {
 	cos    []float32 // (ctx, headDim/2)
 	sin    []float32 // (ctx, headDim/2)
 
+	stepLogits []float32 // (n, vocab) logits of a Step led by this session, made by the first
+
 	gpu *gpuState // nil on the CPU; see device.go
 
 	// The step that metal.Parallel and metal.MatMulTernaryPair run on

@@ -40,8 +40,13 @@ func builtin(t testing.TB) *model.Model {
 // start serves a new Server over loopback until the test ends.
 func start(t testing.TB, cfg Config) (*Server, string) {
 	t.Helper()
+	return startModel(t, builtin(t), cfg)
+}
+
+func startModel(t testing.TB, m *model.Model, cfg Config) (*Server, string) {
+	t.Helper()
 	cfg.Device = model.DeviceCPU
-	s, _, err := New(builtin(t), cfg)
+	s, _, err := New(m, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
