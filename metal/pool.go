@@ -81,6 +81,11 @@ func SetThreads(n int) (prev int) {
 	return thePool.setThreads(n)
 }
 
+// MaxThreads is the most threads worth asking for: 4 per CPU, at most 256.
+// More only slow the kernels down (each thread waits for a CPU), so the
+// command line refuses them.
+func MaxThreads() int { return min(4*runtime.NumCPU(), 256) }
+
 // Threads returns the number of threads the matrix kernels use.
 func Threads() int {
 	thePool.mu.Lock()

@@ -103,28 +103,34 @@ func kvBytes(m *model.Model, depth, tg int) int64 {
 // benchArgs are bitrepl bench's arguments, as llama-bench's -p, -n, -r, -t.
 type benchArgs struct{ pp, tg, reps, threads, depth int }
 
-// parseBenchArgs reads "-p N -n N -r N -t N" and the older positional
-// "[PROMPT_TOKENS [GEN_TOKENS]]".
+// parseBenchArgs reads "-p N -n N -r N -t N -d N" and the older positional
+// "[PROMPT_TOKENS [GEN_TOKENS]]". Errors name the flag.
 func parseBenchArgs(args []string) (benchArgs, error) {
 	b := benchArgs{pp: 128, tg: 64, reps: 5}
 	var pos []int
 	for i := 0; i < len(args); i++ {
-		a := args[i]
+		a, flag := args[i], ""
 		dst := map[string]*int{"-p": &b.pp, "-n": &b.tg, "-r": &b.reps, "-t": &b.threads, "-d": &b.depth}[a]
 		if dst != nil {
 			if i+1 == len(args) {
 				return b, fmt.Errorf("%s needs a number", a)
 			}
 			i++
-			a = args[i]
+			flag, a = args[i-1], args[i]
 		}
 		v, err := strconv.Atoi(a)
-		if err != nil || v < 0 {
+		switch {
+		case flag == "" && (err != nil || v < 0):
 			return b, fmt.Errorf("%q is not a count", a)
-		}
-		if dst != nil {
+		case err != nil || v < 0:
+			return b, fmt.Errorf("%s %s: not a count (a whole number, 0 or more)", flag, a)
+		case flag == "-r" && v < 1:
+			return b, fmt.Errorf("-r %d: at least one repetition", v)
+		case flag == "-t" && (v < 1 || v > metal.MaxThreads()):
+			return b, fmt.Errorf("-t %d: threads must be 1 to %d (4 per CPU: more only wait for a CPU)", v, metal.MaxThreads())
+		case dst != nil:
 			*dst = v
-		} else {
+		default:
 			pos = append(pos, v)
 		}
 	}
@@ -138,8 +144,8 @@ func parseBenchArgs(args []string) (benchArgs, error) {
 	default:
 		return b, fmt.Errorf("too many arguments")
 	}
-	if b.pp+b.tg == 0 || b.reps < 1 {
-		return b, fmt.Errorf("nothing to measure")
+	if b.pp+b.tg == 0 {
+		return b, fmt.Errorf("nothing to measure: -p and -n are both 0")
 	}
 	return b, nil
 }

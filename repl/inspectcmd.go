@@ -20,7 +20,7 @@ func inspectCommands() []*command {
 	}
 	return []*command{
 		{name: "weights", args: "[PATTERN]", summary: "weight statistics: -1/0/+1 shares, scales, sparsity (per layer, or tensors matching PATTERN)", needModel: true, run: cmdWeights,
-			help: "PATTERN is a substring or a glob of GGUF tensor names, e.g. /weights blk.0.attn_q or /weights *ffn_down*.\nOne matching tensor shows its row and column sparsity histograms."},
+			help: TensorPatternHelp + ", e.g. /weights blk.0.attn_q or /weights '*ffn_down*'.\nOne matching tensor shows its row and column sparsity histograms."},
 		{name: "acts", args: "[SITE [LAYER]]", summary: "activation statistics of the last prompt (std, absmax, int8 SQNR, outliers)", needModel: true, run: cmdActs, complete: argSubTopic, topics: sites,
 			help: "Sites: " + strings.Join(sites[1:], ", ") + "."},
 		{name: "lens", args: "[POS] [K]", summary: "logit lens: each layer's top tokens at a position of the last prompt", needModel: true, run: cmdLens},
@@ -45,6 +45,71 @@ func (s *session) weightStats() ([]inspect.TensorStats, error) {
 		s.weights = ws
 	}
 	return s.weights, nil
+}
+
+// TensorPatternHelp says how /weights and bitrepl inspect select tensors.
+const TensorPatternHelp = "PATTERN is a wildcard over tensor names (* any text, ? one character, [abc] one of them); " +
+	"a pattern also selects the names it is a dotted prefix of (blk.0 is blk.0.*)"
+
+// matchTensor reports whether the tensor name matches pat (see TensorPatternHelp).
+func matchTensor(pat, name string) (bool, error) {
+	ok, err := path.Match(pat, name)
+	if ok || err != nil {
+		return ok, err
+	}
+	return path.Match(pat+".*", name)
+}
+
+// matchingTensors returns the set of names matching pat; none is an error
+// naming what there is.
+func matchingTensors(names []string, pat string) (map[string]bool, error) {
+	sel := map[string]bool{}
+	for _, n := range names {
+		ok, err := matchTensor(pat, n)
+		if err != nil {
+			return nil, &UsageError{Msg: fmt.Sprintf("bad pattern %q: %v (%s)", pat, err, TensorPatternHelp)}
+		}
+		if ok {
+			sel[n] = true
+		}
+	}
+	if len(sel) > 0 {
+		return sel, nil
+	}
+	msg := fmt.Sprintf("no tensor matches %q", pat)
+	if near := nearest(pat, names); near != "" {
+		msg += " (did you mean " + near + "?)"
+	}
+	return nil, errors.New(msg + "; the model has " + describeTensors(names))
+}
+
+// describeTensors summarizes tensor names: the per-layer ones once, with the layer count.
+func describeTensors(names []string) string {
+	var other, perLayer []string
+	seen := map[string]bool{}
+	layers := 0
+	for _, n := range names {
+		if rest, ok := strings.CutPrefix(n, "blk."); ok {
+			num, suffix, ok := strings.Cut(rest, ".")
+			if l, err := strconv.Atoi(num); ok && err == nil {
+				layers = max(layers, l+1)
+				if !seen[suffix] {
+					seen[suffix] = true
+					perLayer = append(perLayer, suffix)
+				}
+				continue
+			}
+		}
+		other = append(other, n)
+	}
+	d := fmt.Sprintf("%d weight tensors", len(names))
+	if len(other) > 0 {
+		d += ": " + strings.Join(other, ", ")
+	}
+	if layers > 0 {
+		d += fmt.Sprintf("; %d layers blk.0 to blk.%d, each with %s", layers, layers-1, strings.Join(perLayer, ", "))
+	}
+	return d
 }
 
 // shareBar draws the shares of -1, 0 and +1 as one stacked bar.
@@ -91,23 +156,19 @@ func cmdWeights(s *session, _ context.Context, c *command, a call) error {
 		s.p.println(s.st.dim.Render("/weights PATTERN for single tensors (e.g. /weights blk.0.*)"))
 		return nil
 	}
-	pat := a.args[0]
+	names := make([]string, len(ws))
+	for i, t := range ws {
+		names[i] = t.Name
+	}
+	match, err := matchingTensors(names, a.args[0])
+	if err != nil {
+		return err
+	}
 	var sel []inspect.TensorStats
 	for _, t := range ws {
-		if ok, _ := path.Match(pat, t.Name); ok || strings.Contains(t.Name, pat) {
+		if match[t.Name] {
 			sel = append(sel, t)
 		}
-	}
-	if len(sel) == 0 {
-		names := make([]string, len(ws))
-		for i, t := range ws {
-			names[i] = t.Name
-		}
-		msg := fmt.Sprintf("no tensor matches %q", pat)
-		if near := nearest(pat, names); near != "" {
-			msg += "; did you mean " + near + "?"
-		}
-		return errors.New(msg)
 	}
 	s.results["weights"] = sel
 	for i := range sel {

@@ -30,14 +30,16 @@ type Config struct {
 	Memory  string   // "auto" (or ""), "mmap" or "hugepages": how a GGUF file's weights are held
 
 	// Subcommand options.
-	Tokenizer string // tokenize: a tokenizer.json instead of a model
-	IDs       string // logits: comma or space separated token ids
-	Output    string // convert: output path
-	Format    string // convert: output format
-	Text      string // tokenize/logits: text instead of IDs
-	Addr      string // serve: address to listen on (default 127.0.0.1:8080)
-	Parallel  int    // serve: slots (conversations at once)
-	APIKey    string // serve: the key clients must send
+	Prompt     string // run: the prompt, instead of Args
+	PromptFile string // run: a file holding the prompt
+	Tokenizer  string // tokenize: a tokenizer.json instead of a model
+	IDs        string // logits: comma or space separated token ids
+	Output     string // convert: output path
+	Format     string // convert: output format
+	Text       string // tokenize/logits: text instead of IDs
+	Addr       string // serve: address to listen on (default 127.0.0.1:8080)
+	Parallel   int    // serve: slots (conversations at once)
+	APIKey     string // serve: the key clients must send
 
 	// DefaultModel, when set, opens the model used when no -m (or BITREPL_MODEL)
 	// is given: the one embedded in the binary. It returns the model and a name for it.

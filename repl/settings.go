@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/bitrepl/bitrepl/metal"
 )
 
 // Settings are the values /set changes. The zero value is not useful: start from
@@ -67,7 +69,7 @@ func settingTable() []setting {
 				return nil
 			}},
 		intSetting("max_tokens", "stop a generation after this many tokens", 1, 1<<20, func(s *Settings) *int { return &s.MaxTokens }),
-		intSetting("threads", "threads of the matrix kernels; 0 = the physical cores", 0, 256, func(s *Settings) *int { return &s.Threads }),
+		intSetting("threads", "threads of the matrix kernels; 0 = the physical cores", 0, metal.MaxThreads(), func(s *Settings) *int { return &s.Threads }),
 		intSetting("context", "KV cache length in tokens; 0 = the model's", 0, 1<<24, func(s *Settings) *int { return &s.Context }),
 		{name: "mode", help: "chat (the model's template, with history) or completion (raw text)", values: []string{"chat", "completion"},
 			get: func(s *Settings) string { return s.Mode },

@@ -32,6 +32,13 @@ func (s *session) subcommand(ctx context.Context, name string, args []string) er
 	if name == "tokenize" {
 		return s.subTokenize(ctx, args)
 	}
+	var bench benchArgs
+	if name == "bench" { // bad arguments are refused before the model loads
+		var err error
+		if bench, err = parseBenchArgs(args); err != nil {
+			return &UsageError{Msg: err.Error(), Usage: "bitrepl bench [flags]   (bitrepl bench --help lists the flags)"}
+		}
+	}
 	if err := s.loadForSubcommand(ctx); err != nil {
 		return err
 	}
@@ -39,7 +46,7 @@ func (s *session) subcommand(ctx context.Context, name string, args []string) er
 	case "run":
 		return s.subRun(ctx, args)
 	case "bench":
-		return s.subBench(ctx, args)
+		return s.subBench(ctx, bench)
 	case "convert":
 		return s.subConvert(args)
 	case "inspect":
@@ -70,7 +77,10 @@ func (s *session) readPiped() (string, error) {
 
 // subRun generates from the prompt (plus piped stdin) and prints only the text.
 func (s *session) subRun(ctx context.Context, args []string) error {
-	prompt := strings.Join(args, " ")
+	prompt, err := s.runPrompt(args)
+	if err != nil {
+		return err
+	}
 	piped, err := s.readPiped()
 	if err != nil {
 		return err
@@ -82,7 +92,7 @@ func (s *session) subRun(ctx context.Context, args []string) error {
 		prompt += piped
 	}
 	if strings.TrimSpace(prompt) == "" {
-		return &UsageError{Msg: "run needs a prompt (an argument or piped stdin)", Usage: `bitrepl run -m MODEL "PROMPT"`}
+		return &UsageError{Msg: "run needs a prompt (an argument, -p TEXT, -f FILE or piped stdin)", Usage: `bitrepl run [flags] "PROMPT"`}
 	}
 	if s.model.Tokenizer == nil {
 		return errors.New("the model has no tokenizer")
@@ -118,6 +128,33 @@ func (s *session) subRun(ctx context.Context, args []string) error {
 	return nil
 }
 
+// runPrompt is run's prompt: the arguments, -p TEXT or the text of -f FILE (one of them).
+func (s *session) runPrompt(args []string) (string, error) {
+	given := 0
+	for _, set := range []bool{len(args) > 0, s.cfg.Prompt != "", s.cfg.PromptFile != ""} {
+		if set {
+			given++
+		}
+	}
+	if given > 1 {
+		return "", &UsageError{Msg: "give the prompt once: as arguments, -p TEXT or -f FILE", Usage: `bitrepl run [flags] "PROMPT"`}
+	}
+	if s.cfg.PromptFile != "" {
+		b, err := regfile.ReadFile(s.expand(s.cfg.PromptFile), maxPromptFile)
+		if err != nil {
+			return "", fmt.Errorf("-f: %w", err)
+		}
+		return strings.TrimRight(string(b), "\n"), nil
+	}
+	if s.cfg.Prompt != "" {
+		return s.cfg.Prompt, nil
+	}
+	return strings.Join(args, " "), nil
+}
+
+// maxPromptFile bounds run -f: far more text than any context holds.
+const maxPromptFile = 64 << 20
+
 // plainWriter hides the session's writer from generate, which then prints no stats line.
 type plainWriter struct{ w io.Writer }
 
@@ -139,11 +176,7 @@ func writeJSONTo(w io.Writer, v any) error {
 	return err
 }
 
-func (s *session) subBench(ctx context.Context, args []string) error {
-	a, err := parseBenchArgs(args)
-	if err != nil {
-		return &UsageError{Msg: err.Error(), Usage: "bitrepl -m MODEL " + benchUsage}
-	}
+func (s *session) subBench(ctx context.Context, a benchArgs) error {
 	r, err := s.bench(ctx, a)
 	if err != nil {
 		return err
@@ -171,12 +204,20 @@ func (s *session) subConvert(args []string) error {
 }
 
 func (s *session) subInspect(args []string) error {
-	filter := func(string) bool { return true }
+	if len(args) > 1 {
+		return &UsageError{Msg: "inspect takes at most one tensor name pattern (quote it: the shell expands *)", Usage: "bitrepl inspect [flags] [PATTERN]"}
+	}
+	var filter func(string) bool
 	if len(args) == 1 {
-		pat := args[0]
-		filter = func(n string) bool { return strings.Contains(n, pat) }
-	} else if len(args) > 1 {
-		return &UsageError{Msg: "inspect takes at most one tensor name pattern", Usage: "bitrepl inspect -m MODEL [PATTERN] [--json]"}
+		var names []string
+		for _, w := range s.model.Weights() {
+			names = append(names, w.Name)
+		}
+		match, err := matchingTensors(names, args[0])
+		if err != nil {
+			return err
+		}
+		filter = func(n string) bool { return match[n] }
 	}
 	ws, err := inspect.WeightStats(s.model, 10, filter)
 	if err != nil {

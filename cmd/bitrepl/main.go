@@ -3,24 +3,24 @@
 //	bitrepl [-m MODEL] [--script FILE]      the interactive prompt (or a script)
 //	bitrepl run [-m MODEL] PROMPT           generate; piped stdin is appended to PROMPT
 //	bitrepl serve [-m MODEL] [--addr A] [--parallel N]   OpenAI-compatible HTTP server
-//	bitrepl bench|convert|inspect|tokenize|logits ...
+//	bitrepl train|bench|convert|inspect|tokenize|logits ...
 //
-// bitrepl help lists every subcommand and flag.
+// bitrepl help lists the subcommands; bitrepl SUBCOMMAND --help shows one.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
-	"github.com/bitrepl/bitrepl/model/train/cli"
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/embedded"
+	"github.com/bitrepl/bitrepl/model/train/cli"
 	"github.com/bitrepl/bitrepl/repl"
 )
 
@@ -29,10 +29,13 @@ func main() {
 }
 
 func run(args []string, in io.Reader, out, errOut io.Writer) int {
-	if len(args) > 0 && args[0] == "train" {
-		return exitCode(train(args[1:]), errOut)
+	if i := subcommandIndex(args); i >= 0 && args[i] == "train" {
+		if i > 0 {
+			return exitCode(&repl.UsageError{Msg: "train takes its flags after it", Usage: "bitrepl train [STEP] [flags]   (bitrepl train --help lists them)"}, errOut)
+		}
+		return exitCode(train(args[1:], out), errOut)
 	}
-	cfg, err := parseArgs(args, errOut)
+	cfg, err := parseArgs(args, out)
 	if err == nil {
 		cfg.Env = os.Environ()
 		cfg.Signals = true
@@ -67,21 +70,18 @@ func defaultModel() (*model.Model, string, error) {
 	return m, "built-in " + embedded.Name, err
 }
 
-// train runs bitrepl's trainer: `bitrepl train [STEP] [flags]`, STEP one of
-// corpus, bpe, train (the default), export, sample, score, report (see
+// train runs bitrepl's trainer: `bitrepl train [STEP] [flags]` (see
 // model/train/README.md). Ctrl-C stops training after saving a checkpoint;
-// running the same command again resumes, and -init fine-tunes from another
-// run's checkpoint.
-func train(args []string) error {
-	step := "train"
-	if len(args) > 0 && slices.Contains(cli.Commands, args[0]) {
-		step, args = args[0], args[1:]
-	}
+// running the same command again resumes.
+func train(args []string, out io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	err := cli.Run(ctx, step, args)
-	if errors.Is(err, cli.ErrUsage) {
-		return &repl.UsageError{Msg: err.Error() + " (bitrepl train " + step + ")", Usage: "bitrepl train [" + strings.Join(cli.Commands, "|") + "] [flags]"}
+	err := cli.Run(ctx, args, out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return errHelp
+	case errors.Is(err, cli.ErrUsage):
+		return &repl.UsageError{Msg: strings.TrimPrefix(err.Error(), cli.ErrUsage.Error()+": ")}
 	}
 	return err
 }

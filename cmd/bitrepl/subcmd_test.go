@@ -84,8 +84,8 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d (stderr %q)", args, code, want, errOut)
 		}
 	}
-	if code, _, errOut := bitrepl(t, "", "help"); code != 0 || !strings.Contains(errOut, "bitrepl run") {
-		t.Errorf("help: exit %d, %q", code, errOut)
+	if code, out, _ := bitrepl(t, "", "help"); code != 0 || !strings.Contains(out, "\n  run ") {
+		t.Errorf("help: exit %d, %q", code, out)
 	}
 }
 

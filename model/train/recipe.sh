@@ -9,20 +9,20 @@ STEPS=${STEPS:-1000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$W"
 cd "$root"
-go build -o "$W/bitrain" ./model/train/cmd/bitrain
+go build -o "$W/bitrepl" ./cmd/bitrepl
 sh model/train/corpus/fetch.sh "$W/src"
-[ -f "$W/corpus/val.txt" ] || "$W/bitrain" corpus -src "$W/src" -out "$W/corpus"
-[ -f "$W/corpus/tokenizer.json" ] || "$W/bitrain" bpe -data "$W/corpus" -vocab 4096
+[ -f "$W/corpus/val.txt" ] || "$W/bitrepl" train corpus -src "$W/src" -out "$W/corpus"
+[ -f "$W/corpus/tokenizer.json" ] || "$W/bitrepl" train bpe -data "$W/corpus" -vocab 4096
 for run in ternary fp; do
 	flag=""
 	[ "$run" = fp ] && flag=-full-precision
 	if [ ! -f "$W/$run/eval.json" ]; then
 		mkdir -p "$W/$run"
-		nice "$W/bitrain" train -data "$W/corpus" -dir "$W/$run" -workers 1 -steps "$STEPS" -warmup 80 $flag >>"$W/$run/train.log" 2>&1 &
+		nice "$W/bitrepl" train -data "$W/corpus" -dir "$W/$run" -workers 1 -steps "$STEPS" -warmup 80 $flag >>"$W/$run/train.log" 2>&1 &
 	fi
 done
 wait
 tail -n 2 "$W/ternary/train.log" "$W/fp/train.log"
-"$W/bitrain" export -dir "$W/ternary" -data "$W/corpus" -out model/embedded/bitrepl-tiny.gguf
-"$W/bitrain" report -data "$W/corpus" "$W/ternary" "$W/fp"
-"$W/bitrain" sample -model model/embedded/bitrepl-tiny.gguf
+"$W/bitrepl" train export -dir "$W/ternary" -data "$W/corpus" -out model/embedded/bitrepl-tiny.gguf
+"$W/bitrepl" train report "$W/ternary" "$W/fp"
+"$W/bitrepl" train sample -model model/embedded/bitrepl-tiny.gguf

