@@ -21,6 +21,7 @@ func TestSubcommandHelp(t *testing.T) {
 		"inspect":  {"--json", "wildcard", "!--format", "!--ids"},
 		"tokenize": {"--tokenizer", "--text", "!--ids", "!--format"},
 		"logits":   {"--ids", "--text", "!--format", "!--script"},
+		"serve":    {"--addr", "--parallel", "--api-key", "!--json", "!--format"},
 		"train":    {"-data DATA", "-dir RUN", "-steps N", "corpus", "!bitrain", "!Usage of"},
 	}
 	for sub, wants := range own {
@@ -62,7 +63,7 @@ func TestSubcommandHelp(t *testing.T) {
 		}
 	}
 	_, out, _ := bitrepl(t, "", "help")
-	for _, s := range []string{"run", "train", "bench", "convert", "inspect", "tokenize", "logits"} {
+	for _, s := range []string{"run", "train", "bench", "convert", "inspect", "tokenize", "serve", "logits"} {
 		if !strings.Contains(out, "\n  "+s+" ") {
 			t.Errorf("bitrepl help does not list %s:\n%s", s, out)
 		}
@@ -172,6 +173,7 @@ func TestNumbersAreChecked(t *testing.T) {
 		{[]string{"run", "--top-k", "-1", "hi"}, "flag -top-k"},
 		{[]string{"run", "--seed", "-1", "hi"}, "flag -seed"},
 		{[]string{"run", "-t", "999", "hi"}, "flag -t"},
+		{[]string{"serve", "--parallel", "0"}, "flag -parallel"},
 		{[]string{"train", "-steps", "-5"}, "flag -steps"},
 		{[]string{"train", "-batch", "0"}, "flag -batch"},
 		{[]string{"train", "-lr", "-1"}, "flag -lr"},
