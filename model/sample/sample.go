@@ -20,7 +20,13 @@ type Params struct {
 	MinP          float32 // keep tokens with probability >= MinP * the largest probability; off when <= 0
 	RepeatPenalty float32 // llama.cpp's repeat penalty; off when 1 or <= 0
 	RepeatLastN   int     // how many of the last tokens of recent are penalised; 0 none, < 0 all
-	Seed          uint64  // seeds the PCG generator (rand.NewPCG(Seed, 0))
+
+	// OpenAI's presence and frequency penalties, over the same window:
+	// a token that occurs c > 0 times loses PresencePenalty + c*FrequencyPenalty
+	// from its logit (after the repeat penalty), as llama.cpp applies them.
+	PresencePenalty  float32
+	FrequencyPenalty float32
+	Seed             uint64 // seeds the PCG generator (rand.NewPCG(Seed, 0))
 }
 
 // DefaultParams returns llama.cpp's defaults: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05,
@@ -40,6 +46,7 @@ type Sampler struct {
 	cand   []int32   // (vocab) candidates in rank order, then any unsorted rest
 	weight []float64 // (vocab) unnormalised probabilities of cand
 	stamp  []uint32  // (vocab) marks tokens already penalised in this call
+	count  []int32   // (vocab) occurrences in the window; only with presence or frequency penalties
 	gen    uint32    // current stamp value
 }
 
@@ -49,6 +56,10 @@ func New(vocab int, p Params) *Sampler {
 		panic(fmt.Sprintf("sample: vocab %d <= 0", vocab))
 	}
 	pcg := rand.NewPCG(p.Seed, 0)
+	var counts []int32
+	if p.PresencePenalty != 0 || p.FrequencyPenalty != 0 {
+		counts = make([]int32, vocab)
+	}
 	return &Sampler{
 		p: p, vocab: vocab, pcg: pcg, rng: rand.New(pcg),
 		logits: make([]float32, vocab),
@@ -56,6 +67,7 @@ func New(vocab int, p Params) *Sampler {
 		cand:   make([]int32, vocab),
 		weight: make([]float64, vocab),
 		stamp:  make([]uint32, vocab),
+		count:  counts,
 	}
 }
 
@@ -73,7 +85,8 @@ func (s *Sampler) Reseed(seed uint64) {
 // The caller's logits are not modified, and nothing is allocated.
 //
 // Steps, in llama.cpp's default order: the repetition penalty (each distinct token of the window: a positive
-// logit is divided by RepeatPenalty, a negative one multiplied); then with Temperature <= 0 the largest logit
+// logit is divided by RepeatPenalty, a negative one multiplied), then the presence and frequency penalties;
+// then with Temperature <= 0 the largest logit
 // wins, ties going to the lowest id; otherwise top-k, top-p, min-p, temperature, and a draw from the softmax
 // of what is left. Ties in rank go to the lower id.
 //
@@ -197,30 +210,57 @@ func (s *Sampler) Sample(logits []float32, recent []int32) int32 {
 	return last // rounding left r at the very end
 }
 
-// penalize applies the repetition penalty to s.logits for each distinct token in the window.
+// penalize applies the repetition, presence and frequency penalties to
+// s.logits for each distinct token in the window.
 func (s *Sampler) penalize(recent []int32) {
 	pen, n := s.p.RepeatPenalty, s.p.RepeatLastN
-	if pen == 1 || !(pen > 0) || n == 0 || len(recent) == 0 {
+	repeat := pen != 1 && pen > 0
+	counted := s.count != nil
+	if !repeat && !counted || n == 0 || len(recent) == 0 {
 		return
 	}
 	if n > 0 && n < len(recent) {
 		recent = recent[len(recent)-n:]
 	}
-	s.gen++
-	if s.gen == 0 { // wrapped: forget old stamps
-		clear(s.stamp)
-		s.gen = 1
+	if counted {
+		s.nextStamp()
+		for _, t := range recent {
+			if t < 0 || int(t) >= s.vocab {
+				continue
+			}
+			if s.stamp[t] != s.gen {
+				s.stamp[t], s.count[t] = s.gen, 0
+			}
+			s.count[t]++
+		}
 	}
+	s.nextStamp()
 	for _, t := range recent {
 		if t < 0 || int(t) >= s.vocab || s.stamp[t] == s.gen {
 			continue
 		}
 		s.stamp[t] = s.gen
-		if v := s.logits[t]; v <= 0 {
-			s.logits[t] = v * pen
-		} else {
-			s.logits[t] = v / pen
+		v := s.logits[t]
+		if repeat {
+			if v <= 0 {
+				v *= pen
+			} else {
+				v /= pen
+			}
 		}
+		if counted {
+			v -= s.p.PresencePenalty + float32(s.count[t])*s.p.FrequencyPenalty
+		}
+		s.logits[t] = v
+	}
+}
+
+// nextStamp starts a new marking of tokens.
+func (s *Sampler) nextStamp() {
+	s.gen++
+	if s.gen == 0 { // wrapped: forget old stamps
+		clear(s.stamp)
+		s.gen = 1
 	}
 }
 

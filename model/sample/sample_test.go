@@ -299,3 +299,31 @@ func BenchmarkSample(b *testing.B) {
 		})
 	}
 }
+
+// Presence and frequency penalties lower the logits of the tokens in the
+// window by PresencePenalty + count*FrequencyPenalty.
+func TestPresenceFrequencyPenalties(t *testing.T) {
+	logits := []float32{2, 1.9, 1}
+	for _, tc := range []struct {
+		p      Params
+		recent []int32
+		want   int32
+	}{
+		{Params{RepeatLastN: 64}, []int32{0, 0, 0}, 0},
+		{Params{RepeatLastN: 64, FrequencyPenalty: 0.1}, []int32{0, 0, 0}, 1}, // 2 - 3*0.1 < 1.9
+		{Params{RepeatLastN: 64, FrequencyPenalty: 0.1}, []int32{0}, 0},       // 2 - 0.1 > 1.9
+		{Params{RepeatLastN: 64, PresencePenalty: 0.05}, []int32{0, 0, 0}, 0}, // 1.95 > 1.9
+		{Params{RepeatLastN: 64, PresencePenalty: 0.2}, []int32{0, 2, 7, -1}, 1},
+		{Params{RepeatLastN: 1, PresencePenalty: 0.2}, []int32{0, 2}, 0},                     // 0 is out of the window
+		{Params{RepeatLastN: 0, PresencePenalty: 0.2}, []int32{0}, 0},                        // no window
+		{Params{RepeatLastN: 64, PresencePenalty: -1.5}, []int32{2}, 2},                      // negative: encouraged
+		{Params{RepeatLastN: 64, RepeatPenalty: 1.04, PresencePenalty: 0.03}, []int32{0}, 1}, // 2/1.04 - 0.03 < 1.9
+	} {
+		s := New(len(logits), tc.p)
+		for range 2 { // the stamps of one call do not leak into the next
+			if got := s.Sample(logits, tc.recent); got != tc.want {
+				t.Errorf("%+v, recent %v: %d, want %d", tc.p, tc.recent, got, tc.want)
+			}
+		}
+	}
+}

@@ -118,10 +118,17 @@ func (s *Server) options(c *common) (model.GenOptions, *apiError) {
 	for _, f := range []struct {
 		name string
 		v    *float64
-	}{{"presence_penalty", c.PresencePenalty}, {"frequency_penalty", c.FrequencyPenalty}} {
-		if f.v != nil && *f.v != 0 {
-			return opt, badRequest(f.name, "%s is not supported (only 0)", f.name)
+		dst  *float32
+	}{{"presence_penalty", c.PresencePenalty, &p.PresencePenalty}, {"frequency_penalty", c.FrequencyPenalty, &p.FrequencyPenalty}} {
+		if f.v == nil {
+			continue
 		}
+		if !(*f.v >= -2 && *f.v <= 2) {
+			return opt, badRequest(f.name, "%s is %v: it must be -2 to 2", f.name, *f.v)
+		}
+		*f.dst = float32(*f.v)
+		// Over the last 64 tokens, the prompt's included, as llama-server.
+		p.RepeatLastN = 64
 	}
 	opt.Sampling = p
 	if len(c.Stop) > 4 {

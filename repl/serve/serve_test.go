@@ -150,6 +150,13 @@ func TestOpenAIClient(t *testing.T) {
 		t.Errorf("streamed completion %q (%v), not streamed %q", text.String(), err, cr.Choices[0].Text)
 	}
 
+	// A frequency penalty steers a greedy decode away from repeating.
+	cp.FrequencyPenalty = openai.Float(2)
+	if pr, err := c.Completions.New(ctx, cp); err != nil || pr.Choices[0].Text == cr.Choices[0].Text {
+		t.Errorf("with frequency_penalty 2: %v, the same text %q", err, cr.Choices[0].Text)
+	}
+	cp.FrequencyPenalty = openai.Float(0)
+
 	// A stop string ends the text before it.
 	stop := cr.Choices[0].Text[len(cr.Choices[0].Text)/2:]
 	cp.Stop = openai.CompletionNewParamsStopUnion{OfString: openai.String(stop)}
@@ -211,6 +218,8 @@ func TestBadRequests(t *testing.T) {
 		{"/v1/chat/completions", `{"model":"bitrepl","messages":[{"role":"user","content":"hi"}],"n":2}`, 400, "n must be 1"},
 		{"/v1/chat/completions", `{"model":"bitrepl","messages":[{"role":"user","content":"hi"}],"temperature":3}`, 400, "temperature is 3"},
 		{"/v1/chat/completions", `{"model":"bitrepl","messages":[{"role":"user","content":"hi"}],"top_p":0}`, 400, "top_p is 0"},
+		{"/v1/chat/completions", `{"model":"bitrepl","messages":[{"role":"user","content":"hi"}],"presence_penalty":3}`, 400, "presence_penalty is 3"},
+		{"/v1/chat/completions", `{"model":"bitrepl","messages":[{"role":"user","content":"hi"}],"frequency_penalty":-2.5}`, 400, "frequency_penalty is -2.5"},
 		{"/v1/chat/completions", `{"model":"bitrepl","messages":[{"role":"user","content":"hi"}],"stop":5}`, 400, "stop: expected a string or an array"},
 		{"/v1/chat/completions", `{"model":"bitrepl","messages":[{"role":"user","content":"hi"}],"top_logprobs":2}`, 400, "top_logprobs needs logprobs"},
 		{"/v1/chat/completions", `{"model":"bitrepl","messages":[{"role":"user","content":"hi"}],"logit_bias":{"1":5}}`, 400, "logit_bias is not supported"},
