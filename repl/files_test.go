@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -80,7 +81,7 @@ func TestSaveErrorNamesFile(t *testing.T) {
 	os.Mkdir(ro, 0o555)
 	path = filepath.Join(ro, "conv.json")
 	if err := s.exec(context.Background(), "/save "+path); err == nil {
-		if os.Geteuid() != 0 {
+		if os.Geteuid() != 0 && runtime.GOOS != "windows" { // root and Windows ignore the mode
 			t.Errorf("saving into a read-only directory succeeded")
 		}
 	} else if !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), ".tmp-") {
