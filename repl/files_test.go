@@ -187,6 +187,9 @@ func TestSaveChild(t *testing.T) {
 	if path == "" {
 		t.Skip("run by TestSaveSurvivesKill")
 	}
+	if err := limitFileSize(os.Getenv(fsizeEnv)); err != nil {
+		t.Fatal(err)
+	}
 	s := newTestSession(t)
 	// 4 MB of text in 64 messages, so that writing takes a while
 	for i := range 64 {
