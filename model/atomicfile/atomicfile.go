@@ -2,7 +2,9 @@
 // never sees half of one: the data goes to a temporary file in the same
 // directory, which is synced and then renamed over the destination, and the
 // directory is synced so that the rename itself survives a power cut. Until
-// the rename, the previous file (if any) is untouched.
+// the rename, the previous file (if any) is untouched. On Linux the
+// temporary file has no name until it is complete (O_TMPFILE), so a process
+// killed while writing leaves nothing behind.
 package atomicfile
 
 import (
@@ -35,15 +37,21 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, onDisk, err := createTemp(dir, base)
 	if err != nil {
 		return &os.PathError{Op: "write", Path: path, Err: unwrapPath(err)}
+	}
+	name := "" // the temporary file's name while it has one
+	if onDisk {
+		name = tmp.Name()
 	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmp.Name())
-			err = named(path, tmp.Name(), err)
+			if name != "" {
+				os.Remove(name)
+			}
+			err = named(path, tmp.Name(), name, err)
 		}
 	}()
 	bw := bufio.NewWriterSize(wrap(tmp), 1<<20)
@@ -59,10 +67,15 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	if err = tmp.Sync(); err != nil {
 		return err
 	}
+	if name == "" {
+		if name, err = link(tmp, dir, base); err != nil {
+			return err
+		}
+	}
 	if err = tmp.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err = os.Rename(name, path); err != nil {
 		return err
 	}
 	return syncDir(dir)
@@ -87,13 +100,14 @@ func syncDir(dir string) error {
 	return d.Close()
 }
 
-// named makes err name path: an error about the temporary file becomes the
-// same error about path; any other gets path in front.
-func named(path, tmp string, err error) error {
-	if pe, ok := err.(*os.PathError); ok && pe.Path == tmp {
+// named makes err name path: an error about the temporary file (tmp, as the
+// os package names it, or name, its name on disk) becomes the same error
+// about path; any other gets path in front.
+func named(path, tmp, name string, err error) error {
+	if pe, ok := err.(*os.PathError); ok && (pe.Path == tmp || pe.Path == name) {
 		return &os.PathError{Op: pe.Op, Path: path, Err: pe.Err}
 	}
-	if le, ok := err.(*os.LinkError); ok && le.Old == tmp {
+	if le, ok := err.(*os.LinkError); ok && (le.Old == tmp || le.Old == name) {
 		return &os.PathError{Op: le.Op, Path: path, Err: le.Err}
 	}
 	return fmt.Errorf("%s: %w", path, err)
