@@ -13,7 +13,7 @@ import (
 // FromJSON (and Hugging Face's tokenizers) read back to a tokenizer that
 // encodes and decodes as FromGGUFVocab(v) does. A "gpt2" vocabulary is laid
 // out as transformers writes LLaMA-3's: byte-level BPE with the split regex
-// of v.Pre and the merges as pairs. A "llama" (SentencePiece) one as it
+// of v.Pre. A "llama" (SentencePiece) one as it
 // writes LLaMA-2's: BPE with byte fallback on "▁"-joined text, the merges
 // made from the scores as transformers' SentencePieceExtractor does (every
 // split of a token into two tokens, ranked by the token's score; like
@@ -108,11 +108,21 @@ func HFJSON(v GGUFVocab) ([]byte, error) {
 		fmt.Fprintf(&b, ": %d", i)
 	}
 	b.WriteString("\n    },\n    \"merges\": [")
+	// "a b" strings, which every version of tokenizers reads, unless a
+	// token holds a space: then [a, b] pairs (tokenizers 0.20 and later).
+	pairs := slices.ContainsFunc(merges, func(m [2]string) bool {
+		return strings.Contains(m[0], " ") || strings.Contains(m[1], " ")
+	})
 	for i, m := range merges {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("\n      [")
+		b.WriteString("\n      ")
+		if !pairs {
+			str(m[0] + " " + m[1])
+			continue
+		}
+		b.WriteByte('[')
 		str(m[0])
 		b.WriteString(", ")
 		str(m[1])

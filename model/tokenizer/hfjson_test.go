@@ -42,6 +42,9 @@ func TestHFJSONRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("FromJSON of the written file: %v\n%s", err, data[:min(len(data), 2000)])
 			}
+			if !bytes.Contains(data, []byte("\"merges\": [\n      \"")) {
+				t.Errorf("merges are not written as \"a b\" strings:\n%s", data[bytes.Index(data, []byte(`"merges"`)):][:100])
+			}
 			for _, text := range hfJSONTexts {
 				for _, special := range []bool{true, false} {
 					want := fromGGUF.Encode(text, special)
@@ -93,6 +96,9 @@ func testSPMVocab() GGUFVocab {
 		"in on ▁o ▁on es ▁s st ▁st é ▁é 世 界 世界 ▁世界 ▁w or ▁wor ld ▁world") {
 		add(p, TokenNormal)
 	}
+	for _, p := range []string{"q", " q", "q q"} { // a token with a space: merges are written as pairs
+		add(p, TokenNormal)
+	}
 	add("<|user|>", TokenUserDefined)
 	return v
 }
@@ -117,6 +123,9 @@ func TestHFJSONSentencePiece(t *testing.T) {
 		back, err := FromJSON(data)
 		if err != nil {
 			t.Fatalf("generation %d: FromJSON of the written file: %v", gen, err)
+		}
+		if !bytes.Contains(data, []byte(`["q", " q"]`)) {
+			t.Errorf("generation %d: the merge of \"q\" and \" q\" is not written as a pair", gen)
 		}
 		for _, text := range texts {
 			for _, special := range []bool{true, false} {
