@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -476,11 +477,13 @@ func (m *Model) saveHFTokenizer(dir string) error {
 		name string
 		v    any
 	}{{"tokenizer_config.json", tc}, {"generation_config.json", gen}} {
-		b, err := json.MarshalIndent(f.v, "", "  ")
+		err := atomicfile.Write(filepath.Join(dir, f.name), func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetEscapeHTML(false) // "<|eot_id|>", as transformers writes it
+			enc.SetIndent("", "  ")
+			return enc.Encode(f.v)
+		})
 		if err != nil {
-			return err
-		}
-		if err := atomicfile.WriteFile(filepath.Join(dir, f.name), append(b, '\n')); err != nil {
 			return err
 		}
 	}

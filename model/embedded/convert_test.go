@@ -41,7 +41,7 @@ func TestConvertedBuiltinChats(t *testing.T) {
 		t.Errorf("directory holds %v, want %v", got, want)
 	}
 	tc, _ := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
-	if !strings.Contains(string(tc), `"chat_template"`) {
+	if !strings.Contains(string(tc), `"chat_template"`) || !strings.Contains(string(tc), `"eos_token": "<|eot_id|>"`) {
 		t.Errorf("tokenizer_config.json has no chat_template:\n%s", tc)
 	}
 
