@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/chzyer/readline"
+	"golang.org/x/term"
 )
 
 // historyPath returns where the prompt history lives: $XDG_STATE_HOME/bitrepl/history,
@@ -53,6 +54,7 @@ func (s *session) interact(ctx context.Context, in *os.File, out io.Writer) erro
 	}
 	prompt := render(s.st.profile, s.st.prompt.Render("bitrepl> "))
 	cont := render(s.st.profile, s.st.cont.Render("     ... "))
+	paste := newPasteReader(in)
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            prompt,
 		HistoryFile:       hist,
@@ -61,12 +63,17 @@ func (s *session) interact(ctx context.Context, in *os.File, out io.Writer) erro
 		AutoComplete:      completer{s},
 		InterruptPrompt:   "^C",
 		EOFPrompt:         "\n",
-		Stdin:             in,
+		Stdin:             io.NopCloser(paste),
+		Listener:          paste,
 		Stdout:            out,
 		Stderr:            out,
 	})
 	if err != nil {
 		return err
+	}
+	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		io.WriteString(out, bracketedPasteOn)
+		defer io.WriteString(out, bracketedPasteOff)
 	}
 	// rl.Close is not called: it blocks until the next key press (chzyer/readline
 	// issue); the terminal is already out of raw mode once Readline returns.

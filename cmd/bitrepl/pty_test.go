@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 
 // term is a running bitrepl on a pty with a virtual screen.
 type term struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	pty    *os.File
 	vt     vt10x.Terminal
@@ -67,7 +67,7 @@ const (
 
 // startTerm runs bitrepl with args on a fresh 100x30 pty; env is added to a
 // minimal environment (HOME and XDG_STATE_HOME in a temp dir, TERM=xterm-256color).
-func startTerm(t *testing.T, stateDir string, env []string, args ...string) *term {
+func startTerm(t testing.TB, stateDir string, env []string, args ...string) *term {
 	t.Helper()
 	cmd := exec.Command(binPath, args...)
 	cmd.Env = append([]string{"HOME=" + stateDir, "XDG_STATE_HOME=" + stateDir, "TERM=xterm-256color", "PATH=" + os.Getenv("PATH")}, env...)
