@@ -240,6 +240,13 @@ func gpuModelOn(m *Model, dev *gpu.Device) (*gpu.Model, error) {
 	if gm, ok := gpuModels.m[key]; ok {
 		return gm, nil
 	}
+	for _, w := range m.Weights() {
+		// The GPU kernels feed every projection int8 activations
+		// (BitLinear); a plain layer weight takes float ones.
+		if strings.HasPrefix(w.Name, "blk.") && !w.Matrix.Type.Ternary() {
+			return nil, fmt.Errorf("gpu: %s is %v, a plain (non-ternary) layer weight: those run on the CPU only: %w", w.Name, w.Matrix.Type, gpu.ErrUnsupported)
+		}
+	}
 	gm, err := dev.Load(gpuConfig(&m.Config), gpuWeights(m))
 	if err != nil {
 		return nil, err

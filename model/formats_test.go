@@ -395,3 +395,59 @@ func TestLatentWeightsExact(t *testing.T) {
 		}
 	}
 }
+
+// Layer weights written in a plain type load as plain linear layers: the
+// engine's logits match the float64 reference that multiplies the float
+// activations (no int8 quantization) within the type's tolerance. F32
+// pins the semantics: a BitLinear (int8 activations) would be off by ~1%.
+func TestPlainLayerWeights(t *testing.T) {
+	m, err := Random(tinyConfig("bitnet-b1.58"), 43, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := []int32{7, 3, 88, 12, 0, 41, 5, 9}
+	for _, tc := range []struct {
+		typ metal.DType
+		tol float64
+	}{
+		// Q8_0 and Q4_0 rows multiply activations quantized per 32
+		// elements to int8 (as llama.cpp does), about 0.5% rms per product.
+		{metal.F32, 1e-5}, {metal.F16, 1e-5}, {metal.BF16, 1e-5}, {metal.Q8_0, 3e-2}, {metal.Q4_0, 3e-2},
+	} {
+		t.Run(tc.typ.String(), func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "plain.gguf")
+			if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: tc.typ, Embed: metal.F16}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := Load(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer got.Close()
+			for _, w := range got.Weights() {
+				if strings.HasPrefix(w.Name, "blk.") && w.Matrix.Type != tc.typ {
+					t.Fatalf("%s is %v, want %v", w.Name, w.Matrix.Type, tc.typ)
+				}
+			}
+			want := refFromModel(t, got).logits(tokens)
+			// A prompt as one batch, then the same tokens one at a time.
+			batch, err := got.NewSession(16).ForwardAll(tokens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := got.NewSession(16)
+			for pos, id := range tokens {
+				one, err := s.Forward([]int32{id})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e := relErr(one, want[pos]); e > tc.tol {
+					t.Errorf("pos %d one at a time: logits differ from the plain reference by %g (relative), want <= %g", pos, e, tc.tol)
+				}
+				if e := relErr(batch[pos], want[pos]); e > tc.tol {
+					t.Errorf("pos %d in a batch: logits differ from the plain reference by %g (relative), want <= %g", pos, e, tc.tol)
+				}
+			}
+		})
+	}
+}

@@ -17,6 +17,7 @@ type refLinear struct {
 	codes      []int8 // (rows, cols)
 	scale      float64
 	rows, cols int
+	plain      [][]float64 // (rows, cols) weights of a plain (non-ternary) layer: no activation quantization
 }
 
 type refLayer struct {
@@ -52,6 +53,9 @@ func refFromModel(t testing.TB, m *Model) *refModel {
 		return out
 	}
 	lin := func(mat *metal.Matrix) refLinear {
+		if !mat.Type.Ternary() {
+			return refLinear{plain: dense(mat), rows: mat.Rows, cols: mat.Cols}
+		}
 		codes, scale, err := ternaryOf("test", mat)
 		if err != nil {
 			t.Fatal(err)
@@ -99,10 +103,19 @@ func refActQuant(x []float64) ([]float64, float64) {
 	return q, s
 }
 
-// refBitLinear is y = (W_codes · q(x)) * w_scale / s_x.
+// refBitLinear is y = (W_codes · q(x)) * w_scale / s_x, or W · x for a
+// plain layer.
 func refBitLinear(l refLinear, x []float64) []float64 {
-	q, s := refActQuant(x)
 	y := make([]float64, l.rows)
+	if l.plain != nil {
+		for r, row := range l.plain {
+			for c, w := range row[:len(x)] {
+				y[r] += w * x[c]
+			}
+		}
+		return y
+	}
+	q, s := refActQuant(x)
 	for r := range l.rows {
 		var acc float64
 		for c := range l.cols {

@@ -23,7 +23,10 @@ type SaveOptions struct {
 	Format string
 	// Ternary is the GGUF type of the BitLinear weights: TQ1_0, TQ2_0, I2_S,
 	// or TQ1_S (bitrepl's own 1.625-bit layout, the fastest here; other
-	// engines cannot read it).
+	// engines cannot read it). A plain type (F32, F16, BF16, Q8_0, Q4_0)
+	// writes the layer weights as they compute (codes × scale) in that type:
+	// they then load as plain linear layers, with float activations, as
+	// llama.cpp runs such files (see Session's project).
 	Ternary metal.DType
 	// Embed is the type of the embedding (and untied LM head). GGUF: F32, F16,
 	// BF16, Q8_0, Q4_0 or Q6_K; safetensors: F32, F16 or BF16.
@@ -105,14 +108,7 @@ func (m *Model) ternaryCodes(name string, w *metal.Matrix) ([]int8, float32, int
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	c := &m.Config
-	cols := c.Dim
-	switch {
-	case strings.HasSuffix(name, "down") || strings.HasSuffix(name, "down_proj"):
-		cols = c.FFNDim
-	case strings.HasSuffix(name, "attn_output") || strings.HasSuffix(name, "o_proj"):
-		cols = c.Heads * c.HeadDim
-	}
+	cols := m.projCols(name, w)
 	if cols == w.Cols {
 		return codes, scale, cols, nil
 	}
@@ -121,6 +117,19 @@ func (m *Model) ternaryCodes(name string, w *metal.Matrix) ([]int8, float32, int
 		copy(out[r*cols:(r+1)*cols], codes[r*w.Cols:])
 	}
 	return out, scale, cols, nil
+}
+
+// projCols returns the model's width for the projection name: w.Cols
+// without the zero columns a loader may have padded it with.
+func (m *Model) projCols(name string, w *metal.Matrix) int {
+	c := &m.Config
+	switch {
+	case strings.HasSuffix(name, "down") || strings.HasSuffix(name, "down_proj"):
+		return min(c.FFNDim, w.Cols)
+	case strings.HasSuffix(name, "attn_output") || strings.HasSuffix(name, "o_proj"):
+		return min(c.Heads*c.HeadDim, w.Cols)
+	}
+	return min(c.Dim, w.Cols)
 }
 
 // denseBytes returns w's data in type t, reusing the bytes when the type is
@@ -146,8 +155,8 @@ var ggufTypeOf = func() map[metal.DType]gguf.Type {
 
 func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 	c := &m.Config
-	if !opt.Ternary.Ternary() {
-		return fmt.Errorf("save: GGUF ternary type %v is not ternary (TQ1_0, TQ2_0, I2_S)", opt.Ternary)
+	if _, ok := ggufTypeOf[opt.Ternary]; !ok || opt.Ternary == metal.Q6_K {
+		return fmt.Errorf("save: GGUF layer weight type %v is not supported (TQ1_0, TQ2_0, I2_S, TQ1_S; plain F32, F16, BF16, Q8_0, Q4_0)", opt.Ternary)
 	}
 	embedType, ok := ggufTypeOf[opt.Embed]
 	if !ok || opt.Embed.Ternary() {
@@ -202,7 +211,11 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 	// llama.cpp's llama arch uses interleaved RoPE: its converter permutes
 	// the Q and K rows, and so do we when the model holds HF order.
 	permute := arch == "llama" && !c.RopeInterleaved
+	var plain func(name string, mat *metal.Matrix) error
 	proj := func(name string, mat *metal.Matrix) error {
+		if !opt.Ternary.Ternary() {
+			return plain(name, mat)
+		}
 		codes, scale, cols, err := m.ternaryCodes(name, mat)
 		if err != nil {
 			return err
@@ -228,6 +241,26 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 			return vec(name+".scale", []float32{scale})
 		}
 		return nil
+	}
+	// plain writes a layer weight as it computes (scale included) in the
+	// plain type opt.Ternary, without the columns a loader padded.
+	plain = func(name string, mat *metal.Matrix) error {
+		cols := m.projCols(name, mat)
+		vals := make([]float32, mat.Rows*cols)
+		row := make([]float32, mat.Cols)
+		for r := range mat.Rows {
+			mat.Row(row, r)
+			copy(vals[r*cols:(r+1)*cols], row)
+		}
+		if permute && (strings.HasSuffix(name, "attn_q") || strings.HasSuffix(name, "attn_k")) {
+			vals = permuteHeads(vals, mat.Rows, cols, c.HeadDim, false)
+		}
+		b, err := metal.Quantize(opt.Ternary, mat.Rows, cols, vals)
+		if err != nil {
+			return fmt.Errorf("save: %s: %w", name, err)
+		}
+		step()
+		return w.AddTensor(name+".weight", ggufTypeOf[opt.Ternary], dims(mat.Rows, cols), b)
 	}
 	if err := dense("token_embd.weight", m.embed); err != nil {
 		return err
@@ -267,10 +300,21 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 	return w.WriteFile(path)
 }
 
-// ggufFileType is llama.cpp's general.file_type for a ternary type
-// (LLAMA_FTYPE_MOSTLY_TQ1_0 = 36, TQ2_0 = 37; microsoft/BitNet's I2_S = 40).
+// ggufFileType is llama.cpp's general.file_type for a layer weight type
+// (LLAMA_FTYPE_MOSTLY_TQ1_0 = 36, TQ2_0 = 37; microsoft/BitNet's I2_S = 40;
+// ALL_F32 = 0, MOSTLY_F16 = 1, Q4_0 = 2, Q8_0 = 7, BF16 = 32).
 func ggufFileType(t metal.DType) uint32 {
 	switch t {
+	case metal.F32:
+		return 0
+	case metal.F16:
+		return 1
+	case metal.Q4_0:
+		return 2
+	case metal.Q8_0:
+		return 7
+	case metal.BF16:
+		return 32
 	case metal.TQ1_0:
 		return 36
 	case metal.TQ2_0:
@@ -554,8 +598,8 @@ func (m *Model) hfConfigJSON(latent bool) ([]byte, error) {
 // permuteHeads reorders the rows of each head the way llama.cpp's converter
 // does for interleaved RoPE: row 2i takes row i and row 2i+1 takes row
 // i+headDim/2. inverse undoes it.
-func permuteHeads(codes []int8, rows, cols, headDim int, inverse bool) []int8 {
-	out := make([]int8, len(codes))
+func permuteHeads[T int8 | float32](codes []T, rows, cols, headDim int, inverse bool) []T {
+	out := make([]T, len(codes))
 	half := headDim / 2
 	for h := 0; h < rows/headDim; h++ {
 		for i := range half {

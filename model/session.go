@@ -40,7 +40,9 @@ type Session struct {
 	up     []float32 // (batch, ffn)
 	att    []float32 // (attendBlock+1, heads, ctx) attention weights of a few tokens, then those a hook sees
 	xq     []int8    // (batch, max(dim, ffn)) int8 activations
-	xf     []float32 // (batch, max(dim, ffn)) dequantized activations, for float projections
+	xf     []float32 // (batch, max(dim, ffn)) float activations padded to a plain projection's columns
+	src    []float32 // (batch, srcW) the float rows quantize last read: a plain projection's input
+	srcW   int
 	inv    []float32 // (batch) activation dequantization factors
 	logits []float32 // (vocab)
 	cos    []float32 // (ctx, headDim/2)
@@ -325,8 +327,10 @@ func (s *Session) norm(dst, x, weight []float32, n, w int, site Site, layer, pos
 // quantize turns n rows of width w into int8 activations with per-token
 // scales, the input of the next projections, laid out with a row stride of
 // the projections' column count (which is w, or w padded to a block with
-// zero weights: the pad is zeroed).
+// zero weights: the pad is zeroed). It keeps x as the input of plain
+// projections.
 func (s *Session) quantize(x []float32, n, w, stride int) {
+	s.src, s.srcW = x[:n*w], w
 	for t := range n {
 		row := s.xq[t*stride : (t+1)*stride]
 		s.inv[t] = metal.QuantizeInt8(row[:w], x[t*w:(t+1)*w])
@@ -334,13 +338,15 @@ func (s *Session) quantize(x []float32, n, w, stride int) {
 	}
 }
 
-// project computes dst = W · xq for the n quantized rows of width cols. Float
-// projections (F16/F32 files of ternary models) see the same quantized
-// activations, dequantized, so every file format computes the same model.
+// project computes dst = W · x for the n rows quantize last saw. A ternary W
+// is a BitLinear: it multiplies the int8 activations. Any other type (F16,
+// Q8_0, Q4_0, ...) is a plain linear layer, as in llama.cpp: it multiplies
+// the float rows (metal.MatMul, which for Q8_0 and Q4_0 quantizes them per
+// 32-element block and takes integer dot products).
 func (s *Session) project(dst []float32, w *metal.Matrix, n int) {
 	cols := w.Cols
-	xq := s.xq[:n*cols]
 	if w.Type.Ternary() {
+		xq := s.xq[:n*cols]
 		if n == 1 {
 			metal.MatVecTernary(dst, w, xq, s.inv[0])
 		} else {
@@ -348,14 +354,17 @@ func (s *Session) project(dst []float32, w *metal.Matrix, n int) {
 		}
 		return
 	}
-	xf := s.xf[:n*cols]
-	for t := range n {
-		inv := s.inv[t]
-		for i, q := range xq[t*cols : (t+1)*cols] {
-			xf[t*cols+i] = float32(q) * inv
+	x, wd := s.src, s.srcW
+	if cols != wd {
+		// Padded columns (zero weights) get zero activations.
+		xf := s.xf[:n*cols]
+		for t := range n {
+			copy(xf[t*cols:], x[t*wd:(t+1)*wd])
+			clear(xf[t*cols+wd : (t+1)*cols])
 		}
+		x = xf
 	}
-	metal.MatMul(dst, w, xf, n)
+	metal.MatMul(dst, w, x[:n*cols], n)
 }
 
 // attendObserved computes token t of the batch on this thread and reports

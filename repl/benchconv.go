@@ -206,8 +206,8 @@ func (s *session) convertOptions(out string, types []string) (model.SaveOptions,
 		switch t := strings.ToLower(types[0]); {
 		case opt.Format == "gguf":
 			dt, ok := parseDType(t)
-			if !ok || !dt.Ternary() {
-				return opt, fmt.Errorf("GGUF ternary type %q: want i2_s, tq2_0 or tq1_0", types[0])
+			if !ok || dt == metal.Q6_K {
+				return opt, fmt.Errorf("GGUF layer weight type %q: want i2_s, tq2_0, tq1_0, tq1_s, or f16, q8_0, q4_0 (plain layers)", types[0])
 			}
 			opt.Ternary = dt
 		case t == "latent":

@@ -73,7 +73,7 @@ var commands = []command{
 		flags: func(c *repl.Config, f *flagSet) {
 			modelFlags(c, f)
 			f.str(&c.Output, "o,output", "OUT", "output: FILE.gguf, or a directory for safetensors")
-			f.str(&c.Format, "format", "TYPE[,EMBED[,blockscales]]", "TYPE i2_s, tq2_0, tq1_0, tq1_s (GGUF) or packed, latent (safetensors); EMBED f16, q8_0, q6_k, ...; blockscales writes TQ scales as llama-quantize does")
+			f.str(&c.Format, "format", "TYPE[,EMBED[,blockscales]]", "TYPE i2_s, tq2_0, tq1_0, tq1_s (GGUF), f16, q8_0, q4_0 (GGUF, plain layers, the ternary weights as they compute) or packed, latent (safetensors); EMBED f16, q8_0, q6_k, ...; blockscales writes TQ scales as llama-quantize does")
 		}},
 	{name: "inspect", args: "[PATTERN]", summary: "weight statistics per layer, or of the tensors matching PATTERN",
 		detail:   repl.TensorPatternHelp + ". Quote it, or the shell expands the *.",
