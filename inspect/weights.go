@@ -78,11 +78,15 @@ func NewHistogram(lo, hi float64, bins int) Histogram {
 	return Histogram{Lo: lo, Hi: hi, Counts: make([]int64, max(bins, 1))}
 }
 
-// Add counts x.
+// Add counts x; NaN is not counted (it falls in no bin).
 func (h *Histogram) Add(x float64) {
+	if math.IsNaN(x) {
+		return
+	}
 	n := len(h.Counts)
-	i := int(math.Floor((x - h.Lo) / (h.Hi - h.Lo) * float64(n)))
-	h.Counts[max(0, min(n-1, i))]++
+	// clamped as a float: converting ±Inf to int is not defined
+	f := math.Floor((x - h.Lo) / (h.Hi - h.Lo) * float64(n))
+	h.Counts[int(max(0, min(float64(n-1), f)))]++
 }
 
 // Bin returns the range of bin i.

@@ -217,10 +217,15 @@ func cmdSource(s *session, ctx context.Context, c *command, a call) error {
 	if len(a.args) != 1 {
 		return usagef(c, "/source needs one file")
 	}
+	if s.sourceDepth >= maxSourceDepth {
+		return &SourceDepthError{File: a.args[0]}
+	}
 	f, err := os.Open(s.expand(a.args[0]))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	s.sourceDepth++
+	defer func() { s.sourceDepth-- }()
 	return s.runScript(ctx, f, a.args[0])
 }

@@ -44,6 +44,17 @@ type ScriptError struct {
 func (e *ScriptError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
 func (e *ScriptError) Unwrap() error { return e.Err }
 
+// maxSourceDepth is how deeply /source may nest: enough for scripts that
+// share setup, and a clear error for one that sources itself.
+const maxSourceDepth = 16
+
+// SourceDepthError reports /source nested more than maxSourceDepth deep.
+type SourceDepthError struct{ File string }
+
+func (e *SourceDepthError) Error() string {
+	return fmt.Sprintf("/source %s: scripts nested more than %d deep; does a script source itself?", e.File, maxSourceDepth)
+}
+
 // errNoModel is returned by commands that need a model when none is loaded.
 var errNoModel = errors.New("no model loaded: use /load PATH (a .gguf file, a directory, or a Hugging Face repo id such as microsoft/bitnet-b1.58-2B-4T-gguf), or start with bitrepl -m PATH")
 

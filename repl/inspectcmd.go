@@ -114,6 +114,8 @@ func describeTensors(names []string) string {
 
 // shareBar draws the shares of -1, 0 and +1 as one stacked bar.
 func (s *session) shareBar(neg, zero, pos float64, width int) string {
+	neg, _ = clamp01(neg)
+	zero, _ = clamp01(zero)
 	n := int(math.Round(neg * float64(width)))
 	z := int(math.Round(zero * float64(width)))
 	p := max(0, width-n-z)

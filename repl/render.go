@@ -10,10 +10,7 @@ var eighths = []string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"}
 
 // bar draws frac in [0,1] as a horizontal bar of width cells, in eighths of a cell.
 func bar(frac float64, width int) string {
-	if math.IsNaN(frac) || frac < 0 {
-		frac = 0
-	}
-	frac = math.Min(frac, 1)
+	frac, _ = clamp01(frac)
 	n := int(math.Round(frac * float64(width) * 8))
 	s := strings.Repeat("█", n/8) + eighths[n%8]
 	return s + strings.Repeat(" ", width-len([]rune(s)))
@@ -40,9 +37,23 @@ func sparkline(counts []int64) string {
 
 var shades = []rune(" ░▒▓█")
 
-// shade is a one-character grey level for v in [0,1] (heatmaps without colour).
+// nanMark stands for a NaN on a scale (heatmaps, bars): it has no place on one.
+const nanMark = "?"
+
+// clamp01 puts v in [0,1], ±Inf at the nearer end; ok is false for NaN.
+func clamp01(v float64) (c float64, ok bool) {
+	if math.IsNaN(v) {
+		return 0, false
+	}
+	return math.Max(0, math.Min(1, v)), true
+}
+
+// shade is a one-character grey level for v in [0,1] (heatmaps without colour); NaN is nanMark.
 func shade(v float64) string {
-	v = math.Max(0, math.Min(1, v))
+	v, ok := clamp01(v)
+	if !ok {
+		return nanMark
+	}
 	return string(shades[int(math.Round(v*float64(len(shades)-1)))])
 }
 

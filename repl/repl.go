@@ -6,6 +6,7 @@ package repl
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -115,6 +116,7 @@ type session struct {
 	quit        bool
 	// threadsDefault: metal runs its default thread count (threads = 0 was applied or never changed)
 	threadsDefault bool
+	sourceDepth    int               // scripts being run by /source, one inside the other
 	device         model.Device      // --device
 	loadOpts       model.LoadOptions // --memory
 	deviceNote     string            // the last fallback note printed
@@ -181,6 +183,11 @@ func (s *session) runScript(ctx context.Context, r io.Reader, name string) error
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if de := (*SourceDepthError)(nil); errors.As(err, &de) {
+				if _, ok := err.(*ScriptError); ok {
+					return err // the innermost script and line, not one prefix per level
+				}
+			}
 			return &ScriptError{File: name, Line: start, Err: err}
 		}
 		if s.quit {
@@ -197,7 +204,41 @@ func (s *session) runScript(ctx context.Context, r io.Reader, name string) error
 }
 
 // exec runs one logical input: a /command, or text for the model.
-func (s *session) exec(ctx context.Context, input string) error {
+// A panic in it (a bug) is recovered and returned as an error naming the command,
+// so the session and its conversation go on.
+func (s *session) exec(ctx context.Context, input string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Command: commandWord(input), Value: r}
+		}
+	}()
+	return s.execInput(ctx, input)
+}
+
+// PanicError is a panic recovered from one command.
+type PanicError struct {
+	Command string // "/attn", or "the message" for text sent to the model
+	Value   any    // what was passed to panic
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("%s failed with an internal error (a bug in bitrepl; please report it): %v", e.Command, e.Value)
+}
+
+// commandWord names an input for an error: its /command, or "the message".
+func commandWord(input string) string {
+	t := strings.TrimSpace(input)
+	if !strings.HasPrefix(t, "/") {
+		return "the message"
+	}
+	name, _, _ := strings.Cut(t, " ")
+	if i := strings.IndexAny(name, "\t\n"); i >= 0 {
+		name = name[:i]
+	}
+	return name
+}
+
+func (s *session) execInput(ctx context.Context, input string) error {
 	if strings.TrimSpace(input) == "" {
 		return nil
 	}
@@ -210,6 +251,9 @@ func (s *session) exec(ctx context.Context, input string) error {
 	c, err := parseCall(input)
 	if err != nil {
 		return &UsageError{Msg: err.Error()}
+	}
+	if c.name == "" {
+		return &UsageError{Msg: "a / needs a command name; /help lists the commands"}
 	}
 	cmd, ok := lookupCommand(c.name)
 	if !ok {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image/color"
 	"io"
-	"math"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -106,14 +105,20 @@ func (st *styles) heat(v float64, text string) string {
 	if !st.colored() {
 		return text
 	}
-	v = math.Max(0, math.Min(1, v))
+	v, ok := clamp01(v)
+	if !ok {
+		return st.warn.Render(strings.Repeat(nanMark, len([]rune(text))))
+	}
 	c := color.RGBA{R: uint8(20 + 235*v), G: uint8(20 + 160*v*v), B: uint8(60 * (1 - v)), A: 255}
 	return lipgloss.NewStyle().Background(c).Render(text)
 }
 
 // probColor maps p in [0,1] to a red-yellow-green ramp.
 func probColor(p float64) color.Color {
-	p = math.Max(0, math.Min(1, p))
+	p, ok := clamp01(p)
+	if !ok {
+		return color.RGBA{R: 128, G: 128, B: 128, A: 255}
+	}
 	var r, g float64
 	if p < 0.5 {
 		r, g = 1, 2*p

@@ -1,0 +1,122 @@
+package repl
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bitrepl/bitrepl/inspect"
+	"github.com/charmbracelet/colorprofile"
+)
+
+// A script that sources itself stops at a fixed depth with a clear error
+// (it used to run until "too many open files").
+func TestSourceSelf(t *testing.T) {
+	dir := t.TempDir()
+	self := filepath.Join(dir, "self.bitrepl")
+	if err := os.WriteFile(self, []byte("/source "+self+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	err := Run(context.Background(), Config{Script: "-", Env: []string{"NO_COLOR=1"}}, strings.NewReader("/source "+self+"\n"), &out, &errOut)
+	var de *SourceDepthError
+	if !errors.As(err, &de) {
+		t.Fatalf("error %v, want a SourceDepthError", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "nested more than 16 deep") || strings.Count(msg, "self.bitrepl:1:") > 1 {
+		t.Fatalf("error %q", msg)
+	}
+
+	// nesting below the limit works
+	last := filepath.Join(dir, "s0.bitrepl")
+	os.WriteFile(last, []byte("/set top_k 9\n"), 0o644)
+	for i := 1; i < maxSourceDepth; i++ {
+		next := filepath.Join(dir, "s"+string(rune('a'+i))+".bitrepl")
+		os.WriteFile(next, []byte("/source "+last+"\n"), 0o644)
+		last = next
+	}
+	out.Reset()
+	if err := Run(context.Background(), Config{Script: "-", Env: []string{"NO_COLOR=1"}}, strings.NewReader("/source "+last+"\n"), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "top_k = 9") {
+		t.Fatalf("output %q", out.String())
+	}
+}
+
+// A command that panics is reported as an error naming it; the conversation stays.
+func TestPanicInCommandKeepsSession(t *testing.T) {
+	commandTable()
+	saved := cmdTable
+	cmdTable = append(append([]*command(nil), saved...), &command{name: "boom", run: func(*session, context.Context, *command, call) error {
+		var shades []int
+		return errors.New(string(rune(shades[int(math.NaN())]))) // the old /attn panic
+	}})
+	t.Cleanup(func() { cmdTable = saved })
+
+	var out bytes.Buffer
+	s := builtinSession(t, &out)
+	ctx := context.Background()
+	if err := s.exec(ctx, "/set max_tokens 4"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.exec(ctx, "Hello there"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.exec(ctx, "/boom now")
+	var pe *PanicError
+	if !errors.As(err, &pe) || pe.Command != "/boom" || !strings.Contains(err.Error(), "/boom failed") || !strings.Contains(err.Error(), "index out of range") {
+		t.Fatalf("error %v", err)
+	}
+	out.Reset()
+	if err := s.exec(ctx, "/history"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Hello there") {
+		t.Fatalf("the conversation is gone after the panic: %q", out.String())
+	}
+}
+
+// Every renderer takes NaN and ±Inf (/attn on NaN activations used to panic in shade).
+func TestRenderersTakeNaN(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	if shade(nan) != nanMark || shade(inf) != "█" || shade(-inf) != " " {
+		t.Fatalf("shade: %q %q %q", shade(nan), shade(inf), shade(-inf))
+	}
+	for _, v := range []float64{nan, inf, -inf} {
+		if got := bar(v, 4); len([]rune(got)) != 4 {
+			t.Fatalf("bar(%v) = %q", v, got)
+		}
+	}
+	st := newStyles(colorprofile.TrueColor)
+	if got := st.heat(nan, "  "); !strings.Contains(got, nanMark+nanMark) {
+		t.Fatalf("heat(NaN) = %q", got)
+	}
+	st.heat(inf, "  ")
+	st.prob(nan, "x")
+	s := &session{st: st}
+	for _, v := range []float64{nan, inf, -inf} {
+		s.shareBar(v, v, v, 10)
+	}
+	h := inspect.NewHistogram(0, 1, 4)
+	for _, v := range []float64{nan, inf, -inf, 0.5} {
+		h.Add(v)
+	}
+	if h.Counts[0] != 1 || h.Counts[3] != 1 || h.Total() != 3 {
+		t.Fatalf("histogram %v: -Inf goes to the first bin, +Inf to the last, NaN nowhere", h.Counts)
+	}
+}
+
+// "/" alone names the problem instead of suggesting "/?".
+func TestSlashAlone(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := Run(context.Background(), Config{Script: "-", Env: []string{"NO_COLOR=1"}}, strings.NewReader("/\n"), &out, &errOut)
+	if err == nil || strings.Contains(err.Error(), "/?") || !strings.Contains(err.Error(), "needs a command name") {
+		t.Fatalf("error %v", err)
+	}
+}
