@@ -48,6 +48,63 @@ type Config struct {
 	// llama.cpp's "NORM" RoPE for GGUF arch llama, whose converter permuted
 	// the Q and K rows to match.
 	RopeInterleaved bool
+	// RopeScaling rescales the RoPE frequencies (Llama-3's long-context
+	// scheme); the zero value leaves them as they are.
+	RopeScaling RopeScaling
+	// RopeFreqFactors divide the RoPE frequencies pair by pair: llama.cpp's
+	// rope_freqs.weight, which its converter writes for llama3 scaling.
+	// Nil means none.
+	RopeFreqFactors []float32
+}
+
+// RopeScaling is transformers' rope_scaling of type "llama3"
+// (_compute_llama3_parameters): frequencies whose wavelength exceeds
+// OriginalContext/LowFreqFactor are divided by Factor, those under
+// OriginalContext/HighFreqFactor are kept, and those between are blended.
+type RopeScaling struct {
+	Type            string // "" (none) or "llama3"
+	Factor          float64
+	LowFreqFactor   float64
+	HighFreqFactor  float64
+	OriginalContext int // original_max_position_embeddings
+}
+
+// String describes the scaling as a config would: "none" or
+// "llama3 (factor 8, low 1, high 4, original context 8192)".
+func (r RopeScaling) String() string {
+	if r.Type == "" {
+		return "none"
+	}
+	return fmt.Sprintf("%s (factor %g, low %g, high %g, original context %d)", r.Type, r.Factor, r.LowFreqFactor, r.HighFreqFactor, r.OriginalContext)
+}
+
+// ropeFreqs returns the rotation frequency of each of the headDim/2 pairs:
+// theta^(-2i/headDim), rescaled as c.RopeScaling and c.RopeFreqFactors
+// say. Computed in float64.
+func (c *Config) ropeFreqs() []float64 {
+	half := c.HeadDim / 2
+	freqs := make([]float64, half)
+	r := c.RopeScaling
+	for i := range freqs {
+		f := math.Pow(c.RopeTheta, -float64(2*i)/float64(c.HeadDim))
+		if r.Type == "llama3" {
+			old := float64(r.OriginalContext)
+			wavelen := 2 * math.Pi / f
+			switch {
+			case wavelen < old/r.HighFreqFactor:
+			case wavelen > old/r.LowFreqFactor:
+				f /= r.Factor
+			default:
+				smooth := (old/wavelen - r.LowFreqFactor) / (r.HighFreqFactor - r.LowFreqFactor)
+				f = (1-smooth)*f/r.Factor + smooth*f
+			}
+		}
+		if i < len(c.RopeFreqFactors) {
+			f /= float64(c.RopeFreqFactors[i])
+		}
+		freqs[i] = f
+	}
+	return freqs
 }
 
 // ErrConfig is wrapped by every error about a model's configuration.
@@ -76,9 +133,6 @@ func (c *Config) Validate() error {
 	if c.Heads%c.KVHeads != 0 {
 		return configErr("%d heads is not a multiple of %d kv heads", c.Heads, c.KVHeads)
 	}
-	if c.HeadDim*c.Heads != c.Dim {
-		return configErr("head dim %d x %d heads != hidden size %d", c.HeadDim, c.Heads, c.Dim)
-	}
 	if c.HeadDim%2 != 0 {
 		return configErr("head dim %d is odd: rotate-half RoPE needs it even", c.HeadDim)
 	}
@@ -98,20 +152,23 @@ func (c *Config) Validate() error {
 func (c *Config) KVDim() int { return c.KVHeads * c.HeadDim }
 
 // hfConfig is the subset of an HF config.json that BitNet checkpoints use.
+// A key that is absent takes the default of its model_type's config class
+// in transformers (hfDefaults), never the engine's own.
 type hfConfig struct {
 	Architectures      []string        `json:"architectures"`
 	ModelType          string          `json:"model_type"`
-	HiddenAct          string          `json:"hidden_act"`
+	HiddenAct          *string         `json:"hidden_act"`
 	HiddenSize         *int            `json:"hidden_size"`
 	IntermediateSize   *int            `json:"intermediate_size"`
 	NumHiddenLayers    *int            `json:"num_hidden_layers"`
 	NumAttentionHeads  *int            `json:"num_attention_heads"`
-	NumKeyValueHeads   *int            `json:"num_key_value_heads"`     // default num_attention_heads
-	HeadDim            *int            `json:"head_dim"`                // default hidden_size / num_attention_heads
-	MaxPositions       *int            `json:"max_position_embeddings"` // default 2048, as transformers
-	RMSNormEps         *float64        `json:"rms_norm_eps"`            // default 1e-5
-	RopeTheta          *float64        `json:"rope_theta"`              // default 10000
-	RopeScaling        json.RawMessage `json:"rope_scaling"`
+	NumKeyValueHeads   *int            `json:"num_key_value_heads"`
+	HeadDim            *int            `json:"head_dim"` // default hidden_size / num_attention_heads
+	MaxPositions       *int            `json:"max_position_embeddings"`
+	RMSNormEps         *float64        `json:"rms_norm_eps"`
+	RopeTheta          *float64        `json:"rope_theta"`
+	RopeScaling        json.RawMessage `json:"rope_scaling"`    // transformers v4
+	RopeParameters     json.RawMessage `json:"rope_parameters"` // transformers v5: rope_type, rope_theta and the scaling keys
 	VocabSize          *int            `json:"vocab_size"`
 	TieWordEmbeddings  *bool           `json:"tie_word_embeddings"`
 	AttentionBias      bool            `json:"attention_bias"`
@@ -119,9 +176,29 @@ type hfConfig struct {
 	QuantizationConfig *hfQuantConfig  `json:"quantization_config"`
 }
 
-// sizes fills c's shapes and constants from the config, naming the key and
-// its value when one is missing or out of range.
-func (h *hfConfig) sizes(c *Config) error {
+// hfDefaults are the defaults of a config class for the keys whose absence
+// changes the math.
+type hfDefaults struct {
+	class     string // the transformers config class, for messages
+	act       string
+	eps       float64
+	theta     float64
+	kvHeads   int // 0: num_attention_heads
+	positions int
+	tied      bool
+}
+
+var (
+	// transformers' BitNetConfig (models/bitnet/configuration_bitnet.py).
+	bitnetDefaults = hfDefaults{class: "BitNetConfig", act: "relu2", eps: 1e-5, theta: 500000, kvHeads: 5, positions: 2048}
+	// transformers' LlamaConfig, which 1bitLLM's BitnetConfig copies.
+	llamaDefaults = hfDefaults{class: "LlamaConfig", act: "silu", eps: 1e-6, theta: 10000, positions: 2048}
+)
+
+// sizes fills c's shapes and constants from the config and the class
+// defaults d, naming the key and its value when one is missing or out of
+// range.
+func (h *hfConfig) sizes(c *Config, d hfDefaults) error {
 	// The sizes must be given and positive; the optional keys, when given,
 	// must be valid too (0 is not "use the default").
 	for _, k := range []struct {
@@ -142,7 +219,11 @@ func (h *hfConfig) sizes(c *Config) error {
 		}
 	}
 	c.VocabSize, c.Dim, c.FFNDim, c.Layers = *h.VocabSize, *h.HiddenSize, *h.IntermediateSize, *h.NumHiddenLayers
-	c.Heads, c.KVHeads, c.ContextLen, c.RopeTheta, c.NormEps = *h.NumAttentionHeads, *h.NumAttentionHeads, 2048, 10000, 1e-5
+	c.Heads, c.KVHeads, c.ContextLen = *h.NumAttentionHeads, *h.NumAttentionHeads, d.positions
+	c.RopeTheta, c.NormEps = d.theta, float32(d.eps)
+	if d.kvHeads > 0 {
+		c.KVHeads = d.kvHeads
+	}
 	if h.NumKeyValueHeads != nil {
 		c.KVHeads = *h.NumKeyValueHeads
 	}
@@ -150,14 +231,20 @@ func (h *hfConfig) sizes(c *Config) error {
 		c.ContextLen = *h.MaxPositions
 	}
 	if c.Heads%c.KVHeads != 0 {
-		return configErr("config.json: num_attention_heads %d is not a multiple of num_key_value_heads %d", c.Heads, c.KVHeads)
+		what := "num_key_value_heads"
+		if h.NumKeyValueHeads == nil {
+			what = fmt.Sprintf("num_key_value_heads (absent: %s's default)", d.class)
+		}
+		return configErr("config.json: num_attention_heads %d is not a multiple of %s %d", c.Heads, what, c.KVHeads)
 	}
-	if c.Dim%c.Heads != 0 {
-		return configErr("config.json: hidden_size %d is not a multiple of num_attention_heads %d", c.Dim, c.Heads)
-	}
-	c.HeadDim = c.Dim / c.Heads
-	if h.HeadDim != nil && *h.HeadDim != c.HeadDim {
-		return configErr("config.json: head_dim %d != hidden_size/num_attention_heads %d", *h.HeadDim, c.HeadDim)
+	if h.HeadDim != nil {
+		// transformers honours head_dim even when it is not hidden/heads.
+		c.HeadDim = *h.HeadDim
+	} else {
+		if c.Dim%c.Heads != 0 {
+			return configErr("config.json: hidden_size %d is not a multiple of num_attention_heads %d", c.Dim, c.Heads)
+		}
+		c.HeadDim = c.Dim / c.Heads
 	}
 	if v := h.RopeTheta; v != nil {
 		if !(*v > 1) || math.IsInf(*v, 0) {
@@ -171,15 +258,68 @@ func (h *hfConfig) sizes(c *Config) error {
 		}
 		c.NormEps = float32(*v)
 	}
-	return nil
+	return h.rope(c)
+}
+
+// hfRope is transformers' rope_scaling (v4) or rope_parameters (v5).
+type hfRope struct {
+	RopeType       string   `json:"rope_type"`
+	Type           string   `json:"type"` // the legacy spelling of rope_type
+	RopeTheta      *float64 `json:"rope_theta"`
+	Factor         float64  `json:"factor"`
+	LowFreqFactor  float64  `json:"low_freq_factor"`
+	HighFreqFactor float64  `json:"high_freq_factor"`
+	OriginalMax    int      `json:"original_max_position_embeddings"`
+}
+
+// rope reads the RoPE settings: v5's rope_parameters win over v4's
+// rope_theta and rope_scaling. Types other than default and llama3 are
+// refused by name.
+func (h *hfConfig) rope(c *Config) error {
+	key, raw := "rope_scaling", h.RopeScaling
+	if len(h.RopeParameters) > 0 && string(h.RopeParameters) != "null" {
+		key, raw = "rope_parameters", h.RopeParameters
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var r hfRope
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return configErr("config.json: %s: %v", key, err)
+	}
+	if r.RopeTheta != nil {
+		if !(*r.RopeTheta > 1) || math.IsInf(*r.RopeTheta, 0) {
+			return configErr("config.json: %s.rope_theta = %v: must be finite and greater than 1", key, *r.RopeTheta)
+		}
+		c.RopeTheta = *r.RopeTheta
+	}
+	typ := r.RopeType
+	if typ == "" {
+		typ = r.Type
+	}
+	switch typ {
+	case "", "default":
+		return nil
+	case "llama3":
+		s := RopeScaling{Type: "llama3", Factor: r.Factor, LowFreqFactor: r.LowFreqFactor,
+			HighFreqFactor: r.HighFreqFactor, OriginalContext: r.OriginalMax}
+		if !(s.Factor >= 1) || !(s.LowFreqFactor > 0) || !(s.HighFreqFactor > s.LowFreqFactor) || s.OriginalContext <= 0 ||
+			math.IsInf(s.Factor, 0) || math.IsInf(s.HighFreqFactor, 0) {
+			return configErr("config.json: %s %s: llama3 needs factor >= 1, 0 < low_freq_factor < high_freq_factor and original_max_position_embeddings", key, raw)
+		}
+		c.RopeScaling = s
+		return nil
+	}
+	return configErr("config.json: %s rope_type %q is not supported (default, llama3)", key, typ)
 }
 
 // hfQuantConfig is transformers' BitNetQuantConfig.
 type hfQuantConfig struct {
-	QuantMethod      string `json:"quant_method"`
-	LinearClass      string `json:"linear_class"`      // "bitlinear" (default) or "autobitlinear"
-	QuantizationMode string `json:"quantization_mode"` // "offline" (default) or "online"
-	UseRMSNorm       bool   `json:"use_rms_norm"`
+	QuantMethod         string   `json:"quant_method"`
+	LinearClass         string   `json:"linear_class"`      // "bitlinear" (default) or "autobitlinear"
+	QuantizationMode    string   `json:"quantization_mode"` // "offline" (default) or "online"
+	UseRMSNorm          bool     `json:"use_rms_norm"`
+	ModulesToNotConvert []string `json:"modules_to_not_convert"`
 }
 
 // weightScaleMode says how a checkpoint's weight_scale tensor is applied.
@@ -199,19 +339,8 @@ func parseHFConfig(data []byte) (Config, weightScaleMode, error) {
 		return Config{}, 0, configErr("config.json: %v", err)
 	}
 	var c Config
-	if len(h.RopeScaling) > 0 && string(h.RopeScaling) != "null" {
-		return Config{}, 0, configErr("config.json: rope_scaling %s is not supported", h.RopeScaling)
-	}
 	if h.AttentionBias || h.MLPBias {
 		return Config{}, 0, configErr("config.json: attention_bias/mlp_bias are not supported by BitNet checkpoints")
-	}
-	switch strings.ToLower(h.HiddenAct) {
-	case "silu", "swish":
-		c.Act = SiLU
-	case "relu2":
-		c.Act = ReLU2
-	default:
-		return Config{}, 0, configErr("config.json: hidden_act %q is not supported (silu, relu2)", h.HiddenAct)
 	}
 	mode := scaleNone
 	arch := ""
@@ -220,26 +349,58 @@ func parseHFConfig(data []byte) (Config, weightScaleMode, error) {
 	}
 	q := h.QuantizationConfig
 	if q != nil && q.QuantMethod != "" && q.QuantMethod != "bitnet" {
-		return Config{}, 0, configErr("config.json: quantization method %q is not BitNet", q.QuantMethod)
+		return Config{}, 0, configErr("config.json: quantization_config.quant_method %q is not BitNet", q.QuantMethod)
 	}
 	if q != nil && q.UseRMSNorm {
-		return Config{}, 0, configErr("config.json: quantization_config.use_rms_norm is not supported")
+		return Config{}, 0, configErr("config.json: quantization_config.use_rms_norm true (an RMSNorm inside every BitLinear) is not supported")
 	}
+	if q != nil {
+		for _, name := range q.ModulesToNotConvert {
+			if name != "lm_head" {
+				return Config{}, 0, configErr("config.json: quantization_config.modules_to_not_convert %q: only lm_head can stay unquantized", name)
+			}
+		}
+	}
+	var d hfDefaults
 	switch {
 	case h.ModelType == "bitnet" || arch == "BitNetForCausalLM":
-		// microsoft/bitnet-b1.58-2B-4T: packed weights, sub-norms, tied embedding.
-		c.Arch, c.SubNorms = "bitnet-b1.58", true
+		// microsoft/bitnet-b1.58-2B-4T: packed weights, sub-norms.
+		c.Arch, c.SubNorms, d = "bitnet-b1.58", true, bitnetDefaults
 	case arch == "BitnetForCausalLM":
-		// 1bitLLM/bitnet_b1_58-*: latent weights, sub-norms.
-		c.Arch, c.SubNorms = "bitnet", true
+		// 1bitLLM/bitnet_b1_58-*: latent weights, sub-norms; the repo's
+		// BitnetConfig is LlamaConfig's copy.
+		c.Arch, c.SubNorms, d = "bitnet", true, llamaDefaults
 	case h.ModelType == "llama" && q != nil:
 		// LLaMA shape with BitLinear layers (Llama3-8B-1.58, Falcon3-*-1.58bit).
-		c.Arch = "llama"
+		c.Arch, d = "llama", llamaDefaults
+	case h.ModelType == "llama":
+		return Config{}, 0, configErr("config.json: model_type \"llama\" with no quantization_config (quant_method bitnet) is a float Llama, not a BitNet model (Falcon-E's bfloat16 and prequantized revisions are; use its main revision)")
+	case h.ModelType == "olmo":
+		return Config{}, 0, configErr("config.json: model_type \"olmo\" (OLMo's own code: fused att_proj/ff_proj, pytorch_model.bin) is not supported yet")
 	default:
 		return Config{}, 0, configErr("config.json: model_type %q / architecture %q is not a BitNet model", h.ModelType, arch)
 	}
+	act := d.act
+	if h.HiddenAct != nil {
+		act = *h.HiddenAct
+	}
+	switch strings.ToLower(act) {
+	case "silu", "swish":
+		c.Act = SiLU
+	case "relu2":
+		c.Act = ReLU2
+	default:
+		return Config{}, 0, configErr("config.json: hidden_act %q is not supported (silu, relu2)", act)
+	}
 	if q != nil {
-		online := q.QuantizationMode == "online"
+		online := false
+		switch q.QuantizationMode {
+		case "", "offline":
+		case "online":
+			online = true
+		default:
+			return Config{}, 0, configErr("config.json: quantization_config.quantization_mode %q is not supported (offline, online)", q.QuantizationMode)
+		}
 		switch q.LinearClass {
 		case "", "bitlinear":
 			mode = scaleInverted
@@ -252,10 +413,10 @@ func parseHFConfig(data []byte) (Config, weightScaleMode, error) {
 			return Config{}, 0, configErr("config.json: linear_class %q is not supported", q.LinearClass)
 		}
 	}
-	if err := h.sizes(&c); err != nil {
+	if err := h.sizes(&c, d); err != nil {
 		return Config{}, 0, err
 	}
-	c.TiedEmbedding = c.Arch == "bitnet-b1.58"
+	c.TiedEmbedding = d.tied
 	if h.TieWordEmbeddings != nil {
 		c.TiedEmbedding = *h.TieWordEmbeddings
 	}

@@ -58,11 +58,49 @@ func TestHFConfigErrors(t *testing.T) {
 			t.Errorf("%s = %v: %v; want %q", tc.key, tc.val, err, tc.want)
 		}
 	}
-	// Absent optional keys take transformers' defaults.
-	delete(base, "num_key_value_heads")
-	delete(base, "max_position_embeddings")
-	if c, _, err := parseHFConfig(mustJSON(t, base)); err != nil || c.KVHeads != 4 || c.ContextLen != 2048 {
-		t.Errorf("defaults: %+v, %v", c, err)
+	// Absent optional keys take the defaults of the model_type's config
+	// class in transformers: BitNetConfig's num_key_value_heads is 5 and its
+	// rope_theta 500000; LlamaConfig's are the head count and 10000.
+	for _, k := range []string{"num_key_value_heads", "max_position_embeddings", "rope_theta", "rms_norm_eps", "hidden_act"} {
+		delete(base, k)
+	}
+	base["num_attention_heads"], base["hidden_size"] = 10, 640
+	if c, _, err := parseHFConfig(mustJSON(t, base)); err != nil || c.KVHeads != 5 || c.ContextLen != 2048 ||
+		c.RopeTheta != 500000 || c.NormEps != 1e-5 || c.Act != ReLU2 || c.TiedEmbedding {
+		t.Errorf("bitnet defaults: %+v, %v", c, err)
+	}
+	base["model_type"], base["quantization_config"] = "llama", map[string]any{"quant_method": "bitnet"}
+	if c, _, err := parseHFConfig(mustJSON(t, base)); err != nil || c.KVHeads != 10 || c.ContextLen != 2048 ||
+		c.RopeTheta != 10000 || c.NormEps != 1e-6 || c.Act != SiLU || c.TiedEmbedding {
+		t.Errorf("llama defaults: %+v, %v", c, err)
+	}
+}
+
+// Keys and values that change the math and are not supported are refused by
+// name, never ignored.
+func TestHFConfigRefusals(t *testing.T) {
+	base := `"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 32`
+	for _, tc := range []struct{ cfg, want string }{
+		{`{"model_type": "olmo", "d_model": 64}`, `model_type "olmo"`},
+		{`{"model_type": "llama", ` + base + `}`, "no quantization_config"},
+		{`{"model_type": "bitnet", "rope_scaling": {"type": "yarn", "factor": 4}, ` + base + `}`, `rope_scaling rope_type "yarn" is not supported`},
+		{`{"model_type": "bitnet", "rope_parameters": {"rope_type": "linear", "factor": 2}, ` + base + `}`, `rope_parameters rope_type "linear"`},
+		{`{"model_type": "bitnet", "rope_scaling": {"rope_type": "llama3", "factor": 8}, ` + base + `}`, "llama3 needs"},
+		{`{"model_type": "bitnet", "hidden_act": "gelu", ` + base + `}`, `hidden_act "gelu"`},
+		{`{"model_type": "bitnet", "quantization_config": {"quant_method": "bitnet", "quantization_mode": "dynamic"}, ` + base + `}`, `quantization_mode "dynamic"`},
+		{`{"model_type": "bitnet", "quantization_config": {"quant_method": "bitnet", "modules_to_not_convert": ["lm_head", "model.layers.0.mlp"]}, ` + base + `}`, `modules_to_not_convert "model.layers.0.mlp"`},
+	} {
+		_, _, err := parseHFConfig([]byte(tc.cfg))
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v; want %q", tc.cfg, err, tc.want)
+		}
+	}
+	// v5's rope_parameters win over a v4 rope_theta; llama3 scaling is read
+	// from either.
+	c, _, err := parseHFConfig([]byte(`{"model_type": "bitnet", "rope_theta": 10000, "rope_parameters": {"rope_type": "llama3", "rope_theta": 250000,
+		"factor": 8, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 8192}, ` + base + `}`))
+	if err != nil || c.RopeTheta != 250000 || c.RopeScaling.Type != "llama3" || c.RopeScaling.OriginalContext != 8192 {
+		t.Errorf("rope_parameters: %+v, %v", c, err)
 	}
 }
 

@@ -106,7 +106,7 @@ func TestInteropRoPE(t *testing.T) {
 	const heads, hd = 4, 64
 	for _, pos := range []int{0, 1, 17, 63} {
 		x := randVec(rng, heads*hd, 1)
-		cos, sin := ropeTables(64, hd, 10000)
+		cos, sin := ropeTables(64, (&Config{HeadDim: hd, RopeTheta: 10000}).ropeFreqs())
 		got := append([]float32(nil), x...)
 		metal.RoPE(got, heads, hd, cos[pos*hd/2:(pos+1)*hd/2], sin[pos*hd/2:(pos+1)*hd/2])
 		if e := relErr(got, refRoPE(f64s(x), heads, hd, pos, 10000)); e > tolElem {

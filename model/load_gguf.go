@@ -273,15 +273,37 @@ func ggufConfig(f *gguf.File) (Config, archSpec, error) {
 	if c.Heads%c.KVHeads != 0 {
 		return Config{}, spec, configErr("%s.attention.head_count %d is not a multiple of %s.attention.head_count_kv %d", arch, c.Heads, arch, c.KVHeads)
 	}
-	if c.Dim%c.Heads != 0 {
-		return Config{}, spec, configErr("%s.embedding_length %d is not a multiple of %s.attention.head_count %d", arch, c.Dim, arch, c.Heads)
+	if keyLen != 0 {
+		// llama.cpp writes key_length when the head dim is not
+		// embedding_length / head_count (Falcon3-style head_dim).
+		c.HeadDim = keyLen
+		if v := num("attention.value_length", false); v != 0 && v != keyLen {
+			return Config{}, spec, configErr("%s.attention.value_length %d != key_length %d", arch, v, keyLen)
+		}
+	} else {
+		if c.Dim%c.Heads != 0 {
+			return Config{}, spec, configErr("%s.embedding_length %d is not a multiple of %s.attention.head_count %d", arch, c.Dim, arch, c.Heads)
+		}
+		c.HeadDim = c.Dim / c.Heads
 	}
-	c.HeadDim = c.Dim / c.Heads
 	if rotDims != 0 && rotDims != c.HeadDim {
 		return Config{}, spec, configErr("%s.rope.dimension_count %d != head dim %d: partial RoPE is not supported", arch, rotDims, c.HeadDim)
 	}
-	if keyLen != 0 && keyLen != c.HeadDim {
-		return Config{}, spec, configErr("%s.attention.key_length %d != head dim %d", arch, keyLen, c.HeadDim)
+	if _, ok := f.Tensor("rope_freqs.weight"); ok {
+		// llama3 rope scaling, as llama.cpp's converter writes it.
+		ld := ggufLoader{f: f}
+		c.RopeFreqFactors = ld.vector("rope_freqs.weight")
+		if ld.err != nil {
+			return Config{}, spec, ld.err
+		}
+		if len(c.RopeFreqFactors) != c.HeadDim/2 {
+			return Config{}, spec, configErr("rope_freqs.weight has %d factors, want head dim/2 = %d", len(c.RopeFreqFactors), c.HeadDim/2)
+		}
+		for i, v := range c.RopeFreqFactors {
+			if !(v > 0) || math.IsInf(float64(v), 0) {
+				return Config{}, spec, configErr("rope_freqs.weight[%d] = %v: must be positive and finite", i, v)
+			}
+		}
 	}
 	if ti, ok := f.Tensor("token_embd.weight"); ok && len(ti.Dims) == 2 {
 		rows := ti.Dims[1]

@@ -126,10 +126,15 @@ func (m *Model) loadHFWeights(set *safetensors.Set, mode weightScaleMode) error 
 	ld := hfLoader{set: set, mode: mode, latent: m.latent}
 	m.embed = ld.dense("model.embed_tokens.weight", "token_embd.weight")
 	m.outNorm = ld.vector("model.norm.weight")
-	if _, ok := set.Tensor("lm_head.weight"); ok && !c.TiedEmbedding {
-		m.output = ld.dense("lm_head.weight", "output.weight")
-	} else {
+	// As transformers: a tied head is the embedding (a stored lm_head.weight
+	// is ignored); an untied one (the default of every supported config
+	// class when tie_word_embeddings is absent) must be in the file.
+	if c.TiedEmbedding {
 		m.output = m.embed
+	} else if _, ok := set.Tensor("lm_head.weight"); ok {
+		m.output = ld.dense("lm_head.weight", "output.weight")
+	} else if ld.err == nil {
+		ld.err = configErr("lm_head.weight is missing and the head is not tied (tie_word_embeddings is false, or absent: false is transformers' default)")
 	}
 	m.layers = make([]Layer, c.Layers)
 	for i := range m.layers {

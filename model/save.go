@@ -175,6 +175,10 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 	u("attention.head_count", c.Heads)
 	u("attention.head_count_kv", c.KVHeads)
 	u("rope.dimension_count", c.HeadDim)
+	if c.HeadDim*c.Heads != c.Dim {
+		u("attention.key_length", c.HeadDim)
+		u("attention.value_length", c.HeadDim)
+	}
 	w.Set(arch+".rope.freq_base", gguf.Float32(float32(c.RopeTheta)))
 	w.Set(arch+".attention.layer_norm_rms_epsilon", gguf.Float32(c.NormEps))
 	w.Set("general.file_type", gguf.Uint32(ggufFileType(opt.Ternary)))
@@ -265,6 +269,12 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 	if err := dense("token_embd.weight", m.embed); err != nil {
 		return err
 	}
+	if f := ropeFreqFactors(c); f != nil {
+		// llama.cpp's converter carries llama3 scaling as this tensor.
+		if err := vec("rope_freqs.weight", f); err != nil {
+			return err
+		}
+	}
 	for i, l := range m.layers {
 		p := fmt.Sprintf("blk.%d.", i)
 		errs := []error{
@@ -298,6 +308,22 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 		step()
 	}
 	return w.WriteFile(path)
+}
+
+// ropeFreqFactors returns the per-pair divisors of the RoPE frequencies that
+// the model's scaling amounts to (llama.cpp's rope_freqs.weight), or nil.
+func ropeFreqFactors(c *Config) []float32 {
+	if c.RopeScaling.Type == "" && c.RopeFreqFactors == nil {
+		return nil
+	}
+	plain := *c
+	plain.RopeScaling, plain.RopeFreqFactors = RopeScaling{}, nil
+	base, scaled := plain.ropeFreqs(), c.ropeFreqs()
+	out := make([]float32, len(base))
+	for i := range out {
+		out[i] = float32(base[i] / scaled[i])
+	}
+	return out
 }
 
 // ggufFileType is llama.cpp's general.file_type for a layer weight type
@@ -581,6 +607,15 @@ func (m *Model) hfConfigJSON(latent bool) ([]byte, error) {
 	}
 	if c.Act == SiLU {
 		cfg["hidden_act"] = "silu"
+	}
+	if c.HeadDim*c.Heads != c.Dim {
+		cfg["head_dim"] = c.HeadDim
+	}
+	if r := c.RopeScaling; r.Type != "" {
+		cfg["rope_scaling"] = map[string]any{"rope_type": r.Type, "factor": r.Factor, "low_freq_factor": r.LowFreqFactor,
+			"high_freq_factor": r.HighFreqFactor, "original_max_position_embeddings": r.OriginalContext}
+	} else if c.RopeFreqFactors != nil {
+		return nil, fmt.Errorf("save: the model's RoPE frequency factors (rope_freqs.weight) have no config.json form")
 	}
 	if !latent || c.Arch == "llama" {
 		q := map[string]any{"quant_method": "bitnet", "linear_class": "bitlinear", "quantization_mode": "offline"}

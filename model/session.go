@@ -91,7 +91,7 @@ func (m *Model) NewSession(ctxLen int) *Session {
 		inv:    make([]float32, b),
 		logits: make([]float32, c.VocabSize),
 	}
-	s.cos, s.sin = ropeTables(ctxLen, c.HeadDim, c.RopeTheta)
+	s.cos, s.sin = ropeTables(ctxLen, c.ropeFreqs())
 	s.attendFn, s.activateFn = s.attendHeads, s.activateRows
 	return s
 }
@@ -104,15 +104,14 @@ func (m *Model) SessionContext(ctxLen int) int {
 	return min(ctxLen, m.Config.ContextLen)
 }
 
-// ropeTables precomputes cos and sin of pos * theta^(-2i/headDim) for every
-// position and pair i, in float64 before rounding to float32.
-func ropeTables(ctxLen, headDim int, theta float64) (cos, sin []float32) {
-	half := headDim / 2
+// ropeTables precomputes cos and sin of pos * freqs[i] (Config.ropeFreqs)
+// for every position and pair i, in float64 before rounding to float32.
+func ropeTables(ctxLen int, freqs []float64) (cos, sin []float32) {
+	half := len(freqs)
 	cos = make([]float32, ctxLen*half)
 	sin = make([]float32, ctxLen*half)
 	for p := range ctxLen {
-		for i := range half {
-			freq := math.Pow(theta, -float64(2*i)/float64(headDim))
+		for i, freq := range freqs {
 			s, c := math.Sincos(float64(p) * freq)
 			cos[p*half+i], sin[p*half+i] = float32(c), float32(s)
 		}
