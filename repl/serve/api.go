@@ -226,6 +226,7 @@ type completionRequest struct {
 	Prompt   promptField `json:"prompt"`
 	Logprobs *int64      `json:"logprobs"`
 	Echo     bool        `json:"echo"`
+	BestOf   *int64      `json:"best_of"`
 	Suffix   *string     `json:"suffix"`
 }
 

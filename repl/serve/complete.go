@@ -212,6 +212,9 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	case !req.Prompt.set:
 		s.refuse(w, badRequest("prompt", "prompt is required"))
 		return
+	case req.BestOf != nil && *req.BestOf != 1:
+		s.refuse(w, badRequest("best_of", "best_of must be 1: one candidate per request"))
+		return
 	case req.Suffix != nil && *req.Suffix != "":
 		s.refuse(w, badRequest("suffix", "suffix is not supported"))
 		return
