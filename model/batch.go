@@ -57,7 +57,9 @@ func (m *Model) Step(ss []*Session, ids []int32) ([][]float32, error) {
 		}
 		return out, nil
 	}
+	m.move.begin()
 	m.stepBatch(ss, ids)
+	m.move.end()
 	for i, s := range ss {
 		out[i] = s.logits
 	}

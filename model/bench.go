@@ -70,8 +70,10 @@ func (r BenchResult) String() string {
 // evaluates Gen tokens one at a time, each at the next position, from an
 // empty context. With Depth, each run starts after that many tokens in the
 // context instead (evaluated before the clock starts). A one-token warm-up
-// runs first. Token values do not matter for speed.
+// runs first. Token values do not matter for speed. It first waits for the
+// weights to settle (WaitMemory).
 func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error) {
+	m.WaitMemory() // the steady state: weights in huge pages where they go there
 	r := BenchResult{Prompt: opt.Prompt, Gen: opt.Gen, BytesPerToken: m.BytesPerToken()}
 	reps := max(opt.Reps, 1)
 	need := opt.Depth + max(opt.Prompt, opt.Gen)

@@ -30,6 +30,7 @@ type Model struct {
 	latent  map[string]safetensors.Tensor // latent weights by GGUF name, when the file has them
 	closers []io.Closer                   // mmapped files
 	memory  string                        // how a GGUF file's bytes are held (Memory)
+	move    weightMove                    // moving a GGUF file into huge pages (memory.go)
 	eos     []int32                       // tokens that end a generation
 
 	tokenizerJSON []byte // tokenizer.json as loaded, so Save can write it back

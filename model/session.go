@@ -155,6 +155,8 @@ func (s *Session) Forward(tokens []int32) ([]float32, error) {
 	if err := s.checkTokens(tokens); err != nil {
 		return nil, err
 	}
+	s.m.move.begin()
+	defer s.m.move.end()
 	if s.gpu != nil { // device.go: on the GPU unless a hook is set
 		if logits, err := s.gpuForward(tokens, nil); logits != nil || err != nil {
 			return logits, err
@@ -176,6 +178,8 @@ func (s *Session) ForwardEach(tokens []int32, fn func(i int, logits []float32)) 
 	if err := s.checkTokens(tokens); err != nil {
 		return err
 	}
+	s.m.move.begin()
+	defer s.m.move.end()
 	if s.gpu != nil { // device.go: on the GPU unless a hook is set
 		if logits, err := s.gpuForward(tokens, fn); logits != nil || err != nil {
 			return err

@@ -111,6 +111,8 @@ type File struct {
 	data    []byte // whole file (mapped, or read, or the caller's bytes)
 	unmap   func([]byte) error
 	mode    Mode
+	start   func()          // starts moving a HugePages file into huge pages
+	ready   <-chan struct{} // closed when the move is over
 	keys    map[string]int
 	tensors map[string]int
 }
@@ -128,9 +130,10 @@ const (
 	// Mapped maps the file: zero-copy, shared with the page cache and other processes, open in
 	// milliseconds.
 	Mapped Mode = iota
-	// HugePages reads the file into private memory backed by transparent huge pages (Linux; Mapped
-	// elsewhere). Opening copies the file once, and resident memory stays about the file size, but
-	// every pass over the weights takes far fewer TLB misses (see HugePagesAvailable).
+	// HugePages maps the file, then moves it in the background into private memory backed by
+	// transparent huge pages (Linux; Mapped elsewhere): opening takes as long as Mapped, the move
+	// copies the file once (see StartHugePages), resident memory ends at about the file size, and
+	// every pass over the weights then takes far fewer TLB misses (see HugePagesAvailable).
 	HugePages
 )
 
@@ -155,13 +158,18 @@ func OpenMode(path string, mode Mode) (*File, error) {
 	if size == 0 {
 		return Parse(nil, path)
 	}
-	load := mapFile
+	var (
+		data  []byte
+		unmap func([]byte) error
+		start func()
+		ready <-chan struct{}
+	)
 	if mode == HugePages && hugePagesSupported {
-		load = readHuge
+		data, unmap, start, ready, err = readHuge(fh, int(size))
 	} else {
 		mode = Mapped
+		data, unmap, err = mapFile(fh, int(size))
 	}
-	data, unmap, err := load(fh, int(size))
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %s: %w", path, err)
 	}
@@ -170,8 +178,25 @@ func OpenMode(path string, mode Mode) (*File, error) {
 		unmap(data)
 		return nil, err
 	}
-	f.unmap, f.mode = unmap, mode
+	f.unmap, f.mode, f.start, f.ready = unmap, mode, start, ready
 	return f, nil
+}
+
+// StartHugePages starts moving a file opened with HugePages into huge pages, in a goroutine: the
+// file is usable, mapped, all along. Later calls, and calls on other files, do nothing.
+func (f *File) StartHugePages() {
+	if f.start != nil {
+		f.start()
+	}
+}
+
+// WaitHugePages starts the move into huge pages (StartHugePages) and waits until it is over (or
+// was stopped by Close or an error, leaving the rest mapped). It returns at once for other files.
+func (f *File) WaitHugePages() {
+	if f.ready != nil {
+		f.start()
+		<-f.ready
+	}
 }
 
 // Mode says how the file's bytes are held (Mapped for files from Parse).

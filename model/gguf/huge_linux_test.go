@@ -1,0 +1,149 @@
+package gguf
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"unsafe"
+)
+
+// hugeFile writes a GGUF file of a few huge pages whose one tensor is random bytes, and returns
+// its path and contents.
+func hugeFile(t *testing.T, size int) (string, []byte) {
+	t.Helper()
+	w := NewWriter()
+	payload := make([]byte, size)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range payload {
+		payload[i] = byte(rng.Uint32())
+	}
+	if err := w.AddTensor("blob", I8, []uint64{uint64(size)}, payload); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "huge.gguf")
+	if err := w.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, file
+}
+
+// A file opened with HugePages is usable at once, reads as the file while it moves into huge pages
+// (readers check every byte during the move), and ends in anonymous huge pages.
+func TestHugePagesMoveUnderReaders(t *testing.T) {
+	// Over three move pieces, and not a whole number of pages, so the last piece is partial.
+	path, file := hugeFile(t, 2*hugePiece+5*hugePage+12345)
+	f, err := OpenMode(path, HugePages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Mode() != HugePages {
+		t.Fatalf("mode %v", f.Mode())
+	}
+	f.StartHugePages()
+	var stop atomic.Bool
+	bad := make(chan int, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for !stop.Load() {
+			for off := 0; off < len(file); off += 4096 {
+				end := min(off+4096, len(file))
+				if !bytes.Equal(f.data[off:end], file[off:end]) {
+					bad <- off
+					return
+				}
+			}
+		}
+	}()
+	f.WaitHugePages()
+	stop.Store(true)
+	<-done
+	select {
+	case off := <-bad:
+		t.Fatalf("bytes at %d differ from the file during the move", off)
+	default:
+	}
+	if !bytes.Equal(f.data, file) {
+		t.Fatal("bytes differ from the file after the move")
+	}
+	if !HugePagesAvailable() {
+		t.Skip("no transparent huge pages here")
+	}
+	anon, huge := smapsOf(t, uintptr(unsafe.Pointer(&f.data[0])), len(f.data))
+	t.Logf("anonymous %d, huge %d of %d", anon, huge, len(file))
+	if anon < len(file)/2 || huge == 0 {
+		t.Errorf("after the move: %d bytes anonymous, %d in huge pages, want the file (%d) anonymous in huge pages", anon, huge, len(file))
+	}
+}
+
+// Close during the move stops it and releases everything; the file can be opened again.
+func TestHugePagesCloseDuringMove(t *testing.T) {
+	path0, _ := hugeFile(t, hugePage)
+	f, err := OpenMode(path0, HugePages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil { // never started
+		t.Fatal(err)
+	}
+	f.StartHugePages() // after Close: nothing
+	f.WaitHugePages()
+	path, file := hugeFile(t, 3*hugePiece)
+	for range 3 {
+		f, err := OpenMode(path, HugePages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(f.data[:4096], file[:4096]) {
+			t.Fatal("first page differs")
+		}
+		f.StartHugePages()
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f.WaitHugePages() // the move is over
+	}
+}
+
+// smapsOf sums the Anonymous and AnonHugePages bytes of the mappings of this process inside
+// [addr, addr+n).
+func smapsOf(t *testing.T, addr uintptr, n int) (anon, huge int) {
+	b, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Skip(err)
+	}
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if lo, hi, ok := strings.Cut(fields[0], "-"); ok && !strings.HasSuffix(fields[0], ":") {
+			l, err1 := strconv.ParseUint(lo, 16, 64)
+			h, err2 := strconv.ParseUint(hi, 16, 64)
+			in = err1 == nil && err2 == nil && uintptr(l) < addr+uintptr(n) && uintptr(h) > addr
+			continue
+		}
+		if !in || len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.Atoi(fields[1])
+		switch fields[0] {
+		case "Anonymous:":
+			anon += kb << 10
+		case "AnonHugePages:":
+			huge += kb << 10
+		}
+	}
+	return anon, huge
+}
