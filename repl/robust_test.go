@@ -120,3 +120,31 @@ func TestSlashAlone(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// /tokens shows characters split over byte tokens as text, not as byte-level pieces ("Ã©").
+func TestTokensWholeCharacters(t *testing.T) {
+	var out bytes.Buffer
+	s := builtinSession(t, &out)
+	if err := s.exec(context.Background(), "/tokens héllo 世界 🐳"); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.Contains(got, "h·é·ll·o· ·世·界· ·🐳\n") || !strings.Contains(got, "é 2, 世 3, 界 3, 🐳 4") || strings.Contains(got, "Ã") {
+		t.Fatalf("output:\n%s", got)
+	}
+}
+
+// Neighbouring tokens get different backgrounds in every colour profile
+// (under 16 colours three of the five used to be the same grey).
+func TestTokenColorsDistinct(t *testing.T) {
+	for _, p := range []colorprofile.Profile{colorprofile.ANSI, colorprofile.ANSI256, colorprofile.TrueColor} {
+		st := newStyles(p)
+		seen := map[string]bool{}
+		for i := range st.tokens {
+			seen[render(p, st.token(i, "x"))] = true
+		}
+		if len(seen) != len(st.tokens) {
+			t.Errorf("profile %v: %d distinct token styles of %d", p, len(seen), len(st.tokens))
+		}
+	}
+}

@@ -59,7 +59,13 @@ func newStyles(p colorprofile.Profile) *styles {
 		diffNew: s().Foreground(colGreen),
 		bar:     s().Foreground(colBlue),
 	}
-	for _, bg := range []string{"#3a3a6a", "#3a5a3a", "#6a3a3a", "#5a5a2a", "#2a5a5a"} {
+	// muted colours of the 256-colour palette (60, 65, 95, 101, 66), so 256 colours keep them apart
+	bgs := []string{"#5f5f87", "#5f875f", "#875f5f", "#87875f", "#5f8787"}
+	if p <= colorprofile.ANSI {
+		// 16 colours turn most of the muted ones into the same grey: take distinct basic colours
+		bgs = []string{"4", "2", "1", "5", "6"}
+	}
+	for _, bg := range bgs {
 		st.tokens = append(st.tokens, s().Background(lipgloss.Color(bg)).Foreground(lipgloss.Color("#ffffff")))
 	}
 	return st

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bitrepl/bitrepl/inspect"
+	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
 
 // visible shows whitespace and control characters of a token's text.
@@ -27,11 +29,18 @@ func cmdTokens(s *session, _ context.Context, c *command, a call) error {
 	text := unquoteLoose(a.rest)
 	ids := tok.Encode(text, false)
 	var b strings.Builder
-	for i, id := range ids {
-		b.WriteString(s.st.token(i, visible(s.tokenText(id))))
+	var split []string
+	for i, g := range tokenGroups(tok, ids, s.tokenText) {
+		b.WriteString(s.st.token(i, visible(g.text)))
+		if g.n > 1 {
+			split = append(split, fmt.Sprintf("%s %d", g.text, g.n))
+		}
 	}
 	s.p.println(b.String())
 	s.p.println(s.st.dim.Render(fmt.Sprintf("%d tokens: ", len(ids))) + joinInts(ids))
+	if len(split) > 0 {
+		s.p.println(s.st.dim.Render("characters made of several byte tokens are shown whole: " + strings.Join(split, ", ")))
+	}
 	rows := make([]map[string]any, len(ids))
 	for i, id := range ids {
 		rows[i] = map[string]any{"index": i, "id": id, "text": s.tokenText(id), "piece": tok.Token(id)}
@@ -41,6 +50,34 @@ func cmdTokens(s *session, _ context.Context, c *command, a call) error {
 	}
 	s.results["tokens"] = rows
 	return nil
+}
+
+// tokenGroup is what the tokenization view shows as one token: usually one
+// token, or the n byte tokens that together make whole characters.
+type tokenGroup struct {
+	text string
+	n    int
+}
+
+// tokenGroups groups ids so that every group decodes to whole UTF-8 characters
+// ("é" rather than the byte-level "Ã" and "©"); text shows a single token.
+func tokenGroups(tok *tokenizer.Tokenizer, ids []int32, text func(int32) string) []tokenGroup {
+	var gs []tokenGroup
+	for i := 0; i < len(ids); {
+		g := tokenGroup{text: text(ids[i]), n: 1}
+		if !tok.IsSpecial(ids[i]) && strings.ContainsRune(tok.Decode(ids[i:i+1], false), utf8.RuneError) {
+			// a character has at most 4 bytes, so at most 4 byte tokens
+			for j := i + 2; j <= min(i+utf8.UTFMax, len(ids)); j++ {
+				if d := tok.Decode(ids[i:j], false); !strings.ContainsRune(d, utf8.RuneError) {
+					g = tokenGroup{text: d, n: j - i}
+					break
+				}
+			}
+		}
+		gs = append(gs, g)
+		i += g.n
+	}
+	return gs
 }
 
 // parseIDs reads token ids separated by commas, spaces or brackets.
