@@ -145,7 +145,7 @@ func (s *session) stream(ctx context.Context, w io.Writer, gen func(emit func(mo
 		return "", st, err // nothing ran: the last generation's results stay
 	}
 	s.lastGen, s.lastSt = toks, &st
-	s.results["generation"] = generationResult(s, st)
+	s.results["generation"] = s.lastGeneration(st)
 	if w == s.p.w {
 		fmt.Fprintln(w)
 	}
@@ -182,16 +182,14 @@ func roundDur(d time.Duration) string {
 	}
 }
 
-// generationResult is the exportable form of the last generation.
-func generationResult(s *session, st model.Stats) map[string]any {
-	toks := make([]map[string]any, len(s.lastGen))
+// lastGeneration is the last generation as a result.
+func (s *session) lastGeneration(st model.Stats) *generationResult {
+	toks := make([]genToken, len(s.lastGen))
 	for i, t := range s.lastGen {
-		toks[i] = map[string]any{"id": t.ID, "text": s.tokenText(t.ID), "prob": jsonValue(t.Prob)}
+		toks[i] = genToken{Index: i, ID: t.ID, Text: s.tokenText(t.ID), Prob: num(t.Prob)}
 	}
-	return map[string]any{
-		"prompt_tokens": st.PromptTokens, "generated": st.Generated, "ttft_ms": st.FirstToken.Milliseconds(),
-		"tok_per_s": st.GenRate(), "prompt_tok_per_s": st.PromptRate(), "stop": st.Reason, "text": st.Text, "tokens": toks,
-	}
+	return &generationResult{PromptTokens: st.PromptTokens, Generated: st.Generated, TTFTms: st.FirstToken.Milliseconds(),
+		TokPerS: num(st.GenRate()), PromptTokPerS: num(st.PromptRate()), Stop: string(st.Reason), Text: st.Text, Tokens: toks}
 }
 
 func cmdRegen(s *session, ctx context.Context, c *command, a call) error {

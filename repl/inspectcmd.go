@@ -31,8 +31,28 @@ func inspectCommands() []*command {
 	}
 }
 
-// weightStats computes (once per model) the statistics of every weight matrix.
-func (s *session) weightStats() ([]inspect.TensorStats, error) {
+// weightsOf computes the statistics of the tensors matching pattern (all
+// when it is ""). Those of every tensor are computed once per model; a
+// pattern before that computes only the tensors it selects.
+func (s *session) weightsOf(pattern string) (*weightsResult, error) {
+	var names []string
+	for _, w := range s.model.Weights() {
+		names = append(names, w.Name)
+	}
+	var match map[string]bool
+	if pattern != "" {
+		var err error
+		if match, err = matchingTensors(names, pattern); err != nil {
+			return nil, err
+		}
+	}
+	if s.weights == nil && match != nil {
+		ws, err := inspect.WeightStats(s.model, 10, func(n string) bool { return match[n] })
+		if err != nil {
+			return nil, err
+		}
+		return newWeightsResult(s.spec, pattern, ws), nil
+	}
 	if s.weights == nil {
 		if s.interactive {
 			s.p.printf("%s", s.st.dim.Render("computing weight statistics …"))
@@ -44,7 +64,16 @@ func (s *session) weightStats() ([]inspect.TensorStats, error) {
 		}
 		s.weights = ws
 	}
-	return s.weights, nil
+	ws := s.weights
+	if match != nil {
+		ws = nil
+		for _, t := range s.weights {
+			if match[t.Name] {
+				ws = append(ws, t)
+			}
+		}
+	}
+	return newWeightsResult(s.spec, pattern, ws), nil
 }
 
 // TensorPatternHelp says how /weights and bitrepl inspect select tensors.
@@ -126,20 +155,43 @@ func (s *session) shareBar(neg, zero, pos float64, width int) string {
 }
 
 func cmdWeights(s *session, _ context.Context, c *command, a call) error {
-	if len(a.args) > 1 {
-		return usagef(c, "one pattern at most")
-	}
-	ws, err := s.weightStats()
+	r, err := computeWeights(s, c, a)
 	if err != nil {
 		return err
 	}
-	if len(a.args) == 0 {
-		layers := inspect.Layers(ws)
-		s.results["weights"] = ws
-		s.results["layers"] = layers
+	s.renderWeights(r)
+	if r.Pattern == "" {
+		s.p.println(s.st.dim.Render("/weights PATTERN for single tensors (e.g. /weights blk.0.*)"))
+	}
+	return nil
+}
+
+// computeWeights is /weights [PATTERN] without its output: bitrepl inspect
+// runs it once.
+func computeWeights(s *session, c *command, a call) (*weightsResult, error) {
+	if len(a.args) > 1 {
+		return nil, usagef(c, "one pattern at most")
+	}
+	pattern := ""
+	if len(a.args) == 1 {
+		pattern = a.args[0]
+	}
+	r, err := s.weightsOf(pattern)
+	if err != nil {
+		return nil, err
+	}
+	s.results["weights"] = r
+	s.results["layers"] = r.layers
+	return r, nil
+}
+
+// renderWeights prints a /weights result: the shares per layer, or with a
+// pattern one line per tensor (and the details of a single one).
+func (s *session) renderWeights(r *weightsResult) {
+	if r.Pattern == "" {
 		s.p.println(s.st.title.Render("weights per layer") + s.st.dim.Render("   shares of -1 / 0 / +1"))
-		for i := range layers {
-			l := &layers[i]
+		for i := range r.layers {
+			l := &r.layers[i]
 			n := float64(max(l.Params, 1))
 			neg, zero, pos := float64(l.Neg)/n, float64(l.Zero)/n, float64(l.Pos)/n
 			name := "other"
@@ -155,35 +207,18 @@ func cmdWeights(s *session, _ context.Context, c *command, a call) error {
 			}
 			s.p.println(line)
 		}
-		s.p.println(s.st.dim.Render("/weights PATTERN for single tensors (e.g. /weights blk.0.*)"))
-		return nil
+		return
 	}
-	names := make([]string, len(ws))
-	for i, t := range ws {
-		names[i] = t.Name
-	}
-	match, err := matchingTensors(names, a.args[0])
-	if err != nil {
-		return err
-	}
-	var sel []inspect.TensorStats
-	for _, t := range ws {
-		if match[t.Name] {
-			sel = append(sel, t)
-		}
-	}
-	s.results["weights"] = sel
-	for i := range sel {
-		t := &sel[i]
+	for i := range r.stats {
+		t := &r.stats[i]
 		neg, zero, pos := t.Share()
 		s.p.printf("%s %s %s  %5.1f%% %5.1f%% %5.1f%%  scale %.4g  rows %s cols %s\n",
 			s.st.key.Render(padRight(t.Name, 26)), padRight(t.Type.String(), 5), s.shareBar(neg, zero, pos, 20),
 			100*neg, 100*zero, 100*pos, t.Scale, s.st.bar.Render(sparkline(t.RowSparsity.Counts)), s.st.bar.Render(sparkline(t.ColSparsity.Counts)))
 	}
-	if len(sel) == 1 {
-		s.weightDetail(&sel[0])
+	if len(r.stats) == 1 {
+		s.weightDetail(&r.stats[0])
 	}
-	return nil
 }
 
 // weightDetail shows one tensor's histograms and latent statistics.

@@ -7,11 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"strings"
 
-	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/regfile"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
@@ -117,7 +114,7 @@ func (s *session) subRun(ctx context.Context, args []string) error {
 		return err
 	}
 	if s.cfg.JSON {
-		return writeJSONTo(s.p.w, generationResult(s, *s.lastSt))
+		return writeJSONTo(s.p.w, s.lastGeneration(*s.lastSt))
 	}
 	if !strings.HasSuffix(text, "\n") {
 		s.p.println()
@@ -160,9 +157,8 @@ type plainWriter struct{ w io.Writer }
 
 func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
 
-// writeJSONTo writes v as indented JSON. Values that may be NaN are passed
-// through jsonValue by the callers; one that is not is an error, never
-// invalid JSON.
+// writeJSONTo writes v as indented JSON. Floats that may be NaN are typed
+// num (null in JSON); one that is not is an error, never invalid JSON.
 func writeJSONTo(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	var uv *json.UnsupportedValueError
@@ -203,52 +199,20 @@ func (s *session) subConvert(args []string) error {
 	return s.convert(out, types, s.errOut, s.errTTY)
 }
 
+// subInspect is /weights run once: the same result, text and JSON.
 func (s *session) subInspect(args []string) error {
 	if len(args) > 1 {
 		return &UsageError{Msg: "inspect takes at most one tensor name pattern (quote it: the shell expands *)", Usage: "bitrepl inspect [flags] [PATTERN]"}
 	}
-	var filter func(string) bool
-	if len(args) == 1 {
-		var names []string
-		for _, w := range s.model.Weights() {
-			names = append(names, w.Name)
-		}
-		match, err := matchingTensors(names, args[0])
-		if err != nil {
-			return err
-		}
-		filter = func(n string) bool { return match[n] }
-	}
-	ws, err := inspect.WeightStats(s.model, 10, filter)
+	c, _ := lookupCommand("weights")
+	r, err := computeWeights(s, c, call{args: args, rest: strings.Join(args, " ")})
 	if err != nil {
 		return err
 	}
-	layers := inspect.Layers(ws)
 	if s.cfg.JSON {
-		tt, _ := toTable(ws)
-		lt, _ := toTable(layers)
-		var b strings.Builder
-		b.WriteString(`{"model": `)
-		q, _ := json.Marshal(s.spec)
-		b.Write(q)
-		b.WriteString(",\n\"tensors\": ")
-		if err := tt.writeJSON(&b); err != nil {
-			return err
-		}
-		b.WriteString(",\n\"layers\": ")
-		if err := lt.writeJSON(&b); err != nil {
-			return err
-		}
-		b.WriteString("}\n")
-		_, err := io.WriteString(s.p.w, b.String())
-		return err
+		return writeJSONTo(s.p.w, r)
 	}
-	for i := range layers {
-		s.p.println(layers[i].String())
-	}
-	for i := range ws {
-		s.p.println(ws[i].String())
-	}
+	s.renderWeights(r)
 	return nil
 }
 
@@ -290,7 +254,7 @@ func (s *session) subTokenize(ctx context.Context, args []string) error {
 		for i, id := range ids {
 			pieces[i] = tok.Token(id)
 		}
-		return writeJSONTo(s.p.w, map[string]any{"ids": ids, "tokens": pieces})
+		return writeJSONTo(s.p.w, tokenizeResult{IDs: ids, Tokens: pieces})
 	}
 	s.p.println(joinInts(ids))
 	return nil
@@ -321,7 +285,11 @@ func (s *session) subLogits(args []string) error {
 	if err != nil {
 		return err
 	}
-	return writeLogitsJSON(bufio.NewWriter(s.p.w), s.spec, ids, logits)
+	bw := bufio.NewWriter(s.p.w)
+	if err := writeLogitsJSON(bw, s.spec, ids, logits); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // teacherForced returns the logits after every token of ids.
@@ -333,49 +301,33 @@ func (s *session) teacherForced(ids []int32) ([][]float32, error) {
 	return sess.ForwardAll(ids)
 }
 
-// LogitsFile is the JSON that `bitrepl logits` prints and `/assert logits` reads.
-type LogitsFile struct {
+// logitsFile is the JSON that `bitrepl logits` prints and `/assert logits` reads.
+type logitsFile struct {
 	Model  string      `json:"model,omitempty"`
 	IDs    []int32     `json:"ids"`
 	Logits [][]float64 `json:"logits"` // (len(ids), vocab): the logits after each token
 }
 
-func writeLogitsJSON(w *bufio.Writer, spec string, ids []int32, logits [][]float32) error {
-	q, _ := json.Marshal(spec)
-	fmt.Fprintf(w, "{\"model\": %s,\n\"ids\": [%s],\n\"logits\": [\n", q, strings.ReplaceAll(joinInts(ids), " ", ", "))
+func writeLogitsJSON(w io.Writer, spec string, ids []int32, logits [][]float32) error {
+	r := logitsResult{Model: spec, IDs: ids, Logits: make([]floatRow, len(logits))}
 	for i, row := range logits {
-		w.WriteString("[")
-		for j, v := range row {
-			if j > 0 {
-				w.WriteString(",")
-			}
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				w.WriteString("null") // JSON has no NaN nor infinities
-				continue
-			}
-			w.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))
-		}
-		w.WriteString("]")
-		if i < len(logits)-1 {
-			w.WriteString(",")
-		}
-		w.WriteString("\n")
+		r.Logits[i] = row
 	}
-	w.WriteString("]}\n")
-	return w.Flush()
+	// compact: a row holds a whole vocabulary
+	return json.NewEncoder(w).Encode(r)
 }
 
-// maxLogitsFileBytes bounds a LogitsFile: 64 positions of a 128k vocabulary
+// maxLogitsFileBytes bounds a logitsFile: 64 positions of a 128k vocabulary
 // take about 100 MB.
 const maxLogitsFileBytes = 1 << 30
 
-// readLogitsFile reads a LogitsFile.
-func readLogitsFile(path string) (*LogitsFile, error) {
+// readLogitsFile reads a logitsFile.
+func readLogitsFile(path string) (*logitsFile, error) {
 	b, err := regfile.ReadFile(path, maxLogitsFileBytes)
 	if err != nil {
 		return nil, err
 	}
-	var f LogitsFile
+	var f logitsFile
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}

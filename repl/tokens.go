@@ -41,9 +41,9 @@ func cmdTokens(s *session, _ context.Context, c *command, a call) error {
 	if len(split) > 0 {
 		s.p.println(s.st.dim.Render("characters made of several byte tokens are shown whole: " + strings.Join(split, ", ")))
 	}
-	rows := make([]map[string]any, len(ids))
+	rows := make([]tokenRow, len(ids))
 	for i, id := range ids {
-		rows[i] = map[string]any{"index": i, "id": id, "text": s.tokenText(id), "piece": tok.Token(id)}
+		rows[i] = tokenRow{Index: i, ID: id, Text: s.tokenText(id), Piece: tok.Token(id)}
 	}
 	if s.results == nil {
 		s.results = map[string]any{}

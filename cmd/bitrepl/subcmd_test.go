@@ -240,13 +240,12 @@ func TestConvertRoundTrip(t *testing.T) {
 	}
 }
 
-// counts extracts the share columns of the per-tensor line of `bitrepl inspect`.
+// counts extracts the codes counted in the details of one tensor that
+// `bitrepl inspect` shows ("N × -1, N × 0, N × +1").
 func counts(s string) string {
 	for _, l := range strings.Split(s, "\n") {
-		if strings.HasPrefix(l, "blk.2.ffn_down.weight") {
-			i := strings.Index(l, "-1")
-			j := strings.Index(l, "scale")
-			return l[i:j]
+		if _, c, ok := strings.Cut(l, ": "); ok && strings.HasPrefix(l, "blk.2.ffn_down.weight ") && strings.Contains(c, "× -1") {
+			return c
 		}
 	}
 	return ""
@@ -319,5 +318,47 @@ func TestTrainSubcommand(t *testing.T) {
 	}
 	if code, _, _ := bitrepl(t, "", "train", "-no-such-flag"); code != 2 {
 		t.Fatalf("bad train flag: exit %d, want 2", code)
+	}
+}
+
+// bitrepl inspect is /weights run once: the same text, and --json is the
+// document /export weights FILE.json writes.
+func TestInspectIsWeightsOnce(t *testing.T) {
+	dir := t.TempDir()
+	for _, pat := range []string{"", "blk.1.*", "blk.0.attn_q.weight"} {
+		args := []string{"inspect", "-m", tinyModel}
+		cmd := "/weights"
+		if pat != "" {
+			args = append(args, pat)
+			cmd += " '" + pat + "'"
+		}
+		code, text, errOut := bitrepl(t, "", args...)
+		if code != 0 || text == "" {
+			t.Fatalf("inspect %q: exit %d, %q", pat, code, errOut)
+		}
+		code, js, errOut := bitrepl(t, "", append(args, "--json")...)
+		if code != 0 {
+			t.Fatalf("inspect --json %q: exit %d, %q", pat, code, errOut)
+		}
+		file := filepath.Join(dir, "w.json")
+		script := cmd + "\n/set echo off\n/export weights " + file + "\n"
+		code, out, errOut := bitrepl(t, script, "-m", tinyModel, "--script", "-")
+		if code != 0 {
+			t.Fatalf("%s: exit %d, %q", cmd, code, errOut)
+		}
+		_, out, _ = strings.Cut(out, "\n") // after "loaded MODEL"
+		if pat == "" {                     // /weights alone ends with a hint for the REPL
+			text += "/weights PATTERN for single tensors (e.g. /weights blk.0.*)\n"
+		}
+		if !strings.HasPrefix(out, text) {
+			t.Errorf("%s shows\n%s\nbitrepl inspect %s shows\n%s", cmd, out, pat, text)
+		}
+		exported, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(exported) != js {
+			t.Errorf("pattern %q: /export weights wrote\n%.400s\ninspect --json printed\n%.400s", pat, exported, js)
+		}
 	}
 }
