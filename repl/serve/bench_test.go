@@ -46,15 +46,15 @@ func benchModel(b *testing.B) *model.Model {
 }
 
 // BenchmarkServeStreams measures the aggregate generated tokens per second
-// of 1, 2, 4 and 8 concurrent streams through the server (8 slots, the
-// completions endpoint over loopback, greedy, 64 tokens a request): the
-// steps of the streams are batched, so that while decoding is memory-bound
-// the aggregate grows with the streams.
+// of 1, 2, 4 and 8 concurrent streams through the server (8 slots of 1024
+// positions, the completions endpoint over loopback, greedy, 64 tokens a
+// request): the steps of the streams are batched, so that while decoding is
+// memory-bound the aggregate grows with the streams.
 func BenchmarkServeStreams(b *testing.B) {
 	m := benchModel(b)
 	for _, n := range []int{1, 2, 4, 8} {
 		b.Run(fmt.Sprintf("streams=%d", n), func(b *testing.B) {
-			s, url := startModel(b, m, Config{Parallel: 8})
+			s, url := startModel(b, m, Config{Parallel: 8, Context: 1024})
 			c := client(url)
 			var mu sync.Mutex
 			tokens := int64(0)

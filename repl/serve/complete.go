@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/sample"
@@ -281,9 +280,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, j *job) {
 		s.refuse(w, &apiError{status: http.StatusServiceUnavailable, Type: "server_error", Message: "the server is shutting down"})
 		return
 	}
-	s.metrics.queued(1)
 	sl, err := s.pool.acquire(ctx, j.prompt)
-	s.metrics.queued(-1)
 	switch {
 	case errors.Is(err, errQueueFull):
 		s.refuse(w, &apiError{status: http.StatusTooManyRequests, Type: "server_error",
@@ -324,7 +321,6 @@ func (s *Server) generate(ctx context.Context, sl *slot, j *job, ev *events) {
 		}
 		return s.batch.step(sl, id)
 	}
-	start := time.Now()
 	emit := func(t model.Token) error {
 		e := event{text: t.Text, id: t.ID}
 		if t.ID >= 0 && t.Logits != nil {
@@ -356,7 +352,7 @@ func (s *Server) generate(ctx context.Context, sl *slot, j *job, ev *events) {
 	if joined {
 		s.batch.leave()
 	}
-	s.metrics.generation(st, time.Since(start), err)
+	s.metrics.generation(st)
 	ev.push(event{done: true, st: st, err: err})
 }
 

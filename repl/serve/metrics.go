@@ -27,7 +27,6 @@ type metrics struct {
 	ttft      []int64   // per bucket, then +Inf
 	ttftSum   float64   // seconds
 	ttftCount int64     //
-	waiting   int64     // requests in the queue or taking a slot
 	steps     int64     // batched steps
 	stepSlots int64     // sessions over all steps
 	started   time.Time //
@@ -43,12 +42,6 @@ func (m *metrics) request(outcome string) {
 	m.mu.Unlock()
 }
 
-func (m *metrics) queued(d int64) {
-	m.mu.Lock()
-	m.waiting += d
-	m.mu.Unlock()
-}
-
 func (m *metrics) step(n int) {
 	m.mu.Lock()
 	m.steps++
@@ -56,7 +49,7 @@ func (m *metrics) step(n int) {
 	m.mu.Unlock()
 }
 
-func (m *metrics) generation(st model.Stats, _ time.Duration, _ error) {
+func (m *metrics) generation(st model.Stats) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.prompt += int64(st.PromptTokens)
