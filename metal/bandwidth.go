@@ -11,29 +11,55 @@ import (
 // sums it reps times, split over threads goroutines, and returns the best
 // rate in bytes per second. Token generation streams every weight once per
 // token, so this is the ceiling the kernels are measured against; call it
-// in the same run as the speed figures (the machine may be shared). The
-// buffer is in huge pages where the system offers them, as the model loader
-// holds large weight files: 4 KiB pages cost TLB misses and read slower.
+// in the same run as the speed figures (the machine may be shared), or use
+// a BandwidthProbe between them. The buffer is in huge pages where the
+// system offers them, as the model loader holds large weight files: 4 KiB
+// pages cost TLB misses and read slower.
 func ReadBandwidth(size, threads, reps int) float64 {
+	p := NewBandwidthProbe(size)
+	defer p.Close()
+	best := 0.0
+	for range max(reps, 1) {
+		best = max(best, p.Read(threads))
+	}
+	return best
+}
+
+// BandwidthProbe holds a filled buffer whose reads measure the machine's
+// read bandwidth, again and again: between the timed runs of a benchmark,
+// so that the bandwidth and the speeds see the same machine (a shared one
+// changes from second to second) and are compared as medians.
+type BandwidthProbe struct {
+	buf  []byte
+	free func() error
+}
+
+// NewBandwidthProbe fills a buffer of size bytes (rounded down to 4 KiB, at
+// least 4 KiB), in huge pages where the system offers them.
+func NewBandwidthProbe(size int) *BandwidthProbe {
 	size = max(size&^4095, 4096)
-	threads = max(threads, 1)
 	buf, free, err := HugePageBytes(size)
 	if err != nil {
 		buf, free = make([]byte, size), func() error { return nil }
 	}
-	defer free()
 	for i := 0; i < len(buf); i += 8 {
 		binary.LittleEndian.PutUint64(buf[i:], uint64(i)*0x9e3779b97f4a7c15)
 	}
-	best := 0.0
-	for range max(reps, 1) {
-		start := time.Now()
-		readParallel(buf, threads)
-		if r := float64(size) / time.Since(start).Seconds(); r > best {
-			best = r
-		}
-	}
-	return best
+	return &BandwidthProbe{buf: buf, free: free}
+}
+
+// Read sums the buffer once, split over threads goroutines, and returns the
+// rate in bytes per second.
+func (p *BandwidthProbe) Read(threads int) float64 {
+	start := time.Now()
+	readParallel(p.buf, max(threads, 1))
+	return float64(len(p.buf)) / time.Since(start).Seconds()
+}
+
+// Close frees the buffer.
+func (p *BandwidthProbe) Close() error {
+	p.buf = nil
+	return p.free()
 }
 
 // readSink keeps the sums alive.

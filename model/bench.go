@@ -17,12 +17,16 @@ type BenchOptions struct {
 	Reps   int // repetitions (llama-bench -r); the median is reported
 	Depth  int // tokens already in the KV cache before each pp and tg run (llama-bench -d), not timed
 	Device Device
+	// BandwidthBytes > 0 measures the read bandwidth after every tg run,
+	// summing a buffer of that many bytes once (metal.BandwidthProbe).
+	BandwidthBytes int
 }
 
 // BenchResult holds the tokens per second of every repetition.
 type BenchResult struct {
 	Prompt, Gen   int
 	PP, TG        []float64 // tokens/s per repetition
+	Bandwidth     []float64 // read bandwidth in bytes/s after each tg run (BandwidthBytes)
 	BytesPerToken int64     // weight bytes a generated token streams (Model.BytesPerToken)
 }
 
@@ -114,6 +118,11 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 		return r, err
 	}
 	one := []int32{0}
+	var probe *metal.BandwidthProbe
+	if opt.BandwidthBytes > 0 && opt.Gen > 0 {
+		probe = metal.NewBandwidthProbe(opt.BandwidthBytes)
+		defer probe.Close()
+	}
 	for range reps {
 		if err := ctx.Err(); err != nil {
 			return r, err
@@ -143,6 +152,9 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 				}
 			}
 			r.TG = append(r.TG, float64(opt.Gen)/time.Since(start).Seconds())
+			if probe != nil {
+				r.Bandwidth = append(r.Bandwidth, probe.Read(metal.Threads()))
+			}
 		}
 	}
 	return r, nil

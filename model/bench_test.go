@@ -154,8 +154,13 @@ func TestBenchCountsRepetitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.PP) != 3 || len(r.TG) != 3 || Median(r.PP) <= 0 || Median(r.TG) <= 0 {
+	if len(r.PP) != 3 || len(r.TG) != 3 || Median(r.PP) <= 0 || Median(r.TG) <= 0 || r.Bandwidth != nil {
 		t.Fatalf("%+v", r)
+	}
+	// The read bandwidth, measured after every tg run.
+	r, err = Bench(context.Background(), m, BenchOptions{Gen: 4, Reps: 3, BandwidthBytes: 1 << 20})
+	if err != nil || len(r.Bandwidth) != 3 || !(Median(r.Bandwidth) > 1e6) {
+		t.Fatalf("bandwidth: %+v, %v", r, err)
 	}
 	if got := Median([]float64{5, 1, 3, 2}); got != 2.5 {
 		t.Fatalf("median %v", got)

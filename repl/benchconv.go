@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,9 +56,14 @@ type BenchResult struct {
 	// KV cache bytes a generated token reads on average (positions before it, keys and values).
 	KVBytesPerToken int64 `json:"kv_bytes_per_token"`
 	// Weight bytes streamed per generated token, and the machine's read
-	// bandwidth measured in the same run (best of 3 reads of 1 GiB).
-	BytesPerToken int64   `json:"weight_bytes_per_token"`
-	BandwidthGBs  float64 `json:"read_bandwidth_gb_per_s"`
+	// bandwidth measured in the same run: a read of 1 GiB after every tg
+	// run, the median and every sample.
+	BytesPerToken    int64     `json:"weight_bytes_per_token"`
+	BandwidthGBs     float64   `json:"read_bandwidth_gb_per_s"`
+	BandwidthSamples []float64 `json:"read_bandwidth_samples_gb_per_s"`
+	// TGFraction is the weight bandwidth tg reached over the median read
+	// bandwidth (Effective / BandwidthGBs).
+	TGFraction float64 `json:"tg_bandwidth_fraction"`
 }
 
 // Effective is the weight bandwidth generation reached, in GB/s.
@@ -85,8 +91,12 @@ func (b BenchResult) String() string {
 	if b.GenTokens == 0 {
 		return out
 	}
-	return out + fmt.Sprintf("\n%.0f MB of weights per token: %.1f GB/s at tg%s, machine read bandwidth %.1f GB/s (%.0f%%)",
-		float64(b.BytesPerToken)/1e6, b.Effective(), kv, b.BandwidthGBs, 100*all/max(b.BandwidthGBs, 1e-9))
+	spread := ""
+	if len(b.BandwidthSamples) > 1 {
+		spread = fmt.Sprintf(", %.1f-%.1f", slices.Min(b.BandwidthSamples), slices.Max(b.BandwidthSamples))
+	}
+	return out + fmt.Sprintf("\n%.0f MB of weights per token: %.1f GB/s at tg%s, %.0f%% of the machine's read bandwidth, %.1f GB/s (median of %d reads between the tg runs%s)",
+		float64(b.BytesPerToken)/1e6, b.Effective(), kv, 100*all/max(b.BandwidthGBs, 1e-9), b.BandwidthGBs, len(b.BandwidthSamples), spread)
 }
 
 // kvBytes is what a generated token reads of the KV cache on average when
@@ -157,16 +167,24 @@ func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 	if a.threads > 0 {
 		defer metal.SetThreads(metal.SetThreads(a.threads))
 	}
-	r, err := model.Bench(ctx, s.model, model.BenchOptions{Prompt: a.pp, Gen: a.tg, Reps: a.reps, Depth: a.depth, Device: s.device})
+	r, err := model.Bench(ctx, s.model, model.BenchOptions{Prompt: a.pp, Gen: a.tg, Reps: a.reps, Depth: a.depth, Device: s.device,
+		BandwidthBytes: 1 << 30})
 	if err != nil {
 		return BenchResult{}, err
 	}
-	bw := metal.ReadBandwidth(1<<30, metal.Threads(), 3)
-	return BenchResult{Model: s.spec, Kernels: metal.CurrentLevel().String(), Threads: metal.Threads(), Memory: s.model.Memory(),
+	var bws []float64
+	for _, v := range r.Bandwidth {
+		bws = append(bws, v/1e9)
+	}
+	res := BenchResult{Model: s.spec, Kernels: metal.CurrentLevel().String(), Threads: metal.Threads(), Memory: s.model.Memory(),
 		Depth: a.depth, KVBytesPerToken: kvBytes(s.model, a.depth, a.tg),
 		PromptTokens: a.pp, PromptRate: model.Median(r.PP), PromptRates: r.PP,
 		GenTokens: a.tg, GenRate: model.Median(r.TG), GenRates: r.TG, Reps: a.reps,
-		BytesPerToken: r.BytesPerToken, BandwidthGBs: bw / 1e9}, nil
+		BytesPerToken: r.BytesPerToken, BandwidthGBs: model.Median(bws), BandwidthSamples: bws}
+	if res.BandwidthGBs > 0 {
+		res.TGFraction = res.Effective() / res.BandwidthGBs
+	}
+	return res, nil
 }
 
 func cmdBench(s *session, ctx context.Context, c *command, a call) error {

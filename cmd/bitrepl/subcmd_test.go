@@ -202,15 +202,23 @@ func TestInspectJSON(t *testing.T) {
 func TestBenchJSON(t *testing.T) {
 	code, out, errOut := bitrepl(t, "", "bench", "-m", tinyModel, "--json", "8", "4")
 	var r struct {
-		PromptTokens int     `json:"prompt_tokens"`
-		GenTokens    int     `json:"gen_tokens"`
-		GenRate      float64 `json:"gen_tok_per_s"`
+		PromptTokens int       `json:"prompt_tokens"`
+		GenTokens    int       `json:"gen_tokens"`
+		GenRate      float64   `json:"gen_tok_per_s"`
+		Reps         int       `json:"repetitions"`
+		Bandwidth    float64   `json:"read_bandwidth_gb_per_s"`
+		BWSamples    []float64 `json:"read_bandwidth_samples_gb_per_s"`
+		Fraction     float64   `json:"tg_bandwidth_fraction"`
 	}
 	if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil {
 		t.Fatalf("exit %d %v %s", code, err, errOut)
 	}
 	if r.PromptTokens != 8 || r.GenTokens != 4 || !(r.GenRate > 0) || math.IsInf(r.GenRate, 0) {
 		t.Errorf("%+v", r)
+	}
+	// The bandwidth is a median of one read per tg run, and tg's fraction is against it.
+	if len(r.BWSamples) != r.Reps || !(r.Bandwidth > 0) || !(r.Fraction > 0) {
+		t.Errorf("bandwidth: %+v", r)
 	}
 	code, out, errOut = bitrepl(t, "", "bench", "-m", tinyModel, "--json", "-p", "4", "-n", "4", "-r", "1", "-d", "32")
 	var d struct {
