@@ -89,19 +89,18 @@ func Build(cfg Config, p Params, tok *tokenizer.Tokenizer, tokenizerJSON []byte)
 		m.Config.TiedEmbedding = true
 	}
 	m.outNorm = p.OutputNorm
-	q, kv := cfg.Heads*cfg.HeadDim, cfg.KVDim()
 	m.layers = make([]Layer, cfg.Layers)
-	for i, lp := range p.Layers {
-		n := func(s string) string { return fmt.Sprintf("blk.%d.%s.weight", i, s) }
-		m.layers[i] = Layer{
-			AttnNorm: lp.AttnNorm, FFNNorm: lp.FFNNorm,
-			Q: proj(n("attn_q"), lp.Q, q, cfg.Dim), K: proj(n("attn_k"), lp.K, kv, cfg.Dim),
-			V: proj(n("attn_v"), lp.V, kv, cfg.Dim), O: proj(n("attn_output"), lp.O, cfg.Dim, q),
-			Gate: proj(n("ffn_gate"), lp.Gate, cfg.FFNDim, cfg.Dim), Up: proj(n("ffn_up"), lp.Up, cfg.FFNDim, cfg.Dim),
-			Down: proj(n("ffn_down"), lp.Down, cfg.Dim, cfg.FFNDim),
-		}
-		if cfg.SubNorms {
-			m.layers[i].AttnSubNorm, m.layers[i].FFNSubNorm = lp.AttnSubNorm, lp.FFNSubNorm
+	for i := range p.Layers {
+		for _, t := range blockOf(&cfg) {
+			if !t.Present(&cfg) {
+				continue
+			}
+			if t.Proj {
+				rows, cols := t.shape(&cfg)
+				*t.mat(&m.layers[i]) = proj(fmt.Sprintf("blk.%d.%s.weight", i, t.GGUF), *t.tern(&p.Layers[i]), rows, cols)
+			} else {
+				*t.vec(&m.layers[i]) = *t.pvec(&p.Layers[i])
+			}
 		}
 	}
 	if err != nil {

@@ -28,14 +28,13 @@ func (m *Model) checkFinite() error {
 	if err := vec("output_norm.weight", m.outNorm); err != nil {
 		return err
 	}
-	for i, l := range m.layers {
-		p := fmt.Sprintf("blk.%d.", i)
-		for _, e := range []error{
-			vec(p+"attn_norm.weight", l.AttnNorm), vec(p+"ffn_norm.weight", l.FFNNorm),
-			vec(p+"attn_sub_norm.weight", l.AttnSubNorm), vec(p+"ffn_sub_norm.weight", l.FFNSubNorm),
-		} {
-			if e != nil {
-				return e
+	for i := range m.layers {
+		for _, t := range blockOf(&m.Config) {
+			if t.vec == nil {
+				continue
+			}
+			if err := vec(fmt.Sprintf("blk.%d.%s.weight", i, t.GGUF), *t.vec(&m.layers[i])); err != nil {
+				return err
 			}
 		}
 	}

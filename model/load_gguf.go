@@ -138,7 +138,7 @@ func LoadGGUFBytes(data []byte, name string) (*Model, error) {
 }
 
 func fromGGUF(f *gguf.File) (*Model, error) {
-	cfg, spec, err := ggufConfig(f)
+	cfg, _, err := ggufConfig(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Path, err)
 	}
@@ -155,20 +155,16 @@ func fromGGUF(f *gguf.File) (*Model, error) {
 	}
 	m.layers = make([]Layer, cfg.Layers)
 	for i := range m.layers {
-		p := fmt.Sprintf("blk.%d.", i)
-		l := &m.layers[i]
-		l.AttnNorm = ld.vector(p + "attn_norm.weight")
-		l.Q = ld.projection(p + "attn_q")
-		l.K = ld.projection(p + "attn_k")
-		l.V = ld.projection(p + "attn_v")
-		l.O = ld.projection(p + "attn_output")
-		l.FFNNorm = ld.vector(p + "ffn_norm.weight")
-		l.Gate = ld.projection(p + "ffn_gate")
-		l.Up = ld.projection(p + "ffn_up")
-		l.Down = ld.projection(p + "ffn_down")
-		if spec.subNorms {
-			l.AttnSubNorm = ld.vector(p + "attn_sub_norm.weight")
-			l.FFNSubNorm = ld.vector(p + "ffn_sub_norm.weight")
+		for _, t := range blockOf(&m.Config) {
+			if !t.Present(&m.Config) {
+				continue
+			}
+			name := fmt.Sprintf("blk.%d.%s", i, t.GGUF)
+			if t.Proj {
+				*t.mat(&m.layers[i]) = ld.projection(name)
+			} else {
+				*t.vec(&m.layers[i]) = ld.vector(name + ".weight")
+			}
 		}
 	}
 	if ld.err != nil {

@@ -55,22 +55,6 @@ const (
 	maxTokenizerConfigBytes = 16 << 20
 )
 
-// hfNames maps our GGUF tensor names (the suffix after blk.N.) to the names in
-// HF checkpoints; sub-norms differ between the 1bitLLM and microsoft files.
-var hfNames = map[string][]string{
-	"attn_norm.weight":     {"input_layernorm.weight"},
-	"attn_q":               {"self_attn.q_proj"},
-	"attn_k":               {"self_attn.k_proj"},
-	"attn_v":               {"self_attn.v_proj"},
-	"attn_output":          {"self_attn.o_proj"},
-	"attn_sub_norm.weight": {"self_attn.attn_sub_norm.weight", "self_attn.inner_attn_ln.weight"},
-	"ffn_norm.weight":      {"post_attention_layernorm.weight"},
-	"ffn_gate":             {"mlp.gate_proj"},
-	"ffn_up":               {"mlp.up_proj"},
-	"ffn_down":             {"mlp.down_proj"},
-	"ffn_sub_norm.weight":  {"mlp.ffn_sub_norm.weight", "mlp.ffn_layernorm.weight"},
-}
-
 // LoadHF loads a Hugging Face checkpoint directory. Latent weights are
 // ternarised at load (absmean per tensor, as 1bitLLM's weight_quant) and
 // packed; packed uint8 weights (microsoft's layout) are repacked; the
@@ -138,32 +122,23 @@ func (m *Model) loadHFWeights(set *safetensors.Set, mode weightScaleMode) error 
 	}
 	m.layers = make([]Layer, c.Layers)
 	for i := range m.layers {
-		l := &m.layers[i]
-		get := func(ours string) string {
-			p := fmt.Sprintf("model.layers.%d.", i)
-			for _, name := range hfNames[ours] {
-				if _, ok := set.Tensor(p + name); ok {
-					return p + name
-				}
-				if _, ok := set.Tensor(p + name + ".weight"); ok {
-					return p + name
+		p := fmt.Sprintf("model.layers.%d.", i)
+		for _, t := range blockOf(c) {
+			if !t.Present(c) {
+				continue
+			}
+			name := p + t.HF[0] // the name the error names when none is found
+			for _, n := range t.HF {
+				if _, ok := set.Tensor(p + n + ".weight"); ok {
+					name = p + n
+					break
 				}
 			}
-			return p + hfNames[ours][0]
-		}
-		gg := func(s string) string { return fmt.Sprintf("blk.%d.%s.weight", i, s) }
-		l.AttnNorm = ld.vector(get("attn_norm.weight"))
-		l.Q = ld.bitLinear(get("attn_q"), gg("attn_q"))
-		l.K = ld.bitLinear(get("attn_k"), gg("attn_k"))
-		l.V = ld.bitLinear(get("attn_v"), gg("attn_v"))
-		l.O = ld.bitLinear(get("attn_output"), gg("attn_output"))
-		l.FFNNorm = ld.vector(get("ffn_norm.weight"))
-		l.Gate = ld.bitLinear(get("ffn_gate"), gg("ffn_gate"))
-		l.Up = ld.bitLinear(get("ffn_up"), gg("ffn_up"))
-		l.Down = ld.bitLinear(get("ffn_down"), gg("ffn_down"))
-		if c.SubNorms {
-			l.AttnSubNorm = ld.vector(get("attn_sub_norm.weight"))
-			l.FFNSubNorm = ld.vector(get("ffn_sub_norm.weight"))
+			if t.Proj {
+				*t.mat(&m.layers[i]) = ld.bitLinear(name, fmt.Sprintf("blk.%d.%s.weight", i, t.GGUF))
+			} else {
+				*t.vec(&m.layers[i]) = ld.vector(name + ".weight")
+			}
 		}
 	}
 	switch {

@@ -94,15 +94,12 @@ func (m *Model) Weights() []Weight {
 		ws = append(ws, w)
 	}
 	add("token_embd.weight", m.embed)
-	for i, l := range m.layers {
-		p := fmt.Sprintf("blk.%d.", i)
-		add(p+"attn_q.weight", l.Q)
-		add(p+"attn_k.weight", l.K)
-		add(p+"attn_v.weight", l.V)
-		add(p+"attn_output.weight", l.O)
-		add(p+"ffn_gate.weight", l.Gate)
-		add(p+"ffn_up.weight", l.Up)
-		add(p+"ffn_down.weight", l.Down)
+	for i := range m.layers {
+		for _, t := range blockOf(&m.Config) {
+			if t.Proj && t.Present(&m.Config) {
+				add(fmt.Sprintf("blk.%d.%s.weight", i, t.GGUF), *t.mat(&m.layers[i]))
+			}
+		}
 	}
 	if m.output != m.embed {
 		add("output.weight", m.output)
@@ -183,31 +180,9 @@ func (m *Model) check() error {
 	if len(m.layers) != c.Layers {
 		return fmt.Errorf("%w: %d layers loaded, config says %d", ErrConfig, len(m.layers), c.Layers)
 	}
-	q, kv := c.Heads*c.HeadDim, c.KVDim()
-	for i, l := range m.layers {
-		p := fmt.Sprintf("blk.%d.", i)
-		for _, e := range []error{
-			vec(p+"attn_norm.weight", l.AttnNorm, c.Dim),
-			want(p+"attn_q.weight", l.Q, q, c.Dim),
-			want(p+"attn_k.weight", l.K, kv, c.Dim),
-			want(p+"attn_v.weight", l.V, kv, c.Dim),
-			want(p+"attn_output.weight", l.O, c.Dim, q),
-			vec(p+"ffn_norm.weight", l.FFNNorm, c.Dim),
-			want(p+"ffn_gate.weight", l.Gate, c.FFNDim, c.Dim),
-			want(p+"ffn_up.weight", l.Up, c.FFNDim, c.Dim),
-			want(p+"ffn_down.weight", l.Down, c.Dim, c.FFNDim),
-		} {
-			if e != nil {
-				return e
-			}
-		}
-		if c.SubNorms {
-			if err := vec(p+"attn_sub_norm.weight", l.AttnSubNorm, q); err != nil {
-				return err
-			}
-			if err := vec(p+"ffn_sub_norm.weight", l.FFNSubNorm, c.FFNDim); err != nil {
-				return err
-			}
+	for i := range m.layers {
+		if err := checkBlock(c, i, &m.layers[i]); err != nil {
+			return err
 		}
 	}
 	return m.checkFinite()

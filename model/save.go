@@ -123,13 +123,15 @@ func (m *Model) ternaryCodes(name string, w *metal.Matrix) ([]int8, float32, int
 // without the zero columns a loader may have padded it with.
 func (m *Model) projCols(name string, w *metal.Matrix) int {
 	c := &m.Config
-	switch {
-	case strings.HasSuffix(name, "down") || strings.HasSuffix(name, "down_proj"):
-		return min(c.FFNDim, w.Cols)
-	case strings.HasSuffix(name, "attn_output") || strings.HasSuffix(name, "o_proj"):
-		return min(c.Heads*c.HeadDim, w.Cols)
+	for _, t := range blockOf(c) {
+		for _, n := range append([]string{t.GGUF}, t.HF...) {
+			if t.Proj && strings.HasSuffix(name, "."+n) {
+				_, cols := t.shape(c)
+				return min(cols, w.Cols)
+			}
+		}
 	}
-	return min(c.Dim, w.Cols)
+	return w.Cols
 }
 
 // denseBytes returns w's data in type t, reusing the bytes when the type is
@@ -275,24 +277,20 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 			return err
 		}
 	}
-	for i, l := range m.layers {
-		p := fmt.Sprintf("blk.%d.", i)
-		errs := []error{
-			vec(p+"attn_norm.weight", l.AttnNorm),
-			proj(p+"attn_q", l.Q), proj(p+"attn_k", l.K), proj(p+"attn_v", l.V),
-		}
-		if l.AttnSubNorm != nil {
-			errs = append(errs, vec(p+"attn_sub_norm.weight", l.AttnSubNorm))
-		}
-		errs = append(errs, proj(p+"attn_output", l.O), vec(p+"ffn_norm.weight", l.FFNNorm),
-			proj(p+"ffn_gate", l.Gate), proj(p+"ffn_up", l.Up))
-		if l.FFNSubNorm != nil {
-			errs = append(errs, vec(p+"ffn_sub_norm.weight", l.FFNSubNorm))
-		}
-		errs = append(errs, proj(p+"ffn_down", l.Down))
-		for _, e := range errs {
-			if e != nil {
-				return e
+	for i := range m.layers {
+		for _, t := range blockOf(c) {
+			if !t.Present(c) {
+				continue
+			}
+			name := fmt.Sprintf("blk.%d.%s", i, t.GGUF)
+			var err error
+			if t.Proj {
+				err = proj(name, *t.mat(&m.layers[i]))
+			} else {
+				err = vec(name+".weight", *t.vec(&m.layers[i]))
+			}
+			if err != nil {
+				return err
 			}
 		}
 	}
@@ -432,10 +430,6 @@ func (m *Model) saveHF(dir string, opt SaveOptions) error {
 		add(safetensors.Tensor{Name: name, DType: embedType, Shape: []int64{int64(mat.Rows), int64(mat.Cols)}, Data: b})
 		return nil
 	}
-	subAttn, subFFN := "self_attn.attn_sub_norm.weight", "mlp.ffn_sub_norm.weight"
-	if c.Arch == "bitnet" {
-		subAttn, subFFN = "self_attn.inner_attn_ln.weight", "mlp.ffn_layernorm.weight"
-	}
 	proj := func(name string, mat *metal.Matrix) error {
 		codes, scale, cols, err := m.ternaryCodes(name, mat)
 		if err != nil {
@@ -468,20 +462,15 @@ func (m *Model) saveHF(dir string, opt SaveOptions) error {
 	if err := dense("model.embed_tokens.weight", m.embed); err != nil {
 		return err
 	}
-	for i, l := range m.layers {
-		p := fmt.Sprintf("model.layers.%d.", i)
-		f32(p+"input_layernorm.weight", l.AttnNorm)
-		f32(p+"post_attention_layernorm.weight", l.FFNNorm)
-		if l.AttnSubNorm != nil {
-			f32(p+subAttn, l.AttnSubNorm)
-			f32(p+subFFN, l.FFNSubNorm)
-		}
-		for _, pr := range []struct {
-			name string
-			mat  *metal.Matrix
-		}{{"self_attn.q_proj", l.Q}, {"self_attn.k_proj", l.K}, {"self_attn.v_proj", l.V}, {"self_attn.o_proj", l.O},
-			{"mlp.gate_proj", l.Gate}, {"mlp.up_proj", l.Up}, {"mlp.down_proj", l.Down}} {
-			if err := proj(p+pr.name, pr.mat); err != nil {
+	for i := range m.layers {
+		for _, t := range blockOf(c) {
+			if !t.Present(c) {
+				continue
+			}
+			name := fmt.Sprintf("model.layers.%d.%s", i, t.HF[0])
+			if !t.Proj {
+				f32(name+".weight", *t.vec(&m.layers[i]))
+			} else if err := proj(name, *t.mat(&m.layers[i])); err != nil {
 				return err
 			}
 		}
