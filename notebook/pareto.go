@@ -3,10 +3,13 @@ package notebook
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -140,19 +143,16 @@ type Point struct {
 }
 
 // Scatter draws labelled points, one colour per series (named in legend,
-// by series index).
-func Scatter(title, xLabel, yLabel string, pts []Point, legend []string) (*Figure, error) {
+// by series index, in the corner given by legendLeft and legendTop).
+func Scatter(title, xLabel, yLabel string, pts []Point, legend []string, legendLeft, legendTop bool) (*Figure, error) {
 	if len(pts) == 0 {
 		return nil, fmt.Errorf("notebook: %s: no points", title)
 	}
 	p := newPlot(title, xLabel, yLabel)
 	addGrid(p)
 	bySeries := map[int]plotter.XYs{}
-	var labels plotter.XYLabels
 	for _, q := range pts {
 		bySeries[q.Series] = append(bySeries[q.Series], plotter.XY{X: q.X, Y: q.Y})
-		labels.XYs = append(labels.XYs, plotter.XY{X: q.X, Y: q.Y})
-		labels.Labels = append(labels.Labels, q.Label)
 	}
 	for s := 0; s <= maxSeries(pts); s++ {
 		xy, ok := bySeries[s]
@@ -171,24 +171,45 @@ func Scatter(title, xLabel, yLabel string, pts []Point, legend []string) (*Figur
 			p.Legend.Add(legend[s], sc)
 		}
 	}
-	l, err := plotter.NewLabels(labels)
-	if err != nil {
-		return nil, fmt.Errorf("notebook: %s: %w", title, err)
+	// Labels of points that (nearly) coincide go one line below another.
+	xr, yr := spread(pts, func(q Point) float64 { return q.X }), spread(pts, func(q Point) float64 { return q.Y })
+	for i, q := range pts {
+		line := 0
+		for _, o := range pts[:i] {
+			if math.Abs(o.X-q.X) <= 0.08*xr && math.Abs(o.Y-q.Y) <= 0.04*yr {
+				line++
+			}
+		}
+		l, err := plotter.NewLabels(plotter.XYLabels{XYs: []plotter.XY{{X: q.X, Y: q.Y}}, Labels: []string{q.Label}})
+		if err != nil {
+			return nil, fmt.Errorf("notebook: %s: %w", title, err)
+		}
+		l.TextStyle[0].Font.Variant = "Sans"
+		l.TextStyle[0].Font.Size = vg.Points(9)
+		l.TextStyle[0].XAlign = draw.XLeft
+		l.Offset = vg.Point{X: vg.Points(6), Y: vg.Points(-3 - 11*float64(line))}
+		p.Add(l)
 	}
-	for i := range l.TextStyle {
-		l.TextStyle[i].Font.Variant = "Sans"
-		l.TextStyle[i].Font.Size = vg.Points(9)
-		l.TextStyle[i].XAlign = draw.XLeft
-	}
-	l.Offset = vg.Point{X: vg.Points(6), Y: vg.Points(-3)}
-	p.Add(l)
 	// room on the right for the last point's label
 	lo, hi := p.X.Min, p.X.Max
 	p.X.Min, p.X.Max = lo-0.05*(hi-lo+1e-9), hi+0.3*(hi-lo+1e-9)
 	dy := p.Y.Max - p.Y.Min + 1e-9
 	p.Y.Min, p.Y.Max = p.Y.Min-0.08*dy, p.Y.Max+0.08*dy
-	p.Legend.Top = true
+	p.Legend.Left, p.Legend.Top = legendLeft, legendTop
+	p.X.Tick.Marker, p.Y.Tick.Marker = exactTicks{}, exactTicks{}
 	return render(p, 6.5*vg.Inch, 4*vg.Inch)
+}
+
+// spread is the range of f over pts (1 when they all agree).
+func spread(pts []Point, f func(Point) float64) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, q := range pts {
+		lo, hi = min(lo, f(q)), max(hi, f(q))
+	}
+	if hi > lo {
+		return hi - lo
+	}
+	return 1
 }
 
 func maxSeries(pts []Point) int {
@@ -197,4 +218,18 @@ func maxSeries(pts []Point) int {
 		m = max(m, q.Series)
 	}
 	return m
+}
+
+// exactTicks are gonum's default ticks labelled with every digit they need
+// (the default label of 4.32 can read "4.3").
+type exactTicks struct{}
+
+func (exactTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', -1, 64)
+		}
+	}
+	return ts
 }

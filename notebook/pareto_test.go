@@ -54,7 +54,7 @@ func TestMeasureSpeed(t *testing.T) {
 
 func TestScatter(t *testing.T) {
 	pts := []Point{{"TQ2_0", 3.5, 4.32, 0}, {"F16", 11.6, 4.48, 1}, {"Q8_0", 6.2, 4.49, 1}}
-	fig, err := Scatter("bytes against loss", "MB", "loss", pts, []string{"ternary", "plain"})
+	fig, err := Scatter("bytes against loss", "MB", "loss", pts, []string{"ternary", "plain"}, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestScatter(t *testing.T) {
 	if got := len(fills(svg, seriesColor(1))); got != 3 {
 		t.Errorf("%d marks of series 1, want 3", got)
 	}
-	if _, err := Scatter("empty", "", "", nil, nil); err == nil {
+	if _, err := Scatter("empty", "", "", nil, nil, false, true); err == nil {
 		t.Error("no points: no error")
 	}
 }
