@@ -13,19 +13,23 @@ type LayerSummary struct {
 	Layer          int // -1 for tensors outside the blocks (embeddings, LM head)
 	Tensors        int
 	Params         int64
-	Neg, Zero, Pos int64
+	FloatParams    int64 // params of non-ternary tensors (F16 embeddings...): not in Neg, Zero, Pos
+	Neg, Zero, Pos int64 // ternary codes of the ternary tensors
 	Invalid        int64
 	// MeanRelErr is the mean over the block's tensors with latent weights of
 	// their ternarisation error (NaN when none has latent weights).
 	MeanRelErr float64
 }
 
-// ZeroShare is the share of zero weights in the block.
+// TernaryParams is the number of weights in ternary tensors.
+func (l *LayerSummary) TernaryParams() int64 { return l.Params - l.FloatParams }
+
+// ZeroShare is the share of zero codes among the block's ternary weights.
 func (l *LayerSummary) ZeroShare() float64 {
-	if l.Params == 0 {
+	if l.TernaryParams() == 0 {
 		return 0
 	}
-	return float64(l.Zero) / float64(l.Params)
+	return float64(l.Zero) / float64(l.TernaryParams())
 }
 
 func (l *LayerSummary) String() string {
@@ -33,9 +37,14 @@ func (l *LayerSummary) String() string {
 	if l.Layer >= 0 {
 		name = "blk." + strconv.Itoa(l.Layer)
 	}
-	n := float64(max(l.Params, 1))
-	s := fmt.Sprintf("%-7s %2d tensors %11d params  -1 %5.1f%%  0 %5.1f%%  +1 %5.1f%%",
-		name, l.Tensors, l.Params, 100*float64(l.Neg)/n, 100*float64(l.Zero)/n, 100*float64(l.Pos)/n)
+	n := float64(max(l.TernaryParams(), 1))
+	s := fmt.Sprintf("%-7s %2d tensors %11d params", name, l.Tensors, l.Params)
+	if l.TernaryParams() > 0 {
+		s += fmt.Sprintf("  -1 %5.1f%%  0 %5.1f%%  +1 %5.1f%%", 100*float64(l.Neg)/n, 100*float64(l.Zero)/n, 100*float64(l.Pos)/n)
+	}
+	if l.FloatParams > 0 {
+		s += fmt.Sprintf("  %d float", l.FloatParams)
+	}
 	if !math.IsNaN(l.MeanRelErr) {
 		s += fmt.Sprintf("  latent rel.err %.4f", l.MeanRelErr)
 	}
@@ -60,6 +69,10 @@ func Layers(ts []TensorStats) []LayerSummary {
 		}
 		s.Tensors++
 		s.Params += t.Count()
+		if !t.Type.Ternary() {
+			s.FloatParams += t.Count()
+			continue
+		}
 		s.Neg += t.Neg
 		s.Zero += t.Zero
 		s.Pos += t.Pos

@@ -54,6 +54,9 @@ func (t *TensorStats) Share() (neg, zero, pos float64) {
 func (t *TensorStats) Layer() int { return layerOf(t.Name) }
 
 func (t *TensorStats) String() string {
+	if !t.Type.Ternary() {
+		return fmt.Sprintf("%-28s %-5v %5dx%-5d  mean %.4g  std %.4g  absmax %.4g", t.Name, t.Type, t.Rows, t.Cols, t.Mean, t.Std, t.AbsMax)
+	}
 	neg, zero, pos := t.Share()
 	s := fmt.Sprintf("%-28s %-5v %5dx%-5d  -1 %5.1f%%  0 %5.1f%%  +1 %5.1f%%  scale %.4g  |w| %.4g..%.4g",
 		t.Name, t.Type, t.Rows, t.Cols, 100*neg, 100*zero, 100*pos, t.Scale, t.MagMin, t.MagMax)

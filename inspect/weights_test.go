@@ -184,10 +184,11 @@ func TestLatentAgree(t *testing.T) {
 
 func TestLayers(t *testing.T) {
 	ts := []TensorStats{
-		{Name: "token_embd.weight", Rows: 2, Cols: 2, Neg: 1, Zero: 1, Pos: 2},
-		{Name: "blk.0.attn_q.weight", Rows: 1, Cols: 4, Neg: 1, Zero: 2, Pos: 1, Latent: &LatentStats{RelErr: 0.2}},
-		{Name: "blk.0.attn_k.weight", Rows: 1, Cols: 4, Neg: 2, Zero: 2, Latent: &LatentStats{RelErr: 0.4}},
-		{Name: "blk.10.ffn_up.weight", Rows: 2, Cols: 2, Zero: 4},
+		{Name: "token_embd.weight", Type: metal.F16, Rows: 2, Cols: 2, Neg: 1, Zero: 1, Pos: 2},
+		{Name: "blk.0.attn_q.weight", Type: metal.I2_S, Rows: 1, Cols: 4, Neg: 1, Zero: 2, Pos: 1, Latent: &LatentStats{RelErr: 0.2}},
+		{Name: "blk.0.attn_k.weight", Type: metal.TQ2_0, Rows: 1, Cols: 4, Neg: 2, Zero: 2, Latent: &LatentStats{RelErr: 0.4}},
+		{Name: "blk.10.ffn_up.weight", Type: metal.TQ1_0, Rows: 2, Cols: 2, Zero: 4},
+		{Name: "blk.10.ffn_down.weight", Type: metal.F32, Rows: 2, Cols: 2, Neg: 4},
 	}
 	ls := Layers(ts)
 	if len(ls) != 3 || ls[0].Layer != -1 || ls[1].Layer != 0 || ls[2].Layer != 10 {
@@ -196,8 +197,12 @@ func TestLayers(t *testing.T) {
 	if l := ls[1]; l.Tensors != 2 || l.Params != 8 || l.Neg != 3 || l.Zero != 4 || l.Pos != 1 || !near(l.MeanRelErr, 0.3) || l.ZeroShare() != 0.5 {
 		t.Errorf("blk.0 %+v", l)
 	}
-	if !math.IsNaN(ls[2].MeanRelErr) || ls[2].ZeroShare() != 1 {
-		t.Errorf("blk.10 %+v", ls[2])
+	// a float tensor counts in Params, not in the ternary shares
+	if l := ls[2]; !math.IsNaN(l.MeanRelErr) || l.ZeroShare() != 1 || l.Params != 8 || l.FloatParams != 4 || l.Neg != 0 {
+		t.Errorf("blk.10 %+v", l)
+	}
+	if l := ls[0]; l.FloatParams != 4 || l.Neg+l.Zero+l.Pos != 0 || strings.Contains(l.String(), "-1") {
+		t.Errorf("other %+v %q", l, l.String())
 	}
 	if s := ls[1].String(); !strings.Contains(s, "blk.0") || !strings.Contains(s, "rel.err 0.3000") {
 		t.Errorf("String() = %q", s)

@@ -192,13 +192,21 @@ func (s *session) renderWeights(r *weightsResult) {
 		s.p.println(s.st.title.Render("weights per layer") + s.st.dim.Render("   shares of -1 / 0 / +1"))
 		for i := range r.layers {
 			l := &r.layers[i]
-			n := float64(max(l.Params, 1))
+			n := float64(max(l.TernaryParams(), 1))
 			neg, zero, pos := float64(l.Neg)/n, float64(l.Zero)/n, float64(l.Pos)/n
 			name := "other"
 			if l.Layer >= 0 {
 				name = "blk." + strconv.Itoa(l.Layer)
 			}
-			line := fmt.Sprintf("%-7s %s  %5.1f%% %5.1f%% %5.1f%%  %6.1fM params", name, s.shareBar(neg, zero, pos, 30), 100*neg, 100*zero, 100*pos, n/1e6)
+			var line string
+			if l.TernaryParams() > 0 {
+				line = fmt.Sprintf("%-7s %s  %5.1f%% %5.1f%% %5.1f%%  %6.1fM params", name, s.shareBar(neg, zero, pos, 30), 100*neg, 100*zero, 100*pos, float64(l.Params)/1e6)
+			} else { // embeddings and heads kept in F16/F32: no codes to count
+				line = fmt.Sprintf("%-7s %-30s  %20s  %6.1fM params", name, "(not ternary)", "", float64(l.Params)/1e6)
+			}
+			if l.FloatParams > 0 && l.TernaryParams() > 0 {
+				line += s.st.dim.Render(fmt.Sprintf(" (%.1fM not ternary)", float64(l.FloatParams)/1e6))
+			}
 			if !math.IsNaN(l.MeanRelErr) {
 				line += fmt.Sprintf("  latent rel.err %.3f", l.MeanRelErr)
 			}
@@ -211,6 +219,10 @@ func (s *session) renderWeights(r *weightsResult) {
 	}
 	for i := range r.stats {
 		t := &r.stats[i]
+		if !t.Type.Ternary() {
+			s.p.printf("%s %s mean %.4g  std %.4g  absmax %.4g\n", s.st.key.Render(padRight(t.Name, 26)), padRight(t.Type.String(), 5), t.Mean, t.Std, t.AbsMax)
+			continue
+		}
 		neg, zero, pos := t.Share()
 		s.p.printf("%s %s %s  %5.1f%% %5.1f%% %5.1f%%  scale %.4g  rows %s cols %s\n",
 			s.st.key.Render(padRight(t.Name, 26)), padRight(t.Type.String(), 5), s.shareBar(neg, zero, pos, 20),
@@ -223,6 +235,11 @@ func (s *session) renderWeights(r *weightsResult) {
 
 // weightDetail shows one tensor's histograms and latent statistics.
 func (s *session) weightDetail(t *inspect.TensorStats) {
+	if !t.Type.Ternary() {
+		s.p.printf("%s %dx%d %v: not ternary; %d negative, %d zero, %d positive\n", t.Name, t.Rows, t.Cols, t.Type, t.Neg, t.Zero, t.Pos)
+		s.p.printf("mean %.4g std %.4g absmax %.4g · |w| of non-zero weights: min %.4g mean %.4g max %.4g\n", t.Mean, t.Std, t.AbsMax, t.MagMin, t.MagMean, t.MagMax)
+		return
+	}
 	s.p.printf("%s %dx%d %v: %d × -1, %d × 0, %d × +1", t.Name, t.Rows, t.Cols, t.Type, t.Neg, t.Zero, t.Pos)
 	if t.Invalid > 0 {
 		s.p.printf(", %s", s.st.err.Render(fmt.Sprintf("%d invalid", t.Invalid)))

@@ -148,3 +148,24 @@ func TestTokenColorsDistinct(t *testing.T) {
 		}
 	}
 }
+
+// A float tensor (the built-in model's F16 embedding) shows float statistics,
+// not -1/0/+1 shares and "scale 1".
+func TestWeightsFloatTensor(t *testing.T) {
+	var out bytes.Buffer
+	s := builtinSession(t, &out)
+	if err := s.exec(context.Background(), "/weights token_embd*"); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.Contains(got, "std 0.06") || strings.Contains(got, "scale") || strings.Contains(got, "× -1") {
+		t.Fatalf("/weights token_embd*:\n%s", got)
+	}
+	out.Reset()
+	if err := s.exec(context.Background(), "/weights"); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.Contains(got, "other   (not ternary)") || !strings.Contains(got, "blk.0   ") {
+		t.Fatalf("/weights:\n%s", got)
+	}
+}
