@@ -248,6 +248,28 @@ func TestConvertRoundTrip(t *testing.T) {
 	}
 }
 
+// A plain layer type writes the layer weights as they compute; the file
+// runs (greedy, as a user would) and inspect shows the type. Q6_K is an
+// embedding type only.
+func TestConvertPlainLayers(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "tiny-q8.gguf")
+	if code, _, errOut := bitrepl(t, "", "convert", "-m", tinyModel, "-o", out, "--format", "q8_0,f16"); code != 0 || !strings.Contains(errOut, "Q8_0") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	code, info, errOut := bitrepl(t, "", "inspect", "-m", out, "blk.0.attn_q")
+	if code != 0 || !strings.Contains(info, "Q8_0") {
+		t.Fatalf("inspect: exit %d: %s %s", code, info, errOut)
+	}
+	code, text, errOut := bitrepl(t, "", "run", "-m", out, "--set", "max_tokens=4", "--set", "temperature=0", "The whale")
+	if code != 0 || text == "" {
+		t.Fatalf("run: exit %d, %q, %s", code, text, errOut)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.gguf")
+	if code, _, errOut := bitrepl(t, "", "convert", "-m", tinyModel, "-o", bad, "--format", "q6_k"); code == 0 || !strings.Contains(errOut, "layer weight type") {
+		t.Fatalf("q6_k layers: exit %d: %s", code, errOut)
+	}
+}
+
 // counts extracts the codes counted in the details of one tensor that
 // `bitrepl inspect` shows ("N × -1, N × 0, N × +1").
 func counts(s string) string {
