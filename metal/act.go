@@ -6,11 +6,12 @@ import (
 )
 
 // This file prepares one token's float activations for the float-activation
-// matrix kernels (MatVec, MatMul; the LM head). At the SIMD levels the rows
-// of Q8_0, Q4_0 and Q6_K are dotted with x quantized to int8 per block of 32
-// (as llama.cpp's vec_dot does with its Q8_0/Q8_K activations), so that the
-// inner loop is an integer multiply-add; the Generic level and the float
-// types (F32, F16, BF16) use x as it is.
+// matrix kernels (MatVec, MatMul; the LM head). At every level (Generic
+// included, so that a build without assembly computes the same integer
+// sums) the rows of Q8_0, Q4_0 and Q6_K are dotted with x quantized to int8
+// per block of 32 (as llama.cpp's vec_dot does with its Q8_0/Q8_K
+// activations), so that the inner loop is an integer multiply-add; the
+// float types (F32, F16, BF16) use x as it is.
 //
 // Tolerance of the int8 path. With d_b = max|x[32b:32b+32]|/127 and
 // q[j] = roundHalfEven(x[j]/d_b), |x[j] - d_b*q[j]| <= d_b/2 (plus float32
@@ -123,10 +124,15 @@ func quantActGeneric(q []int8, d, d8 []float32, bs []int16, x []float32) bool {
 //
 //	dst[r] = scale * rowDot(t, w[r*rb:(r+1)*rb], a.x)
 //
-// using float activations only (a.quant is ignored).
+// or, when a.quant (Q8_0, Q4_0, Q6_K with finite x), scale *
+// rowDotQ8Generic: the same integer sums as the SIMD levels.
 func floatRowsGeneric(dst []float32, t DType, w []byte, rb int, a *floatAct, scale float32) {
 	w = w[:len(dst)*rb]
 	for r := range dst {
+		if a.quant {
+			dst[r] = scale * rowDotQ8Generic(t, w[r*rb:(r+1)*rb], a)
+			continue
+		}
 		dst[r] = scale * rowDotGeneric(t, w[r*rb:(r+1)*rb], a.x)
 	}
 }

@@ -158,16 +158,15 @@ func TestFloatRowsLevels(t *testing.T) {
 }
 
 // TestFloatRowsQ8Exact checks the integer part of the int8-activation
-// kernels: their result must match rowDotQ8Generic (the same integer sums)
-// up to the float32 summation of the per-block terms.
+// kernels at every level, Generic included (every level dots Q8_0, Q4_0 and
+// Q6_K rows with the same int8 activations): their result must match
+// rowDotQ8Generic (the same integer sums) up to the float32 summation of
+// the per-block terms.
 func TestFloatRowsQ8Exact(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(23, 24))
 		for iter := 0; iter < 60; iter++ {
 			typ := []DType{Q8_0, Q4_0, Q6_K}[iter%3]
-			if kern.actQ8&(1<<typ) == 0 {
-				continue
-			}
 			cols := 256 * (1 + r.IntN(6))
 			rows := 1 + r.IntN(20)
 			m := randFloatMatrix(t, r, typ, rows, cols, iter%5)

@@ -30,9 +30,9 @@ func QuantizeInt8(dst []int8, x []float32) (inv float32) {
 //
 // where w is the ggml dequantization of row r (without m.Scale) and the sum
 // is in float32 (Generic level: the per-256-element dot products added in
-// order; other levels may order it differently). The SIMD levels dot Q8_0,
+// order; other levels may order it differently). Every level dots Q8_0,
 // Q4_0 and Q6_K rows with x quantized to int8 per 32 elements, as llama.cpp
-// does; the bound and measured errors are in act.go (rms about 0.5% of
+// does (the integer sums are the same at every level); the bound and measured errors are in act.go (rms about 0.5% of
 // sqrt(Σ(w*x)^2), a third to a half of the Q6_K weights' own quantization
 // error). It allocates nothing in the steady
 // state. It panics unless len(x) == m.Cols and len(dst) == m.Rows.

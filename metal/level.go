@@ -95,6 +95,7 @@ var genericKernels = kernelSet{
 	ternTQ1S:   ternRowsGeneric,
 	rowDot:     rowDotGeneric,
 	floatRows:  floatRowsGeneric,
+	actQ8:      1<<Q8_0 | 1<<Q4_0 | 1<<Q6_K,
 	quantAct:   quantActGeneric,
 	quantInt8:  quantizeInt8Generic,
 	dot:        dotGeneric,
