@@ -156,7 +156,7 @@ func rowDotQ8Generic(t DType, w []byte, a *floatAct) float32 {
 			for j := range 32 {
 				s += int32(int8(blk[2+j])) * int32(a.q[32*b+j])
 			}
-			acc += getF16(blk) * float32(a.d[b]*float32(s))
+			acc += float32(getF16(blk) * float32(a.d[b]*float32(s))) // float32(): never fused
 		}
 	case Q4_0:
 		for b := range a.d {
@@ -166,7 +166,7 @@ func rowDotQ8Generic(t DType, w []byte, a *floatAct) float32 {
 				s += (int32(blk[2+j]&0xf) - 8) * int32(a.q[32*b+j])
 				s += (int32(blk[2+j]>>4) - 8) * int32(a.q[32*b+16+j])
 			}
-			acc += getF16(blk) * float32(a.d[b]*float32(s))
+			acc += float32(getF16(blk) * float32(a.d[b]*float32(s))) // float32(): never fused
 		}
 	case Q6_K:
 		var c [256]int8
@@ -184,9 +184,9 @@ func rowDotQ8Generic(t DType, w []byte, a *floatAct) float32 {
 					}
 					s += sc * ss
 				}
-				bacc += a.d[8*k+b] * float32(s)
+				bacc += float32(a.d[8*k+b] * float32(s))
 			}
-			acc += getF16(blk[208:]) * bacc
+			acc += float32(getF16(blk[208:]) * bacc)
 		}
 	default:
 		panic("metal: rowDotQ8Generic: type " + t.String())

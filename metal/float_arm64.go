@@ -147,8 +147,8 @@ func quantizeInt8NEON(dst []int8, x []float32) float32 {
 //go:noescape
 func dotNEON(a, b []float32) float32
 
-// axpyNEON is AxpyTo: dst[i] += alpha*x[i], fused (FMLA), as the Go
-// compiler fuses axpyGeneric on arm64: bit for bit.
+// axpyNEON is AxpyTo: dst[i] += alpha*x[i], the product rounded before the
+// add (FMUL then FADD, never FMLA): bit for bit axpyGeneric.
 //
 //go:noescape
 func axpyNEON(dst []float32, alpha float32, x []float32)

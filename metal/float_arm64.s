@@ -454,10 +454,14 @@ ax16:
 	BLT    ax4
 	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1   (R0), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VFMLA  V30.S4, V0.S4, V4.S4
-	VFMLA  V30.S4, V1.S4, V5.S4
-	VFMLA  V30.S4, V2.S4, V6.S4
-	VFMLA  V30.S4, V3.S4, V7.S4
+	FMUL4S(0, 0, 30)
+	FMUL4S(1, 1, 30)
+	FMUL4S(2, 2, 30)
+	FMUL4S(3, 3, 30)
+	FADD4S(4, 4, 0)
+	FADD4S(5, 5, 1)
+	FADD4S(6, 6, 2)
+	FADD4S(7, 7, 3)
 	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
 	SUB    $16, R2, R2
 	B      ax16
@@ -467,7 +471,8 @@ ax4:
 	BLT    ax1
 	VLD1.P 16(R1), [V0.S4]
 	VLD1   (R0), [V4.S4]
-	VFMLA  V30.S4, V0.S4, V4.S4
+	FMUL4S(0, 0, 30)
+	FADD4S(4, 4, 0)
 	VST1.P [V4.S4], 16(R0)
 	SUB    $4, R2, R2
 	B      ax4
@@ -476,7 +481,8 @@ ax1:
 	CBZ     R2, axdone
 	FMOVS.P 4(R1), F1
 	FMOVS   (R0), F2
-	FMADDS  F31, F2, F1, F1
+	FMULS   F31, F1, F1
+	FADDS   F2, F1, F1
 	FMOVS.P F1, 4(R0)
 	SUB     $1, R2, R2
 	B       ax1
