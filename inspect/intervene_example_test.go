@@ -12,7 +12,7 @@ import (
 // Zero-ablate head 2 of layer 1 at every position and compare the logits;
 // then split a logit into the parts of the residual stream.
 func ExampleHooks() {
-	m, err := model.LoadGGUFBytes(embedded.GGUF(), "builtin")
+	m, err := model.LoadBytes(embedded.GGUF(), "builtin")
 	if err != nil {
 		panic(err)
 	}

@@ -284,7 +284,7 @@ func TestTernaryEditsEqualTheFile(t *testing.T) {
 func TestAttributionSumsToTheLogit(t *testing.T) {
 	cfg := tinyCfg()
 	rnd := build(t, cfg, randomParams(cfg, 4))
-	tiny, err := model.LoadGGUFBytes(embedded.GGUF(), "builtin")
+	tiny, err := model.LoadBytes(embedded.GGUF(), "builtin")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func BenchmarkLoadGGUF2B4T(b *testing.B) {
 			for range b.N {
 				before := rssBytes()
 				start := time.Now()
-				m, err := LoadWith(path, LoadOptions{Memory: mem.m})
+				m, err := Load(path, WithMemory(mem.m))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -183,8 +183,8 @@ func TestBenchCountsRepetitions(t *testing.T) {
 	}
 }
 
-func TestOpenRandom(t *testing.T) {
-	m, err := OpenRandom("random:tiny:7", nil, nil)
+func TestLoadRandom(t *testing.T) {
+	m, err := Load("random:tiny:7")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestOpenRandom(t *testing.T) {
 		t.Fatalf("%+v from %s", m.Config, m.Source)
 	}
 	for _, bad := range []string{"random:huge", "random:tiny:x", "tiny"} {
-		if _, err := OpenRandom(bad, nil, nil); err == nil {
+		if _, err := Load(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

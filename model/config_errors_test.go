@@ -181,7 +181,7 @@ func TestGGUFConfigErrors(t *testing.T) {
 				w.Set(tc.key, tc.val)
 			}
 		})
-		_, err := LoadGGUFBytes(bad, "bad.gguf")
+		_, err := LoadBytes(bad, "bad.gguf")
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s = %v: %v; want %q", tc.key, tc.val, err, tc.want)
 		}
@@ -253,7 +253,7 @@ func TestTokenizerLargerThanEmbedding(t *testing.T) {
 			}
 		}
 	})
-	if _, err := LoadGGUFBytes(bad, "bad.gguf"); err == nil || !strings.Contains(err.Error(), want) {
+	if _, err := LoadBytes(bad, "bad.gguf"); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("GGUF: %v; want %q", err, want)
 	}
 	// safetensors: the small model's directory with the tokenizer.json.
@@ -293,7 +293,7 @@ func TestGGUFTokenizerKeyTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadGGUFBytes(bytes.Clone(data), "m.gguf"); err != nil {
+	if _, err := LoadBytes(bytes.Clone(data), "m.gguf"); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -308,13 +308,13 @@ func TestGGUFTokenizerKeyTypes(t *testing.T) {
 		{"tokenizer.ggml.eos_token_id", gguf.Uint32(1 << 20), "tokenizer.ggml.eos_token_id = 1048576 is outside the vocabulary"},
 	} {
 		bad := rewriteGGUF(t, data, func(w *gguf.Writer) { w.Set(tc.key, tc.val) })
-		if _, err := LoadGGUFBytes(bad, "bad.gguf"); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := LoadBytes(bad, "bad.gguf"); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s = %v: %v; want %q", tc.key, tc.val, err, tc.want)
 		}
 	}
 	// -1 means no such token, as llama.cpp writes it.
 	ok := rewriteGGUF(t, data, func(w *gguf.Writer) { w.Set("tokenizer.ggml.padding_token_id", gguf.Int32(-1)) })
-	if _, err := LoadGGUFBytes(ok, "ok.gguf"); err != nil {
+	if _, err := LoadBytes(ok, "ok.gguf"); err != nil {
 		t.Errorf("padding_token_id -1: %v", err)
 	}
 }

@@ -58,7 +58,7 @@ func TestNonFiniteWeightsRefused(t *testing.T) {
 			t.Fatalf("no tensor %s", tc.tensor)
 		}
 		copy(data[f.DataOffset+ti.Offset+uint64(tc.at):], tc.bytes)
-		_, err = LoadGGUFBytes(data, "m.gguf")
+		_, err = LoadBytes(data, "m.gguf")
 		if !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want %q", tc.tensor, err, tc.want)
 		}

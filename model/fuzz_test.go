@@ -48,7 +48,7 @@ func FuzzLoadGGUF(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := LoadGGUFBytes(bytes.Clone(data), "fuzz.gguf")
+		m, err := LoadBytes(bytes.Clone(data), "fuzz.gguf")
 		if err != nil {
 			return
 		}

@@ -34,15 +34,6 @@ var ggufTypes = map[gguf.Type]metal.DType{
 	gguf.I2_S: metal.I2_S, gguf.TQ1_S: metal.TQ1_S,
 }
 
-// LoadGGUF loads a GGUF file with the default LoadOptions: see LoadGGUFWith.
-func LoadGGUF(path string) (*Model, error) { return LoadGGUFWith(path, LoadOptions{}) }
-
-// LoadOptions tune how a model file is loaded.
-type LoadOptions struct {
-	// Memory says how a GGUF file's weights are held (the zero value is MemoryAuto).
-	Memory Memory
-}
-
 // Memory says how a GGUF file's weights are held; they are used where they
 // lie either way, without repacking.
 type Memory int
@@ -84,10 +75,10 @@ func ParseMemory(s string) (Memory, error) {
 	return 0, fmt.Errorf("unknown memory mode %q (want auto, mmap or hugepages)", s)
 }
 
-// LoadGGUFWith loads a GGUF file, holding its weights as opt.Memory says.
-func LoadGGUFWith(path string, opt LoadOptions) (*Model, error) {
+// loadGGUF loads a GGUF file, holding its weights as mem says.
+func loadGGUF(path string, mem Memory) (*Model, error) {
 	mode := gguf.Mapped
-	switch opt.Memory {
+	switch mem {
 	case MemoryHugePages:
 		mode = gguf.HugePages
 	case MemoryAuto:
@@ -122,9 +113,9 @@ func (m *Model) Memory() string {
 	return m.memory
 }
 
-// LoadGGUFBytes loads a GGUF image held in memory (an embedded model). data
+// LoadBytes loads a GGUF image held in memory (an embedded model). data
 // must stay unchanged while the model is used.
-func LoadGGUFBytes(data []byte, name string) (*Model, error) {
+func LoadBytes(data []byte, name string) (*Model, error) {
 	f, err := gguf.Parse(data, name)
 	if err != nil {
 		return nil, err

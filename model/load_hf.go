@@ -9,43 +9,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model/regfile"
 	"github.com/bitrepl/bitrepl/model/safetensors"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
-
-// Load opens a model from a GGUF file or a Hugging Face directory (config.json
-// plus model.safetensors or sharded safetensors with their index, and
-// tokenizer.json). A path to a .safetensors file means its directory.
-func Load(path string) (*Model, error) { return LoadWith(path, LoadOptions{}) }
-
-// LoadWith is Load with options; they apply to GGUF files.
-func LoadWith(path string, opt LoadOptions) (*Model, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if st.IsDir() {
-		return LoadHF(path)
-	}
-	if strings.HasSuffix(path, ".safetensors") || strings.HasSuffix(path, ".json") {
-		return LoadHF(filepath.Dir(path))
-	}
-	f, _, err := regfile.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	magic := make([]byte, 4)
-	_, err = io.ReadFull(f, magic)
-	f.Close()
-	if err != nil || string(magic) != "GGUF" {
-		return nil, fmt.Errorf("%s: not a GGUF file (magic %q) nor a safetensors directory", path, magic)
-	}
-	return LoadGGUFWith(path, opt)
-}
 
 // Size caps of the JSON files of a checkpoint directory, which are read whole:
 // real ones are far smaller (LLaMA-3's tokenizer.json is 9 MB, Gemma 3's
@@ -55,11 +24,11 @@ const (
 	maxTokenizerConfigBytes = 16 << 20
 )
 
-// LoadHF loads a Hugging Face checkpoint directory. Latent weights are
+// loadHF loads a Hugging Face checkpoint directory. Latent weights are
 // ternarised at load (absmean per tensor, as 1bitLLM's weight_quant) and
 // packed; packed uint8 weights (microsoft's layout) are repacked; the
 // embedding stays a view into the mapped file.
-func LoadHF(dir string) (*Model, error) {
+func loadHF(dir string) (*Model, error) {
 	raw, err := regfile.ReadFile(filepath.Join(dir, "config.json"), maxConfigBytes)
 	if err != nil {
 		return nil, err

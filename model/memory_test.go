@@ -32,7 +32,7 @@ func TestLoadMemoryModes(t *testing.T) {
 		if c.mode == MemoryHugePages && runtime.GOOS != "linux" {
 			c.name = "mapped"
 		}
-		got, err := LoadWith(p, LoadOptions{Memory: c.mode})
+		got, err := Load(p, WithMemory(c.mode))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,15 +29,13 @@ var Shapes = map[string]Config{
 		HeadDim: 64, ContextLen: 256, RopeTheta: 10000, NormEps: 1e-5, Act: ReLU2, SubNorms: true, TiedEmbedding: true},
 }
 
-// RandomSpec is the model name that Open resolves to a random model:
+// RandomSpec is the prefix of the model names Load resolves to a random model:
 // "random:SHAPE" or "random:SHAPE:SEED".
 const RandomSpec = "random:"
 
-// OpenRandom builds the random model a "random:SHAPE[:SEED]" name asks for.
-// tok (may be nil) becomes its tokenizer, so that files written from it carry
-// a vocabulary (llama.cpp refuses GGUF files without one); tokenizerJSON, if
-// given, is written back by Save to safetensors.
-func OpenRandom(spec string, tok *tokenizer.Tokenizer, tokenizerJSON []byte) (*Model, error) {
+// openRandom builds the random model a "random:SHAPE[:SEED]" name asks for,
+// with tok (may be nil) as its tokenizer (see WithTokenizer).
+func openRandom(spec string, tok *tokenizer.Tokenizer, tokenizerJSON []byte) (*Model, error) {
 	rest, ok := strings.CutPrefix(spec, RandomSpec)
 	if !ok {
 		return nil, fmt.Errorf("%q is not a random:SHAPE model name", spec)

@@ -12,7 +12,7 @@ import (
 // model.
 func Load(path string) (*model.Model, error) {
 	if path == "" {
-		return model.LoadGGUFBytes(embedded.GGUF(), embedded.Name)
+		return model.LoadBytes(embedded.GGUF(), embedded.Name)
 	}
 	return model.Load(path)
 }

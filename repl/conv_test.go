@@ -18,7 +18,7 @@ import (
 // writing to out.
 func builtinSession(t *testing.T, out io.Writer) *session {
 	t.Helper()
-	m, err := model.LoadGGUFBytes(embedded.GGUF(), embedded.Name)
+	m, err := model.LoadBytes(embedded.GGUF(), embedded.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestSetContextBackToTheModels(t *testing.T) {
 // `bitrepl run` with a prompt longer than the context says so, in both modes.
 func TestRunPromptTooLong(t *testing.T) {
 	def := func() (*model.Model, string, error) {
-		m, err := model.LoadGGUFBytes(embedded.GGUF(), embedded.Name)
+		m, err := model.LoadBytes(embedded.GGUF(), embedded.Name)
 		return m, "built-in", err
 	}
 	for _, mode := range []string{"chat", "completion"} {

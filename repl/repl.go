@@ -116,10 +116,10 @@ type session struct {
 	quit        bool
 	// threadsDefault: metal runs its default thread count (threads = 0 was applied or never changed)
 	threadsDefault bool
-	sourceDepth    int               // scripts being run by /source, one inside the other
-	device         model.Device      // --device
-	loadOpts       model.LoadOptions // --memory
-	deviceNote     string            // the last fallback note printed
+	sourceDepth    int          // scripts being run by /source, one inside the other
+	device         model.Device // --device
+	memory         model.Memory // --memory
+	deviceNote     string       // the last fallback note printed
 	intr           *interrupter
 	state          // model, conversation and last results (state.go)
 }
@@ -134,7 +134,7 @@ func newSession(cfg Config, out, errOut io.Writer) (*session, error) {
 		return nil, &UsageError{Msg: err.Error(), Usage: "bitrepl --device auto|cpu|metal"}
 	}
 	s.device = dev
-	if s.loadOpts.Memory, err = model.ParseMemory(cfg.Memory); err != nil {
+	if s.memory, err = model.ParseMemory(cfg.Memory); err != nil {
 		return nil, &UsageError{Msg: err.Error(), Usage: "bitrepl --memory auto|mmap|hugepages"}
 	}
 	for _, kv := range cfg.Set {

@@ -85,7 +85,7 @@ func (s *session) load(ctx context.Context, spec string) error {
 				return fmt.Errorf("%s: %w", s.cfg.Tokenizer, err)
 			}
 		}
-		m, err := model.OpenRandom(spec, tok, tokJSON)
+		m, err := model.Load(spec, model.WithTokenizer(tok, tokJSON))
 		if err != nil {
 			return err
 		}
@@ -100,7 +100,7 @@ func (s *session) load(ctx context.Context, spec string) error {
 	if s.interactive {
 		s.p.printf("%s", s.st.dim.Render("loading "+path+" …"))
 	}
-	m, err := model.LoadWith(path, s.loadOpts)
+	m, err := model.Load(path, model.WithMemory(s.memory))
 	if s.interactive {
 		s.p.printf("\r\x1b[K")
 	}

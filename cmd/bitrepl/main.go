@@ -66,7 +66,7 @@ func exitCode(err error, errOut io.Writer) int {
 
 // defaultModel opens the model embedded in the binary (used without -m).
 func defaultModel() (*model.Model, string, error) {
-	m, err := model.LoadGGUFBytes(embedded.GGUF(), embedded.Name)
+	m, err := model.LoadBytes(embedded.GGUF(), embedded.Name)
 	return m, "built-in " + embedded.Name, err
 }
 

@@ -23,7 +23,7 @@ func (h *countHook) Observe(model.Site, int, int, []float32) { h.n++ }
 
 func builtin(t *testing.T) *model.Model {
 	t.Helper()
-	m, err := model.LoadGGUFBytes(embedded.GGUF(), embedded.Name)
+	m, err := model.LoadBytes(embedded.GGUF(), embedded.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,5 +12,5 @@ const Name = "bitrepl-tiny.gguf"
 //go:embed bitrepl-tiny.gguf
 var file []byte
 
-// GGUF returns the embedded GGUF file. The slice is shared: do not modify it (model.LoadGGUFBytes does not).
+// GGUF returns the embedded GGUF file. The slice is shared: do not modify it (model.LoadBytes does not).
 func GGUF() []byte { return file }

@@ -17,7 +17,7 @@ func TestEmbeddedModel(t *testing.T) {
 	if len(data) == 0 || len(data) > 8<<20 {
 		t.Fatalf("embedded model is %d bytes (limit 8 MiB)", len(data))
 	}
-	m, err := model.LoadGGUFBytes(data, embedded.Name)
+	m, err := model.LoadBytes(data, embedded.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

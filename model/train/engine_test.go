@@ -35,7 +35,7 @@ func TestEngineRunsExport(t *testing.T) {
 	if err := tr.Export(out, tj, ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.LoadGGUF(out)
+	m, err := model.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}

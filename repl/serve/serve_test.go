@@ -30,7 +30,7 @@ var (
 // server never changes it).
 func builtin(t testing.TB) *model.Model {
 	t.Helper()
-	tinyOnce.Do(func() { tiny, tinyErr = model.LoadGGUFBytes(embedded.GGUF(), embedded.Name) })
+	tinyOnce.Do(func() { tiny, tinyErr = model.LoadBytes(embedded.GGUF(), embedded.Name) })
 	if tinyErr != nil {
 		t.Fatal(tinyErr)
 	}
