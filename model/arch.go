@@ -77,6 +77,30 @@ var bitnetBlock = []blockTensor{
 		tern: func(p *LayerParams) *Ternary { return &p.Down }},
 }
 
+// bitLinearNorms are the RMSNorms inside each BitLinear of a use_rms_norm
+// checkpoint (transformers' BitLinear and AutoBitLinear with
+// quantization_config.use_rms_norm): "<proj>.rms_norm.weight", of the
+// projection's input width. No llama.cpp architecture has them; the GGUF
+// names are bitrepl's own.
+var bitLinearNorms = func() []blockTensor {
+	var out []blockTensor
+	for i, t := range bitnetBlock {
+		if !t.Proj {
+			continue
+		}
+		p := len(out)
+		shape := bitnetBlock[i].shape
+		out = append(out, blockTensor{
+			GGUF: t.GGUF + "_in_norm", HF: []string{t.HF[0] + ".rms_norm"},
+			shape: func(c *Config) (int, int) { _, in := shape(c); return in, 0 },
+			when:  func(c *Config) bool { return c.BitLinearNorm },
+			vec:   func(l *Layer) *[]float32 { return &l.inNorm[p] },
+			pvec:  func(lp *LayerParams) *[]float32 { return &lp.inNorm[p] },
+		})
+	}
+	return out
+}()
+
 // oneBitLLMBlock is bitnetBlock with 1bitLLM's sub-norm names first, as its
 // modeling_bitnet.py writes them.
 var oneBitLLMBlock = func() []blockTensor {
@@ -91,11 +115,16 @@ var oneBitLLMBlock = func() []blockTensor {
 
 // blockOf returns the block description of c's architecture.
 func blockOf(c *Config) []blockTensor {
-	if c.Arch == "bitnet" {
+	switch {
+	case c.Arch == "bitnet":
 		return oneBitLLMBlock
+	case c.BitLinearNorm:
+		return withBitLinearNorms
 	}
 	return bitnetBlock
 }
+
+var withBitLinearNorms = append(append([]blockTensor(nil), bitnetBlock...), bitLinearNorms...)
 
 // blockTensorNamed returns the tensor of c's block whose GGUF name is name
 // (e.g. "attn_output"), or nil.

@@ -20,6 +20,7 @@ type LayerParams struct {
 	AttnSubNorm, FFNSubNorm []float32 // (heads*headDim), (ffn); nil without sub-norms
 	Q, K, V, O              Ternary
 	Gate, Up, Down          Ternary
+	inNorm                  [numProj][]float32 // see Layer.inNorm
 }
 
 // Params are a model's weights in plain form: what training produces, and

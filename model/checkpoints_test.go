@@ -16,13 +16,10 @@ import (
 // not run yet, with a piece of the error that must say why: a refusal must
 // name what is not supported, never run wrong.
 var checkpointRefused = map[string]string{
-	"OLMo-Bitnet-1B":                  `model_type "olmo"`,
-	"OLMo-Bitnet-1B-layernorm":        `model_type "olmo"`,
-	"Falcon-E-1B-Base-bfloat16":       "no quantization_config",
-	"Falcon-E-1B-Base-prequantized":   "no quantization_config",
-	"bitnet-r1-autobitlinear-online":  "use_rms_norm",
-	"bitnet-r1-autobitlinear-offline": "use_rms_norm",
-	"bitlinear-rms-norm":              "use_rms_norm",
+	"OLMo-Bitnet-1B":                `model_type "olmo"`,
+	"OLMo-Bitnet-1B-layernorm":      `model_type "olmo"`,
+	"Falcon-E-1B-Base-bfloat16":     "no quantization_config",
+	"Falcon-E-1B-Base-prequantized": "no quantization_config",
 }
 
 type checkpointEntry struct {

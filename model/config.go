@@ -55,6 +55,11 @@ type Config struct {
 	// rope_freqs.weight, which its converter writes for llama3 scaling.
 	// Nil means none.
 	RopeFreqFactors []float32
+	// BitLinearNorm: every BitLinear applies its own RMSNorm (with weight,
+	// epsilon BitLinearNormEps) to its input before quantizing it
+	// (quantization_config.use_rms_norm).
+	BitLinearNorm    bool
+	BitLinearNormEps float32
 }
 
 // RopeScaling is transformers' rope_scaling of type "llama3"
@@ -319,6 +324,7 @@ type hfQuantConfig struct {
 	LinearClass         string   `json:"linear_class"`      // "bitlinear" (default) or "autobitlinear"
 	QuantizationMode    string   `json:"quantization_mode"` // "offline" (default) or "online"
 	UseRMSNorm          bool     `json:"use_rms_norm"`
+	RMSNormEps          *float64 `json:"rms_norm_eps"` // of the use_rms_norm norms; default 1e-6
 	ModulesToNotConvert []string `json:"modules_to_not_convert"`
 }
 
@@ -352,7 +358,13 @@ func parseHFConfig(data []byte) (Config, weightScaleMode, error) {
 		return Config{}, 0, configErr("config.json: quantization_config.quant_method %q is not BitNet", q.QuantMethod)
 	}
 	if q != nil && q.UseRMSNorm {
-		return Config{}, 0, configErr("config.json: quantization_config.use_rms_norm true (an RMSNorm inside every BitLinear) is not supported")
+		c.BitLinearNorm, c.BitLinearNormEps = true, 1e-6 // BitNetQuantConfig's default
+		if v := q.RMSNormEps; v != nil {
+			if !(*v > 0 && *v < 1) {
+				return Config{}, 0, configErr("config.json: quantization_config.rms_norm_eps = %v: must be between 0 and 1", *v)
+			}
+			c.BitLinearNormEps = float32(*v)
+		}
 	}
 	if q != nil {
 		for _, name := range q.ModulesToNotConvert {

@@ -247,6 +247,9 @@ func gpuModelOn(m *Model, dev *gpu.Device) (*gpu.Model, error) {
 			return nil, fmt.Errorf("gpu: %s is %v, a plain (non-ternary) layer weight: those run on the CPU only: %w", w.Name, w.Matrix.Type, gpu.ErrUnsupported)
 		}
 	}
+	if m.Config.BitLinearNorm {
+		return nil, fmt.Errorf("gpu: an RMSNorm inside every BitLinear (use_rms_norm) is not in the GPU graph: %w", gpu.ErrUnsupported)
+	}
 	gm, err := dev.Load(gpuConfig(&m.Config), gpuWeights(m))
 	if err != nil {
 		return nil, err

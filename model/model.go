@@ -49,7 +49,24 @@ type Layer struct {
 	Up          *metal.Matrix // (ffn, dim)
 	FFNSubNorm  []float32     // (ffn), nil without sub-norms
 	Down        *metal.Matrix // (dim, ffn)
+	// inNorm holds the RMSNorm weight inside each BitLinear, applied to its
+	// input before the activation quantization (transformers'
+	// quantization_config.use_rms_norm), by projection (projQ..projDown);
+	// nil without.
+	inNorm [numProj][]float32
 }
+
+// The projections of a block, indexing Layer.inNorm.
+const (
+	projQ = iota
+	projK
+	projV
+	projO
+	projGate
+	projUp
+	projDown
+	numProj
+)
 
 // Weight is one weight matrix with its GGUF name, for inspection.
 type Weight struct {

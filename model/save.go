@@ -157,6 +157,9 @@ var ggufTypeOf = func() map[metal.DType]gguf.Type {
 
 func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 	c := &m.Config
+	if c.BitLinearNorm {
+		return fmt.Errorf("save: GGUF: the model has an RMSNorm inside every BitLinear (quantization_config.use_rms_norm), which no GGUF architecture of llama.cpp or bitnet.cpp computes; save it as safetensors")
+	}
 	if _, ok := ggufTypeOf[opt.Ternary]; !ok || opt.Ternary == metal.Q6_K {
 		return fmt.Errorf("save: GGUF layer weight type %v is not supported (TQ1_0, TQ2_0, I2_S, TQ1_S; plain F32, F16, BF16, Q8_0, Q4_0)", opt.Ternary)
 	}
@@ -606,10 +609,13 @@ func (m *Model) hfConfigJSON(latent bool) ([]byte, error) {
 	} else if c.RopeFreqFactors != nil {
 		return nil, fmt.Errorf("save: the model's RoPE frequency factors (rope_freqs.weight) have no config.json form")
 	}
-	if !latent || c.Arch == "llama" {
+	if !latent || c.Arch == "llama" || c.BitLinearNorm {
 		q := map[string]any{"quant_method": "bitnet", "linear_class": "bitlinear", "quantization_mode": "offline"}
 		if latent {
 			q["linear_class"], q["quantization_mode"] = "autobitlinear", "online"
+		}
+		if c.BitLinearNorm {
+			q["use_rms_norm"], q["rms_norm_eps"] = true, c.BitLinearNormEps
 		}
 		cfg["quantization_config"] = q
 	}

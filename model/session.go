@@ -41,6 +41,7 @@ type Session struct {
 	att    []float32 // (attendBlock+1, heads, ctx) attention weights of a few tokens, then those a hook sees
 	xq     []int8    // (batch, max(dim, ffn)) int8 activations
 	xf     []float32 // (batch, max(dim, ffn)) float activations padded to a plain projection's columns
+	normed []float32 // (batch, max(dim, ffn)) a BitLinear's input after its own RMSNorm (use_rms_norm only)
 	src    []float32 // (batch, srcW) the float rows quantize last read: a plain projection's input
 	srcW   int
 	inv    []float32 // (batch) activation dequantization factors
@@ -88,6 +89,7 @@ func (m *Model) NewSession(ctxLen int) *Session {
 		att:    make([]float32, (attendBlock+1)*c.Heads*ctxLen),
 		xq:     make([]int8, b*wide),
 		xf:     make([]float32, b*wide),
+		normed: make([]float32, b*wide*btoi(c.BitLinearNorm)),
 		inv:    make([]float32, b),
 		logits: make([]float32, c.VocabSize),
 	}
@@ -232,9 +234,15 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 
 		// Attention: x += O(subnorm(attention(RoPE(Q xn), RoPE(K xn), V xn))).
 		s.norm(s.xb[:n*dim], x, l.AttnNorm, n, dim, SiteAttnNorm, li, pos0)
-		s.quantize(s.xb[:n*dim], n, dim, l.Q.Cols)
+		s.quantizeFor(s.xb[:n*dim], n, dim, l.Q.Cols, l.inNorm[projQ])
 		s.project(s.q[:n*qd], l.Q, n)
+		if l.inNorm[projK] != nil { // else K and V share Q's quantized input
+			s.quantizeFor(s.xb[:n*dim], n, dim, l.K.Cols, l.inNorm[projK])
+		}
 		s.project(s.k[:n*kvd], l.K, n)
+		if l.inNorm[projV] != nil {
+			s.quantizeFor(s.xb[:n*dim], n, dim, l.V.Cols, l.inNorm[projV])
+		}
 		s.project(s.v[:n*kvd], l.V, n)
 		s.observe(SiteAttnQ, li, pos0, s.q[:n*qd], qd)
 		s.observe(SiteAttnK, li, pos0, s.k[:n*kvd], kvd)
@@ -264,7 +272,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 		} else {
 			s.observe(SiteAttnSubNorm, li, pos0, s.mix[:n*qd], qd)
 		}
-		s.quantize(s.mix[:n*qd], n, qd, l.O.Cols)
+		s.quantizeFor(s.mix[:n*qd], n, qd, l.O.Cols, l.inNorm[projO])
 		s.project(s.o[:n*dim], l.O, n)
 		s.observe(SiteAttnOut, li, pos0, s.o[:n*dim], dim)
 		for i := range x {
@@ -273,13 +281,16 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 
 		// Feed-forward: x += Down(subnorm(act(Gate xn) * Up xn)).
 		s.norm(s.xb[:n*dim], x, l.FFNNorm, n, dim, SiteFFNNorm, li, pos0)
-		s.quantize(s.xb[:n*dim], n, dim, l.Gate.Cols)
-		if l.Gate.Type.Ternary() && !s.wants(SiteFFNGate, li) && !s.wants(SiteFFNUp, li) {
+		s.quantizeFor(s.xb[:n*dim], n, dim, l.Gate.Cols, l.inNorm[projGate])
+		if l.Gate.Type.Ternary() && l.inNorm[projUp] == nil && !s.wants(SiteFFNGate, li) && !s.wants(SiteFFNUp, li) {
 			// One pass over the pool for both, each thread activating
 			// the rows it computed.
 			metal.MatMulTernaryPair(s.gate[:n*ffn], l.Gate, s.up[:n*ffn], l.Up, s.xq[:n*l.Gate.Cols], s.inv[:n], n, s.activateFn)
 		} else {
 			s.project(s.gate[:n*ffn], l.Gate, n)
+			if l.inNorm[projUp] != nil {
+				s.quantizeFor(s.xb[:n*dim], n, dim, l.Up.Cols, l.inNorm[projUp])
+			}
 			s.project(s.up[:n*ffn], l.Up, n)
 			s.observe(SiteFFNGate, li, pos0, s.gate[:n*ffn], ffn)
 			s.observe(SiteFFNUp, li, pos0, s.up[:n*ffn], ffn)
@@ -290,7 +301,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 		} else {
 			s.observe(SiteFFNSubNorm, li, pos0, s.gate[:n*ffn], ffn)
 		}
-		s.quantize(s.gate[:n*ffn], n, ffn, l.Down.Cols)
+		s.quantizeFor(s.gate[:n*ffn], n, ffn, l.Down.Cols, l.inNorm[projDown])
 		s.project(s.o[:n*dim], l.Down, n)
 		s.observe(SiteFFNDown, li, pos0, s.o[:n*dim], dim)
 		for i := range x {
@@ -339,6 +350,21 @@ func (s *Session) quantize(x []float32, n, w, stride int) {
 		s.inv[t] = metal.QuantizeInt8(row[:w], x[t*w:(t+1)*w])
 		clear(row[w:])
 	}
+}
+
+// quantizeFor is quantize for a projection whose BitLinear has its own
+// RMSNorm (use_rms_norm, inNorm != nil): the norm is applied first, into
+// s.normed.
+func (s *Session) quantizeFor(x []float32, n, w, stride int, inNorm []float32) {
+	if inNorm == nil {
+		s.quantize(x, n, w, stride)
+		return
+	}
+	normed := s.normed[:n*w]
+	for t := range n {
+		metal.RMSNorm(normed[t*w:(t+1)*w], x[t*w:(t+1)*w], inNorm, s.m.Config.BitLinearNormEps)
+	}
+	s.quantize(normed, n, w, stride)
 }
 
 // project computes dst = W · x for the n rows quantize last saw. A ternary W
@@ -525,4 +551,11 @@ func ropeInterleaved(x []float32, nHeads, headDim int, cos, sin []float32) {
 			v[2*i+1] = b*cos[i] + a*sin[i]
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
