@@ -86,8 +86,8 @@ func (b BenchResult) String() string {
 	if b.GenTokens > 0 {
 		rates = append(rates, fmt.Sprintf("tg%d%s %.2f tok/s", b.GenTokens, at, b.GenRate))
 	}
-	out := fmt.Sprintf("%s · median of %d · kernels %s · %d threads · weights %s",
-		strings.Join(rates, " · "), b.Reps, b.Kernels, b.Threads, b.Memory)
+	out := fmt.Sprintf("%s · median of %d · kernels %s · %s · weights %s",
+		strings.Join(rates, " · "), b.Reps, b.Kernels, plural(b.Threads, "thread"), b.Memory)
 	if b.GenTokens == 0 {
 		return out
 	}

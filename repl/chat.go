@@ -277,7 +277,7 @@ func cmdSave(s *session, _ context.Context, c *command, a call) error {
 	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
 		return err
 	}
-	s.p.println(s.st.ok.Render(fmt.Sprintf("saved %d messages to %s", len(conv.Messages), path)))
+	s.p.println(s.st.ok.Render(fmt.Sprintf("saved %s to %s", plural(len(conv.Messages), "message"), path)))
 	return nil
 }
 
@@ -308,7 +308,7 @@ func cmdOpen(s *session, _ context.Context, c *command, a call) error {
 	if conv.Mode == "chat" || conv.Mode == "completion" {
 		s.set.Mode = conv.Mode
 	}
-	s.p.println(s.st.ok.Render(fmt.Sprintf("opened %d messages from %s", len(conv.Messages), path)))
+	s.p.println(s.st.ok.Render(fmt.Sprintf("opened %s from %s", plural(len(conv.Messages), "message"), path)))
 	if conv.Model != "" && conv.Model != s.spec {
 		s.p.println(s.st.hint.Render("saved with model " + conv.Model))
 	}

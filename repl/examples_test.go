@@ -24,6 +24,23 @@ func TestExampleTour(t *testing.T) {
 	}
 }
 
+// chat.bitrepl saves its conversation in $TMPDIR, not in the directory it runs in.
+func TestExampleChat(t *testing.T) {
+	tmp := t.TempDir()
+	var out, errOut bytes.Buffer
+	err := Run(context.Background(), Config{Model: tinyModel(t), Script: "../examples/chat.bitrepl", Env: []string{"NO_COLOR=1", "TMPDIR=" + tmp}}, strings.NewReader(""), &out, &errOut)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	if _, err := os.Stat("conversation.json"); err == nil {
+		os.Remove("conversation.json")
+		t.Error("chat.bitrepl wrote conversation.json where it ran")
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "bitrepl-chat.json")); err != nil {
+		t.Errorf("no conversation in $TMPDIR: %v\n%s", err, out.String())
+	}
+}
+
 func TestExampleCompareLogits(t *testing.T) {
 	var ref bytes.Buffer
 	if err := Run(context.Background(), Config{Command: "logits", Model: tinyModel(t), IDs: "5 6 7 8"}, nil, &ref, os.Stderr); err != nil {

@@ -316,12 +316,12 @@ func cmdActs(s *session, ctx context.Context, c *command, a call) error {
 			s.p.printf("%s %s\n", s.st.key.Render(padRight(visible(s.tokenText(ids[st.Pos])), 12)), st.String())
 		}
 	case site != 0:
-		s.p.println(s.st.title.Render(fmt.Sprintf("%s over %d tokens, per layer", site, len(ids))))
+		s.p.println(s.st.title.Render(fmt.Sprintf("%s over %s, per layer", site, plural(len(ids), "token"))))
 		for _, sm := range sums {
 			s.p.println(sm.String())
 		}
 	default:
-		s.p.println(s.st.title.Render(fmt.Sprintf("activations over %d tokens", len(ids))) + s.st.dim.Render("   int8 SQNR (dB) at BitLinear inputs; residual std and absmax"))
+		s.p.println(s.st.title.Render(fmt.Sprintf("activations over %s", plural(len(ids), "token"))) + s.st.dim.Render("   int8 SQNR (dB) at BitLinear inputs; residual std and absmax"))
 		s.p.printf("%-6s %9s %9s %9s %9s %10s %10s\n", "layer", "attn_norm", "attn_sub", "ffn_norm", "ffn_sub", "resid std", "resid max")
 		by := map[string]map[int]inspect.SiteSummary{}
 		for _, sm := range sums {

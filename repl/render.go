@@ -3,6 +3,7 @@ package repl
 import (
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -55,6 +56,14 @@ func shade(v float64) string {
 		return nanMark
 	}
 	return string(shades[int(math.Round(v*float64(len(shades)-1)))])
+}
+
+// plural is "1 message" or "3 messages": n and word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // truncate cuts s to n runes, with an ellipsis.

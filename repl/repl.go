@@ -283,17 +283,25 @@ func (s *session) report(err error) {
 	fmt.Fprintln(s.errOut, s.st.err.Render("error:"), err)
 }
 
-var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
 
-// expandVars replaces ${NAME} in a script line with the environment variable NAME.
+// expandVars replaces ${NAME} in a script line with the environment variable NAME;
+// ${NAME:-DEFAULT} gives DEFAULT when NAME is unset or empty, as in the shell.
 func expandVars(line string, env []string) (string, error) {
 	var missing string
 	out := varRef.ReplaceAllStringFunc(line, func(m string) string {
-		name := m[2 : len(m)-1]
+		sub := varRef.FindStringSubmatch(m)
+		name, def := sub[1], sub[2]
 		for i := len(env) - 1; i >= 0; i-- {
 			if k, v, ok := strings.Cut(env[i], "="); ok && k == name {
+				if v == "" && def != "" {
+					return def[2:]
+				}
 				return v
 			}
+		}
+		if def != "" {
+			return def[2:]
 		}
 		if missing == "" {
 			missing = name

@@ -80,6 +80,9 @@ func TestExpandVars(t *testing.T) {
 	if got, err := expandVars("x ${A} ${B} $A", env); err != nil || got != "x 3 two $A" {
 		t.Errorf("got %q %v", got, err)
 	}
+	if got, err := expandVars("${NOPE:-/tmp}/x ${B:-no} ${E:-def}", append(env, "E=")); err != nil || got != "/tmp/x two def" {
+		t.Errorf("defaults: got %q %v", got, err)
+	}
 	if _, err := expandVars("${NOPE}", env); err == nil || !strings.Contains(err.Error(), "${NOPE}") {
 		t.Errorf("undefined: %v", err)
 	}

@@ -169,3 +169,22 @@ func TestWeightsFloatTensor(t *testing.T) {
 		t.Fatalf("/weights:\n%s", got)
 	}
 }
+
+// Counts of one read "1 thread", "1 token" (not "1 threads").
+func TestPlurals(t *testing.T) {
+	if plural(1, "message") != "1 message" || plural(0, "message") != "0 messages" || plural(2, "thread") != "2 threads" {
+		t.Fatal("plural")
+	}
+	var out bytes.Buffer
+	s := builtinSession(t, &out)
+	t.Cleanup(func() { s.exec(context.Background(), "/set threads 0") }) // threads are process-wide
+	for _, cmd := range []string{"/set threads 1", "/info", "/tokens h"} {
+		if err := s.exec(context.Background(), cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := out.String()
+	if !strings.Contains(got, ", 1 thread\n") || !strings.Contains(got, "1 token: ") || strings.Contains(got, "1 threads") {
+		t.Fatalf("output:\n%s", got)
+	}
+}

@@ -266,7 +266,7 @@ func cmdInfo(s *session, _ context.Context, c *command, a call) error {
 		stops = []string{"none (generations stop at max_tokens)"}
 	}
 	kv("stop tokens", strings.Join(stops, ", "))
-	kv("kernels", fmt.Sprintf("%v, %d threads", metal.CurrentLevel(), metal.Threads()))
+	kv("kernels", fmt.Sprintf("%v, %s", metal.CurrentLevel(), plural(metal.Threads(), "thread")))
 	return nil
 }
 

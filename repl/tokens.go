@@ -37,7 +37,7 @@ func cmdTokens(s *session, _ context.Context, c *command, a call) error {
 		}
 	}
 	s.p.println(b.String())
-	s.p.println(s.st.dim.Render(fmt.Sprintf("%d tokens: ", len(ids))) + joinInts(ids))
+	s.p.println(s.st.dim.Render(plural(len(ids), "token")+": ") + joinInts(ids))
 	if len(split) > 0 {
 		s.p.println(s.st.dim.Render("characters made of several byte tokens are shown whole: " + strings.Join(split, ", ")))
 	}
@@ -127,7 +127,7 @@ func cmdTopK(s *session, ctx context.Context, c *command, a call) error {
 	}
 	st := inspect.Logits(len(ids)-1, logits, k, -1, s.tokenText)
 	s.results["topk"] = st
-	s.p.println(s.st.dim.Render(fmt.Sprintf("next token after %d tokens · entropy %.3f nats", len(ids), st.Entropy)))
+	s.p.println(s.st.dim.Render(fmt.Sprintf("next token after %s · entropy %.3f nats", plural(len(ids), "token"), st.Entropy)))
 	s.printTop(st.Top)
 	return nil
 }
