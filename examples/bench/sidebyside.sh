@@ -6,6 +6,14 @@
 #   BITNET_BENCH=/path/to/bitnet.cpp/build/bin/llama-bench \
 #   bash examples/bench/sidebyside.sh [ROUNDS] [WORKDIR]
 #
+# Beside each llama-bench the script uses, when present, the llama-cli and llama-quantize of the same build (the
+# same directory; override with LLAMA_CLI, LLAMA_QUANTIZE, BITNET_CLI, BITNET_QUANTIZE). With them it also reports,
+# per engine and file: the time to the first token of a whole `run` (process start to exit, one token of a
+# two-letter prompt: load, NaN check, prompt, first token), the end-to-end time per generated token of a 64-token
+# run (bitrepl run's own tokens/s; llama-cli's eval time per token), its peak resident memory, tg at depth 4096
+# (where llama-bench has -d), and bench figures on the files each peer writes itself: llama-quantize
+# --allow-requantize of tq2_0-q6k.gguf to TQ1_0 and TQ2_0, bitnet.cpp's llama-quantize of i2_s-f16.gguf to I2_S.
+#
 # Files (written once into WORKDIR by bitrepl from random ternary weights of the 2B-4T shape):
 #   tq2_0-q6k.gguf  arch bitnet, TQ2_0 as llama-quantize writes it (scale in every block), Q6_K tied head: llama.cpp
 #   tq1_0-q6k.gguf  the same in TQ1_0                                                                  : llama.cpp
@@ -42,6 +50,28 @@ make_model tq1_0-q6k.gguf 2b4t-bitnet tq1_0,q6_k,blockscales
 make_model i2_s-f16.gguf 2b4t i2_s,f16
 make_model tq1_s-q6k.gguf 2b4t tq1_s,q6_k
 
+beside() { # the tool named $2 next to the llama-bench $1, if both exist
+  [ -n "$1" ] && [ -x "$(dirname "$1")/$2" ] && echo "$(dirname "$1")/$2" || true
+}
+llama_cli=${LLAMA_CLI:-$(beside "${LLAMA_BENCH:-}" llama-cli)}
+bitnet_cli=${BITNET_CLI:-$(beside "${BITNET_BENCH:-}" llama-cli)}
+llama_q=${LLAMA_QUANTIZE:-$(beside "${LLAMA_BENCH:-}" llama-quantize)}
+bitnet_q=${BITNET_QUANTIZE:-$(beside "${BITNET_BENCH:-}" llama-quantize)}
+# The files the peers write themselves, requantized from bitrepl's (the same ternary values, their writers).
+peer_files=()
+if [ -n "$llama_q" ]; then
+  for t in TQ1_0 TQ2_0; do
+    f=llama-$(echo $t | tr A-Z a-z).gguf
+    [ -f "$work/$f" ] || "$llama_q" --allow-requantize "$work/tq2_0-q6k.gguf" "$work/$f" $t "$threads" >/dev/null 2>&1 || continue
+    peer_files+=("$f")
+  done
+fi
+if [ -n "$bitnet_q" ]; then
+  [ -f "$work/bitnet-i2_s.gguf" ] || "$bitnet_q" --allow-requantize "$work/i2_s-f16.gguf" "$work/bitnet-i2_s.gguf" I2_S "$threads" >/dev/null 2>&1 &&
+    peer_files+=(bitnet-i2_s.gguf)
+fi
+[ -f "$work/bitnet-i2_s.gguf" ] && [[ ! " ${peer_files[*]} " =~ " bitnet-i2_s.gguf " ]] && peer_files+=(bitnet-i2_s.gguf)
+
 out="$work/samples.jsonl"
 : > "$out"
 peer() { # engine binary file [llama-bench flags...]
@@ -59,6 +89,52 @@ r = json.load(sys.stdin)
 print(json.dumps({"engine": sys.argv[2], "file": sys.argv[1], "pp": r["prompt_tok_per_s"], "tg": r["gen_tok_per_s"],
                   "bytes": r["weight_bytes_per_token"], "bw": r["read_bandwidth_gb_per_s"]}))' "$1" "${2:-bitrepl}" >> "$out"
 }
+# e2e ENGINE FILE KIND CMD...: one whole process; KIND ttft (one token: its wall time) or run (64 tokens: the time per
+# token the engine reports, and the peak resident memory).
+e2e() {
+  local engine=$1 file=$2 kind=$3; shift 3
+  local log="$work/e2e.log"
+  /usr/bin/time -f "wall=%e rss_kb=%M" -o "$work/time.txt" "$@" </dev/null >"$log" 2>&1 || return 0
+  python3 - "$engine" "$file" "$kind" "$work/time.txt" "$log" >> "$out" <<'PY'
+import json, re, sys
+engine, f, kind, timef, logf = sys.argv[1:]
+t = dict(kv.split("=") for kv in open(timef).read().split()[-2:])
+log = open(logf, errors="replace").read()
+row = {"engine": engine, "file": f}
+if kind == "ttft":
+    row["ttft_s"] = float(t["wall"])
+else:
+    row["rss_mb"] = int(t["rss_kb"]) / 1024
+    m = re.search(r"eval time =.*?\(\s*([0-9.]+) ms per token", log)      # llama-cli's timings
+    if m: row["ms_per_token"] = float(m.group(1))
+    else:
+        try: row["ms_per_token"] = 1000 / json.loads(log[log.index("{"):])["tok_per_s"]  # bitrepl run --json
+        except Exception: pass
+print(json.dumps(row))
+PY
+}
+ours_e2e() { # file
+  e2e bitrepl "$1" ttft "$br" run -m "$work/$1" --set max_tokens=1 --set mode=completion hi
+  e2e bitrepl "$1" run "$br" run -m "$work/$1" --json --set max_tokens=64 --set mode=completion hi
+}
+peer_e2e() { # engine cli file
+  [ -x "$2" ] || return 0
+  e2e "$1" "$3" ttft "$2" -m "$work/$3" -t "$threads" -no-cnv -n 1 -p hi --no-warmup
+  e2e "$1" "$3" run "$2" -m "$work/$3" -t "$threads" -no-cnv -n 64 --ignore-eos -p hi --no-warmup
+}
+ours_deep() { # file: tg from depth 4064 to 4096
+  "$br" bench -m "$work/$1" -p 0 -n 32 -r 1 -d 4064 -t "$threads" --json |
+    python3 -c 'import json,sys
+r = json.load(sys.stdin)
+print(json.dumps({"engine": "bitrepl", "file": sys.argv[1], "tg_deep": r["gen_tok_per_s"]}))' "$1" >> "$out"
+}
+peer_deep() { # engine binary file
+  [ -x "$2" ] && "$2" --help 2>&1 | grep -q -- "-d, --n-depth" || return 0
+  "$2" -m "$work/$3" -t "$threads" -p 0 -n 32 -r 1 -d 4064 -o json 2>/dev/null |
+    python3 -c 'import json,sys
+for r in json.load(sys.stdin):
+    print(json.dumps({"engine": sys.argv[1], "file": sys.argv[2], "tg_deep": r["avg_ts"]}))' "$1" "$3" >> "$out"
+}
 for i in $(seq "$rounds"); do
   echo "round $i/$rounds (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   peer llama.cpp "${LLAMA_BENCH:-}" tq2_0-q6k.gguf
@@ -71,6 +147,19 @@ for i in $(seq "$rounds"); do
   peer llama.cpp "${LLAMA_BENCH:-}" tq1_0-q6k.gguf
   ours tq1_0-q6k.gguf
   ours tq1_s-q6k.gguf
+  for f in "${peer_files[@]}"; do
+    case $f in bitnet-*) peer bitnet.cpp "${BITNET_BENCH:-}" "$f" ;; *) peer llama.cpp "${LLAMA_BENCH:-}" "$f" ;; esac
+    ours "$f"
+  done
+  # Time to first token, end to end, resident memory, depth 4064.
+  peer_e2e llama.cpp "$llama_cli" tq2_0-q6k.gguf
+  ours_e2e tq2_0-q6k.gguf
+  peer_e2e bitnet.cpp "$bitnet_cli" i2_s-f16.gguf
+  ours_e2e i2_s-f16.gguf
+  peer_deep llama.cpp "${LLAMA_BENCH:-}" tq2_0-q6k.gguf
+  ours_deep tq2_0-q6k.gguf
+  peer_deep bitnet.cpp "${BITNET_BENCH:-}" i2_s-f16.gguf
+  ours_deep i2_s-f16.gguf
 done
 
 python3 - "$out" <<'PY'
@@ -100,11 +189,50 @@ print("tg bitrepl --memory mmap/bitnet.cpp, same I2_S file:", ratio(("bitrepl --
 print("pp bitrepl/bitnet.cpp, same I2_S file:", ratio(("bitrepl", "i2_s-f16.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), "pp"))
 print("tg bitrepl TQ1_S+Q6_K / llama.cpp TQ2_0:", ratio(("bitrepl", "tq1_s-q6k.gguf"), ("llama.cpp", "tq2_0-q6k.gguf"), "tg"))
 print("tg bitrepl/llama.cpp, same TQ1_0 file:", ratio(("bitrepl", "tq1_0-q6k.gguf"), ("llama.cpp", "tq1_0-q6k.gguf"), "tg"))
-bw = statistics.median([r["bw"] for r in rows if "bw" in r])
-print(f"\nread bandwidth (bitrepl, same rounds, median): {bw:.1f} GB/s")
+bws = [r["bw"] for r in rows if "bw" in r]
+bw = statistics.median(bws)
+print(f"\nread bandwidth (bitrepl, one read after every tg run, same rounds): median {bw:.1f} GB/s, range {min(bws):.1f}-{max(bws):.1f} over {len(bws)} reads")
 for f in ["tq2_0-q6k.gguf", "i2_s-f16.gguf", "tq1_0-q6k.gguf", "tq1_s-q6k.gguf"]:
     b = [r["bytes"] for r in rows if r.get("file") == f and "bytes" in r]
     tg, _ = med("bitrepl", f, "tg")
     if b and tg:
         print(f"{f}: {b[0]/1e6:.0f} MB of weights per token; bitrepl tg streams {b[0]*tg/1e9:.1f} GB/s ({100*b[0]*tg/1e9/bw:.0f}% of the read bandwidth)")
+print()
+print("Whole runs (medians over the rounds): time to first token = wall time of a one-token run from process start;")
+print("per token = a 64-token run's decode time per token as the engine reports it; RSS = its peak resident memory.")
+print("| engine | file | TTFT s | per token ms (tg from bench, ms) | RSS MB | tg d4064 t/s |")
+print("|---|---|---|---|---|---|")
+for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), ("bitrepl", "i2_s-f16.gguf")]:
+    ttft, n = med(engine, f, "ttft_s"); ms, _ = med(engine, f, "ms_per_token"); rss, _ = med(engine, f, "rss_mb")
+    deep, _ = med(engine, f, "tg_deep"); tg, _ = med(engine, f, "tg")
+    fmt = lambda v, p: "n/a" if v is None else f"{v:.{p}f}"
+    if n or deep: print(f"| {engine} | {f} | {fmt(ttft, 2)} | {fmt(ms, 1)} ({fmt(1000 / tg if tg else None, 1)}) | {fmt(rss, 0)} | {fmt(deep, 1)} |")
+peers = sorted({r["file"] for r in rows if r["file"].startswith(("llama-", "bitnet-"))})
+if peers:
+    print("\nFiles the peers wrote themselves (llama-quantize --allow-requantize from bitrepl's files):")
+    print("| file | engine | pp128 t/s | tg64 t/s |")
+    print("|---|---|---|---|")
+    for f in peers:
+        for engine in ["llama.cpp", "bitnet.cpp", "bitrepl"]:
+            pp, n = med(engine, f, "pp"); tg, _ = med(engine, f, "tg")
+            if n: print(f"| {f} | {engine} | {pp:.1f} | {tg:.1f} |")
+print()
+print("Whole runs (medians over the rounds): time to first token = wall time of a one-token run from process start;")
+print("per token = a 64-token run's decode time per token as the engine reports it; RSS = its peak resident memory.")
+print("| engine | file | TTFT s | per token ms (tg from bench, ms) | RSS MB | tg d4064 t/s |")
+print("|---|---|---|---|---|---|")
+for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), ("bitrepl", "i2_s-f16.gguf")]:
+    ttft, n = med(engine, f, "ttft_s"); ms, _ = med(engine, f, "ms_per_token"); rss, _ = med(engine, f, "rss_mb")
+    deep, _ = med(engine, f, "tg_deep"); tg, _ = med(engine, f, "tg")
+    fmt = lambda v, p: "n/a" if v is None else f"{v:.{p}f}"
+    if n or deep: print(f"| {engine} | {f} | {fmt(ttft, 2)} | {fmt(ms, 1)} ({fmt(1000 / tg if tg else None, 1)}) | {fmt(rss, 0)} | {fmt(deep, 1)} |")
+peers = sorted({r["file"] for r in rows if r["file"].startswith(("llama-", "bitnet-"))})
+if peers:
+    print("\nFiles the peers wrote themselves (llama-quantize --allow-requantize from bitrepl's files):")
+    print("| file | engine | pp128 t/s | tg64 t/s |")
+    print("|---|---|---|---|")
+    for f in peers:
+        for engine in ["llama.cpp", "bitnet.cpp", "bitrepl"]:
+            pp, n = med(engine, f, "pp"); tg, _ = med(engine, f, "tg")
+            if n: print(f"| {f} | {engine} | {pp:.1f} | {tg:.1f} |")
 PY

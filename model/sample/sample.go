@@ -124,13 +124,11 @@ func (s *Sampler) Sample(logits []float32, recent []int32) int32 {
 	topK := k > 0 && k < nh
 	topP := s.p.TopP > 0 && s.p.TopP < 1
 	if topK || topP {
-		s.heapify(nh)
 		if topK {
-			for nc < k {
-				cand[nc], nh = s.pop(nh)
-				nc++
-			}
-			nh = 0
+			s.selectTop(ids, k)
+			nc, nh = k, 0
+		} else {
+			s.heapify(nh)
 		}
 		if topP {
 			if nc == 0 {
@@ -280,6 +278,46 @@ func argmax(x []float32) int32 {
 func (s *Sampler) above(a, b int32) bool {
 	la, lb := s.logits[a], s.logits[b]
 	return la > lb || la == lb && a < b
+}
+
+// selectTop puts the k best of ids (0 < k < len(ids)) into s.cand[:k] in rank order. Most ids
+// cost one comparison, against the worst of the k best so far (the root of a heap that keeps the
+// worst on top): on a 128K vocabulary that is several times faster than heapifying every id, and
+// sampling is on the critical path of every generated token.
+func (s *Sampler) selectTop(ids []int32, k int) {
+	h := s.cand[:k]
+	copy(h, ids[:k])
+	for i := k/2 - 1; i >= 0; i-- {
+		s.downWorst(h, i)
+	}
+	for _, id := range ids[k:] {
+		if s.above(id, h[0]) {
+			h[0] = id
+			s.downWorst(h, 0)
+		}
+	}
+	for n := k - 1; n > 0; n-- { // heapsort: the worst left goes last
+		h[0], h[n] = h[n], h[0]
+		s.downWorst(h[:n], 0)
+	}
+}
+
+// downWorst sifts h[i] down the heap h that keeps its worst candidate on top.
+func (s *Sampler) downWorst(h []int32, i int) {
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
+			return
+		}
+		if c+1 < len(h) && s.above(h[c], h[c+1]) {
+			c++
+		}
+		if !s.above(h[i], h[c]) {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
 }
 
 func (s *Sampler) heapify(n int) {

@@ -327,3 +327,35 @@ func TestPresenceFrequencyPenalties(t *testing.T) {
 		}
 	}
 }
+
+// selectTop ranks the k best candidates as a full sort by (logit descending, id ascending) does,
+// ties included.
+func TestSelectTop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{2, 3, 10, 1000} {
+		for _, k := range []int{1, 2, 5, 40, 999} {
+			if k >= n {
+				continue
+			}
+			s := New(n, Params{Temperature: 1, TopK: k})
+			for i := range s.logits {
+				s.logits[i] = float32(rng.IntN(7)) // many ties
+			}
+			ids := s.heap[:n]
+			for i := range ids {
+				ids[i] = int32(i)
+			}
+			want := slices.Clone(ids)
+			slices.SortFunc(want, func(a, b int32) int {
+				if s.above(a, b) {
+					return -1
+				}
+				return 1
+			})
+			s.selectTop(ids, k)
+			if !slices.Equal(s.cand[:k], want[:k]) {
+				t.Fatalf("n %d k %d: %v, want %v", n, k, s.cand[:k], want[:k])
+			}
+		}
+	}
+}
