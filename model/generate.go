@@ -3,10 +3,10 @@ package model
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
+	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model/sample"
 )
 
@@ -114,6 +114,7 @@ func (m *Model) Generate(ctx context.Context, s *Session, prompt []int32, opt Ge
 	st.PromptTime = time.Since(start)
 
 	sampler := sample.New(m.Config.VocabSize, opt.Sampling)
+	var probs []float32 // softmaxAt's scratch
 	hist := append(make([]int32, 0, len(prompt)+64), prompt...)
 	var dec textStream
 	if m.Tokenizer != nil {
@@ -144,7 +145,10 @@ func (m *Model) Generate(ctx context.Context, s *Session, prompt []int32, opt Ge
 			recent = recent[len(recent)-n:]
 		}
 		id := sampler.Sample(logits, recent)
-		prob := softmaxAt(logits, id)
+		if len(probs) != len(logits) {
+			probs = make([]float32, len(logits))
+		}
+		prob := softmaxAt(probs, logits, id)
 		st.Generated++
 		if st.Generated == 1 {
 			first = time.Now()
@@ -218,17 +222,14 @@ func (s *Session) prefill(ctx context.Context, tokens []int32) ([]float32, int, 
 	return logits, kept, nil
 }
 
-// softmaxAt is the probability of token id under softmax(logits).
-func softmaxAt(logits []float32, id int32) float32 {
-	mx := float32(math.Inf(-1))
-	for _, v := range logits {
-		mx = max(mx, v)
-	}
-	var sum float64
-	for _, v := range logits {
-		sum += math.Exp(float64(v - mx))
-	}
-	return float32(math.Exp(float64(logits[id]-mx)) / sum)
+// softmaxAt is the probability of token id under softmax(logits), computed
+// in buf (len(logits)) with metal.Softmax's SIMD exp: every generated token
+// pays it, and math.Exp over a 128K vocabulary cost about as much as the
+// sampling itself.
+func softmaxAt(buf, logits []float32, id int32) float32 {
+	copy(buf, logits)
+	metal.Softmax(buf)
+	return buf[id]
 }
 
 // textStream turns tokens into text for streaming: it never splits a UTF-8

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,5 +221,32 @@ func TestPerplexityOfUniformModel(t *testing.T) {
 	}
 	if p := r.PPL(); p < 95.999 || p > 96.001 {
 		t.Fatalf("ppl %v, want 96", p)
+	}
+}
+
+// softmaxAt (SIMD exp) gives the probability the float64 softmax gives, on a
+// vocabulary-sized row, and NaN for NaN logits.
+func TestSoftmaxAt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	logits := make([]float32, 128256)
+	for i := range logits {
+		logits[i] = float32(rng.NormFloat64() * 4)
+	}
+	logits[77] = 25
+	mx := float64(25)
+	var sum float64
+	for _, v := range logits {
+		sum += math.Exp(float64(v) - mx)
+	}
+	buf := make([]float32, len(logits))
+	for _, id := range []int32{77, 0, 1000, 128255} {
+		want := math.Exp(float64(logits[id])-mx) / sum
+		if got := float64(softmaxAt(buf, logits, id)); math.Abs(got-want) > 1e-6*want+1e-30 {
+			t.Errorf("id %d: %g, want %g", id, got, want)
+		}
+	}
+	logits[5] = float32(math.NaN())
+	if p := softmaxAt(buf, logits, 77); !math.IsNaN(float64(p)) {
+		t.Errorf("NaN logits: %v", p)
 	}
 }
