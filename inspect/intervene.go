@@ -228,7 +228,9 @@ func ParseWeightName(name string) (layer int, p Projection, err error) {
 // nil), in place of what the model computed. BitLinear quantizes its whole
 // input with one absmax scale per token; the edit keeps that token's scale,
 // so zeroing a head's columns of the input equals zeroing that head's
-// columns of the weights, bit for bit.
+// columns of the weights, bit for bit. A plain (non-ternary) projection
+// multiplies the float input, as the session does; the columns Input
+// changes take its values there.
 type ProjectionEdit struct {
 	Layer  int
 	Proj   Projection
@@ -238,12 +240,12 @@ type ProjectionEdit struct {
 	in     model.Site        // the site quantized
 	out    model.Site        // the site replaced
 	xq     map[int]quantized // by position, from the input site to the output site
-	xf     []float32         // dequantized input, for float projections
 }
 
 type quantized struct {
 	xq  []int8
 	inv float32
+	x   []float32 // the float input, for plain (non-ternary) projections
 }
 
 // NewProjectionEdit prepares an edit of projection p of layer in m. Set
@@ -271,8 +273,33 @@ func (p *ProjectionEdit) edit(site model.Site, pos int, data []float32) {
 		}
 		q.inv = metal.QuantizeInt8(q.xq[:len(data)], data)
 		clear(q.xq[len(data):])
+		if !w.Type.Ternary() {
+			// A plain layer multiplies the float input (see the session's
+			// project); Input's changes reach it through the int8 codes
+			// it changed.
+			if len(q.x) != w.Cols {
+				q.x = make([]float32, w.Cols)
+			}
+			copy(q.x, data)
+			clear(q.x[len(data):])
+		}
 		if p.Input != nil {
 			p.Input(q.xq)
+			if q.x != nil {
+				// The columns Input changes, found by running it on
+				// a vector of ones (it zeroes them, in AblateHead),
+				// take its int8 values, dequantized.
+				mark := make([]int8, len(q.xq))
+				for i := range mark {
+					mark[i] = 1
+				}
+				p.Input(mark)
+				for i, v := range mark {
+					if v != 1 {
+						q.x[i] = float32(q.xq[i]) * q.inv
+					}
+				}
+			}
 		}
 		p.xq[pos] = q
 		return
@@ -286,13 +313,7 @@ func (p *ProjectionEdit) edit(site model.Site, pos int, data []float32) {
 		metal.MatVecTernary(data, w, q.xq, q.inv)
 		return
 	}
-	if len(p.xf) != w.Cols {
-		p.xf = make([]float32, w.Cols)
-	}
-	for i, v := range q.xq {
-		p.xf[i] = float32(v) * q.inv
-	}
-	metal.MatMul(data, w, p.xf, 1)
+	metal.MatMul(data, w, q.x, 1)
 }
 
 // AblateHead returns the edit that removes head h's output in layer: its

@@ -583,3 +583,29 @@ func TestCrossEntropy(t *testing.T) {
 		}
 	}
 }
+
+// In a model with plain (F32) layer weights, which multiply the float
+// input, ablating a head still equals zeroing its columns in the file.
+func TestAblateHeadPlainLayers(t *testing.T) {
+	cfg := tinyCfg()
+	p := randomParams(cfg, 2)
+	opt := model.SaveOptions{Format: "gguf", Ternary: metal.F32, Embed: metal.F32}
+	m := viaFileAs(t, build(t, cfg, p), opt)
+	const layer, head = 1, 2
+	ab, err := AblateHead(m, layer, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := run(t, m, &Hooks{Config: &m.Config, Projections: []*ProjectionEdit{ab}})
+	q := cfg.Heads * cfg.HeadDim
+	codes := slices.Clone(p.Layers[layer].O.Codes)
+	for r := range cfg.Dim {
+		clear(codes[r*q+head*cfg.HeadDim : r*q+(head+1)*cfg.HeadDim])
+	}
+	p.Layers[layer].O.Codes = codes
+	want := run(t, viaFileAs(t, build(t, cfg, p), opt), nil)
+	sameBits(t, "ablated head, plain layers", got, want)
+	if !differ(got, run(t, m, nil)) {
+		t.Fatal("ablating the head changed nothing")
+	}
+}
