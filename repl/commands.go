@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // argKind says what tab completion offers after a command name.
@@ -125,11 +126,17 @@ func cmdHelp(s *session, _ context.Context, c *command, a call) error {
 		width = max(width, len(h.synopsis()))
 	}
 	s.p.println(s.st.title.Render("Commands") + s.st.dim.Render(" (text without a leading / is sent to the model)"))
+	cols := s.width()
 	for _, h := range commandTable() {
+		if cols > 0 && cols-(width+4) < 2*minWrap {
+			// too narrow for two columns: the summary goes under the synopsis
+			s.p.println("  " + s.st.cmd.Render(h.synopsis()) + "\n      " + wrapHanging(h.summary, 6, cols))
+			continue
+		}
 		pad := strings.Repeat(" ", width-len(h.synopsis())+2)
-		s.p.println("  " + s.st.cmd.Render(h.synopsis()) + pad + h.summary)
+		s.p.println("  " + s.st.cmd.Render(h.synopsis()) + pad + wrapHanging(h.summary, width+4, cols))
 	}
-	s.p.println(s.st.dim.Render(`Multi-line input: end a line with \ to continue it, or open and close a block with """.`))
+	s.p.println(paint(s.st.dim, wrapHanging(`Multi-line input: end a line with \ to continue it, or open and close a block with """.`, 0, cols)))
 	return nil
 }
 
@@ -186,7 +193,12 @@ func cmdShow(s *session, _ context.Context, c *command, a call) error {
 				continue
 			}
 		}
-		s.p.printf("%s %s %s\n", s.st.key.Render(fmt.Sprintf("%-15s", d.name)), s.st.val.Render(fmt.Sprintf("%-12s", d.get(&s.set))), s.st.dim.Render(d.help+s.settingNote(d.name)))
+		name, val := fmt.Sprintf("%-15s", d.name), fmt.Sprintf("%-12s", d.get(&s.set))
+		indent, sep := utf8.RuneCountInString(name+val)+2, " "
+		if cols := s.width(); cols > 0 && cols-indent < minWrap {
+			indent, sep = 16, "\n"+strings.Repeat(" ", 16) // a long value: the help goes under it
+		}
+		s.p.printf("%s %s%s%s\n", s.st.key.Render(name), s.st.val.Render(val), sep, paint(s.st.dim, wrapHanging(d.help+s.settingNote(d.name), indent, s.width())))
 	}
 	return nil
 }

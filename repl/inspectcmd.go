@@ -190,6 +190,10 @@ func computeWeights(s *session, c *command, a call) (*weightsResult, error) {
 func (s *session) renderWeights(r *weightsResult) {
 	if r.Pattern == "" {
 		s.p.println(s.st.title.Render("weights per layer") + s.st.dim.Render("   shares of -1 / 0 / +1"))
+		barW := 30
+		if cols := s.width(); cols > 0 {
+			barW = max(10, min(30, cols-49)) // the rest of the line is 48 columns
+		}
 		for i := range r.layers {
 			l := &r.layers[i]
 			n := float64(max(l.TernaryParams(), 1))
@@ -200,9 +204,9 @@ func (s *session) renderWeights(r *weightsResult) {
 			}
 			var line string
 			if l.TernaryParams() > 0 {
-				line = fmt.Sprintf("%-7s %s  %5.1f%% %5.1f%% %5.1f%%  %6.1fM params", name, s.shareBar(neg, zero, pos, 30), 100*neg, 100*zero, 100*pos, float64(l.Params)/1e6)
+				line = fmt.Sprintf("%-7s %s  %5.1f%% %5.1f%% %5.1f%%  %6.1fM params", name, s.shareBar(neg, zero, pos, barW), 100*neg, 100*zero, 100*pos, float64(l.Params)/1e6)
 			} else { // embeddings and heads kept in F16/F32: no codes to count
-				line = fmt.Sprintf("%-7s %-30s  %20s  %6.1fM params", name, "(not ternary)", "", float64(l.Params)/1e6)
+				line = fmt.Sprintf("%-7s %-*s  %20s  %6.1fM params", name, barW, "(not ternary)", "", float64(l.Params)/1e6)
 			}
 			if l.FloatParams > 0 && l.TernaryParams() > 0 {
 				line += s.st.dim.Render(fmt.Sprintf(" (%.1fM not ternary)", float64(l.FloatParams)/1e6))

@@ -188,3 +188,34 @@ func TestPlurals(t *testing.T) {
 		t.Fatalf("output:\n%s", got)
 	}
 }
+
+// At 60 columns /help, /show and /weights fit the width, breaking lines between words
+// (the terminal used to wrap them mid-word).
+func TestNarrowTerminal(t *testing.T) {
+	var out bytes.Buffer
+	s := builtinSession(t, &out)
+	s.cfg.Env = append(s.cfg.Env, "COLUMNS=60")
+	for _, cmd := range []string{"/help", "/show", "/weights"} {
+		out.Reset()
+		if err := s.exec(context.Background(), cmd); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(out.String(), "\n") {
+			if n := len([]rune(line)); n > 60 {
+				t.Errorf("%s: a line of %d columns: %q", cmd, n, line)
+			}
+		}
+		if cmd == "/help" && !strings.Contains(out.String(), "activation patching: how much of") {
+			t.Errorf("/help lost words:\n%s", out.String())
+		}
+	}
+}
+
+func TestWrapHanging(t *testing.T) {
+	if got := wrapHanging("one two three four five six seven eight nine ten", 4, 24); got != "one two three four\n    five six seven eight\n    nine ten" {
+		t.Fatalf("%q", got)
+	}
+	if got := wrapHanging("a b", 4, 0); got != "a b" {
+		t.Fatalf("no width: %q", got)
+	}
+}
