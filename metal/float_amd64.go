@@ -19,6 +19,8 @@ func init() {
 		if f16c {
 			k.floatRows = floatRowsAVX2
 			k.actQ8 = 1<<Q8_0 | 1<<Q4_0 | 1<<Q6_K
+			k.dotRowsF16 = dotRowsF16AVX2
+			k.axpyRowsF16 = axpyRowsF16AVX2
 		}
 		k.quantInt8 = quantizeInt8AVX2
 		k.dot = dotAVX2
@@ -77,6 +79,17 @@ func dotRowsAVX2(dst, x, m []float32, stride int, scale float32)
 
 //go:noescape
 func axpyRowsAVX2(dst, a, m []float32, stride int)
+
+// dotRowsF16AVX2 and axpyRowsF16AVX2 are kernelSet.dotRowsF16 and
+// axpyRowsF16: dotRowsAVX2 and axpyRowsAVX2 with each row widened from f16
+// by VCVTPH2PS as it is loaded (they need F16C). The AVX512 level uses them
+// too: its dotRows and axpyRows give the same bits as the AVX2 ones.
+//
+//go:noescape
+func dotRowsF16AVX2(dst, x []float32, m []uint16, stride int, scale float32)
+
+//go:noescape
+func axpyRowsF16AVX2(dst, a []float32, m []uint16, stride int)
 
 // ropeHalfAVX2 is kernelSet.ropeHalf: RoPE's loop, 8 pairs at a time.
 //

@@ -75,6 +75,11 @@ type kernelSet struct {
 	// them elsewhere (shapes checked by the callers).
 	dotRows  func(dst, x, m []float32, stride int, scale float32)
 	axpyRows func(dst, a, m []float32, stride int)
+	// dotRowsF16 and axpyRowsF16, where set, are DotRowsF16 and
+	// AxpyRowsF16: dotRows and axpyRows of the rows widened from f16, bit
+	// for bit (shapes checked by the callers).
+	dotRowsF16  func(dst, x []float32, m []uint16, stride int, scale float32)
+	axpyRowsF16 func(dst, a []float32, m []uint16, stride int)
 	// ropeHalf, where set, rotates one head's halves as RoPE's loop does,
 	// bit for bit (len(lo) == len(hi) == len(cos) <= len(sin)).
 	ropeHalf func(lo, hi, cos, sin []float32)

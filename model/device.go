@@ -8,6 +8,7 @@ import (
 	"weak"
 
 	"github.com/bitrepl/bitrepl/metal/gpu"
+	"github.com/bitrepl/bitrepl/model/kvcache"
 )
 
 // Device says where a session computes.
@@ -86,7 +87,9 @@ func (m *Model) NewSessionGPU(dev *gpu.Device, ctxLen int) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := m.NewSession(ctxLen)
+	// The GPU kernels keep float32 keys and values, so the CPU side does
+	// too: a session moving between the two loses nothing.
+	s := m.newSession(ctxLen, kvcache.F32)
 	r, err := gm.NewRunner(s.cache.Cap(), maxBatch, s.cos, s.sin)
 	if err != nil {
 		return nil, err

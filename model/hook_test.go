@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/bitrepl/bitrepl/metal"
 )
 
 // editAll is an Editor that asks for every site and calls fn on the values.
@@ -111,6 +113,9 @@ func TestEditorChangesTheForwardPass(t *testing.T) {
 	forwardWith(t, m, e, tokens)
 	mix := e.seen[SiteAttnSubNorm] // the last seen: layer 1, position 3
 	hd, group := c.HeadDim, c.Heads/c.KVHeads
+	vh := make([]uint16, len(v)) // the values as the F16 cache holds them
+	metal.ToF16(vh, v)
+	metal.FromF16(v, vh)
 	for h := range c.Heads {
 		for i := range hd {
 			if mix[h*hd+i] != v[(h/group)*hd+i] {

@@ -3,9 +3,11 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/kvcache"
 )
 
 const (
@@ -150,6 +152,9 @@ func TestInteropBlocks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The reference keeps K and V exact: so does an F32 cache
+			// (TestInteropAttentionF16 checks the F16 one).
+			m.KVCache = kvcache.F32
 			ref := refFromModel(t, m)
 			c := m.Config
 			tokens := []int32{1, 5, 9, 2, 77, 31, 0, 95}
@@ -231,5 +236,60 @@ func TestBatchEqualsSingleTokens(t *testing.T) {
 		if e := relErr(l, f64s(batch[i])); e > 1e-6 {
 			t.Fatalf("position %d: batch and single-token logits differ by %g", i, e)
 		}
+	}
+}
+
+// With the default F16 cache, attention is the reference attention of the
+// engine's own Q and of K and V rounded to half floats, as the cache holds
+// them: the rounding of the cache is the only difference from F32.
+func TestInteropAttentionF16(t *testing.T) {
+	if !hooksCompiled {
+		t.Skip("built with -tags nohooks")
+	}
+	for _, arch := range []string{"llama"} { // no sub-norm: the hook sees the mix
+		t.Run(arch, func(t *testing.T) {
+			m, err := Random(tinyConfig(arch), 21, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := m.Config
+			if c.SubNorms || m.KVCache != kvcache.F16 {
+				t.Fatalf("sub-norms %v, cache %v: want a model without sub-norms and an F16 cache by default", c.SubNorms, m.KVCache)
+			}
+			tokens := []int32{1, 5, 9, 2, 77, 31, 0, 95}
+			s := m.NewSession(32)
+			rec := recorder{}
+			s.SetHook(rec)
+			if _, err := s.ForwardAll(tokens); err != nil {
+				t.Fatal(err)
+			}
+			half := func(x []float32) []float32 {
+				h := make([]uint16, len(x))
+				metal.ToF16(h, x)
+				metal.FromF16(x, h)
+				return x
+			}
+			var q, k, v [][]float64
+			for pos := range tokens {
+				// The engine's K after RoPE is what it caches: rotate in
+				// float32 as it does, then round.
+				kr := slices.Clone(rec[[3]int{int(SiteAttnK), 0, pos}])
+				hf := c.HeadDim / 2
+				rope := metal.RoPE
+				if c.RopeInterleaved {
+					rope = ropeInterleaved
+				}
+				rope(kr, c.KVHeads, c.HeadDim, s.cos[pos*hf:(pos+1)*hf], s.sin[pos*hf:(pos+1)*hf])
+				q = append(q, refRoPE(f64s(rec[[3]int{int(SiteAttnQ), 0, pos}]), c.Heads, c.HeadDim, pos, c.RopeTheta))
+				k = append(k, f64s(half(kr)))
+				v = append(v, f64s(half(slices.Clone(rec[[3]int{int(SiteAttnV), 0, pos}]))))
+			}
+			att := refAttention(q, k, v, c.Heads, c.KVHeads, c.HeadDim)
+			for pos := range tokens {
+				if e := relErr(rec[[3]int{int(SiteAttnSubNorm), 0, pos}], att[pos]); e > tolBlock {
+					t.Errorf("attention pos %d: rel err %g", pos, e)
+				}
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 
 	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/kvcache"
 	"github.com/bitrepl/bitrepl/model/safetensors"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
@@ -22,6 +23,12 @@ type Model struct {
 	Source    string               // path it was loaded from
 	Format    string               // "gguf", "safetensors (latent)", "safetensors (packed)"
 	Chat      ChatTemplate         // how conversations are laid out in tokens
+
+	// KVCache is the KV cache type of the CPU sessions made from now on:
+	// F16 (the zero value, as llama.cpp's default) halves the cache and
+	// the bytes attention reads per token; F32 keeps keys and values
+	// exact. GPU sessions keep an F32 cache (see NewSessionGPU).
+	KVCache kvcache.Type
 
 	embed   *metal.Matrix // (vocab, dim): token_embd
 	output  *metal.Matrix // (vocab, dim): LM head; == embed when tied

@@ -68,14 +68,17 @@ const DefaultContext = 4096
 // NewSession allocates a session with room for ctxLen positions. ctxLen <= 0
 // means the model's trained context length up to DefaultContext; larger
 // values are capped to the trained length, since RoPE was not trained beyond.
-func (m *Model) NewSession(ctxLen int) *Session {
+func (m *Model) NewSession(ctxLen int) *Session { return m.newSession(ctxLen, m.KVCache) }
+
+// newSession is NewSession with a KV cache of type kv.
+func (m *Model) newSession(ctxLen int, kv kvcache.Type) *Session {
 	c := &m.Config
 	ctxLen = m.SessionContext(ctxLen)
 	b := maxBatch
 	wide := max(c.Dim, c.FFNDim, c.Heads*c.HeadDim) + colPad
 	s := &Session{
 		m:      m,
-		cache:  kvcache.New(c.Layers, ctxLen, c.KVHeads, c.HeadDim),
+		cache:  kvcache.New(c.Layers, ctxLen, c.KVHeads, c.HeadDim, kv),
 		tokens: make([]int32, ctxLen),
 		x:      make([]float32, b*c.Dim),
 		xb:     make([]float32, b*c.Dim),
@@ -417,10 +420,9 @@ func (s *Session) attendObserved(t int) {
 	for h := range c.Heads {
 		mix := s.mix[t*qd+h*hd : t*qd+(h+1)*hd]
 		clear(mix)
-		_, vals := s.cache.Head(s.layer, h/group, p+1)
 		for j0 := 0; j0 < p+1; j0 += attendTile {
 			j1 := min(j0+attendTile, p+1)
-			metal.AxpyRows(mix, packed[h*(p+1)+j0:h*(p+1)+j1], vals[j0*hd:], hd)
+			s.mixValues(mix, packed[h*(p+1)+j0:h*(p+1)+j1], h/group, j0, j1)
 		}
 	}
 }
@@ -452,10 +454,9 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 		end := s.pos0 + t1 // positions the block's last token sees
 		for j0 := 0; j0 < end; j0 += attendTile {
 			for h := lo; h < hi; h++ {
-				keys, _ := s.cache.Head(s.layer, h/group, min(j0+attendTile, end))
 				for t := t0; t < t1; t++ {
 					if j1 := min(j0+attendTile, s.pos0+t+1); j1 > j0 {
-						metal.DotRows(s.weights(t, h)[j0:j1], s.q[t*qd+h*hd:t*qd+(h+1)*hd], keys[j0*hd:], hd, scale)
+						s.scores(s.weights(t, h)[j0:j1], s.q[t*qd+h*hd:t*qd+(h+1)*hd], h/group, j0, j1, scale)
 					}
 				}
 			}
@@ -468,15 +469,40 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 		}
 		for j0 := 0; j0 < end; j0 += attendTile {
 			for h := lo; h < hi; h++ {
-				_, vals := s.cache.Head(s.layer, h/group, min(j0+attendTile, end))
 				for t := t0; t < t1; t++ {
 					if j1 := min(j0+attendTile, s.pos0+t+1); j1 > j0 {
-						metal.AxpyRows(s.mix[t*qd+h*hd:t*qd+(h+1)*hd], s.weights(t, h)[j0:j1], vals[j0*hd:], hd)
+						s.mixValues(s.mix[t*qd+h*hd:t*qd+(h+1)*hd], s.weights(t, h)[j0:j1], h/group, j0, j1)
 					}
 				}
 			}
 		}
 	}
+}
+
+// scores sets dst (j1-j0 floats) to scale times the dot products of q with
+// the cached keys of KV head kvh of the current layer at positions [j0, j1).
+func (s *Session) scores(dst, q []float32, kvh, j0, j1 int, scale float32) {
+	hd := len(q)
+	if s.cache.Type() == kvcache.F16 {
+		keys, _ := s.cache.HeadF16(s.layer, kvh, j1)
+		metal.DotRowsF16(dst, q, keys[j0*hd:], hd, scale)
+		return
+	}
+	keys, _ := s.cache.Head(s.layer, kvh, j1)
+	metal.DotRows(dst, q, keys[j0*hd:], hd, scale)
+}
+
+// mixValues adds a[j-j0] times the cached value of KV head kvh of the
+// current layer at position j to dst, for j in [j0, j1) in order.
+func (s *Session) mixValues(dst, a []float32, kvh, j0, j1 int) {
+	hd := len(dst)
+	if s.cache.Type() == kvcache.F16 {
+		_, vals := s.cache.HeadF16(s.layer, kvh, j1)
+		metal.AxpyRowsF16(dst, a, vals[j0*hd:], hd)
+		return
+	}
+	_, vals := s.cache.Head(s.layer, kvh, j1)
+	metal.AxpyRows(dst, a, vals[j0*hd:], hd)
 }
 
 // attendTile is how many cached positions attendHeads takes at a time: 64

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bitrepl/bitrepl/metal/gpu"
 	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/kvcache"
 )
 
 // The engine's sessions on the emulated device against the same model on
@@ -112,6 +113,7 @@ func sessionMatchesCPU(t *testing.T, dev *gpu.Device) {
 				t.Fatal(err)
 			}
 			const ctx = 192
+			m.KVCache = kvcache.F32 // as the GPU's cache
 			cpu := m.NewSession(ctx)
 			gs, err := m.NewSessionGPU(dev, ctx)
 			if err != nil {

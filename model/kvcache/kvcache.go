@@ -1,39 +1,97 @@
 // Package kvcache holds the keys and values of past positions for one sequence.
 //
-// The cache is a plain float32 store, one slab per layer, laid out head-major
-// so that the attention of one head streams that head's keys (and values)
-// for every position from contiguous memory:
+// The cache holds one slab per layer, laid out head-major so that the
+// attention of one head streams that head's keys (and values) for every
+// position from contiguous memory:
 //
 //	K[layer][kvHead][pos][i]    i < headDim
+//
+// Entries are IEEE half floats (F16, the default, as llama.cpp's) or float32
+// (F32: exact, twice the memory and twice the bytes read per token).
 //
 // It knows nothing about models; the engine writes rows of all KV heads of a
 // position (kvHeads*headDim floats, head after head) and reads one head back.
 package kvcache
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bitrepl/bitrepl/metal"
+)
+
+// Type is how the cache stores an entry. The zero value is F16.
+type Type uint8
+
+const (
+	// F16 rounds keys and values to IEEE binary16 (to nearest even): half
+	// the memory of F32 and half the bytes attention reads per token.
+	F16 Type = iota
+	// F32 keeps keys and values exactly as computed.
+	F32
+)
+
+// String returns "f16" or "f32", the names ParseType takes.
+func (t Type) String() string {
+	switch t {
+	case F16:
+		return "f16"
+	case F32:
+		return "f32"
+	}
+	return fmt.Sprintf("Type(%d)", uint8(t))
+}
+
+// ParseType parses a cache type name ("f16", "f32"; any case).
+func ParseType(s string) (Type, error) {
+	switch strings.ToLower(s) {
+	case "f16":
+		return F16, nil
+	case "f32":
+		return F32, nil
+	}
+	return 0, fmt.Errorf("unknown KV cache type %q (want f16 or f32)", s)
+}
+
+// bytes is the size of one entry.
+func (t Type) bytes() int {
+	if t == F32 {
+		return 4
+	}
+	return 2
+}
 
 // Cache is the key/value store of one sequence. It is allocated once, at its
 // full context length, so that decoding never allocates.
 type Cache struct {
+	typ                            Type
 	layers, ctxLen, heads, headDim int
-	k, v                           [][]float32 // (layer) -> (heads, ctxLen, headDim)
+	k, v                           [][]float32 // F32: (layer) -> (heads, ctxLen, headDim)
+	kh, vh                         [][]uint16  // F16: the same
 	n                              int         // positions filled
 }
 
-// New allocates a cache for layers layers, ctxLen positions and heads KV
-// heads of headDim floats. It panics on non-positive sizes: a programmer
-// error, not an input error.
-func New(layers, ctxLen, heads, headDim int) *Cache {
-	if layers <= 0 || ctxLen <= 0 || heads <= 0 || headDim <= 0 {
-		panic(fmt.Sprintf("kvcache: invalid size %d layers x %d positions x %d heads x %d", layers, ctxLen, heads, headDim))
+// New allocates a cache of type t for layers layers, ctxLen positions and
+// heads KV heads of headDim floats. It panics on non-positive sizes or an
+// unknown type: a programmer error, not an input error.
+func New(layers, ctxLen, heads, headDim int, t Type) *Cache {
+	if layers <= 0 || ctxLen <= 0 || heads <= 0 || headDim <= 0 || t > F32 {
+		panic(fmt.Sprintf("kvcache: invalid cache %v of %d layers x %d positions x %d heads x %d", t, layers, ctxLen, heads, headDim))
 	}
-	c := &Cache{layers: layers, ctxLen: ctxLen, heads: heads, headDim: headDim, k: make([][]float32, layers), v: make([][]float32, layers)}
-	for l := range layers {
-		c.k[l] = make([]float32, heads*ctxLen*headDim)
-		c.v[l] = make([]float32, heads*ctxLen*headDim)
+	c := &Cache{typ: t, layers: layers, ctxLen: ctxLen, heads: heads, headDim: headDim}
+	size := heads * ctxLen * headDim
+	for range layers {
+		if t == F32 {
+			c.k, c.v = append(c.k, make([]float32, size)), append(c.v, make([]float32, size))
+		} else {
+			c.kh, c.vh = append(c.kh, make([]uint16, size)), append(c.vh, make([]uint16, size))
+		}
 	}
 	return c
 }
+
+// Type is how the cache stores entries.
+func (c *Cache) Type() Type { return c.typ }
 
 // Len is the number of positions filled.
 func (c *Cache) Len() int { return c.n }
@@ -46,36 +104,55 @@ func (c *Cache) Width() int { return c.heads * c.headDim }
 
 // Bytes is the memory held by the cache.
 func (c *Cache) Bytes() int64 {
-	return int64(c.layers) * int64(c.ctxLen) * int64(c.Width()) * 4 * 2
+	return int64(c.layers) * int64(c.ctxLen) * int64(c.Width()) * int64(c.typ.bytes()) * 2
 }
 
 // Put stores the key and value rows of layer at position pos (Width floats
-// each, head after head). Positions are written in order; Commit makes them
-// visible to Len.
+// each, head after head), rounded to the cache's type. Positions are
+// written in order; Commit makes them visible to Len.
 func (c *Cache) Put(layer, pos int, k, v []float32) {
 	hd := c.headDim
 	for h := range c.heads {
 		at := (h*c.ctxLen + pos) * hd
-		copy(c.k[layer][at:at+hd], k[h*hd:(h+1)*hd])
-		copy(c.v[layer][at:at+hd], v[h*hd:(h+1)*hd])
+		if c.typ == F32 {
+			copy(c.k[layer][at:at+hd], k[h*hd:(h+1)*hd])
+			copy(c.v[layer][at:at+hd], v[h*hd:(h+1)*hd])
+			continue
+		}
+		metal.ToF16(c.kh[layer][at:at+hd], k[h*hd:(h+1)*hd])
+		metal.ToF16(c.vh[layer][at:at+hd], v[h*hd:(h+1)*hd])
 	}
 }
 
 // Head returns the keys and values of KV head h of layer for positions
-// [0, n): n*headDim floats each, position after position.
+// [0, n) of an F32 cache: n*headDim floats each, position after position.
+// HeadF16 is the same for an F16 cache.
 func (c *Cache) Head(layer, h, n int) (keys, values []float32) {
 	at := h * c.ctxLen * c.headDim
 	return c.k[layer][at : at+n*c.headDim], c.v[layer][at : at+n*c.headDim]
 }
 
+// HeadF16 is Head for an F16 cache.
+func (c *Cache) HeadF16(layer, h, n int) (keys, values []uint16) {
+	at := h * c.ctxLen * c.headDim
+	return c.kh[layer][at : at+n*c.headDim], c.vh[layer][at : at+n*c.headDim]
+}
+
 // Rows copies the keys and values of layer for positions [p0, p1) into k
-// and v, Width floats per position as Put takes them.
+// and v, Width floats per position as Put takes them (as stored: rounded
+// in an F16 cache).
 func (c *Cache) Rows(layer, p0, p1 int, k, v []float32) {
+	hd := c.headDim
 	for p := p0; p < p1; p++ {
 		for h := range c.heads {
-			at, row := (h*c.ctxLen+p)*c.headDim, ((p-p0)*c.heads+h)*c.headDim
-			copy(k[row:row+c.headDim], c.k[layer][at:])
-			copy(v[row:row+c.headDim], c.v[layer][at:])
+			at, row := (h*c.ctxLen+p)*hd, ((p-p0)*c.heads+h)*hd
+			if c.typ == F32 {
+				copy(k[row:row+hd], c.k[layer][at:])
+				copy(v[row:row+hd], c.v[layer][at:])
+				continue
+			}
+			metal.FromF16(k[row:row+hd], c.kh[layer][at:at+hd])
+			metal.FromF16(v[row:row+hd], c.vh[layer][at:at+hd])
 		}
 	}
 }

@@ -1,12 +1,14 @@
 package kvcache
 
 import (
+	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
 func TestPutHeadTruncate(t *testing.T) {
-	c := New(2, 4, 2, 3) // 2 KV heads of 3
+	c := New(2, 4, 2, 3, F32) // 2 KV heads of 3
 	c.Put(1, 0, []float32{1, 2, 3, 4, 5, 6}, []float32{-1, -2, -3, -4, -5, -6})
 	c.Put(1, 1, []float32{7, 8, 9, 10, 11, 12}, []float32{-7, -8, -9, -10, -11, -12})
 	c.Commit(2)
@@ -46,7 +48,7 @@ func TestPutHeadTruncate(t *testing.T) {
 
 // Rows gives positions back as Put took them, and SetRows stores them so.
 func TestRowsRoundTrip(t *testing.T) {
-	c := New(1, 5, 3, 2)
+	c := New(1, 5, 3, 2, F32)
 	var k, v []float32
 	for p := range 5 {
 		kr, vr := make([]float32, 6), make([]float32, 6)
@@ -61,7 +63,7 @@ func TestRowsRoundTrip(t *testing.T) {
 	if !slices.Equal(gk, k[6:24]) || !slices.Equal(gv, v[6:24]) {
 		t.Fatalf("Rows(1, 4) = %v, %v; want %v, %v", gk, gv, k[6:24], v[6:24])
 	}
-	d := New(1, 5, 3, 2)
+	d := New(1, 5, 3, 2, F32)
 	d.SetRows(0, 1, 4, gk, gv)
 	hk, _ := d.Head(0, 2, 4)
 	if want := []float32{0, 0, 14, 15, 24, 25, 34, 35}; !slices.Equal(hk, want) {
@@ -75,5 +77,47 @@ func TestNewPanicsOnBadSize(t *testing.T) {
 			t.Fatal("New(0, ...) did not panic")
 		}
 	}()
-	New(0, 1, 1, 1)
+	New(0, 1, 1, 1, F16)
+}
+
+// An F16 cache holds each entry rounded to half (to nearest even), gives
+// them back widened, and takes half the memory of an F32 one.
+func TestF16RoundsEntries(t *testing.T) {
+	c := New(2, 3, 2, 2, F16)
+	k := []float32{1, 1.0 / 3, 65504, 1e-8}
+	v := []float32{-2, 70000, 0.1, -0.5}
+	c.Put(1, 2, k, v)
+	keys, vals := c.HeadF16(1, 1, 3)
+	if want := []uint16{0x7bff, 0x0000}; !slices.Equal(keys[4:], want) {
+		t.Fatalf("head 1 keys at position 2 = %#04x, want %#04x", keys[4:], want)
+	}
+	if want := []uint16{0x2e66, 0xb800}; !slices.Equal(vals[4:], want) {
+		t.Fatalf("head 1 values at position 2 = %#04x, want %#04x", vals[4:], want)
+	}
+	gk, gv := make([]float32, 4), make([]float32, 4)
+	c.Rows(1, 2, 3, gk, gv)
+	wantK := []float32{1, 0.333251953125, 65504, 0}
+	wantV := []float32{-2, float32(math.Inf(1)), 0.0999755859375, -0.5}
+	if !slices.Equal(gk, wantK) || !slices.Equal(gv, wantV) {
+		t.Fatalf("Rows = %v, %v; want %v, %v", gk, gv, wantK, wantV)
+	}
+	if got, want := c.Bytes(), New(2, 3, 2, 2, F32).Bytes()/2; got != want {
+		t.Fatalf("F16 Bytes = %d, want %d", got, want)
+	}
+}
+
+func TestParseType(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Type
+		err  bool
+	}{{"f16", F16, false}, {"F32", F32, false}, {"q8_0", 0, true}, {"", 0, true}} {
+		got, err := ParseType(c.in)
+		if (err != nil) != c.err || err == nil && got != c.want {
+			t.Errorf("ParseType(%q) = %v, %v; want %v, error %v", c.in, got, err, c.want, c.err)
+		}
+		if err == nil && got.String() != strings.ToLower(c.in) {
+			t.Errorf("%v.String() = %q", got, got.String())
+		}
+	}
 }
