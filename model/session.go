@@ -133,6 +133,9 @@ func (s *Session) Pos() int { return s.cache.Len() }
 // ContextLen is the number of positions the session holds.
 func (s *Session) ContextLen() int { return s.cache.Cap() }
 
+// CacheType is how the session's KV cache holds keys and values.
+func (s *Session) CacheType() kvcache.Type { return s.cache.Type() }
+
 // Tokens returns a copy of the tokens the session holds, one per position
 // evaluated: what its KV cache was computed from.
 func (s *Session) Tokens() []int32 { return append([]int32(nil), s.tokens[:s.cache.Len()]...) }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/kvcache"
 	"github.com/charmbracelet/colorprofile"
 )
 
@@ -52,7 +53,8 @@ type BenchResult struct {
 	GenRate      float64   `json:"gen_tok_per_s"`
 	GenRates     []float64 `json:"gen_samples_tok_per_s"`
 	Reps         int       `json:"repetitions"`
-	Depth        int       `json:"depth"` // tokens in the context before each run (llama-bench -d)
+	Depth        int       `json:"depth"`    // tokens in the context before each run (llama-bench -d)
+	KVCache      string    `json:"kv_cache"` // the KV cache type: f16 or f32
 	// KV cache bytes a generated token reads on average (positions before it, keys and values).
 	KVBytesPerToken int64 `json:"kv_bytes_per_token"`
 	// Weight bytes streamed per generated token, and the machine's read
@@ -77,7 +79,7 @@ func (b BenchResult) String() string {
 	kv, all := "", b.Effective()
 	if b.Depth > 0 && b.KVBytesPerToken > 0 {
 		all = float64(b.BytesPerToken+b.KVBytesPerToken) * b.GenRate / 1e9
-		kv = fmt.Sprintf(" (and %.0f MB of KV cache: %.1f GB/s in all)", float64(b.KVBytesPerToken)/1e6, all)
+		kv = fmt.Sprintf(" (and %.0f MB of %s KV cache: %.1f GB/s in all)", float64(b.KVBytesPerToken)/1e6, b.KVCache, all)
 	}
 	var rates []string
 	if b.PromptTokens > 0 {
@@ -100,14 +102,18 @@ func (b BenchResult) String() string {
 }
 
 // kvBytes is what a generated token reads of the KV cache on average when
-// tg tokens are generated after depth: the float32 keys and values of every
-// position up to its own.
-func kvBytes(m *model.Model, depth, tg int) int64 {
+// tg tokens are generated after depth: the keys and values of every
+// position up to its own, in a cache of type t.
+func kvBytes(m *model.Model, t kvcache.Type, depth, tg int) int64 {
 	if tg == 0 {
 		return 0
 	}
 	c := m.Config
-	return int64(c.Layers) * int64(c.KVDim()) * 2 * 4 * int64(2*depth+tg+1) / 2
+	entry := int64(2)
+	if t == kvcache.F32 {
+		entry = 4
+	}
+	return int64(c.Layers) * int64(c.KVDim()) * 2 * entry * int64(2*depth+tg+1) / 2
 }
 
 // benchArgs are bitrepl bench's arguments, as llama-bench's -p, -n, -r, -t.
@@ -167,6 +173,7 @@ func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 	if a.threads > 0 {
 		defer metal.SetThreads(metal.SetThreads(a.threads))
 	}
+	s.model.KVCache = s.set.CacheType
 	r, err := model.Bench(ctx, s.model, model.BenchOptions{Prompt: a.pp, Gen: a.tg, Reps: a.reps, Depth: a.depth, Device: s.device,
 		BandwidthBytes: 1 << 30})
 	if err != nil {
@@ -177,7 +184,7 @@ func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 		bws = append(bws, v/1e9)
 	}
 	res := BenchResult{Model: s.spec, Kernels: metal.CurrentLevel().String(), Threads: metal.Threads(), Memory: s.model.Memory(),
-		Depth: a.depth, KVBytesPerToken: kvBytes(s.model, a.depth, a.tg),
+		Depth: a.depth, KVCache: s.set.CacheType.String(), KVBytesPerToken: kvBytes(s.model, s.set.CacheType, a.depth, a.tg),
 		PromptTokens: a.pp, PromptRate: model.Median(r.PP), PromptRates: r.PP,
 		GenTokens: a.tg, GenRate: model.Median(r.TG), GenRates: r.TG, Reps: a.reps,
 		BytesPerToken: r.BytesPerToken, BandwidthGBs: model.Median(bws), BandwidthSamples: bws}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/embedded"
+	"github.com/bitrepl/bitrepl/model/kvcache"
 )
 
 // builtinSession is a session on the built-in model (a 256-token context)
@@ -120,6 +121,34 @@ func TestFailedTurnLeavesConversation(t *testing.T) {
 	}
 	if s.history[len(s.history)-1] != answer {
 		t.Fatalf("failed /regen changed the answer to %q", s.history[len(s.history)-1])
+	}
+}
+
+// /set cache_type f32 makes the next prompt run on an F32 KV cache and f16
+// back on an F16 one (the default).
+func TestSetCacheType(t *testing.T) {
+	ctx := context.Background()
+	var out bytes.Buffer
+	s := builtinSession(t, &out)
+	s.set.MaxTokens, s.set.Temperature = 4, 0
+	for _, tc := range []struct {
+		line string
+		want kvcache.Type
+	}{{"", kvcache.F16}, {"/set cache_type f32", kvcache.F32}, {"/set cache_type f16", kvcache.F16}} {
+		if tc.line != "" {
+			if err := s.exec(ctx, tc.line); err != nil {
+				t.Fatalf("%s: %v", tc.line, err)
+			}
+		}
+		if err := s.exec(ctx, "hello"); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.sess.CacheType(); got != tc.want {
+			t.Fatalf("after %q the prompt ran on an %v cache, want %v", tc.line, got, tc.want)
+		}
+	}
+	if err := s.exec(ctx, "/set cache_type q4"); err == nil || !strings.Contains(err.Error(), "not f16 or f32") {
+		t.Fatalf("/set cache_type q4: %v", err)
 	}
 }
 

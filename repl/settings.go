@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/kvcache"
 )
 
 // Settings are the values /set changes. The zero value is not useful: start from
@@ -22,12 +23,13 @@ type Settings struct {
 	Seed          uint64
 	MaxTokens     int
 	Threads       int
-	Context       int    // KV cache length; 0 = the model's
-	Mode          string // "chat" or "completion"
-	System        string // system prompt in chat mode
-	Stats         bool   // print the stats line after a generation
-	ColorProbs    bool   // colour generated tokens by their probability
-	Echo          bool   // echo commands (useful in scripts and transcripts)
+	Context       int          // KV cache length; 0 = the model's
+	CacheType     kvcache.Type // how the CPU's KV cache holds keys and values
+	Mode          string       // "chat" or "completion"
+	System        string       // system prompt in chat mode
+	Stats         bool         // print the stats line after a generation
+	ColorProbs    bool         // colour generated tokens by their probability
+	Echo          bool         // echo commands (useful in scripts and transcripts)
 }
 
 // DefaultSettings returns the settings bitrepl starts with.
@@ -71,6 +73,16 @@ func settingTable() []setting {
 		intSetting("max_tokens", "stop a generation after this many tokens", 1, 1<<20, func(s *Settings) *int { return &s.MaxTokens }),
 		intSetting("threads", "threads of the matrix kernels; 0 = the physical cores", 0, metal.MaxThreads(), func(s *Settings) *int { return &s.Threads }),
 		intSetting("context", "KV cache length in tokens; 0 = the model's", 0, 1<<24, func(s *Settings) *int { return &s.Context }),
+		{name: "cache_type", help: "KV cache entries: f16 (half the memory and reads) or f32 (exact keys and values)", values: []string{"f16", "f32"},
+			get: func(s *Settings) string { return s.CacheType.String() },
+			set: func(s *Settings, v string) error {
+				t, err := kvcache.ParseType(v)
+				if err != nil {
+					return fmt.Errorf("cache_type: %q is not f16 or f32", v)
+				}
+				s.CacheType = t
+				return nil
+			}},
 		{name: "mode", help: "chat (the model's template, with history) or completion (raw text)", values: []string{"chat", "completion"},
 			get: func(s *Settings) string { return s.Mode },
 			set: func(s *Settings, v string) error {

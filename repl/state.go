@@ -12,6 +12,7 @@ import (
 	"github.com/bitrepl/bitrepl/inspect"
 	"github.com/bitrepl/bitrepl/metal"
 	"github.com/bitrepl/bitrepl/model"
+	"github.com/bitrepl/bitrepl/model/kvcache"
 	"github.com/bitrepl/bitrepl/model/regfile"
 	"github.com/bitrepl/bitrepl/model/sample"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
@@ -20,10 +21,11 @@ import (
 // state is what a session knows about the loaded model, the conversation and
 // the last results (for /export).
 type state struct {
-	model *model.Model
-	tok   *tokenizer.Tokenizer // --tokenizer: a tokenizer without a model (for /tokens, /assert tokens)
-	spec  string               // what /load was given
-	sess  *model.Session       // KV cache of the conversation (or the last completion)
+	model     *model.Model
+	tok       *tokenizer.Tokenizer // --tokenizer: a tokenizer without a model (for /tokens, /assert tokens)
+	spec      string               // what /load was given
+	sess      *model.Session       // KV cache of the conversation (or the last completion)
+	sessCache kvcache.Type         // the cache_type sess was made with
 
 	history []model.Message // chat turns so far (no system message)
 	dropped int             // how many of them the model no longer sees (dropped to make room)
@@ -161,11 +163,11 @@ func (s *session) applySettings() {
 // session returns the conversation's session, allocating it on first use
 // and again when /set context changed its length.
 func (s *session) session() *model.Session {
-	if s.sess == nil || s.sess.ContextLen() != s.model.SessionContext(s.set.Context) {
+	if s.sess == nil || s.sess.ContextLen() != s.model.SessionContext(s.set.Context) || s.sessCache != s.set.CacheType {
 		if max := s.model.Config.ContextLen; s.set.Context > max {
 			fmt.Fprintln(s.errOut, s.st.warn.Render(fmt.Sprintf("context %d is more than the model was trained for: using %d", s.set.Context, max)))
 		}
-		s.sess = s.newSession(s.set.Context)
+		s.sess, s.sessCache = s.newSession(s.set.Context), s.set.CacheType
 		s.sessionHook(s.sess)
 		s.dropped = 0 // the model sees the whole conversation again, fitted to the new length
 	}
@@ -175,6 +177,7 @@ func (s *session) session() *model.Session {
 // newSession makes a session on the device asked for (--device), falling
 // back to the CPU when it cannot; the reason is printed once.
 func (s *session) newSession(ctxLen int) *model.Session {
+	s.model.KVCache = s.set.CacheType
 	sess, note, err := s.model.NewSessionOn(s.device, ctxLen)
 	if err != nil {
 		// The device was checked when the flag was parsed; a model it cannot

@@ -222,11 +222,21 @@ func TestBenchJSON(t *testing.T) {
 	}
 	code, out, errOut = bitrepl(t, "", "bench", "-m", tinyModel, "--json", "-p", "4", "-n", "4", "-r", "1", "-d", "32")
 	var d struct {
-		Depth   int   `json:"depth"`
-		KVBytes int64 `json:"kv_bytes_per_token"`
+		Depth   int    `json:"depth"`
+		KVCache string `json:"kv_cache"`
+		KVBytes int64  `json:"kv_bytes_per_token"`
 	}
-	if err := json.Unmarshal([]byte(out), &d); code != 0 || err != nil || d.Depth != 32 || d.KVBytes <= 0 {
+	if err := json.Unmarshal([]byte(out), &d); code != 0 || err != nil || d.Depth != 32 || d.KVBytes <= 0 || d.KVCache != "f16" {
 		t.Fatalf("-d 32: exit %d %v %+v %s", code, err, d, errOut)
+	}
+	// An F32 cache (--set cache_type=f32) reads twice the bytes.
+	code, out, errOut = bitrepl(t, "", "bench", "-m", tinyModel, "--json", "--set", "cache_type=f32", "-p", "4", "-n", "4", "-r", "1", "-d", "32")
+	var f struct {
+		KVCache string `json:"kv_cache"`
+		KVBytes int64  `json:"kv_bytes_per_token"`
+	}
+	if err := json.Unmarshal([]byte(out), &f); code != 0 || err != nil || f.KVCache != "f32" || f.KVBytes != 2*d.KVBytes {
+		t.Fatalf("cache_type=f32: exit %d %v %+v (f16: %+v) %s", code, err, f, d, errOut)
 	}
 }
 
