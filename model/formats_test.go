@@ -429,6 +429,7 @@ func TestPlainLayerWeights(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer got.Close()
+			got.KVCache = kvcache.F32 // the reference keeps K and V exact
 			for _, w := range got.Weights() {
 				if strings.HasPrefix(w.Name, "blk.") && w.Matrix.Type != tc.typ {
 					t.Fatalf("%s is %v, want %v", w.Name, w.Matrix.Type, tc.typ)

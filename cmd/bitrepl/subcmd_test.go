@@ -229,8 +229,8 @@ func TestBenchJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &d); code != 0 || err != nil || d.Depth != 32 || d.KVBytes <= 0 || d.KVCache != "f16" {
 		t.Fatalf("-d 32: exit %d %v %+v %s", code, err, d, errOut)
 	}
-	// An F32 cache (--set cache_type=f32) reads twice the bytes.
-	code, out, errOut = bitrepl(t, "", "bench", "-m", tinyModel, "--json", "--set", "cache_type=f32", "-p", "4", "-n", "4", "-r", "1", "-d", "32")
+	// An F32 cache (--cache-type f32) reads twice the bytes.
+	code, out, errOut = bitrepl(t, "", "bench", "-m", tinyModel, "--cache-type", "f32", "--json", "-p", "4", "-n", "4", "-r", "1", "-d", "32")
 	var f struct {
 		KVCache string `json:"kv_cache"`
 		KVBytes int64  `json:"kv_bytes_per_token"`
