@@ -110,6 +110,14 @@ func (m *Model) loadHFWeights(set *safetensors.Set, mode weightScaleMode) error 
 			}
 		}
 	}
+	read := mode
+	if read == scaleNone && ld.packed > 0 {
+		read = scaleInverted // checkpointScale's default
+	}
+	m.scales = read.String()
+	if ld.packed > 0 && ld.latents > 0 {
+		m.scales = fmt.Sprintf("%s; latent tensors absmean ternarised at load", read)
+	}
 	switch {
 	case ld.packed > 0 && ld.latents > 0:
 		m.Format = "safetensors (mixed)"

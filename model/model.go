@@ -39,6 +39,7 @@ type Model struct {
 	memory  string                        // how a GGUF file's bytes are held (Memory)
 	move    weightMove                    // moving a GGUF file into huge pages (memory.go)
 	eos     []int32                       // tokens that end a generation
+	scales  string                        // how the file's weight scales were read (Resolved)
 
 	tokenizerJSON []byte // tokenizer.json as loaded, so Save can write it back
 }

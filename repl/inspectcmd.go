@@ -51,7 +51,7 @@ func (s *session) weightsOf(pattern string) (*weightsResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newWeightsResult(s.spec, pattern, ws), nil
+		return newWeightsResult(s.model, s.spec, pattern, ws), nil
 	}
 	if s.weights == nil {
 		if s.interactive {
@@ -73,7 +73,7 @@ func (s *session) weightsOf(pattern string) (*weightsResult, error) {
 			}
 		}
 	}
-	return newWeightsResult(s.spec, pattern, ws), nil
+	return newWeightsResult(s.model, s.spec, pattern, ws), nil
 }
 
 // TensorPatternHelp says how /weights and bitrepl inspect select tensors.

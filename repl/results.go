@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/bitrepl/bitrepl/inspect"
+	"github.com/bitrepl/bitrepl/model"
 )
 
 // The results commands compute are typed structs, encoded once with
@@ -70,18 +71,19 @@ type alternative struct {
 // of the tensors matching Pattern (every tensor when it is empty) and their
 // sums per layer.
 type weightsResult struct {
-	Model   string      `json:"model"`
-	Pattern string      `json:"pattern,omitempty"`
-	Tensors []tensorRow `json:"tensors"`
-	Layers  []layerRow  `json:"layers"`
+	Model   string         `json:"model"`
+	Pattern string         `json:"pattern,omitempty"`
+	Config  model.Resolved `json:"config"` // the configuration the model runs with
+	Tensors []tensorRow    `json:"tensors"`
+	Layers  []layerRow     `json:"layers"`
 
 	stats  []inspect.TensorStats // what the text shows
 	layers []inspect.LayerSummary
 }
 
-func newWeightsResult(model, pattern string, ws []inspect.TensorStats) *weightsResult {
+func newWeightsResult(m *model.Model, spec, pattern string, ws []inspect.TensorStats) *weightsResult {
 	layers := inspect.Layers(ws)
-	return &weightsResult{Model: model, Pattern: pattern, Tensors: mapRows(ws, newTensorRow), Layers: mapRows(layers, newLayerRow), stats: ws, layers: layers}
+	return &weightsResult{Model: spec, Pattern: pattern, Config: m.Resolved(), Tensors: mapRows(ws, newTensorRow), Layers: mapRows(layers, newLayerRow), stats: ws, layers: layers}
 }
 
 type tensorRow struct {

@@ -402,3 +402,43 @@ func TestInspectIsWeightsOnce(t *testing.T) {
 		}
 	}
 }
+
+// bitrepl inspect --json shows the configuration a checkpoint resolved to,
+// defaults included: a config.json without rope_theta of model_type bitnet
+// runs with BitNetConfig's 500000, Llama3-8B-1.58's rope_scaling is llama3,
+// and an autobitlinear checkpoint's scales multiply.
+func TestInspectJSONResolvedConfig(t *testing.T) {
+	for _, tc := range []struct {
+		dir  string
+		want func(c map[string]any) bool
+	}{
+		{"trap-bitnet-no-rope-theta", func(c map[string]any) bool {
+			return c["rope_theta"] == 500000.0 && c["activation"] == "relu2 (gated)" && c["tied_embedding"] == true
+		}},
+		{"Llama3-8B-1.58-100B-tokens", func(c map[string]any) bool {
+			return strings.HasPrefix(c["rope_scaling"].(string), "llama3 (factor 8") && c["tied_embedding"] == false &&
+				strings.Contains(c["weight_scales"].(string), "divides")
+		}},
+		{"autobitlinear-offline", func(c map[string]any) bool {
+			return strings.Contains(c["weight_scales"].(string), "multiplies")
+		}},
+		{"bitlinear-rms-norm", func(c map[string]any) bool {
+			return strings.Contains(c["norms"].(string), "inside every BitLinear (eps 1e-06)")
+		}},
+	} {
+		dir := filepath.Join("..", "..", "model", "testdata", "checkpoints", tc.dir)
+		code, out, errOut := bitrepl(t, "", "inspect", "-m", dir, "--json")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.dir, code, errOut)
+		}
+		var res struct {
+			Config map[string]any `json:"config"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("%s: %v", tc.dir, err)
+		}
+		if !tc.want(res.Config) {
+			t.Errorf("%s: config %v", tc.dir, res.Config)
+		}
+	}
+}
