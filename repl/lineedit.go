@@ -71,7 +71,7 @@ func (s *session) interact(ctx context.Context, in *os.File, out io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) && envGet(s.cfg.Env, "TERM") != "dumb" {
 		io.WriteString(out, bracketedPasteOn)
 		defer io.WriteString(out, bracketedPasteOff)
 	}
