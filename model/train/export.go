@@ -71,10 +71,7 @@ func (t *Trainer) Model(tokenizerJSON []byte) (*model.Model, error) {
 			Gate: tern(n("ffn_gate")), Up: tern(n("ffn_up")), Down: tern(n("ffn_down")),
 		})
 	}
-	cfg := model.Config{Arch: Arch, VocabSize: c.Vocab, Dim: c.Dim, FFNDim: c.FFN, Layers: c.Layers, Heads: c.Heads,
-		KVHeads: c.KVHeads, HeadDim: c.HeadDim(), ContextLen: c.Context, RopeTheta: float64(c.RopeTheta),
-		NormEps: c.NormEps, Act: model.ReLU2, SubNorms: true, TiedEmbedding: true}
-	return model.Build(cfg, p, tok, tokenizerJSON)
+	return model.Build(c.engineConfig(), p, tok, tokenizerJSON)
 }
 
 // ExportCheckpoint writes the GGUF of a checkpoint file.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/bitrepl/bitrepl/model"
 )
 
 // ModelConfig is the blueprint of a BitNet b1.58 model of the 2B-4T family: RMSNorm, GQA attention with rotate-half
@@ -65,7 +67,9 @@ type weights struct {
 	layers        []layerW
 }
 
-// layout returns the tensors of a model in storage order.
+// layout returns the tensors of a model in storage order: the engine's own
+// description of a bitnet-b1.58 block (model.BlockTensors), so the trainer
+// and the engine lay out the same tensors.
 func layout(c ModelConfig) []tensor {
 	var ts []tensor
 	off := 0
@@ -73,39 +77,44 @@ func layout(c ModelConfig) []tensor {
 		ts = append(ts, tensor{Name: name, Rows: rows, Cols: cols, Off: off, Linear: lin})
 		off += rows * cols
 	}
-	d, f, kvd := c.Dim, c.FFN, c.KVHeads*c.HeadDim()
-	add("token_embd.weight", c.Vocab, d, false)
+	add("token_embd.weight", c.Vocab, c.Dim, false)
+	block := model.BlockTensors(c.engineConfig())
 	for l := 0; l < c.Layers; l++ {
-		p := fmt.Sprintf("blk.%d.", l)
-		add(p+"attn_norm.weight", 1, d, false)
-		add(p+"attn_q.weight", d, d, true)
-		add(p+"attn_k.weight", kvd, d, true)
-		add(p+"attn_v.weight", kvd, d, true)
-		add(p+"attn_sub_norm.weight", 1, d, false)
-		add(p+"attn_output.weight", d, d, true)
-		add(p+"ffn_norm.weight", 1, d, false)
-		add(p+"ffn_gate.weight", f, d, true)
-		add(p+"ffn_up.weight", f, d, true)
-		add(p+"ffn_sub_norm.weight", 1, f, false)
-		add(p+"ffn_down.weight", d, f, true)
+		for _, t := range block {
+			rows, cols := t.Rows, t.Cols
+			if cols == 0 { // a vector is stored as one row
+				rows, cols = 1, t.Rows
+			}
+			add(fmt.Sprintf("blk.%d.%s", l, t.Name), rows, cols, t.Ternary)
+		}
 	}
-	add("output_norm.weight", 1, d, false)
+	add("output_norm.weight", 1, c.Dim, false)
 	return ts
 }
 
-// view binds the tensors of layout(c) to data.
+// view binds the tensors of layout(c) to data, by name.
 func view(c ModelConfig, data []float32) weights {
-	ts := layout(c)
-	get := func(i int) []float32 { t := ts[i]; return data[t.Off : t.Off+t.Rows*t.Cols : t.Off+t.Rows*t.Cols] }
-	w := weights{embd: get(0), outNorm: get(len(ts) - 1)}
+	byName := map[string][]float32{}
+	for _, t := range layout(c) {
+		byName[t.Name] = data[t.Off : t.Off+t.Rows*t.Cols : t.Off+t.Rows*t.Cols]
+	}
+	w := weights{embd: byName["token_embd.weight"], outNorm: byName["output_norm.weight"]}
 	for l := 0; l < c.Layers; l++ {
-		b := 1 + 11*l
+		get := func(s string) []float32 { return byName[fmt.Sprintf("blk.%d.%s.weight", l, s)] }
 		w.layers = append(w.layers, layerW{
-			attnNorm: get(b), wq: get(b + 1), wk: get(b + 2), wv: get(b + 3), attnSubNorm: get(b + 4), wo: get(b + 5),
-			ffnNorm: get(b + 6), wg: get(b + 7), wu: get(b + 8), ffnSubNorm: get(b + 9), wd: get(b + 10),
+			attnNorm: get("attn_norm"), wq: get("attn_q"), wk: get("attn_k"), wv: get("attn_v"),
+			attnSubNorm: get("attn_sub_norm"), wo: get("attn_output"), ffnNorm: get("ffn_norm"),
+			wg: get("ffn_gate"), wu: get("ffn_up"), ffnSubNorm: get("ffn_sub_norm"), wd: get("ffn_down"),
 		})
 	}
 	return w
+}
+
+// engineConfig is the trainer's model as the engine configures it.
+func (c ModelConfig) engineConfig() model.Config {
+	return model.Config{Arch: Arch, VocabSize: c.Vocab, Dim: c.Dim, FFNDim: c.FFN, Layers: c.Layers, Heads: c.Heads,
+		KVHeads: c.KVHeads, HeadDim: c.HeadDim(), ContextLen: c.Context, RopeTheta: float64(c.RopeTheta),
+		NormEps: c.NormEps, Act: model.ReLU2, SubNorms: true, TiedEmbedding: true}
 }
 
 // initParams fills data with the initial weights: N(0, 0.02) for the embedding and the linear weights (output and
