@@ -448,8 +448,8 @@ func TestSharded(t *testing.T) {
 			t.Errorf("%s: %+v", want.Name, got)
 		}
 	}
-	if len(s.Files()) != 4 || s.Metadata()["format"] != "pt" {
-		t.Errorf("files %d, metadata %v", len(s.Files()), s.Metadata())
+	if len(s.files) != 4 || s.Metadata()["format"] != "pt" {
+		t.Errorf("files %d, metadata %v", len(s.files), s.Metadata())
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

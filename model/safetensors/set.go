@@ -160,9 +160,6 @@ func (s *Set) Tensor(name string) (Tensor, bool) {
 // Names returns the tensor names, sorted. With an index these are the names in its weight_map.
 func (s *Set) Names() []string { return slices.Clone(s.names) }
 
-// Files returns the opened files (shards in name order).
-func (s *Set) Files() []*File { return slices.Clone(s.files) }
-
 // Metadata returns the "__metadata__" maps of all files merged; for a key present in several shards
 // the first shard in name order wins.
 func (s *Set) Metadata() map[string]string {

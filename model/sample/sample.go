@@ -74,12 +74,6 @@ func New(vocab int, p Params) *Sampler {
 // Params returns the sampler's parameters.
 func (s *Sampler) Params() Params { return s.p }
 
-// Reseed restarts the random sequence as if the Sampler had been created with seed.
-func (s *Sampler) Reseed(seed uint64) {
-	s.p.Seed = seed
-	s.pcg.Seed(seed, 0)
-}
-
 // Sample returns the next token for logits, penalising the tokens in recent (the sequence so far,
 // oldest first; only its last RepeatLastN entries count, ids outside [0, vocab) are ignored).
 // The caller's logits are not modified, and nothing is allocated.

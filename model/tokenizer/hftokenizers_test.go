@@ -2,14 +2,18 @@
 
 package tokenizer
 
-import "testing"
+import (
+	"testing"
+
+	hf "github.com/daulet/tokenizers"
+)
 
 // TestHFTokenizers runs the reference comparison against the Rust library linked through cgo.
 func TestHFTokenizers(t *testing.T) {
 	for _, name := range []string{"llama3", "llama2"} {
 		t.Run(name, func(t *testing.T) {
 			rf, path := loadRef(t, name)
-			h, err := HFFromFile(path)
+			h, err := hfFromFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -20,3 +24,43 @@ func TestHFTokenizers(t *testing.T) {
 		})
 	}
 }
+
+// hfTokenizer is a tokenizer run by Hugging Face's Rust library through cgo (github.com/daulet/tokenizers), for
+// cross-checking this package. Building it needs the build tag hftokenizers and libtokenizers.a on the
+// linker path (CGO_LDFLAGS=-L<dir>); it offers the same Encode and Decode as Tokenizer.
+type hfTokenizer struct {
+	t *hf.Tokenizer
+}
+
+// hfFromFile loads a tokenizer.json with the Rust library.
+func hfFromFile(path string) (*hfTokenizer, error) {
+	t, err := hf.FromFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return &hfTokenizer{t: t}, nil
+}
+
+// Encode turns text into token ids, like Tokenizer.Encode.
+func (h *hfTokenizer) Encode(text string, addSpecial bool) []int32 {
+	ids, _ := h.t.Encode(text, addSpecial)
+	out := make([]int32, len(ids))
+	for i, id := range ids {
+		out[i] = int32(id)
+	}
+	return out
+}
+
+// Decode turns token ids back into text, like Tokenizer.Decode (negative ids are dropped).
+func (h *hfTokenizer) Decode(ids []int32, skipSpecial bool) string {
+	u := make([]uint32, 0, len(ids))
+	for _, id := range ids {
+		if id >= 0 {
+			u = append(u, uint32(id))
+		}
+	}
+	return h.t.Decode(u, skipSpecial)
+}
+
+// Close frees the Rust tokenizer.
+func (h *hfTokenizer) Close() error { return h.t.Close() }
