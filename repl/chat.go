@@ -186,7 +186,7 @@ func roundDur(d time.Duration) string {
 func (s *session) lastGeneration(st model.Stats) *generationResult {
 	toks := make([]genToken, len(s.lastGen))
 	for i, t := range s.lastGen {
-		toks[i] = genToken{Index: i, ID: t.ID, Text: s.tokenText(t.ID), Prob: num(t.Prob)}
+		toks[i] = genToken{Index: i, ID: t.ID, Text: s.tokenText(t.ID), Prob: num32(t.Prob)}
 	}
 	return &generationResult{PromptTokens: st.PromptTokens, Generated: st.Generated, TTFTms: st.FirstToken.Milliseconds(),
 		TokPerS: num(st.GenRate()), PromptTokPerS: num(st.PromptRate()), Stop: string(st.Reason), Text: st.Text, Tokens: toks}

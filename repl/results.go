@@ -213,7 +213,7 @@ type genToken struct {
 	Index int    `json:"index"`
 	ID    int32  `json:"id"`
 	Text  string `json:"text"`
-	Prob  num    `json:"prob"`
+	Prob  num32  `json:"prob"`
 }
 
 // tokenizeResult is bitrepl tokenize --json.
