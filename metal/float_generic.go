@@ -58,27 +58,6 @@ func scaleMulGeneric(dst, x, w []float32, s float32) {
 	}
 }
 
-// dotGeneric returns Σ a[i]*b[i], accumulated in float32 in four interleaved
-// partial sums (i mod 4) added at the end as (s0+s1)+(s2+s3). Each product
-// is rounded before its add: float32() keeps the compiler from fusing them
-// into FMAs (it does on arm64 and GOAMD64=v3), so every GOARCH gets the same
-// bits.
-func dotGeneric(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += float32(a[i] * b[i])
-		s1 += float32(a[i+1] * b[i+1])
-		s2 += float32(a[i+2] * b[i+2])
-		s3 += float32(a[i+3] * b[i+3])
-	}
-	for ; i < len(a); i++ {
-		s0 += float32(a[i] * b[i])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
 // axpyGeneric does dst[i] += alpha*x[i], the product rounded before the add
 // (never fused; every level does the same).
 func axpyGeneric(dst []float32, alpha float32, x []float32) {

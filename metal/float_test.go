@@ -574,29 +574,3 @@ func TestMatMulTallMatchesMatVec(t *testing.T) {
 		}
 	})
 }
-
-// TestDotGenericUnfused: the Generic Dot gives the same bits on every GOARCH
-// (the compiler fuses a*b+c into an FMA on arm64 unless told not to).
-func TestDotGenericUnfused(t *testing.T) {
-	defer SetLevel(Generic)()
-	r := rand.New(rand.NewPCG(33, 34))
-	add := func(x, y float32) float32 { return float32(float64(x) + float64(y)) }
-	mul := func(x, y float32) float32 { return float32(float64(x) * float64(y)) }
-	for iter := 0; iter < 200; iter++ {
-		n := r.IntN(70)
-		a := randActivations(r, n, iter%4)
-		b := randActivations(r, n, 0)
-		var s [4]float32
-		for i := range a {
-			k := i % 4
-			if i >= n&^3 {
-				k = 0
-			}
-			s[k] = add(s[k], mul(a[i], b[i]))
-		}
-		want := add(add(s[0], s[1]), add(s[2], s[3]))
-		if got := Dot(a, b); math.Float32bits(got) != math.Float32bits(want) {
-			t.Fatalf("Dot n=%d: %v, want %v", n, got, want)
-		}
-	}
-}

@@ -97,8 +97,9 @@ func RMSNorm(dst, x, weight []float32, eps float32) {
 //	e[i] = float32(exp(x[i] - mx)); sum = Σ float64(e[i])
 //	x[i] = e[i] * float32(1/sum)
 //
-// The SIMD levels compute exp within 2 ulp (and 0 instead of the
-// subnormals below exp(-87.3)), and sum in their own order.
+// Every level computes exp within 2 ulp (and 0 instead of the subnormals
+// below exp(-87.3)); the Generic level gives the amd64 assembly's bits, the
+// NEON levels sum in their own order.
 //
 // -Inf entries get 0. If every entry is -Inf the result is uniform. NaN
 // entries make the whole result NaN.
@@ -159,8 +160,8 @@ func RoPE(x []float32, nHeads, headDim int, cos, sin []float32) {
 }
 
 // Dot returns Σ a[i]*b[i] in float32 (the summation order is the current
-// level's; the Generic one uses four partial sums). It panics when the
-// lengths differ.
+// level's; the Generic level follows the amd64 assembly bit for bit, see
+// dotGeneric). It panics when the lengths differ.
 func Dot(a, b []float32) float32 {
 	if len(a) != len(b) {
 		panic(fmt.Sprintf("metal: Dot: len(a) %d != len(b) %d", len(a), len(b)))

@@ -107,7 +107,7 @@ var genericKernels = kernelSet{
 	axpy:       axpyGeneric,
 	sumSquares: sumSquaresGeneric,
 	scaleMul:   scaleMulGeneric,
-	expSum:     expSumGeneric,
+	expSum:     expSumLanes,
 }
 
 // levelKernels holds one table per level. Every level starts as a copy of
