@@ -443,18 +443,23 @@ func TestFloatMatmul(t *testing.T) {
 			rb, _ := metal.RowBytes(typ, cols)
 			for _, n := range []int{1, 6} {
 				x := randFloats(rng, n*cols, 1)
+				// The reference in float64 with float activations, as the
+				// GPU computes it (the CPU levels quantize the activations
+				// of Q8_0, Q4_0 and Q6_K to int8), and the bound of the
+				// float32 sums: Σ|w||x| per output.
 				want := make([]float32, n*rows)
-				metal.MatMul(want, m, x, n)
-				// The bound of the float32 sums: Σ|w||x| per output.
 				bound := make([]float32, n*rows)
 				wr := make([]float32, cols)
 				for r := range rows {
 					m.Row(wr, r)
 					for tk := range n {
 						var s float32
+						var ref float64
 						for j, w := range wr {
 							s += float32(math.Abs(float64(w * x[tk*cols+j])))
+							ref += float64(w) * float64(x[tk*cols+j])
 						}
+						want[tk*rows+r] = float32(ref)
 						bound[tk*rows+r] = s
 					}
 				}
