@@ -18,8 +18,7 @@ import (
 // not run yet, with a piece of the error that must say why: a refusal must
 // name what is not supported, never run wrong.
 var checkpointRefused = map[string]string{
-	"OLMo-Bitnet-1B":                `model_type "olmo"`,
-	"OLMo-Bitnet-1B-layernorm":      `model_type "olmo"`,
+	"OLMo-Bitnet-1B-layernorm":      `layer_norm_type "default"`,
 	"Falcon-E-1B-Base-bfloat16":     "no quantization_config",
 	"Falcon-E-1B-Base-prequantized": "no quantization_config",
 }

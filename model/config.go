@@ -388,7 +388,7 @@ func parseHFConfig(data []byte) (Config, weightScaleMode, error) {
 	case h.ModelType == "llama":
 		return Config{}, 0, configErr("config.json: model_type \"llama\" with no quantization_config (quant_method bitnet) is a float Llama, not a BitNet model (Falcon-E's bfloat16 and prequantized revisions are; use its main revision)")
 	case h.ModelType == "olmo":
-		return Config{}, 0, configErr("config.json: model_type \"olmo\" (OLMo's own code: fused att_proj/ff_proj, pytorch_model.bin) is not supported yet")
+		return Config{}, 0, configErr("config.json: model_type \"olmo\" has OLMo's own keys (d_model, n_heads): it is read by loadOLMo, not as a transformers config")
 	default:
 		return Config{}, 0, configErr("config.json: model_type %q / architecture %q is not a BitNet model", h.ModelType, arch)
 	}

@@ -33,6 +33,13 @@ func loadHF(dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if modelType(raw) == "olmo" {
+		m, err := loadOLMo(dir, raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		return m, nil
+	}
 	cfg, mode, err := parseHFConfig(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
@@ -436,4 +443,13 @@ func parseChatTemplate(data []byte, path string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// modelType reads config.json's model_type ("" when it has none).
+func modelType(config []byte) string {
+	var c struct {
+		ModelType string `json:"model_type"`
+	}
+	_ = json.Unmarshal(config, &c)
+	return c.ModelType
 }
