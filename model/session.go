@@ -62,7 +62,7 @@ type Session struct {
 
 // DefaultContext is the context a session gets when none is asked for, when
 // the model was trained for more: the KV cache of a long context is large
-// (2B-4T: 150 MB per 1024 positions), so long contexts are asked for.
+// (2B-4T: 75 MB per 1024 positions in F16), so long contexts are asked for.
 const DefaultContext = 4096
 
 // NewSession allocates a session with room for ctxLen positions. ctxLen <= 0
