@@ -34,11 +34,35 @@ func quantizeScaledGeneric(dst []int8, x []float32, s float32) {
 	}
 }
 
-// sumSquaresGeneric returns Σ float64(x[i])^2 in order.
+// sumSquaresGeneric returns Σ float64(x[i])^2 as sumSquaresAVX2 sums it:
+// 4x4 float64 lanes (element i of each 16 in lane i%16), then 4 elements at
+// a time into the first 4 lanes, the lanes added as ((l0+l1)+(l2+l3)) per
+// lane and then (l0+l2)+(l1+l3), and the last len(x)%4 squares added in
+// order. A float32 squared is exact in float64, so fused or not the bits
+// are the same.
 func sumSquaresGeneric(x []float32) float64 {
-	var sum float64
-	for _, v := range x {
-		sum += float64(v) * float64(v)
+	var acc [4][4]float64
+	sq := func(v float32) float64 { return float64(v) * float64(v) }
+	i := 0
+	for ; i+16 <= len(x); i += 16 {
+		for k := range 4 {
+			for l := range 4 {
+				acc[k][l] += sq(x[i+4*k+l])
+			}
+		}
+	}
+	for ; i+4 <= len(x); i += 4 {
+		for l := range 4 {
+			acc[0][l] += sq(x[i+l])
+		}
+	}
+	var v [4]float64
+	for l := range 4 {
+		v[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l])
+	}
+	sum := (v[0] + v[2]) + (v[1] + v[3])
+	for ; i < len(x); i++ {
+		sum += sq(x[i])
 	}
 	return sum
 }

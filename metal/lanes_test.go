@@ -49,7 +49,8 @@ func roundExact32(p, c float64) float32 {
 	return f
 }
 
-// TestLanesMatchAssembly: the Generic Dot, DotRows and Softmax exp give the
+// TestLanesMatchAssembly: the Generic Dot, DotRows, RMSNorm's sum and
+// Softmax's exp give the
 // bits of the amd64 assembly (every amd64 level), on random and adversarial
 // inputs at sizes around the vector widths.
 func TestLanesMatchAssembly(t *testing.T) {
@@ -77,6 +78,9 @@ func TestLanesMatchAssembly(t *testing.T) {
 			check()
 			if math.Float32bits(d[0]) != math.Float32bits(want*0.125) {
 				t.Fatalf("DotRows n=%d: %v, Generic %v", n, d[0], want*0.125)
+			}
+			if got, want := kern.sumSquares(a), sumSquaresGeneric(a); math.Float64bits(got) != math.Float64bits(want) {
+				t.Fatalf("sumSquares n=%d: %v, Generic %v", n, got, want)
 			}
 			x := randActivations(r, n, iter%4)
 			if iter%5 == 0 && n > 0 {
