@@ -105,7 +105,7 @@ if kind == "ttft":
     row["ttft_s"] = float(t["wall"])
 else:
     row["rss_mb"] = int(t["rss_kb"]) / 1024
-    m = re.search(r"eval time =.*?\(\s*([0-9.]+) ms per token", log)      # llama-cli's timings
+    m = re.search(r"(?<!prompt )eval time =.*?\(\s*([0-9.]+) ms per token", log)      # llama-cli's timings
     if m: row["ms_per_token"] = float(m.group(1))
     else:
         try: row["ms_per_token"] = 1000 / json.loads(log[log.index("{"):])["tok_per_s"]  # bitrepl run --json
