@@ -1,0 +1,47 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/model/kvcache"
+)
+
+// BenchmarkAttendDepth times the attention of one generated token over a
+// filled cache with 2B-4T's heads (20 query heads, 5 KV heads of 128): all
+// a decode step does that grows with depth, for each cache type. The
+// cache is filled with random rows directly (no layers run).
+func BenchmarkAttendDepth(b *testing.B) {
+	cfg := tinyConfig("bitnet-b1.58")
+	cfg.Layers, cfg.Heads, cfg.KVHeads, cfg.HeadDim, cfg.Dim, cfg.ContextLen = 1, 20, 5, 128, 2560, 4096
+	m, err := Random(cfg, 1, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, kv := range []kvcache.Type{kvcache.F32, kvcache.F16} {
+		for _, depth := range []int{2048, 4095} {
+			m.KVCache = kv
+			s := m.NewSession(4096)
+			k, v := make([]float32, cfg.KVDim()), make([]float32, cfg.KVDim())
+			for p := range depth + 1 {
+				for i := range k {
+					k[i], v[i] = r.Float32()-0.5, r.Float32()-0.5
+				}
+				s.cache.Put(0, p, k, v)
+			}
+			for i := range s.q {
+				s.q[i] = r.Float32() - 0.5
+			}
+			s.layer, s.pos0, s.batch = 0, depth, 1
+			b.Run(fmt.Sprintf("%v/d%d", kv, depth), func(b *testing.B) {
+				for b.Loop() {
+					metal.Parallel(cfg.Heads, cfg.Heads/cfg.KVHeads, s.attendFn)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)*30/1e6, "ms/token-30-layers")
+			})
+		}
+	}
+}
