@@ -144,7 +144,7 @@ func (m *Model) stepBatch(ss []*Session, ids []int32) {
 		p := s.cache.Len()
 		s.tokens[p] = ids[t]
 		s.cache.Commit(p + 1)
-		metal.RMSNorm(b.xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], m.outNorm, c.NormEps)
+		c.normRow(b.xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], m.outNorm)
 	}
 	// The LM head is the largest matrix of a BitNet model (2B-4T: 656 MB in
 	// F16): its rows are read once for every session.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/bitrepl/bitrepl/metal"
 )
 
 // Activation is the gate activation of the feed-forward block.
@@ -60,6 +62,27 @@ type Config struct {
 	// (quantization_config.use_rms_norm).
 	BitLinearNorm    bool
 	BitLinearNormEps float32
+	// LayerNorm makes the block and final norms LayerNorms (the mean
+	// subtracted before the RMS scaling), as OLMo's layer_norm_type default;
+	// their weights are then 1.
+	LayerNorm bool
+}
+
+// normRow is the model's block norm of one row: RMSNorm, or LayerNorm
+// (centred, then RMSNorm) when c.LayerNorm. dst may be x.
+func (c *Config) normRow(dst, x, weight []float32) {
+	if c.LayerNorm {
+		var sum float32
+		for _, v := range x {
+			sum += v
+		}
+		mean := sum / float32(len(x))
+		for i, v := range x {
+			dst[i] = v - mean
+		}
+		x = dst
+	}
+	metal.RMSNorm(dst, x, weight, c.NormEps)
 }
 
 // RopeScaling is transformers' rope_scaling of type "llama3"

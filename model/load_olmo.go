@@ -205,8 +205,10 @@ func (h *olmoConfig) config() (olmoResolved, error) {
 		return refuse("activation_type", *h.ActivationType)
 	case str(h.BlockType, "sequential") != "sequential":
 		return refuse("block_type", *h.BlockType)
-	case str(h.LayerNormType, "default") != "rms":
-		return refuse("layer_norm_type", fmt.Sprintf("%q (only rms; OLMo's default is a LayerNorm)", str(h.LayerNormType, "default")))
+	case str(h.LayerNormType, "default") != "rms" && str(h.LayerNormType, "default") != "default":
+		return refuse("layer_norm_type", fmt.Sprintf("%q (rms, default)", *h.LayerNormType))
+	case str(h.LayerNormType, "default") == "default" && (h.LayerNormWithAffine == nil || *h.LayerNormWithAffine):
+		return refuse("layer_norm_type default with layer_norm_with_affine", "true (a LayerNorm with weights and bias)")
 	case h.IncludeBias == nil || *h.IncludeBias:
 		return refuse("include_bias", "true (the default)")
 	case h.BiasForLayerNorm != nil && *h.BiasForLayerNorm:
@@ -223,7 +225,7 @@ func (h *olmoConfig) config() (olmoResolved, error) {
 	if h.DModel <= 0 || h.NHeads <= 0 || h.NLayers <= 0 || h.VocabSize <= 0 || h.DModel%h.NHeads != 0 {
 		return olmoResolved{}, configErr("config.json: model_type olmo: d_model %d, n_heads %d, n_layers %d, vocab_size %d", h.DModel, h.NHeads, h.NLayers, h.VocabSize)
 	}
-	c := Config{Arch: "llama", VocabSize: h.VocabSize, Dim: h.DModel, Layers: h.NLayers, Heads: h.NHeads, KVHeads: h.NHeads,
+	c := Config{LayerNorm: str(h.LayerNormType, "default") == "default", Arch: "llama", VocabSize: h.VocabSize, Dim: h.DModel, Layers: h.NLayers, Heads: h.NHeads, KVHeads: h.NHeads,
 		HeadDim: h.DModel / h.NHeads, ContextLen: 1024, RopeTheta: 10000, NormEps: 1e-5, Act: SiLU, TiedEmbedding: true,
 		BitLinearNorm: true}
 	if h.NKVHeads != nil {

@@ -32,6 +32,9 @@ func (m *Model) Resolved() Resolved {
 		r.RopeLayout = "interleaved"
 	}
 	r.Norms = "RMSNorm before attention and FFN"
+	if c.LayerNorm {
+		r.Norms = "LayerNorm without weights before attention, FFN and the head"
+	}
 	if c.SubNorms {
 		r.Norms += "; sub-norms before attn_output and ffn_down"
 	}

@@ -603,6 +603,9 @@ func (m *Model) hfConfigJSON(latent bool) ([]byte, error) {
 	if c.HeadDim*c.Heads != c.Dim {
 		cfg["head_dim"] = c.HeadDim
 	}
+	if c.LayerNorm {
+		return nil, fmt.Errorf("save: the model's LayerNorm blocks (OLMo layer_norm_type default) have no transformers Llama form")
+	}
 	if r := c.RopeScaling; r.Type != "" {
 		cfg["rope_scaling"] = map[string]any{"rope_type": r.Type, "factor": r.Factor, "low_freq_factor": r.LowFreqFactor,
 			"high_freq_factor": r.HighFreqFactor, "original_max_position_embeddings": r.OriginalContext}

@@ -326,7 +326,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 	}
 	for t := first; t < n; t++ {
 		xn := s.xb[t*dim : (t+1)*dim]
-		metal.RMSNorm(xn, x[t*dim:(t+1)*dim], m.outNorm, c.NormEps)
+		c.normRow(xn, x[t*dim:(t+1)*dim], m.outNorm)
 		s.observeOne(SiteOutputNorm, -1, pos0+t, xn)
 		metal.MatVec(s.logits, m.output, xn)
 		s.observeOne(SiteLogits, -1, pos0+t, s.logits)
@@ -339,7 +339,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 // norm applies RMSNorm to n rows of width w and reports them to the hook.
 func (s *Session) norm(dst, x, weight []float32, n, w int, site Site, layer, pos0 int) {
 	for t := range n {
-		metal.RMSNorm(dst[t*w:(t+1)*w], x[t*w:(t+1)*w], weight, s.m.Config.NormEps)
+		s.m.Config.normRow(dst[t*w:(t+1)*w], x[t*w:(t+1)*w], weight)
 	}
 	s.observe(site, layer, pos0, dst[:n*w], w)
 }
