@@ -43,6 +43,10 @@ type floatAct struct {
 	bs    []int16   // len(x)/16: bs[k] = Σ q[16k:16k+16]
 }
 
+// rowPool holds the widened rows of floatRowsGeneric (*[]float32; the
+// threads of one MatMul share its floatAct).
+var rowPool = sync.Pool{New: func() any { return new([]float32) }}
+
 var actPool = sync.Pool{New: func() any { return new(floatAct) }}
 
 // getAct prepares x for the rows of a matrix of type t at the current level;
@@ -125,9 +129,24 @@ func quantActGeneric(q []int8, d, d8 []float32, bs []int16, x []float32) bool {
 //	dst[r] = scale * rowDot(t, w[r*rb:(r+1)*rb], a.x)
 //
 // or, when a.quant (Q8_0, Q4_0, Q6_K with finite x), scale *
-// rowDotQ8Generic: the same integer sums as the SIMD levels.
+// rowDotQ8Generic: the same integer sums as the SIMD levels. F32, F16 and
+// BF16 rows are dotGeneric of the widened row, the bits of the AVX2 row
+// kernels.
 func floatRowsGeneric(dst []float32, t DType, w []byte, rb int, a *floatAct, scale float32) {
 	w = w[:len(dst)*rb]
+	if t == F32 || t == F16 || t == BF16 {
+		buf := rowPool.Get().(*[]float32)
+		if cap(*buf) < len(a.x) {
+			*buf = make([]float32, len(a.x))
+		}
+		row := (*buf)[:len(a.x)]
+		for r := range dst {
+			dequantize(t, row, w[r*rb:r*rb+len(row)*t.BlockBytes()])
+			dst[r] = scale * dotGeneric(row, a.x)
+		}
+		rowPool.Put(buf)
+		return
+	}
 	for r := range dst {
 		if a.quant {
 			dst[r] = scale * rowDotQ8Generic(t, w[r*rb:(r+1)*rb], a)

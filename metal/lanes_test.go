@@ -138,3 +138,36 @@ func TestGenericSameBitsEverywhere(t *testing.T) {
 		t.Errorf("hash of the Generic outputs %#x, want %#x (recorded on amd64)", got, want)
 	}
 }
+
+// TestFloatRowsMatchAVX2: the Generic rows of F32, F16 and BF16 give the
+// bits of the AVX2 row kernels (AVX512 too for F32 and BF16; its F16 kernel
+// sums in 16 lanes).
+func TestFloatRowsMatchAVX2(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the Generic level follows the amd64 assembly's order")
+	}
+	r := rand.New(rand.NewPCG(47, 48))
+	forLevels(t, func(t *testing.T) {
+		for iter := range 60 {
+			typ := []DType{F32, F16, BF16}[iter%3]
+			if CurrentLevel() == AVX512 && typ == F16 {
+				continue
+			}
+			cols := []int{1, 7, 8, 31, 32, 33, 64, 100, 256, 257, 1000}[iter%11]
+			m := randFloatMatrix(t, r, typ, 5, cols, iter%7)
+			x := randActivations(r, cols, iter%4)
+			got := make([]float32, 5)
+			MatVec(got, m, x)
+			func() {
+				defer SetLevel(Generic)()
+				want := make([]float32, 5)
+				MatVec(want, m, x)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%v %d cols row %d: %v, Generic %v", typ, cols, i, got[i], want[i])
+					}
+				}
+			}()
+		}
+	})
+}
