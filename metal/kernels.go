@@ -29,8 +29,9 @@ func QuantizeInt8(dst []int8, x []float32) (inv float32) {
 //	for r < m.Rows: dst[r] = m.Scale * Σ_j w[r,j]*x[j]
 //
 // where w is the ggml dequantization of row r (without m.Scale) and the sum
-// is in float32 (Generic level: the per-256-element dot products added in
-// order; other levels may order it differently). Every level dots Q8_0,
+// is in float32 (F32, BF16 and F16 rows: Dot's order at the Generic, AVX2
+// and AVX512 levels, bit for bit except AVX512's F16; the NEON levels and
+// the other types' float sums in their own order). Every level dots Q8_0,
 // Q4_0 and Q6_K rows with x quantized to int8 per 32 elements, as llama.cpp
 // does (the integer sums are the same at every level); the bound and measured errors are in act.go (rms about 0.5% of
 // sqrt(Σ(w*x)^2), a third to a half of the Q6_K weights' own quantization
