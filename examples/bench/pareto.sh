@@ -30,6 +30,8 @@ src=${SOURCE:-random:$shape}
 types=${TYPES:-tq1_s tq1_0 tq2_0 i2_s q4_0 q8_0 f16}
 embed=${EMBED:-q6_k}
 p=${P:-128} n=${N:-64} threads=${THREADS:-2} memory=${MEMORY:-auto}
+# llama.cpp's OpenMP threads collapse when they spin on a busy machine (see sidebyside.sh): wait passively.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 cd "$(dirname "$0")/../.."
 mkdir -p "$work"
 go build -o "$work/bitrepl" ./cmd/bitrepl
