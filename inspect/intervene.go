@@ -273,7 +273,7 @@ func (p *ProjectionEdit) edit(site model.Site, pos int, data []float32) {
 		}
 		q.inv = metal.QuantizeInt8(q.xq[:len(data)], data)
 		clear(q.xq[len(data):])
-		if !w.Type.Ternary() {
+		if model.PlainLayer(w.Type) {
 			// A plain layer multiplies the float input (see the session's
 			// project); Input's changes reach it through the int8 codes
 			// it changed.
@@ -311,6 +311,16 @@ func (p *ProjectionEdit) edit(site model.Site, pos int, data []float32) {
 	delete(p.xq, pos)
 	if w.Type.Ternary() {
 		metal.MatVecTernary(data, w, q.xq, q.inv)
+		return
+	}
+	if !model.PlainLayer(w.Type) {
+		// Float weights of a BitNet model see the int8 activations,
+		// dequantized, as in the session's project.
+		x := make([]float32, len(q.xq))
+		for i, v := range q.xq {
+			x[i] = float32(v) * q.inv
+		}
+		metal.MatMul(data, w, x, 1)
 		return
 	}
 	metal.MatMul(data, w, q.x, 1)

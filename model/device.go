@@ -246,8 +246,8 @@ func gpuModelOn(m *Model, dev *gpu.Device) (*gpu.Model, error) {
 	for _, w := range m.Weights() {
 		// The GPU kernels feed every projection int8 activations
 		// (BitLinear); a plain layer weight takes float ones.
-		if strings.HasPrefix(w.Name, "blk.") && !w.Matrix.Type.Ternary() {
-			return nil, fmt.Errorf("gpu: %s is %v, a plain (non-ternary) layer weight: those run on the CPU only: %w", w.Name, w.Matrix.Type, gpu.ErrUnsupported)
+		if strings.HasPrefix(w.Name, "blk.") && PlainLayer(w.Matrix.Type) {
+			return nil, fmt.Errorf("gpu: %s is %v, a plain layer weight: those run on the CPU only: %w", w.Name, w.Matrix.Type, gpu.ErrUnsupported)
 		}
 	}
 	if m.Config.BitLinearNorm {

@@ -401,10 +401,13 @@ func TestLatentWeightsExact(t *testing.T) {
 	}
 }
 
-// Layer weights written in a plain type load as plain linear layers: the
-// engine's logits match the float64 reference that multiplies the float
-// activations (no int8 quantization) within the type's tolerance. F32
-// pins the semantics: a BitLinear (int8 activations) would be off by ~1%.
+// Layer weights written in another type load with that type's semantics:
+// F32, F16 and BF16 weights of a BitNet model see the int8 activations (a
+// BitLinear, so every file of one model computes the same model); Q8_0 and
+// Q4_0 are plain linear layers on the float activations, as in llama.cpp.
+// The engine's logits match the float64 reference of each within the
+// type's tolerance; F32 pins the float semantics at 1e-5, where plain float
+// activations would be off by about 1%.
 func TestPlainLayerWeights(t *testing.T) {
 	m, err := Random(tinyConfig("bitnet-b1.58"), 43, nil, nil)
 	if err != nil {

@@ -17,7 +17,8 @@ type refLinear struct {
 	codes      []int8 // (rows, cols)
 	scale      float64
 	rows, cols int
-	plain      [][]float64 // (rows, cols) weights of a plain (non-ternary) layer: no activation quantization
+	plain      [][]float64 // (rows, cols) weights of a float or plain layer
+	quantIn    bool        // plain weights that see the int8 activations, dequantized (float weights of a BitNet model)
 }
 
 type refLayer struct {
@@ -54,7 +55,7 @@ func refFromModel(t testing.TB, m *Model) *refModel {
 	}
 	lin := func(mat *metal.Matrix) refLinear {
 		if !mat.Type.Ternary() {
-			return refLinear{plain: dense(mat), rows: mat.Rows, cols: mat.Cols}
+			return refLinear{plain: dense(mat), quantIn: !PlainLayer(mat.Type), rows: mat.Rows, cols: mat.Cols}
 		}
 		codes, scale, err := ternaryOf("test", mat)
 		if err != nil {
@@ -108,6 +109,13 @@ func refActQuant(x []float64) ([]float64, float64) {
 func refBitLinear(l refLinear, x []float64) []float64 {
 	y := make([]float64, l.rows)
 	if l.plain != nil {
+		if l.quantIn {
+			q, s := refActQuant(x)
+			x = make([]float64, len(q))
+			for i := range q {
+				x[i] = q[i] / s
+			}
+		}
 		for r, row := range l.plain {
 			for c, w := range row[:len(x)] {
 				y[r] += w * x[c]

@@ -373,11 +373,18 @@ func (s *Session) quantizeFor(x []float32, n, w, stride int, inNorm []float32) {
 	s.quantize(normed, n, w, stride)
 }
 
+// PlainLayer reports whether a layer weight of type t is a plain linear
+// layer, as in llama.cpp: Q8_0 and Q4_0 multiply the float activations
+// (metal.MatMul quantizes them per 32-element block). Every other type is a
+// BitLinear that sees the token's int8 activations: the ternary types, and
+// the float types (F32, F16, BF16), which is how llama.cpp's converter
+// writes a BitNet model's ternary weights, so that every file of one model
+// computes the same BitNet model.
+func PlainLayer(t metal.DType) bool { return t == metal.Q8_0 || t == metal.Q4_0 }
+
 // project computes dst = W · x for the n rows quantize last saw. A ternary W
-// is a BitLinear: it multiplies the int8 activations. Any other type (F16,
-// Q8_0, Q4_0, ...) is a plain linear layer, as in llama.cpp: it multiplies
-// the float rows (metal.MatMul, which for Q8_0 and Q4_0 quantizes them per
-// 32-element block and takes integer dot products).
+// multiplies the int8 activations; a float W the same activations,
+// dequantized; a plain layer (PlainLayer) the float rows.
 func (s *Session) project(dst []float32, w *metal.Matrix, n int) {
 	cols := w.Cols
 	if w.Type.Ternary() {
@@ -387,6 +394,17 @@ func (s *Session) project(dst []float32, w *metal.Matrix, n int) {
 		} else {
 			metal.MatMulTernary(dst, w, xq, s.inv[:n], n)
 		}
+		return
+	}
+	if !PlainLayer(w.Type) {
+		xq, xf := s.xq[:n*cols], s.xf[:n*cols]
+		for t := range n {
+			inv := s.inv[t]
+			for i, q := range xq[t*cols : (t+1)*cols] {
+				xf[t*cols+i] = float32(q) * inv
+			}
+		}
+		metal.MatMul(dst, w, xf, n)
 		return
 	}
 	x, wd := s.src, s.srcW

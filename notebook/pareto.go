@@ -19,8 +19,9 @@ import (
 )
 
 // LayerTypes are the layer weight types of the Pareto comparison: the
-// ternary ones (BitLinear, int8 activations) and the plain ones (float
-// activations, as llama.cpp runs them), smallest first within each.
+// ternary ones, then Q4_0 and Q8_0 (plain layers on float activations, as
+// llama.cpp runs them) and F16 (the int8 activations, dequantized: see
+// model.PlainLayer), smallest first within each.
 var LayerTypes = []metal.DType{metal.TQ1_S, metal.TQ1_0, metal.TQ2_0, metal.I2_S, metal.Q4_0, metal.Q8_0, metal.F16}
 
 // SpeedPoint is one file of the same model with its layer weights in one
