@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // ActStats describes the values at one site, layer and position of a forward pass.
@@ -20,7 +20,7 @@ type ActStats struct {
 	// Outliers are the channels with |x| > OutlierSigma * Std, largest first (at most MaxOutliers).
 	Outliers []int
 	// SQNR is the signal-to-noise ratio in dB of the per-token absmax int8
-	// quantization of these values (metal.QuantizeInt8), which BitLinear
+	// quantization of these values (cpu.QuantizeInt8), which BitLinear
 	// applies to its input; NaN where the site is not a BitLinear input.
 	SQNR float64
 }
@@ -84,7 +84,7 @@ func Activations(site string, layer, pos int, x []float32, quantized bool) ActSt
 // int8 with the per-token absmax scale and dequantized (+Inf when exact).
 func QuantSQNR(x []float32) float64 {
 	q := make([]int8, len(x))
-	inv := metal.QuantizeInt8(q, x)
+	inv := cpu.QuantizeInt8(q, x)
 	var sig, noise float64
 	for i, v := range x {
 		d := float64(v) - float64(q[i])*float64(inv)

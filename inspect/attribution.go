@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -129,7 +129,7 @@ func DirectLogitAttribution(m *model.Model, tokens []int32, pos int, token int32
 	if !ok {
 		return nil, fmt.Errorf("attribution: the last residual was not recorded")
 	}
-	// s as metal.RMSNorm computes it.
+	// s as cpu.RMSNorm computes it.
 	var ss float64
 	for _, x := range final {
 		ss += float64(x) * float64(x)
@@ -173,12 +173,12 @@ func DirectLogitAttribution(m *model.Model, tokens []int32, pos int, token int32
 // headParts returns u · (head h's share of o · x) for every head: x is
 // quantized as the session does, and each head's share uses its columns
 // of o with the token's scale.
-func headParts(o *metal.Matrix, x []float32, u []float64, heads, hd int) ([]float64, error) {
+func headParts(o *cpu.Matrix, x []float32, u []float64, heads, hd int) ([]float64, error) {
 	if len(x) != heads*hd || o.Cols < len(x) || o.Rows != len(u) {
 		return nil, fmt.Errorf("attn_output is %d x %d, its input %d values, want %d heads x %d", o.Rows, o.Cols, len(x), heads, hd)
 	}
 	xq := make([]int8, len(x))
-	inv := metal.QuantizeInt8(xq, x)
+	inv := cpu.QuantizeInt8(xq, x)
 	row := make([]float32, o.Cols)
 	acc := make([]float64, heads)
 	for r := range o.Rows {

@@ -3,7 +3,7 @@ package inspect
 import (
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -71,11 +71,11 @@ func BenchmarkWeightsI2S(b *testing.B) {
 	for i := range codes {
 		codes[i] = int8(i%3 - 1)
 	}
-	data, err := metal.PackTernary(metal.I2_S, codes, rows, cols, 0.5)
+	data, err := cpu.PackTernary(cpu.I2_S, codes, rows, cols, 0.5)
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := metal.NewMatrix(metal.I2_S, rows, cols, data)
+	m, err := cpu.NewMatrix(cpu.I2_S, rows, cols, data)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -183,7 +183,7 @@ func (p Projection) sites() (in, out model.Site, ok bool) {
 }
 
 // Matrix returns the projection's weights in layer of m.
-func (p Projection) Matrix(m *model.Model, layer int) (*metal.Matrix, error) {
+func (p Projection) Matrix(m *model.Model, layer int) (*cpu.Matrix, error) {
 	if layer < 0 || layer >= len(m.Layers()) {
 		return nil, fmt.Errorf("no layer %d (the model has %d)", layer, len(m.Layers()))
 	}
@@ -234,9 +234,9 @@ func ParseWeightName(name string) (layer int, p Projection, err error) {
 type ProjectionEdit struct {
 	Layer  int
 	Proj   Projection
-	Matrix *metal.Matrix     // nil: the model's
+	Matrix *cpu.Matrix       // nil: the model's
 	Input  func(xq []int8)   // changes one token's int8 input (len = the matrix's columns)
-	model  *metal.Matrix     // the model's matrix, for the input width
+	model  *cpu.Matrix       // the model's matrix, for the input width
 	in     model.Site        // the site quantized
 	out    model.Site        // the site replaced
 	xq     map[int]quantized // by position, from the input site to the output site
@@ -271,7 +271,7 @@ func (p *ProjectionEdit) edit(site model.Site, pos int, data []float32) {
 		if len(q.xq) != w.Cols {
 			q.xq = make([]int8, w.Cols)
 		}
-		q.inv = metal.QuantizeInt8(q.xq[:len(data)], data)
+		q.inv = cpu.QuantizeInt8(q.xq[:len(data)], data)
 		clear(q.xq[len(data):])
 		if model.PlainLayer(w.Type) {
 			// A plain layer multiplies the float input (see the session's
@@ -310,7 +310,7 @@ func (p *ProjectionEdit) edit(site model.Site, pos int, data []float32) {
 	}
 	delete(p.xq, pos)
 	if w.Type.Ternary() {
-		metal.MatVecTernary(data, w, q.xq, q.inv)
+		cpu.MatVecTernary(data, w, q.xq, q.inv)
 		return
 	}
 	if !model.PlainLayer(w.Type) {
@@ -320,10 +320,10 @@ func (p *ProjectionEdit) edit(site model.Site, pos int, data []float32) {
 		for i, v := range q.xq {
 			x[i] = float32(v) * q.inv
 		}
-		metal.MatMul(data, w, x, 1)
+		cpu.MatMul(data, w, x, 1)
 		return
 	}
-	metal.MatMul(data, w, q.x, 1)
+	cpu.MatMul(data, w, q.x, 1)
 }
 
 // AblateHead returns the edit that removes head h's output in layer: its

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/embedded"
 )
@@ -62,7 +62,7 @@ func build(t *testing.T, cfg model.Config, p model.Params) *model.Model {
 
 // viaFile writes m as a GGUF file (I2_S, F32 embedding) and loads it back.
 func viaFile(t *testing.T, m *model.Model) *model.Model {
-	return viaFileAs(t, m, model.SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F32})
+	return viaFileAs(t, m, model.SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F32})
 }
 
 func viaFileAs(t *testing.T, m *model.Model, opt model.SaveOptions) *model.Model {
@@ -218,11 +218,11 @@ func TestTernaryEditsEqualTheFile(t *testing.T) {
 		{"scale", func(e *EditableMatrix) error { return e.SetScale(3 * e.Scale()) }, func(t *model.Ternary) { t.Scale *= 3 }},
 	}
 	for _, opt := range []model.SaveOptions{
-		{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F32},
-		{Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F32},
-		{Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F32, BlockScales: true},
-		{Format: "gguf", Ternary: metal.TQ1_0, Embed: metal.F32, BlockScales: true},
-		{Format: "gguf", Ternary: metal.TQ1_S, Embed: metal.F32},
+		{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F32},
+		{Format: "gguf", Ternary: cpu.TQ2_0, Embed: cpu.F32},
+		{Format: "gguf", Ternary: cpu.TQ2_0, Embed: cpu.F32, BlockScales: true},
+		{Format: "gguf", Ternary: cpu.TQ1_0, Embed: cpu.F32, BlockScales: true},
+		{Format: "gguf", Ternary: cpu.TQ1_S, Embed: cpu.F32},
 	} {
 		m := viaFileAs(t, build(t, cfg, p), opt)
 		if got := m.Layers()[layer].Down.Type; got != opt.Ternary {
@@ -462,7 +462,7 @@ func TestRoundingMargins(t *testing.T) {
 	cfg := tinyCfg()
 	p := randomParams(cfg, 9)
 	dir := filepath.Join(t.TempDir(), "latent")
-	if err := build(t, cfg, p).Save(dir, model.SaveOptions{Format: "safetensors", Latent: true, Embed: metal.F32}); err != nil {
+	if err := build(t, cfg, p).Save(dir, model.SaveOptions{Format: "safetensors", Latent: true, Embed: cpu.F32}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := model.Load(dir)
@@ -589,7 +589,7 @@ func TestCrossEntropy(t *testing.T) {
 func TestAblateHeadPlainLayers(t *testing.T) {
 	cfg := tinyCfg()
 	p := randomParams(cfg, 2)
-	opt := model.SaveOptions{Format: "gguf", Ternary: metal.F32, Embed: metal.F32}
+	opt := model.SaveOptions{Format: "gguf", Ternary: cpu.F32, Embed: cpu.F32}
 	m := viaFileAs(t, build(t, cfg, p), opt)
 	const layer, head = 1, 2
 	ab, err := AblateHead(m, layer, head)

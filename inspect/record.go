@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -150,8 +150,8 @@ func LogitLens(m *model.Model, r *Recorder, pos, k int) ([]LensRow, error) {
 		if len(x) != c.Dim {
 			return nil, fmt.Errorf("logit lens: layer %d residual has %d values, model dim %d", layer, len(x), c.Dim)
 		}
-		metal.RMSNorm(xn, x, m.OutputNorm(), c.NormEps)
-		metal.MatVec(logits, m.Output(), xn)
+		cpu.RMSNorm(xn, x, m.OutputNorm(), c.NormEps)
+		cpu.MatVec(logits, m.Output(), xn)
 		st := Logits(pos, logits, k, -1, r.Namer)
 		rows = append(rows, LensRow{Layer: layer, Entropy: st.Entropy, Top: st.Top})
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // EditableMatrix is a private copy of a packed ternary matrix (TQ1_0,
@@ -14,9 +14,9 @@ import (
 // the edited copy with a ProjectionEdit, and undo by dropping it or with
 // Undo.
 type EditableMatrix struct {
-	orig *metal.Matrix
-	m    metal.Matrix // the copy: own Data
-	row  []int8       // scratch: one row of codes
+	orig *cpu.Matrix
+	m    cpu.Matrix // the copy: own Data
+	row  []int8     // scratch: one row of codes
 	undo []undoStep
 }
 
@@ -27,7 +27,7 @@ type undoStep struct {
 }
 
 // NewEditableMatrix copies w. It fails unless w is ternary.
-func NewEditableMatrix(w *metal.Matrix) (*EditableMatrix, error) {
+func NewEditableMatrix(w *cpu.Matrix) (*EditableMatrix, error) {
 	if !w.Type.Ternary() {
 		return nil, fmt.Errorf("%v matrix: ternary edits need TQ1_0, TQ2_0, I2_S or TQ1_S weights", w.Type)
 	}
@@ -37,7 +37,7 @@ func NewEditableMatrix(w *metal.Matrix) (*EditableMatrix, error) {
 }
 
 // Matrix is the edited copy, for ProjectionEdit.Matrix.
-func (e *EditableMatrix) Matrix() *metal.Matrix { return &e.m }
+func (e *EditableMatrix) Matrix() *cpu.Matrix { return &e.m }
 
 // Edits is the number of edits Undo can take back.
 func (e *EditableMatrix) Edits() int { return len(e.undo) }
@@ -122,7 +122,7 @@ func (e *EditableMatrix) FlipCol(c int) error {
 }
 
 // SetScale sets the per-tensor scale every output is multiplied by
-// (metal.Matrix.Scale; TQ blocks keep their d).
+// (cpu.Matrix.Scale; TQ blocks keep their d).
 func (e *EditableMatrix) SetScale(s float32) error {
 	if math.IsNaN(float64(s)) || math.IsInf(float64(s), 0) {
 		return fmt.Errorf("scale %v is not finite", s)
@@ -174,10 +174,10 @@ func (e *EditableMatrix) writeRow(r int, codes []int8) error {
 		blk := dst[b*bb : (b+1)*bb]
 		var d float32 = 1
 		switch t {
-		case metal.TQ2_0, metal.TQ1_0: // f16 d in the block's last two bytes
-			d = metal.F16ToF32(binary.LittleEndian.Uint16(blk[bb-2:]))
+		case cpu.TQ2_0, cpu.TQ1_0: // f16 d in the block's last two bytes
+			d = cpu.F16ToF32(binary.LittleEndian.Uint16(blk[bb-2:]))
 		}
-		packed, err := metal.PackTernary(t, codes[b*bs:(b+1)*bs], 1, bs, d)
+		packed, err := cpu.PackTernary(t, codes[b*bs:(b+1)*bs], 1, bs, d)
 		if err != nil {
 			return fmt.Errorf("row %d block %d: %w", r, b, err)
 		}

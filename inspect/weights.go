@@ -8,13 +8,13 @@ import (
 	"math"
 	"strings"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // TensorStats describes one weight matrix.
 type TensorStats struct {
 	Name       string
-	Type       metal.DType
+	Type       cpu.DType
 	Rows, Cols int
 
 	// Neg, Zero and Pos count the weights by sign: for ternary types these are
@@ -122,10 +122,10 @@ func (h Histogram) String() string {
 // Weights computes the statistics of m; latent, when not nil, holds the
 // tensor's latent weights (Rows*Cols, row-major) to compare with their
 // ternarisation. bins is the number of bins of the sparsity histograms.
-func Weights(name string, m *metal.Matrix, latent []float32, bins int) (TensorStats, error) {
+func Weights(name string, m *cpu.Matrix, latent []float32, bins int) (TensorStats, error) {
 	st := TensorStats{Name: name, Type: m.Type, Rows: m.Rows, Cols: m.Cols, Scale: m.Scale,
 		RowSparsity: NewHistogram(0, 1, bins), ColSparsity: NewHistogram(0, 1, bins), MagMin: math.Inf(1)}
-	if n, err := metal.MatrixBytes(m.Type, m.Rows, m.Cols); err != nil || len(m.Data) < n || m.Rows <= 0 {
+	if n, err := cpu.MatrixBytes(m.Type, m.Rows, m.Cols); err != nil || len(m.Data) < n || m.Rows <= 0 {
 		return st, fmt.Errorf("inspect: %s: inconsistent %v matrix %dx%d with %d bytes", name, m.Type, m.Rows, m.Cols, len(m.Data))
 	}
 	if latent != nil && len(latent) != m.Rows*m.Cols {
@@ -204,7 +204,7 @@ func Ternarise(w []float32) (codes []int8, scale float64) {
 	return codes, scale
 }
 
-func latentStats(m *metal.Matrix, latent []float32, buf []int8) LatentStats {
+func latentStats(m *cpu.Matrix, latent []float32, buf []int8) LatentStats {
 	codes, scale := Ternarise(latent)
 	ls := LatentStats{MeanAbs: scale, Agree: math.NaN()}
 	var sig, noise float64
@@ -248,7 +248,7 @@ type moments struct {
 }
 
 // floatPass counts signs and sums moments of a non-ternary matrix from its dequantized rows.
-func floatPass(st *TensorStats, m *metal.Matrix, colZeros []int64) moments {
+func floatPass(st *TensorStats, m *cpu.Matrix, colZeros []int64) moments {
 	var acc moments
 	vals := make([]float32, m.Cols)
 	for r := 0; r < m.Rows; r++ {
@@ -285,11 +285,11 @@ func floatPass(st *TensorStats, m *metal.Matrix, colZeros []int64) moments {
 // each block once (w = code * f, f = d_block * Scale; I2_S: f = Scale), so
 // the moments follow from the per-block counts. Codes outside {-1,0,1} count
 // as Invalid and enter the moments with their value (code * f).
-func ternaryPass(st *TensorStats, m *metal.Matrix, colZeros []int64) moments {
+func ternaryPass(st *TensorStats, m *cpu.Matrix, colZeros []int64) moments {
 	var acc moments
 	codes := make([]int8, m.Cols)
 	var vals []float32
-	if m.Type != metal.I2_S {
+	if m.Type != cpu.I2_S {
 		vals = make([]float32, m.Cols)
 	}
 	bs := m.Type.BlockSize()

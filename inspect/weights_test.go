@@ -7,29 +7,29 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
-func f32Matrix(t *testing.T, rows, cols int, v []float32) *metal.Matrix {
+func f32Matrix(t *testing.T, rows, cols int, v []float32) *cpu.Matrix {
 	t.Helper()
 	b := make([]byte, 4*len(v))
 	for i, x := range v {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
 	}
-	m, err := metal.NewMatrix(metal.F32, rows, cols, b)
+	m, err := cpu.NewMatrix(cpu.F32, rows, cols, b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-func ternaryMatrix(t *testing.T, typ metal.DType, rows, cols int, codes []int8, scale float32) *metal.Matrix {
+func ternaryMatrix(t *testing.T, typ cpu.DType, rows, cols int, codes []int8, scale float32) *cpu.Matrix {
 	t.Helper()
-	b, err := metal.PackTernary(typ, codes, rows, cols, scale)
+	b, err := cpu.PackTernary(typ, codes, rows, cols, scale)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := metal.NewMatrix(typ, rows, cols, b)
+	m, err := cpu.NewMatrix(typ, rows, cols, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestWeightsI2S(t *testing.T) {
 	for j := 0; j < 10; j++ {
 		codes[128+j] = 1
 	}
-	m := ternaryMatrix(t, metal.I2_S, 2, 128, codes, 0.5)
+	m := ternaryMatrix(t, cpu.I2_S, 2, 128, codes, 0.5)
 	st, err := Weights("blk.3.ffn_up.weight", m, nil, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestWeightsTQ2(t *testing.T) {
 			codes[j] = -1
 		}
 	}
-	st, err := Weights("blk.0.attn_q.weight", ternaryMatrix(t, metal.TQ2_0, 1, 256, codes, 2), nil, 2)
+	st, err := Weights("blk.0.attn_q.weight", ternaryMatrix(t, cpu.TQ2_0, 1, 256, codes, 2), nil, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestLatentAgree(t *testing.T) {
 		codes[j] = int8(j%3 - 1)
 		latent[j] = 0.7 * float32(codes[j])
 	}
-	m := ternaryMatrix(t, metal.I2_S, 2, 128, codes, 1)
+	m := ternaryMatrix(t, cpu.I2_S, 2, 128, codes, 1)
 	st, err := Weights("w", m, latent, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -184,11 +184,11 @@ func TestLatentAgree(t *testing.T) {
 
 func TestLayers(t *testing.T) {
 	ts := []TensorStats{
-		{Name: "token_embd.weight", Type: metal.F16, Rows: 2, Cols: 2, Neg: 1, Zero: 1, Pos: 2},
-		{Name: "blk.0.attn_q.weight", Type: metal.I2_S, Rows: 1, Cols: 4, Neg: 1, Zero: 2, Pos: 1, Latent: &LatentStats{RelErr: 0.2}},
-		{Name: "blk.0.attn_k.weight", Type: metal.TQ2_0, Rows: 1, Cols: 4, Neg: 2, Zero: 2, Latent: &LatentStats{RelErr: 0.4}},
-		{Name: "blk.10.ffn_up.weight", Type: metal.TQ1_0, Rows: 2, Cols: 2, Zero: 4},
-		{Name: "blk.10.ffn_down.weight", Type: metal.F32, Rows: 2, Cols: 2, Neg: 4},
+		{Name: "token_embd.weight", Type: cpu.F16, Rows: 2, Cols: 2, Neg: 1, Zero: 1, Pos: 2},
+		{Name: "blk.0.attn_q.weight", Type: cpu.I2_S, Rows: 1, Cols: 4, Neg: 1, Zero: 2, Pos: 1, Latent: &LatentStats{RelErr: 0.2}},
+		{Name: "blk.0.attn_k.weight", Type: cpu.TQ2_0, Rows: 1, Cols: 4, Neg: 2, Zero: 2, Latent: &LatentStats{RelErr: 0.4}},
+		{Name: "blk.10.ffn_up.weight", Type: cpu.TQ1_0, Rows: 2, Cols: 2, Zero: 4},
+		{Name: "blk.10.ffn_down.weight", Type: cpu.F32, Rows: 2, Cols: 2, Neg: 4},
 	}
 	ls := Layers(ts)
 	if len(ls) != 3 || ls[0].Layer != -1 || ls[1].Layer != 0 || ls[2].Layer != 10 {
@@ -230,7 +230,7 @@ func TestWeightsInvalidCode(t *testing.T) {
 	}
 	data[0] = 0xD5 // x[0] = code 3, x[32], x[64], x[96] = 0
 	binary.LittleEndian.PutUint32(data[32:], math.Float32bits(0.25))
-	m, err := metal.NewMatrix(metal.I2_S, 1, 128, data)
+	m, err := cpu.NewMatrix(cpu.I2_S, 1, 128, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestWeightsTQ1(t *testing.T) {
 	for j := range codes {
 		codes[j] = int8(1 - j%3)
 	}
-	st, err := Weights("t", ternaryMatrix(t, metal.TQ1_0, 1, 256, codes, 0.5), nil, 2)
+	st, err := Weights("t", ternaryMatrix(t, cpu.TQ1_0, 1, 256, codes, 0.5), nil, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

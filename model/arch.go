@@ -3,7 +3,7 @@ package model
 import (
 	"fmt"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // blockTensor describes one tensor of a decoder block: its names in each
@@ -21,7 +21,7 @@ type blockTensor struct {
 	when func(c *Config) bool
 	// Where the tensor lives in a Layer (mat for projections, vec for
 	// vectors) and in LayerParams (tern, pvec).
-	mat  func(l *Layer) **metal.Matrix
+	mat  func(l *Layer) **cpu.Matrix
 	vec  func(l *Layer) *[]float32
 	tern func(p *LayerParams) *Ternary
 	pvec func(p *LayerParams) *[]float32
@@ -53,27 +53,27 @@ func dnShape(c *Config) (int, int) { return c.Dim, c.FFNDim }
 var bitnetBlock = []blockTensor{
 	{GGUF: "attn_norm", HF: []string{"input_layernorm"}, shape: dimVec, vec: func(l *Layer) *[]float32 { return &l.AttnNorm },
 		pvec: func(p *LayerParams) *[]float32 { return &p.AttnNorm }},
-	{GGUF: "attn_q", HF: []string{"self_attn.q_proj"}, Proj: true, shape: qShape, mat: func(l *Layer) **metal.Matrix { return &l.Q },
+	{GGUF: "attn_q", HF: []string{"self_attn.q_proj"}, Proj: true, shape: qShape, mat: func(l *Layer) **cpu.Matrix { return &l.Q },
 		tern: func(p *LayerParams) *Ternary { return &p.Q }},
-	{GGUF: "attn_k", HF: []string{"self_attn.k_proj"}, Proj: true, shape: kvShape, mat: func(l *Layer) **metal.Matrix { return &l.K },
+	{GGUF: "attn_k", HF: []string{"self_attn.k_proj"}, Proj: true, shape: kvShape, mat: func(l *Layer) **cpu.Matrix { return &l.K },
 		tern: func(p *LayerParams) *Ternary { return &p.K }},
-	{GGUF: "attn_v", HF: []string{"self_attn.v_proj"}, Proj: true, shape: kvShape, mat: func(l *Layer) **metal.Matrix { return &l.V },
+	{GGUF: "attn_v", HF: []string{"self_attn.v_proj"}, Proj: true, shape: kvShape, mat: func(l *Layer) **cpu.Matrix { return &l.V },
 		tern: func(p *LayerParams) *Ternary { return &p.V }},
 	{GGUF: "attn_sub_norm", HF: []string{"self_attn.attn_sub_norm", "self_attn.inner_attn_ln"}, shape: qVec, when: subNorms,
 		vec:  func(l *Layer) *[]float32 { return &l.AttnSubNorm },
 		pvec: func(p *LayerParams) *[]float32 { return &p.AttnSubNorm }},
-	{GGUF: "attn_output", HF: []string{"self_attn.o_proj"}, Proj: true, shape: oShape, mat: func(l *Layer) **metal.Matrix { return &l.O },
+	{GGUF: "attn_output", HF: []string{"self_attn.o_proj"}, Proj: true, shape: oShape, mat: func(l *Layer) **cpu.Matrix { return &l.O },
 		tern: func(p *LayerParams) *Ternary { return &p.O }},
 	{GGUF: "ffn_norm", HF: []string{"post_attention_layernorm"}, shape: dimVec, vec: func(l *Layer) *[]float32 { return &l.FFNNorm },
 		pvec: func(p *LayerParams) *[]float32 { return &p.FFNNorm }},
-	{GGUF: "ffn_gate", HF: []string{"mlp.gate_proj"}, Proj: true, shape: upShape, mat: func(l *Layer) **metal.Matrix { return &l.Gate },
+	{GGUF: "ffn_gate", HF: []string{"mlp.gate_proj"}, Proj: true, shape: upShape, mat: func(l *Layer) **cpu.Matrix { return &l.Gate },
 		tern: func(p *LayerParams) *Ternary { return &p.Gate }},
-	{GGUF: "ffn_up", HF: []string{"mlp.up_proj"}, Proj: true, shape: upShape, mat: func(l *Layer) **metal.Matrix { return &l.Up },
+	{GGUF: "ffn_up", HF: []string{"mlp.up_proj"}, Proj: true, shape: upShape, mat: func(l *Layer) **cpu.Matrix { return &l.Up },
 		tern: func(p *LayerParams) *Ternary { return &p.Up }},
 	{GGUF: "ffn_sub_norm", HF: []string{"mlp.ffn_sub_norm", "mlp.ffn_layernorm"}, shape: ffnVec, when: subNorms,
 		vec:  func(l *Layer) *[]float32 { return &l.FFNSubNorm },
 		pvec: func(p *LayerParams) *[]float32 { return &p.FFNSubNorm }},
-	{GGUF: "ffn_down", HF: []string{"mlp.down_proj"}, Proj: true, shape: dnShape, mat: func(l *Layer) **metal.Matrix { return &l.Down },
+	{GGUF: "ffn_down", HF: []string{"mlp.down_proj"}, Proj: true, shape: dnShape, mat: func(l *Layer) **cpu.Matrix { return &l.Down },
 		tern: func(p *LayerParams) *Ternary { return &p.Down }},
 }
 

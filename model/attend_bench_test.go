@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/kvcache"
 )
 
@@ -38,7 +38,7 @@ func BenchmarkAttendDepth(b *testing.B) {
 			s.layer, s.pos0, s.batch = 0, depth, 1
 			b.Run(fmt.Sprintf("%v/d%d", kv, depth), func(b *testing.B) {
 				for b.Loop() {
-					metal.Parallel(cfg.Heads, cfg.Heads/cfg.KVHeads, s.attendFn)
+					cpu.Parallel(cfg.Heads, cfg.Heads/cfg.KVHeads, s.attendFn)
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)*30/1e6, "ms/token-30-layers")
 			})

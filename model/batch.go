@@ -3,7 +3,7 @@ package model
 import (
 	"fmt"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // MaxStep is how many sessions Step takes at once.
@@ -77,7 +77,7 @@ func (m *Model) stepBatch(ss []*Session, ids []int32) {
 	n, dim, ffn := len(ss), c.Dim, c.FFNDim
 	qd, kvd := c.Heads*c.HeadDim, c.KVDim()
 	half := c.HeadDim / 2
-	rope := metal.RoPE
+	rope := cpu.RoPE
 	if c.RopeInterleaved {
 		rope = ropeInterleaved
 	}
@@ -105,7 +105,7 @@ func (m *Model) stepBatch(ss []*Session, ids []int32) {
 				copy(s.q[:qd], q)
 			}
 			s.layer, s.pos0, s.batch = li, p, 1
-			metal.Parallel(c.Heads, c.Heads/c.KVHeads, s.attendFn)
+			cpu.Parallel(c.Heads, c.Heads/c.KVHeads, s.attendFn)
 			if t > 0 {
 				copy(b.mix[t*qd:(t+1)*qd], s.mix[:qd])
 			}
@@ -124,7 +124,7 @@ func (m *Model) stepBatch(ss []*Session, ids []int32) {
 		b.norm(b.xb[:n*dim], x, l.FFNNorm, n, dim, SiteFFNNorm, li, 0)
 		b.quantize(b.xb[:n*dim], n, dim, l.Gate.Cols)
 		if l.Gate.Type.Ternary() {
-			metal.MatMulTernaryPair(b.gate[:n*ffn], l.Gate, b.up[:n*ffn], l.Up, b.xq[:n*l.Gate.Cols], b.inv[:n], n, b.activateFn)
+			cpu.MatMulTernaryPair(b.gate[:n*ffn], l.Gate, b.up[:n*ffn], l.Up, b.xq[:n*l.Gate.Cols], b.inv[:n], n, b.activateFn)
 		} else {
 			b.project(b.gate[:n*ffn], l.Gate, n)
 			b.project(b.up[:n*ffn], l.Up, n)
@@ -152,7 +152,7 @@ func (m *Model) stepBatch(ss []*Session, ids []int32) {
 		b.stepLogits = make([]float32, n*vocab)
 	}
 	all := b.stepLogits[:n*vocab]
-	metal.MatMul(all, m.output, b.xb[:n*dim], n)
+	cpu.MatMul(all, m.output, b.xb[:n*dim], n)
 	for t, s := range ss {
 		copy(s.logits, all[t*vocab:(t+1)*vocab])
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"fmt"
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -18,7 +18,7 @@ type BenchOptions struct {
 	Depth  int // tokens already in the KV cache before each pp and tg run (llama-bench -d), not timed
 	Device Device
 	// BandwidthBytes > 0 measures the read bandwidth after every tg run,
-	// summing a buffer of that many bytes once (metal.BandwidthProbe).
+	// summing a buffer of that many bytes once (cpu.BandwidthProbe).
 	BandwidthBytes int
 }
 
@@ -35,7 +35,7 @@ type BenchResult struct {
 func (m *Model) BytesPerToken() int64 {
 	n := int64(len(m.output.Data))
 	for _, l := range m.layers {
-		for _, w := range []*metal.Matrix{l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down} {
+		for _, w := range []*cpu.Matrix{l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down} {
 			n += int64(len(w.Data))
 		}
 	}
@@ -118,9 +118,9 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 		return r, err
 	}
 	one := []int32{0}
-	var probe *metal.BandwidthProbe
+	var probe *cpu.BandwidthProbe
 	if opt.BandwidthBytes > 0 && opt.Gen > 0 {
-		probe = metal.NewBandwidthProbe(opt.BandwidthBytes)
+		probe = cpu.NewBandwidthProbe(opt.BandwidthBytes)
 		defer probe.Close()
 	}
 	for range reps {
@@ -153,7 +153,7 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 			}
 			r.TG = append(r.TG, float64(opt.Gen)/time.Since(start).Seconds())
 			if probe != nil {
-				r.Bandwidth = append(r.Bandwidth, probe.Read(metal.Threads()))
+				r.Bandwidth = append(r.Bandwidth, probe.Read(cpu.Threads()))
 			}
 		}
 	}

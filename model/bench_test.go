@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 var (
@@ -39,7 +39,7 @@ func big2B4T(b *testing.B) string {
 			return
 		}
 		big2B4TPath = filepath.Join(dir, "2b4t-i2_s.gguf")
-		big2B4TErr = m.Save(big2B4TPath, SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F16})
+		big2B4TErr = m.Save(big2B4TPath, SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F16})
 	})
 	if big2B4TErr != nil {
 		b.Fatal(big2B4TErr)
@@ -219,7 +219,7 @@ func TestLoadRandom(t *testing.T) {
 // most): 352,115 instructions per token with hooks compiled in and no hook
 // set, 352,123 with hooks compiled out: no difference above the noise (<0.01%).
 func BenchmarkDecodeHookCost(b *testing.B) {
-	defer metal.SetThreads(metal.SetThreads(1))
+	defer cpu.SetThreads(cpu.SetThreads(1))
 	m, err := Random(tinyConfig("bitnet-b1.58"), 1, nil, nil)
 	if err != nil {
 		b.Fatal(err)

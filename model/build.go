@@ -3,7 +3,7 @@ package model
 import (
 	"fmt"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
 
@@ -51,7 +51,7 @@ func Build(cfg Config, p Params, tok *tokenizer.Tokenizer, tokenizerJSON []byte)
 	}
 	m := &Model{Config: cfg, Tokenizer: tok, tokenizerJSON: tokenizerJSON, Format: "memory", Source: "memory"}
 	var err error
-	dense := func(name string, v []float32) *metal.Matrix {
+	dense := func(name string, v []float32) *cpu.Matrix {
 		if err != nil {
 			return nil
 		}
@@ -60,14 +60,14 @@ func Build(cfg Config, p Params, tok *tokenizer.Tokenizer, tokenizerJSON []byte)
 			return nil
 		}
 		var b []byte
-		if b, err = metal.Quantize(metal.F32, cfg.VocabSize, cfg.Dim, v); err != nil {
+		if b, err = cpu.Quantize(cpu.F32, cfg.VocabSize, cfg.Dim, v); err != nil {
 			return nil
 		}
-		var mat *metal.Matrix
-		mat, err = metal.NewMatrix(metal.F32, cfg.VocabSize, cfg.Dim, b)
+		var mat *cpu.Matrix
+		mat, err = cpu.NewMatrix(cpu.F32, cfg.VocabSize, cfg.Dim, b)
 		return mat
 	}
-	proj := func(name string, t Ternary, rows, cols int) *metal.Matrix {
+	proj := func(name string, t Ternary, rows, cols int) *cpu.Matrix {
 		if err != nil {
 			return nil
 		}
@@ -75,7 +75,7 @@ func Build(cfg Config, p Params, tok *tokenizer.Tokenizer, tokenizerJSON []byte)
 			err = fmt.Errorf("%w: %s has %d codes, want %dx%d", ErrConfig, name, len(t.Codes), rows, cols)
 			return nil
 		}
-		var mat *metal.Matrix
+		var mat *cpu.Matrix
 		if mat, err = packProjection(t.Codes, rows, cols, t.Scale); err != nil {
 			err = fmt.Errorf("%s: %w", name, err)
 		}

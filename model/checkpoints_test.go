@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // checkpointRefused lists the test checkpoints (model/testdata/checkpoints,
@@ -139,10 +139,10 @@ func TestCheckpointsConvert(t *testing.T) {
 				name string
 				opt  SaveOptions
 			}{
-				{"tq2_0.gguf", SaveOptions{Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F32}},
-				{"tq1_0.gguf", SaveOptions{Format: "gguf", Ternary: metal.TQ1_0, Embed: metal.F32}},
-				{"i2_s.gguf", SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F32}},
-				{"hf", SaveOptions{Format: "safetensors", Embed: metal.F32}},
+				{"tq2_0.gguf", SaveOptions{Format: "gguf", Ternary: cpu.TQ2_0, Embed: cpu.F32}},
+				{"tq1_0.gguf", SaveOptions{Format: "gguf", Ternary: cpu.TQ1_0, Embed: cpu.F32}},
+				{"i2_s.gguf", SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F32}},
+				{"hf", SaveOptions{Format: "safetensors", Embed: cpu.F32}},
 			} {
 				out := filepath.Join(t.TempDir(), f.name)
 				err := m.Save(out, f.opt)

@@ -7,7 +7,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // Activation is the gate activation of the feed-forward block.
@@ -82,7 +82,7 @@ func (c *Config) normRow(dst, x, weight []float32) {
 		}
 		x = dst
 	}
-	metal.RMSNorm(dst, x, weight, c.NormEps)
+	cpu.RMSNorm(dst, x, weight, c.NormEps)
 }
 
 // RopeScaling is transformers' rope_scaling of type "llama3"

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/gguf"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
@@ -145,7 +145,7 @@ func TestGGUFConfigErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "m.gguf")
-	if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F16}); err != nil {
+	if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F16}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(p)
@@ -217,7 +217,7 @@ func TestTokenizerLargerThanEmbedding(t *testing.T) {
 		if format == "gguf" {
 			p += ".gguf"
 		}
-		if err := m.Save(p, SaveOptions{Format: format, Ternary: metal.I2_S, Embed: metal.F32}); err != nil {
+		if err := m.Save(p, SaveOptions{Format: format, Ternary: cpu.I2_S, Embed: cpu.F32}); err != nil {
 			t.Fatal(err)
 		}
 		paths[format] = p
@@ -239,7 +239,7 @@ func TestTokenizerLargerThanEmbedding(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp := filepath.Join(dir, "small.gguf")
-	if err := sm.Save(sp, SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F32}); err != nil {
+	if err := sm.Save(sp, SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F32}); err != nil {
 		t.Fatal(err)
 	}
 	smallData, err := os.ReadFile(sp)
@@ -258,7 +258,7 @@ func TestTokenizerLargerThanEmbedding(t *testing.T) {
 	}
 	// safetensors: the small model's directory with the tokenizer.json.
 	sd := filepath.Join(dir, "small-hf")
-	if err := sm.Save(sd, SaveOptions{Format: "safetensors", Embed: metal.F32}); err != nil {
+	if err := sm.Save(sd, SaveOptions{Format: "safetensors", Embed: cpu.F32}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(sd, "tokenizer.json"), tokJSON, 0o644); err != nil {
@@ -286,7 +286,7 @@ func TestGGUFTokenizerKeyTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "m.gguf")
-	if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F16}); err != nil {
+	if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F16}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(p)

@@ -16,7 +16,7 @@ type Device uint8
 
 const (
 	DeviceAuto  Device = iota // Metal when available and the model is supported, else the CPU
-	DeviceCPU                 // the CPU kernels of package metal
+	DeviceCPU                 // the CPU kernels of package metal/cpu
 	DeviceMetal               // the GPU through Metal (package metal/gpu); an error when unavailable
 )
 

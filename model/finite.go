@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // ErrNotFinite is wrapped by the load error for a weight that is NaN or
@@ -14,7 +14,7 @@ var ErrNotFinite = errors.New("weight is not finite")
 
 // checkFinite refuses NaN and infinite weights, naming the tensor: every
 // norm vector, and every matrix (floats read whole, block types by their
-// scales; see metal.FirstNonFinite). It reads the embedding once, in
+// scales; see cpu.FirstNonFinite). It reads the embedding once, in
 // parallel; on a 2B-4T file that adds a few tens of milliseconds to the load.
 func (m *Model) checkFinite() error {
 	vec := func(name string, v []float32) error {
@@ -39,12 +39,12 @@ func (m *Model) checkFinite() error {
 		}
 	}
 	for _, w := range m.Weights() {
-		r, c, found := metal.FirstNonFinite(w.Matrix)
+		r, c, found := cpu.FirstNonFinite(w.Matrix)
 		if !found {
 			continue
 		}
 		switch w.Matrix.Type {
-		case metal.F32, metal.F16, metal.BF16:
+		case cpu.F32, cpu.F16, cpu.BF16:
 			row := make([]float32, w.Matrix.Cols)
 			w.Matrix.Row(row, r)
 			return fmt.Errorf("tensor %s: row %d, column %d is %v: %w", w.Name, r, c, row[c], ErrNotFinite)

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/gguf"
 	"github.com/bitrepl/bitrepl/model/safetensors"
 )
@@ -25,7 +25,7 @@ func TestNonFiniteWeightsRefused(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ggufPath := filepath.Join(dir, "m.gguf")
-	if err := m.Save(ggufPath, SaveOptions{Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F16}); err != nil {
+	if err := m.Save(ggufPath, SaveOptions{Format: "gguf", Ternary: cpu.TQ2_0, Embed: cpu.F16}); err != nil {
 		t.Fatal(err)
 	}
 	good, err := os.ReadFile(ggufPath)
@@ -66,7 +66,7 @@ func TestNonFiniteWeightsRefused(t *testing.T) {
 
 	// safetensors: a NaN in the F32 embedding, and in a norm.
 	hf := filepath.Join(dir, "hf")
-	if err := m.Save(hf, SaveOptions{Format: "safetensors", Embed: metal.F32}); err != nil {
+	if err := m.Save(hf, SaveOptions{Format: "safetensors", Embed: cpu.F32}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ tensor, want string }{

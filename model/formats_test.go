@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/kvcache"
 	"github.com/bitrepl/bitrepl/model/safetensors"
 )
@@ -18,14 +18,14 @@ func saveAll(t *testing.T, m *Model) map[string]string {
 	dir := t.TempDir()
 	paths := map[string]string{}
 	for name, opt := range map[string]SaveOptions{
-		"hf-latent":  {Format: "safetensors", Embed: metal.F32, Latent: true},
-		"hf-packed":  {Format: "safetensors", Embed: metal.F32},
-		"gguf-tq1_0": {Format: "gguf", Ternary: metal.TQ1_0, Embed: metal.F32},
-		"gguf-tq2_0": {Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F32},
-		"gguf-i2_s":  {Format: "gguf", Ternary: metal.I2_S, Embed: metal.F32},
-		"gguf-tq1_s": {Format: "gguf", Ternary: metal.TQ1_S, Embed: metal.F32},
+		"hf-latent":  {Format: "safetensors", Embed: cpu.F32, Latent: true},
+		"hf-packed":  {Format: "safetensors", Embed: cpu.F32},
+		"gguf-tq1_0": {Format: "gguf", Ternary: cpu.TQ1_0, Embed: cpu.F32},
+		"gguf-tq2_0": {Format: "gguf", Ternary: cpu.TQ2_0, Embed: cpu.F32},
+		"gguf-i2_s":  {Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F32},
+		"gguf-tq1_s": {Format: "gguf", Ternary: cpu.TQ1_S, Embed: cpu.F32},
 		// As llama-quantize writes TQ2_0: the scale rounded to f16 per block.
-		"gguf-tq2_0-blockscales": {Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F32, BlockScales: true},
+		"gguf-tq2_0-blockscales": {Format: "gguf", Ternary: cpu.TQ2_0, Embed: cpu.F32, BlockScales: true},
 	} {
 		p := filepath.Join(dir, name)
 		if opt.Format == "gguf" {
@@ -152,7 +152,7 @@ func TestWeightScaleConventions(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := m.Save(dir, SaveOptions{Format: "safetensors", Embed: metal.F32}); err != nil {
+	if err := m.Save(dir, SaveOptions{Format: "safetensors", Embed: cpu.F32}); err != nil {
 		t.Fatal(err)
 	}
 	inv, err := Load(dir)
@@ -195,7 +195,7 @@ func TestBitnet25ArchName(t *testing.T) {
 	}
 	m.Config.Arch = "bitnet-25"
 	p := filepath.Join(t.TempDir(), "old.gguf")
-	if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F16}); err != nil {
+	if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F16}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := Load(p)
@@ -246,7 +246,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := filepath.Join(t.TempDir(), "m.gguf")
-	if err := m.Save(good, SaveOptions{Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F16}); err != nil {
+	if err := m.Save(good, SaveOptions{Format: "gguf", Ternary: cpu.TQ2_0, Embed: cpu.F16}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(good)
@@ -358,7 +358,7 @@ func TestOddWidthFromHF(t *testing.T) {
 	}
 	for _, latent := range []bool{true, false} {
 		dir := t.TempDir()
-		if err := m.Save(dir, SaveOptions{Format: "safetensors", Embed: metal.F32, Latent: latent}); err != nil {
+		if err := m.Save(dir, SaveOptions{Format: "safetensors", Embed: cpu.F32, Latent: latent}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := Load(dir)
@@ -375,7 +375,7 @@ func TestOddWidthFromHF(t *testing.T) {
 			}
 		}
 	}
-	err = m.Save(filepath.Join(t.TempDir(), "x.gguf"), SaveOptions{Format: "gguf", Ternary: metal.TQ2_0, Embed: metal.F16})
+	err = m.Save(filepath.Join(t.TempDir(), "x.gguf"), SaveOptions{Format: "gguf", Ternary: cpu.TQ2_0, Embed: cpu.F16})
 	if err == nil || !strings.Contains(err.Error(), "ffn_down") {
 		t.Fatalf("TQ2_0 with 340 columns: %v, want an error naming ffn_down", err)
 	}
@@ -415,16 +415,16 @@ func TestPlainLayerWeights(t *testing.T) {
 	}
 	tokens := []int32{7, 3, 88, 12, 0, 41, 5, 9}
 	for _, tc := range []struct {
-		typ metal.DType
+		typ cpu.DType
 		tol float64
 	}{
 		// Q8_0 and Q4_0 rows multiply activations quantized per 32
 		// elements to int8 (as llama.cpp does), about 0.5% rms per product.
-		{metal.F32, 1e-5}, {metal.F16, 1e-5}, {metal.BF16, 1e-5}, {metal.Q8_0, 3e-2}, {metal.Q4_0, 3e-2},
+		{cpu.F32, 1e-5}, {cpu.F16, 1e-5}, {cpu.BF16, 1e-5}, {cpu.Q8_0, 3e-2}, {cpu.Q4_0, 3e-2},
 	} {
 		t.Run(tc.typ.String(), func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "plain.gguf")
-			if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: tc.typ, Embed: metal.F16}); err != nil {
+			if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: tc.typ, Embed: cpu.F16}); err != nil {
 				t.Fatal(err)
 			}
 			got, err := Load(p)

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // wantAll asks for every site and keeps nothing: it turns the fused paths of
@@ -20,7 +20,7 @@ func (h *wantAll) Observe(Site, int, int, []float32) { h.seen++ }
 // batch and then single tokens, past one tile of cached positions, at every
 // kernel level and thread count.
 func TestFusedPathsMatch(t *testing.T) {
-	defer metal.SetThreads(metal.SetThreads(2))
+	defer cpu.SetThreads(cpu.SetThreads(2))
 	for _, arch := range []string{"bitnet", "bitnet-b1.58", "llama"} {
 		cfg := tinyConfig(arch)
 		cfg.ContextLen = 256 // past attendTile positions
@@ -28,11 +28,11 @@ func TestFusedPathsMatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, l := range metal.Levels() {
+		for _, l := range cpu.Levels() {
 			for _, th := range []int{1, 2, 3} {
 				func() {
-					defer metal.SetLevel(l)()
-					metal.SetThreads(th)
+					defer cpu.SetLevel(l)()
+					cpu.SetThreads(th)
 					fused, plain := m.NewSession(256), m.NewSession(256)
 					h := &wantAll{}
 					plain.SetHook(h)

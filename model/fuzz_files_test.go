@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/gguf"
 	"github.com/bitrepl/bitrepl/model/safetensors"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
@@ -39,7 +39,7 @@ func hfSeeds(f *testing.F) [][6][]byte {
 	}
 	dir := f.TempDir()
 	one := filepath.Join(dir, "one")
-	if err := m.Save(one, SaveOptions{Format: "safetensors", Embed: metal.F16}); err != nil {
+	if err := m.Save(one, SaveOptions{Format: "safetensors", Embed: cpu.F16}); err != nil {
 		f.Fatal(err)
 	}
 	read := func(p string) []byte {

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // FuzzParseHFConfig: any config.json gives a valid Config or an error.
@@ -36,9 +36,9 @@ func FuzzLoadGGUF(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, t := range []metal.DType{metal.I2_S, metal.TQ2_0} {
+	for _, t := range []cpu.DType{cpu.I2_S, cpu.TQ2_0} {
 		p := filepath.Join(f.TempDir(), t.String()+".gguf")
-		if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: t, Embed: metal.F16}); err != nil {
+		if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: t, Embed: cpu.F16}); err != nil {
 			f.Fatal(err)
 		}
 		b, err := os.ReadFile(p)

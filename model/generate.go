@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/sample"
 )
 
@@ -223,12 +223,12 @@ func (s *Session) prefill(ctx context.Context, tokens []int32) ([]float32, int, 
 }
 
 // softmaxAt is the probability of token id under softmax(logits), computed
-// in buf (len(logits)) with metal.Softmax's SIMD exp: every generated token
+// in buf (len(logits)) with cpu.Softmax's SIMD exp: every generated token
 // pays it, and math.Exp over a 128K vocabulary cost about as much as the
 // sampling itself.
 func softmaxAt(buf, logits []float32, id int32) float32 {
 	copy(buf, logits)
-	metal.Softmax(buf)
+	cpu.Softmax(buf)
 	return buf[id]
 }
 

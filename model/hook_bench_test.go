@@ -3,7 +3,7 @@ package model
 import (
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // idleHook asks for nothing.
@@ -79,7 +79,7 @@ func BenchmarkDecodeHooks2B4T(b *testing.B) {
 // The differences (under 1.6%, both signs) are this measure's noise; 0
 // allocations per token everywhere, on the 2B-4T shape too.
 func BenchmarkDecodeHooksTiny(b *testing.B) {
-	defer metal.SetThreads(metal.SetThreads(1))
+	defer cpu.SetThreads(cpu.SetThreads(1))
 	m, err := Random(tinyConfig("bitnet-b1.58"), 1, nil, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // editAll is an Editor that asks for every site and calls fn on the values.
@@ -114,8 +114,8 @@ func TestEditorChangesTheForwardPass(t *testing.T) {
 	mix := e.seen[SiteAttnSubNorm] // the last seen: layer 1, position 3
 	hd, group := c.HeadDim, c.Heads/c.KVHeads
 	vh := make([]uint16, len(v)) // the values as the F16 cache holds them
-	metal.ToF16(vh, v)
-	metal.FromF16(v, vh)
+	cpu.ToF16(vh, v)
+	cpu.FromF16(v, vh)
 	for h := range c.Heads {
 		for i := range hd {
 			if mix[h*hd+i] != v[(h/group)*hd+i] {

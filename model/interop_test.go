@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/kvcache"
 )
 
@@ -51,7 +51,7 @@ func TestInteropRMSNorm(t *testing.T) {
 	for _, n := range []int{1, 7, 256, 2560} {
 		x, w := randVec(rng, n, 3), randVec(rng, n, 1)
 		got := make([]float32, n)
-		metal.RMSNorm(got, x, w, 1e-5)
+		cpu.RMSNorm(got, x, w, 1e-5)
 		if e := relErr(got, refRMSNorm(f64s(x), f64s(w), 1e-5)); e > tolElem {
 			t.Errorf("n=%d: rel err %g > %g", n, e, tolElem)
 		}
@@ -62,7 +62,7 @@ func TestInteropActivationQuant(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, x := range [][]float32{randVec(rng, 256, 1), randVec(rng, 1000, 50), make([]float32, 64), {0.5, -1, 127}} {
 		q := make([]int8, len(x))
-		inv := metal.QuantizeInt8(q, x)
+		inv := cpu.QuantizeInt8(q, x)
 		wantQ, s := refActQuant(f64s(x))
 		for i := range q {
 			if float64(q[i]) != wantQ[i] {
@@ -110,7 +110,7 @@ func TestInteropRoPE(t *testing.T) {
 		x := randVec(rng, heads*hd, 1)
 		cos, sin := ropeTables(64, (&Config{HeadDim: hd, RopeTheta: 10000}).ropeFreqs())
 		got := append([]float32(nil), x...)
-		metal.RoPE(got, heads, hd, cos[pos*hd/2:(pos+1)*hd/2], sin[pos*hd/2:(pos+1)*hd/2])
+		cpu.RoPE(got, heads, hd, cos[pos*hd/2:(pos+1)*hd/2], sin[pos*hd/2:(pos+1)*hd/2])
 		if e := relErr(got, refRoPE(f64s(x), heads, hd, pos, 10000)); e > tolElem {
 			t.Errorf("pos %d: rel err %g", pos, e)
 		}
@@ -265,8 +265,8 @@ func TestInteropAttentionF16(t *testing.T) {
 			}
 			half := func(x []float32) []float32 {
 				h := make([]uint16, len(x))
-				metal.ToF16(h, x)
-				metal.FromF16(x, h)
+				cpu.ToF16(h, x)
+				cpu.FromF16(x, h)
 				return x
 			}
 			var q, k, v [][]float64
@@ -275,7 +275,7 @@ func TestInteropAttentionF16(t *testing.T) {
 				// float32 as it does, then round.
 				kr := slices.Clone(rec[[3]int{int(SiteAttnK), 0, pos}])
 				hf := c.HeadDim / 2
-				rope := metal.RoPE
+				rope := cpu.RoPE
 				if c.RopeInterleaved {
 					rope = ropeInterleaved
 				}

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // TestLevelsSameLogits: a whole forward pass (prompt batch, then single
@@ -17,8 +17,8 @@ func TestLevelsSameLogits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run := func(l metal.Level) [][]float32 {
-			defer metal.SetLevel(l)()
+		run := func(l cpu.Level) [][]float32 {
+			defer cpu.SetLevel(l)()
 			s := m.NewSession(128)
 			var out [][]float32
 			for _, toks := range [][]int32{{1, 5, 9, 2, 77, 3, 40, 41, 8}, {4}, {90}, {0, 11}} {
@@ -30,9 +30,9 @@ func TestLevelsSameLogits(t *testing.T) {
 			}
 			return out
 		}
-		want := run(metal.Generic)
-		for _, l := range metal.Levels()[1:] {
-			if l != metal.AVX2 && l != metal.AVX512 {
+		want := run(cpu.Generic)
+		for _, l := range cpu.Levels()[1:] {
+			if l != cpu.AVX2 && l != cpu.AVX512 {
 				continue // the NEON levels sum in their own order
 			}
 			got := run(l)

@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/gguf"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
@@ -28,10 +28,10 @@ var ggufArchs = map[string]archSpec{
 }
 
 // ggufTypes maps ggml tensor types to the storage types our kernels run.
-var ggufTypes = map[gguf.Type]metal.DType{
-	gguf.F32: metal.F32, gguf.F16: metal.F16, gguf.BF16: metal.BF16, gguf.Q8_0: metal.Q8_0,
-	gguf.Q4_0: metal.Q4_0, gguf.Q6_K: metal.Q6_K, gguf.TQ1_0: metal.TQ1_0, gguf.TQ2_0: metal.TQ2_0,
-	gguf.I2_S: metal.I2_S, gguf.TQ1_S: metal.TQ1_S,
+var ggufTypes = map[gguf.Type]cpu.DType{
+	gguf.F32: cpu.F32, gguf.F16: cpu.F16, gguf.BF16: cpu.BF16, gguf.Q8_0: cpu.Q8_0,
+	gguf.Q4_0: cpu.Q4_0, gguf.Q6_K: cpu.Q6_K, gguf.TQ1_0: cpu.TQ1_0, gguf.TQ2_0: cpu.TQ2_0,
+	gguf.I2_S: cpu.I2_S, gguf.TQ1_S: cpu.TQ1_S,
 }
 
 // Memory says how a GGUF file's weights are held; they are used where they
@@ -336,7 +336,7 @@ func (ld *ggufLoader) tensor(name string) (*gguf.TensorInfo, []byte) {
 }
 
 // matrix maps a 2-D tensor (ne0 = cols, ne1 = rows) without copying it.
-func (ld *ggufLoader) matrix(name string) *metal.Matrix {
+func (ld *ggufLoader) matrix(name string) *cpu.Matrix {
 	ti, data := ld.tensor(name)
 	if ti == nil {
 		return nil
@@ -354,7 +354,7 @@ func (ld *ggufLoader) matrix(name string) *metal.Matrix {
 		ld.fail(name, "shape %v is too large", ti.Dims)
 		return nil
 	}
-	m, err := metal.NewMatrix(t, int(ti.Dims[1]), int(ti.Dims[0]), data)
+	m, err := cpu.NewMatrix(t, int(ti.Dims[1]), int(ti.Dims[0]), data)
 	if err != nil {
 		ld.fail(name, "%v", err)
 		return nil
@@ -364,7 +364,7 @@ func (ld *ggufLoader) matrix(name string) *metal.Matrix {
 
 // projection loads a BitLinear weight and folds in its optional per-tensor
 // ".scale" (llama.cpp's bitnet arch multiplies the projection output by it).
-func (ld *ggufLoader) projection(prefix string) *metal.Matrix {
+func (ld *ggufLoader) projection(prefix string) *cpu.Matrix {
 	m := ld.matrix(prefix + ".weight")
 	if m == nil {
 		return nil
@@ -399,7 +399,7 @@ func (ld *ggufLoader) vector(name string) []float32 {
 		return nil
 	}
 	n := int(ti.Dims[0])
-	m, err := metal.NewMatrix(t, 1, n, data)
+	m, err := cpu.NewMatrix(t, 1, n, data)
 	if err != nil {
 		ld.fail(name, "%v", err)
 		return nil

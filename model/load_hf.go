@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/regfile"
 	"github.com/bitrepl/bitrepl/model/safetensors"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
@@ -164,12 +164,12 @@ func (ld *hfLoader) tensor(name string) (safetensors.Tensor, bool) {
 
 // stDense maps the float safetensors types to matrix types that can view
 // their bytes directly (same row-major little-endian layout).
-var stDense = map[safetensors.DType]metal.DType{
-	safetensors.F32: metal.F32, safetensors.F16: metal.F16, safetensors.BF16: metal.BF16,
+var stDense = map[safetensors.DType]cpu.DType{
+	safetensors.F32: cpu.F32, safetensors.F16: cpu.F16, safetensors.BF16: cpu.BF16,
 }
 
 // dense views a 2-D float tensor as a matrix without copying it.
-func (ld *hfLoader) dense(name, ggufName string) *metal.Matrix {
+func (ld *hfLoader) dense(name, ggufName string) *cpu.Matrix {
 	t, ok := ld.tensor(name)
 	if !ok {
 		return nil
@@ -179,7 +179,7 @@ func (ld *hfLoader) dense(name, ggufName string) *metal.Matrix {
 		ld.fail(name, "%v %v: want a 2-D F32, F16 or BF16 tensor", t.DType, t.Shape)
 		return nil
 	}
-	m, err := metal.NewMatrix(dt, int(t.Shape[0]), int(t.Shape[1]), t.Data)
+	m, err := cpu.NewMatrix(dt, int(t.Shape[0]), int(t.Shape[1]), t.Data)
 	if err != nil {
 		ld.fail(name, "%v", err)
 		return nil
@@ -205,7 +205,7 @@ func (ld *hfLoader) vector(name string) []float32 {
 
 // bitLinear loads the projection prefix (prefix.weight, and prefix.weight_scale
 // for quantized checkpoints) as a ternary matrix in our compute layout.
-func (ld *hfLoader) bitLinear(prefix, ggufName string) *metal.Matrix {
+func (ld *hfLoader) bitLinear(prefix, ggufName string) *cpu.Matrix {
 	name := prefix + ".weight"
 	t, ok := ld.tensor(name)
 	if !ok {
@@ -281,7 +281,7 @@ func (ld *hfLoader) bitLinear(prefix, ggufName string) *metal.Matrix {
 // packProjection packs ternary codes (rows x cols) with their per-tensor
 // scale into the compute layout, I2_S, padding the columns with zero weights
 // to whole blocks when cols is not a multiple of colPad.
-func packProjection(codes []int8, rows, cols int, scale float32) (*metal.Matrix, error) {
+func packProjection(codes []int8, rows, cols int, scale float32) (*cpu.Matrix, error) {
 	if p := padCols(cols); p != cols {
 		padded := make([]int8, rows*p)
 		for r := range rows {
@@ -289,11 +289,11 @@ func packProjection(codes []int8, rows, cols int, scale float32) (*metal.Matrix,
 		}
 		codes, cols = padded, p
 	}
-	data, err := metal.PackTernary(metal.I2_S, codes, rows, cols, scale)
+	data, err := cpu.PackTernary(cpu.I2_S, codes, rows, cols, scale)
 	if err != nil {
 		return nil, fmt.Errorf("packing %dx%d: %w", rows, cols, err)
 	}
-	return metal.NewMatrix(metal.I2_S, rows, cols, data)
+	return cpu.NewMatrix(cpu.I2_S, rows, cols, data)
 }
 
 // checkpointScale reads weight_scale and turns it into the factor our kernels

@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // TestLoadMemoryModes loads one GGUF file mapped, in huge pages and by the
@@ -17,7 +17,7 @@ func TestLoadMemoryModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "m.gguf")
-	if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F16}); err != nil {
+	if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F16}); err != nil {
 		t.Fatal(err)
 	}
 	var want []float32

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/kvcache"
 	"github.com/bitrepl/bitrepl/model/safetensors"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
@@ -30,9 +30,9 @@ type Model struct {
 	// exact. GPU sessions keep an F32 cache (see NewSessionGPU).
 	KVCache kvcache.Type
 
-	embed   *metal.Matrix // (vocab, dim): token_embd
-	output  *metal.Matrix // (vocab, dim): LM head; == embed when tied
-	outNorm []float32     // (dim)
+	embed   *cpu.Matrix // (vocab, dim): token_embd
+	output  *cpu.Matrix // (vocab, dim): LM head; == embed when tied
+	outNorm []float32   // (dim)
 	layers  []Layer
 	latent  map[string]safetensors.Tensor // latent weights by GGUF name, when the file has them
 	closers []io.Closer                   // mmapped files
@@ -46,17 +46,17 @@ type Model struct {
 
 // Layer is one decoder block. Projections are rows x cols = out x in.
 type Layer struct {
-	AttnNorm    []float32     // (dim)
-	Q           *metal.Matrix // (heads*headDim, dim)
-	K           *metal.Matrix // (kvHeads*headDim, dim)
-	V           *metal.Matrix // (kvHeads*headDim, dim)
-	AttnSubNorm []float32     // (dim), nil without sub-norms
-	O           *metal.Matrix // (dim, heads*headDim)
-	FFNNorm     []float32     // (dim)
-	Gate        *metal.Matrix // (ffn, dim)
-	Up          *metal.Matrix // (ffn, dim)
-	FFNSubNorm  []float32     // (ffn), nil without sub-norms
-	Down        *metal.Matrix // (dim, ffn)
+	AttnNorm    []float32   // (dim)
+	Q           *cpu.Matrix // (heads*headDim, dim)
+	K           *cpu.Matrix // (kvHeads*headDim, dim)
+	V           *cpu.Matrix // (kvHeads*headDim, dim)
+	AttnSubNorm []float32   // (dim), nil without sub-norms
+	O           *cpu.Matrix // (dim, heads*headDim)
+	FFNNorm     []float32   // (dim)
+	Gate        *cpu.Matrix // (ffn, dim)
+	Up          *cpu.Matrix // (ffn, dim)
+	FFNSubNorm  []float32   // (ffn), nil without sub-norms
+	Down        *cpu.Matrix // (dim, ffn)
 	// inNorm holds the RMSNorm weight inside each BitLinear, applied to its
 	// input before the activation quantization (transformers'
 	// quantization_config.use_rms_norm), by projection (projQ..projDown);
@@ -79,7 +79,7 @@ const (
 // Weight is one weight matrix with its GGUF name, for inspection.
 type Weight struct {
 	Name   string // GGUF name, e.g. "blk.0.attn_q.weight"
-	Matrix *metal.Matrix
+	Matrix *cpu.Matrix
 	latent *safetensors.Tensor
 }
 
@@ -100,10 +100,10 @@ func (w Weight) Latent() ([]float32, error) {
 func (m *Model) Layers() []Layer { return m.layers }
 
 // Embedding is the token embedding matrix (vocab x dim).
-func (m *Model) Embedding() *metal.Matrix { return m.embed }
+func (m *Model) Embedding() *cpu.Matrix { return m.embed }
 
 // Output is the LM head (vocab x dim); the embedding when tied.
-func (m *Model) Output() *metal.Matrix { return m.output }
+func (m *Model) Output() *cpu.Matrix { return m.output }
 
 // OutputNorm is the weight of the final RMSNorm.
 func (m *Model) OutputNorm() []float32 { return m.outNorm }
@@ -111,7 +111,7 @@ func (m *Model) OutputNorm() []float32 { return m.outNorm }
 // Weights lists every weight matrix by its GGUF name, in file order.
 func (m *Model) Weights() []Weight {
 	var ws []Weight
-	add := func(name string, mat *metal.Matrix) {
+	add := func(name string, mat *cpu.Matrix) {
 		w := Weight{Name: name, Matrix: mat}
 		if t, ok := m.latent[name]; ok {
 			w.latent = &t
@@ -178,7 +178,7 @@ func checkVocab(tok *tokenizer.Tokenizer, c *Config) error {
 // weight is finite, so Forward can trust them.
 func (m *Model) check() error {
 	c := &m.Config
-	want := func(name string, mat *metal.Matrix, rows, cols int) error {
+	want := func(name string, mat *cpu.Matrix, rows, cols int) error {
 		if mat == nil {
 			return fmt.Errorf("%w: tensor %s is missing", ErrConfig, name)
 		}

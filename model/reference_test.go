@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // This file is an independent float64 implementation of BitNet b1.58, written
@@ -44,7 +44,7 @@ func f64s(v []float32) []float64 {
 
 func refFromModel(t testing.TB, m *Model) *refModel {
 	t.Helper()
-	dense := func(mat *metal.Matrix) [][]float64 {
+	dense := func(mat *cpu.Matrix) [][]float64 {
 		out := make([][]float64, mat.Rows)
 		row := make([]float32, mat.Cols)
 		for r := range out {
@@ -53,7 +53,7 @@ func refFromModel(t testing.TB, m *Model) *refModel {
 		}
 		return out
 	}
-	lin := func(mat *metal.Matrix) refLinear {
+	lin := func(mat *cpu.Matrix) refLinear {
 		if !mat.Type.Ternary() {
 			return refLinear{plain: dense(mat), quantIn: !PlainLayer(mat.Type), rows: mat.Rows, cols: mat.Cols}
 		}

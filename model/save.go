@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/atomicfile"
 	"github.com/bitrepl/bitrepl/model/gguf"
 	"github.com/bitrepl/bitrepl/model/safetensors"
@@ -27,10 +27,10 @@ type SaveOptions struct {
 	// writes the layer weights as they compute (codes × scale) in that type:
 	// they then load as plain linear layers, with float activations, as
 	// llama.cpp runs such files (see Session's project).
-	Ternary metal.DType
+	Ternary cpu.DType
 	// Embed is the type of the embedding (and untied LM head). GGUF: F32, F16,
 	// BF16, Q8_0, Q4_0 or Q6_K; safetensors: F32, F16 or BF16.
-	Embed metal.DType
+	Embed cpu.DType
 	// Latent writes 1bitLLM-style latent weights (safetensors) instead of
 	// microsoft's packed uint8 + weight_scale.
 	Latent bool
@@ -69,7 +69,7 @@ func (m *Model) Save(path string, opt SaveOptions) error {
 
 // ternaryOf returns a projection's codes and its per-tensor scale: the
 // effective weights are codes * scale.
-func ternaryOf(name string, w *metal.Matrix) ([]int8, float32, error) {
+func ternaryOf(name string, w *cpu.Matrix) ([]int8, float32, error) {
 	vals := make([]float32, w.Rows*w.Cols)
 	for r := range w.Rows {
 		w.Row(vals[r*w.Cols:(r+1)*w.Cols], r)
@@ -103,7 +103,7 @@ func ternaryOf(name string, w *metal.Matrix) ([]int8, float32, error) {
 // ternaryCodes is ternaryOf without the zero columns a loader may have
 // padded the matrix with: it returns rows x cols codes, cols being the
 // model's width for that projection.
-func (m *Model) ternaryCodes(name string, w *metal.Matrix) ([]int8, float32, int, error) {
+func (m *Model) ternaryCodes(name string, w *cpu.Matrix) ([]int8, float32, int, error) {
 	codes, scale, err := ternaryOf(name, w)
 	if err != nil {
 		return nil, 0, 0, err
@@ -121,7 +121,7 @@ func (m *Model) ternaryCodes(name string, w *metal.Matrix) ([]int8, float32, int
 
 // projCols returns the model's width for the projection name: w.Cols
 // without the zero columns a loader may have padded it with.
-func (m *Model) projCols(name string, w *metal.Matrix) int {
+func (m *Model) projCols(name string, w *cpu.Matrix) int {
 	c := &m.Config
 	for _, t := range blockOf(c) {
 		for _, n := range append([]string{t.GGUF}, t.HF...) {
@@ -136,7 +136,7 @@ func (m *Model) projCols(name string, w *metal.Matrix) int {
 
 // denseBytes returns w's data in type t, reusing the bytes when the type is
 // already t.
-func denseBytes(w *metal.Matrix, t metal.DType) ([]byte, error) {
+func denseBytes(w *cpu.Matrix, t cpu.DType) ([]byte, error) {
 	if w.Type == t {
 		return w.Data, nil
 	}
@@ -144,11 +144,11 @@ func denseBytes(w *metal.Matrix, t metal.DType) ([]byte, error) {
 	for r := range w.Rows {
 		w.Row(vals[r*w.Cols:(r+1)*w.Cols], r)
 	}
-	return metal.Quantize(t, w.Rows, w.Cols, vals)
+	return cpu.Quantize(t, w.Rows, w.Cols, vals)
 }
 
-var ggufTypeOf = func() map[metal.DType]gguf.Type {
-	out := map[metal.DType]gguf.Type{}
+var ggufTypeOf = func() map[cpu.DType]gguf.Type {
+	out := map[cpu.DType]gguf.Type{}
 	for g, d := range ggufTypes {
 		out[d] = g
 	}
@@ -160,7 +160,7 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 	if c.BitLinearNorm {
 		return fmt.Errorf("save: GGUF: the model has an RMSNorm inside every BitLinear (quantization_config.use_rms_norm), which no GGUF architecture of llama.cpp or bitnet.cpp computes; save it as safetensors")
 	}
-	if _, ok := ggufTypeOf[opt.Ternary]; !ok || opt.Ternary == metal.Q6_K {
+	if _, ok := ggufTypeOf[opt.Ternary]; !ok || opt.Ternary == cpu.Q6_K {
 		return fmt.Errorf("save: GGUF layer weight type %v is not supported (TQ1_0, TQ2_0, I2_S, TQ1_S; plain F32, F16, BF16, Q8_0, Q4_0)", opt.Ternary)
 	}
 	embedType, ok := ggufTypeOf[opt.Embed]
@@ -209,7 +209,7 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 		}
 		return w.AddTensor(name, gguf.F32, []uint64{uint64(len(v))}, b)
 	}
-	dense := func(name string, mat *metal.Matrix) error {
+	dense := func(name string, mat *cpu.Matrix) error {
 		b, err := denseBytes(mat, opt.Embed)
 		if err != nil {
 			return fmt.Errorf("save: %s: %w", name, err)
@@ -220,8 +220,8 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 	// llama.cpp's llama arch uses interleaved RoPE: its converter permutes
 	// the Q and K rows, and so do we when the model holds HF order.
 	permute := arch == "llama" && !c.RopeInterleaved
-	var plain func(name string, mat *metal.Matrix) error
-	proj := func(name string, mat *metal.Matrix) error {
+	var plain func(name string, mat *cpu.Matrix) error
+	proj := func(name string, mat *cpu.Matrix) error {
 		if !opt.Ternary.Ternary() {
 			return plain(name, mat)
 		}
@@ -233,12 +233,12 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 			codes = permuteHeads(codes, mat.Rows, cols, c.HeadDim, false)
 		}
 		// TQ types keep the exact scale in a ".scale" tensor; I2_S and TQ1_S in their trailer.
-		separate := (opt.Ternary == metal.TQ1_0 || opt.Ternary == metal.TQ2_0) && !opt.BlockScales
+		separate := (opt.Ternary == cpu.TQ1_0 || opt.Ternary == cpu.TQ2_0) && !opt.BlockScales
 		blockScale := scale
 		if separate {
 			blockScale = 1
 		}
-		b, err := metal.PackTernary(opt.Ternary, codes, mat.Rows, cols, blockScale)
+		b, err := cpu.PackTernary(opt.Ternary, codes, mat.Rows, cols, blockScale)
 		if err != nil {
 			return fmt.Errorf("save: %s: %w", name, err)
 		}
@@ -253,7 +253,7 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 	}
 	// plain writes a layer weight as it computes (scale included) in the
 	// plain type opt.Ternary, without the columns a loader padded.
-	plain = func(name string, mat *metal.Matrix) error {
+	plain = func(name string, mat *cpu.Matrix) error {
 		cols := m.projCols(name, mat)
 		vals := make([]float32, mat.Rows*cols)
 		row := make([]float32, mat.Cols)
@@ -264,7 +264,7 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 		if permute && (strings.HasSuffix(name, "attn_q") || strings.HasSuffix(name, "attn_k")) {
 			vals = permuteHeads(vals, mat.Rows, cols, c.HeadDim, false)
 		}
-		b, err := metal.Quantize(opt.Ternary, mat.Rows, cols, vals)
+		b, err := cpu.Quantize(opt.Ternary, mat.Rows, cols, vals)
 		if err != nil {
 			return fmt.Errorf("save: %s: %w", name, err)
 		}
@@ -330,23 +330,23 @@ func ropeFreqFactors(c *Config) []float32 {
 // ggufFileType is llama.cpp's general.file_type for a layer weight type
 // (LLAMA_FTYPE_MOSTLY_TQ1_0 = 36, TQ2_0 = 37; microsoft/BitNet's I2_S = 40;
 // ALL_F32 = 0, MOSTLY_F16 = 1, Q4_0 = 2, Q8_0 = 7, BF16 = 32).
-func ggufFileType(t metal.DType) uint32 {
+func ggufFileType(t cpu.DType) uint32 {
 	switch t {
-	case metal.F32:
+	case cpu.F32:
 		return 0
-	case metal.F16:
+	case cpu.F16:
 		return 1
-	case metal.Q4_0:
+	case cpu.Q4_0:
 		return 2
-	case metal.Q8_0:
+	case cpu.Q8_0:
 		return 7
-	case metal.BF16:
+	case cpu.BF16:
 		return 32
-	case metal.TQ1_0:
+	case cpu.TQ1_0:
 		return 36
-	case metal.TQ2_0:
+	case cpu.TQ2_0:
 		return 37
-	case metal.TQ1_S:
+	case cpu.TQ1_S:
 		return 4096 + 36 // bitrepl's own, like the type
 	}
 	return 40
@@ -402,7 +402,7 @@ const bitnetJinja = "{% for message in messages %}{% if loop.first %}{{ bos_toke
 // generation_config.json. Each file is written atomically.
 func (m *Model) saveHF(dir string, opt SaveOptions) error {
 	c := &m.Config
-	stType := map[metal.DType]safetensors.DType{metal.F32: safetensors.F32, metal.F16: safetensors.F16, metal.BF16: safetensors.BF16}
+	stType := map[cpu.DType]safetensors.DType{cpu.F32: safetensors.F32, cpu.F16: safetensors.F16, cpu.BF16: safetensors.BF16}
 	embedType, ok := stType[opt.Embed]
 	if !ok {
 		return fmt.Errorf("save: safetensors embedding type %v is not supported (F32, F16, BF16)", opt.Embed)
@@ -425,7 +425,7 @@ func (m *Model) saveHF(dir string, opt SaveOptions) error {
 		}
 		add(safetensors.Tensor{Name: name, DType: safetensors.F32, Shape: []int64{int64(len(v))}, Data: b})
 	}
-	dense := func(name string, mat *metal.Matrix) error {
+	dense := func(name string, mat *cpu.Matrix) error {
 		b, err := denseBytes(mat, opt.Embed)
 		if err != nil {
 			return err
@@ -433,7 +433,7 @@ func (m *Model) saveHF(dir string, opt SaveOptions) error {
 		add(safetensors.Tensor{Name: name, DType: embedType, Shape: []int64{int64(mat.Rows), int64(mat.Cols)}, Data: b})
 		return nil
 	}
-	proj := func(name string, mat *metal.Matrix) error {
+	proj := func(name string, mat *cpu.Matrix) error {
 		codes, scale, cols, err := m.ternaryCodes(name, mat)
 		if err != nil {
 			return err

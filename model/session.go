@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/kvcache"
 )
 
@@ -53,7 +53,7 @@ type Session struct {
 
 	gpu *gpuState // nil on the CPU; see device.go
 
-	// The step that metal.Parallel and metal.MatMulTernaryPair run on
+	// The step that cpu.Parallel and cpu.MatMulTernaryPair run on
 	// every thread (bound once, so a forward pass allocates nothing), and
 	// what it works on.
 	attendFn, activateFn func(lo, hi int)
@@ -257,7 +257,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 			p := pos0 + t
 			half := c.HeadDim / 2
 			cos, sin := s.cos[p*half:(p+1)*half], s.sin[p*half:(p+1)*half]
-			rope := metal.RoPE
+			rope := cpu.RoPE
 			if c.RopeInterleaved {
 				rope = ropeInterleaved
 			}
@@ -271,7 +271,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 				s.attendObserved(t)
 			}
 		} else {
-			metal.Parallel(c.Heads, c.Heads/c.KVHeads, s.attendFn)
+			cpu.Parallel(c.Heads, c.Heads/c.KVHeads, s.attendFn)
 		}
 		if l.AttnSubNorm != nil {
 			s.norm(s.mix[:n*qd], s.mix[:n*qd], l.AttnSubNorm, n, qd, SiteAttnSubNorm, li, pos0)
@@ -291,7 +291,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 		if l.Gate.Type.Ternary() && l.inNorm[projUp] == nil && !s.wants(SiteFFNGate, li) && !s.wants(SiteFFNUp, li) {
 			// One pass over the pool for both, each thread activating
 			// the rows it computed.
-			metal.MatMulTernaryPair(s.gate[:n*ffn], l.Gate, s.up[:n*ffn], l.Up, s.xq[:n*l.Gate.Cols], s.inv[:n], n, s.activateFn)
+			cpu.MatMulTernaryPair(s.gate[:n*ffn], l.Gate, s.up[:n*ffn], l.Up, s.xq[:n*l.Gate.Cols], s.inv[:n], n, s.activateFn)
 		} else {
 			s.project(s.gate[:n*ffn], l.Gate, n)
 			if l.inNorm[projUp] != nil {
@@ -328,7 +328,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 		xn := s.xb[t*dim : (t+1)*dim]
 		c.normRow(xn, x[t*dim:(t+1)*dim], m.outNorm)
 		s.observeOne(SiteOutputNorm, -1, pos0+t, xn)
-		metal.MatVec(s.logits, m.output, xn)
+		cpu.MatVec(s.logits, m.output, xn)
 		s.observeOne(SiteLogits, -1, pos0+t, s.logits)
 		if each != nil {
 			each(t, s.logits)
@@ -353,7 +353,7 @@ func (s *Session) quantize(x []float32, n, w, stride int) {
 	s.src, s.srcW = x[:n*w], w
 	for t := range n {
 		row := s.xq[t*stride : (t+1)*stride]
-		s.inv[t] = metal.QuantizeInt8(row[:w], x[t*w:(t+1)*w])
+		s.inv[t] = cpu.QuantizeInt8(row[:w], x[t*w:(t+1)*w])
 		clear(row[w:])
 	}
 }
@@ -368,31 +368,31 @@ func (s *Session) quantizeFor(x []float32, n, w, stride int, inNorm []float32) {
 	}
 	normed := s.normed[:n*w]
 	for t := range n {
-		metal.RMSNorm(normed[t*w:(t+1)*w], x[t*w:(t+1)*w], inNorm, s.m.Config.BitLinearNormEps)
+		cpu.RMSNorm(normed[t*w:(t+1)*w], x[t*w:(t+1)*w], inNorm, s.m.Config.BitLinearNormEps)
 	}
 	s.quantize(normed, n, w, stride)
 }
 
 // PlainLayer reports whether a layer weight of type t is a plain linear
 // layer, as in llama.cpp: Q8_0 and Q4_0 multiply the float activations
-// (metal.MatMul quantizes them per 32-element block). Every other type is a
+// (cpu.MatMul quantizes them per 32-element block). Every other type is a
 // BitLinear that sees the token's int8 activations: the ternary types, and
 // the float types (F32, F16, BF16), which is how llama.cpp's converter
 // writes a BitNet model's ternary weights, so that every file of one model
 // computes the same BitNet model.
-func PlainLayer(t metal.DType) bool { return t == metal.Q8_0 || t == metal.Q4_0 }
+func PlainLayer(t cpu.DType) bool { return t == cpu.Q8_0 || t == cpu.Q4_0 }
 
 // project computes dst = W · x for the n rows quantize last saw. A ternary W
 // multiplies the int8 activations; a float W the same activations,
 // dequantized; a plain layer (PlainLayer) the float rows.
-func (s *Session) project(dst []float32, w *metal.Matrix, n int) {
+func (s *Session) project(dst []float32, w *cpu.Matrix, n int) {
 	cols := w.Cols
 	if w.Type.Ternary() {
 		xq := s.xq[:n*cols]
 		if n == 1 {
-			metal.MatVecTernary(dst, w, xq, s.inv[0])
+			cpu.MatVecTernary(dst, w, xq, s.inv[0])
 		} else {
-			metal.MatMulTernary(dst, w, xq, s.inv[:n], n)
+			cpu.MatMulTernary(dst, w, xq, s.inv[:n], n)
 		}
 		return
 	}
@@ -404,7 +404,7 @@ func (s *Session) project(dst []float32, w *metal.Matrix, n int) {
 				xf[t*cols+i] = float32(q) * inv
 			}
 		}
-		metal.MatMul(dst, w, xf, n)
+		cpu.MatMul(dst, w, xf, n)
 		return
 	}
 	x, wd := s.src, s.srcW
@@ -417,7 +417,7 @@ func (s *Session) project(dst []float32, w *metal.Matrix, n int) {
 		}
 		x = xf
 	}
-	metal.MatMul(dst, w, x[:n*cols], n)
+	cpu.MatMul(dst, w, x[:n*cols], n)
 }
 
 // attendObserved computes token t of the batch on this thread and reports
@@ -449,7 +449,7 @@ func (s *Session) attendObserved(t int) {
 }
 
 // attendHeads computes heads [lo, hi) of the attention of the batch's
-// tokens (s.batch tokens from s.pos0 in s.layer), as metal.Parallel splits
+// tokens (s.batch tokens from s.pos0 in s.layer), as cpu.Parallel splits
 // them (whole groups of query heads that share a KV head).
 func (s *Session) attendHeads(lo, hi int) { s.attendTokens(lo, hi, 0, s.batch) }
 
@@ -484,7 +484,7 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 		}
 		for t := t0; t < t1; t++ {
 			for h := lo; h < hi; h++ {
-				metal.Softmax(s.weights(t, h)[:s.pos0+t+1])
+				cpu.Softmax(s.weights(t, h)[:s.pos0+t+1])
 				clear(s.mix[t*qd+h*hd : t*qd+(h+1)*hd])
 			}
 		}
@@ -506,11 +506,11 @@ func (s *Session) scores(dst, q []float32, kvh, j0, j1 int, scale float32) {
 	hd := len(q)
 	if s.cache.Type() == kvcache.F16 {
 		keys, _ := s.cache.HeadF16(s.layer, kvh, j1)
-		metal.DotRowsF16(dst, q, keys[j0*hd:], hd, scale)
+		cpu.DotRowsF16(dst, q, keys[j0*hd:], hd, scale)
 		return
 	}
 	keys, _ := s.cache.Head(s.layer, kvh, j1)
-	metal.DotRows(dst, q, keys[j0*hd:], hd, scale)
+	cpu.DotRows(dst, q, keys[j0*hd:], hd, scale)
 }
 
 // mixValues adds a[j-j0] times the cached value of KV head kvh of the
@@ -519,11 +519,11 @@ func (s *Session) mixValues(dst, a []float32, kvh, j0, j1 int) {
 	hd := len(dst)
 	if s.cache.Type() == kvcache.F16 {
 		_, vals := s.cache.HeadF16(s.layer, kvh, j1)
-		metal.AxpyRowsF16(dst, a, vals[j0*hd:], hd)
+		cpu.AxpyRowsF16(dst, a, vals[j0*hd:], hd)
 		return
 	}
 	_, vals := s.cache.Head(s.layer, kvh, j1)
-	metal.AxpyRows(dst, a, vals[j0*hd:], hd)
+	cpu.AxpyRows(dst, a, vals[j0*hd:], hd)
 }
 
 // attendTile is how many cached positions attendHeads takes at a time: 64
@@ -535,7 +535,7 @@ const (
 )
 
 // activateRows applies the activation to rows [lo, hi) of the batch's gate
-// and up outputs, as metal.MatMulTernaryPair splits them.
+// and up outputs, as cpu.MatMulTernaryPair splits them.
 func (s *Session) activateRows(lo, hi int) {
 	ffn := s.m.Config.FFNDim
 	for t := range s.batch {

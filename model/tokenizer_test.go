@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
 
@@ -72,7 +72,7 @@ func TestTokenizerThroughGGUF(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "tok.gguf")
-	if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.Q8_0}); err != nil {
+	if err := m.Save(p, SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.Q8_0}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := Load(p)

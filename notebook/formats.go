@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -23,13 +23,13 @@ type Format struct {
 // F16, BF16), F32 otherwise, which holds any dequantized value exactly.
 func Formats(m *model.Model) []Format {
 	embed := m.Embedding().Type
-	if embed != metal.F32 && embed != metal.F16 && embed != metal.BF16 {
-		embed = metal.F32
+	if embed != cpu.F32 && embed != cpu.F16 && embed != cpu.BF16 {
+		embed = cpu.F32
 	}
 	return []Format{
-		{"GGUF TQ1_0", "tq1_0.gguf", model.SaveOptions{Format: "gguf", Ternary: metal.TQ1_0, Embed: embed}},
-		{"GGUF TQ2_0", "tq2_0.gguf", model.SaveOptions{Format: "gguf", Ternary: metal.TQ2_0, Embed: embed}},
-		{"GGUF I2_S", "i2_s.gguf", model.SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: embed}},
+		{"GGUF TQ1_0", "tq1_0.gguf", model.SaveOptions{Format: "gguf", Ternary: cpu.TQ1_0, Embed: embed}},
+		{"GGUF TQ2_0", "tq2_0.gguf", model.SaveOptions{Format: "gguf", Ternary: cpu.TQ2_0, Embed: embed}},
+		{"GGUF I2_S", "i2_s.gguf", model.SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: embed}},
 		{"safetensors packed", "packed", model.SaveOptions{Format: "safetensors", Embed: embed}},
 		{"safetensors latent", "latent", model.SaveOptions{Format: "safetensors", Embed: embed, Latent: true}},
 	}

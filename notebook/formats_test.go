@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -36,7 +36,7 @@ func TestFormatsRoundTrip(t *testing.T) {
 		if !same || rel > 1e-6 {
 			t.Errorf("%s: same codes %v, largest relative difference %.2g", f.Name, same, rel)
 		}
-		if c.Embedding().Type != metal.F32 {
+		if c.Embedding().Type != cpu.F32 {
 			t.Errorf("%s: embedding %v, the original's is F32", f.Name, c.Embedding().Type)
 		}
 		size, err := DiskSize(path)
@@ -48,7 +48,7 @@ func TestFormatsRoundTrip(t *testing.T) {
 		if want := int64(2 * (2*256*256 + 2*128*256 + 3*256*256)); params != want {
 			t.Errorf("%s: %d ternary weights, want %d", f.Name, params, want)
 		}
-		if bits := 8 * float64(bytes) / float64(params); c.Layers()[0].Q.Type == metal.I2_S && (bits < 2 || bits > 2.01) { // 2 bits and a scale per tensor
+		if bits := 8 * float64(bytes) / float64(params); c.Layers()[0].Q.Type == cpu.I2_S && (bits < 2 || bits > 2.01) { // 2 bits and a scale per tensor
 			t.Errorf("%s: I2_S at %.3f bits per weight", f.Name, bits)
 		}
 		c.Close()

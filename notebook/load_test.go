@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -31,7 +31,7 @@ func TestLoadEmbedded(t *testing.T) {
 
 func TestLoadPath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.gguf")
-	if err := randomModel(t).Save(path, model.SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F16}); err != nil {
+	if err := randomModel(t).Save(path, model.SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F16}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := Load(path)
@@ -39,7 +39,7 @@ func TestLoadPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if m.Layers()[0].Q.Type != metal.I2_S || m.Tokenizer != nil {
+	if m.Layers()[0].Q.Type != cpu.I2_S || m.Tokenizer != nil {
 		t.Errorf("loaded %v, tokenizer %v", m.Layers()[0].Q.Type, m.Tokenizer != nil)
 	}
 	if got := TokenTexts(m, []int32{3, 7}); fmt.Sprint(got) != "[#3 #7]" {

@@ -14,7 +14,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -22,13 +22,13 @@ import (
 // ternary ones, then Q4_0 and Q8_0 (plain layers on float activations, as
 // llama.cpp runs them) and F16 (the int8 activations, dequantized: see
 // model.PlainLayer), smallest first within each.
-var LayerTypes = []metal.DType{metal.TQ1_S, metal.TQ1_0, metal.TQ2_0, metal.I2_S, metal.Q4_0, metal.Q8_0, metal.F16}
+var LayerTypes = []cpu.DType{cpu.TQ1_S, cpu.TQ1_0, cpu.TQ2_0, cpu.I2_S, cpu.Q4_0, cpu.Q8_0, cpu.F16}
 
 // SpeedPoint is one file of the same model with its layer weights in one
 // type: its size and its speed (medians over interleaved rounds, with the
 // range).
 type SpeedPoint struct {
-	Type       metal.DType
+	Type       cpu.DType
 	FileBytes  int64
 	LayerBytes int64 // bytes of the layer weights as held in memory
 	PP, TG     float64
@@ -42,7 +42,7 @@ type SpeedPoint struct {
 // loads every file, and runs model.Bench (one repetition) on each in turn,
 // rounds times, so that a slow moment of a shared machine hits every type
 // alike. opt sets the prompt and generated tokens (its Reps is ignored).
-func MeasureSpeed(ctx context.Context, m *model.Model, dir string, types []metal.DType, embed metal.DType, rounds int, opt model.BenchOptions) ([]SpeedPoint, error) {
+func MeasureSpeed(ctx context.Context, m *model.Model, dir string, types []cpu.DType, embed cpu.DType, rounds int, opt model.BenchOptions) ([]SpeedPoint, error) {
 	if rounds < 1 || len(types) == 0 {
 		return nil, fmt.Errorf("notebook: MeasureSpeed: %d rounds of %d types", rounds, len(types))
 	}

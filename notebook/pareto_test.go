@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -17,14 +17,14 @@ func TestMeasureSpeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pts, err := MeasureSpeed(context.Background(), m, t.TempDir(), LayerTypes, metal.F16, 2, model.BenchOptions{Prompt: 4, Gen: 2})
+	pts, err := MeasureSpeed(context.Background(), m, t.TempDir(), LayerTypes, cpu.F16, 2, model.BenchOptions{Prompt: 4, Gen: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(pts) != len(LayerTypes) {
 		t.Fatalf("%d points for %d types", len(pts), len(LayerTypes))
 	}
-	by := map[metal.DType]SpeedPoint{}
+	by := map[cpu.DType]SpeedPoint{}
 	for i, p := range pts {
 		if p.Type != LayerTypes[i] {
 			t.Errorf("point %d is %v, want %v", i, p.Type, LayerTypes[i])
@@ -36,18 +36,18 @@ func TestMeasureSpeed(t *testing.T) {
 	}
 	// 2 layers of 2*256*256 + 2*128*256 + 3*256*256 weights
 	n := int64(2 * (2*256*256 + 2*128*256 + 3*256*256))
-	for typ, bits := range map[metal.DType]float64{metal.TQ2_0: 66 * 8 / 256.0, metal.Q4_0: 4.5, metal.Q8_0: 8.5, metal.F16: 16} {
+	for typ, bits := range map[cpu.DType]float64{cpu.TQ2_0: 66 * 8 / 256.0, cpu.Q4_0: 4.5, cpu.Q8_0: 8.5, cpu.F16: 16} {
 		if want := int64(float64(n) * bits / 8); by[typ].LayerBytes != want {
 			t.Errorf("%v: %d layer bytes, want %d", typ, by[typ].LayerBytes, want)
 		}
 	}
-	order := []metal.DType{metal.TQ1_S, metal.TQ1_0, metal.TQ2_0, metal.Q4_0, metal.Q8_0, metal.F16}
+	order := []cpu.DType{cpu.TQ1_S, cpu.TQ1_0, cpu.TQ2_0, cpu.Q4_0, cpu.Q8_0, cpu.F16}
 	for i := 1; i < len(order); i++ {
 		if by[order[i-1]].FileBytes >= by[order[i]].FileBytes {
 			t.Errorf("%v file (%d bytes) is not smaller than %v (%d)", order[i-1], by[order[i-1]].FileBytes, order[i], by[order[i]].FileBytes)
 		}
 	}
-	if _, err := MeasureSpeed(context.Background(), m, t.TempDir(), nil, metal.F16, 1, model.BenchOptions{Gen: 1}); err == nil {
+	if _, err := MeasureSpeed(context.Background(), m, t.TempDir(), nil, cpu.F16, 1, model.BenchOptions{Gen: 1}); err == nil {
 		t.Error("no types: no error")
 	}
 }

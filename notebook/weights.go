@@ -14,7 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/bitrepl/bitrepl/inspect"
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // TernaryCounts draws, for each tensor, three bars: the shares of its -1, 0
@@ -150,7 +150,7 @@ func codeColor(c int8) color.RGBA {
 }
 
 // blockCodes reads the codes of rows x cols weights of m from (row0, col0).
-func blockCodes(m *metal.Matrix, row0, col0, rows, cols int) ([]int8, error) {
+func blockCodes(m *cpu.Matrix, row0, col0, rows, cols int) ([]int8, error) {
 	if !m.Type.Ternary() {
 		return nil, fmt.Errorf("notebook: a %v matrix has no ternary codes", m.Type)
 	}
@@ -169,7 +169,7 @@ func blockCodes(m *metal.Matrix, row0, col0, rows, cols int) ([]int8, error) {
 // TernaryBlock draws rows x cols weights of a ternary matrix from (row0,
 // col0) as a three-colour heat map (-1 red, 0 grey, +1 blue), row row0 at
 // the top.
-func TernaryBlock(title string, m *metal.Matrix, row0, col0, rows, cols int) (*Figure, error) {
+func TernaryBlock(title string, m *cpu.Matrix, row0, col0, rows, cols int) (*Figure, error) {
 	codes, err := blockCodes(m, row0, col0, rows, cols)
 	if err != nil {
 		return nil, err

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/bitrepl/bitrepl/inspect"
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -186,7 +186,7 @@ func TestTernaryBlock(t *testing.T) {
 
 func TestLatentVsTernary(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "latent")
-	if err := randomModel(t).Save(dir, model.SaveOptions{Format: "safetensors", Embed: metal.F32, Latent: true}); err != nil {
+	if err := randomModel(t).Save(dir, model.SaveOptions{Format: "safetensors", Embed: cpu.F32, Latent: true}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := model.Load(dir)

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/kvcache"
 	"github.com/charmbracelet/colorprofile"
@@ -142,8 +142,8 @@ func parseBenchArgs(args []string) (benchArgs, error) {
 			return b, fmt.Errorf("%s %s: not a count (a whole number, 0 or more)", flag, a)
 		case flag == "-r" && v < 1:
 			return b, fmt.Errorf("-r %d: at least one repetition", v)
-		case flag == "-t" && (v < 1 || v > metal.MaxThreads()):
-			return b, fmt.Errorf("-t %d: threads must be 1 to %d (4 per CPU: more only wait for a CPU)", v, metal.MaxThreads())
+		case flag == "-t" && (v < 1 || v > cpu.MaxThreads()):
+			return b, fmt.Errorf("-t %d: threads must be 1 to %d (4 per CPU: more only wait for a CPU)", v, cpu.MaxThreads())
 		case dst != nil:
 			*dst = v
 		default:
@@ -171,7 +171,7 @@ const benchUsage = "bench [-p PROMPT_TOKENS] [-n GEN_TOKENS] [-r REPS] [-t THREA
 // bench runs model.Bench with a.threads threads (0: the current setting).
 func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 	if a.threads > 0 {
-		defer metal.SetThreads(metal.SetThreads(a.threads))
+		defer cpu.SetThreads(cpu.SetThreads(a.threads))
 	}
 	s.model.KVCache = s.set.CacheType
 	r, err := model.Bench(ctx, s.model, model.BenchOptions{Prompt: a.pp, Gen: a.tg, Reps: a.reps, Depth: a.depth, Device: s.device,
@@ -183,7 +183,7 @@ func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 	for _, v := range r.Bandwidth {
 		bws = append(bws, v/1e9)
 	}
-	res := BenchResult{Model: s.spec, Kernels: metal.CurrentLevel().String(), Threads: metal.Threads(), Memory: s.model.Memory(),
+	res := BenchResult{Model: s.spec, Kernels: cpu.CurrentLevel().String(), Threads: cpu.Threads(), Memory: s.model.Memory(),
 		Depth: a.depth, KVCache: s.set.CacheType.String(), KVBytesPerToken: kvBytes(s.model, s.set.CacheType, a.depth, a.tg),
 		PromptTokens: a.pp, PromptRate: model.Median(r.PP), PromptRates: r.PP,
 		GenTokens: a.tg, GenRate: model.Median(r.TG), GenRates: r.TG, Reps: a.reps,
@@ -209,8 +209,8 @@ func cmdBench(s *session, ctx context.Context, c *command, a call) error {
 }
 
 // parseDType finds a metal type by its name, case-insensitively.
-func parseDType(name string) (metal.DType, bool) {
-	for t := metal.DType(0); t < 64; t++ {
+func parseDType(name string) (cpu.DType, bool) {
+	for t := cpu.DType(0); t < 64; t++ {
 		if !t.Valid() {
 			break
 		}
@@ -225,13 +225,13 @@ func parseDType(name string) (metal.DType, bool) {
 func (s *session) convertOptions(out string, types []string) (model.SaveOptions, error) {
 	opt := model.SaveOptions{Format: "safetensors", Embed: s.model.Embedding().Type}
 	if strings.HasSuffix(out, ".gguf") {
-		opt.Format, opt.Ternary = "gguf", metal.I2_S
+		opt.Format, opt.Ternary = "gguf", cpu.I2_S
 	}
 	if len(types) > 0 {
 		switch t := strings.ToLower(types[0]); {
 		case opt.Format == "gguf":
 			dt, ok := parseDType(t)
-			if !ok || dt == metal.Q6_K {
+			if !ok || dt == cpu.Q6_K {
 				return opt, fmt.Errorf("GGUF layer weight type %q: want i2_s, tq2_0, tq1_0, tq1_s, or f16, q8_0, q4_0 (plain layers)", types[0])
 			}
 			opt.Ternary = dt
@@ -254,8 +254,8 @@ func (s *session) convertOptions(out string, types []string) (model.SaveOptions,
 			return opt, fmt.Errorf("unknown embedding type %q", types[1])
 		}
 		opt.Embed = dt
-	} else if opt.Format == "safetensors" && opt.Embed != metal.F32 && opt.Embed != metal.F16 && opt.Embed != metal.BF16 {
-		opt.Embed = metal.F16
+	} else if opt.Format == "safetensors" && opt.Embed != cpu.F32 && opt.Embed != cpu.F16 && opt.Embed != cpu.BF16 {
+		opt.Embed = cpu.F16
 	}
 	return opt, nil
 }

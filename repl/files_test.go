@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -159,7 +159,7 @@ func TestNoTokenizerHint(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "hf")
-	err = m.Save(dir, model.SaveOptions{Format: "safetensors", Embed: metal.F32})
+	err = m.Save(dir, model.SaveOptions{Format: "safetensors", Embed: cpu.F32})
 	m.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/bitrepl/bitrepl/inspect"
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 	"github.com/bitrepl/bitrepl/repl/testmodel"
@@ -55,7 +55,7 @@ func runScriptWithModel(t *testing.T, script string, env ...string) (string, str
 // compares the transcript with tour.golden (go test -update rewrites it).
 func TestModelTour(t *testing.T) {
 	// the reference kernels: the transcript prints floats that SIMD levels may round differently
-	defer metal.SetLevel(metal.Generic)()
+	defer cpu.SetLevel(cpu.Generic)()
 	path := tinyModel(t)
 	m, err := model.Load(path)
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/kvcache"
 )
 
@@ -71,7 +71,7 @@ func settingTable() []setting {
 				return nil
 			}},
 		intSetting("max_tokens", "stop a generation after this many tokens", 1, 1<<20, func(s *Settings) *int { return &s.MaxTokens }),
-		intSetting("threads", "threads of the matrix kernels; 0 = the physical cores", 0, metal.MaxThreads(), func(s *Settings) *int { return &s.Threads }),
+		intSetting("threads", "threads of the matrix kernels; 0 = the physical cores", 0, cpu.MaxThreads(), func(s *Settings) *int { return &s.Threads }),
 		intSetting("context", "KV cache length in tokens; 0 = the model's", 0, 1<<24, func(s *Settings) *int { return &s.Context }),
 		{name: "cache_type", help: "KV cache entries: f16 (half the memory and reads) or f32 (exact keys and values)", values: []string{"f16", "f32"},
 			get: func(s *Settings) string { return s.CacheType.String() },

@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bitrepl/bitrepl/inspect"
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/kvcache"
 	"github.com/bitrepl/bitrepl/model/regfile"
@@ -154,8 +154,8 @@ func (s *session) tokenizer() (*tokenizer.Tokenizer, error) {
 
 // applySettings makes settings that act outside a generation take effect.
 func (s *session) applySettings() {
-	if s.set.Threads != metal.Threads() && !(s.set.Threads == 0 && s.threadsDefault) {
-		metal.SetThreads(s.set.Threads) // 0: the default (physical cores)
+	if s.set.Threads != cpu.Threads() && !(s.set.Threads == 0 && s.threadsDefault) {
+		cpu.SetThreads(s.set.Threads) // 0: the default (physical cores)
 		s.threadsDefault = s.set.Threads == 0
 	}
 }
@@ -249,7 +249,7 @@ func cmdInfo(s *session, _ context.Context, c *command, a call) error {
 	kv("vocab", cfg.VocabSize)
 	kv("chat template", m.Chat)
 	var params, bytes int64
-	types := map[metal.DType]int{}
+	types := map[cpu.DType]int{}
 	for _, w := range m.Weights() {
 		params += int64(w.Matrix.Rows) * int64(w.Matrix.Cols)
 		bytes += int64(len(w.Matrix.Data))
@@ -271,7 +271,7 @@ func cmdInfo(s *session, _ context.Context, c *command, a call) error {
 		stops = []string{"none (generations stop at max_tokens)"}
 	}
 	kv("stop tokens", strings.Join(stops, ", "))
-	kv("kernels", fmt.Sprintf("%v, %s", metal.CurrentLevel(), plural(metal.Threads(), "thread")))
+	kv("kernels", fmt.Sprintf("%v, %s", cpu.CurrentLevel(), plural(cpu.Threads(), "thread")))
 	return nil
 }
 

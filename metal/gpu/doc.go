@@ -10,7 +10,7 @@
 // activations in GPU buffers and evaluates tokens with one command buffer
 // per Forward call, every layer encoded in it.
 //
-// Every kernel has a reference in package metal; the integer part (int8
+// Every kernel has a reference in package metal/cpu; the integer part (int8
 // activation quantization, ternary dot products) is bit-exact with it, the
 // float parts (RMSNorm, RoPE, attention, softmax, float-weight matrices)
 // agree within float32 rounding. On Linux the tests compile kernels.metal as
@@ -18,6 +18,6 @@
 // kernel, and whole forward passes, on the CPU against those references;
 // only the Objective-C calls into Metal itself need a Mac.
 //
-// This package imports metal and the standard library (and purego on
+// This package imports metal/cpu and the standard library (and purego on
 // macOS); the engine (package model) imports it, never the other way.
 package gpu

@@ -1,6 +1,6 @@
 // kernels.metal: the Metal compute kernels of bitrepl's GPU backend.
 //
-// Every kernel's reference is a Go kernel of package metal (named in its
+// Every kernel's reference is a Go kernel of package metal/cpu (named in its
 // comment). On Linux the test harness compiles this file as C++17 against
 // testdata/shim/metal_stdlib and runs every kernel over its whole grid, so the
 // file keeps to rules the shim can check:
@@ -201,7 +201,7 @@ inline float normed(device const float *xr, device const float *w, float s, uint
 // ---- kernels ----------------------------------------------------------------
 
 // norm_quant: one threadgroup (NORM_THREADS threads) per row of x. Reference:
-// metal.RMSNorm then metal.QuantizeInt8 (the session's norm + quantize):
+// cpu.RMSNorm then cpu.QuantizeInt8 (the session's norm + quantize):
 //
 //	s = 1/sqrt(Σ x[i]^2 / width + eps)            // NORM_RMS (float32 sum here)
 //	v[i] = (x[i]*s)*weight[i]                     // NORM_WEIGHT; else x[i]*s, or x[i]
@@ -262,7 +262,7 @@ kernel void norm_quant(
 }
 
 // i2s_rows computes I2_S rows x int8 tokens for one simdgroup: I2S_ROWS rows
-// from r0, NT tokens from t0. Reference: metal.MatVecTernary / MatMulTernary:
+// from r0, NT tokens from t0. Reference: cpu.MatVecTernary / MatMulTernary:
 //
 //	dst[t][r] = (scale*inv[t]) * Σ_j (code(r,j)-1) * xq[t][j]   (+ dst[t][r] when accumulate)
 //
@@ -356,7 +356,7 @@ kernel void ternary_i2s_mat(
 }
 
 // tq2_rows computes TQ2_0 rows x int8 tokens for one simdgroup (TQ2_ROWS
-// rows). Reference: metal.MatVecTernary on TQ2_0 (and on TQ1_0, which the
+// rows). Reference: cpu.MatVecTernary on TQ2_0 (and on TQ1_0, which the
 // host repacks to TQ2_0 with the same codes and block scales):
 //
 //	acc = 0; for each 256-block b: acc += d_b * float(Σ_{j in b} (code(j)-1)*xq[t][j])
@@ -465,7 +465,7 @@ kernel void ternary_tq2_mat(
 // ---- float-weight matrices (LM head; float projections) ---------------------
 //
 // Each type dequantizes one unit of U consecutive elements of a row (as
-// metal's Row does, without the matrix scale); lanes take units in turn.
+// cpu's Row does, without the matrix scale); lanes take units in turn.
 
 struct WF32 {
     enum { U = 4 };
@@ -547,7 +547,7 @@ struct WQ6_K {
 };
 
 // float_rows: FLOAT_ROWS rows from r0 x NT float tokens from t0, for one
-// simdgroup. Reference: metal.MatVec / MatMul (float32 sums in another order):
+// simdgroup. Reference: cpu.MatVec / MatMul (float32 sums in another order):
 //
 //	dst[t][r] = scale * Σ_j w[r,j]*x[t][j]   (+ dst[t][r] when accumulate)
 template <typename W, int NT>
@@ -681,7 +681,7 @@ kernel void matmul_q6_k(
 
 // ---- the rest of a layer ------------------------------------------------------
 
-// rope: one thread per (row, head, pair), in place. Reference: metal.RoPE
+// rope: one thread per (row, head, pair), in place. Reference: cpu.RoPE
 // (rotate-half) and the session's ropeInterleaved, at position pos0+row:
 //
 //	(a, b) = (v[i], v[i+head_dim/2])  or  (v[2i], v[2i+1]) when interleaved
@@ -723,7 +723,7 @@ kernel void rope(
 // attention: one threadgroup (ATT_THREADS threads) per (head, token). Token
 // t at position p = pos0+t attends to positions 0..p of the caches (keys and
 // values of kv head h / (heads/kv_heads)). Reference: the session's attend
-// (metal.Dot, metal.Softmax, metal.AxpyTo):
+// (cpu.Dot, cpu.Softmax, cpu.AxpyTo):
 //
 //	a[j] = (q · k[j]) * scale; a = softmax(a); out = Σ_j a[j] * v[j]
 //

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // The kernel tests run every kernel of kernels.metal on each available
@@ -129,9 +129,9 @@ func (k *kt) readI8(r ref, n int) []int8 {
 	return out
 }
 
-// generic forces the Generic level of package metal for the references.
+// generic forces the Generic level of package metal/cpu for the references.
 func generic(t *testing.T) {
-	t.Cleanup(metal.SetLevel(metal.Generic))
+	t.Cleanup(cpu.SetLevel(cpu.Generic))
 }
 
 func randFloats(rng *rand.Rand, n int, scale float64) []float32 {
@@ -215,7 +215,7 @@ func TestQuantizeInt8(t *testing.T) {
 			gq, gi := k.readI8(xq, sh.rows*sh.stride), k.readF32(inv, sh.rows)
 			want := make([]int8, sh.w)
 			for r := range sh.rows {
-				wi := metal.QuantizeInt8(want, x[r*sh.w:(r+1)*sh.w])
+				wi := cpu.QuantizeInt8(want, x[r*sh.w:(r+1)*sh.w])
 				row := gq[r*sh.stride : (r+1)*sh.stride]
 				if math.Float32bits(gi[r]) != math.Float32bits(wi) {
 					t.Fatalf("%dx%d row %d: inv %v (%#x), want %v (%#x)", sh.rows, sh.w, r, gi[r], math.Float32bits(gi[r]), wi, math.Float32bits(wi))
@@ -264,7 +264,7 @@ func TestNormQuant(t *testing.T) {
 				if flags&normWeight != 0 {
 					wt = weight
 				}
-				metal.RMSNorm(ref, x[r*w:(r+1)*w], wt, eps)
+				cpu.RMSNorm(ref, x[r*w:(r+1)*w], wt, eps)
 				yr := gy[r*w : (r+1)*w]
 				for i := range ref {
 					if !closeTo(yr[i], ref[i], 1e-5, maxAbs(ref)) {
@@ -275,7 +275,7 @@ func TestNormQuant(t *testing.T) {
 					continue
 				}
 				// The integer part is exact given the GPU's own floats.
-				wi := metal.QuantizeInt8(q, yr)
+				wi := cpu.QuantizeInt8(q, yr)
 				if gi[r] != wi {
 					t.Fatalf("flags %d row %d: inv %v, want %v", flags, r, gi[r], wi)
 				}
@@ -290,9 +290,9 @@ func TestNormQuant(t *testing.T) {
 // ---- ternary matrices ---------------------------------------------------------------
 
 // ternaryCase runs the ternary kernel of mt's type on n tokens and compares
-// with metal.MatMulTernary on src (bit for bit), with and without
+// with cpu.MatMulTernary on src (bit for bit), with and without
 // accumulation.
-func ternaryCase(t *testing.T, k *kt, src *metal.Matrix, data []byte, typ metal.DType, n int, rng *rand.Rand) {
+func ternaryCase(t *testing.T, k *kt, src *cpu.Matrix, data []byte, typ cpu.DType, n int, rng *rand.Rand) {
 	t.Helper()
 	// Odd tokens are all 127: large block sums, whose products with the
 	// f16 block scales round in float32 (so the order of operations shows).
@@ -305,9 +305,9 @@ func ternaryCase(t *testing.T, k *kt, src *metal.Matrix, data []byte, typ metal.
 	}
 	inv := randFloats(rng, n, 0.01)
 	want := make([]float32, n*src.Rows)
-	metal.MatMulTernary(want, src, xq, inv, n)
+	cpu.MatMulTernary(want, src, xq, inv, n)
 	vec, mat, perSG := kI2SVec, kI2SMat, i2sRows
-	if typ == metal.TQ2_0 {
+	if typ == cpu.TQ2_0 {
 		vec, mat, perSG = kTQ2Vec, kTQ2Mat, tq2Rows
 	}
 	for _, accumulate := range []bool{false, true} {
@@ -350,15 +350,15 @@ func TestTernaryI2S(t *testing.T) {
 		rng := rand.New(rand.NewPCG(5, 6))
 		for _, sh := range []struct{ rows, cols int }{{37, 128}, {13, 384}, {64, 1024}} {
 			// Random bytes: every code, the invalid 3 (+2) included.
-			data := randBytes(rng, sh.rows*sh.cols/4+metal.I2STrailer)
+			data := randBytes(rng, sh.rows*sh.cols/4+cpu.I2STrailer)
 			scale := float32(0.37)
 			copy(data[sh.rows*sh.cols/4:], asBytes([]float32{scale}))
-			m, err := metal.NewMatrix(metal.I2_S, sh.rows, sh.cols, data)
+			m, err := cpu.NewMatrix(cpu.I2_S, sh.rows, sh.cols, data)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, n := range []int{1, 3, 8, 13} {
-				ternaryCase(t, k, m, data[:sh.rows*sh.cols/4], metal.I2_S, n, rng)
+				ternaryCase(t, k, m, data[:sh.rows*sh.cols/4], cpu.I2_S, n, rng)
 			}
 		}
 	})
@@ -374,44 +374,44 @@ func TestTernaryTQ(t *testing.T) {
 			for b := 0; b < len(data)/66; b++ {
 				copy(data[66*b+64:], f16Bytes(float32(rng.Float64()*2-1)))
 			}
-			m, err := metal.NewMatrix(metal.TQ2_0, sh.rows, sh.cols, data)
+			m, err := cpu.NewMatrix(cpu.TQ2_0, sh.rows, sh.cols, data)
 			if err != nil {
 				t.Fatal(err)
 			}
 			m.Scale = 1.25
 			for _, n := range []int{1, 2, 9} {
-				ternaryCase(t, k, m, data, metal.TQ2_0, n, rng)
+				ternaryCase(t, k, m, data, cpu.TQ2_0, n, rng)
 			}
 			// TQ1_0 (valid encodings only), repacked to TQ2_0 at upload.
-			q1, err := metal.Quantize(metal.TQ1_0, sh.rows, sh.cols, randFloats(rng, sh.rows*sh.cols, 1))
+			q1, err := cpu.Quantize(cpu.TQ1_0, sh.rows, sh.cols, randFloats(rng, sh.rows*sh.cols, 1))
 			if err != nil {
 				t.Fatal(err)
 			}
-			m1, err := metal.NewMatrix(metal.TQ1_0, sh.rows, sh.cols, q1)
+			m1, err := cpu.NewMatrix(cpu.TQ1_0, sh.rows, sh.cols, q1)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, n := range []int{1, 4} {
-				ternaryCase(t, k, m1, repackTQ1(m1), metal.TQ2_0, n, rng)
+				ternaryCase(t, k, m1, repackTQ1(m1), cpu.TQ2_0, n, rng)
 			}
 		}
 	})
 }
 
 func f16Bytes(v float32) []byte {
-	h := metal.F32ToF16(v)
+	h := cpu.F32ToF16(v)
 	return []byte{byte(h), byte(h >> 8)}
 }
 
 func TestRepackTQ1(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	const rows, cols = 3, 512
-	q1, err := metal.Quantize(metal.TQ1_0, rows, cols, randFloats(rng, rows*cols, 1))
+	q1, err := cpu.Quantize(cpu.TQ1_0, rows, cols, randFloats(rng, rows*cols, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m1, _ := metal.NewMatrix(metal.TQ1_0, rows, cols, q1)
-	m2, err := metal.NewMatrix(metal.TQ2_0, rows, cols, repackTQ1(m1))
+	m1, _ := cpu.NewMatrix(cpu.TQ1_0, rows, cols, q1)
+	m2, err := cpu.NewMatrix(cpu.TQ2_0, rows, cols, repackTQ1(m1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,15 +432,15 @@ func TestFloatMatmul(t *testing.T) {
 	forDevices(t, func(t *testing.T, k *kt) {
 		rng := rand.New(rand.NewPCG(11, 12))
 		const rows, cols = 19, 512
-		for typ, kern := range map[metal.DType]kernelID{metal.F32: kMatF32, metal.F16: kMatF16, metal.BF16: kMatBF16,
-			metal.Q8_0: kMatQ8_0, metal.Q4_0: kMatQ4_0, metal.Q6_K: kMatQ6K} {
-			data, err := metal.Quantize(typ, rows, cols, randFloats(rng, rows*cols, 0.5))
+		for typ, kern := range map[cpu.DType]kernelID{cpu.F32: kMatF32, cpu.F16: kMatF16, cpu.BF16: kMatBF16,
+			cpu.Q8_0: kMatQ8_0, cpu.Q4_0: kMatQ4_0, cpu.Q6_K: kMatQ6K} {
+			data, err := cpu.Quantize(typ, rows, cols, randFloats(rng, rows*cols, 0.5))
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, _ := metal.NewMatrix(typ, rows, cols, data)
+			m, _ := cpu.NewMatrix(typ, rows, cols, data)
 			m.Scale = 0.75
-			rb, _ := metal.RowBytes(typ, cols)
+			rb, _ := cpu.RowBytes(typ, cols)
 			for _, n := range []int{1, 6} {
 				x := randFloats(rng, n*cols, 1)
 				// The reference in float64 with float activations, as the
@@ -524,7 +524,7 @@ func TestRoPE(t *testing.T) {
 				if il == 1 {
 					ropeInterleaved(row, heads, hd, c, s)
 				} else {
-					metal.RoPE(row, heads, hd, c, s)
+					cpu.RoPE(row, heads, hd, c, s)
 				}
 			}
 			for i := range got {
@@ -546,13 +546,13 @@ func attendRef(out, q, keys, vals []float32, heads, kvHeads, hd, p int) {
 		qh := q[h*hd : (h+1)*hd]
 		kv := (h / group) * hd
 		for j := range n {
-			a[j] = metal.Dot(qh, keys[j*kvd+kv:j*kvd+kv+hd]) * scale
+			a[j] = cpu.Dot(qh, keys[j*kvd+kv:j*kvd+kv+hd]) * scale
 		}
-		metal.Softmax(a)
+		cpu.Softmax(a)
 		oh := out[h*hd : (h+1)*hd]
 		clear(oh)
 		for j := range n {
-			metal.AxpyTo(oh, a[j], vals[j*kvd+kv:j*kvd+kv+hd])
+			cpu.AxpyTo(oh, a[j], vals[j*kvd+kv:j*kvd+kv+hd])
 		}
 	}
 }

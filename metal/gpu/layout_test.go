@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // These tests need no compiler: they check that the Go side and
@@ -201,18 +201,18 @@ func newMemDevice() (*Device, *memBackend) {
 
 // tinyWeights builds random weights of shape c (I2_S projections, an F16
 // head), with projection inputs padded to cols when cols > width.
-func tinyWeights(t testing.TB, c Config, typ metal.DType, sub bool) Weights {
+func tinyWeights(t testing.TB, c Config, typ cpu.DType, sub bool) Weights {
 	t.Helper()
-	mat := func(typ metal.DType, rows, cols int) *metal.Matrix {
+	mat := func(typ cpu.DType, rows, cols int) *cpu.Matrix {
 		v := make([]float32, rows*cols)
 		for i := range v {
 			v[i] = float32((i*7919)%13) - 6
 		}
-		b, err := metal.Quantize(typ, rows, cols, v)
+		b, err := cpu.Quantize(typ, rows, cols, v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := metal.NewMatrix(typ, rows, cols, b)
+		m, err := cpu.NewMatrix(typ, rows, cols, b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +221,7 @@ func tinyWeights(t testing.TB, c Config, typ metal.DType, sub bool) Weights {
 	pad := func(n int) int { return (n + 255) / 256 * 256 }
 	ones := func(n int) []float32 { return slices.Repeat([]float32{1}, n) }
 	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
-	w := Weights{OutNorm: ones(c.Dim), Output: mat(metal.F16, c.VocabSize, c.Dim)}
+	w := Weights{OutNorm: ones(c.Dim), Output: mat(cpu.F16, c.VocabSize, c.Dim)}
 	for range c.Layers {
 		l := Layer{
 			AttnNorm: ones(c.Dim), FFNNorm: ones(c.Dim),
@@ -242,7 +242,7 @@ var tinyConfig = Config{Dim: 128, FFNDim: 256, Layers: 2, Heads: 4, KVHeads: 2, 
 func TestLoadValidates(t *testing.T) {
 	d, _ := newMemDevice()
 	c := tinyConfig
-	good := tinyWeights(t, c, metal.I2_S, true)
+	good := tinyWeights(t, c, cpu.I2_S, true)
 	if _, err := d.Load(c, good); err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -256,11 +256,11 @@ func TestLoadValidates(t *testing.T) {
 		{"wrong rows", func(c *Config, w *Weights) { w.Layers[0].Q = w.Layers[0].Gate }, false},
 		{"norm length", func(c *Config, w *Weights) { w.Layers[0].FFNNorm = w.Layers[0].FFNNorm[:3] }, false},
 		{"head dim", func(c *Config, w *Weights) { c.HeadDim = 300 }, true},
-		{"ternary head", func(c *Config, w *Weights) { w.Output = tinyWeights(t, *c, metal.I2_S, false).Layers[0].Q }, false},
+		{"ternary head", func(c *Config, w *Weights) { w.Output = tinyWeights(t, *c, cpu.I2_S, false).Layers[0].Q }, false},
 		{"odd heads", func(c *Config, w *Weights) { c.KVHeads = 3 }, false},
 	} {
 		c2 := c
-		w2 := tinyWeights(t, c, metal.I2_S, true)
+		w2 := tinyWeights(t, c, cpu.I2_S, true)
 		tc.edit(&c2, &w2)
 		_, err := d.Load(c2, w2)
 		if err == nil {
@@ -272,12 +272,12 @@ func TestLoadValidates(t *testing.T) {
 		}
 	}
 	// Every type the GPU computes loads; TQ1_0 is repacked to TQ2_0.
-	for _, typ := range []metal.DType{metal.I2_S, metal.TQ2_0, metal.TQ1_0, metal.F16, metal.Q8_0} {
+	for _, typ := range []cpu.DType{cpu.I2_S, cpu.TQ2_0, cpu.TQ1_0, cpu.F16, cpu.Q8_0} {
 		m, err := d.Load(c, tinyWeights(t, c, typ, false))
 		if err != nil {
 			t.Fatalf("%v: %v", typ, err)
 		}
-		if typ == metal.TQ1_0 && m.layers[0].q.typ != metal.TQ2_0 {
+		if typ == cpu.TQ1_0 && m.layers[0].q.typ != cpu.TQ2_0 {
 			t.Errorf("TQ1_0 uploaded as %v", m.layers[0].q.typ)
 		}
 		if m.float != !typ.Ternary() {
@@ -303,11 +303,11 @@ func TestGraphBindings(t *testing.T) {
 			}
 		}
 	}
-	for _, typ := range []metal.DType{metal.I2_S, metal.TQ2_0, metal.F32} {
+	for _, typ := range []cpu.DType{cpu.I2_S, cpu.TQ2_0, cpu.F32} {
 		d, mb := newMemDevice()
 		c := tinyConfig
-		c.RopeInterleaved = typ == metal.TQ2_0
-		m, err := d.Load(c, tinyWeights(t, c, typ, typ == metal.I2_S))
+		c.RopeInterleaved = typ == cpu.TQ2_0
+		m, err := d.Load(c, tinyWeights(t, c, typ, typ == cpu.I2_S))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -330,7 +330,7 @@ func TestGraphBindings(t *testing.T) {
 			}
 			g := mb.graph
 			perLayer := 15
-			if typ == metal.F32 {
+			if typ == cpu.F32 {
 				perLayer += 7 // a dequant_int8 before each float projection
 			}
 			wantN := c.Layers * perLayer

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // Config is the shape of a model, as the GPU graph needs it. It mirrors the
@@ -27,14 +27,14 @@ type Config struct {
 // = out x in; their Cols may exceed the input width (zero-padded to a
 // block), Q, K and V share one Cols, as do Gate and Up.
 type Layer struct {
-	AttnNorm    []float32     // (Dim)
-	Q, K, V     *metal.Matrix // (Heads*HeadDim | KVHeads*HeadDim, Dim)
-	AttnSubNorm []float32     // (Heads*HeadDim), nil without sub-norms
-	O           *metal.Matrix // (Dim, Heads*HeadDim)
-	FFNNorm     []float32     // (Dim)
-	Gate, Up    *metal.Matrix // (FFNDim, Dim)
-	FFNSubNorm  []float32     // (FFNDim), nil without sub-norms
-	Down        *metal.Matrix // (Dim, FFNDim)
+	AttnNorm    []float32   // (Dim)
+	Q, K, V     *cpu.Matrix // (Heads*HeadDim | KVHeads*HeadDim, Dim)
+	AttnSubNorm []float32   // (Heads*HeadDim), nil without sub-norms
+	O           *cpu.Matrix // (Dim, Heads*HeadDim)
+	FFNNorm     []float32   // (Dim)
+	Gate, Up    *cpu.Matrix // (FFNDim, Dim)
+	FFNSubNorm  []float32   // (FFNDim), nil without sub-norms
+	Down        *cpu.Matrix // (Dim, FFNDim)
 }
 
 // Weights are a model's weights for the GPU. The token embedding is not
@@ -42,15 +42,15 @@ type Layer struct {
 // passes the embeddings to Runner.Forward.
 type Weights struct {
 	Layers  []Layer
-	OutNorm []float32     // (Dim)
-	Output  *metal.Matrix // (VocabSize, Dim) LM head: F32, F16, BF16, Q8_0, Q4_0 or Q6_K
+	OutNorm []float32   // (Dim)
+	Output  *cpu.Matrix // (VocabSize, Dim) LM head: F32, F16, BF16, Q8_0, Q4_0 or Q6_K
 }
 
 // matrix is an uploaded weight matrix and the kernels that use it.
 type matrix struct {
 	name       string
 	w          ref
-	typ        metal.DType // as stored on the GPU (TQ1_0 is repacked to TQ2_0)
+	typ        cpu.DType // as stored on the GPU (TQ1_0 is repacked to TQ2_0)
 	rows, cols int
 	rowBytes   int
 	scale      float32
@@ -77,9 +77,9 @@ type Model struct {
 	maxCol int      // widest projection input
 }
 
-var floatKernels = map[metal.DType]kernelID{
-	metal.F32: kMatF32, metal.F16: kMatF16, metal.BF16: kMatBF16,
-	metal.Q8_0: kMatQ8_0, metal.Q4_0: kMatQ4_0, metal.Q6_K: kMatQ6K,
+var floatKernels = map[cpu.DType]kernelID{
+	cpu.F32: kMatF32, cpu.F16: kMatF16, cpu.BF16: kMatBF16,
+	cpu.Q8_0: kMatQ8_0, cpu.Q4_0: kMatQ4_0, cpu.Q6_K: kMatQ6K,
 }
 
 func unsupported(format string, args ...any) error {
@@ -108,14 +108,14 @@ func (d *Device) Load(cfg Config, w Weights) (*Model, error) {
 	// Collect everything to upload: matrices, then one buffer of norms.
 	var datas [][]byte
 	var mats []*matrix
-	addMat := func(name string, x *metal.Matrix, rows, in int, projection bool) (*matrix, error) {
+	addMat := func(name string, x *cpu.Matrix, rows, in int, projection bool) (*matrix, error) {
 		if x == nil {
 			return nil, fmt.Errorf("gpu: %s is missing", name)
 		}
 		if x.Rows != rows || x.Cols < in {
 			return nil, fmt.Errorf("gpu: %s is %d x %d, want %d x %d", name, x.Rows, x.Cols, rows, in)
 		}
-		if n, err := metal.MatrixBytes(x.Type, x.Rows, x.Cols); err != nil || len(x.Data) < n {
+		if n, err := cpu.MatrixBytes(x.Type, x.Rows, x.Cols); err != nil || len(x.Data) < n {
 			return nil, fmt.Errorf("gpu: %s: %d bytes for a %v %d x %d matrix", name, len(x.Data), x.Type, x.Rows, x.Cols)
 		}
 		mt := &matrix{name: name, typ: x.Type, rows: x.Rows, cols: x.Cols, scale: x.Scale}
@@ -126,11 +126,11 @@ func (d *Device) Load(cfg Config, w Weights) (*Model, error) {
 				return nil, unsupported("%s has %d columns, over %d (exact float sums)", name, x.Cols, maxExactCols)
 			}
 			mt.ternary = true
-			if x.Type == metal.TQ1_0 {
+			if x.Type == cpu.TQ1_0 {
 				data = repackTQ1(x)
-				mt.typ = metal.TQ2_0
+				mt.typ = cpu.TQ2_0
 			}
-			if mt.typ == metal.I2_S {
+			if mt.typ == cpu.I2_S {
 				mt.vec, mt.mat = kI2SVec, kI2SMat
 				data = data[:x.Rows*x.Cols/4]
 			} else {
@@ -146,7 +146,7 @@ func (d *Device) Load(cfg Config, w Weights) (*Model, error) {
 				m.float = true
 			}
 		}
-		rb, err := metal.RowBytes(mt.typ, mt.cols)
+		rb, err := cpu.RowBytes(mt.typ, mt.cols)
 		if err != nil {
 			return nil, fmt.Errorf("gpu: %s: %w", name, err)
 		}
@@ -180,7 +180,7 @@ func (d *Device) Load(cfg Config, w Weights) (*Model, error) {
 		for _, e := range []struct {
 			dst        **matrix
 			name       string
-			x          *metal.Matrix
+			x          *cpu.Matrix
 			rows, cols int
 		}{
 			{&l.q, "attn_q", src.Q, qd, c.Dim}, {&l.k, "attn_k", src.K, kvd, c.Dim}, {&l.v, "attn_v", src.V, kvd, c.Dim},
@@ -254,7 +254,7 @@ func (m *Model) Close() error {
 // repackTQ1 returns the TQ2_0 encoding of a TQ1_0 matrix: the same codes
 // and the same f16 block scales, so the dot products are the same integers
 // times the same d (MatVecTernary gives the same bits for both).
-func repackTQ1(x *metal.Matrix) []byte {
+func repackTQ1(x *cpu.Matrix) []byte {
 	nb := x.Cols / 256
 	out := make([]byte, x.Rows*nb*66)
 	codes := make([]int8, x.Cols)

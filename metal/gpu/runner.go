@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // Logits says which tokens of a Forward call get logits.
@@ -277,7 +277,7 @@ func (r *Runner) project(mt *matrix, dst ref, n int, accumulate bool) {
 		return
 	}
 	perSG := i2sRows
-	if mt.typ == metal.TQ2_0 {
+	if mt.typ == cpu.TQ2_0 {
 		perSG = tq2Rows
 	}
 	groups := [3]int{ceilDiv(mt.rows, ternSG*perSG), 1, 1}

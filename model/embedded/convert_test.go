@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -18,7 +18,7 @@ import (
 func TestConvertedBuiltinChats(t *testing.T) {
 	m := builtin(t)
 	dir := filepath.Join(t.TempDir(), "hf")
-	if err := m.Save(dir, model.SaveOptions{Format: "safetensors", Embed: metal.F16}); err != nil {
+	if err := m.Save(dir, model.SaveOptions{Format: "safetensors", Embed: cpu.F16}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"}

@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // Type is how the cache stores an entry. The zero value is F16.
@@ -119,8 +119,8 @@ func (c *Cache) Put(layer, pos int, k, v []float32) {
 			copy(c.v[layer][at:at+hd], v[h*hd:(h+1)*hd])
 			continue
 		}
-		metal.ToF16(c.kh[layer][at:at+hd], k[h*hd:(h+1)*hd])
-		metal.ToF16(c.vh[layer][at:at+hd], v[h*hd:(h+1)*hd])
+		cpu.ToF16(c.kh[layer][at:at+hd], k[h*hd:(h+1)*hd])
+		cpu.ToF16(c.vh[layer][at:at+hd], v[h*hd:(h+1)*hd])
 	}
 }
 
@@ -151,8 +151,8 @@ func (c *Cache) Rows(layer, p0, p1 int, k, v []float32) {
 				copy(v[row:row+hd], c.v[layer][at:])
 				continue
 			}
-			metal.FromF16(k[row:row+hd], c.kh[layer][at:at+hd])
-			metal.FromF16(v[row:row+hd], c.vh[layer][at:at+hd])
+			cpu.FromF16(k[row:row+hd], c.kh[layer][at:at+hd])
+			cpu.FromF16(v[row:row+hd], c.vh[layer][at:at+hd])
 		}
 	}
 }

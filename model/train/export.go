@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
@@ -14,8 +14,8 @@ const Arch = "bitnet-b1.58"
 
 // ExportOptions chooses the storage types of an exported model.
 type ExportOptions struct {
-	Ternary   metal.DType // BitLinear weights: TQ2_0 (default), TQ1_0 or I2_S
-	Embedding metal.DType // token_embd (also the LM head): F16 (default; also for the zero value F32) or Q8_0
+	Ternary   cpu.DType // BitLinear weights: TQ2_0 (default), TQ1_0 or I2_S
+	Embedding cpu.DType // token_embd (also the LM head): F16 (default; also for the zero value F32) or Q8_0
 }
 
 // Export writes the trainer's model as a GGUF file of architecture bitnet-b1.58 with llama.cpp tensor names, through
@@ -25,10 +25,10 @@ type ExportOptions struct {
 // drops: that is what the baseline measures).
 func (t *Trainer) Export(path string, tokenizerJSON []byte, opt ExportOptions) error {
 	if !opt.Ternary.Ternary() {
-		opt.Ternary = metal.TQ2_0
+		opt.Ternary = cpu.TQ2_0
 	}
-	if opt.Embedding == metal.F32 {
-		opt.Embedding = metal.F16
+	if opt.Embedding == cpu.F32 {
+		opt.Embedding = cpu.F16
 	}
 	m, err := t.Model(tokenizerJSON)
 	if err != nil {

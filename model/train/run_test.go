@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/gguf"
 	"github.com/bitrepl/bitrepl/model/train/bpe"
 	"github.com/bitrepl/bitrepl/model/train/corpus"
@@ -126,7 +126,7 @@ func checkExport(t *testing.T, tr *Trainer, path string) {
 		if ti.Type != gguf.TQ2_0 {
 			t.Fatalf("%s has type %v", ten.Name, ti.Type)
 		}
-		m, err := metal.NewMatrix(metal.TQ2_0, ten.Rows, ten.Cols, f.TensorData(ti))
+		m, err := cpu.NewMatrix(cpu.TQ2_0, ten.Rows, ten.Cols, f.TensorData(ti))
 		if err != nil {
 			t.Fatal(err)
 		}

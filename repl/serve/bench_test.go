@@ -10,7 +10,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 )
 
@@ -29,7 +29,7 @@ func benchModel(b *testing.B) *model.Model {
 			b.Fatal(err)
 		}
 		spec = filepath.Join(b.TempDir(), "2b4t-i2_s.gguf")
-		if err := r.Save(spec, model.SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F16}); err != nil {
+		if err := r.Save(spec, model.SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F16}); err != nil {
 			b.Fatal(err)
 		}
 		r.Close()

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
 )
@@ -81,7 +81,7 @@ func Write(dir string, seed uint64) (string, error) {
 		return "", err
 	}
 	p := filepath.Join(dir, "tiny.gguf")
-	if err := m.Save(p, model.SaveOptions{Format: "gguf", Ternary: metal.I2_S, Embed: metal.F32}); err != nil {
+	if err := m.Save(p, model.SaveOptions{Format: "gguf", Ternary: cpu.I2_S, Embed: cpu.F32}); err != nil {
 		return "", err
 	}
 	return p, nil

@@ -21,7 +21,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bitrepl/bitrepl/metal"
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/sample"
 	"github.com/bitrepl/bitrepl/model/train"
@@ -261,7 +261,7 @@ func trainFlags(fs *flag.FlagSet) func(context.Context, io.Writer, []string) err
 	floatFlag(fs, &c.MinLR, "min-lr", 0, true, "final learning rate")
 	intFlag(fs, &c.Warmup, "warmup", 0, 1<<30, "warmup steps")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of initialization and batches")
-	intFlag(fs, &c.Workers, "workers", 1, metal.MaxThreads(), "goroutines")
+	intFlag(fs, &c.Workers, "workers", 1, cpu.MaxThreads(), "goroutines")
 	intFlag(fs, &c.Model.Layers, "layers", 1, 256, "blocks")
 	intFlag(fs, &c.Model.Dim, "dim", 2, 1<<14, "hidden size")
 	intFlag(fs, &c.Model.FFN, "ffn", 1, 1<<16, "FFN size")
@@ -289,7 +289,7 @@ func exportFlags(fs *flag.FlagSet) func(context.Context, io.Writer, []string) er
 	return func(_ context.Context, out io.Writer, _ []string) error {
 		opt := train.ExportOptions{}
 		if *q8 {
-			opt.Embedding = metal.Q8_0
+			opt.Embedding = cpu.Q8_0
 		}
 		if err := train.ExportCheckpoint(train.CheckpointPath(*dir), filepath.Join(*data, "tokenizer.json"), *dst, opt); err != nil {
 			return err

@@ -1,7 +1,0 @@
-//go:build noasm
-
-package metal
-
-// asmEnabled reports whether the SIMD levels are built (the noasm build tag
-// leaves only the Generic level).
-const asmEnabled = false

@@ -1,0 +1,144 @@
+package cpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// The LM head of bitnet-b1.58-2B-4T (tied with the embedding): 128256 x
+// 2560. Per token it streams 1.3 GB as F32, 657 MB as F16/BF16, 349 MB as
+// Q8_0, 269 MB as Q6_K (llama-quantize's default) and 185 MB as Q4_0. Run
+// with -benchtime=10x; compare the MB/s with BenchmarkReadBandwidth in the
+// same run.
+const headRows, headCols = 128256, 2560
+
+// headMatrix returns a head-shaped matrix of type t: a quantized random
+// 64-row tile repeated (the speed does not depend on the values).
+func headMatrix(b *testing.B, t DType) *Matrix {
+	const tile = 64
+	r := rand.New(rand.NewPCG(41, uint64(t)))
+	src := make([]float32, tile*headCols)
+	for i := range src {
+		src[i] = float32(r.NormFloat64()) * 0.02
+	}
+	q, err := Quantize(t, tile, headCols, src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, _ := MatrixBytes(t, headRows, headCols)
+	data := make([]byte, n)
+	for off := 0; off < n; off += len(q) {
+		copy(data[off:], q)
+	}
+	m, err := NewMatrix(t, headRows, headCols, data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// BenchmarkHead runs MatVec on the head per type, level and thread count.
+func BenchmarkHead(b *testing.B) {
+	r := rand.New(rand.NewPCG(42, 43))
+	x := make([]float32, headCols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	dst := make([]float32, headRows)
+	for _, typ := range floatTypes {
+		var m *Matrix
+		b.Run(typ.String(), func(b *testing.B) {
+			if m == nil {
+				m = headMatrix(b, typ)
+			}
+			for _, l := range Levels() {
+				for _, th := range []int{1, 2} {
+					b.Run(fmt.Sprintf("%v/t%d", l, th), func(b *testing.B) {
+						defer SetLevel(l)()
+						defer SetThreads(SetThreads(th))
+						b.SetBytes(int64(len(m.Data)))
+						b.ReportAllocs()
+						MatVec(dst, m, x)
+						for b.Loop() {
+							MatVec(dst, m, x)
+						}
+					})
+				}
+			}
+		})
+		m = nil
+	}
+}
+
+var (
+	bwOnce sync.Once
+	bwBuf  []byte
+)
+
+// BenchmarkReadBandwidth sums a 1 GB buffer with 1 and 2 goroutines: the
+// memory read bandwidth to set the kernels' MB/s against (run both in the
+// same go test invocation).
+func BenchmarkReadBandwidth(b *testing.B) {
+	bwOnce.Do(func() {
+		bwBuf = make([]byte, 1<<30)
+		for i := range bwBuf {
+			bwBuf[i] = byte(i * 7)
+		}
+	})
+	for _, th := range []int{1, 2} {
+		b.Run(fmt.Sprintf("t%d", th), func(b *testing.B) {
+			b.SetBytes(int64(len(bwBuf)))
+			for b.Loop() {
+				readParallel(bwBuf, th)
+			}
+		})
+	}
+}
+
+func TestReadBandwidth(t *testing.T) {
+	if bw := ReadBandwidth(1<<20, 2, 2); !(bw > 1e6) {
+		t.Errorf("ReadBandwidth: %v bytes/s", bw)
+	}
+	b := make([]byte, 4096)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	if g, a := readSumGeneric(b), readSum(b); g == 0 || a == 0 {
+		t.Errorf("readSum %d %d", g, a)
+	}
+}
+
+// BenchmarkRowsL2 runs the float-activation kernels on 256 head rows that
+// stay in the L2 cache, one thread: their compute speed without the memory.
+func BenchmarkRowsL2(b *testing.B) {
+	const rows = 256
+	r := rand.New(rand.NewPCG(44, 45))
+	x := make([]float32, headCols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	dst := make([]float32, rows)
+	for _, typ := range floatTypes {
+		src := make([]float32, rows*headCols)
+		for i := range src {
+			src[i] = float32(r.NormFloat64())
+		}
+		data, err := Quantize(typ, rows, headCols, src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, _ := NewMatrix(typ, rows, headCols, data)
+		for _, l := range Levels() {
+			b.Run(fmt.Sprintf("%v/%v", typ, l), func(b *testing.B) {
+				defer SetLevel(l)()
+				defer SetThreads(SetThreads(1))
+				b.SetBytes(int64(len(m.Data)))
+				for b.Loop() {
+					MatVec(dst, m, x)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,75 @@
+//go:build !noasm
+
+package cpu
+
+// Ternary kernels for arm64 (tern_arm64.s, tern_arm64.h): the NEONDot
+// level multiplies with SDOT, the NEON level with SMULL/SMLAL2/SADALP. Both
+// read the file layouts as they are (no repacking) and give the Generic
+// results bit for bit.
+
+func init() {
+	levelKernels[NEON].ternRows = ternRowsNEON
+	levelKernels[NEONDot].ternRows = ternRowsNEONDot
+}
+
+// The row kernels compute, for r < rows and t < n, the unscaled output
+//
+//	dst[t*dstStride+r] = float32(dotI2SGeneric(w[r*rb:], x[t*cols:]))   // I2_S
+//	dst[t*dstStride+r] = dotTQ2Generic(w[r*rb:], x[t*cols:])             // TQ2_0
+//	dst[t*dstStride+r] = dotTQ1Generic(w[r*rb:], x[t*cols:])             // TQ1_0
+//
+// bit for bit, decoding each block once per group of 4 tokens.
+
+//go:noescape
+func tq2RowsNEONDot(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
+
+//go:noescape
+func i2sRowsNEONDot(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
+
+//go:noescape
+func tq1RowsNEONDot(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
+
+//go:noescape
+func tq2RowsNEON(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
+
+//go:noescape
+func i2sRowsNEON(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
+
+//go:noescape
+func tq1RowsNEON(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
+
+type ternRowsFunc func(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
+
+var (
+	ternNEONDot = [numDTypes]ternRowsFunc{TQ2_0: tq2RowsNEONDot, I2_S: i2sRowsNEONDot, TQ1_0: tq1RowsNEONDot}
+	ternNEON    = [numDTypes]ternRowsFunc{TQ2_0: tq2RowsNEON, I2_S: i2sRowsNEON, TQ1_0: tq1RowsNEON}
+)
+
+func ternRowsNEONDot(j *ternJob, r0, r1 int) { ternRowsARM64(&ternNEONDot, j, r0, r1) }
+func ternRowsNEON(j *ternJob, r0, r1 int)    { ternRowsARM64(&ternNEON, j, r0, r1) }
+
+// ternRowsARM64 is kernelSet.ternRows: the kernel writes the unscaled
+// outputs of rows [r0, r1) for every token, then each is multiplied by its
+// token's scale (the same product as ternRowsGeneric's).
+func ternRowsARM64(k *[numDTypes]ternRowsFunc, j *ternJob, r0, r1 int) {
+	m := j.m
+	if r1 <= r0 {
+		return
+	}
+	if k[m.Type] == nil { // a layout without an arm64 kernel
+		ternRowsGeneric(j, r0, r1)
+		return
+	}
+	rb := m.rowBytes()
+	w := m.Data[r0*rb : r1*rb]
+	x := j.xq[:j.n*m.Cols]
+	dst := j.dst[r0 : (j.n-1)*m.Rows+r1]
+	k[m.Type](w, r1-r0, rb, x, m.Cols, j.n, dst, m.Rows)
+	for t := 0; t < j.n; t++ {
+		d := j.dst[t*m.Rows+r0 : t*m.Rows+r1]
+		s := j.scale[t]
+		for i, v := range d {
+			d[i] = s * v
+		}
+	}
+}
