@@ -216,23 +216,4 @@ if peers:
         for engine in ["llama.cpp", "bitnet.cpp", "bitrepl"]:
             pp, n = med(engine, f, "pp"); tg, _ = med(engine, f, "tg")
             if n: print(f"| {f} | {engine} | {pp:.1f} | {tg:.1f} |")
-print()
-print("Whole runs (medians over the rounds): time to first token = wall time of a one-token run from process start;")
-print("per token = a 64-token run's decode time per token as the engine reports it; RSS = its peak resident memory.")
-print("| engine | file | TTFT s | per token ms (tg from bench, ms) | RSS MB | tg d4064 t/s |")
-print("|---|---|---|---|---|---|")
-for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), ("bitrepl", "i2_s-f16.gguf")]:
-    ttft, n = med(engine, f, "ttft_s"); ms, _ = med(engine, f, "ms_per_token"); rss, _ = med(engine, f, "rss_mb")
-    deep, _ = med(engine, f, "tg_deep"); tg, _ = med(engine, f, "tg")
-    fmt = lambda v, p: "n/a" if v is None else f"{v:.{p}f}"
-    if n or deep: print(f"| {engine} | {f} | {fmt(ttft, 2)} | {fmt(ms, 1)} ({fmt(1000 / tg if tg else None, 1)}) | {fmt(rss, 0)} | {fmt(deep, 1)} |")
-peers = sorted({r["file"] for r in rows if r["file"].startswith(("llama-", "bitnet-"))})
-if peers:
-    print("\nFiles the peers wrote themselves (llama-quantize --allow-requantize from bitrepl's files):")
-    print("| file | engine | pp128 t/s | tg64 t/s |")
-    print("|---|---|---|---|")
-    for f in peers:
-        for engine in ["llama.cpp", "bitnet.cpp", "bitrepl"]:
-            pp, n = med(engine, f, "pp"); tg, _ = med(engine, f, "tg")
-            if n: print(f"| {f} | {engine} | {pp:.1f} | {tg:.1f} |")
 PY
