@@ -59,8 +59,8 @@ func (a *answer) token(e event) error {
 	withInfo := e.id >= 0 && (a.j.logprobs || a.j.topLogits > 0)
 	offset := a.text.Len()
 	a.text.WriteString(e.text)
-	var lp []tokenLogprob
-	var compLP map[string]any
+	var lp *chatLogprobs
+	var compLP *completionLogprobs
 	if e.id >= 0 && a.j.logprobs {
 		t := a.s.tokenLogprob(e.id, e.logprob)
 		if a.j.chat {
@@ -68,7 +68,7 @@ func (a *answer) token(e event) error {
 			if t.TopLogprobs == nil {
 				t.TopLogprobs = []tokenLogprob{}
 			}
-			lp = []tokenLogprob{t}
+			lp = &chatLogprobs{Content: []tokenLogprob{t}}
 			a.lps = append(a.lps, t)
 		} else {
 			top := map[string]float64{}
@@ -77,8 +77,8 @@ func (a *answer) token(e event) error {
 			}
 			a.tokens, a.tokenLPs = append(a.tokens, t.Token), append(a.tokenLPs, t.Logprob)
 			a.topLPs, a.offsets = append(a.topLPs, top), append(a.offsets, offset)
-			compLP = map[string]any{"tokens": []string{t.Token}, "token_logprobs": []float64{t.Logprob},
-				"top_logprobs": []map[string]float64{top}, "text_offset": []int{offset}}
+			compLP = &completionLogprobs{Tokens: []string{t.Token}, TokenLogprobs: []float64{t.Logprob},
+				TopLogprobs: []map[string]float64{top}, TextOffset: []int{offset}}
 		}
 	}
 	var tl []tokenTopLogits
@@ -92,34 +92,29 @@ func (a *answer) token(e event) error {
 	if err := a.start(); err != nil {
 		return err
 	}
-	choice := map[string]any{"index": 0, "finish_reason": nil}
 	if a.j.chat {
-		choice["delta"] = map[string]any{"content": e.text}
-		choice["logprobs"] = nil
-		if lp != nil {
-			choice["logprobs"] = map[string]any{"content": lp}
-		}
-	} else {
-		choice["text"] = e.text
-		choice["logprobs"] = compLP
+		return a.send(a.chatChunk(&chatChoice{Delta: &chatDelta{Content: &e.text}, Logprobs: lp, TopLogits: tl}))
 	}
-	if tl != nil {
-		choice["bitrepl_top_logits"] = tl
-	}
-	return a.send(a.chunk(choice))
+	return a.send(a.completionChunk(&completionChoice{Text: e.text, Logprobs: compLP, TopLogits: tl}))
 }
 
-// chunk is a streamed chunk holding choice (nil for none).
-func (a *answer) chunk(choice map[string]any) map[string]any {
-	object := "text_completion"
-	if a.j.chat {
-		object = "chat.completion.chunk"
+// chatChunk is a streamed chat chunk holding choice (nil for none).
+func (a *answer) chatChunk(c *chatChoice) *response[chatChoice] {
+	r := &response[chatChoice]{ID: a.id, Object: "chat.completion.chunk", Created: a.created, Model: a.s.cfg.ModelName, Choices: []chatChoice{}}
+	if c != nil {
+		r.Choices = append(r.Choices, *c)
 	}
-	choices := []map[string]any{}
-	if choice != nil {
-		choices = append(choices, choice)
+	return r
+}
+
+// completionChunk is a streamed completion chunk holding choice (nil for
+// none).
+func (a *answer) completionChunk(c *completionChoice) *response[completionChoice] {
+	r := &response[completionChoice]{ID: a.id, Object: "text_completion", Created: a.created, Model: a.s.cfg.ModelName, Choices: []completionChoice{}}
+	if c != nil {
+		r.Choices = append(r.Choices, *c)
 	}
-	return map[string]any{"id": a.id, "object": object, "created": a.created, "model": a.s.cfg.ModelName, "choices": choices}
+	return r
 }
 
 // start sends the stream's headers and first chunk.
@@ -134,10 +129,11 @@ func (a *answer) start() error {
 	h.Set("X-Accel-Buffering", "no")
 	a.w.WriteHeader(http.StatusOK)
 	if a.j.chat {
-		return a.send(a.chunk(map[string]any{"index": 0, "delta": map[string]any{"role": "assistant", "content": ""}, "logprobs": nil, "finish_reason": nil}))
+		empty := ""
+		return a.send(a.chatChunk(&chatChoice{Delta: &chatDelta{Role: "assistant", Content: &empty}}))
 	}
 	if a.j.echo != "" {
-		return a.send(a.chunk(map[string]any{"index": 0, "text": a.j.echo, "logprobs": nil, "finish_reason": nil}))
+		return a.send(a.completionChunk(&completionChoice{Text: a.j.echo}))
 	}
 	return nil
 }
@@ -189,7 +185,9 @@ func (a *answer) finish(st model.Stats, err error) {
 		}
 		a.s.metrics.request(strconv.Itoa(e.status))
 		if a.started {
-			a.send(map[string]any{"error": e})
+			a.send(struct {
+				Error *apiError `json:"error"`
+			}{e})
 			return
 		}
 		writeError(a.w, e)
@@ -204,42 +202,49 @@ func (a *answer) finish(st model.Stats, err error) {
 		if a.start() != nil {
 			return
 		}
-		last := map[string]any{"index": 0, "finish_reason": reason, "logprobs": nil}
+		var err error
 		if a.j.chat {
-			last["delta"] = map[string]any{}
+			err = a.send(a.chatChunk(&chatChoice{Delta: &chatDelta{}, FinishReason: &reason}))
 		} else {
-			last["text"] = ""
+			err = a.send(a.completionChunk(&completionChoice{FinishReason: &reason}))
 		}
-		if a.send(a.chunk(last)) != nil {
+		if err != nil {
 			return
 		}
 		if a.j.usage {
-			c := a.chunk(nil)
-			c["usage"] = u
-			if a.send(c) != nil {
+			if a.j.chat {
+				c := a.chatChunk(nil)
+				c.Usage = &u
+				err = a.send(c)
+			} else {
+				c := a.completionChunk(nil)
+				c.Usage = &u
+				err = a.send(c)
+			}
+			if err != nil {
 				return
 			}
 		}
 		a.sendRaw("data: [DONE]\n\n")
 		return
 	}
-	choice := map[string]any{"index": 0, "finish_reason": reason, "logprobs": nil}
-	object := "text_completion"
-	if a.j.chat {
-		object = "chat.completion"
-		choice["message"] = map[string]any{"role": "assistant", "content": a.text.String()}
-		if a.j.logprobs {
-			choice["logprobs"] = map[string]any{"content": a.lps}
-		}
-	} else {
-		choice["text"] = a.text.String()
-		if a.j.logprobs {
-			choice["logprobs"] = map[string]any{"tokens": a.tokens, "token_logprobs": a.tokenLPs, "top_logprobs": a.topLPs, "text_offset": a.offsets}
-		}
-	}
+	var tl []tokenTopLogits
 	if a.j.topLogits > 0 {
-		choice["bitrepl_top_logits"] = a.topLogits
+		tl = a.topLogits
 	}
-	writeJSON(a.w, map[string]any{"id": a.id, "object": object, "created": a.created, "model": a.s.cfg.ModelName,
-		"choices": []any{choice}, "usage": u})
+	if a.j.chat {
+		c := chatChoice{Message: &chatMessage{Role: "assistant", Content: a.text.String()}, FinishReason: &reason, TopLogits: tl}
+		if a.j.logprobs {
+			c.Logprobs = &chatLogprobs{Content: a.lps}
+		}
+		writeJSON(a.w, response[chatChoice]{ID: a.id, Object: "chat.completion", Created: a.created, Model: a.s.cfg.ModelName,
+			Choices: []chatChoice{c}, Usage: &u})
+		return
+	}
+	c := completionChoice{Text: a.text.String(), FinishReason: &reason, TopLogits: tl}
+	if a.j.logprobs {
+		c.Logprobs = &completionLogprobs{Tokens: a.tokens, TokenLogprobs: a.tokenLPs, TopLogprobs: a.topLPs, TextOffset: a.offsets}
+	}
+	writeJSON(a.w, response[completionChoice]{ID: a.id, Object: "text_completion", Created: a.created, Model: a.s.cfg.ModelName,
+		Choices: []completionChoice{c}, Usage: &u})
 }

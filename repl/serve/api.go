@@ -254,3 +254,59 @@ type topLogit struct {
 	Token string  `json:"token"`
 	Logit float32 `json:"logit"`
 }
+
+// response is a completion, or one chunk of a stream of them: C is chatChoice
+// or completionChoice.
+type response[C any] struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	Model   string `json:"model"`
+	Choices []C    `json:"choices"`
+	Usage   *usage `json:"usage,omitempty"` // in a whole answer, and in a stream's last chunk if asked for
+}
+
+// chatChoice is a choice of /v1/chat/completions: Message in a whole
+// answer, Delta in a streamed chunk. FinishReason is null until the last.
+type chatChoice struct {
+	Index        int              `json:"index"`
+	Message      *chatMessage     `json:"message,omitempty"`
+	Delta        *chatDelta       `json:"delta,omitempty"`
+	Logprobs     *chatLogprobs    `json:"logprobs"`
+	FinishReason *string          `json:"finish_reason"`
+	TopLogits    []tokenTopLogits `json:"bitrepl_top_logits,omitempty"`
+}
+
+type chatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// chatDelta is what a streamed chunk adds to the message: the role and an
+// empty content first, then content, then nothing.
+type chatDelta struct {
+	Role    string  `json:"role,omitempty"`
+	Content *string `json:"content,omitempty"`
+}
+
+type chatLogprobs struct {
+	Content []tokenLogprob `json:"content"`
+}
+
+// completionChoice is a choice of /v1/completions.
+type completionChoice struct {
+	Index        int                 `json:"index"`
+	Text         string              `json:"text"`
+	Logprobs     *completionLogprobs `json:"logprobs"`
+	FinishReason *string             `json:"finish_reason"`
+	TopLogits    []tokenTopLogits    `json:"bitrepl_top_logits,omitempty"`
+}
+
+// completionLogprobs is the legacy completions' logprobs: one entry per
+// generated token in each list.
+type completionLogprobs struct {
+	Tokens        []string             `json:"tokens"`
+	TokenLogprobs []float64            `json:"token_logprobs"`
+	TopLogprobs   []map[string]float64 `json:"top_logprobs"` // token -> logprob; a JSON object is what clients read
+	TextOffset    []int                `json:"text_offset"`
+}

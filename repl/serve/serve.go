@@ -193,17 +193,28 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, map[string]string{"status": "ok"})
+	writeJSON(w, struct {
+		Status string `json:"status"`
+	}{"ok"})
 }
 
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, map[string]any{
-		"object": "list",
-		"data": []map[string]any{{
-			"id": s.cfg.ModelName, "object": "model", "created": s.created, "owned_by": "bitrepl",
-			"meta": map[string]any{"n_ctx": s.ctxLen, "n_vocab": s.m.Config.VocabSize, "slots": s.cfg.Parallel},
-		}},
-	})
+	type meta struct {
+		NCtx   int `json:"n_ctx"`
+		NVocab int `json:"n_vocab"`
+		Slots  int `json:"slots"`
+	}
+	type modelInfo struct {
+		ID      string `json:"id"`
+		Object  string `json:"object"`
+		Created int64  `json:"created"`
+		OwnedBy string `json:"owned_by"`
+		Meta    meta   `json:"meta"` // llama-server's extension
+	}
+	writeJSON(w, struct {
+		Object string      `json:"object"`
+		Data   []modelInfo `json:"data"`
+	}{"list", []modelInfo{{s.cfg.ModelName, "model", s.created, "bitrepl", meta{s.ctxLen, s.m.Config.VocabSize, s.cfg.Parallel}}}})
 }
 
 // newSeed is the seed of a request that gives none.

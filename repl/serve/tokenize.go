@@ -21,7 +21,9 @@ func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
 	}
 	ids := s.m.Tokenizer.Encode(*req.Content, req.AddSpecial)
 	if !req.WithPieces {
-		writeJSON(w, map[string]any{"tokens": ids})
+		writeJSON(w, struct {
+			Tokens []int32 `json:"tokens"`
+		}{ids})
 		return
 	}
 	type piece struct {
@@ -32,7 +34,9 @@ func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
 	for i, id := range ids {
 		out[i] = piece{id, s.m.Tokenizer.Decode([]int32{id}, false)}
 	}
-	writeJSON(w, map[string]any{"tokens": out})
+	writeJSON(w, struct {
+		Tokens []piece `json:"tokens"`
+	}{out})
 }
 
 // detokenize is llama-server's POST /detokenize: {"tokens": [...]} ->
@@ -51,5 +55,7 @@ func (s *Server) detokenize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, map[string]any{"content": s.m.Tokenizer.Decode(req.Tokens, false)})
+	writeJSON(w, struct {
+		Content string `json:"content"`
+	}{s.m.Tokenizer.Decode(req.Tokens, false)})
 }
