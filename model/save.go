@@ -516,28 +516,30 @@ func (m *Model) saveHFTokenizer(dir string) error {
 			return fmt.Errorf("save: %s: %w", filepath.Join(dir, "tokenizer.json"), err)
 		}
 	}
-	name := func(id int32) any {
+	name := func(id int32) *string {
 		if id < 0 {
 			return nil
 		}
-		return tok.Token(id)
+		t := tok.Token(id)
+		return &t
 	}
 	eos := tok.EOS()
 	if len(m.eos) > 0 {
 		eos = m.eos[len(m.eos)-1] // the end of a turn, for a chat model
 	}
-	tc := map[string]any{
-		"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": m.Config.ContextLen,
-		"bos_token": name(tok.BOS()), "eos_token": name(eos), "clean_up_tokenization_spaces": false,
-		"model_input_names": []string{"input_ids", "attention_mask"},
+	tc := hfTokenizerConfig{
+		BOSToken: name(tok.BOS()), ChatTemplate: m.chatJinja(), EOSToken: name(eos),
+		ModelInputNames: []string{"input_ids", "attention_mask"}, ModelMaxLength: m.Config.ContextLen,
+		TokenizerClass: "PreTrainedTokenizerFast",
 	}
-	if j := m.chatJinja(); j != "" {
-		tc["chat_template"] = j
+	gen := hfGenerationConfig{EOSTokenID: m.eos}
+	if tok.BOS() >= 0 {
+		bos := tok.BOS()
+		gen.BOSTokenID = &bos
 	}
-	gen := map[string]any{"bos_token_id": nilIfNegative(tok.BOS()), "eos_token_id": m.eos}
 	for _, f := range []struct {
 		name string
-		v    any
+		v    any // one of the two structs above
 	}{{"tokenizer_config.json", tc}, {"generation_config.json", gen}} {
 		err := atomicfile.Write(filepath.Join(dir, f.name), func(w io.Writer) error {
 			enc := json.NewEncoder(w)
@@ -552,11 +554,66 @@ func (m *Model) saveHFTokenizer(dir string) error {
 	return atomicfile.WriteFile(filepath.Join(dir, "tokenizer.json"), tokJSON)
 }
 
-func nilIfNegative(id int32) any {
-	if id < 0 {
-		return nil
-	}
-	return id
+// The JSON files of a Hugging Face directory, as transformers reads them.
+// Fields are in the alphabetical order of their keys, the order the files
+// had when bitrepl wrote them from maps.
+
+// hfTokenizerConfig is tokenizer_config.json.
+type hfTokenizerConfig struct {
+	BOSToken                  *string  `json:"bos_token"` // null without one
+	ChatTemplate              string   `json:"chat_template,omitempty"`
+	CleanUpTokenizationSpaces bool     `json:"clean_up_tokenization_spaces"`
+	EOSToken                  *string  `json:"eos_token"`
+	ModelInputNames           []string `json:"model_input_names"`
+	ModelMaxLength            int      `json:"model_max_length"`
+	TokenizerClass            string   `json:"tokenizer_class"`
+}
+
+// hfGenerationConfig is generation_config.json.
+type hfGenerationConfig struct {
+	BOSTokenID *int32  `json:"bos_token_id"`
+	EOSTokenID []int32 `json:"eos_token_id"`
+}
+
+// hfConfigFile is the config.json bitrepl writes (config.go's hfConfig is
+// what it reads).
+type hfConfigFile struct {
+	Architectures         []string        `json:"architectures"`
+	BOSTokenID            *int32          `json:"bos_token_id,omitempty"` // with a tokenizer
+	EOSTokenID            *[]int32        `json:"eos_token_id,omitempty"` // with a tokenizer (null if it has no end token)
+	HeadDim               int             `json:"head_dim,omitempty"`     // when not hidden_size / num_attention_heads
+	HiddenAct             string          `json:"hidden_act"`
+	HiddenSize            int             `json:"hidden_size"`
+	IntermediateSize      int             `json:"intermediate_size"`
+	MaxPositionEmbeddings int             `json:"max_position_embeddings"`
+	ModelType             string          `json:"model_type"`
+	NumAttentionHeads     int             `json:"num_attention_heads"`
+	NumHiddenLayers       int             `json:"num_hidden_layers"`
+	NumKeyValueHeads      int             `json:"num_key_value_heads"`
+	QuantizationConfig    *hfQuantization `json:"quantization_config,omitempty"`
+	RMSNormEps            float32         `json:"rms_norm_eps"`
+	RopeScaling           *hfRopeScaling  `json:"rope_scaling,omitempty"`
+	RopeTheta             float64         `json:"rope_theta"`
+	TieWordEmbeddings     bool            `json:"tie_word_embeddings"`
+	VocabSize             int             `json:"vocab_size"`
+}
+
+// hfQuantization is config.json's quantization_config for BitNet layers.
+type hfQuantization struct {
+	LinearClass      string  `json:"linear_class"`
+	QuantMethod      string  `json:"quant_method"`
+	QuantizationMode string  `json:"quantization_mode"`
+	RMSNormEps       float32 `json:"rms_norm_eps,omitempty"` // with use_rms_norm
+	UseRMSNorm       bool    `json:"use_rms_norm,omitempty"`
+}
+
+// hfRopeScaling is config.json's rope_scaling (Llama 3's).
+type hfRopeScaling struct {
+	Factor                        float64 `json:"factor"`
+	HighFreqFactor                float64 `json:"high_freq_factor"`
+	LowFreqFactor                 float64 `json:"low_freq_factor"`
+	OriginalMaxPositionEmbeddings int     `json:"original_max_position_embeddings"`
+	RopeType                      string  `json:"rope_type"`
 }
 
 // chatJinja is the chat template to write into a file: the one the model
@@ -583,47 +640,48 @@ const llama3Jinja = "{% set loop_messages = messages %}{% for message in loop_me
 // hfConfigJSON describes the model as transformers would.
 func (m *Model) hfConfigJSON(latent bool) ([]byte, error) {
 	c := &m.Config
-	cfg := map[string]any{
-		"hidden_size": c.Dim, "intermediate_size": c.FFNDim, "num_hidden_layers": c.Layers,
-		"num_attention_heads": c.Heads, "num_key_value_heads": c.KVHeads, "max_position_embeddings": c.ContextLen,
-		"rms_norm_eps": c.NormEps, "rope_theta": c.RopeTheta, "vocab_size": c.VocabSize,
-		"tie_word_embeddings": m.output == m.embed, "hidden_act": c.Act.String(),
+	cfg := hfConfigFile{
+		HiddenSize: c.Dim, IntermediateSize: c.FFNDim, NumHiddenLayers: c.Layers,
+		NumAttentionHeads: c.Heads, NumKeyValueHeads: c.KVHeads, MaxPositionEmbeddings: c.ContextLen,
+		RMSNormEps: c.NormEps, RopeTheta: c.RopeTheta, VocabSize: c.VocabSize,
+		TieWordEmbeddings: m.output == m.embed, HiddenAct: c.Act.String(),
 	}
 	switch c.Arch {
 	case "bitnet":
-		cfg["model_type"], cfg["architectures"] = "llama", []string{"BitnetForCausalLM"}
+		cfg.ModelType, cfg.Architectures = "llama", []string{"BitnetForCausalLM"}
 	case "llama":
-		cfg["model_type"], cfg["architectures"] = "llama", []string{"LlamaForCausalLM"}
+		cfg.ModelType, cfg.Architectures = "llama", []string{"LlamaForCausalLM"}
 	default:
-		cfg["model_type"], cfg["architectures"] = "bitnet", []string{"BitNetForCausalLM"}
+		cfg.ModelType, cfg.Architectures = "bitnet", []string{"BitNetForCausalLM"}
 	}
 	if c.Act == SiLU {
-		cfg["hidden_act"] = "silu"
+		cfg.HiddenAct = "silu"
 	}
 	if c.HeadDim*c.Heads != c.Dim {
-		cfg["head_dim"] = c.HeadDim
+		cfg.HeadDim = c.HeadDim
 	}
 	if c.LayerNorm {
 		return nil, fmt.Errorf("save: the model's LayerNorm blocks (OLMo layer_norm_type default) have no transformers Llama form")
 	}
 	if r := c.RopeScaling; r.Type != "" {
-		cfg["rope_scaling"] = map[string]any{"rope_type": r.Type, "factor": r.Factor, "low_freq_factor": r.LowFreqFactor,
-			"high_freq_factor": r.HighFreqFactor, "original_max_position_embeddings": r.OriginalContext}
+		cfg.RopeScaling = &hfRopeScaling{RopeType: r.Type, Factor: r.Factor, LowFreqFactor: r.LowFreqFactor,
+			HighFreqFactor: r.HighFreqFactor, OriginalMaxPositionEmbeddings: r.OriginalContext}
 	} else if c.RopeFreqFactors != nil {
 		return nil, fmt.Errorf("save: the model's RoPE frequency factors (rope_freqs.weight) have no config.json form")
 	}
 	if !latent || c.Arch == "llama" || c.BitLinearNorm {
-		q := map[string]any{"quant_method": "bitnet", "linear_class": "bitlinear", "quantization_mode": "offline"}
+		q := &hfQuantization{QuantMethod: "bitnet", LinearClass: "bitlinear", QuantizationMode: "offline"}
 		if latent {
-			q["linear_class"], q["quantization_mode"] = "autobitlinear", "online"
+			q.LinearClass, q.QuantizationMode = "autobitlinear", "online"
 		}
 		if c.BitLinearNorm {
-			q["use_rms_norm"], q["rms_norm_eps"] = true, c.BitLinearNormEps
+			q.UseRMSNorm, q.RMSNormEps = true, c.BitLinearNormEps
 		}
-		cfg["quantization_config"] = q
+		cfg.QuantizationConfig = q
 	}
 	if m.Tokenizer != nil {
-		cfg["bos_token_id"], cfg["eos_token_id"] = m.Tokenizer.BOS(), m.eos
+		bos := m.Tokenizer.BOS()
+		cfg.BOSTokenID, cfg.EOSTokenID = &bos, &m.eos
 	}
 	return json.MarshalIndent(cfg, "", "  ")
 }
