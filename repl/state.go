@@ -37,7 +37,7 @@ type state struct {
 
 	interv  interventions         // /ablate, /edit, /steer in effect (intervene.go)
 	weights []inspect.TensorStats // cached /weights result
-	results map[string]any        // last result of each kind, for /export
+	results map[string]any        // last result of each kind, for /export: typed values, looked up by the kind the user names
 }
 
 // initialSpec is the model to start with: -m, else $BITREPL_MODEL.

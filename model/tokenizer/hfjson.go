@@ -31,6 +31,8 @@ func HFJSON(v GGUFVocab) ([]byte, error) {
 		}
 		return v.Types[i]
 	}
+	// Written by hand, not from structs: the vocab object keeps id order, as
+	// Hugging Face writes it (encoding/json sorts a map's keys).
 	var b bytes.Buffer
 	str := func(s string) {
 		enc := json.NewEncoder(&b)

@@ -462,9 +462,17 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) error {
 	ev := t.Evaluate(d, 0)
 	uni := UnigramEval(d, c.Model.Context, 0)
 	fmt.Fprintf(progress, "final %s\nunigram baseline: %s\n", ev, uni)
-	return writeJSON(filepath.Join(c.Dir, "eval.json"), map[string]any{
-		"model": ev, "unigram": uni, "step": t.Step, "tokens": t.Tokens, "seconds": t.Time, "config": c,
-	})
+	return writeJSON(filepath.Join(c.Dir, "eval.json"), evalFile{Config: c, Model: ev, Seconds: t.Time, Step: t.Step, Tokens: t.Tokens, Unigram: uni})
+}
+
+// evalFile is a run's eval.json: the final evaluation and what produced it.
+type evalFile struct {
+	Config  *Config `json:"config"`
+	Model   Eval    `json:"model"`
+	Seconds float64 `json:"seconds"`
+	Step    int     `json:"step"`
+	Tokens  int64   `json:"tokens"`
+	Unigram Eval    `json:"unigram"`
 }
 
 func bar(i, n, width int) string {

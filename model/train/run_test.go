@@ -66,6 +66,9 @@ func TestCIShortTraining(t *testing.T) {
 	var res struct {
 		Model, Unigram Eval
 		Step           int
+		Tokens         int64
+		Seconds        float64
+		Config         Config
 	}
 	data, err := os.ReadFile(filepath.Join(cfg.Dir, "eval.json"))
 	if err != nil {
@@ -76,6 +79,9 @@ func TestCIShortTraining(t *testing.T) {
 	}
 	if res.Step != cfg.Steps || res.Model.Loss > before.Loss-1 || res.Model.Loss > res.Unigram.Loss-0.1 {
 		t.Fatalf("after %d steps val loss %.3f (start %.3f, unigram %.3f)", res.Step, res.Model.Loss, before.Loss, res.Unigram.Loss)
+	}
+	if res.Tokens != int64(cfg.Steps*cfg.BatchSeqs*cfg.Model.Context) || res.Seconds <= 0 || res.Config.Model != cfg.Model || res.Config.Seed != cfg.Seed {
+		t.Fatalf("eval.json: %d tokens, %v s, config %+v", res.Tokens, res.Seconds, res.Config)
 	}
 	if res.Model.BitsPerByte <= 0 || res.Model.BitsPerByte > 8 || res.Model.Bytes == 0 {
 		t.Fatalf("bits per byte %v over %d bytes", res.Model.BitsPerByte, res.Model.Bytes)

@@ -43,6 +43,7 @@ func TokenizerJSON() []byte {
 		vocab[m[0]+m[1]] = 256 + i
 		ms = append(ms, m[0]+" "+m[1])
 	}
+	// Maps, not structs: this is fixture data, and vocab is a JSON object with one key per token anyway.
 	bl := map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}
 	doc := map[string]any{
 		"version": "1.0", "truncation": nil, "padding": nil, "added_tokens": []any{},

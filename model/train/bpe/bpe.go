@@ -418,6 +418,8 @@ func (m *Model) JSON() ([]byte, error) {
 		d, _ := json.Marshal(v)
 		b.Write(d)
 	}
+	// Written by hand, not from structs: vocab is a JSON object in id order (as Hugging Face writes it), which
+	// encoding/json's maps would sort by key; the result is checked by decoding it below.
 	b.WriteString(`{"version":"1.0","truncation":null,"padding":null,"added_tokens":`)
 	enc(added)
 	b.WriteString(`,"normalizer":null,"pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":`)
