@@ -71,11 +71,13 @@ var commands = []command{
 			f.bool(&c.JSON, "json", "print the result as JSON")
 		}},
 	{name: "convert", args: "[OUT]", summary: "write the model as GGUF (a .gguf file) or safetensors (a directory)",
-		examples: []string{"bitrepl convert -m MODEL -o model-tq2.gguf --format tq2_0", "bitrepl convert -m MODEL -o out-dir --format packed"},
+		examples: []string{"bitrepl convert -m MODEL -o model-tq2.gguf --format tq2_0", "bitrepl convert -m MODEL -o out-dir --format packed",
+			"bitrepl convert -m random:2b4t --tokenizer tokenizer.json -o x.gguf --format tq2_0,q6_k"},
 		flags: func(c *repl.Config, f *flagSet) {
 			modelFlags(c, f)
 			f.str(&c.Output, "o,output", "OUT", "output: FILE.gguf, or a directory for safetensors")
 			f.str(&c.Format, "format", "TYPE[,EMBED[,blockscales]]", "TYPE i2_s, tq2_0, tq1_0, tq1_s (GGUF), f16, q8_0, q4_0 (GGUF, plain layers, the ternary weights as they compute) or packed, latent (safetensors); EMBED f16, q8_0, q6_k, ...; blockscales writes TQ scales as llama-quantize does")
+			tokenizerFlag(c, f) // random:SHAPE models get this vocabulary, so other engines load the file
 		}},
 	{name: "inspect", args: "[PATTERN]", summary: "weight statistics per layer, or of the tensors matching PATTERN",
 		detail:   repl.TensorPatternHelp + ". Quote it, or the shell expands the *.",

@@ -17,7 +17,7 @@ func TestSubcommandHelp(t *testing.T) {
 		"":         {"--script", "--history", "!--max-tokens", "!--format"},
 		"run":      {"--max-tokens", "--ctx-size", "-f, --file", "--temp", "--seed", "--top-k", "--top-p", "-m, --model", "!--script", "!--format", "!-d N"},
 		"bench":    {"-p N", "-t N", "-d N", "--json", "!--script", "!--max-tokens"},
-		"convert":  {"--format", "-o, --output", "!--json", "!--max-tokens"},
+		"convert":  {"--format", "-o, --output", "--tokenizer", "!--json", "!--max-tokens"},
 		"inspect":  {"--json", "wildcard", "!--format", "!--ids"},
 		"tokenize": {"--tokenizer", "--text", "!--ids", "!--format"},
 		"logits":   {"--ids", "--text", "!--format", "!--script"},

@@ -258,6 +258,22 @@ func TestConvertRoundTrip(t *testing.T) {
 	}
 }
 
+// A random model converted with --tokenizer carries that vocabulary (the
+// side-by-side and Pareto scripts write their files so, for the peers).
+func TestConvertRandomWithTokenizer(t *testing.T) {
+	dir := t.TempDir()
+	tj, out := filepath.Join(dir, "tokenizer.json"), filepath.Join(dir, "r.gguf")
+	if err := os.WriteFile(tj, testmodel.TokenizerJSON(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := bitrepl(t, "", "convert", "-m", "random:tiny", "--tokenizer", tj, "-o", out, "--format", "tq2_0"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if code, got, errOut := bitrepl(t, "", "tokenize", "-m", out, "hello the"); code != 0 || got != "256 257 111 259\n" {
+		t.Errorf("tokenize with the converted file: exit %d, %q %s", code, got, errOut)
+	}
+}
+
 // A plain layer type writes the layer weights as they compute; the file
 // runs (greedy, as a user would) and inspect shows the type. Q6_K is an
 // embedding type only.
