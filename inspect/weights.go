@@ -1,6 +1,9 @@
 // Package inspect computes statistics about a model's weights and about the
 // values inside its forward pass (through model hooks). Results are plain
 // structs with a String method; rendering belongs to the callers (repl, notebook).
+//
+// It imports model (hooks, weights), metal/cpu (weight layouts) and
+// model/safetensors and model/atomicfile (exports); repl and notebook import it.
 package inspect
 
 import (

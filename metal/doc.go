@@ -11,4 +11,6 @@
 // The name of the directory is the project's layout; the package names say
 // which device a kernel runs on, so `--device metal` and package gpu mean the
 // same thing and the CPU kernels are never called "metal" in code.
+//
+// It imports nothing and nothing imports it; import metal/cpu or metal/gpu.
 package metal

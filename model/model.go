@@ -4,6 +4,15 @@
 // State is split by lifetime, as in llama2.c: Config is the blueprint, Model
 // holds the read-only weights (views into memory-mapped files), and Session
 // holds one sequence's KV cache and scratch buffers. Forward allocates nothing.
+//
+// It owns the engine: the architecture description, loading, Session (one
+// sequence), batched steps, generation, chat templates and saving. It imports
+// the kernels (metal/cpu, and metal/gpu for --device metal) and its own
+// subpackages, which import neither model nor each other's consumers:
+// model/gguf, model/safetensors and model/torchfile (file formats),
+// model/tokenizer, model/sample, model/kvcache, model/regfile and
+// model/atomicfile (safe reads and writes), model/embedded (the built-in
+// model). model/train, the trainer, imports model, not the other way.
 package model
 
 import (

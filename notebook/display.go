@@ -13,6 +13,9 @@
 // text through a model with an inspect.Recorder, Formats and CompareWeights
 // for the file formats, TrainerLatents for the latent weights of a model
 // being trained by model/train.
+//
+// It imports inspect, model, model/embedded, model/train and metal/cpu; only
+// the notebooks (examples/notebooks) use it.
 package notebook
 
 import (

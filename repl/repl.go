@@ -1,6 +1,11 @@
 // Package repl is bitrepl: an interactive prompt (and script runner) to talk to a
 // ternary model and look inside it. Run is the only entry point; cmd/bitrepl maps
 // flags to a Config and Run's error to an exit code.
+//
+// It owns the prompt, the slash commands (each subcommand is a slash command
+// run once), the rendering of results (styles.go) and the subcommands. It
+// imports inspect, model and its subpackages, metal/cpu (threads, dtypes) and
+// repl/serve; only cmd/bitrepl imports it.
 package repl
 
 import (

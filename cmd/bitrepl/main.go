@@ -6,6 +6,10 @@
 //	bitrepl train|bench|convert|inspect|tokenize|logits ...
 //
 // bitrepl help lists the subcommands; bitrepl SUBCOMMAND --help shows one.
+//
+// main is flags and exit codes only: it imports repl (the prompt, the
+// subcommands and the server), model/train/cli (bitrepl train), model and
+// model/embedded (the built-in model).
 package main
 
 import (

@@ -18,4 +18,8 @@
 // Kernels panic on shape mismatches (documented programmer errors); the
 // functions that take data from files (NewMatrix, Quantize, PackTernary)
 // return errors instead.
+//
+// It owns every CPU kernel and the worker pool, and imports only the standard
+// library and golang.org/x/sys (CPU features, huge pages); model, metal/gpu,
+// inspect and the trainer import it.
 package cpu

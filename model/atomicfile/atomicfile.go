@@ -5,6 +5,9 @@
 // the rename, the previous file (if any) is untouched. On Linux the
 // temporary file has no name until it is complete (O_TMPFILE), so a process
 // killed while writing leaves nothing behind.
+//
+// It imports the standard library (and golang.org/x/sys/unix) only; every
+// writer of files uses it.
 package atomicfile
 
 import (

@@ -2,6 +2,8 @@
 // (ReLU² FFN, sub-norms, GQA, tied embedding) trained by model/train on public-domain English (State of the Union
 // addresses and Moby Dick), with ternary TQ2_0 weights and an F16 embedding. model/train/README.md has the recipe
 // and the validation table.
+//
+// It imports nothing of bitrepl: it is the file's bytes and its name.
 package embedded
 
 import _ "embed"

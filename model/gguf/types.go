@@ -13,6 +13,8 @@
 // so its files load in llama.cpp.
 //
 // Layout reference: docs/gguf.md and src/gguf.cpp in ggml/llama.cpp; gguf-py's gguf_writer.py.
+//
+// Of bitrepl it imports model/regfile and model/atomicfile only; model uses it.
 package gguf
 
 import (

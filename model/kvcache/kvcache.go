@@ -11,6 +11,8 @@
 //
 // It knows nothing about models; the engine writes rows of all KV heads of a
 // position (kvHeads*headDim floats, head after head) and reads one head back.
+//
+// It imports metal/cpu (half floats) only.
 package kvcache
 
 import (

@@ -3,6 +3,8 @@
 // path cannot hang or exhaust the process: only regular files are opened (a
 // FIFO blocks open until a writer comes, /dev/zero never ends), and a file read
 // whole has a size cap that fits its format.
+//
+// It imports the standard library only; every reader of outside files uses it.
 package regfile
 
 import (

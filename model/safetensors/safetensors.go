@@ -7,6 +7,8 @@
 // The reader is as strict as the reference implementation (huggingface/safetensors) and stricter about JSON:
 // the data section must be covered exactly by the tensors, without holes or overlaps, and duplicate or unknown
 // keys are rejected. Every problem is reported as a *FormatError naming the file, tensor and byte offset.
+//
+// It imports model/regfile and model/atomicfile only.
 package safetensors
 
 import (

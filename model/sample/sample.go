@@ -3,6 +3,8 @@
 //
 // A Sampler allocates its buffers once, from the vocabulary size, and Sample allocates nothing.
 // It is seeded and reproducible, and it is not safe for concurrent use.
+//
+// It imports the standard library only.
 package sample
 
 import (

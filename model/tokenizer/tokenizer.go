@@ -12,6 +12,9 @@
 //
 // Decoding maps ids to token strings (dropping unknown ids, and special tokens when asked) and runs the decoder
 // chain. A Tokenizer is safe for concurrent use.
+//
+// Of bitrepl it imports model/regfile only (regexp2 runs the pre-tokenizer
+// regexes, golang.org/x/text the Unicode normalizers).
 package tokenizer
 
 import (

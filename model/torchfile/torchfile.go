@@ -6,6 +6,8 @@
 // torch._utils._rebuild_tensor_v2 and the float storage types). Any other
 // global is refused with an error naming it. Lengths, the memo, the stack
 // and every tensor's bytes are bounded and checked.
+//
+// It imports the standard library only.
 package torchfile
 
 import (

@@ -4,6 +4,10 @@
 // exactly, and the same architecture in full precision as a baseline.
 //
 // Run is the whole loop; `bitrepl train` (model/train/cli) is a thin wrapper around it.
+//
+// It imports model (to export and score through bitrepl's engine), metal/cpu
+// (weight types for the export, CPU features for its gemm), model/tokenizer, model/atomicfile, and its own
+// model/train/bpe and model/train/corpus; model/train/cli is its command line.
 package train
 
 import (

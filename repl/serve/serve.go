@@ -7,6 +7,9 @@
 // queue and are refused with 429 when it is full. The slots that are
 // generating decode together, one model.Step for all of them per token, so
 // that one pass over the weights serves every stream.
+//
+// Its answers are typed structs (api.go), encoded once. It imports model and
+// model/sample only; package repl starts it (bitrepl serve).
 package serve
 
 import (

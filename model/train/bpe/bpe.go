@@ -4,6 +4,8 @@
 //
 // Token ids 0-255 are the 256 single bytes (in byte order, spelled with GPT-2's bytes-to-unicode table), then one id
 // per merge in the order learned, then the special tokens.
+//
+// It imports model/atomicfile only.
 package bpe
 
 import (

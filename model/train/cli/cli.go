@@ -7,6 +7,9 @@
 //	sample -model F [-prompt P]        greedy and sampled continuations through bitrepl's engine
 //	score -model F -data DATA          validation loss of a GGUF file through bitrepl's engine
 //	report RUN...                      validation table of finished runs (and the unigram baseline)
+//
+// It imports model/train and its subpackages, model, model/sample and metal/cpu;
+// cmd/bitrepl imports it.
 package cli
 
 import (

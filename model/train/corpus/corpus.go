@@ -4,6 +4,8 @@
 //
 // The corpus files hold one document after another, each followed by the separator line "\x1e\n" (ASCII record
 // separator); Clean removes every control character but '\n' from the text, so the separator is unambiguous.
+//
+// It imports model/atomicfile only.
 package corpus
 
 import (
