@@ -208,7 +208,7 @@ func cmdBench(s *session, ctx context.Context, c *command, a call) error {
 	return nil
 }
 
-// parseDType finds a metal type by its name, case-insensitively.
+// parseDType finds a metal/cpu weight type (cpu.DType) by its name, case-insensitively.
 func parseDType(name string) (cpu.DType, bool) {
 	for t := cpu.DType(0); t < 64; t++ {
 		if !t.Valid() {

@@ -119,7 +119,7 @@ type session struct {
 	set         Settings
 	interactive bool
 	quit        bool
-	// threadsDefault: metal runs its default thread count (threads = 0 was applied or never changed)
+	// threadsDefault: the CPU kernels (metal/cpu) run their default thread count (threads = 0 was applied or never changed)
 	threadsDefault bool
 	sourceDepth    int          // scripts being run by /source, one inside the other
 	device         model.Device // --device
