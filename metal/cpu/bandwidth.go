@@ -6,25 +6,6 @@ import (
 	"time"
 )
 
-// ReadBandwidth measures how fast this machine reads memory: it fills a
-// buffer of size bytes (rounded down to 4 KiB, at least 4 KiB) once, then
-// sums it reps times, split over threads goroutines, and returns the best
-// rate in bytes per second. Token generation streams every weight once per
-// token, so this is the ceiling the kernels are measured against; call it
-// in the same run as the speed figures (the machine may be shared), or use
-// a BandwidthProbe between them. The buffer is in huge pages where the
-// system offers them, as the model loader holds large weight files: 4 KiB
-// pages cost TLB misses and read slower.
-func ReadBandwidth(size, threads, reps int) float64 {
-	p := NewBandwidthProbe(size)
-	defer p.Close()
-	best := 0.0
-	for range max(reps, 1) {
-		best = max(best, p.Read(threads))
-	}
-	return best
-}
-
 // BandwidthProbe holds a filled buffer whose reads measure the machine's
 // read bandwidth, again and again: between the timed runs of a benchmark,
 // so that the bandwidth and the speeds see the same machine (a shared one
