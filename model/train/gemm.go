@@ -1,6 +1,6 @@
 package train
 
-import "sync"
+import "github.com/bitrepl/bitrepl/metal/cpu"
 
 // Block sizes of gemm: a kc x nc panel of B (256 KB) stays in L2 while every 4-row strip of A streams past it.
 const (
@@ -74,45 +74,13 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	}
 }
 
-// pgemm is gemm split over the rows of C among the workers. Each output element is computed by one worker in the
-// same order on every run, so the result is deterministic for a given worker count.
-func (w *workers) gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	w.run(m, 4, func(_, lo, hi int) {
+// pgemm is gemm split over the rows of C on cpu's worker pool, in multiples of 4 rows so that every row takes
+// the same path (kernel or edge loop) as in one call. Each output element is computed by one thread in the same
+// order on every run, so the result does not depend on the number of threads.
+func pgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	cpu.Parallel(m, 4, func(lo, hi int) {
 		gemm(hi-lo, n, k, a[lo*lda:], lda, b, ldb, c[lo*ldc:], ldc, acc)
 	})
-}
-
-// workers runs loops over index ranges on a fixed number of goroutines.
-type workers struct {
-	n int
-}
-
-// run calls f on contiguous chunks of [0, total) (chunk boundaries are multiples of align) on up to w.n goroutines
-// and waits for all of them; slot (0 <= slot < w.n) tells which chunk, so f can use per-slot scratch.
-func (w *workers) run(total, align int, f func(slot, lo, hi int)) {
-	n := w.n
-	if n < 1 {
-		n = 1
-	}
-	chunk := (total + n - 1) / n
-	chunk = (chunk + align - 1) / align * align
-	if n == 1 || chunk >= total {
-		f(0, 0, total)
-		return
-	}
-	var wg sync.WaitGroup
-	slot := 1
-	for lo := chunk; lo < total; lo += chunk {
-		hi := min(lo+chunk, total)
-		wg.Add(1)
-		go func(slot int) {
-			defer wg.Done()
-			f(slot, lo, hi)
-		}(slot)
-		slot++
-	}
-	f(0, 0, min(chunk, total))
-	wg.Wait()
 }
 
 // transpose writes the transpose of the r x c matrix src (leading dimension lds) into dst (c x r, leading

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -25,8 +27,9 @@ func TestGemmMatchesReference(t *testing.T) {
 			c := randSlice(r, m*ldc+64)
 			want := append([]float32(nil), c...)
 			gemmRef(m, n, k, a, lda, b, ldb, want, ldc, acc)
-			w := &workers{n: 2}
-			w.gemm(m, n, k, a, lda, b, ldb, c, ldc, acc)
+			restore := cpu.SetThreads(2)
+			pgemm(m, n, k, a, lda, b, ldb, c, ldc, acc)
+			cpu.SetThreads(restore)
 			for i := range c {
 				if d := math.Abs(float64(c[i] - want[i])); d > 1e-3*math.Sqrt(float64(k)) {
 					t.Fatalf("shape %v acc %v: c[%d] = %g, want %g", sh, acc, i, c[i], want[i])

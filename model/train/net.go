@@ -2,6 +2,8 @@ package train
 
 import (
 	"math"
+
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // acts holds the activations of one block saved for the backward pass (N = B*T tokens of a micro-batch).
@@ -53,23 +55,22 @@ type net struct {
 	target []int32   // N targets
 
 	// backward scratch
-	dx, dh, dt []float32 // N x D
-	do         []float32 // N x D
-	dq         []float32 // N x D
-	dk, dv     []float32 // N x KVD
-	df1, df2   []float32 // N x F
-	tr         []float32 // max(V, F, D) x N: transposed output gradients
-	att        [][]float32
-	dgPart     []float32 // (N/normBlock) x max(D, F): partial norm-weight gradients
-	rowLosses  []float64 // N: loss of every token of the last forward pass
-	wk         *workers
+	dx, dh, dt []float32      // N x D
+	do         []float32      // N x D
+	dq         []float32      // N x D
+	dk, dv     []float32      // N x KVD
+	df1, df2   []float32      // N x F
+	tr         []float32      // max(V, F, D) x N: transposed output gradients
+	att        chan []float32 // attention scratch (attScratchLen each), one per thread of metal's pool
+	dgPart     []float32      // (N/normBlock) x max(D, F): partial norm-weight gradients
+	rowLosses  []float64      // N: loss of every token of the last forward pass
 }
 
-// attScratchLen is the scratch of one worker's attention: S/dP, dS (T x T), a transpose (T x T), and K^T or V^T (HD x T).
+// attScratchLen is the scratch of one thread's attention: S/dP, dS (T x T), a transpose (T x T), and K^T or V^T (HD x T).
 func attScratchLen(T, hd int) int { return 3*T*T + hd*T }
 
-func newNet(c ModelConfig, quant bool, B, T, nWorkers int, params, grads []float32) *net {
-	n := &net{c: c, quantW: quant, quantA: quant, B: B, T: T, N: B * T, wk: &workers{n: nWorkers}, params: params, grads: grads}
+func newNet(c ModelConfig, quant bool, B, T int, params, grads []float32) *net {
+	n := &net{c: c, quantW: quant, quantA: quant, B: B, T: T, N: B * T, params: params, grads: grads}
 	N, D, F, V := n.N, c.Dim, c.FFN, c.Vocab
 	hd, kvd := c.HeadDim(), c.KVHeads*c.HeadDim()
 	n.w = view(c, params)
@@ -105,9 +106,11 @@ func newNet(c ModelConfig, quant bool, B, T, nWorkers int, params, grads []float
 	n.dk, n.dv = mk(N*kvd), mk(N*kvd)
 	n.df1, n.df2 = mk(N*F), mk(N*F)
 	n.tr = mk(max(V, F, D) * N)
-	nw := max(nWorkers, 1)
-	for i := 0; i < nw; i++ {
-		n.att = append(n.att, mk(attScratchLen(T, hd)))
+	// One buffer per thread of the pool now; were the threads raised later, a thread waits for a buffer.
+	nt := max(cpu.Threads(), 1)
+	n.att = make(chan []float32, nt)
+	for range nt {
+		n.att <- mk(attScratchLen(T, hd))
 	}
 	n.dgPart = mk((N + normBlock - 1) / normBlock * max(D, F))
 	n.rowLosses = make([]float64, N)
@@ -118,7 +121,7 @@ func newNet(c ModelConfig, quant bool, B, T, nWorkers int, params, grads []float
 // after every optimizer update.
 func (n *net) prepare() {
 	ts := layout(n.c)
-	n.wk.run(len(ts), 1, func(_ int, lo, hi int) {
+	cpu.Parallel(len(ts), 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			t := ts[i]
 			if !t.Linear {
@@ -150,7 +153,7 @@ func meanAbs(w []float32) float32 {
 // quantization. rows of width d.
 func (n *net) rmsnorm(dst, r, x, g []float32, d int, quant bool) {
 	eps := float64(n.c.NormEps)
-	n.wk.run(len(r), 1, func(_ int, lo, hi int) {
+	cpu.Parallel(len(r), 1, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			xt := x[t*d : t*d+d]
 			var ss float64
@@ -180,7 +183,7 @@ const normBlock = 32
 func (n *net) rmsnormBack(dx, dy, x, r, g, dg []float32, d int, acc bool) {
 	rows := len(r)
 	nb := (rows + normBlock - 1) / normBlock
-	n.wk.run(nb, 1, func(_ int, lo, hi int) {
+	cpu.Parallel(nb, 1, func(lo, hi int) {
 		for blk := lo; blk < hi; blk++ {
 			part := n.dgPart[blk*d : blk*d+d]
 			clear(part)
@@ -213,20 +216,20 @@ func (n *net) rmsnormBack(dx, dy, x, r, g, dg []float32, d int, acc bool) {
 
 // linear: y (N x out) = x (N x in) · W^T, with W^T given as in x out.
 func (n *net) linear(y, x, wT []float32, in, out int) {
-	n.wk.gemm(n.N, out, in, x, in, wT, out, y, out, false)
+	pgemm(n.N, out, in, x, in, wT, out, y, out, false)
 }
 
 // linearBack: dx (+)= dy · W (W out x in); dW += dy^T · x.
 func (n *net) linearBack(dx, dy, x, w, dw []float32, in, out int, acc bool) {
 	N := n.N
 	if dx != nil {
-		n.wk.gemm(N, in, out, dy, out, w, in, dx, in, acc)
+		pgemm(N, in, out, dy, out, w, in, dx, in, acc)
 	}
 	tr := n.tr[:out*N]
-	n.wk.run(out, 32, func(_ int, lo, hi int) {
+	cpu.Parallel(out, 32, func(lo, hi int) {
 		transpose(tr[lo*N:], N, dy[lo:], out, N, hi-lo)
 	})
-	n.wk.gemm(out, in, N, tr, N, x, in, dw, in, true)
+	pgemm(out, in, N, tr, N, x, in, dw, in, true)
 }
 
 // rope rotates pairs (i, i+hd/2) of every head of x (N x nh*hd) by the angle of the token's position.
@@ -234,7 +237,7 @@ func (n *net) rope(x []float32, nh int, inverse bool) {
 	hd := n.c.HeadDim()
 	half := hd / 2
 	T := n.T
-	n.wk.run(n.N, 1, func(_ int, lo, hi int) {
+	cpu.Parallel(n.N, 1, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			p := t % T
 			cs, sn := n.cos[p*half:p*half+half], n.sin[p*half:p*half+half]
@@ -262,8 +265,10 @@ func (n *net) attention(a *acts) {
 	kvd := KV * hd
 	group := H / KV
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	n.wk.run(n.B*KV, 1, func(slot int, lo, hi int) {
-		kT := n.att[slot][3*T*T:]
+	cpu.Parallel(n.B*KV, 1, func(lo, hi int) {
+		s := <-n.att
+		defer func() { n.att <- s }()
+		kT := s[3*T*T:]
 		for u := lo; u < hi; u++ {
 			b, kh := u/KV, u%KV
 			kb := a.k[b*T*kvd+kh*hd:]
@@ -305,8 +310,9 @@ func (n *net) attentionBack(a *acts, do []float32) {
 	kvd := KV * hd
 	group := H / KV
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	n.wk.run(n.B*KV, 1, func(slot int, lo, hi int) {
-		s := n.att[slot]
+	cpu.Parallel(n.B*KV, 1, func(lo, hi int) {
+		s := <-n.att
+		defer func() { n.att <- s }()
 		dp, tt, vT := s[:T*T], s[T*T:2*T*T], s[3*T*T:]
 		for u := lo; u < hi; u++ {
 			b, kh := u/KV, u%KV
@@ -372,7 +378,7 @@ func (n *net) forward(gradScale float32) float64 {
 		n.rmsnorm(a.a2q, a.r3, a.h, w.ffnNorm, D, n.quantA)
 		n.linear(a.g, a.a2q, wT.wg, D, F)
 		n.linear(a.u, a.a2q, wT.wu, D, F)
-		n.wk.run(N*F, 256, func(_ int, lo, hi int) {
+		cpu.Parallel(N*F, 256, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				g := max(a.g[i], 0)
 				a.m[i] = g * g * a.u[i]
@@ -384,8 +390,8 @@ func (n *net) forward(gradScale float32) float64 {
 		x = n.xf
 	}
 	n.rmsnorm(n.hf, n.rf, n.xf, n.w.outNorm, D, false)
-	n.wk.gemm(N, V, D, n.hf, D, n.embT, V, n.logits, V, false)
-	n.wk.run(N, 1, func(_ int, lo, hi int) {
+	pgemm(N, V, D, n.hf, D, n.embT, V, n.logits, V, false)
+	cpu.Parallel(N, 1, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			row := n.logits[t*V : t*V+V]
 			mx := row[0]
@@ -426,10 +432,10 @@ func (n *net) backward() {
 	N, D, F, V := n.N, c.Dim, c.FFN, c.Vocab
 	kvd := c.KVHeads * c.HeadDim()
 	// LM head (tied): dhf = dlogits · E; dE += dlogits^T · hf
-	n.wk.gemm(N, D, V, n.logits, V, n.w.embd, D, n.dt, D, false)
+	pgemm(N, D, V, n.logits, V, n.w.embd, D, n.dt, D, false)
 	tr := n.tr[:V*N]
-	n.wk.run(V, 32, func(_ int, lo, hi int) { transpose(tr[lo*N:], N, n.logits[lo:], V, N, hi-lo) })
-	n.wk.gemm(V, D, N, tr, N, n.hf, D, n.g.embd, D, true)
+	cpu.Parallel(V, 32, func(lo, hi int) { transpose(tr[lo*N:], N, n.logits[lo:], V, N, hi-lo) })
+	pgemm(V, D, N, tr, N, n.hf, D, n.g.embd, D, true)
 	n.rmsnormBack(n.dx, n.dt, n.xf, n.rf, n.w.outNorm, n.g.outNorm, D, false)
 	// n.dx is the gradient w.r.t. the output of the last block.
 	for l := len(n.layers) - 1; l >= 0; l-- {
@@ -441,7 +447,7 @@ func (n *net) backward() {
 		// through ffn_sub_norm (STE: ds2 = ds2q)
 		n.rmsnormBack(n.df2, n.df1, a.m, a.r4, w.ffnSubNorm, g.ffnSubNorm, F, false)
 		// m = relu(g)^2 * u
-		n.wk.run(N*F, 256, func(_ int, lo, hi int) {
+		cpu.Parallel(N*F, 256, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				gv := max(a.g[i], 0)
 				dm := n.df2[i]

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 func tinyConfig() ModelConfig {
@@ -11,9 +13,11 @@ func tinyConfig() ModelConfig {
 }
 
 // newTestNet builds a net with larger-than-usual random weights (so that every path carries gradient) and random
-// tokens.
-func newTestNet(t *testing.T, c ModelConfig, quant bool, workers int) *net {
+// tokens. It runs metal's pool with the given number of threads until the test ends.
+func newTestNet(t *testing.T, c ModelConfig, quant bool, threads int) *net {
 	t.Helper()
+	prev := cpu.SetThreads(threads)
+	t.Cleanup(func() { cpu.SetThreads(prev) })
 	np := c.Params()
 	params, grads := make([]float32, np), make([]float32, np)
 	initParams(c, params, 7)
@@ -28,7 +32,7 @@ func newTestNet(t *testing.T, c ModelConfig, quant bool, workers int) *net {
 			}
 		}
 	}
-	n := newNet(c, quant, 2, c.Context, workers, params, grads)
+	n := newNet(c, quant, 2, c.Context, params, grads)
 	for i := range n.tokens {
 		n.tokens[i] = int32(r.IntN(c.Vocab))
 		n.target[i] = int32(r.IntN(c.Vocab))
@@ -166,5 +170,22 @@ func TestQuantAct(t *testing.T) {
 	}
 	if ternary(0.5) != 0 || ternary(1.5) != 1 || ternary(-7) != -1 || ternary(-0.6) != -1 {
 		t.Fatal("ternary rounding")
+	}
+}
+
+// TestSameResultAnyThreadCount: metal's pool splits the work differently for every thread count (chunks taken
+// from a counter), yet the loss and every gradient are the same bits.
+func TestSameResultAnyThreadCount(t *testing.T) {
+	c := tinyConfig()
+	a := newTestNet(t, c, true, 1)
+	la := a.lossGrad()
+	b := newTestNet(t, c, true, 3)
+	if lb := b.lossGrad(); la != lb {
+		t.Fatalf("losses differ: 1 thread %v, 3 threads %v", la, lb)
+	}
+	for i := range a.grads {
+		if a.grads[i] != b.grads[i] {
+			t.Fatalf("grad %d differs: 1 thread %v, 3 threads %v", i, a.grads[i], b.grads[i])
+		}
 	}
 }

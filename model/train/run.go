@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/train/bpe"
 	"github.com/bitrepl/bitrepl/model/train/corpus"
 )
@@ -48,7 +49,7 @@ type Config struct {
 	Clip        float64 `json:"clip"` // global gradient norm
 	Seed        uint64  `json:"seed"`
 
-	Workers         int `json:"-"` // goroutines (not part of the run's identity)
+	Workers         int `json:"-"` // threads of cpu's worker pool during Run (0: as set; not part of the run's identity)
 	LogEvery        int `json:"log_every"`
 	CheckpointEvery int `json:"checkpoint_every"`
 	EvalEvery       int `json:"eval_every"`
@@ -233,7 +234,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	np := cfg.Model.Params()
 	t := &Trainer{Cfg: cfg, params: make([]float32, np), grads: make([]float32, np), m: make([]float32, np), v: make([]float32, np)}
 	initParams(cfg.Model, t.params, cfg.Seed)
-	t.net = newNet(cfg.Model, !cfg.FullPrecision, cfg.MicroSeqs, cfg.Model.Context, cfg.Workers, t.params, t.grads)
+	t.net = newNet(cfg.Model, !cfg.FullPrecision, cfg.MicroSeqs, cfg.Model.Context, t.params, t.grads)
 	return t, nil
 }
 
@@ -285,7 +286,7 @@ func (t *Trainer) adamw(lr float64) float64 {
 	bc2 := 1 - math.Pow(c.Beta2, step)
 	b1, b2 := float32(c.Beta1), float32(c.Beta2)
 	ts := layout(c.Model)
-	t.net.wk.run(len(ts), 1, func(_, lo, hi int) {
+	cpu.Parallel(len(ts), 1, func(lo, hi int) {
 		for _, ten := range ts[lo:hi] {
 			wd := float32(0)
 			if ten.Linear {
@@ -373,6 +374,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) error {
 		return err
 	}
 	workers := cfg.Workers
+	if workers > 0 { // the run uses cpu's worker pool with this many threads, then puts it back
+		defer cpu.SetThreads(cpu.SetThreads(workers))
+	}
 	var t *Trainer
 	ck := CheckpointPath(cfg.Dir)
 	if _, err := os.Stat(ck); err == nil {

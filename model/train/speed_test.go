@@ -2,6 +2,8 @@ package train
 
 import (
 	"testing"
+
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // BenchmarkTrainStep measures forward+backward of one micro-batch (4 x 256 tokens) of the shipped model shape,
@@ -13,7 +15,8 @@ func BenchmarkTrainStep(b *testing.B) {
 			np := c.Params()
 			params, grads := make([]float32, np), make([]float32, np)
 			initParams(c, params, 1)
-			n := newNet(c, true, 4, c.Context, workers, params, grads)
+			defer cpu.SetThreads(cpu.SetThreads(workers))
+			n := newNet(c, true, 4, c.Context, params, grads)
 			for i := range n.tokens {
 				n.tokens[i] = int32(i * 7 % c.Vocab)
 				n.target[i] = int32(i * 13 % c.Vocab)
@@ -39,9 +42,9 @@ func BenchmarkGemm(b *testing.B) {
 	for i := range y {
 		y[i] = float32(i%5) * 0.1
 	}
-	w := &workers{n: 1}
+	defer cpu.SetThreads(cpu.SetThreads(1))
 	for i := 0; i < b.N; i++ {
-		w.gemm(m, n, k, x, k, y, n, c, n, false)
+		pgemm(m, n, k, x, k, y, n, c, n, false)
 	}
 	b.ReportMetric(float64(b.N)*2*float64(m*n*k)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

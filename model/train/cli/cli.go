@@ -264,7 +264,7 @@ func trainFlags(fs *flag.FlagSet) func(context.Context, io.Writer, []string) err
 	floatFlag(fs, &c.MinLR, "min-lr", 0, true, "final learning rate")
 	intFlag(fs, &c.Warmup, "warmup", 0, 1<<30, "warmup steps")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of initialization and batches")
-	intFlag(fs, &c.Workers, "workers", 1, cpu.MaxThreads(), "goroutines")
+	intFlag(fs, &c.Workers, "workers", 1, cpu.MaxThreads(), "threads of the shared kernel pool")
 	intFlag(fs, &c.Model.Layers, "layers", 1, 256, "blocks")
 	intFlag(fs, &c.Model.Dim, "dim", 2, 1<<14, "hidden size")
 	intFlag(fs, &c.Model.FFN, "ffn", 1, 1<<16, "FFN size")
