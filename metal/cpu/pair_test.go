@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestMatMulTernaryPair checks the fused pair against two MatMulTernary calls
@@ -100,6 +101,49 @@ func TestParallel(t *testing.T) {
 		fn := func(lo, hi int) { sum.Add(int64(hi - lo)) }
 		if a := testing.AllocsPerRun(20, func() { Parallel(100, 1, fn) }); a != 0 && !raceEnabled {
 			t.Errorf("threads %d: Parallel made %v allocations", th, a)
+		}
+	}
+}
+
+// TestParallelPark checks that ParallelPark covers [0, n) once, like
+// Parallel, and that after it the workers park without polling for the next
+// call, while after Parallel they poll first (for the kernels' latency).
+func TestParallelPark(t *testing.T) {
+	defer SetThreads(SetThreads(3))
+	for _, park := range []bool{true, false} {
+		seen := make([]atomic.Int32, 1000)
+		fn := func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				seen[i].Add(1)
+			}
+		}
+		if park {
+			ParallelPark(len(seen), 16, fn)
+		} else {
+			Parallel(len(seen), 16, fn)
+		}
+		for i := range seen {
+			if v := seen[i].Load(); v != 1 {
+				t.Fatalf("park %v: item %d done %d times", park, i, v)
+			}
+		}
+		thePool.mu.Lock()
+		workers, gen := thePool.workers, thePool.gen
+		thePool.mu.Unlock()
+		// Wait for each worker to park after this call's job (a minute only
+		// against a hang: parking takes microseconds to milliseconds).
+		parked := func(w *worker) bool { return w.parked.Load() && w.parkedGen.Load() == gen }
+		deadline := time.Now().Add(time.Minute)
+		for _, w := range workers {
+			for !parked(w) && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			if !parked(w) {
+				t.Fatalf("park %v: a worker has not parked after the job in a minute", park)
+			}
+			if n := w.polls.Load(); park && n != 0 || !park && n < spinCount {
+				t.Errorf("park %v: a worker polled %d times before parking", park, n)
+			}
 		}
 	}
 }

@@ -16,7 +16,10 @@ import (
 // Workers spin for a short while after each job (a decode step calls the
 // kernels every few tens of microseconds) and then park on a channel. A
 // call allocates nothing and starts no goroutine; calls from several
-// goroutines are serialized (each already uses every core).
+// goroutines are serialized (each already uses every core). A caller that
+// runs long serial code between calls (the trainer) uses ParallelPark, after
+// which the workers park at once: on a busy machine a spinning worker takes
+// CPU time from the caller's serial code.
 
 // An idle worker polls for the next job for spinTime and at least
 // spinCount polls before parking.
@@ -25,11 +28,20 @@ const (
 	spinCount = 1 << 14
 )
 
-// pool state word: generation << 32 | closed << 31 | workers inside the job.
+// pool state word: generation << 32 | closed << 31 | caller asleep << 30 |
+// workers inside the job.
 const (
-	poolClosed = 1 << 31
-	poolActive = 1<<31 - 1
+	poolClosed  = 1 << 31
+	poolWaiting = 1 << 30
+	poolActive  = 1<<30 - 1
 )
+
+// waitSpins is how many times the caller polls for the workers still inside
+// a closed job before it sleeps until the last one leaves. They normally
+// leave within a chunk's time; a worker that takes longer has usually lost
+// its CPU to another process, and a caller that kept polling could be
+// taking that very CPU from it.
+const waitSpins = 256
 
 type pool struct {
 	mu      sync.Mutex // held for the whole of a call (its job and scratch)
@@ -40,6 +52,8 @@ type pool struct {
 	state atomic.Uint64 // spun on by idle workers: a cache line of its own
 	_     [56]byte
 	gen   uint32
+	park  atomic.Bool   // the workers park after the current job instead of spinning
+	done  chan struct{} // the last worker out of a closed job wakes the sleeping caller
 
 	// The job: run(arg, r0, r1) for chunks [c*chunk, min((c+1)*chunk, rows)).
 	run     func(arg any, r0, r1 int)
@@ -60,11 +74,15 @@ type pool struct {
 
 type worker struct {
 	parked atomic.Bool
-	wake   chan struct{}
-	quit   atomic.Bool
+	// Set when the worker parks, for the tests: the last job it saw and how
+	// many times it polled for the next before parking.
+	parkedGen atomic.Uint32
+	polls     atomic.Int64
+	wake      chan struct{}
+	quit      atomic.Bool
 }
 
-var thePool = &pool{threads: 1}
+var thePool = &pool{threads: 1, done: make(chan struct{}, 1)}
 
 func init() {
 	thePool.setThreads(defaultThreads())
@@ -119,6 +137,12 @@ func (p *pool) setThreads(n int) int {
 // grain rows, on every thread. p.mu must be held (the caller owns arg, which
 // usually lives in p).
 func (p *pool) parallel(run func(arg any, r0, r1 int), arg any, rows, grain int) {
+	p.parallelPark(run, arg, rows, grain, false)
+}
+
+// parallelPark is parallel; with park, the workers park as soon as they
+// are done with the job.
+func (p *pool) parallelPark(run func(arg any, r0, r1 int), arg any, rows, grain int, park bool) {
 	if rows <= 0 {
 		return
 	}
@@ -127,6 +151,7 @@ func (p *pool) parallel(run func(arg any, r0, r1 int), arg any, rows, grain int)
 		run(arg, 0, rows)
 		return
 	}
+	p.park.Store(park) // before the job is published: a worker that sees the job sees this
 	// About 3 chunks per thread: enough for a core slowed down by other work
 	// to take fewer, and long enough that the kernels' sequential streams
 	// run at full speed (measured on the 2B-4T I2_S decode, 2 threads: 3
@@ -154,9 +179,22 @@ func (p *pool) parallel(run func(arg any, r0, r1 int), arg any, rows, grain int)
 			break
 		}
 	}
-	for i := 0; p.state.Load()&poolActive != 0; i++ {
-		if i > 64 {
-			runtime.Gosched()
+	for i := 0; ; i++ {
+		s := p.state.Load()
+		if s&poolActive == 0 {
+			break
+		}
+		if i < waitSpins {
+			if i > 64 {
+				runtime.Gosched()
+			}
+			continue
+		}
+		// Sleep; the worker that brings the count to zero sees the flag
+		// (set only while the count is not zero) and wakes us once.
+		if p.state.CompareAndSwap(s, s|poolWaiting) {
+			<-p.done
+			break
 		}
 	}
 	p.run, p.arg = nil, nil
@@ -172,6 +210,19 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.parallel(funcRun, fn, n, max(grain, 1))
+}
+
+// ParallelPark is Parallel for a caller that runs long serial code between
+// calls, such as a training step: the workers park (sleep until the next
+// call wakes them) as soon as they are done, instead of polling for the next
+// call for a while as they do after the kernels, where calls come every few
+// tens of microseconds. On a busy machine a polling worker takes CPU time
+// that the caller's serial code could have.
+func ParallelPark(n, grain int, fn func(lo, hi int)) {
+	p := thePool
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.parallelPark(funcRun, fn, n, max(grain, 1), true)
 }
 
 func funcRun(arg any, r0, r1 int) { arg.(func(lo, hi int))(r0, r1) }
@@ -192,39 +243,51 @@ func (p *pool) loop(w *worker) {
 	var seen uint32
 	idle := time.Now()
 	spins := 0
+	parkAtOnce := false // the last job was ParallelPark's
 	for {
 		if w.quit.Load() {
 			return
 		}
 		s := p.state.Load()
 		if g := uint32(s >> 32); g != seen {
+			parkAtOnce = p.park.Load()
 			if s&poolClosed == 0 {
 				if !p.state.CompareAndSwap(s, s+1) {
 					continue
 				}
+				parkAtOnce = p.park.Load() // the job's, now that it cannot change
 				p.work()
-				p.state.Add(^uint64(0)) // -1
+				if s := p.state.Add(^uint64(0)); s&poolActive == 0 && s&poolWaiting != 0 { // -1
+					p.done <- struct{}{}
+				}
 			}
 			seen = g
 			idle = time.Now()
 			spins = 0
-			continue
-		}
-		spins++
-		if spins%256 != 0 {
-			spinPause()
-			continue
-		}
-		// Let other goroutines have this P now and then.
-		runtime.Gosched()
-		// Park after spinTime without a job, counted in spins too: on a
-		// busy machine the thread is often descheduled, and the wall
-		// clock alone would park it after every job.
-		if spins < spinCount || time.Since(idle) < spinTime {
-			continue
+			if !parkAtOnce {
+				continue
+			}
+		} else if !parkAtOnce {
+			spins++
+			if spins%256 != 0 {
+				spinPause()
+				continue
+			}
+			// Let other goroutines have this P now and then.
+			runtime.Gosched()
+			// Park after spinTime without a job, counted in spins too: on a
+			// busy machine the thread is often descheduled, and the wall
+			// clock alone would park it after every job.
+			if spins < spinCount || time.Since(idle) < spinTime {
+				continue
+			}
 		}
 		// Park; the caller wakes parked workers after publishing a job,
-		// and the state is checked again after parked is set.
+		// and the state is checked again after parked is set. (A wake can
+		// come late, for a job the worker saw without sleeping: after
+		// ParallelPark's job it parks again at once.)
+		w.parkedGen.Store(seen)
+		w.polls.Store(int64(spins))
 		w.parked.Store(true)
 		if uint32(p.state.Load()>>32) == seen && !w.quit.Load() {
 			<-w.wake

@@ -78,7 +78,7 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 // the same path (kernel or edge loop) as in one call. Each output element is computed by one thread in the same
 // order on every run, so the result does not depend on the number of threads.
 func pgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	cpu.Parallel(m, 4, func(lo, hi int) {
+	cpu.ParallelPark(m, 4, func(lo, hi int) {
 		gemm(hi-lo, n, k, a[lo*lda:], lda, b, ldb, c[lo*ldc:], ldc, acc)
 	})
 }

@@ -61,7 +61,7 @@ type net struct {
 	dk, dv     []float32      // N x KVD
 	df1, df2   []float32      // N x F
 	tr         []float32      // max(V, F, D) x N: transposed output gradients
-	att        chan []float32 // attention scratch (attScratchLen each), one per thread of metal's pool
+	att        chan []float32 // attention scratch (attScratchLen each), one per thread of cpu's pool
 	dgPart     []float32      // (N/normBlock) x max(D, F): partial norm-weight gradients
 	rowLosses  []float64      // N: loss of every token of the last forward pass
 }
@@ -121,7 +121,7 @@ func newNet(c ModelConfig, quant bool, B, T int, params, grads []float32) *net {
 // after every optimizer update.
 func (n *net) prepare() {
 	ts := layout(n.c)
-	cpu.Parallel(len(ts), 1, func(lo, hi int) {
+	cpu.ParallelPark(len(ts), 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			t := ts[i]
 			if !t.Linear {
@@ -153,7 +153,7 @@ func meanAbs(w []float32) float32 {
 // quantization. rows of width d.
 func (n *net) rmsnorm(dst, r, x, g []float32, d int, quant bool) {
 	eps := float64(n.c.NormEps)
-	cpu.Parallel(len(r), 1, func(lo, hi int) {
+	cpu.ParallelPark(len(r), 1, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			xt := x[t*d : t*d+d]
 			var ss float64
@@ -183,7 +183,7 @@ const normBlock = 32
 func (n *net) rmsnormBack(dx, dy, x, r, g, dg []float32, d int, acc bool) {
 	rows := len(r)
 	nb := (rows + normBlock - 1) / normBlock
-	cpu.Parallel(nb, 1, func(lo, hi int) {
+	cpu.ParallelPark(nb, 1, func(lo, hi int) {
 		for blk := lo; blk < hi; blk++ {
 			part := n.dgPart[blk*d : blk*d+d]
 			clear(part)
@@ -226,7 +226,7 @@ func (n *net) linearBack(dx, dy, x, w, dw []float32, in, out int, acc bool) {
 		pgemm(N, in, out, dy, out, w, in, dx, in, acc)
 	}
 	tr := n.tr[:out*N]
-	cpu.Parallel(out, 32, func(lo, hi int) {
+	cpu.ParallelPark(out, 32, func(lo, hi int) {
 		transpose(tr[lo*N:], N, dy[lo:], out, N, hi-lo)
 	})
 	pgemm(out, in, N, tr, N, x, in, dw, in, true)
@@ -237,7 +237,7 @@ func (n *net) rope(x []float32, nh int, inverse bool) {
 	hd := n.c.HeadDim()
 	half := hd / 2
 	T := n.T
-	cpu.Parallel(n.N, 1, func(lo, hi int) {
+	cpu.ParallelPark(n.N, 1, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			p := t % T
 			cs, sn := n.cos[p*half:p*half+half], n.sin[p*half:p*half+half]
@@ -265,7 +265,7 @@ func (n *net) attention(a *acts) {
 	kvd := KV * hd
 	group := H / KV
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	cpu.Parallel(n.B*KV, 1, func(lo, hi int) {
+	cpu.ParallelPark(n.B*KV, 1, func(lo, hi int) {
 		s := <-n.att
 		defer func() { n.att <- s }()
 		kT := s[3*T*T:]
@@ -310,7 +310,7 @@ func (n *net) attentionBack(a *acts, do []float32) {
 	kvd := KV * hd
 	group := H / KV
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	cpu.Parallel(n.B*KV, 1, func(lo, hi int) {
+	cpu.ParallelPark(n.B*KV, 1, func(lo, hi int) {
 		s := <-n.att
 		defer func() { n.att <- s }()
 		dp, tt, vT := s[:T*T], s[T*T:2*T*T], s[3*T*T:]
@@ -378,7 +378,7 @@ func (n *net) forward(gradScale float32) float64 {
 		n.rmsnorm(a.a2q, a.r3, a.h, w.ffnNorm, D, n.quantA)
 		n.linear(a.g, a.a2q, wT.wg, D, F)
 		n.linear(a.u, a.a2q, wT.wu, D, F)
-		cpu.Parallel(N*F, 256, func(lo, hi int) {
+		cpu.ParallelPark(N*F, 256, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				g := max(a.g[i], 0)
 				a.m[i] = g * g * a.u[i]
@@ -391,7 +391,7 @@ func (n *net) forward(gradScale float32) float64 {
 	}
 	n.rmsnorm(n.hf, n.rf, n.xf, n.w.outNorm, D, false)
 	pgemm(N, V, D, n.hf, D, n.embT, V, n.logits, V, false)
-	cpu.Parallel(N, 1, func(lo, hi int) {
+	cpu.ParallelPark(N, 1, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			row := n.logits[t*V : t*V+V]
 			mx := row[0]
@@ -434,7 +434,7 @@ func (n *net) backward() {
 	// LM head (tied): dhf = dlogits · E; dE += dlogits^T · hf
 	pgemm(N, D, V, n.logits, V, n.w.embd, D, n.dt, D, false)
 	tr := n.tr[:V*N]
-	cpu.Parallel(V, 32, func(lo, hi int) { transpose(tr[lo*N:], N, n.logits[lo:], V, N, hi-lo) })
+	cpu.ParallelPark(V, 32, func(lo, hi int) { transpose(tr[lo*N:], N, n.logits[lo:], V, N, hi-lo) })
 	pgemm(V, D, N, tr, N, n.hf, D, n.g.embd, D, true)
 	n.rmsnormBack(n.dx, n.dt, n.xf, n.rf, n.w.outNorm, n.g.outNorm, D, false)
 	// n.dx is the gradient w.r.t. the output of the last block.
@@ -447,7 +447,7 @@ func (n *net) backward() {
 		// through ffn_sub_norm (STE: ds2 = ds2q)
 		n.rmsnormBack(n.df2, n.df1, a.m, a.r4, w.ffnSubNorm, g.ffnSubNorm, F, false)
 		// m = relu(g)^2 * u
-		cpu.Parallel(N*F, 256, func(lo, hi int) {
+		cpu.ParallelPark(N*F, 256, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				gv := max(a.g[i], 0)
 				dm := n.df2[i]

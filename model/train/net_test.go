@@ -13,7 +13,7 @@ func tinyConfig() ModelConfig {
 }
 
 // newTestNet builds a net with larger-than-usual random weights (so that every path carries gradient) and random
-// tokens. It runs metal's pool with the given number of threads until the test ends.
+// tokens. It runs cpu's pool with the given number of threads until the test ends.
 func newTestNet(t *testing.T, c ModelConfig, quant bool, threads int) *net {
 	t.Helper()
 	prev := cpu.SetThreads(threads)
@@ -173,7 +173,7 @@ func TestQuantAct(t *testing.T) {
 	}
 }
 
-// TestSameResultAnyThreadCount: metal's pool splits the work differently for every thread count (chunks taken
+// TestSameResultAnyThreadCount: cpu's pool splits the work differently for every thread count (chunks taken
 // from a counter), yet the loss and every gradient are the same bits.
 func TestSameResultAnyThreadCount(t *testing.T) {
 	c := tinyConfig()

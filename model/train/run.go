@@ -286,7 +286,7 @@ func (t *Trainer) adamw(lr float64) float64 {
 	bc2 := 1 - math.Pow(c.Beta2, step)
 	b1, b2 := float32(c.Beta1), float32(c.Beta2)
 	ts := layout(c.Model)
-	cpu.Parallel(len(ts), 1, func(lo, hi int) {
+	cpu.ParallelPark(len(ts), 1, func(lo, hi int) {
 		for _, ten := range ts[lo:hi] {
 			wd := float32(0)
 			if ten.Linear {
