@@ -28,7 +28,7 @@ type acts struct {
 
 // net is the training state of one model: the quantized weights of the current step, the activations of one
 // micro-batch and the scratch of the backward pass. It is allocated once; forward and backward allocate nothing
-// but the goroutines of the worker pool.
+// but the small closures they hand to the worker pool.
 type net struct {
 	c        ModelConfig
 	quantW   bool // ternary weights (straight-through estimator)
