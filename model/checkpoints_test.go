@@ -77,13 +77,30 @@ func TestCheckpoints(t *testing.T) {
 // position's logits within tol, logging the largest difference.
 func checkLogits(t *testing.T, m *Model, dir string, tol float64) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
+	p := filepath.Join(dir, "expected.json")
+	checkLogitsFile(t, m, p, p, tol)
+}
+
+// checkLogitsFile runs the ids of idsFile through m and compares with the
+// logits of wantFile (the same ids).
+func checkLogitsFile(t *testing.T, m *Model, idsFile, wantFile string, tol float64) {
+	t.Helper()
+	var ids, want expectedLogits
+	for _, f := range []struct {
+		path string
+		v    *expectedLogits
+	}{{idsFile, &ids}, {wantFile, &want}} {
+		raw, err := os.ReadFile(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, f.v); err != nil {
+			t.Fatal(err)
+		}
 	}
-	var want expectedLogits
-	if err := json.Unmarshal(raw, &want); err != nil {
-		t.Fatal(err)
+	want.IDs = ids.IDs
+	if len(want.Logits) != len(want.IDs) {
+		t.Fatalf("%s: %d rows of logits for %d ids", wantFile, len(want.Logits), len(want.IDs))
 	}
 	// The reference keeps K and V in float32: so does an F32 cache.
 	m.KVCache = kvcache.F32
@@ -161,6 +178,65 @@ func TestCheckpointsConvert(t *testing.T) {
 				}
 				t.Run(f.name, func(t *testing.T) { checkLogits(t, back, dir, e.Tol) })
 				back.Close()
+			}
+		})
+	}
+}
+
+// peerEntry is one GGUF file written by a peer's own tool chain
+// (testdata/checkpoints/peers, see PEERS.md there): tol bounds the logits
+// against the checkpoint's reference, peer_tol against the peer's own
+// logits on the same file (NAME.peer.json) when there is one.
+type peerEntry struct {
+	File    string  `json:"file"`
+	Dir     string  `json:"dir"`
+	Tol     float64 `json:"tol"`
+	PeerTol float64 `json:"peer_tol"`
+	Refused string  `json:"refused"`
+}
+
+// TestPeerGGUF loads the GGUF files llama.cpp (convert_hf_to_gguf.py or
+// bitnet.cpp's converter, then llama-quantize TQ1_0/TQ2_0 with its fallback
+// types) and bitnet.cpp (converter, llama-quantize I2_S) wrote from the test
+// checkpoints, and compares the logits with the reference and with the
+// peer's own. Lossless files (ternary projections, F32 or F16 heads) meet the
+// checkpoint's tolerance; files with Q4_0/Q8_0/Q4_K/Q6_K weights are bounded
+// by the peer's logits on the same file.
+func TestPeerGGUF(t *testing.T) {
+	root := filepath.Join("testdata", "checkpoints")
+	raw, err := os.ReadFile(filepath.Join(root, "peers", "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index []peerEntry
+	if err := json.Unmarshal(raw, &index); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range index {
+		t.Run(e.File, func(t *testing.T) {
+			path := filepath.Join(root, "peers", e.File)
+			m, err := Load(path)
+			if e.Refused != "" {
+				if err == nil {
+					m.Close()
+					t.Fatalf("loaded; want refused (%q)", e.Refused)
+				}
+				if !strings.Contains(err.Error(), e.Refused) {
+					t.Fatalf("error %q does not say %q", err, e.Refused)
+				}
+				t.Logf("refused: %v", err)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			checkLogits(t, m, filepath.Join(root, e.Dir), e.Tol)
+			if e.PeerTol > 0 {
+				peer := strings.TrimSuffix(path, ".gguf") + ".peer.json"
+				t.Run("peer", func(t *testing.T) {
+					checkLogitsFile(t, m, filepath.Join(root, e.Dir, "expected.json"), peer, e.PeerTol)
+				})
 			}
 		})
 	}

@@ -345,14 +345,22 @@ func (ld *ggufLoader) matrix(name string) *cpu.Matrix {
 		ld.fail(name, "has %d dimensions, want 2", len(ti.Dims))
 		return nil
 	}
-	t, ok := ggufTypes[ti.Type]
-	if !ok {
-		ld.fail(name, "tensor type %v is not supported for weights", ti.Type)
-		return nil
-	}
 	if ti.Dims[0] > math.MaxInt32 || ti.Dims[1] > math.MaxInt32 {
 		ld.fail(name, "shape %v is too large", ti.Dims)
 		return nil
+	}
+	t, ok := ggufTypes[ti.Type]
+	if !ok {
+		f32, known, err := dequantGGUF(ti.Type, int(ti.Dims[1]), int(ti.Dims[0]), data)
+		switch {
+		case !known:
+			ld.fail(name, "tensor type %v is not supported for weights", ti.Type)
+			return nil
+		case err != nil:
+			ld.fail(name, "%v", err)
+			return nil
+		}
+		t, data = cpu.F32, f32
 	}
 	m, err := cpu.NewMatrix(t, int(ti.Dims[1]), int(ti.Dims[0]), data)
 	if err != nil {
