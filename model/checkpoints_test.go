@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/bitrepl/bitrepl/metal/cpu"
+	"github.com/bitrepl/bitrepl/model/gguf"
 )
 
 // checkpointRefused lists the test checkpoints (model/testdata/checkpoints,
@@ -172,6 +173,9 @@ func TestCheckpointsConvert(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", f.name, err)
 				}
+				if f.opt.Format == "gguf" && m.Config.Arch == "llama" {
+					checkNoScaleTensors(t, out)
+				}
 				back, err := Load(out)
 				if err != nil {
 					t.Fatalf("%s: %v", f.name, err)
@@ -180,6 +184,23 @@ func TestCheckpointsConvert(t *testing.T) {
 				back.Close()
 			}
 		})
+	}
+}
+
+// checkNoScaleTensors fails when a GGUF file has ".scale" tensors: llama.cpp's
+// llama arch has no such tensor and refuses the file ("wrong number of
+// tensors"), so a llama-arch TQ file carries its scale in the blocks.
+func checkNoScaleTensors(t *testing.T, path string) {
+	t.Helper()
+	f, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, ti := range f.Tensors {
+		if strings.HasSuffix(ti.Name, ".scale") {
+			t.Errorf("%s: tensor %s: llama.cpp's llama arch refuses it", filepath.Base(path), ti.Name)
+		}
 	}
 }
 

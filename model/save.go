@@ -37,7 +37,8 @@ type SaveOptions struct {
 	// BlockScales writes TQ1_0/TQ2_0 as llama-quantize does: the per-tensor
 	// scale rounded to f16 in every block's d, and no ".scale" tensors. The
 	// default keeps the scale exact (d = 1 plus a ".scale" tensor), which
-	// costs llama.cpp one extra multiply per projection.
+	// costs llama.cpp one extra multiply per projection; arch llama always
+	// has block scales (llama.cpp's llama arch has no ".scale" tensors).
 	BlockScales bool
 	// Progress, when set, is called after each tensor.
 	Progress func(done, total int)
@@ -233,7 +234,9 @@ func (m *Model) saveGGUF(path string, opt SaveOptions) error {
 			codes = permuteHeads(codes, mat.Rows, cols, c.HeadDim, false)
 		}
 		// TQ types keep the exact scale in a ".scale" tensor; I2_S and TQ1_S in their trailer.
-		separate := (opt.Ternary == cpu.TQ1_0 || opt.Ternary == cpu.TQ2_0) && !opt.BlockScales
+		// llama.cpp's llama arch has no ".scale" tensors (it refuses such a file): there the
+		// scale goes into the blocks, as llama-quantize writes it.
+		separate := (opt.Ternary == cpu.TQ1_0 || opt.Ternary == cpu.TQ2_0) && !opt.BlockScales && arch != "llama"
 		blockScale := scale
 		if separate {
 			blockScale = 1
