@@ -46,6 +46,23 @@ def absmean(w):
     return (w * s).round().clamp(-1, 1), s
 
 
+def exact_latent(w):
+    """Latent weights codes * c (c a power of two) whose absmean c*K/N is exact
+    in f16: K, the number of nonzero codes, is cut to 11 significant bits by
+    zeroing the smallest of them. Re-ternarising gives the same codes, and the
+    f16 values a converter writes (codes * absmean) and the f16 block scales of
+    TQ1_0/TQ2_0 hold the scale exactly, so GGUFs made by llama.cpp's own tool
+    chain from these weights reproduce the reference."""
+    codes, s = absmean(w)
+    flat, mag = codes.reshape(-1).clone(), w.abs().reshape(-1)
+    nz = int((flat != 0).sum())
+    keep = nz >> max(0, nz.bit_length() - 11) << max(0, nz.bit_length() - 11)
+    order = torch.argsort(torch.where(flat != 0, mag, torch.full_like(mag, float("inf"))))
+    flat[order[:nz - keep]] = 0
+    c = torch.exp2(torch.log2(1.0 / s).round())
+    return flat.reshape(codes.shape) * c
+
+
 # ---------------------------------------------------------------- LLaMA-like
 
 PROJ = [("self_attn.q_proj", "q"), ("self_attn.k_proj", "kv"), ("self_attn.v_proj", "kv"),
@@ -87,6 +104,8 @@ def llama_like(seed, d, linear, wdtype, subnorms=None, lin_norm=False, lm_head=F
             key = p + name + ".weight"
             if linear == "latent":
                 t[key] = w.to(wdtype)
+            elif linear == "latent-exact":
+                t[key] = exact_latent(w).to(wdtype)
             elif linear in ("packed-inv", "packed-mul"):
                 codes, s = absmean(w)
                 # A power of two: weight_scale (bf16), its inverse as an f16
@@ -271,6 +290,14 @@ def onebit_config(d, dtype="float16"):
 def fam_1bit_large(seed):
     d = dims(258, 64, 128, 2, 4, 4)  # 256 + <pad> + one more added token, as 32000 + 2
     return onebit_config(d), llama_like(seed, d, "latent", F16, ONEBIT_SUB), {}
+
+
+def fam_1bit_large_256(seed):
+    # widths of whole 256-blocks, latent weights exact through f16 (exact_latent):
+    # llama.cpp's convert_hf_to_gguf.py + llama-quantize TQ1_0/TQ2_0 and
+    # bitnet.cpp's I2_S keep every weight (peers/PEERS.md)
+    d = dims(258, 256, 256, 2, 4, 4)
+    return onebit_config(d), llama_like(seed, d, "latent-exact", F16, ONEBIT_SUB), {}
 
 
 def fam_1bit_3b(seed):
@@ -576,6 +603,7 @@ FAMILIES = {
     "bitnet-b1.58-2B-4T-bf16": fam_2b4t_bf16,
     "bitnet_b1_58-large": fam_1bit_large,
     "bitnet_b1_58-3B": fam_1bit_3b,
+    "bitnet_b1_58-large-256": fam_1bit_large_256,
     "OLMo-Bitnet-1B": fam_olmo,
     "OLMo-Bitnet-1B-layernorm": fam_olmo_layernorm,
     "Llama3-8B-1.58-100B-tokens": fam_llama3,
@@ -606,6 +634,7 @@ SEEDS = {
     'bitnet-b1.58-2B-4T-bf16': 1,
     'bitnet_b1_58-large': 2,
     'bitnet_b1_58-3B': 2,
+    'bitnet_b1_58-large-256': 26,
     'OLMo-Bitnet-1B': 1,
     'OLMo-Bitnet-1B-layernorm': 1,
     'Llama3-8B-1.58-100B-tokens': 3,

@@ -30,6 +30,11 @@ FAMILIES = {
                "tied: no lm_head.weight (llama.cpp's bitnet arch, made for these repos, has no output tensor)",
         quirk="vocab = 256 + 2 added tokens (as 32000 + <pad> + 1), pad_token_id = vocab-2, ids include both added tokens; "
               "sub-norms self_attn.inner_attn_ln and mlp.ffn_layernorm; silu; rope_theta 10000; rope_scaling null"),
+    "bitnet_b1_58-large-256": dict(
+        upstream="1bitLLM/bitnet_b1_58-large", ids=[1, 7, 256, 42, 257, 60, 11, 3, 17, 9, 200, 2], tol=NEAR, expect="run",
+        layout="as bitnet_b1_58-large, hidden and ffn 256 so that llama.cpp's TQ1_0/TQ2_0 and bitnet.cpp's I2_S blocks fit",
+        quirk="latent weights codes * 2^k with the nonzero count cut to 11 significant bits: the absmean scale is exact "
+              "in f16, so the peers' GGUFs (peers/) keep every weight"),
     "bitnet_b1_58-3B": dict(
         upstream="1bitLLM/bitnet_b1_58-3B", ids=[1, 7, 256, 42, 257, 60, 11, 3, 17, 9, 200, 2], tol=NEAR, expect="run",
         layout="model-00001-of-00002.safetensors + model-00002-of-00002.safetensors + model.safetensors.index.json; "
