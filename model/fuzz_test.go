@@ -47,6 +47,12 @@ func FuzzLoadGGUF(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// llama-quantize's output: Q4_K embedding, Q6_K head (dequantized at load)
+	b, err := os.ReadFile(filepath.Join("testdata", "checkpoints", "peers", "llamacpp-Falcon3-1B-Instruct-1.58bit-tq2_0-q4k-q6k.gguf"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := LoadBytes(bytes.Clone(data), "fuzz.gguf")
 		if err != nil {
