@@ -507,14 +507,14 @@ func TestRoundingMargins(t *testing.T) {
 	}
 }
 
-// Flipping a weight whose code is 0 changes nothing; RankWeights puts it last.
+// Flipping a weight whose code is 0 changes nothing; rankWeights puts it last.
 func TestRankWeights(t *testing.T) {
 	cfg := tinyCfg()
 	p := randomParams(cfg, 10)
 	row := p.Layers[0].O.Codes[3*cfg.Dim : 4*cfg.Dim]
 	zero, one := slices.Index(row, 0), slices.Index(row, 1)
 	m := build(t, cfg, p)
-	got, err := RankWeights(m, testTokens[:5], 0, "attn_output", 3, []int{zero, one})
+	got, err := rankWeights(m, testTokens[:5], 0, "attn_output", 3, []int{zero, one})
 	if err != nil {
 		t.Fatal(err)
 	}

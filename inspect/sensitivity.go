@@ -91,9 +91,10 @@ func RankRows(m *model.Model, tokens []int32, layer int, p Projection, rows []in
 	return rank(m, tokens, layer, p, rows, nil)
 }
 
-// RankWeights flips each weight (row, c) of cols (nil: every column) in
-// turn and ranks them as RankRows.
-func RankWeights(m *model.Model, tokens []int32, layer int, p Projection, row int, cols []int) ([]Sensitivity, error) {
+// rankWeights flips each weight (row, c) of cols (nil: every column) in
+// turn and ranks them as RankRows. Nothing but its test calls it yet:
+// /sensitivity ranks rows.
+func rankWeights(m *model.Model, tokens []int32, layer int, p Projection, row int, cols []int) ([]Sensitivity, error) {
 	w, err := p.Matrix(m, layer)
 	if err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ func FuzzRequests(f *testing.F) {
 		p := paths[int(path)%len(paths)]
 		req := httptest.NewRequest("POST", p, strings.NewReader(body))
 		rec := httptest.NewRecorder()
-		s.Handler().ServeHTTP(rec, req)
+		s.mux.ServeHTTP(rec, req)
 		switch {
 		case rec.Code == http.StatusOK:
 		case rec.Code >= 400 && rec.Code < 500:

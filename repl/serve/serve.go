@@ -123,9 +123,6 @@ func New(m *model.Model, cfg Config) (*Server, string, error) {
 	return s, note, nil
 }
 
-// Handler is the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
-
 // Slots is the number of conversations served at once.
 func (s *Server) Slots() int { return s.cfg.Parallel }
 
