@@ -11,13 +11,8 @@ import (
 // Random builds a model of the given shape with random ternary weights (a
 // random per-tensor scale), a random F32 embedding and norm weights near 1.
 // The same seed gives the same model. It is for tests and speed
-// measurements: speed does not depend on the values. tok may be nil; a
-// tokenizer larger than the shape's vocabulary widens it, so that every
-// token it writes has an embedding.
+// measurements: speed does not depend on the values. tok may be nil.
 func Random(cfg Config, seed uint64, tok *tokenizer.Tokenizer, tokenizerJSON []byte) (*Model, error) {
-	if tok != nil {
-		cfg.VocabSize = max(cfg.VocabSize, tok.VocabSize())
-	}
 	if cfg.HeadDim == 0 && cfg.Heads > 0 {
 		cfg.HeadDim = cfg.Dim / cfg.Heads
 	}

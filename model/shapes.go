@@ -34,7 +34,9 @@ var Shapes = map[string]Config{
 const RandomSpec = "random:"
 
 // openRandom builds the random model a "random:SHAPE[:SEED]" name asks for,
-// with tok (may be nil) as its tokenizer (see WithTokenizer).
+// with tok (may be nil) as its tokenizer (see WithTokenizer). A tokenizer
+// larger than the shape's vocabulary widens it, so that every token it
+// writes has an embedding.
 func openRandom(spec string, tok *tokenizer.Tokenizer, tokenizerJSON []byte) (*Model, error) {
 	rest, ok := strings.CutPrefix(spec, RandomSpec)
 	if !ok {
@@ -55,6 +57,9 @@ func openRandom(spec string, tok *tokenizer.Tokenizer, tokenizerJSON []byte) (*M
 		if _, err := fmt.Sscan(seedText, &seed); err != nil {
 			return nil, fmt.Errorf("random model seed %q: %v", seedText, err)
 		}
+	}
+	if tok != nil {
+		cfg.VocabSize = max(cfg.VocabSize, tok.VocabSize())
 	}
 	return Random(cfg, seed, tok, tokenizerJSON)
 }
