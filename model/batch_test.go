@@ -170,3 +170,55 @@ func TestGenerateStepOption(t *testing.T) {
 		t.Errorf("with Step: %v in %d steps, without: %v", got, calls, want)
 	}
 }
+
+// A model whose BitLinears have their own RMSNorm (use_rms_norm) steps with
+// the same logits as Forward: Step applies each projection's input norm too.
+func TestStepBitLinearNorm(t *testing.T) {
+	m, err := Random(tinyConfig("llama"), 9, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Config.BitLinearNorm, m.Config.BitLinearNormEps = true, 1e-6
+	for li := range m.layers {
+		l := &m.layers[li]
+		for p := range l.inNorm {
+			w := m.Config.Dim
+			if p == projO {
+				w = m.Config.Heads * m.Config.HeadDim
+			} else if p == projDown {
+				w = m.Config.FFNDim
+			}
+			l.inNorm[p] = make([]float32, w)
+			for i := range l.inNorm[p] {
+				l.inNorm[p][i] = 0.5 + float32((i*7+p*3+li)%11)/10
+			}
+		}
+	}
+	prompts := [][]int32{{1, 2, 3}, {4, 5, 6, 7, 8}}
+	alone, ss := make([][]float32, len(prompts)), make([]*Session, len(prompts))
+	ids := []int32{9, 10}
+	for i, p := range prompts {
+		s := m.NewSession(0)
+		if _, err := s.Forward(p); err != nil {
+			t.Fatal(err)
+		}
+		l, err := s.Forward(ids[i : i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone[i] = slices.Clone(l)
+		ss[i] = m.NewSession(0)
+		if _, err := ss[i].Forward(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := m.Step(ss, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ss {
+		if d := firstDiff(got[i], alone[i]); d >= 0 {
+			t.Fatalf("session %d: logit %d is %v stepped, %v alone", i, d, got[i][d], alone[i][d])
+		}
+	}
+}

@@ -51,7 +51,8 @@ type Session struct {
 
 	stepLogits []float32 // (n, vocab) logits of a Step led by this session, made by the first
 
-	gpu *gpuState // nil on the CPU; see device.go
+	cpu cpuBackend // the CPU backend of a batch of this session's (backend_cpu.go)
+	gpu *gpuState  // nil on the CPU; see device.go
 
 	// The step that cpu.Parallel and cpu.MatMulTernaryPair run on
 	// every thread (bound once, so a forward pass allocates nothing), and
@@ -224,97 +225,16 @@ func (s *Session) checkVocab(tokens []int32) error {
 	return nil
 }
 
-// forwardBatch runs n = len(tokens) tokens through the model. When logits is
-// true it computes logits: of every token when each != nil, else of the last.
+// forwardBatch runs n = len(tokens) tokens through the model on the CPU.
+// When logits is true it computes logits: of every token when each != nil,
+// else of the last.
 func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l []float32)) {
-	m, c := s.m, &s.m.Config
-	n, dim, ffn := len(tokens), c.Dim, c.FFNDim
-	qd, kvd := c.Heads*c.HeadDim, c.KVDim()
+	n := len(tokens)
 	pos0 := s.cache.Len()
-	x := s.x[:n*dim]
-	for t, id := range tokens {
-		m.embed.Row(x[t*dim:(t+1)*dim], int(id))
-	}
-	for li := range m.layers {
-		l := &m.layers[li]
-
-		// Attention: x += O(subnorm(attention(RoPE(Q xn), RoPE(K xn), V xn))).
-		s.norm(s.xb[:n*dim], x, l.AttnNorm, n, dim, SiteAttnNorm, li, pos0)
-		s.quantizeFor(s.xb[:n*dim], n, dim, l.Q.Cols, l.inNorm[projQ])
-		s.project(s.q[:n*qd], l.Q, n)
-		if l.inNorm[projK] != nil { // else K and V share Q's quantized input
-			s.quantizeFor(s.xb[:n*dim], n, dim, l.K.Cols, l.inNorm[projK])
-		}
-		s.project(s.k[:n*kvd], l.K, n)
-		if l.inNorm[projV] != nil {
-			s.quantizeFor(s.xb[:n*dim], n, dim, l.V.Cols, l.inNorm[projV])
-		}
-		s.project(s.v[:n*kvd], l.V, n)
-		s.observe(SiteAttnQ, li, pos0, s.q[:n*qd], qd)
-		s.observe(SiteAttnK, li, pos0, s.k[:n*kvd], kvd)
-		s.observe(SiteAttnV, li, pos0, s.v[:n*kvd], kvd)
-		for t := range n {
-			p := pos0 + t
-			half := c.HeadDim / 2
-			cos, sin := s.cos[p*half:(p+1)*half], s.sin[p*half:(p+1)*half]
-			rope := cpu.RoPE
-			if c.RopeInterleaved {
-				rope = ropeInterleaved
-			}
-			rope(s.q[t*qd:(t+1)*qd], c.Heads, c.HeadDim, cos, sin)
-			rope(s.k[t*kvd:(t+1)*kvd], c.KVHeads, c.HeadDim, cos, sin)
-			s.cache.Put(li, p, s.k[t*kvd:(t+1)*kvd], s.v[t*kvd:(t+1)*kvd])
-		}
-		s.layer, s.pos0, s.batch = li, pos0, n
-		if s.wants(SiteAttnWeights, li) {
-			for t := range n {
-				s.attendObserved(t)
-			}
-		} else {
-			cpu.Parallel(c.Heads, c.Heads/c.KVHeads, s.attendFn)
-		}
-		if l.AttnSubNorm != nil {
-			s.norm(s.mix[:n*qd], s.mix[:n*qd], l.AttnSubNorm, n, qd, SiteAttnSubNorm, li, pos0)
-		} else {
-			s.observe(SiteAttnSubNorm, li, pos0, s.mix[:n*qd], qd)
-		}
-		s.quantizeFor(s.mix[:n*qd], n, qd, l.O.Cols, l.inNorm[projO])
-		s.project(s.o[:n*dim], l.O, n)
-		s.observe(SiteAttnOut, li, pos0, s.o[:n*dim], dim)
-		for i := range x {
-			x[i] += s.o[i]
-		}
-
-		// Feed-forward: x += Down(subnorm(act(Gate xn) * Up xn)).
-		s.norm(s.xb[:n*dim], x, l.FFNNorm, n, dim, SiteFFNNorm, li, pos0)
-		s.quantizeFor(s.xb[:n*dim], n, dim, l.Gate.Cols, l.inNorm[projGate])
-		if l.Gate.Type.Ternary() && l.inNorm[projUp] == nil && !s.wants(SiteFFNGate, li) && !s.wants(SiteFFNUp, li) {
-			// One pass over the pool for both, each thread activating
-			// the rows it computed.
-			cpu.MatMulTernaryPair(s.gate[:n*ffn], l.Gate, s.up[:n*ffn], l.Up, s.xq[:n*l.Gate.Cols], s.inv[:n], n, s.activateFn)
-		} else {
-			s.project(s.gate[:n*ffn], l.Gate, n)
-			if l.inNorm[projUp] != nil {
-				s.quantizeFor(s.xb[:n*dim], n, dim, l.Up.Cols, l.inNorm[projUp])
-			}
-			s.project(s.up[:n*ffn], l.Up, n)
-			s.observe(SiteFFNGate, li, pos0, s.gate[:n*ffn], ffn)
-			s.observe(SiteFFNUp, li, pos0, s.up[:n*ffn], ffn)
-			activate(s.gate[:n*ffn], s.up[:n*ffn], c.Act)
-		}
-		if l.FFNSubNorm != nil {
-			s.norm(s.gate[:n*ffn], s.gate[:n*ffn], l.FFNSubNorm, n, ffn, SiteFFNSubNorm, li, pos0)
-		} else {
-			s.observe(SiteFFNSubNorm, li, pos0, s.gate[:n*ffn], ffn)
-		}
-		s.quantizeFor(s.gate[:n*ffn], n, ffn, l.Down.Cols, l.inNorm[projDown])
-		s.project(s.o[:n*dim], l.Down, n)
-		s.observe(SiteFFNDown, li, pos0, s.o[:n*dim], dim)
-		for i := range x {
-			x[i] += s.o[i]
-		}
-		s.observe(SiteResidual, li, pos0, x, dim)
-	}
+	s.m.embedRows(s.x[:n*s.m.Config.Dim], tokens)
+	b := &s.cpu
+	*b = cpuBackend{s: s, n: n, pos0: pos0, each: each}
+	s.m.blocks(b)
 	copy(s.tokens[pos0:], tokens)
 	s.cache.Commit(pos0 + n)
 	if !logits {
@@ -324,16 +244,7 @@ func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l [
 	if each != nil {
 		first = 0
 	}
-	for t := first; t < n; t++ {
-		xn := s.xb[t*dim : (t+1)*dim]
-		c.normRow(xn, x[t*dim:(t+1)*dim], m.outNorm)
-		s.observeOne(SiteOutputNorm, -1, pos0+t, xn)
-		cpu.MatVec(s.logits, m.output, xn)
-		s.observeOne(SiteLogits, -1, pos0+t, s.logits)
-		if each != nil {
-			each(t, s.logits)
-		}
-	}
+	b.output(first)
 }
 
 // norm applies RMSNorm to n rows of width w and reports them to the hook.
