@@ -21,7 +21,7 @@ func BenchmarkAttendDepth(b *testing.B) {
 		b.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, kv := range []kvcache.Type{kvcache.F32, kvcache.F16} {
+	for _, kv := range []kvcache.Type{kvcache.F32, kvcache.F16, kvcache.Q8_0} {
 		for _, depth := range []int{2048, 4095} {
 			m.KVCache = kv
 			s := m.NewSession(4096)

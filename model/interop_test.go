@@ -293,3 +293,53 @@ func TestInteropAttentionF16(t *testing.T) {
 		})
 	}
 }
+
+// With a Q8_0 cache, attention is the reference attention of K and V
+// quantized to Q8_0 per head (llama.cpp's q8_0 blocks, as the cache holds
+// them) and of Q quantized the same way (the scores are integer dots of
+// Q8_0 blocks, as llama.cpp's vec_dot_q8_0_q8_0): the rounding of the three
+// is the only difference from F32.
+func TestInteropAttentionQ8_0(t *testing.T) {
+	if !hooksCompiled {
+		t.Skip("built with -tags nohooks")
+	}
+	m, err := Random(tinyConfig("llama"), 21, nil, nil) // no sub-norm: the hook sees the mix
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.KVCache = kvcache.Q8_0
+	c := m.Config
+	tokens := []int32{1, 5, 9, 2, 77, 31, 0, 95}
+	s := m.NewSession(32)
+	rec := recorder{}
+	s.SetHook(rec)
+	if _, err := s.ForwardAll(tokens); err != nil {
+		t.Fatal(err)
+	}
+	q8 := func(x []float32, heads int) []float64 {
+		hd := len(x) / heads
+		b := make([]byte, cpu.Q8RowBytes(hd))
+		for h := range heads {
+			cpu.ToQ8_0(b, x[h*hd:(h+1)*hd])
+			cpu.FromQ8_0(x[h*hd:(h+1)*hd], b)
+		}
+		return f64s(x)
+	}
+	var q, k, v [][]float64
+	hf := c.HeadDim / 2
+	for pos := range tokens {
+		qr := slices.Clone(rec[[3]int{int(SiteAttnQ), 0, pos}])
+		kr := slices.Clone(rec[[3]int{int(SiteAttnK), 0, pos}])
+		cpu.RoPE(qr, c.Heads, c.HeadDim, s.cos[pos*hf:(pos+1)*hf], s.sin[pos*hf:(pos+1)*hf])
+		cpu.RoPE(kr, c.KVHeads, c.HeadDim, s.cos[pos*hf:(pos+1)*hf], s.sin[pos*hf:(pos+1)*hf])
+		q = append(q, q8(qr, c.Heads))
+		k = append(k, q8(kr, c.KVHeads))
+		v = append(v, q8(slices.Clone(rec[[3]int{int(SiteAttnV), 0, pos}]), c.KVHeads))
+	}
+	att := refAttention(q, k, v, c.Heads, c.KVHeads, c.HeadDim)
+	for pos := range tokens {
+		if e := relErr(rec[[3]int{int(SiteAttnSubNorm), 0, pos}], att[pos]); e > tolBlock {
+			t.Errorf("attention pos %d: rel err %g", pos, e)
+		}
+	}
+}

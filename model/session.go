@@ -415,26 +415,38 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 // the cached keys of KV head kvh of the current layer at positions [j0, j1).
 func (s *Session) scores(dst, q []float32, kvh, j0, j1 int, scale float32) {
 	hd := len(q)
-	if s.cache.Type() == kvcache.F16 {
+	switch s.cache.Type() {
+	case kvcache.F16:
 		keys, _ := s.cache.HeadF16(s.layer, kvh, j1)
 		cpu.DotRowsF16(dst, q, keys[j0*hd:], hd, scale)
-		return
+	case kvcache.Q8_0:
+		// q is quantized to Q8_0 per call: once per tile, 1/attendTile
+		// of the work of the integer dots.
+		rb := cpu.Q8RowBytes(hd)
+		keys, _ := s.cache.HeadQ8(s.layer, kvh, j1)
+		cpu.DotRowsQ8_0(dst, q, keys[j0*rb:], rb, scale)
+	default:
+		keys, _ := s.cache.Head(s.layer, kvh, j1)
+		cpu.DotRows(dst, q, keys[j0*hd:], hd, scale)
 	}
-	keys, _ := s.cache.Head(s.layer, kvh, j1)
-	cpu.DotRows(dst, q, keys[j0*hd:], hd, scale)
 }
 
 // mixValues adds a[j-j0] times the cached value of KV head kvh of the
 // current layer at position j to dst, for j in [j0, j1) in order.
 func (s *Session) mixValues(dst, a []float32, kvh, j0, j1 int) {
 	hd := len(dst)
-	if s.cache.Type() == kvcache.F16 {
+	switch s.cache.Type() {
+	case kvcache.F16:
 		_, vals := s.cache.HeadF16(s.layer, kvh, j1)
 		cpu.AxpyRowsF16(dst, a, vals[j0*hd:], hd)
-		return
+	case kvcache.Q8_0:
+		rb := cpu.Q8RowBytes(hd)
+		_, vals := s.cache.HeadQ8(s.layer, kvh, j1)
+		cpu.AxpyRowsQ8_0(dst, a, vals[j0*rb:], rb)
+	default:
+		_, vals := s.cache.Head(s.layer, kvh, j1)
+		cpu.AxpyRows(dst, a, vals[j0*hd:], hd)
 	}
-	_, vals := s.cache.Head(s.layer, kvh, j1)
-	cpu.AxpyRows(dst, a, vals[j0*hd:], hd)
 }
 
 // attendTile is how many cached positions attendHeads takes at a time: 64

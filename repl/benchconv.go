@@ -109,11 +109,8 @@ func kvBytes(m *model.Model, t kvcache.Type, depth, tg int) int64 {
 		return 0
 	}
 	c := m.Config
-	entry := int64(2)
-	if t == kvcache.F32 {
-		entry = 4
-	}
-	return int64(c.Layers) * int64(c.KVDim()) * 2 * entry * int64(2*depth+tg+1) / 2
+	row := int64(t.RowBytes(c.HeadDim)) * int64(c.KVHeads)
+	return int64(c.Layers) * row * 2 * int64(2*depth+tg+1) / 2
 }
 
 // benchArgs are bitrepl bench's arguments, as llama-bench's -p, -n, -r, -t.

@@ -124,7 +124,7 @@ func TestFailedTurnLeavesConversation(t *testing.T) {
 	}
 }
 
-// /set cache_type f32 makes the next prompt run on an F32 KV cache and f16
+// /set cache_type f32 (q8_0) makes the next prompt run on an F32 (Q8_0) KV cache and f16
 // back on an F16 one (the default).
 func TestSetCacheType(t *testing.T) {
 	ctx := context.Background()
@@ -134,7 +134,7 @@ func TestSetCacheType(t *testing.T) {
 	for _, tc := range []struct {
 		line string
 		want kvcache.Type
-	}{{"", kvcache.F16}, {"/set cache_type f32", kvcache.F32}, {"/set cache_type f16", kvcache.F16}} {
+	}{{"", kvcache.F16}, {"/set cache_type f32", kvcache.F32}, {"/set cache_type q8_0", kvcache.Q8_0}, {"/set cache_type f16", kvcache.F16}} {
 		if tc.line != "" {
 			if err := s.exec(ctx, tc.line); err != nil {
 				t.Fatalf("%s: %v", tc.line, err)
@@ -147,7 +147,7 @@ func TestSetCacheType(t *testing.T) {
 			t.Fatalf("after %q the prompt ran on an %v cache, want %v", tc.line, got, tc.want)
 		}
 	}
-	if err := s.exec(ctx, "/set cache_type q4"); err == nil || !strings.Contains(err.Error(), "not f16 or f32") {
+	if err := s.exec(ctx, "/set cache_type q4"); err == nil || !strings.Contains(err.Error(), "not f16, q8_0 or f32") {
 		t.Fatalf("/set cache_type q4: %v", err)
 	}
 }

@@ -73,12 +73,12 @@ func settingTable() []setting {
 		intSetting("max_tokens", "stop a generation after this many tokens", 1, 1<<20, func(s *Settings) *int { return &s.MaxTokens }),
 		intSetting("threads", "threads of the matrix kernels; 0 = the physical cores", 0, cpu.MaxThreads(), func(s *Settings) *int { return &s.Threads }),
 		intSetting("context", "KV cache length in tokens; 0 = the model's", 0, 1<<24, func(s *Settings) *int { return &s.Context }),
-		{name: "cache_type", help: "KV cache entries: f16 (half the memory and reads) or f32 (exact keys and values)", values: []string{"f16", "f32"},
+		{name: "cache_type", help: "KV cache entries: f16 (half the memory and reads of f32), q8_0 (about half of f16's: llama.cpp's 8-bit blocks) or f32 (exact keys and values)", values: []string{"f16", "q8_0", "f32"},
 			get: func(s *Settings) string { return s.CacheType.String() },
 			set: func(s *Settings, v string) error {
 				t, err := kvcache.ParseType(v)
 				if err != nil {
-					return fmt.Errorf("cache_type: %q is not f16 or f32", v)
+					return fmt.Errorf("cache_type: %q is not f16, q8_0 or f32", v)
 				}
 				s.CacheType = t
 				return nil

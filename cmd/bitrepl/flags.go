@@ -51,7 +51,7 @@ var commands = []command{
 			f.setting("top-p", "P", "top_p", "nucleus sampling mass in (0,1], 1 = off (default 0.95)")
 			f.setting("s,seed", "N", "seed", "sampler seed (default 0)")
 			f.setting("t,threads", "N", "threads", "threads of the matrix kernels (default 0: the physical cores)")
-			f.setting("cache-type", "TYPE", "cache_type", "KV cache entries: f16 (default, as llama.cpp's) or f32")
+			f.setting("cache-type", "TYPE", "cache_type", "KV cache entries: f16 (default, as llama.cpp's), q8_0 or f32")
 			f.setFlag("set")
 			tokenizerFlag(c, f)
 			f.bool(&c.JSON, "json", "print the text, token ids, probabilities and stats as JSON")
@@ -67,7 +67,7 @@ var commands = []command{
 			f.bench("r", "N", "repetitions, the median is reported (default 5)")
 			f.bench("t", "N", "threads (default the physical cores; at most 4 per CPU)")
 			f.bench("d", "N", "tokens already in the context before each run (default 0)")
-			f.setting("cache-type", "TYPE", "cache_type", "KV cache entries: f16 (default, as llama.cpp's) or f32")
+			f.setting("cache-type", "TYPE", "cache_type", "KV cache entries: f16 (default, as llama.cpp's), q8_0 or f32")
 			f.bool(&c.JSON, "json", "print the result as JSON")
 		}},
 	{name: "convert", args: "[OUT]", summary: "write the model as GGUF (a .gguf file) or safetensors (a directory)",

@@ -6,8 +6,10 @@
 //
 //	K[layer][kvHead][pos][i]    i < headDim
 //
-// Entries are IEEE half floats (F16, the default, as llama.cpp's) or float32
-// (F32: exact, twice the memory and twice the bytes read per token).
+// Entries are IEEE half floats (F16, the default, as llama.cpp's), float32
+// (F32: exact, twice the memory and twice the bytes read per token) or
+// Q8_0 blocks (llama.cpp's q8_0: 34 bytes per 32 entries, a little over half
+// of F16's bytes), each position's head one row of headDim/32 blocks.
 //
 // It knows nothing about models; the engine writes rows of all KV heads of a
 // position (kvHeads*headDim floats, head after head) and reads one head back.
@@ -31,36 +33,47 @@ const (
 	F16 Type = iota
 	// F32 keeps keys and values exactly as computed.
 	F32
+	// Q8_0 quantizes each head's keys and values per block of 32 entries
+	// to int8 with an f16 scale, as llama.cpp's q8_0 cache (cpu.ToQ8_0).
+	Q8_0
 )
 
-// String returns "f16" or "f32", the names ParseType takes.
+// String returns "f16", "f32" or "q8_0", the names ParseType takes.
 func (t Type) String() string {
 	switch t {
 	case F16:
 		return "f16"
 	case F32:
 		return "f32"
+	case Q8_0:
+		return "q8_0"
 	}
 	return fmt.Sprintf("Type(%d)", uint8(t))
 }
 
-// ParseType parses a cache type name ("f16", "f32"; any case).
+// ParseType parses a cache type name ("f16", "f32", "q8_0"; any case).
 func ParseType(s string) (Type, error) {
 	switch strings.ToLower(s) {
 	case "f16":
 		return F16, nil
 	case "f32":
 		return F32, nil
+	case "q8_0":
+		return Q8_0, nil
 	}
-	return 0, fmt.Errorf("unknown KV cache type %q (want f16 or f32)", s)
+	return 0, fmt.Errorf("unknown KV cache type %q (want f16, f32 or q8_0)", s)
 }
 
-// bytes is the size of one entry.
-func (t Type) bytes() int {
-	if t == F32 {
-		return 4
+// RowBytes is the size of one head's keys (or values) at one position, in a
+// cache of type t for heads of headDim entries.
+func (t Type) RowBytes(headDim int) int {
+	switch t {
+	case F32:
+		return 4 * headDim
+	case Q8_0:
+		return cpu.Q8RowBytes(headDim)
 	}
-	return 2
+	return 2 * headDim
 }
 
 // Cache is the key/value store of one sequence. It is allocated once, at its
@@ -70,6 +83,8 @@ type Cache struct {
 	layers, ctxLen, heads, headDim int
 	k, v                           [][]float32 // F32: (layer) -> (heads, ctxLen, headDim)
 	kh, vh                         [][]uint16  // F16: the same
+	kq, vq                         [][]byte    // Q8_0: (layer) -> (heads, ctxLen, rowBytes)
+	rowBytes                       int         // bytes of one head at one position
 	n                              int         // positions filled
 }
 
@@ -77,16 +92,20 @@ type Cache struct {
 // heads KV heads of headDim floats. It panics on non-positive sizes or an
 // unknown type: a programmer error, not an input error.
 func New(layers, ctxLen, heads, headDim int, t Type) *Cache {
-	if layers <= 0 || ctxLen <= 0 || heads <= 0 || headDim <= 0 || t > F32 {
+	if layers <= 0 || ctxLen <= 0 || heads <= 0 || headDim <= 0 || t > Q8_0 {
 		panic(fmt.Sprintf("kvcache: invalid cache %v of %d layers x %d positions x %d heads x %d", t, layers, ctxLen, heads, headDim))
 	}
-	c := &Cache{typ: t, layers: layers, ctxLen: ctxLen, heads: heads, headDim: headDim}
+	c := &Cache{typ: t, layers: layers, ctxLen: ctxLen, heads: heads, headDim: headDim, rowBytes: t.RowBytes(headDim)}
 	size := heads * ctxLen * headDim
 	for range layers {
-		if t == F32 {
+		switch t {
+		case F32:
 			c.k, c.v = append(c.k, make([]float32, size)), append(c.v, make([]float32, size))
-		} else {
+		case F16:
 			c.kh, c.vh = append(c.kh, make([]uint16, size)), append(c.vh, make([]uint16, size))
+		case Q8_0:
+			size := heads * ctxLen * c.rowBytes
+			c.kq, c.vq = append(c.kq, make([]byte, size)), append(c.vq, make([]byte, size))
 		}
 	}
 	return c
@@ -106,7 +125,7 @@ func (c *Cache) Width() int { return c.heads * c.headDim }
 
 // Bytes is the memory held by the cache.
 func (c *Cache) Bytes() int64 {
-	return int64(c.layers) * int64(c.ctxLen) * int64(c.Width()) * int64(c.typ.bytes()) * 2
+	return int64(c.layers) * int64(c.ctxLen) * int64(c.heads) * int64(c.rowBytes) * 2
 }
 
 // Put stores the key and value rows of layer at position pos (Width floats
@@ -115,6 +134,13 @@ func (c *Cache) Bytes() int64 {
 func (c *Cache) Put(layer, pos int, k, v []float32) {
 	hd := c.headDim
 	for h := range c.heads {
+		if c.typ == Q8_0 {
+			rb := c.rowBytes
+			at := (h*c.ctxLen + pos) * rb
+			cpu.ToQ8_0(c.kq[layer][at:at+rb], k[h*hd:(h+1)*hd])
+			cpu.ToQ8_0(c.vq[layer][at:at+rb], v[h*hd:(h+1)*hd])
+			continue
+		}
 		at := (h*c.ctxLen + pos) * hd
 		if c.typ == F32 {
 			copy(c.k[layer][at:at+hd], k[h*hd:(h+1)*hd])
@@ -140,14 +166,28 @@ func (c *Cache) HeadF16(layer, h, n int) (keys, values []uint16) {
 	return c.kh[layer][at : at+n*c.headDim], c.vh[layer][at : at+n*c.headDim]
 }
 
+// HeadQ8 is Head for a Q8_0 cache: n rows of cpu.Q8RowBytes(headDim) bytes
+// each.
+func (c *Cache) HeadQ8(layer, h, n int) (keys, values []byte) {
+	at := h * c.ctxLen * c.rowBytes
+	return c.kq[layer][at : at+n*c.rowBytes], c.vq[layer][at : at+n*c.rowBytes]
+}
+
 // Rows copies the keys and values of layer for positions [p0, p1) into k
 // and v, Width floats per position as Put takes them (as stored: rounded
-// in an F16 cache).
+// in an F16 or Q8_0 cache).
 func (c *Cache) Rows(layer, p0, p1 int, k, v []float32) {
 	hd := c.headDim
 	for p := p0; p < p1; p++ {
 		for h := range c.heads {
 			at, row := (h*c.ctxLen+p)*hd, ((p-p0)*c.heads+h)*hd
+			if c.typ == Q8_0 {
+				rb := c.rowBytes
+				at := (h*c.ctxLen + p) * rb
+				cpu.FromQ8_0(k[row:row+hd], c.kq[layer][at:at+rb])
+				cpu.FromQ8_0(v[row:row+hd], c.vq[layer][at:at+rb])
+				continue
+			}
 			if c.typ == F32 {
 				copy(k[row:row+hd], c.k[layer][at:])
 				copy(v[row:row+hd], c.v[layer][at:])

@@ -111,7 +111,7 @@ func TestParseType(t *testing.T) {
 		in   string
 		want Type
 		err  bool
-	}{{"f16", F16, false}, {"F32", F32, false}, {"q8_0", 0, true}, {"", 0, true}} {
+	}{{"f16", F16, false}, {"F32", F32, false}, {"Q8_0", Q8_0, false}, {"q4_0", 0, true}, {"", 0, true}} {
 		got, err := ParseType(c.in)
 		if (err != nil) != c.err || err == nil && got != c.want {
 			t.Errorf("ParseType(%q) = %v, %v; want %v, error %v", c.in, got, err, c.want, c.err)
@@ -119,5 +119,46 @@ func TestParseType(t *testing.T) {
 		if err == nil && got.String() != strings.ToLower(c.in) {
 			t.Errorf("%v.String() = %q", got, got.String())
 		}
+	}
+}
+
+// A Q8_0 cache holds each head's row as llama.cpp's q8_0 blocks of 32 (a
+// head of 40 ends in a padded block), gives them back dequantized within
+// half a step of each block, and takes 34 bytes per 32 entries.
+func TestQ8_0Entries(t *testing.T) {
+	const hd = 40
+	c := New(2, 3, 2, hd, Q8_0)
+	k, v := make([]float32, 2*hd), make([]float32, 2*hd)
+	for i := range k {
+		k[i], v[i] = float32(i)-17.3, float32(i*i)/100
+	}
+	k[hd] = 127 // head 1's first block: d = 1
+	c.Put(1, 2, k, v)
+	keys, vals := c.HeadQ8(1, 1, 3)
+	if len(keys) != 3*68 || len(vals) != 3*68 {
+		t.Fatalf("HeadQ8 lengths %d, %d; want %d", len(keys), len(vals), 3*68)
+	}
+	if row := keys[2*68:]; row[0] != 0x00 || row[1] != 0x3c || int8(row[2]) != 127 || int8(row[3]) != 24 {
+		t.Fatalf("head 1 key row at position 2 starts % x, want d = 1.0 (00 3c), q 127, 24", row[:4])
+	}
+	gk, gv := make([]float32, 2*hd), make([]float32, 2*hd)
+	c.Rows(1, 2, 3, gk, gv)
+	for i := range k {
+		b := i % hd / 32
+		var dk, dv float32
+		for j := i - i%hd + 32*b; j < min(i-i%hd+32*b+32, i-i%hd+hd); j++ {
+			dk, dv = max(dk, float32(math.Abs(float64(k[j])))/127), max(dv, v[j]/127)
+		}
+		if math.Abs(float64(gk[i]-k[i])) > 0.51*float64(dk) || math.Abs(float64(gv[i]-v[i])) > 0.51*float64(dv) {
+			t.Fatalf("Rows [%d] = %v, %v; put %v, %v (steps %v, %v)", i, gk[i], gv[i], k[i], v[i], dk, dv)
+		}
+	}
+	d := New(2, 3, 2, hd, Q8_0)
+	d.SetRows(1, 2, 3, gk, gv)
+	if dk, _ := d.HeadQ8(1, 1, 3); !slices.Equal(dk, keys) {
+		t.Fatalf("SetRows of Rows changed the stored blocks")
+	}
+	if got, want := c.Bytes(), int64(2*3*2*68*2); got != want {
+		t.Fatalf("Q8_0 Bytes = %d, want %d", got, want)
 	}
 }
