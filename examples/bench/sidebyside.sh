@@ -10,8 +10,8 @@
 # same directory; override with LLAMA_CLI, LLAMA_QUANTIZE, BITNET_CLI, BITNET_QUANTIZE). With them it also reports,
 # per engine and file: the time to the first token of a whole `run` (process start to exit, one token of a
 # two-letter prompt: load, NaN check, prompt, first token), the end-to-end time per generated token of a 64-token
-# run (bitrepl run's own tokens/s; llama-cli's eval time per token), its peak resident memory, tg at depth 4096
-# (where llama-bench has -d), and bench figures on the files each peer writes itself: llama-quantize
+# run (bitrepl run's own tokens/s; llama-cli's eval time per token), its peak resident memory, tg at depth 4064-4096
+# (llama-bench -d where it has it, else llama-cli's eval time after a 4064-token prompt), and bench figures on the files each peer writes itself: llama-quantize
 # --allow-requantize of tq2_0-q6k.gguf to TQ1_0 and TQ2_0, bitnet.cpp's llama-quantize of i2_s-f16.gguf to I2_S.
 #
 # Files (written once into WORKDIR by bitrepl from random ternary weights of the 2B-4T shape):
@@ -128,12 +128,25 @@ ours_deep() { # file: tg from depth 4064 to 4096
 r = json.load(sys.stdin)
 print(json.dumps({"engine": "bitrepl", "file": sys.argv[1], "tg_deep": r["gen_tok_per_s"]}))' "$1" >> "$out"
 }
-peer_deep() { # engine binary file
-  [ -x "$2" ] && "$2" --help 2>&1 | grep -q -- "-d, --n-depth" || return 0
-  "$2" -m "$work/$3" -t "$threads" -p 0 -n 32 -r 1 -d 4064 -o json 2>/dev/null |
-    python3 -c 'import json,sys
+# The peers' llama-bench at the commits we build has no -d: their tg at depth comes from llama-cli instead, a
+# prompt of 4064 tokens (" hello" is one LLaMA-3 token) then 32 generated, from its own eval time per token.
+python3 -c 'print(" hello" * 4064, end="")' > "$work/deep-prompt.txt"
+peer_deep() { # engine bench file [cli]
+  if [ -x "$2" ] && "$2" --help 2>&1 | grep -q -- "-d, --n-depth"; then
+    "$2" -m "$work/$3" -t "$threads" -p 0 -n 32 -r 1 -d 4064 -o json 2>/dev/null |
+      python3 -c 'import json,sys
 for r in json.load(sys.stdin):
     print(json.dumps({"engine": sys.argv[1], "file": sys.argv[2], "tg_deep": r["avg_ts"]}))' "$1" "$3" >> "$out"
+    return 0
+  fi
+  [ -n "${4:-}" ] && [ -x "$4" ] || return 0
+  "$4" -m "$work/$3" -t "$threads" -no-cnv -c 4200 -n 32 --ignore-eos -f "$work/deep-prompt.txt" --no-warmup </dev/null \
+    >"$work/deep.log" 2>&1 || return 0
+  python3 - "$1" "$3" "$work/deep.log" >> "$out" <<'PY'
+import json, re, sys
+m = re.search(r"(?<!prompt )eval time =.*?\(\s*([0-9.]+) ms per token", open(sys.argv[3], errors="replace").read())
+if m: print(json.dumps({"engine": sys.argv[1], "file": sys.argv[2], "tg_deep": 1000 / float(m.group(1))}))
+PY
 }
 for i in $(seq "$rounds"); do
   echo "round $i/$rounds (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
@@ -156,9 +169,9 @@ for i in $(seq "$rounds"); do
   ours_e2e tq2_0-q6k.gguf
   peer_e2e bitnet.cpp "$bitnet_cli" i2_s-f16.gguf
   ours_e2e i2_s-f16.gguf
-  peer_deep llama.cpp "${LLAMA_BENCH:-}" tq2_0-q6k.gguf
+  peer_deep llama.cpp "${LLAMA_BENCH:-}" tq2_0-q6k.gguf "$llama_cli"
   ours_deep tq2_0-q6k.gguf
-  peer_deep bitnet.cpp "${BITNET_BENCH:-}" i2_s-f16.gguf
+  peer_deep bitnet.cpp "${BITNET_BENCH:-}" i2_s-f16.gguf "$bitnet_cli"
   ours_deep i2_s-f16.gguf
 done
 
@@ -200,13 +213,13 @@ for f in ["tq2_0-q6k.gguf", "i2_s-f16.gguf", "tq1_0-q6k.gguf", "tq1_s-q6k.gguf"]
 print()
 print("Whole runs (medians over the rounds): time to first token = wall time of a one-token run from process start;")
 print("per token = a 64-token run's decode time per token as the engine reports it; RSS = its peak resident memory.")
-print("| engine | file | TTFT s | per token ms (tg from bench, ms) | RSS MB | tg d4064 t/s |")
+print("| engine | file | TTFT s | per token ms (tg from bench, ms) | RSS MB | tg d4064 t/s (of tg d0) |")
 print("|---|---|---|---|---|---|")
 for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), ("bitrepl", "i2_s-f16.gguf")]:
     ttft, n = med(engine, f, "ttft_s"); ms, _ = med(engine, f, "ms_per_token"); rss, _ = med(engine, f, "rss_mb")
     deep, _ = med(engine, f, "tg_deep"); tg, _ = med(engine, f, "tg")
     fmt = lambda v, p: "n/a" if v is None else f"{v:.{p}f}"
-    if n or deep: print(f"| {engine} | {f} | {fmt(ttft, 2)} | {fmt(ms, 1)} ({fmt(1000 / tg if tg else None, 1)}) | {fmt(rss, 0)} | {fmt(deep, 1)} |")
+    if n or deep: print(f"| {engine} | {f} | {fmt(ttft, 2)} | {fmt(ms, 1)} ({fmt(1000 / tg if tg else None, 1)}) | {fmt(rss, 0)} | {fmt(deep, 1)} ({fmt(100 * deep / tg if deep and tg else None, 0)}%) |")
 peers = sorted({r["file"] for r in rows if r["file"].startswith(("llama-", "bitnet-"))})
 if peers:
     print("\nFiles the peers wrote themselves (llama-quantize --allow-requantize from bitrepl's files):")
