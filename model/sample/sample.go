@@ -101,29 +101,35 @@ func (s *Sampler) Sample(logits []float32, recent []int32) int32 {
 	}
 
 	// Candidates: every token that can be drawn. +Inf becomes the largest float so that softmax stays finite.
-	ids := s.heap[:0]
-	for i, v := range l {
-		if v >= -math.MaxFloat32 { // excludes -Inf and NaN
-			if v > math.MaxFloat32 {
-				l[i] = math.MaxFloat32
-			}
-			ids = append(ids, int32(i))
+	// cand[:nc] holds candidates in rank order; heap[:nh] the rest, unordered (a max-heap when nh > 0).
+	cand, nc, nh := s.cand, 0, 0
+	k := s.p.TopK
+	topK := k > 0 && k < len(l)
+	if topK { // one pass picks the k best (when more than k can be drawn)
+		if n := s.selectTop(k); n > k {
+			nc = k
+		} else {
+			topK = false
 		}
 	}
-	if len(ids) == 0 {
+	if !topK {
+		ids := s.heap[:0]
+		for i, v := range l {
+			if v >= -math.MaxFloat32 { // excludes -Inf and NaN
+				if v > math.MaxFloat32 {
+					l[i] = math.MaxFloat32
+				}
+				ids = append(ids, int32(i))
+			}
+		}
+		nh = len(ids)
+	}
+	if nc+nh == 0 {
 		return 0
 	}
-
-	// cand[:nc] holds candidates in rank order; heap[:nh] the rest, unordered (a max-heap when nh > 0).
-	cand, nc, nh := s.cand, 0, len(ids)
-	k := s.p.TopK
-	topK := k > 0 && k < nh
 	topP := s.p.TopP > 0 && s.p.TopP < 1
 	if topK || topP {
-		if topK {
-			s.selectTop(ids, k)
-			nc, nh = k, 0
-		} else {
+		if !topK {
 			s.heapify(nh)
 		}
 		if topP {
@@ -276,26 +282,48 @@ func (s *Sampler) above(a, b int32) bool {
 	return la > lb || la == lb && a < b
 }
 
-// selectTop puts the k best of ids (0 < k < len(ids)) into s.cand[:k] in rank order. Most ids
-// cost one comparison, against the worst of the k best so far (the root of a heap that keeps the
-// worst on top): on a 128K vocabulary that is several times faster than heapifying every id, and
-// sampling is on the critical path of every generated token.
-func (s *Sampler) selectTop(ids []int32, k int) {
-	h := s.cand[:k]
-	copy(h, ids[:k])
-	for i := k/2 - 1; i >= 0; i-- {
-		s.downWorst(h, i)
-	}
-	for _, id := range ids[k:] {
-		if s.above(id, h[0]) {
-			h[0] = id
+// selectTop puts the k best tokens of s.logits that can be drawn (not -Inf nor
+// NaN) into s.cand[:k] in rank order when there are more than k of them,
+// and returns how many there are. +Inf becomes the largest float, as for
+// every candidate. One pass over the vocabulary, most tokens costing one
+// comparison against the worst of the k best so far (the root of a heap that
+// keeps the worst on top): sampling is on the critical path of every
+// generated token. Ties need no check: a later token never ranks before an
+// equal earlier one.
+func (s *Sampler) selectTop(k int) int {
+	l, h := s.logits, s.cand[:0]
+	worst := float32(math.Inf(1))
+	n := 0
+	for i, v := range l {
+		if !(v >= -math.MaxFloat32) { // -Inf, NaN
+			continue
+		}
+		if v > math.MaxFloat32 {
+			v, l[i] = math.MaxFloat32, math.MaxFloat32
+		}
+		n++
+		switch {
+		case len(h) < k:
+			if h = append(h, int32(i)); len(h) == k {
+				for j := k/2 - 1; j >= 0; j-- {
+					s.downWorst(h, j)
+				}
+				worst = l[h[0]]
+			}
+		case v > worst:
+			h[0] = int32(i)
 			s.downWorst(h, 0)
+			worst = l[h[0]]
 		}
 	}
-	for n := k - 1; n > 0; n-- { // heapsort: the worst left goes last
-		h[0], h[n] = h[n], h[0]
-		s.downWorst(h[:n], 0)
+	if n <= k {
+		return n
 	}
+	for m := k - 1; m > 0; m-- { // heapsort: the worst left goes last
+		h[0], h[m] = h[m], h[0]
+		s.downWorst(h[:m], 0)
+	}
+	return n
 }
 
 // downWorst sifts h[i] down the heap h that keeps its worst candidate on top.

@@ -325,32 +325,42 @@ func TestPresenceFrequencyPenalties(t *testing.T) {
 }
 
 // selectTop ranks the k best candidates as a full sort by (logit descending, id ascending) does,
-// ties included.
+// ties included, skipping -Inf and NaN, and counts the candidates.
 func TestSelectTop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
 	for _, n := range []int{2, 3, 10, 1000} {
 		for _, k := range []int{1, 2, 5, 40, 999} {
 			if k >= n {
 				continue
 			}
 			s := New(n, Params{Temperature: 1, TopK: k})
-			for i := range s.logits {
-				s.logits[i] = float32(rng.IntN(7)) // many ties
+			l := s.logits
+			for i := range l {
+				l[i] = []float32{0, 1, 2, 3, 4, 5, 6, -inf, nan, inf}[rng.IntN(10)] // many ties
 			}
-			ids := s.heap[:n]
-			for i := range ids {
-				ids[i] = int32(i)
+			var ids []int32
+			for i, v := range l {
+				if v >= -math.MaxFloat32 {
+					ids = append(ids, int32(i))
+				}
 			}
-			want := slices.Clone(ids)
-			slices.SortFunc(want, func(a, b int32) int {
-				if s.above(a, b) {
+			got := s.selectTop(k)
+			if got != len(ids) {
+				t.Fatalf("n %d k %d: %d candidates, want %d", n, k, got, len(ids))
+			}
+			if len(ids) <= k {
+				continue
+			}
+			slices.SortFunc(ids, func(a, b int32) int {
+				la, lb := min(l[a], math.MaxFloat32), min(l[b], math.MaxFloat32)
+				if la > lb || la == lb && a < b {
 					return -1
 				}
 				return 1
 			})
-			s.selectTop(ids, k)
-			if !slices.Equal(s.cand[:k], want[:k]) {
-				t.Fatalf("n %d k %d: %v, want %v", n, k, s.cand[:k], want[:k])
+			if !slices.Equal(s.cand[:k], ids[:k]) {
+				t.Fatalf("n %d k %d: %v, want %v", n, k, s.cand[:k], ids[:k])
 			}
 		}
 	}
