@@ -85,6 +85,10 @@ type kernelSet struct {
 	// bit for bit as dotRowsQ8Generic and axpyRowsQ8Generic.
 	dotRowsQ8  func(dst []float32, xq, m []byte, stride int, scale float32)
 	axpyRowsQ8 func(dst, a []float32, m []byte, stride int)
+	// quantQ8, where set, is ToQ8_0 for rows of whole blocks, bit for bit,
+	// when x is finite; it reports false (dst undefined) when x holds a NaN
+	// or an infinity.
+	quantQ8 func(dst []byte, x []float32) bool
 	// ropeHalf, where set, rotates one head's halves as RoPE's loop does,
 	// bit for bit (len(lo) == len(hi) == len(cos) <= len(sin)).
 	ropeHalf func(lo, hi, cos, sin []float32)

@@ -29,6 +29,9 @@ func ToQ8_0(dst []byte, src []float32) {
 	if len(dst) != Q8RowBytes(len(src)) {
 		panic(fmt.Sprintf("metal: ToQ8_0: len(dst) %d for %d floats, want %d", len(dst), len(src), Q8RowBytes(len(src))))
 	}
+	if kern.quantQ8 != nil && len(src)%32 == 0 && len(src) > 0 && kern.quantQ8(dst, src) {
+		return
+	}
 	for b := 0; 32*b < len(src); b++ {
 		var blk [32]float32
 		copy(blk[:], src[32*b:])

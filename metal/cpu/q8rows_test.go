@@ -179,3 +179,100 @@ func TestRowsQ8Shapes(t *testing.T) {
 		}()
 	}
 }
+
+// BenchmarkAttendRows times one attention tile of a 128-wide head (64
+// cached positions) for each cache type: the scores (DotRows*) and the
+// mix of values (AxpyRows*).
+func BenchmarkAttendRows(b *testing.B) {
+	const w, rows = 128, 64
+	r := rand.New(rand.NewPCG(45, 46))
+	src := randActivations(r, rows*w, 0)
+	x, a := randActivations(r, w, 0), randActivations(r, rows, 0)
+	h := make([]uint16, rows*w)
+	ToF16(h, src)
+	q := make([]byte, rows*Q8RowBytes(w))
+	for j := range rows {
+		ToQ8_0(q[j*Q8RowBytes(w):(j+1)*Q8RowBytes(w)], src[j*w:(j+1)*w])
+	}
+	dst, acc := make([]float32, rows), make([]float32, w)
+	b.Run("dot/f32", func(b *testing.B) {
+		for b.Loop() {
+			DotRows(dst, x, src, w, 1)
+		}
+	})
+	b.Run("dot/f16", func(b *testing.B) {
+		for b.Loop() {
+			DotRowsF16(dst, x, h, w, 1)
+		}
+	})
+	b.Run("dot/q8_0", func(b *testing.B) {
+		for b.Loop() {
+			DotRowsQ8_0(dst, x, q, Q8RowBytes(w), 1)
+		}
+	})
+	b.Run("axpy/f32", func(b *testing.B) {
+		for b.Loop() {
+			AxpyRows(acc, a, src, w)
+		}
+	})
+	b.Run("axpy/f16", func(b *testing.B) {
+		for b.Loop() {
+			AxpyRowsF16(acc, a, h, w)
+		}
+	})
+	for _, l := range Levels() {
+		b.Run("axpy/q8_0/"+l.String(), func(b *testing.B) {
+			defer SetLevel(l)()
+			for b.Loop() {
+				AxpyRowsQ8_0(acc, a, q, Q8RowBytes(w))
+			}
+		})
+		b.Run("dot/q8_0/"+l.String(), func(b *testing.B) {
+			defer SetLevel(l)()
+			for b.Loop() {
+				DotRowsQ8_0(dst, x, q, Q8RowBytes(w), 1)
+			}
+		})
+	}
+	xq := make([]byte, Q8RowBytes(w))
+	b.Run("quantize", func(b *testing.B) {
+		for b.Loop() {
+			ToQ8_0(xq, x)
+		}
+	})
+}
+
+// TestToQ8_0Levels checks ToQ8_0 at every level against
+// quantize_row_q8_0_ref's loop (quantizeQ8_0), byte for byte: Gaussian,
+// heavy-tailed, sparse and tiny rows (subnormal scales), exact halves (which
+// round away from zero), and rows with a NaN or an infinity.
+func TestToQ8_0Levels(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(47, 48))
+		for iter := range 200 {
+			w := 32 * (1 + r.IntN(8))
+			x := randActivations(r, w, iter%4)
+			switch iter % 7 {
+			case 5: // halves: d = 1 where a block holds ±127
+				for i := range x {
+					x[i] = float32(r.IntN(254)-127) + 0.5
+				}
+				x[0], x[w-1] = 127, -127
+			case 6:
+				x[r.IntN(w)] = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}[iter%3]
+			}
+			want := make([]byte, Q8RowBytes(w))
+			for b := 0; b < w/32; b++ {
+				quantizeQ8_0(want[34*b:], x[32*b:32*b+32])
+			}
+			got, check := guarded(t, Q8RowBytes(w), iter%3, byte(0xa5))
+			ToQ8_0(got, unalignedFloats(x, iter%5))
+			check()
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("iter %d, %d floats: byte %d = %#02x, want %#02x", iter, w, i, got[i], want[i])
+				}
+			}
+		}
+	})
+}
