@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/bitrepl/bitrepl/metal/cpu"
+	"github.com/bitrepl/bitrepl/metal/gpu"
 )
 
 // blockTensor describes one tensor of a decoder block: its names in each
@@ -17,6 +18,9 @@ type blockTensor struct {
 	Proj bool     // a BitLinear weight (ternary); else a norm weight vector
 	// shape is rows x cols for a projection (out x in), (n, 0) for a vector.
 	shape func(c *Config) (rows, cols int)
+	// role is what the tensor is to the GPU graph (gpu.Load); noRole for
+	// a tensor it has no kernel for.
+	role gpu.Role
 	// when says whether the tensor is present for c; nil means always.
 	when func(c *Config) bool
 	// Where the tensor lives in a Layer (mat for projections, vec for
@@ -51,31 +55,35 @@ func dnShape(c *Config) (int, int) { return c.Dim, c.FFNDim }
 // sub-norms (Config.SubNorms), their HF names (1bitLLM's inner_attn_ln and
 // ffn_layernorm), the activation and the RoPE layout.
 var bitnetBlock = []blockTensor{
-	{GGUF: "attn_norm", HF: []string{"input_layernorm"}, shape: dimVec, vec: func(l *Layer) *[]float32 { return &l.AttnNorm },
+	{GGUF: "attn_norm", role: gpu.AttnNorm, HF: []string{"input_layernorm"}, shape: dimVec, vec: func(l *Layer) *[]float32 { return &l.AttnNorm },
 		pvec: func(p *LayerParams) *[]float32 { return &p.AttnNorm }},
-	{GGUF: "attn_q", HF: []string{"self_attn.q_proj"}, Proj: true, shape: qShape, mat: func(l *Layer) **cpu.Matrix { return &l.Q },
+	{GGUF: "attn_q", role: gpu.Q, HF: []string{"self_attn.q_proj"}, Proj: true, shape: qShape, mat: func(l *Layer) **cpu.Matrix { return &l.Q },
 		tern: func(p *LayerParams) *Ternary { return &p.Q }},
-	{GGUF: "attn_k", HF: []string{"self_attn.k_proj"}, Proj: true, shape: kvShape, mat: func(l *Layer) **cpu.Matrix { return &l.K },
+	{GGUF: "attn_k", role: gpu.K, HF: []string{"self_attn.k_proj"}, Proj: true, shape: kvShape, mat: func(l *Layer) **cpu.Matrix { return &l.K },
 		tern: func(p *LayerParams) *Ternary { return &p.K }},
-	{GGUF: "attn_v", HF: []string{"self_attn.v_proj"}, Proj: true, shape: kvShape, mat: func(l *Layer) **cpu.Matrix { return &l.V },
+	{GGUF: "attn_v", role: gpu.V, HF: []string{"self_attn.v_proj"}, Proj: true, shape: kvShape, mat: func(l *Layer) **cpu.Matrix { return &l.V },
 		tern: func(p *LayerParams) *Ternary { return &p.V }},
-	{GGUF: "attn_sub_norm", HF: []string{"self_attn.attn_sub_norm", "self_attn.inner_attn_ln"}, shape: qVec, when: subNorms,
+	{GGUF: "attn_sub_norm", role: gpu.AttnSubNorm, HF: []string{"self_attn.attn_sub_norm", "self_attn.inner_attn_ln"}, shape: qVec, when: subNorms,
 		vec:  func(l *Layer) *[]float32 { return &l.AttnSubNorm },
 		pvec: func(p *LayerParams) *[]float32 { return &p.AttnSubNorm }},
-	{GGUF: "attn_output", HF: []string{"self_attn.o_proj"}, Proj: true, shape: oShape, mat: func(l *Layer) **cpu.Matrix { return &l.O },
+	{GGUF: "attn_output", role: gpu.O, HF: []string{"self_attn.o_proj"}, Proj: true, shape: oShape, mat: func(l *Layer) **cpu.Matrix { return &l.O },
 		tern: func(p *LayerParams) *Ternary { return &p.O }},
-	{GGUF: "ffn_norm", HF: []string{"post_attention_layernorm"}, shape: dimVec, vec: func(l *Layer) *[]float32 { return &l.FFNNorm },
+	{GGUF: "ffn_norm", role: gpu.FFNNorm, HF: []string{"post_attention_layernorm"}, shape: dimVec, vec: func(l *Layer) *[]float32 { return &l.FFNNorm },
 		pvec: func(p *LayerParams) *[]float32 { return &p.FFNNorm }},
-	{GGUF: "ffn_gate", HF: []string{"mlp.gate_proj"}, Proj: true, shape: upShape, mat: func(l *Layer) **cpu.Matrix { return &l.Gate },
+	{GGUF: "ffn_gate", role: gpu.Gate, HF: []string{"mlp.gate_proj"}, Proj: true, shape: upShape, mat: func(l *Layer) **cpu.Matrix { return &l.Gate },
 		tern: func(p *LayerParams) *Ternary { return &p.Gate }},
-	{GGUF: "ffn_up", HF: []string{"mlp.up_proj"}, Proj: true, shape: upShape, mat: func(l *Layer) **cpu.Matrix { return &l.Up },
+	{GGUF: "ffn_up", role: gpu.Up, HF: []string{"mlp.up_proj"}, Proj: true, shape: upShape, mat: func(l *Layer) **cpu.Matrix { return &l.Up },
 		tern: func(p *LayerParams) *Ternary { return &p.Up }},
-	{GGUF: "ffn_sub_norm", HF: []string{"mlp.ffn_sub_norm", "mlp.ffn_layernorm"}, shape: ffnVec, when: subNorms,
+	{GGUF: "ffn_sub_norm", role: gpu.FFNSubNorm, HF: []string{"mlp.ffn_sub_norm", "mlp.ffn_layernorm"}, shape: ffnVec, when: subNorms,
 		vec:  func(l *Layer) *[]float32 { return &l.FFNSubNorm },
 		pvec: func(p *LayerParams) *[]float32 { return &p.FFNSubNorm }},
-	{GGUF: "ffn_down", HF: []string{"mlp.down_proj"}, Proj: true, shape: dnShape, mat: func(l *Layer) **cpu.Matrix { return &l.Down },
+	{GGUF: "ffn_down", role: gpu.Down, HF: []string{"mlp.down_proj"}, Proj: true, shape: dnShape, mat: func(l *Layer) **cpu.Matrix { return &l.Down },
 		tern: func(p *LayerParams) *Ternary { return &p.Down }},
 }
+
+// noRole marks a block tensor the GPU graph has no kernel for (gpu.Load
+// refuses it).
+const noRole gpu.Role = 255
 
 // bitLinearNorms are the RMSNorms inside each BitLinear of a use_rms_norm
 // checkpoint (transformers' BitLinear and AutoBitLinear with
@@ -91,7 +99,7 @@ var bitLinearNorms = func() []blockTensor {
 		p := len(out)
 		shape := bitnetBlock[i].shape
 		out = append(out, blockTensor{
-			GGUF: t.GGUF + "_in_norm", HF: []string{t.HF[0] + ".rms_norm"},
+			GGUF: t.GGUF + "_in_norm", HF: []string{t.HF[0] + ".rms_norm"}, role: noRole,
 			shape: func(c *Config) (int, int) { _, in := shape(c); return in, 0 },
 			when:  func(c *Config) bool { return c.BitLinearNorm },
 			vec:   func(l *Layer) *[]float32 { return &l.inNorm[p] },

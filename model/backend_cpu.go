@@ -12,8 +12,10 @@ type cpuBackend struct {
 	ss   []*Session // nil: every row is s's
 	n    int        // rows
 	pos0 int        // position of row 0 (s's)
-	// each, when not nil, gets the logits of every row output computes.
-	each func(t int, logits []float32)
+	// each, when not nil, gets base+t and the logits of every row t
+	// output computes.
+	each func(i int, logits []float32)
+	base int
 }
 
 func (b *cpuBackend) normQuant(li int, norm normID, p int) {
@@ -182,7 +184,7 @@ func (b *cpuBackend) output(first int) {
 		cpu.MatVec(s.logits, m.output, xn)
 		s.observeOne(SiteLogits, -1, b.pos0+t, s.logits)
 		if b.each != nil {
-			b.each(t, s.logits)
+			b.each(b.base+t, s.logits)
 		}
 	}
 }

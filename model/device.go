@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"weak"
 
 	"github.com/bitrepl/bitrepl/metal/gpu"
 	"github.com/bitrepl/bitrepl/model/kvcache"
@@ -76,14 +75,16 @@ func (m *Model) NewSessionOn(d Device, ctxLen int) (s *Session, note string, err
 
 // NewSessionGPU is NewSession on an open GPU device (gpu.Default for
 // Metal). The model's weights are uploaded once per device and shared by
-// its sessions; the session's KV cache lives on the device.
+// its sessions (Model.Close frees them); the session's KV cache lives on
+// the device.
 //
-// Forward and ForwardEach run on the GPU, one command buffer per batch of
-// up to 64 tokens. A forward pass with a hook set runs on the CPU, so that
-// hooks observe the CPU's values; the KV cache is copied between the two
-// when the device changes. Truncate and Reset work as on the CPU.
+// Forward and ForwardEach run the model's blocks on the GPU backend, one
+// command buffer per batch of up to 64 tokens. A forward pass with a hook
+// set runs on the CPU backend, so that hooks observe the CPU's values; the
+// KV cache is copied between the two when the backend changes. Truncate and
+// Reset work as on the CPU.
 func (m *Model) NewSessionGPU(dev *gpu.Device, ctxLen int) (*Session, error) {
-	gm, err := gpuModelOn(m, dev)
+	gm, err := m.gpuModel(dev)
 	if err != nil {
 		return nil, err
 	}
@@ -117,22 +118,21 @@ func (s *Session) ReleaseGPU() error {
 	if g == nil {
 		return nil
 	}
-	pos := s.cache.Len()
-	if g.cpuRan {
-		g.cpuValid = pos
-	}
-	if err := g.copyKV(s, min(g.cpuValid, pos), pos, false); err != nil {
+	if err := g.place(s, false); err != nil {
 		return err
 	}
 	s.gpu = nil
 	return g.run.Close()
 }
 
-// gpuState is a session's GPU side. Positions [0, gpuValid) of the
-// runner's KV cache and [0, cpuValid) of s.cache hold current keys and
-// values; every forward pass extends one of them to the new length, so at
-// the start of a pass (both clamped to the length, which Truncate may have
-// lowered) one of them equals it.
+// gpuState is a session's GPU side, and the GPU backend of its batches:
+// each operation of a block is recorded into the runner's command buffer,
+// run when the batch is complete (forwardBatch).
+//
+// Positions [0, gpuValid) of the runner's KV cache and [0, cpuValid) of
+// s.cache hold current keys and values; every forward pass extends one of
+// them to the new length, so at the start of a pass (both clamped to the
+// length, which Truncate may have lowered) one of them equals it.
 type gpuState struct {
 	run      *gpu.Runner
 	name     string
@@ -141,64 +141,76 @@ type gpuState struct {
 	cpuRan   bool // the last forward pass ran on the CPU (a hook was set)
 }
 
-// gpuForward runs tokens (checked by the caller) on the GPU and returns the
-// logits after the last one, calling each with the logits after every token
-// when each is not nil (as ForwardEach). When a hook is set it brings the
-// CPU's KV cache up to date and returns nil, nil: the caller then runs the
-// CPU path. On an error the session is left as it was.
-func (s *Session) gpuForward(tokens []int32, each func(i int, logits []float32)) ([]float32, error) {
-	g := s.gpu
-	c := &s.m.Config
-	pos0 := s.cache.Len()
+// place brings the KV cache of the backend the next pass runs on (the GPU
+// when onGPU, else the CPU) up to the session's length.
+func (g *gpuState) place(s *Session, onGPU bool) error {
+	pos := s.cache.Len()
 	if g.cpuRan {
-		g.cpuValid, g.cpuRan = pos0, false
+		g.cpuValid, g.cpuRan = pos, false
 	}
-	g.gpuValid, g.cpuValid = min(g.gpuValid, pos0), min(g.cpuValid, pos0)
-	if hooksCompiled && s.hook != nil {
-		if err := g.copyKV(s, g.cpuValid, pos0, false); err != nil {
-			return nil, err
+	g.gpuValid, g.cpuValid = min(g.gpuValid, pos), min(g.cpuValid, pos)
+	if !onGPU {
+		if err := g.copyKV(s, g.cpuValid, pos, false); err != nil {
+			return err
 		}
-		g.cpuValid, g.cpuRan = pos0, true
-		return nil, nil
+		g.cpuValid, g.cpuRan = pos, true
+		return nil
 	}
-	if err := g.copyKV(s, g.gpuValid, pos0, true); err != nil {
-		return nil, err
+	if err := g.copyKV(s, g.gpuValid, pos, true); err != nil {
+		return err
 	}
-	g.gpuValid = pos0
+	g.gpuValid = pos
+	return nil
+}
+
+// forwardBatch is Session.forwardBatch on the GPU: it records the blocks
+// (and the logits of rows [first, n)) into one command buffer and runs it.
+// On an error the batch is not committed.
+func (g *gpuState) forwardBatch(s *Session, tokens []int32, first int, each func(i int, logits []float32), base int) error {
+	c := &s.m.Config
+	n, pos0 := len(tokens), s.cache.Len()
+	x := s.x[:n*c.Dim]
+	s.m.embedRows(x, tokens)
+	if err := g.run.Begin(pos0, x); err != nil {
+		return err
+	}
+	s.m.blocks(g)
+	if first < n {
+		g.output(first)
+	}
+	out, err := g.run.Run()
+	if err != nil {
+		return err
+	}
+	copy(s.tokens[pos0:], tokens)
+	s.cache.Commit(pos0 + n)
+	g.gpuValid = pos0 + n
 	vocab := c.VocabSize
-	for i := 0; i < len(tokens); i += maxBatch {
-		n := min(maxBatch, len(tokens)-i)
-		x := s.x[:n*c.Dim]
-		for t, id := range tokens[i : i+n] {
-			s.m.embed.Row(x[t*c.Dim:(t+1)*c.Dim], int(id))
-		}
-		want := gpu.LogitsNone
-		switch {
-		case each != nil:
-			want = gpu.LogitsAll
-		case i+n == len(tokens):
-			want = gpu.LogitsLast
-		}
-		out, err := g.run.Forward(pos0+i, x, want)
-		if err != nil {
-			s.cache.Truncate(pos0)
-			g.gpuValid = pos0
-			return nil, err
-		}
-		copy(s.tokens[pos0+i:], tokens[i:i+n])
-		s.cache.Commit(pos0 + i + n)
-		g.gpuValid = pos0 + i + n
-		switch want {
-		case gpu.LogitsLast:
-			copy(s.logits, out)
-		case gpu.LogitsAll:
-			for t := range n {
-				copy(s.logits, out[t*vocab:(t+1)*vocab])
-				each(i+t, s.logits)
-			}
+	for t := first; t < n; t++ {
+		copy(s.logits, out[(t-first)*vocab:(t-first+1)*vocab])
+		if each != nil {
+			each(base+t, s.logits)
 		}
 	}
-	return s.logits, nil
+	return nil
+}
+
+// The operations of the GPU backend (backend.go): each records its kernels.
+
+var gpuNorms = [...]gpu.Role{attnNorm: gpu.AttnNorm, attnSubNorm: gpu.AttnSubNorm, ffnNorm: gpu.FFNNorm, ffnSubNorm: gpu.FFNSubNorm}
+
+func (g *gpuState) normQuant(li int, norm normID, _ int) { g.run.NormQuant(li, gpuNorms[norm]) }
+func (g *gpuState) qkv(li int)                           { g.run.QKV(li) }
+func (g *gpuState) attend(li int)                        { g.run.Attend(li) }
+func (g *gpuState) gateUp(li int)                        { g.run.GateUp(li) }
+func (g *gpuState) output(first int)                     { g.run.Output(first) }
+
+func (g *gpuState) addProject(li int, p int) {
+	if p == projDown {
+		g.run.AddProject(li, gpu.Down)
+	} else {
+		g.run.AddProject(li, gpu.O)
+	}
 }
 
 // copyKV copies positions [p0, p1) of every layer's keys and values from
@@ -224,52 +236,53 @@ func (g *gpuState) copyKV(s *Session, p0, p1 int, toGPU bool) error {
 	return nil
 }
 
-// gpuModels holds each model's weights on each device, uploaded once; an
-// entry goes (and its buffers are released) when its model is collected.
-var gpuModels struct {
-	sync.Mutex
-	m map[gpuKey]*gpu.Model
+// gpuUploads are a model's weights on GPU devices, uploaded once per
+// device. Model.Close frees them (or the garbage collector, after the
+// model).
+type gpuUploads struct {
+	mu sync.Mutex
+	m  map[*gpu.Device]*gpu.Model
 }
 
-type gpuKey struct {
-	m   weak.Pointer[Model]
-	dev *gpu.Device
+func (u *gpuUploads) close() error {
+	if u == nil {
+		return nil
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var first error
+	for d, gm := range u.m {
+		if err := gm.Close(); err != nil && first == nil {
+			first = err
+		}
+		delete(u.m, d)
+	}
+	return first
 }
 
-func gpuModelOn(m *Model, dev *gpu.Device) (*gpu.Model, error) {
-	key := gpuKey{weak.Make(m), dev}
-	gpuModels.Lock()
-	defer gpuModels.Unlock()
-	if gm, ok := gpuModels.m[key]; ok {
+// gpuModel returns m's weights on dev, uploading them the first time.
+func (m *Model) gpuModel(dev *gpu.Device) (*gpu.Model, error) {
+	m.gpuMu.Lock()
+	if m.gpus == nil {
+		m.gpus = &gpuUploads{m: map[*gpu.Device]*gpu.Model{}}
+		runtime.AddCleanup(m, func(u *gpuUploads) { u.close() }, m.gpus)
+	}
+	u := m.gpus
+	m.gpuMu.Unlock()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if gm, ok := u.m[dev]; ok {
 		return gm, nil
 	}
-	for _, w := range m.Weights() {
-		// The GPU kernels feed every projection int8 activations
-		// (BitLinear); a plain layer weight takes float ones.
-		if strings.HasPrefix(w.Name, "blk.") && PlainLayer(w.Matrix.Type) {
-			return nil, fmt.Errorf("gpu: %s is %v, a plain layer weight: those run on the CPU only: %w", w.Name, w.Matrix.Type, gpu.ErrUnsupported)
-		}
-	}
-	if m.Config.BitLinearNorm {
-		return nil, fmt.Errorf("gpu: an RMSNorm inside every BitLinear (use_rms_norm) is not in the GPU graph: %w", gpu.ErrUnsupported)
-	}
-	gm, err := dev.Load(gpuConfig(&m.Config), gpuWeights(m))
+	w, err := m.gpuWeights()
 	if err != nil {
 		return nil, err
 	}
-	if gpuModels.m == nil {
-		gpuModels.m = map[gpuKey]*gpu.Model{}
+	gm, err := dev.Load(gpuConfig(&m.Config), w)
+	if err != nil {
+		return nil, err
 	}
-	gpuModels.m[key] = gm
-	runtime.AddCleanup(m, func(k gpuKey) {
-		gpuModels.Lock()
-		gm := gpuModels.m[k]
-		delete(gpuModels.m, k)
-		gpuModels.Unlock()
-		if gm != nil {
-			gm.Close()
-		}
-	}, key)
+	u.m[dev] = gm
 	return gm, nil
 }
 
@@ -280,13 +293,35 @@ func gpuConfig(c *Config) gpu.Config {
 	}
 }
 
-func gpuWeights(m *Model) gpu.Weights {
-	w := gpu.Weights{OutNorm: m.outNorm, Output: m.output, Layers: make([]gpu.Layer, len(m.layers))}
-	for i, l := range m.layers {
-		w.Layers[i] = gpu.Layer{
-			AttnNorm: l.AttnNorm, Q: l.Q, K: l.K, V: l.V, AttnSubNorm: l.AttnSubNorm, O: l.O,
-			FFNNorm: l.FFNNorm, Gate: l.Gate, Up: l.Up, FFNSubNorm: l.FFNSubNorm, Down: l.Down,
+// gpuWeights lists m's block tensors for gpu.Load from the architecture's
+// description (arch.go), the same table the loaders and check read.
+func (m *Model) gpuWeights() (gpu.Weights, error) {
+	c := &m.Config
+	if c.BitLinearNorm {
+		return gpu.Weights{}, fmt.Errorf("gpu: an RMSNorm inside every BitLinear (use_rms_norm) is not in the GPU graph: %w", gpu.ErrUnsupported)
+	}
+	w := gpu.Weights{OutNorm: m.outNorm, Output: m.output}
+	for li := range m.layers {
+		l := &m.layers[li]
+		for _, bt := range blockOf(c) {
+			if !bt.Present(c) {
+				continue
+			}
+			rows, cols := bt.Shape(c)
+			t := gpu.Tensor{Layer: li, Role: bt.role, Name: fmt.Sprintf("blk.%d.%s.weight", li, bt.GGUF), Rows: rows, Cols: cols, BitLinear: bt.Proj}
+			if bt.Proj {
+				t.Matrix = *bt.mat(l)
+				// The GPU kernels feed every projection int8
+				// activations (BitLinear); a plain layer weight
+				// takes float ones.
+				if t.Matrix != nil && PlainLayer(t.Matrix.Type) {
+					return gpu.Weights{}, fmt.Errorf("gpu: %s is %v, a plain layer weight: those run on the CPU only: %w", t.Name, t.Matrix.Type, gpu.ErrUnsupported)
+				}
+			} else {
+				t.Vec = *bt.vec(l)
+			}
+			w.Block = append(w.Block, t)
 		}
 	}
-	return w
+	return w, nil
 }

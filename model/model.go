@@ -18,6 +18,7 @@ package model
 import (
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/bitrepl/bitrepl/metal/cpu"
 	"github.com/bitrepl/bitrepl/model/kvcache"
@@ -49,6 +50,8 @@ type Model struct {
 	move    weightMove                    // moving a GGUF file into huge pages (memory.go)
 	eos     []int32                       // tokens that end a generation
 	scales  string                        // how the file's weight scales were read (Resolved)
+	gpus    *gpuUploads                   // the weights on GPU devices (device.go); nil before the first
+	gpuMu   sync.Mutex                    // guards gpus
 
 	tokenizerJSON []byte // tokenizer.json as loaded, so Save can write it back
 }
@@ -154,9 +157,10 @@ func (m *Model) IsEOS(id int32) bool {
 	return false
 }
 
-// Close releases the memory-mapped files. The model must not be used after.
+// Close releases the memory-mapped files and the weights uploaded to GPU
+// devices. The model and its sessions must not be used after.
 func (m *Model) Close() error {
-	var first error
+	first := m.gpus.close()
 	for _, c := range m.closers {
 		if err := c.Close(); err != nil && first == nil {
 			first = err

@@ -164,16 +164,8 @@ func (s *Session) Forward(tokens []int32) ([]float32, error) {
 	if err := s.checkTokens(tokens); err != nil {
 		return nil, err
 	}
-	s.m.move.begin()
-	defer s.m.move.end()
-	if s.gpu != nil { // device.go: on the GPU unless a hook is set
-		if logits, err := s.gpuForward(tokens, nil); logits != nil || err != nil {
-			return logits, err
-		}
-	}
-	for i := 0; i < len(tokens); i += maxBatch {
-		n := min(maxBatch, len(tokens)-i)
-		s.forwardBatch(tokens[i:i+n], i+n == len(tokens), nil)
+	if err := s.forward(tokens, nil); err != nil {
+		return nil, err
 	}
 	return s.logits, nil
 }
@@ -187,17 +179,40 @@ func (s *Session) ForwardEach(tokens []int32, fn func(i int, logits []float32)) 
 	if err := s.checkTokens(tokens); err != nil {
 		return err
 	}
+	return s.forward(tokens, fn)
+}
+
+// forward evaluates tokens (checked) in batches of up to maxBatch, on the
+// session's backend: the CPU (backend_cpu.go), or the GPU (device.go)
+// unless a hook is set. It computes the logits after the last token, or
+// after every token when each is not nil. On an error the session is left
+// as it was.
+func (s *Session) forward(tokens []int32, each func(i int, logits []float32)) error {
 	s.m.move.begin()
 	defer s.m.move.end()
-	if s.gpu != nil { // device.go: on the GPU unless a hook is set
-		if logits, err := s.gpuForward(tokens, fn); logits != nil || err != nil {
+	g := s.gpu
+	onGPU := g != nil && !(hooksCompiled && s.hook != nil)
+	if g != nil {
+		if err := g.place(s, onGPU); err != nil {
 			return err
 		}
 	}
+	pos0 := s.cache.Len()
 	for i := 0; i < len(tokens); i += maxBatch {
 		n := min(maxBatch, len(tokens)-i)
-		base := i
-		s.forwardBatch(tokens[i:i+n], true, func(t int, l []float32) { fn(base+t, l) })
+		first := n // no logits
+		switch {
+		case each != nil:
+			first = 0
+		case i+n == len(tokens):
+			first = n - 1
+		}
+		if !onGPU {
+			s.forwardBatch(tokens[i:i+n], first, each, i)
+		} else if err := g.forwardBatch(s, tokens[i:i+n], first, each, i); err != nil {
+			s.cache.Truncate(pos0)
+			return err
+		}
 	}
 	return nil
 }
@@ -225,26 +240,21 @@ func (s *Session) checkVocab(tokens []int32) error {
 	return nil
 }
 
-// forwardBatch runs n = len(tokens) tokens through the model on the CPU.
-// When logits is true it computes logits: of every token when each != nil,
-// else of the last.
-func (s *Session) forwardBatch(tokens []int32, logits bool, each func(t int, l []float32)) {
+// forwardBatch runs n = len(tokens) tokens through the model on the CPU and
+// computes the logits of rows [first, n), calling each (when not nil) with
+// base+t and the logits of row t.
+func (s *Session) forwardBatch(tokens []int32, first int, each func(i int, l []float32), base int) {
 	n := len(tokens)
 	pos0 := s.cache.Len()
 	s.m.embedRows(s.x[:n*s.m.Config.Dim], tokens)
 	b := &s.cpu
-	*b = cpuBackend{s: s, n: n, pos0: pos0, each: each}
+	*b = cpuBackend{s: s, n: n, pos0: pos0, each: each, base: base}
 	s.m.blocks(b)
 	copy(s.tokens[pos0:], tokens)
 	s.cache.Commit(pos0 + n)
-	if !logits {
-		return
+	if first < n {
+		b.output(first)
 	}
-	first := n - 1
-	if each != nil {
-		first = 0
-	}
-	b.output(first)
 }
 
 // norm applies RMSNorm to n rows of width w and reports them to the hook.

@@ -6,7 +6,7 @@ import "testing"
 // engine's sessions on the emulator); it skips tb without a C++ compiler.
 func EmulatedDevice(tb testing.TB) *Device { return emulated(tb) }
 
-// Dispatches is the number of kernels the last Forward call encoded.
+// Dispatches is the number of kernels the last Run ran.
 func (r *Runner) Dispatches() int { return r.dispatchesLast }
 
 // DevicesForTest returns the devices the tests run on: the emulator (with a

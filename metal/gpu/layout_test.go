@@ -220,22 +220,69 @@ func tinyWeights(t testing.TB, c Config, typ cpu.DType, sub bool) Weights {
 	}
 	pad := func(n int) int { return (n + 255) / 256 * 256 }
 	ones := func(n int) []float32 { return slices.Repeat([]float32{1}, n) }
-	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	w := Weights{OutNorm: ones(c.Dim), Output: mat(cpu.F16, c.VocabSize, c.Dim)}
-	for range c.Layers {
-		l := Layer{
-			AttnNorm: ones(c.Dim), FFNNorm: ones(c.Dim),
-			Q: mat(typ, qd, pad(c.Dim)), K: mat(typ, kvd, pad(c.Dim)), V: mat(typ, kvd, pad(c.Dim)),
-			O: mat(typ, c.Dim, pad(qd)), Gate: mat(typ, c.FFNDim, pad(c.Dim)), Up: mat(typ, c.FFNDim, pad(c.Dim)),
-			Down: mat(typ, c.Dim, pad(c.FFNDim)),
+	for li := range c.Layers {
+		for r := range numRoles {
+			if !sub && (r == AttnSubNorm || r == FFNSubNorm) {
+				continue
+			}
+			rows, cols := c.shape(r)
+			t := Tensor{Layer: li, Role: r, Name: fmt.Sprintf("blk.%d.%v.weight", li, r), Rows: rows, Cols: cols, BitLinear: projection[r]}
+			if t.BitLinear {
+				t.Matrix = mat(typ, rows, pad(cols))
+			} else {
+				t.Vec = ones(rows)
+			}
+			w.Block = append(w.Block, t)
 		}
-		if sub {
-			l.AttnSubNorm, l.FFNSubNorm = ones(qd), ones(c.FFNDim)
-		}
-		w.Layers = append(w.Layers, l)
 	}
 	return w
 }
+
+// tensor returns the tensor of w of layer li and role r.
+func (w *Weights) tensor(li int, r Role) *Tensor {
+	for i := range w.Block {
+		if w.Block[i].Layer == li && w.Block[i].Role == r {
+			return &w.Block[i]
+		}
+	}
+	return nil
+}
+
+// forward records and runs one batch through every block in the order of
+// package model's block, as the engine does.
+func forward(r *Runner, pos int, x []float32, want Logits) ([]float32, error) {
+	if err := r.Begin(pos, x); err != nil {
+		return nil, err
+	}
+	for li := range r.m.cfg.Layers {
+		r.NormQuant(li, AttnNorm)
+		r.QKV(li)
+		r.Attend(li)
+		r.NormQuant(li, AttnSubNorm)
+		r.AddProject(li, O)
+		r.NormQuant(li, FFNNorm)
+		r.GateUp(li)
+		r.NormQuant(li, FFNSubNorm)
+		r.AddProject(li, Down)
+	}
+	switch want {
+	case LogitsLast:
+		r.Output(r.n - 1)
+	case LogitsAll:
+		r.Output(0)
+	}
+	return r.Run()
+}
+
+// Logits says which tokens of a forward call get logits.
+type Logits uint8
+
+const (
+	LogitsNone Logits = iota
+	LogitsLast
+	LogitsAll
+)
 
 var tinyConfig = Config{Dim: 128, FFNDim: 256, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 32, VocabSize: 50, NormEps: 1e-5}
 
@@ -251,12 +298,19 @@ func TestLoadValidates(t *testing.T) {
 		edit        func(c *Config, w *Weights)
 		unsupported bool
 	}{
-		{"layer count", func(c *Config, w *Weights) { w.Layers = w.Layers[:1] }, false},
-		{"missing matrix", func(c *Config, w *Weights) { w.Layers[1].Up = nil }, false},
-		{"wrong rows", func(c *Config, w *Weights) { w.Layers[0].Q = w.Layers[0].Gate }, false},
-		{"norm length", func(c *Config, w *Weights) { w.Layers[0].FFNNorm = w.Layers[0].FFNNorm[:3] }, false},
+		{"layer count", func(c *Config, w *Weights) { w.Block = w.Block[:len(w.Block)/2] }, false},
+		{"layer out of range", func(c *Config, w *Weights) { w.Block[3].Layer = 2 }, false},
+		{"missing matrix", func(c *Config, w *Weights) { w.tensor(1, Up).Matrix = nil }, false},
+		{"wrong rows", func(c *Config, w *Weights) { w.tensor(0, Q).Matrix = w.tensor(0, Gate).Matrix }, false},
+		{"listed shape", func(c *Config, w *Weights) { w.tensor(0, K).Rows = 3 }, false},
+		{"norm as projection", func(c *Config, w *Weights) { w.tensor(0, FFNNorm).BitLinear = true }, false},
+		{"twice", func(c *Config, w *Weights) { w.Block = append(w.Block, *w.tensor(1, V)) }, false},
+		{"norm length", func(c *Config, w *Weights) { t := w.tensor(0, FFNNorm); t.Vec = t.Vec[:3] }, false},
 		{"head dim", func(c *Config, w *Weights) { c.HeadDim = 300 }, true},
-		{"ternary head", func(c *Config, w *Weights) { w.Output = tinyWeights(t, *c, cpu.I2_S, false).Layers[0].Q }, false},
+		{"ternary head", func(c *Config, w *Weights) {
+			t2 := tinyWeights(t, *c, cpu.I2_S, false)
+			w.Output = t2.tensor(0, Q).Matrix
+		}, false},
 		{"odd heads", func(c *Config, w *Weights) { c.KVHeads = 3 }, false},
 	} {
 		c2 := c
@@ -277,8 +331,8 @@ func TestLoadValidates(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", typ, err)
 		}
-		if typ == cpu.TQ1_0 && m.layers[0].q.typ != cpu.TQ2_0 {
-			t.Errorf("TQ1_0 uploaded as %v", m.layers[0].q.typ)
+		if typ == cpu.TQ1_0 && m.layers[0].mats[Q].typ != cpu.TQ2_0 {
+			t.Errorf("TQ1_0 uploaded as %v", m.layers[0].mats[Q].typ)
 		}
 		if m.float != !typ.Ternary() {
 			t.Errorf("%v: float projections %v", typ, m.float)
@@ -321,7 +375,7 @@ func TestGraphBindings(t *testing.T) {
 			pos, n int
 			want   Logits
 		}{{0, 8, LogitsNone}, {8, 1, LogitsLast}, {9, 5, LogitsAll}} {
-			out, err := r.Forward(tc.pos, make([]float32, tc.n*c.Dim), tc.want)
+			out, err := forward(r, tc.pos, make([]float32, tc.n*c.Dim), tc.want)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -367,10 +421,10 @@ func TestGraphBindings(t *testing.T) {
 				}
 			}
 		}
-		if _, err := r.Forward(15, make([]float32, 2*c.Dim), LogitsLast); err == nil {
+		if _, err := forward(r, 15, make([]float32, 2*c.Dim), LogitsLast); err == nil {
 			t.Fatal("Forward past the context was accepted")
 		}
-		if _, err := r.Forward(0, make([]float32, 9*c.Dim), LogitsLast); err == nil {
+		if _, err := forward(r, 0, make([]float32, 9*c.Dim), LogitsLast); err == nil {
 			t.Fatal("Forward over maxBatch was accepted")
 		}
 		if err := r.ReadKV(0, 3, 2, nil, nil); err == nil {

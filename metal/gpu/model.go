@@ -23,25 +23,53 @@ type Config struct {
 	RopeInterleaved bool    // RoPE over pairs (2i, 2i+1); else rotate-half (i, i+HeadDim/2)
 }
 
-// Layer holds the weights of one decoder block. Projections are rows x cols
-// = out x in; their Cols may exceed the input width (zero-padded to a
-// block), Q, K and V share one Cols, as do Gate and Up.
-type Layer struct {
-	AttnNorm    []float32   // (Dim)
-	Q, K, V     *cpu.Matrix // (Heads*HeadDim | KVHeads*HeadDim, Dim)
-	AttnSubNorm []float32   // (Heads*HeadDim), nil without sub-norms
-	O           *cpu.Matrix // (Dim, Heads*HeadDim)
-	FFNNorm     []float32   // (Dim)
-	Gate, Up    *cpu.Matrix // (FFNDim, Dim)
-	FFNSubNorm  []float32   // (FFNDim), nil without sub-norms
-	Down        *cpu.Matrix // (Dim, FFNDim)
+// Role says what a tensor of a decoder block is (the block of every
+// architecture bitrepl runs: RMSNorm, Q/K/V, attention sub-norm, O,
+// RMSNorm, gate/up, FFN sub-norm, down).
+type Role uint8
+
+const (
+	AttnNorm    Role = iota // (Dim) RMSNorm weight before attention
+	Q                       // (Heads*HeadDim, Dim)
+	K                       // (KVHeads*HeadDim, Dim)
+	V                       // (KVHeads*HeadDim, Dim)
+	AttnSubNorm             // (Heads*HeadDim) optional sub-norm before O
+	O                       // (Dim, Heads*HeadDim)
+	FFNNorm                 // (Dim) RMSNorm weight before the feed-forward
+	Gate                    // (FFNDim, Dim)
+	Up                      // (FFNDim, Dim)
+	FFNSubNorm              // (FFNDim) optional sub-norm before down
+	Down                    // (Dim, FFNDim)
+	numRoles
+)
+
+var roleNames = [numRoles]string{"attn_norm", "attn_q", "attn_k", "attn_v", "attn_sub_norm", "attn_output",
+	"ffn_norm", "ffn_gate", "ffn_up", "ffn_sub_norm", "ffn_down"}
+
+func (r Role) String() string {
+	if r < numRoles {
+		return roleNames[r]
+	}
+	return fmt.Sprintf("Role(%d)", uint8(r))
+}
+
+// Tensor is one weight of a decoder block, as the engine's description of
+// the architecture lists it.
+type Tensor struct {
+	Layer      int
+	Role       Role
+	Name       string      // for errors: "blk.0.attn_q.weight"
+	Rows, Cols int         // rows x cols (out x in) of a projection; Rows values of a vector
+	BitLinear  bool        // a projection fed int8 activations (Matrix); else a norm weight (Vec)
+	Matrix     *cpu.Matrix // its Cols may exceed Cols (zero-padded to a block); Q, K and V share one, as do Gate and Up
+	Vec        []float32
 }
 
 // Weights are a model's weights for the GPU. The token embedding is not
 // among them: the engine looks rows up on the CPU (any storage type) and
-// passes the embeddings to Runner.Forward.
+// passes the embeddings to Runner.Begin.
 type Weights struct {
-	Layers  []Layer
+	Block   []Tensor    // every layer's tensors; the sub-norms are optional
 	OutNorm []float32   // (Dim)
 	Output  *cpu.Matrix // (VocabSize, Dim) LM head: F32, F16, BF16, Q8_0, Q4_0 or Q6_K
 }
@@ -58,9 +86,11 @@ type matrix struct {
 	ternary    bool
 }
 
+// layer is a block's uploaded tensors by role: a projection in mats, a norm
+// in vecs (buf 0 for an absent sub-norm).
 type layer struct {
-	attnNorm, attnSub, ffnNorm, ffnSub ref // attnSub/ffnSub.buf == 0 without sub-norms
-	q, k, v, o, gate, up, down         *matrix
+	mats [numRoles]*matrix
+	vecs [numRoles]ref
 }
 
 // Model is a model's weights on a Device, uploaded once and shared by every
@@ -99,11 +129,7 @@ func (d *Device) Load(cfg Config, w Weights) (*Model, error) {
 	if c.HeadDim > attMaxDim {
 		return nil, unsupported("head dim %d is over %d", c.HeadDim, attMaxDim)
 	}
-	if len(w.Layers) != c.Layers {
-		return nil, fmt.Errorf("gpu: %d layers of weights for %d in the config", len(w.Layers), c.Layers)
-	}
 	m := &Model{d: d, cfg: c}
-	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 
 	// Collect everything to upload: matrices, then one buffer of norms.
 	var datas [][]byte
@@ -173,36 +199,44 @@ func (d *Device) Load(cfg Config, w Weights) (*Model, error) {
 		return nil
 	}
 	m.layers = make([]layer, c.Layers)
-	for i := range w.Layers {
-		src, l := &w.Layers[i], &m.layers[i]
-		p := fmt.Sprintf("layer %d ", i)
+	for _, t := range w.Block {
+		if t.Layer < 0 || t.Layer >= c.Layers || t.Role >= numRoles {
+			return nil, fmt.Errorf("gpu: %s: layer %d, role %v of a %d-layer model", t.Name, t.Layer, t.Role, c.Layers)
+		}
+		if t.BitLinear != projection[t.Role] {
+			return nil, fmt.Errorf("gpu: %s: a %v given as a projection: %v", t.Name, t.Role, t.BitLinear)
+		}
+		// The graph's buffers are sized from the config: a tensor must fit.
+		if rows, cols := c.shape(t.Role); t.Rows != rows || t.Cols != cols {
+			return nil, fmt.Errorf("gpu: %s is listed as %d x %d, the config needs %d x %d", t.Name, t.Rows, t.Cols, rows, cols)
+		}
+		l := &m.layers[t.Layer]
+		if l.mats[t.Role] != nil || l.vecs[t.Role].buf != 0 || l.vecs[t.Role].off != 0 {
+			return nil, fmt.Errorf("gpu: %s: a second %v in layer %d", t.Name, t.Role, t.Layer)
+		}
 		var err error
-		for _, e := range []struct {
-			dst        **matrix
-			name       string
-			x          *cpu.Matrix
-			rows, cols int
-		}{
-			{&l.q, "attn_q", src.Q, qd, c.Dim}, {&l.k, "attn_k", src.K, kvd, c.Dim}, {&l.v, "attn_v", src.V, kvd, c.Dim},
-			{&l.o, "attn_output", src.O, c.Dim, qd}, {&l.gate, "ffn_gate", src.Gate, c.FFNDim, c.Dim},
-			{&l.up, "ffn_up", src.Up, c.FFNDim, c.Dim}, {&l.down, "ffn_down", src.Down, c.Dim, c.FFNDim},
-		} {
-			if *e.dst, err = addMat(p+e.name, e.x, e.rows, e.cols, true); err != nil {
-				return nil, err
+		if t.BitLinear {
+			l.mats[t.Role], err = addMat(t.Name, t.Matrix, t.Rows, t.Cols, true)
+		} else {
+			err = addNorm(t.Name, t.Vec, t.Rows, &l.vecs[t.Role], false)
+			l.vecs[t.Role].buf = 1 // present; set to the norms' buffer below
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	for i := range m.layers {
+		l := &m.layers[i]
+		for r := range numRoles {
+			if r == AttnSubNorm || r == FFNSubNorm {
+				continue
+			}
+			if projection[r] && l.mats[r] == nil || !projection[r] && l.vecs[r].buf == 0 {
+				return nil, fmt.Errorf("gpu: layer %d has no %v", i, r)
 			}
 		}
-		if l.k.cols != l.q.cols || l.v.cols != l.q.cols || l.up.cols != l.gate.cols {
-			return nil, unsupported("%sQ/K/V or gate/up have different column counts", p)
-		}
-		for _, e := range []error{
-			addNorm(p+"attn_norm", src.AttnNorm, c.Dim, &l.attnNorm, false),
-			addNorm(p+"attn_sub_norm", src.AttnSubNorm, qd, &l.attnSub, true),
-			addNorm(p+"ffn_norm", src.FFNNorm, c.Dim, &l.ffnNorm, false),
-			addNorm(p+"ffn_sub_norm", src.FFNSubNorm, c.FFNDim, &l.ffnSub, true),
-		} {
-			if e != nil {
-				return nil, e
-			}
+		if l.mats[K].cols != l.mats[Q].cols || l.mats[V].cols != l.mats[Q].cols || l.mats[Up].cols != l.mats[Gate].cols {
+			return nil, unsupported("layer %d: Q/K/V or gate/up have different column counts", i)
 		}
 	}
 	out, err := addMat("output", w.Output, c.VocabSize, c.Dim, false)
@@ -278,5 +312,31 @@ func repackTQ1(x *cpu.Matrix) []byte {
 	}
 	return out
 }
+
+// shape is what the graph's buffers hold for a tensor of role r: rows x
+// cols of a projection, (n, 0) of a norm vector.
+func (c *Config) shape(r Role) (rows, cols int) {
+	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	switch r {
+	case AttnNorm, FFNNorm:
+		return c.Dim, 0
+	case AttnSubNorm:
+		return qd, 0
+	case FFNSubNorm:
+		return c.FFNDim, 0
+	case Q:
+		return qd, c.Dim
+	case K, V:
+		return kvd, c.Dim
+	case O:
+		return c.Dim, qd
+	case Gate, Up:
+		return c.FFNDim, c.Dim
+	}
+	return c.Dim, c.FFNDim // Down
+}
+
+// projection says which roles are matrices.
+var projection = [numRoles]bool{Q: true, K: true, V: true, O: true, Gate: true, Up: true, Down: true}
 
 var errClosed = errors.New("gpu: runner is closed")

@@ -7,15 +7,6 @@ import (
 	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
-// Logits says which tokens of a Forward call get logits.
-type Logits uint8
-
-const (
-	LogitsNone Logits = iota // no logits (a prompt batch that is not the last)
-	LogitsLast               // the last token's
-	LogitsAll                // every token's (teacher forcing, perplexity)
-)
-
 // Runner evaluates one sequence on the GPU: its KV cache and activations
 // live in GPU buffers, allocated once by NewRunner. A Runner is not safe for
 // concurrent use.
@@ -31,13 +22,14 @@ type Runner struct {
 	bufs           []bufID
 	g              graph
 	out            []float32 // logits read back
+	pos, n, first  int       // the batch being recorded: positions pos..pos+n-1; logits of rows [first, n)
 	closed         bool
 	attnScale      float32
 	dispatchesLast int
 }
 
 // NewRunner allocates a runner for ctx positions, evaluating up to maxBatch
-// tokens per Forward call. cos and sin are the RoPE tables of the engine
+// tokens per batch. cos and sin are the RoPE tables of the engine
 // (ctx*HeadDim/2 values each: position-major, cos(pos*theta_i)).
 func (m *Model) NewRunner(ctx, maxBatch int, cos, sin []float32) (*Runner, error) {
 	c := &m.cfg
@@ -100,42 +92,48 @@ func (r *Runner) Close() error {
 // Context is the number of positions the runner holds.
 func (r *Runner) Context() int { return r.ctx }
 
-// MaxBatch is the largest number of tokens a Forward call takes.
+// MaxBatch is the largest number of tokens a batch (Begin) takes.
 func (r *Runner) MaxBatch() int { return r.maxBatch }
 
-// Forward evaluates n = len(x)/Dim tokens, whose embeddings are x (token
-// major), at positions pos..pos+n-1: one command buffer with every layer.
-// Their keys and values go to the runner's cache, where later calls see
-// them. It returns the logits want asks for (VocabSize floats per token,
-// token major; nil for LogitsNone), owned by the runner until the next call.
-func (r *Runner) Forward(pos int, x []float32, want Logits) ([]float32, error) {
+// Begin starts recording a batch of n = len(x)/Dim tokens, whose
+// embeddings are x (token major), at positions pos..pos+n-1. The engine then
+// records the operations of every block (NormQuant, QKV, Attend, GateUp,
+// AddProject, in package model's block order), optionally Output, and runs
+// them all with Run: one command buffer per batch.
+func (r *Runner) Begin(pos int, x []float32) error {
 	if r.closed {
-		return nil, errClosed
+		return errClosed
 	}
 	c := &r.m.cfg
 	n := len(x) / c.Dim
 	if n < 1 || n > r.maxBatch || len(x) != n*c.Dim {
-		return nil, fmt.Errorf("gpu: Forward with %d values: want 1..%d tokens of %d", len(x), r.maxBatch, c.Dim)
+		return fmt.Errorf("gpu: a batch of %d values: want 1..%d tokens of %d", len(x), r.maxBatch, c.Dim)
 	}
 	if pos < 0 || pos+n > r.ctx {
-		return nil, fmt.Errorf("gpu: Forward at positions %d..%d of a %d-position runner", pos, pos+n-1, r.ctx)
+		return fmt.Errorf("gpu: a batch at positions %d..%d of a %d-position runner", pos, pos+n-1, r.ctx)
 	}
-	b := r.m.d.b
-	if err := b.write(r.x.buf, r.x.off, asBytes(x)); err != nil {
-		return nil, err
+	if err := r.m.d.b.write(r.x.buf, r.x.off, asBytes(x)); err != nil {
+		return err
 	}
-	r.encode(pos, n, want)
+	r.g.reset()
+	r.pos, r.n, r.first = pos, n, n
+	return nil
+}
+
+// Run runs what was recorded since Begin. The tokens' keys and values go
+// to the runner's cache, where later batches see them. It returns the
+// logits Output asked for (VocabSize floats per row, row major; nil
+// without Output), owned by the runner until the next call.
+func (r *Runner) Run() ([]float32, error) {
+	if r.closed {
+		return nil, errClosed
+	}
+	c, b := &r.m.cfg, r.m.d.b
 	r.dispatchesLast = len(r.g.ds)
 	if err := b.run(&r.g); err != nil {
 		return nil, err
 	}
-	k := 0
-	switch want {
-	case LogitsLast:
-		k = 1
-	case LogitsAll:
-		k = n
-	}
+	k := r.n - r.first
 	if k == 0 {
 		return nil, nil
 	}
@@ -186,53 +184,81 @@ func (r *Runner) kvRange(layer, p0, p1, nk, nv int) (off, n int, err error) {
 	return 4 * (layer*r.ctx + p0) * r.kvd, n, nil
 }
 
-// encode builds the command buffer of one Forward call (see kernels.metal
-// for each kernel's reference).
-func (r *Runner) encode(pos, n int, want Logits) {
-	g := &r.g
-	g.reset()
-	m, c := r.m, &r.m.cfg
-	qd, kvd, ffn := r.qd, r.kvd, c.FFNDim
-	for li := range m.layers {
-		l := &m.layers[li]
-		kvAt := 4 * (li*r.ctx + pos) * kvd
-		layerKV := 4 * li * r.ctx * kvd
+// The operations of a block, recorded into the batch's command buffer (see
+// kernels.metal for each kernel's reference). Package model's block calls
+// them in order; each is the GPU side of the CPU backend's operation of the
+// same name.
 
-		// Attention: x += O(subnorm(attention(RoPE(Q xn), RoPE(K xn), V xn))).
-		r.normQuant(r.x, l.attnNorm, n, c.Dim, l.q.cols, normRMS|normWeight|normInt8)
-		r.project(l.q, r.q, n, false)
-		r.project(l.k, r.kc.at(kvAt), n, false)
-		r.project(l.v, r.vc.at(kvAt), n, false)
-		r.rope(r.q, c.Heads, qd, n, pos)
-		r.rope(r.kc.at(kvAt), c.KVHeads, kvd, n, pos)
-		g.add(kAttention, [3]int{c.Heads, n, 1}, grid1(attThreads), 4*attChunk,
-			bufArg(r.q), bufArg(r.kc.at(layerKV)), bufArg(r.vc.at(layerKV)), bufArg(r.mix),
-			paramArg(g, attnArgs{Heads: u32(c.Heads), KVHeads: u32(c.KVHeads), HeadDim: u32(c.HeadDim),
-				Pos0: u32(pos), QStride: u32(qd), KVStride: u32(kvd), Scale: r.attnScale}))
-		r.normQuant(r.mix, l.attnSub, n, qd, l.o.cols, subFlags(l.attnSub))
-		r.project(l.o, r.x, n, true)
-
-		// Feed-forward: x += Down(subnorm(act(Gate xn) * Up xn)).
-		r.normQuant(r.x, l.ffnNorm, n, c.Dim, l.gate.cols, normRMS|normWeight|normInt8)
-		r.project(l.gate, r.gate, n, false)
-		r.project(l.up, r.up, n, false)
-		relu := uint32(0)
-		if c.ReLU2 {
-			relu = 1
-		}
-		g.add(kActMul, grid1(ceilDiv(n*ffn, elemThreads)), grid1(elemThreads), 0,
-			bufArg(r.gate), bufArg(r.up), paramArg(g, actArgs{Count: u32(n * ffn), ReLU2: relu}))
-		r.normQuant(r.gate, l.ffnSub, n, ffn, l.down.cols, subFlags(l.ffnSub))
-		r.project(l.down, r.x, n, true)
+// NormQuant normalizes the rows that role's norm applies to (AttnNorm and
+// FFNNorm: the residual stream; AttnSubNorm: the attention output; FFNSubNorm:
+// the activated gate, only quantized without a sub-norm) and quantizes them
+// to int8 as the input of the next projection.
+func (r *Runner) NormQuant(layer int, norm Role) {
+	c, l := &r.m.cfg, &r.m.layers[layer]
+	w := l.vecs[norm]
+	switch norm {
+	case AttnNorm:
+		r.normQuant(r.x, w, r.n, c.Dim, l.mats[Q].cols, normRMS|normWeight|normInt8)
+	case AttnSubNorm:
+		r.normQuant(r.mix, w, r.n, r.qd, l.mats[O].cols, subFlags(w))
+	case FFNNorm:
+		r.normQuant(r.x, w, r.n, c.Dim, l.mats[Gate].cols, normRMS|normWeight|normInt8)
+	case FFNSubNorm:
+		r.normQuant(r.gate, w, r.n, c.FFNDim, l.mats[Down].cols, subFlags(w))
 	}
-	if want == LogitsNone {
+}
+
+// QKV computes Q, K and V from the quantized rows, rotates Q and K (RoPE)
+// and stores K and V in the cache at the batch's positions.
+func (r *Runner) QKV(layer int) {
+	c, l := &r.m.cfg, &r.m.layers[layer]
+	kvAt := 4 * (layer*r.ctx + r.pos) * r.kvd
+	r.project(l.mats[Q], r.q, r.n, false)
+	r.project(l.mats[K], r.kc.at(kvAt), r.n, false)
+	r.project(l.mats[V], r.vc.at(kvAt), r.n, false)
+	r.rope(r.q, c.Heads, r.qd, r.n, r.pos)
+	r.rope(r.kc.at(kvAt), c.KVHeads, r.kvd, r.n, r.pos)
+}
+
+// Attend computes the attention output of every row over the cached
+// positions up to its own.
+func (r *Runner) Attend(layer int) {
+	c, g := &r.m.cfg, &r.g
+	layerKV := 4 * layer * r.ctx * r.kvd
+	g.add(kAttention, [3]int{c.Heads, r.n, 1}, grid1(attThreads), 4*attChunk,
+		bufArg(r.q), bufArg(r.kc.at(layerKV)), bufArg(r.vc.at(layerKV)), bufArg(r.mix),
+		paramArg(g, attnArgs{Heads: u32(c.Heads), KVHeads: u32(c.KVHeads), HeadDim: u32(c.HeadDim),
+			Pos0: u32(r.pos), QStride: u32(r.qd), KVStride: u32(r.kvd), Scale: r.attnScale}))
+}
+
+// GateUp computes gate = act(Gate·xq) * Up·xq.
+func (r *Runner) GateUp(layer int) {
+	c, g, l := &r.m.cfg, &r.g, &r.m.layers[layer]
+	r.project(l.mats[Gate], r.gate, r.n, false)
+	r.project(l.mats[Up], r.up, r.n, false)
+	relu := uint32(0)
+	if c.ReLU2 {
+		relu = 1
+	}
+	g.add(kActMul, grid1(ceilDiv(r.n*c.FFNDim, elemThreads)), grid1(elemThreads), 0,
+		bufArg(r.gate), bufArg(r.up), paramArg(g, actArgs{Count: u32(r.n * c.FFNDim), ReLU2: relu}))
+}
+
+// AddProject adds p·xq to the residual stream (p is O or Down).
+func (r *Runner) AddProject(layer int, p Role) {
+	r.project(r.m.layers[layer].mats[p], r.x, r.n, true)
+}
+
+// Output computes the logits of rows [first, n): the final RMSNorm, then
+// the LM head. Run returns them.
+func (r *Runner) Output(first int) {
+	g, m, c := &r.g, r.m, &r.m.cfg
+	first = min(max(first, 0), r.n)
+	r.first = first
+	k := r.n - first
+	if k == 0 {
 		return
 	}
-	first := n - 1
-	if want == LogitsAll {
-		first = 0
-	}
-	k := n - first
 	xr := r.x.at(4 * first * c.Dim)
 	g.add(kNormQuant, grid1(k), grid1(normThreads), 4*normThreads/simdWidth,
 		bufArg(xr), bufArg(m.outN), bufArg(xr), bufArg(r.inv), bufArg(r.xn),
