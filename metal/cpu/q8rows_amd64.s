@@ -75,16 +75,23 @@ gblock:
 	VPERM2I128   $0x31, Y4, Y0, Y2
 	VPADDD       Y2, Y1, Y1              // the 8 rows' integer sums
 	VCVTDQ2PS    Y1, Y1
-	MOVWLZX      (AX), R13
-	VMOVD        R13, X2
-	VPINSRW      $1, (AX)(BX*1), X2, X2
-	VPINSRW      $2, (AX)(BX*2), X2, X2
-	VPINSRW      $3, (AX)(CX*1), X2, X2
-	VPINSRW      $4, (DX), X2, X2
-	VPINSRW      $5, (DX)(BX*1), X2, X2
-	VPINSRW      $6, (DX)(BX*2), X2, X2
-	VPINSRW      $7, (DX)(CX*1), X2, X2
-	VCVTPH2PS    X2, Y2                  // the rows' d
+	MOVWQZX      (AX)(CX*1), R13         // the rows' d, gathered in R13 and R15
+	MOVWQZX      (DX)(CX*1), R15
+	SHLQ         $16, R13
+	SHLQ         $16, R15
+	MOVW         (AX)(BX*2), R13
+	MOVW         (DX)(BX*2), R15
+	SHLQ         $16, R13
+	SHLQ         $16, R15
+	MOVW         (AX)(BX*1), R13
+	MOVW         (DX)(BX*1), R15
+	SHLQ         $16, R13
+	SHLQ         $16, R15
+	MOVW         (AX), R13
+	MOVW         (DX), R15
+	VMOVQ        R13, X2
+	VPINSRQ      $1, R15, X2, X2
+	VCVTPH2PS    X2, Y2
 	MOVWLZX      (SI), R13
 	VMOVD        R13, X3
 	VCVTPH2PS    X3, X3
@@ -195,16 +202,23 @@ gblock:
 	VPERM2I128   $0x31, Y4, Y0, Y2
 	VPADDD       Y2, Y1, Y1              // the 8 rows' integer sums
 	VCVTDQ2PS    Y1, Y1
-	MOVWLZX      (AX), R13
-	VMOVD        R13, X2
-	VPINSRW      $1, (AX)(BX*1), X2, X2
-	VPINSRW      $2, (AX)(BX*2), X2, X2
-	VPINSRW      $3, (AX)(CX*1), X2, X2
-	VPINSRW      $4, (DX), X2, X2
-	VPINSRW      $5, (DX)(BX*1), X2, X2
-	VPINSRW      $6, (DX)(BX*2), X2, X2
-	VPINSRW      $7, (DX)(CX*1), X2, X2
-	VCVTPH2PS    X2, Y2                  // the rows' d
+	MOVWQZX      (AX)(CX*1), R13         // the rows' d, gathered in R13 and R15
+	MOVWQZX      (DX)(CX*1), R15
+	SHLQ         $16, R13
+	SHLQ         $16, R15
+	MOVW         (AX)(BX*2), R13
+	MOVW         (DX)(BX*2), R15
+	SHLQ         $16, R13
+	SHLQ         $16, R15
+	MOVW         (AX)(BX*1), R13
+	MOVW         (DX)(BX*1), R15
+	SHLQ         $16, R13
+	SHLQ         $16, R15
+	MOVW         (AX), R13
+	MOVW         (DX), R15
+	VMOVQ        R13, X2
+	VPINSRQ      $1, R15, X2, X2
+	VCVTPH2PS    X2, Y2
 	MOVWLZX      (SI), R13
 	VMOVD        R13, X3
 	VCVTPH2PS    X3, X3
