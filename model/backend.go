@@ -3,7 +3,7 @@ package model
 // The decoder block, written once as a sequence of operations on a backend.
 // A backend runs each operation on its own kernels and buffers: the CPU one
 // (cpuBackend, backend_cpu.go) at once on package metal/cpu's kernels,
-// reporting to the session's hook; the Metal one (gpuBackend, device.go)
+// reporting to the session's hook; the Metal one (gpuState, device.go)
 // records it into a command buffer of package metal/gpu, run when the batch
 // is complete. The operations are coarse (a handful per layer) so that each
 // backend keeps its fused kernels.

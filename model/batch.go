@@ -80,4 +80,5 @@ func (m *Model) stepBatch(ss []*Session, ids []int32) {
 		r.cache.Commit(p + 1)
 	}
 	b.output(0)
+	b.ss = nil // the other sessions are not kept alive by this one
 }

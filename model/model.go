@@ -13,6 +13,19 @@
 // model/tokenizer, model/sample, model/kvcache, model/regfile and
 // model/atomicfile (safe reads and writes), model/embedded (the built-in
 // model). model/train, the trainer, imports model, not the other way.
+//
+// A prompt, from bitrepl to the kernels: repl (or inspect, or a notebook)
+// tokenizes it and calls Session.Forward (or Generate, which calls it).
+// Forward (session.go) cuts the tokens into batches of up to 64 and runs each
+// on the session's backend: the CPU (cpuBackend, backend_cpu.go), or Metal
+// (gpuState, device.go) for a session made by NewSessionGPU while no hook is
+// set. Both run the same decoder block, written once in backend.go as a few
+// operations per layer (normQuant, qkv, attend, gateUp, addProject, then
+// output). The CPU backend runs each at once on package metal/cpu's kernels
+// and reports to the hook; the Metal backend records each through
+// metal/gpu's Runner into a command buffer, run once per batch. Step
+// (batch.go) runs the same block for one token of each of several
+// sessions. The tensors of a block are described once, in arch.go.
 package model
 
 import (

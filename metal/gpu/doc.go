@@ -6,9 +6,16 @@
 //
 // A Device holds the compiled kernels (kernels.metal, embedded). Load
 // uploads a model's weights once (without copying page-aligned spans of
-// memory-mapped files); a Runner holds one sequence's KV cache and
-// activations in GPU buffers and evaluates tokens with one command buffer
-// per Forward call, every layer encoded in it.
+// memory-mapped files) from the engine's tensor list (Weights: each block
+// tensor with its Role, shape and whether it is a BitLinear projection);
+// a Runner holds one sequence's KV cache and activations in GPU buffers.
+//
+// This package does not know the order of a block: package model's block
+// function (model/backend.go) does, for the CPU and the GPU alike. A batch
+// is Begin (the embeddings), then the operations model's block calls for
+// every layer (NormQuant, QKV, Attend, GateUp, AddProject), then Output
+// for the logits, each recording its kernels into one command buffer, and
+// Run, which runs it and returns the logits.
 //
 // Every kernel has a reference in package metal/cpu; the integer part (int8
 // activation quantization, ternary dot products) is bit-exact with it, the

@@ -214,3 +214,35 @@ func sessionMatchesCPU(t *testing.T, dev *gpu.Device) {
 		})
 	}
 }
+
+// Model.Close frees the weights uploaded for the model's GPU sessions, and
+// ReleaseGPU the session's own buffers: nothing made for them is left.
+func TestModelCloseFreesGPUWeights(t *testing.T) {
+	dev := gpu.EmulatedDevice(t)
+	before := gpu.LiveBuffers(dev)
+	m, err := model.Random(sessionConfigs[0], 3, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.NewSessionGPU(dev, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Forward([]int32{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	if len(gpu.LiveBuffers(dev)) <= len(before) {
+		t.Fatal("a GPU session made no buffers")
+	}
+	if err := s.ReleaseGPU(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for id := range gpu.LiveBuffers(dev) {
+		if !before[id] {
+			t.Errorf("buffer %d is still held after ReleaseGPU and Model.Close", id)
+		}
+	}
+}
