@@ -80,15 +80,12 @@ type kernelSet struct {
 	// for bit (shapes checked by the callers).
 	dotRowsF16  func(dst, x []float32, m []uint16, stride int, scale float32)
 	axpyRowsF16 func(dst, a []float32, m []uint16, stride int)
-	// dotRowsQ8 and axpyRowsQ8, where set, are DotRowsQ8_0 (after the
-	// query is quantized to xq) and AxpyRowsQ8_0 for rows of whole blocks,
-	// bit for bit as dotRowsQ8Generic and axpyRowsQ8Generic.
-	dotRowsQ8  func(dst []float32, xq, m []byte, stride int, scale float32)
+	// q8 names the assembly of ToQ8_0 and DotRowsQ8_0 (see q8Native: a
+	// switch, not function values, so that the query quantized on the
+	// stack does not escape); axpyRowsQ8, where set, is AxpyRowsQ8_0 for
+	// rows of whole blocks. Both bit for bit as the Generic loops.
+	q8         q8Kernels
 	axpyRowsQ8 func(dst, a []float32, m []byte, stride int)
-	// quantQ8, where set, is ToQ8_0 for rows of whole blocks, bit for bit,
-	// when x is finite; it reports false (dst undefined) when x holds a NaN
-	// or an infinity.
-	quantQ8 func(dst []byte, x []float32) bool
 	// ropeHalf, where set, rotates one head's halves as RoPE's loop does,
 	// bit for bit (len(lo) == len(hi) == len(cos) <= len(sin)).
 	ropeHalf func(lo, hi, cos, sin []float32)

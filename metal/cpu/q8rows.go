@@ -29,7 +29,7 @@ func ToQ8_0(dst []byte, src []float32) {
 	if len(dst) != Q8RowBytes(len(src)) {
 		panic(fmt.Sprintf("metal: ToQ8_0: len(dst) %d for %d floats, want %d", len(dst), len(src), Q8RowBytes(len(src))))
 	}
-	if kern.quantQ8 != nil && len(src)%32 == 0 && len(src) > 0 && kern.quantQ8(dst, src) {
+	if len(src)%32 == 0 && len(src) > 0 && quantQ8Native(dst, src) {
 		return
 	}
 	for b := 0; 32*b < len(src); b++ {
@@ -50,6 +50,16 @@ func FromQ8_0(dst []float32, src []byte) {
 		dst[i] = float32(int8(blk[2+i%32])) * getF16(blk)
 	}
 }
+
+// q8Kernels names a set of assembly kernels for Q8_0 rows (q8None: the
+// Generic loops).
+type q8Kernels uint8
+
+const (
+	q8None q8Kernels = iota
+	q8AVX2
+	q8VNNI
+)
 
 // q8Stack is the widest query DotRowsQ8_0 quantizes on the stack.
 const q8Stack = 256
@@ -74,8 +84,7 @@ func DotRowsQ8_0(dst, x []float32, m []byte, stride int, scale float32) {
 	}
 	xq = xq[:rb]
 	ToQ8_0(xq, x)
-	if kern.dotRowsQ8 != nil && len(x)%32 == 0 && len(dst) > 0 {
-		kern.dotRowsQ8(dst, xq, m, stride, scale)
+	if len(x)%32 == 0 && len(dst) > 0 && dotRowsQ8Native(dst, xq, m, stride, scale) {
 		return
 	}
 	dotRowsQ8Generic(dst, xq, m, stride, scale)

@@ -7,16 +7,35 @@ func init() {
 		return
 	}
 	for _, l := range []Level{AVX2, AVX512} {
-		levelKernels[l].dotRowsQ8 = dotRowsQ8_0AVX2
+		levelKernels[l].q8 = q8AVX2
 		levelKernels[l].axpyRowsQ8 = axpyRowsQ8_0AVX2
-		levelKernels[l].quantQ8 = quantQ8_0AVX2
 	}
-	levelKernels[AVX512].dotRowsQ8 = dotRowsQ8_0VNNI
+	levelKernels[AVX512].q8 = q8VNNI
 	levelKernels[AVX512].axpyRowsQ8 = axpyRowsQ8_0AVX512
 }
 
-// dotRowsQ8_0AVX2 and dotRowsQ8_0VNNI are kernelSet.dotRowsQ8 (rows of
-// whole blocks, len(dst) > 0), axpyRowsQ8_0AVX2 is kernelSet.axpyRowsQ8
+// quantQ8Native is ToQ8_0 for a row of whole blocks in assembly, when the
+// level has it and x is finite; it reports false otherwise (dst undefined).
+func quantQ8Native(dst []byte, x []float32) bool {
+	return kern.q8 != q8None && quantQ8_0AVX2(dst, x)
+}
+
+// dotRowsQ8Native is DotRowsQ8_0 after the quantization of x (rows of whole
+// blocks, len(dst) > 0) in assembly, if the level has it.
+func dotRowsQ8Native(dst []float32, xq, m []byte, stride int, scale float32) bool {
+	switch kern.q8 {
+	case q8AVX2:
+		dotRowsQ8_0AVX2(dst, xq, m, stride, scale)
+	case q8VNNI:
+		dotRowsQ8_0VNNI(dst, xq, m, stride, scale)
+	default:
+		return false
+	}
+	return true
+}
+
+// dotRowsQ8_0AVX2 and dotRowsQ8_0VNNI are dotRowsQ8Native's kernels,
+// axpyRowsQ8_0AVX2 is kernelSet.axpyRowsQ8
 // (len(dst) a positive multiple of 32, len(a) > 0); VNNI needs the AVX512
 // level's AVX-512 VL and VNNI. The assembly is in q8rows_amd64.s.
 //
@@ -29,7 +48,7 @@ func dotRowsQ8_0VNNI(dst []float32, xq, m []byte, stride int, scale float32)
 //go:noescape
 func axpyRowsQ8_0AVX2(dst, a []float32, m []byte, stride int)
 
-// quantQ8_0AVX2 is kernelSet.quantQ8 (len(x) a positive multiple of 32).
+// quantQ8_0AVX2 is quantQ8Native's kernel (len(x) a positive multiple of 32).
 //
 //go:noescape
 func quantQ8_0AVX2(dst []byte, x []float32) bool

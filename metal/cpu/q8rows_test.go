@@ -276,3 +276,17 @@ func TestToQ8_0Levels(t *testing.T) {
 		}
 	})
 }
+
+// Attention calls the row kernels for every tile: they allocate nothing
+// (the query is quantized on the stack) at any level.
+func TestRowsQ8Allocs(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		const w, rows = 128, 64
+		r := rand.New(rand.NewPCG(49, 50))
+		m := q8Rows(t, randActivations(r, rows*w, 0), rows, w, Q8RowBytes(w), 0)
+		x, dst, acc := randActivations(r, w, 0), make([]float32, rows), make([]float32, w)
+		if n := testing.AllocsPerRun(10, func() { DotRowsQ8_0(dst, x, m, Q8RowBytes(w), 1); AxpyRowsQ8_0(acc, dst, m, Q8RowBytes(w)) }); n != 0 && !raceEnabled {
+			t.Fatalf("%v allocations per call", n)
+		}
+	})
+}
