@@ -15,7 +15,8 @@ func init() {
 }
 
 // quantQ8Native is ToQ8_0 for a row of whole blocks in assembly, when the
-// level has it and x is finite; it reports false otherwise (dst undefined).
+// level has it, x is finite and no block is so tiny that 1/d overflows; it
+// reports false otherwise (dst undefined).
 func quantQ8Native(dst []byte, x []float32) bool {
 	return kern.q8 != q8None && quantQ8_0AVX2(dst, x)
 }

@@ -446,6 +446,8 @@ GLOBL q8c<>(SB), RODATA|NOPTR, $64
 	VORPS   Y5, Y13, Y13
 
 // func quantQ8_0AVX2(dst []byte, x []float32) bool
+// (false for a NaN or an infinity in x, or a block so tiny that 1/d is +Inf:
+// the caller then runs quantize_row_q8_0_ref's Go loop)
 TEXT ·quantQ8_0AVX2(SB), NOSPLIT, $0-49
 	MOVQ         dst_base+0(FP), DI
 	MOVQ         x_base+24(FP), SI
@@ -486,6 +488,8 @@ qblock:
 	VCMPSS       $4, X10, X8, X7         // d != 0
 	VANDPS       X7, X9, X9              // id
 	VBROADCASTSS X9, Y9
+	VCMPPS       $6, Y14, Y9, Y6         // 1/d overflowed: the Go loop's bits
+	VORPS        Y6, Y13, Y13
 	VCVTPS2PH    $0, X8, X8
 	VMOVD        X8, AX
 	MOVW         AX, (DI)

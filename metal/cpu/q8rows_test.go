@@ -244,7 +244,7 @@ func BenchmarkAttendRows(b *testing.B) {
 
 // TestToQ8_0Levels checks ToQ8_0 at every level against
 // quantize_row_q8_0_ref's loop (quantizeQ8_0), byte for byte: Gaussian,
-// heavy-tailed, sparse and tiny rows (subnormal scales), exact halves (which
+// heavy-tailed, sparse and tiny rows (subnormal scales, 1/d = +Inf), exact halves (which
 // round away from zero), and rows with a NaN or an infinity.
 func TestToQ8_0Levels(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
@@ -253,6 +253,10 @@ func TestToQ8_0Levels(t *testing.T) {
 			w := 32 * (1 + r.IntN(8))
 			x := randActivations(r, w, iter%4)
 			switch iter % 7 {
+			case 4: // so tiny that 1/d overflows
+				for i := range x {
+					x[i] = float32(r.NormFloat64() * 1e-38)
+				}
 			case 5: // halves: d = 1 where a block holds ±127
 				for i := range x {
 					x[i] = float32(r.IntN(254)-127) + 0.5
