@@ -122,11 +122,13 @@ peer_e2e() { # engine cli file
   e2e "$1" "$3" ttft "$2" -m "$work/$3" -t "$threads" -no-cnv -n 1 -p hi --no-warmup
   e2e "$1" "$3" run "$2" -m "$work/$3" -t "$threads" -no-cnv -n 64 --ignore-eos -p hi --no-warmup
 }
-ours_deep() { # file: tg from depth 4064 to 4096
-  "$br" bench -m "$work/$1" -p 0 -n 32 -r 1 -d 4064 -t "$threads" --json |
+ours_deep() { # file [cache type]: tg from depth 4064 to 4096
+  local engine=bitrepl
+  [ -n "${2:-}" ] && engine="bitrepl $2 cache"
+  "$br" bench -m "$work/$1" -p 0 -n 32 -r 1 -d 4064 -t "$threads" --cache-type "${2:-f16}" --json |
     python3 -c 'import json,sys
 r = json.load(sys.stdin)
-print(json.dumps({"engine": "bitrepl", "file": sys.argv[1], "tg_deep": r["gen_tok_per_s"]}))' "$1" >> "$out"
+print(json.dumps({"engine": sys.argv[2], "file": sys.argv[1], "tg_deep": r["gen_tok_per_s"]}))' "$1" "$engine" >> "$out"
 }
 # The peers' llama-bench at the commits we build has no -d: their tg at depth comes from llama-cli instead, a
 # prompt of 4064 tokens (" hello" is one LLaMA-3 token) then 32 generated, from its own eval time per token.
@@ -173,6 +175,7 @@ for i in $(seq "$rounds"); do
   ours_deep tq2_0-q6k.gguf
   peer_deep bitnet.cpp "${BITNET_BENCH:-}" i2_s-f16.gguf "$bitnet_cli"
   ours_deep i2_s-f16.gguf
+  ours_deep tq2_0-q6k.gguf q8_0
 done
 
 python3 - "$out" <<'PY'
@@ -215,9 +218,10 @@ print("Whole runs (medians over the rounds): time to first token = wall time of 
 print("per token = a 64-token run's decode time per token as the engine reports it; RSS = its peak resident memory.")
 print("| engine | file | TTFT s | per token ms (tg from bench, ms) | RSS MB | tg d4064 t/s (of tg d0) |")
 print("|---|---|---|---|---|---|")
-for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), ("bitrepl", "i2_s-f16.gguf")]:
+for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf"), ("bitrepl q8_0 cache", "tq2_0-q6k.gguf"),
+                  ("bitnet.cpp", "i2_s-f16.gguf"), ("bitrepl", "i2_s-f16.gguf")]:
     ttft, n = med(engine, f, "ttft_s"); ms, _ = med(engine, f, "ms_per_token"); rss, _ = med(engine, f, "rss_mb")
-    deep, _ = med(engine, f, "tg_deep"); tg, _ = med(engine, f, "tg")
+    deep, _ = med(engine, f, "tg_deep"); tg, _ = med(engine.replace(" q8_0 cache", ""), f, "tg")
     fmt = lambda v, p: "n/a" if v is None else f"{v:.{p}f}"
     if n or deep: print(f"| {engine} | {f} | {fmt(ttft, 2)} | {fmt(ms, 1)} ({fmt(1000 / tg if tg else None, 1)}) | {fmt(rss, 0)} | {fmt(deep, 1)} ({fmt(100 * deep / tg if deep and tg else None, 0)}%) |")
 peers = sorted({r["file"] for r in rows if r["file"].startswith(("llama-", "bitnet-"))})
