@@ -117,10 +117,14 @@ ours_e2e() { # file
   e2e bitrepl "$1" ttft "$br" run -m "$work/$1" --set max_tokens=1 --set mode=completion hi
   e2e bitrepl "$1" run "$br" run -m "$work/$1" --json --set max_tokens=64 --set mode=completion hi
 }
+# -no-cnv where llama-cli has it (newer llama.cpp starts a conversation by default; bitnet.cpp's fork has no such flag
+# and does not).
+nocnv() { "$1" --help 2>&1 | grep -q -- "-no-cnv" && echo -no-cnv || true; }
 peer_e2e() { # engine cli file
   [ -x "$2" ] || return 0
-  e2e "$1" "$3" ttft "$2" -m "$work/$3" -t "$threads" -no-cnv -n 1 -p hi --no-warmup
-  e2e "$1" "$3" run "$2" -m "$work/$3" -t "$threads" -no-cnv -n 64 --ignore-eos -p hi --no-warmup
+  local cnv; cnv=$(nocnv "$2")
+  e2e "$1" "$3" ttft "$2" -m "$work/$3" -t "$threads" $cnv -n 1 -p hi --no-warmup
+  e2e "$1" "$3" run "$2" -m "$work/$3" -t "$threads" $cnv -n 64 --ignore-eos -p hi --no-warmup
 }
 ours_deep() { # file [cache type]: tg from depth 4064 to 4096
   local engine=bitrepl
@@ -142,7 +146,7 @@ for r in json.load(sys.stdin):
     return 0
   fi
   [ -n "${4:-}" ] && [ -x "$4" ] || return 0
-  "$4" -m "$work/$3" -t "$threads" -no-cnv -c 4200 -n 32 --ignore-eos -f "$work/deep-prompt.txt" --no-warmup </dev/null \
+  "$4" -m "$work/$3" -t "$threads" $(nocnv "$4") -c 4200 -n 32 --ignore-eos -f "$work/deep-prompt.txt" --no-warmup </dev/null \
     >"$work/deep.log" 2>&1 || return 0
   python3 - "$1" "$3" "$work/deep.log" >> "$out" <<'PY'
 import json, re, sys
