@@ -60,6 +60,11 @@ type kernelSet struct {
 	// rows of type t stored back to back in w (rb bytes each), x = a.x
 	// prepared by getAct (see act.go; a.q etc. when a.quant).
 	floatRows func(dst []float32, t DType, w []byte, rb int, a *floatAct, scale float32)
+	// mm4, where set, is floatRows for rows rows of the types in mmTypes
+	// (rows even, cols a multiple of 256) and the tokens t0..t0+3 of a:
+	// token t's row r to dst[(t-t0)*ds+r], bit for bit (plainmm.go).
+	mm4     func(dst []float32, ds, rows int, t DType, w []byte, rb int, a *mmActs, t0 int, scale float32)
+	mmTypes uint32
 	// actQ8 has bit t set when floatRows wants the activations of type t
 	// quantized per 32 elements (see act.go), quantAct computes them.
 	actQ8    uint32

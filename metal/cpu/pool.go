@@ -334,6 +334,7 @@ type floatJob struct {
 	m    *Matrix
 	a    *floatAct
 	acts []*floatAct // capacity kept between calls
+	mm   mmActs      // acts laid out for kern.mm4 (MatMul of Q8_0, Q4_0)
 }
 
 // floatTile is how many rows floatRun takes for every token of a MatMul
@@ -363,6 +364,7 @@ func floatRowsParallelN(dst []float32, m *Matrix, x []float32, n int) {
 	for t := range n {
 		j.acts = append(j.acts, getAct(m.Type, x[t*m.Cols:(t+1)*m.Cols]))
 	}
+	j.mm.prepare(m.Type, j.acts)
 	p.parallel(floatRun, j, m.Rows, floatTile)
 	for _, a := range j.acts {
 		putAct(a)
@@ -384,7 +386,8 @@ func floatRun(arg any, r0, r1 int) {
 	rows := j.m.Rows
 	for c0 := r0; c0 < r1; c0 += floatTile {
 		c1 := min(c0+floatTile, r1)
-		for t, a := range j.acts {
+		for t := j.mmRun(c0, c1); t < len(j.acts); t++ {
+			a := j.acts[t]
 			kern.floatRows(j.dst[t*rows+c0:t*rows+c1], j.m.Type, j.m.Data[c0*rb:c1*rb], rb, a, j.m.Scale)
 		}
 	}

@@ -1,0 +1,192 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// kernelSet.mm4 at the AVX512 level: Q8_0 and Q4_0 rows, two rows and four
+// tokens at a time (see plainmm_amd64.go). Registers:
+//	DI dst of the row pair, token 0; R8 rows left; SI row; R9 rb
+//	AX, BX the two rows' block cursors; R12 q, DX d8, R11 corr cursors
+//	R13 cols (a token's stride in q, d8 and corr), R14 3*cols, R10 pairs left
+//	Z0-Z15 accumulators: row r, token t, pair parity k in Z(8r+2t+k)
+//	Z16, Z17 the rows' unsigned weights of a pair of blocks, Z18, Z19 their
+//	scales (d_w of block 2p in lanes 0-7, of 2p+1 in lanes 8-15)
+
+DATA mmb80<>+0(SB)/4, $0x80808080
+GLOBL mmb80<>(SB), RODATA|NOPTR, $4
+DATA mmb0f<>+0(SB)/4, $0x0f0f0f0f
+GLOBL mmb0f<>(SB), RODATA|NOPTR, $4
+
+#define MM_PROLOGUE \
+	MOVQ  dst_base+0(FP), DI; \
+	MOVQ  rows+32(FP), R8; \
+	MOVQ  w_base+40(FP), SI; \
+	MOVQ  rb+64(FP), R9; \
+	MOVQ  cols+144(FP), R13; \
+	LEAQ  (R13)(R13*2), R14; \
+	SHRQ  $1, R8; \
+	TESTQ R8, R8; \
+	JEQ   done
+
+#define ZERO16 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15
+
+#define MM_ROWS_START \
+	ZERO16; \
+	MOVQ SI, AX; \
+	LEAQ (SI)(R9*1), BX; \
+	MOVQ q_base+72(FP), R12; \
+	MOVQ d8_base+96(FP), DX; \
+	MOVQ corr_base+120(FP), R11; \
+	MOVQ R13, R10; \
+	SHRQ $6, R10
+
+// The scales of the pair of blocks whose f16 d are at OA and OB into Z.
+#define MMSCALES(OA, OB, Z, Y, X) \
+	VPBROADCASTW OA, X; \
+	VPBROADCASTW OB, X27; \
+	VINSERTI32X4 $1, X27, Y, Y; \
+	VCVTPH2PS    Y, Z
+
+// Q8_0 pair at O(R): unsigned weights (w+128) into U, scales into S.
+#define Q8W(O, R, U, YU, S, YS, XS) \
+	VMOVDQU64    O+2(R), YU; \
+	VINSERTI64X4 $1, O+36(R), U, U; \
+	VPXORD       Z26, U, U; \
+	MMSCALES(O(R), O+34(R), S, YS, XS)
+
+// Q4_0 pair at O(R): the nibbles (elements 0-15 low, 16-31 high) into U,
+// scales into S.
+#define Q4W(O, R, U, YU, XU, S, YS, XS) \
+	VMOVDQU64    O+2(R), XU; \
+	VINSERTI32X4 $1, O+20(R), YU, YU; \
+	VPSRLW       $4, YU, Y27; \
+	VINSERTI64X4 $1, Y27, U, U; \
+	VSHUFI64X2   $0xd8, U, U, U; \
+	VPANDD       Z26, U, U; \
+	MMSCALES(O(R), O+18(R), S, YS, XS)
+
+// One token (corr at C, q at Q, d8 at D) for both rows of the pair:
+// A0 += float32(lane sums of row 0) * d_w*d, A1 the same for row 1.
+#define MMTOK(C, Q, D, A0, A1) \
+	VMOVDQU64   C, Z20; \
+	VMOVDQU64   Q, Z21; \
+	VMOVUPS     D, Z23; \
+	VMOVDQA64   Z20, Z22; \
+	VPDPBUSD    Z21, Z16, Z20; \
+	VPDPBUSD    Z21, Z17, Z22; \
+	VCVTDQ2PS   Z20, Z20; \
+	VCVTDQ2PS   Z22, Z22; \
+	VMULPS      Z23, Z18, Z24; \
+	VMULPS      Z23, Z19, Z25; \
+	VFMADD231PS Z24, Z20, A0; \
+	VFMADD231PS Z25, Z22, A1
+
+// The four tokens of one pair into the accumulators of parity K (0, 1).
+#define MMTOKS(K0, K1, K2, K3, K4, K5, K6, K7) \
+	MMTOK((R11), (R12), (DX), K0, K4); \
+	MMTOK((R11)(R13*1), (R12)(R13*1), (DX)(R13*1), K1, K5); \
+	MMTOK((R11)(R13*2), (R12)(R13*2), (DX)(R13*2), K2, K6); \
+	MMTOK((R11)(R14*1), (R12)(R14*1), (DX)(R14*1), K3, K7); \
+	ADDQ $64, R11; \
+	ADDQ $64, R12; \
+	ADDQ $64, DX
+
+// dst at DST = scale * the sum of accumulators A and B (zmm, ymm, xmm
+// names), in rowsQ8_0AVX512's order.
+#define MMSTORE(ZA, YA, XA, ZB, YB, XB, DST) \
+	VADDPS        ZB, ZA, ZA; \
+	VEXTRACTF64X4 $1, ZA, YB; \
+	VADDPS        YB, YA, YA; \
+	VEXTRACTF128  $1, YA, XB; \
+	VADDPS        XB, XA, XA; \
+	VPERMILPS     $0x4e, XA, XB; \
+	VADDPS        XB, XA, XA; \
+	VPERMILPS     $0xb1, XA, XB; \
+	VADDPS        XB, XA, XA; \
+	VMULSS        scale+152(FP), XA, XA; \
+	VMOVSS        XA, DST
+
+// The 8 outputs of a row pair; CX and R15 hold the token strides of dst.
+#define MM_ROWS_END \
+	MOVQ    ds+24(FP), CX; \
+	SHLQ    $2, CX; \
+	LEAQ    (CX)(CX*2), R15; \
+	MMSTORE(Z0, Y0, X0, Z1, Y1, X1, (DI)); \
+	MMSTORE(Z2, Y2, X2, Z3, Y3, X3, (DI)(CX*1)); \
+	MMSTORE(Z4, Y4, X4, Z5, Y5, X5, (DI)(CX*2)); \
+	MMSTORE(Z6, Y6, X6, Z7, Y7, X7, (DI)(R15*1)); \
+	MMSTORE(Z8, Y8, X8, Z9, Y9, X9, 4(DI)); \
+	MMSTORE(Z10, Y10, X10, Z11, Y11, X11, 4(DI)(CX*1)); \
+	MMSTORE(Z12, Y12, X12, Z13, Y13, X13, 4(DI)(CX*2)); \
+	MMSTORE(Z14, Y14, X14, Z15, Y15, X15, 4(DI)(R15*1)); \
+	ADDQ    $8, DI; \
+	LEAQ    (SI)(R9*2), SI
+
+// func mmQ8_0AVX512(dst []float32, ds, rows int, w []byte, rb int, q []int8, d8 []float32, corr []int32, cols int, scale float32)
+TEXT ·mmQ8_0AVX512(SB), NOSPLIT, $0-156
+	MM_PROLOGUE
+	VPBROADCASTD mmb80<>(SB), Z26
+
+q8rows:
+	MM_ROWS_START
+
+q8pair:
+	Q8W(0, AX, Z16, Y16, Z18, Y18, X18)
+	Q8W(0, BX, Z17, Y17, Z19, Y19, X19)
+	MMTOKS(Z0, Z2, Z4, Z6, Z8, Z10, Z12, Z14)
+	Q8W(68, AX, Z16, Y16, Z18, Y18, X18)
+	Q8W(68, BX, Z17, Y17, Z19, Y19, X19)
+	MMTOKS(Z1, Z3, Z5, Z7, Z9, Z11, Z13, Z15)
+	ADDQ $136, AX
+	ADDQ $136, BX
+	SUBQ $2, R10
+	JNE  q8pair
+	MM_ROWS_END
+	DECQ R8
+	JNE  q8rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func mmQ4_0AVX512(dst []float32, ds, rows int, w []byte, rb int, q []int8, d8 []float32, corr []int32, cols int, scale float32)
+TEXT ·mmQ4_0AVX512(SB), NOSPLIT, $0-156
+	MM_PROLOGUE
+	VPBROADCASTD mmb0f<>(SB), Z26
+
+q4rows:
+	MM_ROWS_START
+
+q4pair:
+	Q4W(0, AX, Z16, Y16, X16, Z18, Y18, X18)
+	Q4W(0, BX, Z17, Y17, X17, Z19, Y19, X19)
+	MMTOKS(Z0, Z2, Z4, Z6, Z8, Z10, Z12, Z14)
+	Q4W(36, AX, Z16, Y16, X16, Z18, Y18, X18)
+	Q4W(36, BX, Z17, Y17, X17, Z19, Y19, X19)
+	MMTOKS(Z1, Z3, Z5, Z7, Z9, Z11, Z13, Z15)
+	ADDQ $72, AX
+	ADDQ $72, BX
+	SUBQ $2, R10
+	JNE  q4pair
+	MM_ROWS_END
+	DECQ R8
+	JNE  q4rows
+
+done:
+	VZEROUPPER
+	RET
