@@ -56,3 +56,40 @@ func BenchmarkAttentionF16(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAttentionF16Group is the attention of the 4 query heads of a
+// 2B-4T KV group over one tile of 64 cached positions of an F16 cache: the
+// group kernels against 4 calls of the single-query ones.
+func BenchmarkAttentionF16Group(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const w, rows, n = 128, 64, 4
+	m := make([]uint16, rows*w)
+	ToF16(m, randActivations(r, rows*w, 0))
+	x := randActivations(r, n*w, 0)
+	a := randActivations(r, n*rows, 0)
+	out := make([]float32, n*w)
+	b.Run("DotRowsF16x4", func(b *testing.B) {
+		for b.Loop() {
+			for i := range n {
+				DotRowsF16(a[i*rows:(i+1)*rows], x[i*w:(i+1)*w], m, w, 0.1)
+			}
+		}
+	})
+	b.Run("DotRowsF16Group", func(b *testing.B) {
+		for b.Loop() {
+			DotRowsF16Group(a, rows, rows, x, w, m, w, 0.1)
+		}
+	})
+	b.Run("AxpyRowsF16x4", func(b *testing.B) {
+		for b.Loop() {
+			for i := range n {
+				AxpyRowsF16(out[i*w:(i+1)*w], a[i*rows:(i+1)*rows], m, w)
+			}
+		}
+	})
+	b.Run("AxpyRowsF16Group", func(b *testing.B) {
+		for b.Loop() {
+			AxpyRowsF16Group(out, w, a, rows, rows, m, w)
+		}
+	})
+}

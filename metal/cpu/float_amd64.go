@@ -21,6 +21,8 @@ func init() {
 			k.actQ8 = 1<<Q8_0 | 1<<Q4_0 | 1<<Q6_K
 			k.dotRowsF16 = dotRowsF16AVX2
 			k.axpyRowsF16 = axpyRowsF16AVX2
+			k.dotRowsF16Group = dotRowsF16GroupAVX2
+			k.axpyRowsF16Group = axpyRowsF16GroupAVX2
 		}
 		k.quantInt8 = quantizeInt8AVX2
 		k.dot = dotAVX2
@@ -278,3 +280,14 @@ func rowsQ8_0AVX512(dst []float32, w []byte, rb int, q []int8, d []float32, scal
 
 //go:noescape
 func rowsQ4_0AVX512(dst []float32, w []byte, rb int, q []int8, d []float32, scale float32)
+
+// dotRowsF16GroupAVX2 and axpyRowsF16GroupAVX2 are kernelSet's
+// dotRowsF16Group and axpyRowsF16Group: dotRowsF16AVX2 and axpyRowsF16AVX2
+// for two queries at a time, each row widened once for both, bit for bit
+// (grouprows_amd64.s).
+//
+//go:noescape
+func dotRowsF16GroupAVX2(dst *float32, dstStride int, x *float32, n, w int, m *uint16, rows, stride int, scale float32)
+
+//go:noescape
+func axpyRowsF16GroupAVX2(dst *float32, n, w int, a *float32, aStride int, m *uint16, rows, stride int)

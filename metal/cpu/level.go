@@ -85,6 +85,11 @@ type kernelSet struct {
 	// for bit (shapes checked by the callers).
 	dotRowsF16  func(dst, x []float32, m []uint16, stride int, scale float32)
 	axpyRowsF16 func(dst, a []float32, m []uint16, stride int)
+	// dotRowsF16Group and axpyRowsF16Group, where set, are
+	// DotRowsF16Group and AxpyRowsF16Group for n >= 2 queries and rows >= 1
+	// (shapes checked by the callers, slices as their first elements).
+	dotRowsF16Group  func(dst *float32, dstStride int, x *float32, n, w int, m *uint16, rows, stride int, scale float32)
+	axpyRowsF16Group func(dst *float32, n, w int, a *float32, aStride int, m *uint16, rows, stride int)
 	// q8 names the assembly of ToQ8_0 and DotRowsQ8_0 (see q8Native: a
 	// switch, not function values, so that the query quantized on the
 	// stack does not escape); axpyRowsQ8, where set, is AxpyRowsQ8_0 for

@@ -1,0 +1,303 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// dotRowsF16AVX2 and axpyRowsF16AVX2 (f16rows_amd64.s) for two queries at a
+// time over the same rows: each row is widened once for both, and each
+// query gets the single-query kernel's FMAs and adds in the same order, so
+// the same bits. An odd last query runs as a pair with itself (both halves
+// compute the same values and store them to the same place).
+
+// HSUM reduces the 8 lanes of Ya (with Xt as a temporary) into the low lane
+// of Xa as f16rows_amd64.s's HSUM0F does.
+#define HSUM(Ya, Xa, Xt) \
+	VEXTRACTF128 $1, Ya, Xt; \
+	VADDPS       Xt, Xa, Xa; \
+	VPERMILPS    $0x4e, Xa, Xt; \
+	VADDPS       Xt, Xa, Xa; \
+	VPERMILPS    $0xb1, Xa, Xt; \
+	VADDPS       Xt, Xa, Xa
+
+// func dotRowsF16GroupAVX2(dst *float32, dstStride int, x *float32, n, w int, m *uint16, rows, stride int, scale float32)
+TEXT ·dotRowsF16GroupAVX2(SB), NOSPLIT, $0-68
+	MOVQ         dst+0(FP), R14
+	MOVQ         dstStride+8(FP), R15
+	SHLQ         $2, R15
+	MOVQ         x+16(FP), R9
+	MOVQ         n+24(FP), AX
+	MOVQ         w+32(FP), R10
+	MOVQ         stride+56(FP), R12
+	SHLQ         $1, R12
+	VBROADCASTSS scale+64(FP), Y15
+
+gdpair:
+	// BX: the second query's x offset in floats, R15 its dst offset in
+	// bytes (0 and 0 for an odd last query).
+	TESTQ AX, AX
+	JEQ   gddone
+	MOVQ  R10, BX
+	MOVQ  dstStride+8(FP), R15
+	SHLQ  $2, R15
+	CMPQ  AX, $1
+	JNE   gdrows
+	XORQ  BX, BX
+	XORQ  R15, R15
+
+gdrows:
+	MOVQ m+40(FP), R11
+	MOVQ rows+48(FP), R8
+	MOVQ R14, DI
+
+gdrow:
+	TESTQ  R8, R8
+	JEQ    gdnext
+	MOVQ   R9, SI
+	MOVQ   R11, DX
+	MOVQ   R10, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	CMPQ   CX, $32
+	JB     gdtail8
+
+gdloop32:
+	VCVTPH2PS   (DX), Y8
+	VCVTPH2PS   16(DX), Y9
+	VCVTPH2PS   32(DX), Y10
+	VCVTPH2PS   48(DX), Y11
+	VFMADD231PS (SI), Y8, Y0
+	VFMADD231PS 32(SI), Y9, Y1
+	VFMADD231PS 64(SI), Y10, Y2
+	VFMADD231PS 96(SI), Y11, Y3
+	VFMADD231PS (SI)(BX*4), Y8, Y4
+	VFMADD231PS 32(SI)(BX*4), Y9, Y5
+	VFMADD231PS 64(SI)(BX*4), Y10, Y6
+	VFMADD231PS 96(SI)(BX*4), Y11, Y7
+	ADDQ        $128, SI
+	ADDQ        $64, DX
+	SUBQ        $32, CX
+	CMPQ        CX, $32
+	JAE         gdloop32
+
+gdtail8:
+	CMPQ        CX, $8
+	JB          gdreduce
+	VCVTPH2PS   (DX), Y8
+	VFMADD231PS (SI), Y8, Y0
+	VFMADD231PS (SI)(BX*4), Y8, Y4
+	ADDQ        $32, SI
+	ADDQ        $16, DX
+	SUBQ        $8, CX
+	JMP         gdtail8
+
+gdreduce:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VADDPS Y5, Y4, Y4
+	VADDPS Y7, Y6, Y6
+	VADDPS Y6, Y4, Y4
+	HSUM(Y0, X0, X1)
+	HSUM(Y4, X4, X5)
+
+gdtail1:
+	TESTQ       CX, CX
+	JEQ         gdstore
+	MOVWLZX     (DX), R13
+	VMOVD       R13, X2
+	VCVTPH2PS   X2, X2
+	VMOVSS      (SI), X1
+	VFMADD231SS X2, X1, X0
+	VMOVSS      (SI)(BX*4), X5
+	VFMADD231SS X2, X5, X4
+	ADDQ        $4, SI
+	ADDQ        $2, DX
+	DECQ        CX
+	JMP         gdtail1
+
+gdstore:
+	VMULSS X15, X0, X0
+	VMULSS X15, X4, X4
+	VMOVSS X0, (DI)
+	VMOVSS X4, (DI)(R15*1)
+	ADDQ   $4, DI
+	ADDQ   R12, R11
+	DECQ   R8
+	JMP    gdrow
+
+gdnext:
+	// Past the pair: two queries on (or one, for the odd last).
+	LEAQ (R9)(R10*8), R9
+	MOVQ dstStride+8(FP), R13
+	LEAQ (R14)(R13*8), R14
+	SUBQ $2, AX
+	JGT  gdpair
+
+gddone:
+	VZEROUPPER
+	RET
+
+// func axpyRowsF16GroupAVX2(dst *float32, n, w int, a *float32, aStride int, m *uint16, rows, stride int)
+TEXT ·axpyRowsF16GroupAVX2(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), AX
+	MOVQ w+16(FP), R10
+	MOVQ a+24(FP), R9
+	MOVQ aStride+32(FP), R14
+	SHLQ $2, R14
+	MOVQ stride+56(FP), R12
+	SHLQ $1, R12
+
+gapair:
+	// DX: the second query's dst offset in floats, R13 its weights (the
+	// first query's for an odd last query).
+	TESTQ AX, AX
+	JEQ   gadone
+	MOVQ  R10, DX
+	LEAQ  (R9)(R14*1), R13
+	CMPQ  AX, $1
+	JNE   gacols
+	XORQ  DX, DX
+	MOVQ  R9, R13
+
+gacols:
+	MOVQ m+40(FP), R11
+	MOVQ rows+48(FP), R8
+	MOVQ R10, CX
+
+gachunk32:
+	CMPQ    CX, $32
+	JB      gachunk8
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VMOVUPS (DI)(DX*4), Y4
+	VMOVUPS 32(DI)(DX*4), Y5
+	VMOVUPS 64(DI)(DX*4), Y6
+	VMOVUPS 96(DI)(DX*4), Y7
+	MOVQ    R11, SI
+	XORQ    BX, BX
+
+garow32:
+	CMPQ         BX, R8
+	JAE          gastore32
+	VBROADCASTSS (R9)(BX*4), Y12
+	VBROADCASTSS (R13)(BX*4), Y13
+	VCVTPH2PS    (SI), Y8
+	VCVTPH2PS    16(SI), Y9
+	VCVTPH2PS    32(SI), Y10
+	VCVTPH2PS    48(SI), Y11
+	VMULPS       Y8, Y12, Y14
+	VMULPS       Y8, Y13, Y15
+	VADDPS       Y14, Y0, Y0
+	VADDPS       Y15, Y4, Y4
+	VMULPS       Y9, Y12, Y14
+	VMULPS       Y9, Y13, Y15
+	VADDPS       Y14, Y1, Y1
+	VADDPS       Y15, Y5, Y5
+	VMULPS       Y10, Y12, Y14
+	VMULPS       Y10, Y13, Y15
+	VADDPS       Y14, Y2, Y2
+	VADDPS       Y15, Y6, Y6
+	VMULPS       Y11, Y12, Y14
+	VMULPS       Y11, Y13, Y15
+	VADDPS       Y14, Y3, Y3
+	VADDPS       Y15, Y7, Y7
+	ADDQ         R12, SI
+	INCQ         BX
+	JMP          garow32
+
+gastore32:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, (DI)(DX*4)
+	VMOVUPS Y5, 32(DI)(DX*4)
+	VMOVUPS Y6, 64(DI)(DX*4)
+	VMOVUPS Y7, 96(DI)(DX*4)
+	ADDQ    $128, DI
+	ADDQ    $64, R11
+	SUBQ    $32, CX
+	JMP     gachunk32
+
+gachunk8:
+	CMPQ    CX, $8
+	JB      gachunk1
+	VMOVUPS (DI), Y0
+	VMOVUPS (DI)(DX*4), Y4
+	MOVQ    R11, SI
+	XORQ    BX, BX
+
+garow8:
+	CMPQ         BX, R8
+	JAE          gastore8
+	VBROADCASTSS (R9)(BX*4), Y12
+	VBROADCASTSS (R13)(BX*4), Y13
+	VCVTPH2PS    (SI), Y8
+	VMULPS       Y8, Y12, Y14
+	VMULPS       Y8, Y13, Y15
+	VADDPS       Y14, Y0, Y0
+	VADDPS       Y15, Y4, Y4
+	ADDQ         R12, SI
+	INCQ         BX
+	JMP          garow8
+
+gastore8:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y4, (DI)(DX*4)
+	ADDQ    $32, DI
+	ADDQ    $16, R11
+	SUBQ    $8, CX
+	JMP     gachunk8
+
+gachunk1:
+	// R8 is a temporary here: the rows are compared in memory.
+	TESTQ  CX, CX
+	JEQ    ganext
+	VMOVSS (DI), X0
+	VMOVSS (DI)(DX*4), X4
+	MOVQ   R11, SI
+	XORQ   BX, BX
+
+garow1:
+	CMPQ      BX, rows+48(FP)
+	JAE       gastore1
+	VMOVSS    (R9)(BX*4), X12
+	VMOVSS    (R13)(BX*4), X13
+	MOVWLZX   (SI), R8
+	VMOVD     R8, X8
+	VCVTPH2PS X8, X8
+	VMULSS    X8, X12, X14
+	VMULSS    X8, X13, X15
+	VADDSS    X14, X0, X0
+	VADDSS    X15, X4, X4
+	ADDQ      R12, SI
+	INCQ      BX
+	JMP       garow1
+
+gastore1:
+	VMOVSS X0, (DI)
+	VMOVSS X4, (DI)(DX*4)
+	ADDQ   $4, DI
+	ADDQ   $2, R11
+	DECQ   CX
+	JMP    gachunk1
+
+ganext:
+	// DI is past the first query's row: skip the second's (not for the
+	// odd last query, after which nothing is left).
+	LEAQ (DI)(R10*4), DI
+	LEAQ (R9)(R14*2), R9
+	SUBQ $2, AX
+	JGT  gapair
+
+gadone:
+	VZEROUPPER
+	RET

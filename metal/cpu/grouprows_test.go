@@ -1,0 +1,189 @@
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// groupCase is one random shape of the group row kernels: n queries of
+// width w over rows cached rows, outputs dstStride apart, weights aStride
+// apart.
+type groupCase struct {
+	n, w, rows, dstStride, aStride int
+}
+
+func randGroupCase(r *rand.Rand, iter int) groupCase {
+	c := groupCase{n: 1 + r.IntN(9), w: 1 + r.IntN(140), rows: r.IntN(70)}
+	switch iter % 4 {
+	case 0:
+		c.w = []int{64, 128}[r.IntN(2)]
+	case 1:
+		c.n = []int{4, 32}[r.IntN(2)]
+	}
+	if iter%5 == 0 {
+		c.rows = 64
+	}
+	c.dstStride = c.rows + r.IntN(3)*c.rows + r.IntN(5)
+	c.aStride = c.rows + r.IntN(4)
+	return c
+}
+
+// checkSame fails unless got and want are the same bits.
+func checkSame(t *testing.T, what string, c groupCase, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s %+v: [%d] = %v, want %v", what, c, i, got[i], want[i])
+		}
+	}
+}
+
+// groupDot runs dot (a group kernel) on c's shape into a guarded buffer
+// filled with a guard value, and checks each query's outputs against one
+// (the single-query kernel) and that the gaps between them kept the guard.
+func groupDot(t *testing.T, what string, c groupCase, x []float32, one func(dst, x []float32), dot func(dst []float32)) {
+	t.Helper()
+	size := 0
+	if c.n > 0 {
+		size = (c.n-1)*c.dstStride + c.rows
+	}
+	const g = float32(7)
+	dst, check := guarded(t, size, c.n%3, g)
+	for i := range dst {
+		dst[i] = g
+	}
+	dot(dst)
+	check()
+	for i := range c.n {
+		want := make([]float32, c.rows)
+		one(want, x[i*c.w:(i+1)*c.w])
+		checkSame(t, what, c, dst[i*c.dstStride:][:c.rows], want)
+		if i+1 < c.n {
+			for k, v := range dst[i*c.dstStride+c.rows : (i+1)*c.dstStride] {
+				if v != g {
+					t.Fatalf("%s %+v: the gap after query %d written at %d", what, c, i, k)
+				}
+			}
+		}
+	}
+}
+
+// groupAxpy runs axpy (a group kernel) on c's shape from start and checks
+// each query's row against one (the single-query kernel) from the same start.
+func groupAxpy(t *testing.T, what string, c groupCase, start, a []float32, one func(dst, a []float32), axpy func(dst []float32)) {
+	t.Helper()
+	dst, check := guarded(t, c.n*c.w, c.rows%3, float32(-3))
+	copy(dst, start)
+	axpy(dst)
+	check()
+	for i := range c.n {
+		want := append([]float32(nil), start[i*c.w:(i+1)*c.w]...)
+		one(want, a[i*c.aStride:][:c.rows])
+		checkSame(t, what, c, dst[i*c.w:(i+1)*c.w], want)
+	}
+}
+
+// TestGroupRowsLevels checks every group row kernel at every level against
+// its single-query kernel at the same level, query by query, bit for bit:
+// 1 to 32 queries, head widths 64 and 128 and odd ones, strided rows (the
+// last before a guard page), outputs with gaps that must stay untouched.
+func TestGroupRowsLevels(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(43, 44))
+		for iter := range 300 {
+			c := randGroupCase(r, iter)
+			stride := c.w + r.IntN(3)*c.w + r.IntN(9)
+			size := 0
+			if c.rows > 0 {
+				size = (c.rows-1)*stride + c.w
+			}
+			m := readGuardFloats(t, randActivations(r, size, 0))
+			h := make([]uint16, size+iter%3)[iter%3:]
+			ToF16(h, m[:size])
+			h = readGuardHalves(t, h)
+			x := unalignedFloats(randActivations(r, c.n*c.w, iter%2), iter%5)
+			aSize := 0
+			if c.n > 0 {
+				aSize = (c.n-1)*c.aStride + c.rows
+			}
+			a := randActivations(r, aSize, 0)
+			start := randActivations(r, c.n*c.w, 0)
+			scale := float32(r.Float64())
+
+			groupDot(t, "DotRowsGroup", c, x,
+				func(dst, x []float32) { DotRows(dst, x, m, stride, scale) },
+				func(dst []float32) { DotRowsGroup(dst, c.rows, c.dstStride, x, c.w, m, stride, scale) })
+			groupAxpy(t, "AxpyRowsGroup", c, start, a,
+				func(dst, a []float32) { AxpyRows(dst, a, m, stride) },
+				func(dst []float32) { AxpyRowsGroup(dst, c.w, a, c.rows, c.aStride, m, stride) })
+			groupDot(t, "DotRowsF16Group", c, x,
+				func(dst, x []float32) { DotRowsF16(dst, x, h, stride, scale) },
+				func(dst []float32) { DotRowsF16Group(dst, c.rows, c.dstStride, x, c.w, h, stride, scale) })
+			groupAxpy(t, "AxpyRowsF16Group", c, start, a,
+				func(dst, a []float32) { AxpyRowsF16(dst, a, h, stride) },
+				func(dst []float32) { AxpyRowsF16Group(dst, c.w, a, c.rows, c.aStride, h, stride) })
+
+			rb := Q8RowBytes(c.w)
+			qstride := rb + r.IntN(3)*rb + r.IntN(9)
+			q := q8Rows(t, randActivations(r, c.rows*c.w, iter%4), c.rows, c.w, qstride, iter%3)
+			groupDot(t, "DotRowsQ8_0Group", c, x,
+				func(dst, x []float32) { DotRowsQ8_0(dst, x, q, qstride, scale) },
+				func(dst []float32) { DotRowsQ8_0Group(dst, c.rows, c.dstStride, x, c.w, q, qstride, scale) })
+			groupAxpy(t, "AxpyRowsQ8_0Group", c, start, a,
+				func(dst, a []float32) { AxpyRowsQ8_0(dst, a, q, qstride) },
+				func(dst []float32) { AxpyRowsQ8_0Group(dst, c.w, a, c.rows, c.aStride, q, qstride) })
+		}
+	})
+}
+
+// TestGroupRowsSpecial checks the F16 group kernels on values that round
+// or overflow differently when summed in another order: subnormal and
+// infinite halves, and products that cancel.
+func TestGroupRowsSpecial(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(45, 46))
+		c := groupCase{n: 5, w: 128 + 9, rows: 40, dstStride: 41, aStride: 40}
+		h := make([]uint16, c.rows*c.w)
+		for i := range h {
+			h[i] = []uint16{0x0001, 0x7bff, 0xfbff, 0x3c00, 0x8400, uint16(r.Uint32())}[r.IntN(6)]
+			if h[i]&0x7c00 == 0x7c00 && h[i]&0x3ff != 0 {
+				h[i] = 0x7c00 // no NaN payloads to compare
+			}
+		}
+		x := randActivations(r, c.n*c.w, 1)
+		a := randActivations(r, c.n*c.aStride, 0)
+		groupDot(t, "DotRowsF16Group", c, x,
+			func(dst, x []float32) { DotRowsF16(dst, x, h, c.w, 1) },
+			func(dst []float32) { DotRowsF16Group(dst, c.rows, c.dstStride, x, c.w, h, c.w, 1) })
+		start := randActivations(r, c.n*c.w, 0)
+		groupAxpy(t, "AxpyRowsF16Group", c, start, a,
+			func(dst, a []float32) { AxpyRowsF16(dst, a, h, c.w) },
+			func(dst []float32) { AxpyRowsF16Group(dst, c.w, a, c.rows, c.aStride, h, c.w) })
+	})
+}
+
+func TestGroupRowsShapes(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"width 0", func() { DotRowsF16Group(nil, 0, 0, nil, 0, nil, 1, 1) }},
+		{"x not whole queries", func() { DotRowsF16Group(make([]float32, 8), 2, 4, make([]float32, 9), 4, make([]uint16, 8), 4, 1) }},
+		{"dst too short", func() { DotRowsF16Group(make([]float32, 5), 2, 4, make([]float32, 8), 4, make([]uint16, 8), 4, 1) }},
+		{"dst stride below rows", func() { DotRowsGroup(make([]float32, 8), 2, 1, make([]float32, 8), 4, make([]float32, 8), 4, 1) }},
+		{"m too short", func() { DotRowsQ8_0Group(make([]float32, 8), 2, 4, make([]float32, 64), 32, make([]byte, 60), 34, 1) }},
+		{"a too short", func() { AxpyRowsF16Group(make([]float32, 8), 4, make([]float32, 3), 2, 2, make([]uint16, 8), 4) }},
+		{"axpy m too short", func() { AxpyRowsGroup(make([]float32, 8), 4, make([]float32, 6), 3, 3, make([]float32, 8), 4) }},
+		{"axpy q8 m too short", func() { AxpyRowsQ8_0Group(make([]float32, 64), 32, make([]float32, 4), 2, 2, make([]byte, 40), 34) }},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", c.name)
+				}
+			}()
+			c.f()
+		}()
+	}
+}
