@@ -38,7 +38,9 @@ type Session struct {
 	o      []float32 // (batch, dim) projection output
 	gate   []float32 // (batch, ffn)
 	up     []float32 // (batch, ffn)
-	att    []float32 // (attendBlock+1, heads, ctx) attention weights of a few tokens, then those a hook sees
+	att    []float32 // (heads, attendBlock, ctx) attention weights of a few tokens, then (heads, ctx) those a hook sees
+	qg     []float32 // (heads, attendBlock, headDim) a block's queries, head-major (attendTokens)
+	mg     []float32 // (heads, attendBlock, headDim) a block's attention outputs, head-major
 	xq     []int8    // (batch, max(dim, ffn)) int8 activations
 	xf     []float32 // (batch, max(dim, ffn)) float activations padded to a plain projection's columns
 	normed []float32 // (batch, max(dim, ffn)) a BitLinear's input after its own RMSNorm (use_rms_norm only)
@@ -91,6 +93,8 @@ func (m *Model) newSession(ctxLen int, kv kvcache.Type) *Session {
 		gate:   make([]float32, b*c.FFNDim),
 		up:     make([]float32, b*c.FFNDim),
 		att:    make([]float32, (attendBlock+1)*c.Heads*ctxLen),
+		qg:     make([]float32, attendBlock*c.Heads*c.HeadDim),
+		mg:     make([]float32, attendBlock*c.Heads*c.HeadDim),
 		xq:     make([]int8, b*wide),
 		xf:     make([]float32, b*wide),
 		normed: make([]float32, b*wide*btoi(c.BitLinearNorm)),
@@ -375,49 +379,141 @@ func (s *Session) attendObserved(t int) {
 func (s *Session) attendHeads(lo, hi int) { s.attendTokens(lo, hi, 0, s.batch) }
 
 // weights is where token t of the batch keeps head h's attention weights
-// (ctx floats): a block of attendBlock tokens uses attendBlock*heads rows.
+// (ctx floats): a block of attendBlock tokens uses attendBlock*heads rows,
+// head after head, so that the weights of a head's tokens, and those of one
+// token's heads, are equally far apart (the group kernels' strides).
 func (s *Session) weights(t, h int) []float32 {
 	ctx := s.cache.Cap()
-	return s.att[((t%attendBlock)*s.m.Config.Heads+h)*ctx:][:ctx]
+	return s.att[(h*attendBlock+t%attendBlock)*ctx:][:ctx]
 }
 
-// attendTokens computes heads [lo, hi) of the attention of batch tokens
-// [from, to). The cached keys and values are taken in tiles of attendTile
-// positions, each used by every head of the range for attendBlock tokens
-// at a time, so a tile is read once from memory and then from the L1
-// cache.
+// attendTokens computes heads [lo, hi) (whole groups of the query heads that
+// share a KV head) of the attention of batch tokens [from, to). The cached
+// keys and values are taken in tiles of attendTile positions, each used by
+// the group's heads for attendBlock tokens at a time: the group kernels
+// (cpu.DotRowsF16Group...) read each cached row once for all of them, and a
+// tile is read once from memory and then from the L1 cache. Each (token,
+// head) gets the bits of the single-query kernels, tile after tile.
 func (s *Session) attendTokens(lo, hi, from, to int) {
 	c := &s.m.Config
 	hd, qd := c.HeadDim, c.Heads*c.HeadDim
 	group := c.Heads / c.KVHeads
+	ctx := s.cache.Cap()
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	for t0 := from; t0 < to; t0 += attendBlock {
 		t1 := min(t0+attendBlock, to)
-		end := s.pos0 + t1 // positions the block's last token sees
-		for j0 := 0; j0 < end; j0 += attendTile {
-			for h := lo; h < hi; h++ {
-				for t := t0; t < t1; t++ {
-					if j1 := min(j0+attendTile, s.pos0+t+1); j1 > j0 {
-						s.scores(s.weights(t, h)[j0:j1], s.q[t*qd+h*hd:t*qd+(h+1)*hd], h/group, j0, j1, scale)
+		nt, end := t1-t0, s.pos0+t1 // tokens, positions the last one sees
+		for h0 := lo; h0 < hi; h0 += group {
+			nh, kvh := min(group, hi-h0), h0/group
+			// The block's queries and mixes, head-major: those of one
+			// token are s.q's and s.mix's own, those of several tokens are
+			// gathered into s.qg and mixed into s.mg.
+			qs := s.q[t0*qd+h0*hd : t0*qd+(h0+nh)*hd]
+			mixes := s.mix[t0*qd+h0*hd : t0*qd+(h0+nh)*hd]
+			if nt > 1 {
+				qs = s.qg[h0*attendBlock*hd:][:nh*nt*hd]
+				mixes = s.mg[h0*attendBlock*hd:][:nh*nt*hd]
+				for hh := range nh {
+					for tt := range nt {
+						copy(qs[(hh*nt+tt)*hd:][:hd], s.q[(t0+tt)*qd+(h0+hh)*hd:][:hd])
+					}
+				}
+			}
+			// The weights of query i = hh*nt+tt are stride apart when the
+			// block has one token or a whole attendBlock; otherwise each
+			// head's tokens are a unit of their own.
+			units, per, stride := 1, nh*nt, ctx
+			switch {
+			case nt == 1:
+				stride = attendBlock * ctx
+			case nt < attendBlock:
+				units, per = nh, nt
+			}
+			full := s.pos0 + t0 + 1 // positions every token of the block sees
+			for j0 := 0; j0 < end; j0 += attendTile {
+				j1 := min(j0+attendTile, end)
+				if j1 <= full {
+					for u := range units {
+						w := s.att[((h0+u)*attendBlock+t0%attendBlock)*ctx+j0:]
+						s.groupScores(w, j1-j0, stride, qs[u*per*hd:][:per*hd], kvh, j0, j1, scale)
+					}
+					continue
+				}
+				for hh := range nh {
+					for tt := range nt {
+						if jt := min(j1, s.pos0+t0+tt+1); jt > j0 {
+							s.scores(s.weights(t0+tt, h0+hh)[j0:jt], qs[(hh*nt+tt)*hd:][:hd], kvh, j0, jt, scale)
+						}
+					}
+				}
+			}
+			for hh := range nh {
+				for tt := range nt {
+					cpu.Softmax(s.weights(t0+tt, h0+hh)[:s.pos0+t0+tt+1])
+				}
+			}
+			clear(mixes)
+			for j0 := 0; j0 < end; j0 += attendTile {
+				j1 := min(j0+attendTile, end)
+				if j1 <= full {
+					for u := range units {
+						w := s.att[((h0+u)*attendBlock+t0%attendBlock)*ctx+j0:]
+						s.groupMix(mixes[u*per*hd:][:per*hd], w, j1-j0, stride, kvh, j0, j1)
+					}
+					continue
+				}
+				for hh := range nh {
+					for tt := range nt {
+						if jt := min(j1, s.pos0+t0+tt+1); jt > j0 {
+							s.mixValues(mixes[(hh*nt+tt)*hd:][:hd], s.weights(t0+tt, h0+hh)[j0:jt], kvh, j0, jt)
+						}
+					}
+				}
+			}
+			if nt > 1 {
+				for hh := range nh {
+					for tt := range nt {
+						copy(s.mix[(t0+tt)*qd+(h0+hh)*hd:][:hd], mixes[(hh*nt+tt)*hd:][:hd])
 					}
 				}
 			}
 		}
-		for t := t0; t < t1; t++ {
-			for h := lo; h < hi; h++ {
-				cpu.Softmax(s.weights(t, h)[:s.pos0+t+1])
-				clear(s.mix[t*qd+h*hd : t*qd+(h+1)*hd])
-			}
-		}
-		for j0 := 0; j0 < end; j0 += attendTile {
-			for h := lo; h < hi; h++ {
-				for t := t0; t < t1; t++ {
-					if j1 := min(j0+attendTile, s.pos0+t+1); j1 > j0 {
-						s.mixValues(s.mix[t*qd+h*hd:t*qd+(h+1)*hd], s.weights(t, h)[j0:j1], h/group, j0, j1)
-					}
-				}
-			}
-		}
+	}
+}
+
+// groupScores is scores for the len(q)/headDim queries of q, query i's
+// rows = j1-j0 scores at dst[i*stride:].
+func (s *Session) groupScores(dst []float32, rows, stride int, q []float32, kvh, j0, j1 int, scale float32) {
+	hd := s.m.Config.HeadDim
+	switch s.cache.Type() {
+	case kvcache.F16:
+		keys, _ := s.cache.HeadF16(s.layer, kvh, j1)
+		cpu.DotRowsF16Group(dst, rows, stride, q, hd, keys[j0*hd:], hd, scale)
+	case kvcache.Q8_0:
+		rb := cpu.Q8RowBytes(hd)
+		keys, _ := s.cache.HeadQ8(s.layer, kvh, j1)
+		cpu.DotRowsQ8_0Group(dst, rows, stride, q, hd, keys[j0*rb:], rb, scale)
+	default:
+		keys, _ := s.cache.Head(s.layer, kvh, j1)
+		cpu.DotRowsGroup(dst, rows, stride, q, hd, keys[j0*hd:], hd, scale)
+	}
+}
+
+// groupMix is mixValues for the len(dst)/headDim queries of dst, query i's
+// rows = j1-j0 weights at a[i*stride:].
+func (s *Session) groupMix(dst, a []float32, rows, stride, kvh, j0, j1 int) {
+	hd := s.m.Config.HeadDim
+	switch s.cache.Type() {
+	case kvcache.F16:
+		_, vals := s.cache.HeadF16(s.layer, kvh, j1)
+		cpu.AxpyRowsF16Group(dst, hd, a, rows, stride, vals[j0*hd:], hd)
+	case kvcache.Q8_0:
+		rb := cpu.Q8RowBytes(hd)
+		_, vals := s.cache.HeadQ8(s.layer, kvh, j1)
+		cpu.AxpyRowsQ8_0Group(dst, hd, a, rows, stride, vals[j0*rb:], rb)
+	default:
+		_, vals := s.cache.Head(s.layer, kvh, j1)
+		cpu.AxpyRowsGroup(dst, hd, a, rows, stride, vals[j0*hd:], hd)
 	}
 }
 
