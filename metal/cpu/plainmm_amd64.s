@@ -190,3 +190,158 @@ q4pair:
 done:
 	VZEROUPPER
 	RET
+
+// kernelSet.mm4 at the AVX2 level: one row and four tokens at a time, the
+// order of rowsQ8_0AVX2 and rowsQ4_0AVX2 (a block's 8 int32 lane sums of
+// |w| * (q signed by w), from VPMADDUBSW and VPMADDWD; accumulators by
+// block parity). Registers as above but: AX the row's block cursor, Y0-Y7
+// accumulators (token t, block parity k in Y(2t+k)), Y8 the block's
+// signed weights, Y9 their absolute values, Y10 its scale d_w in 8 lanes,
+// Y13 ones16, Y15 the nibble mask (Q4_0).
+
+DATA mmones<>+0(SB)/8, $0x0001000100010001
+DATA mmones<>+8(SB)/8, $0x0001000100010001
+GLOBL mmones<>(SB), RODATA|NOPTR, $16
+DATA mmnib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA mmnib<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL mmnib<>(SB), RODATA|NOPTR, $16
+
+#define MM2_PROLOGUE \
+	MOVQ  dst_base+0(FP), DI; \
+	MOVQ  rows+32(FP), R8; \
+	MOVQ  w_base+40(FP), SI; \
+	MOVQ  rb+64(FP), R9; \
+	MOVQ  cols+144(FP), R13; \
+	LEAQ  (R13)(R13*2), R14; \
+	TESTQ R8, R8; \
+	JEQ   done; \
+	VBROADCASTI128 mmones<>(SB), Y13
+
+#define MM2_ROW_START \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	MOVQ   SI, AX; \
+	MOVQ   q_base+72(FP), R12; \
+	MOVQ   d8_base+96(FP), DX; \
+	MOVQ   R13, R10; \
+	SHRQ   $5, R10
+
+// The block's f16 d at O(AX) into the 8 lanes of Y10.
+#define MM2SCALE(O) \
+	VPBROADCASTW O(AX), X10; \
+	VCVTPH2PS    X10, Y10
+
+// One token (q at Q, d8 at D) into accumulator A.
+#define MM2TOK(Q, D, A) \
+	VMOVDQU     Q, Y11; \
+	VPSIGNB     Y8, Y11, Y11; \
+	VPMADDUBSW  Y11, Y9, Y12; \
+	VPMADDWD    Y13, Y12, Y12; \
+	VCVTDQ2PS   Y12, Y12; \
+	VMULPS      D, Y10, Y14; \
+	VFMADD231PS Y14, Y12, A
+
+// The four tokens of one block into the accumulators A0-A3.
+#define MM2TOKS(A0, A1, A2, A3) \
+	VPABSB Y8, Y9; \
+	MM2TOK((R12), (DX), A0); \
+	MM2TOK((R12)(R13*1), (DX)(R13*1), A1); \
+	MM2TOK((R12)(R13*2), (DX)(R13*2), A2); \
+	MM2TOK((R12)(R14*1), (DX)(R14*1), A3); \
+	ADDQ   $32, R12; \
+	ADDQ   $32, DX
+
+// dst at DST = scale * the sum of accumulators A and B, in
+// rowsQ8_0AVX2's order.
+#define MM2STORE(YA, XA, YB, XB, DST) \
+	VADDPS       YB, YA, YA; \
+	VEXTRACTF128 $1, YA, XB; \
+	VADDPS       XB, XA, XA; \
+	VPERMILPS    $0x4e, XA, XB; \
+	VADDPS       XB, XA, XA; \
+	VPERMILPS    $0xb1, XA, XB; \
+	VADDPS       XB, XA, XA; \
+	VMULSS       scale+152(FP), XA, XA; \
+	VMOVSS       XA, DST
+
+#define MM2_ROW_END \
+	MOVQ ds+24(FP), CX; \
+	SHLQ $2, CX; \
+	LEAQ (CX)(CX*2), R15; \
+	MM2STORE(Y0, X0, Y1, X1, (DI)); \
+	MM2STORE(Y2, X2, Y3, X3, (DI)(CX*1)); \
+	MM2STORE(Y4, X4, Y5, X5, (DI)(CX*2)); \
+	MM2STORE(Y6, X6, Y7, X7, (DI)(R15*1)); \
+	ADDQ $4, DI; \
+	ADDQ R9, SI
+
+// func mmQ8_0AVX2(dst []float32, ds, rows int, w []byte, rb int, q []int8, d8 []float32, corr []int32, cols int, scale float32)
+TEXT ·mmQ8_0AVX2(SB), NOSPLIT, $0-156
+	MM2_PROLOGUE
+
+q8row:
+	MM2_ROW_START
+
+q8blk:
+	VMOVDQU 2(AX), Y8
+	MM2SCALE(0)
+	MM2TOKS(Y0, Y2, Y4, Y6)
+	VMOVDQU 36(AX), Y8
+	MM2SCALE(34)
+	MM2TOKS(Y1, Y3, Y5, Y7)
+	ADDQ    $68, AX
+	SUBQ    $2, R10
+	JNE     q8blk
+	MM2_ROW_END
+	DECQ    R8
+	JNE     q8row
+
+done:
+	VZEROUPPER
+	RET
+
+// Q4_0 block at O(AX): its weights (q - 8) into Y8.
+#define MM2Q4(O) \
+	VMOVDQU     O+2(AX), X8; \
+	VPSRLW      $4, X8, X9; \
+	VINSERTI128 $1, X9, Y8, Y8; \
+	VPAND       Y15, Y8, Y8; \
+	VPSUBB      eight8x2<>(SB), Y8, Y8
+
+DATA eight8x2<>+0(SB)/8, $0x0808080808080808
+DATA eight8x2<>+8(SB)/8, $0x0808080808080808
+DATA eight8x2<>+16(SB)/8, $0x0808080808080808
+DATA eight8x2<>+24(SB)/8, $0x0808080808080808
+GLOBL eight8x2<>(SB), RODATA|NOPTR, $32
+
+// func mmQ4_0AVX2(dst []float32, ds, rows int, w []byte, rb int, q []int8, d8 []float32, corr []int32, cols int, scale float32)
+TEXT ·mmQ4_0AVX2(SB), NOSPLIT, $0-156
+	MM2_PROLOGUE
+	VBROADCASTI128 mmnib<>(SB), Y15
+
+q4row:
+	MM2_ROW_START
+
+q4blk:
+	MM2Q4(0)
+	MM2SCALE(0)
+	MM2TOKS(Y0, Y2, Y4, Y6)
+	MM2Q4(18)
+	MM2SCALE(18)
+	MM2TOKS(Y1, Y3, Y5, Y7)
+	ADDQ $36, AX
+	SUBQ $2, R10
+	JNE  q4blk
+	MM2_ROW_END
+	DECQ R8
+	JNE  q4row
+
+done:
+	VZEROUPPER
+	RET

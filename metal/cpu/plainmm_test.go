@@ -128,8 +128,8 @@ func TestMatMulPlainNoAllocs(t *testing.T) {
 }
 
 // BenchmarkMatMulPlain times MatMul of 64 tokens at the 2B-4T shapes: the
-// multi-token kernel against floatRows per token (mm4 off) at this CPU's
-// best level. Run with -count and interleave for an A/B.
+// multi-token kernel against floatRows per token (mm4 off) at each SIMD
+// level. Run with -count and interleave for an A/B.
 func BenchmarkMatMulPlain(b *testing.B) {
 	r := rand.New(rand.NewPCG(47, 48))
 	const n = 64
@@ -149,25 +149,29 @@ func BenchmarkMatMulPlain(b *testing.B) {
 				b.Fatal(err)
 			}
 			m, _ := NewMatrix(typ, s[0], s[1], data)
-			for _, mm := range []bool{false, true} {
-				name := fmt.Sprintf("%v/%dx%d/n%d/pertoken", typ, s[0], s[1], n)
-				if mm {
-					name = fmt.Sprintf("%v/%dx%d/n%d/mm4", typ, s[0], s[1], n)
+			for _, l := range Levels()[1:] {
+				for _, mm := range []bool{false, true} {
+					name := fmt.Sprintf("%v/%dx%d/n%d/%v/pertoken", typ, s[0], s[1], n, l)
+					if mm {
+						name = fmt.Sprintf("%v/%dx%d/n%d/%v/mm4", typ, s[0], s[1], n, l)
+					}
+					b.Run(name, func(b *testing.B) {
+						defer SetLevel(l)()
+						if mm && kern.mm4 == nil {
+							b.Skip("no multi-token kernel at this level")
+						}
+						saved := kern.mm4
+						if !mm {
+							kern.mm4 = nil
+						}
+						defer func() { kern.mm4 = saved }()
+						MatMul(dst, m, x, n) // warm the scratch
+						for b.Loop() {
+							MatMul(dst, m, x, n)
+						}
+						b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+					})
 				}
-				b.Run(name, func(b *testing.B) {
-					if mm && kern.mm4 == nil {
-						b.Skip("no multi-token kernel at this level")
-					}
-					saved := kern.mm4
-					if !mm {
-						kern.mm4 = nil
-					}
-					defer func() { kern.mm4 = saved }()
-					for b.Loop() {
-						MatMul(dst, m, x, n)
-					}
-					b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
-				})
 			}
 		}
 	}
