@@ -98,7 +98,7 @@ func loadGGUF(path string, mem Memory) (*Model, error) {
 	}
 	m.Source, m.closers, m.memory = path, append(m.closers, f), f.Mode().String()
 	if f.Mode() == gguf.HugePages {
-		m.move.start, m.move.wait = f.StartHugePages, f.WaitHugePages
+		m.move.start, m.move.wait, m.move.pace = f.StartHugePages, f.WaitHugePages, f.PaceHugePages
 		m.move.startIdle()
 	}
 	return m, nil

@@ -147,3 +147,84 @@ func smapsOf(t *testing.T, addr uintptr, n int) (anon, huge int) {
 	}
 	return anon, huge
 }
+
+// PaceHugePages moves exactly the pieces asked for, in the caller, with the bytes unchanged, and
+// says when nothing is left; the move is then over for WaitHugePages too.
+func TestPaceHugePages(t *testing.T) {
+	path, file := hugeFile(t, 2*hugePiece+5*hugePage+12345) // 4 pieces, the last partial
+	f, err := OpenMode(path, HugePages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	addr := uintptr(unsafe.Pointer(&f.data[0]))
+	anon := func() int { a, _ := smapsOf(t, addr, len(f.data)); return a }
+	if !f.PaceHugePages(0) || anon() != 0 {
+		t.Fatalf("PaceHugePages(0): %d bytes moved, want none and some left", anon())
+	}
+	if !f.PaceHugePages(1) {
+		t.Fatal("PaceHugePages(1) of 4 pieces: nothing left")
+	}
+	if a := anon(); a < hugePiece-hugePage || a > hugePiece {
+		t.Fatalf("after one piece: %d bytes anonymous, want the piece (%d)", a, hugePiece)
+	}
+	if !bytes.Equal(f.data, file) {
+		t.Fatal("bytes differ from the file after one piece")
+	}
+	if f.PaceHugePages(100) {
+		t.Fatal("PaceHugePages(100) of 3 pieces left: some left")
+	}
+	f.WaitHugePages() // over: returns at once
+	if !bytes.Equal(f.data, file) {
+		t.Fatal("bytes differ from the file after the move")
+	}
+	if a := anon(); a < len(file)-hugePage {
+		t.Fatalf("after the move: %d bytes anonymous, want the file (%d)", a, len(file))
+	}
+	if f.PaceHugePages(1) {
+		t.Fatal("PaceHugePages after the move: some left")
+	}
+}
+
+// PaceHugePages stops a background move; WaitHugePages starts it again and it finishes.
+func TestPaceStopsBackgroundMove(t *testing.T) {
+	path, file := hugeFile(t, 4*hugePiece)
+	f, err := OpenMode(path, HugePages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.StartHugePages()
+	f.PaceHugePages(0)
+	f.WaitHugePages()
+	if f.PaceHugePages(1) {
+		t.Fatal("after WaitHugePages: some left")
+	}
+	if !bytes.Equal(f.data, file) {
+		t.Fatal("bytes differ from the file after the move")
+	}
+}
+
+// A file truncated while it moves stops the move with what was moved kept, and crashes nothing
+// (the copy reads the mapping, whose pages past the end of the file fault).
+func TestHugePagesFileShrinks(t *testing.T) {
+	path, file := hugeFile(t, 3*hugePiece)
+	f, err := OpenMode(path, HugePages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if !f.PaceHugePages(1) {
+		t.Fatal("nothing left after one piece of 3")
+	}
+	if err := os.Truncate(path, hugePiece+hugePage); err != nil {
+		t.Fatal(err)
+	}
+	if f.PaceHugePages(5) {
+		t.Fatal("the move of a truncated file goes on")
+	}
+	f.WaitHugePages()
+	if !bytes.Equal(f.data[:hugePiece+hugePage], file[:hugePiece+hugePage]) {
+		t.Fatal("bytes before the new end differ")
+	}
+}

@@ -14,8 +14,14 @@ const hugePagesSupported = false
 // MemoryAvailable returns -1: it is only known on Linux.
 func MemoryAvailable() int64 { return -1 }
 
+// hugeMove is never made where huge pages are not supported.
+type hugeMove struct{ done chan struct{} }
+
+func (h *hugeMove) start()               {}
+func (h *hugeMove) pace(pieces int) bool { return false }
+
 // readHuge is not used where huge pages are not supported.
-func readHuge(f *os.File, size int) ([]byte, func([]byte) error, func(), <-chan struct{}, error) {
+func readHuge(f *os.File, size int) ([]byte, func([]byte) error, *hugeMove, error) {
 	data, unmap, err := mapFile(f, size)
-	return data, unmap, nil, nil, err
+	return data, unmap, nil, err
 }

@@ -111,8 +111,7 @@ type File struct {
 	data    []byte // whole file (mapped, or read, or the caller's bytes)
 	unmap   func([]byte) error
 	mode    Mode
-	start   func()          // starts moving a HugePages file into huge pages
-	ready   <-chan struct{} // closed when the move is over
+	huge    *hugeMove // moving a HugePages file into huge pages
 	keys    map[string]int
 	tensors map[string]int
 }
@@ -161,11 +160,10 @@ func OpenMode(path string, mode Mode) (*File, error) {
 	var (
 		data  []byte
 		unmap func([]byte) error
-		start func()
-		ready <-chan struct{}
+		huge  *hugeMove
 	)
 	if mode == HugePages && hugePagesSupported {
-		data, unmap, start, ready, err = readHuge(fh, int(size))
+		data, unmap, huge, err = readHuge(fh, int(size))
 	} else {
 		mode = Mapped
 		data, unmap, err = mapFile(fh, int(size))
@@ -178,24 +176,33 @@ func OpenMode(path string, mode Mode) (*File, error) {
 		unmap(data)
 		return nil, err
 	}
-	f.unmap, f.mode, f.start, f.ready = unmap, mode, start, ready
+	f.unmap, f.mode, f.huge = unmap, mode, huge
 	return f, nil
 }
 
 // StartHugePages starts moving a file opened with HugePages into huge pages, in a goroutine: the
-// file is usable, mapped, all along. Later calls, and calls on other files, do nothing.
+// file is usable, mapped, all along. The goroutine stops when the move is over, on Close, or when
+// PaceHugePages is called; StartHugePages starts it again. It does nothing for other files.
 func (f *File) StartHugePages() {
-	if f.start != nil {
-		f.start()
+	if f.huge != nil {
+		f.huge.start()
 	}
+}
+
+// PaceHugePages stops the goroutine StartHugePages started (after the piece of a few MiB it is
+// copying) and moves the next pieces pieces of the file into huge pages in the calling goroutine:
+// a program that keeps every core busy (decoding) moves the file between its steps this way, as
+// fast as it chooses. It reports whether some of the file is left to move (false for other files).
+func (f *File) PaceHugePages(pieces int) bool {
+	return f.huge != nil && f.huge.pace(pieces)
 }
 
 // WaitHugePages starts the move into huge pages (StartHugePages) and waits until it is over (or
 // was stopped by Close or an error, leaving the rest mapped). It returns at once for other files.
 func (f *File) WaitHugePages() {
-	if f.ready != nil {
-		f.start()
-		<-f.ready
+	if f.huge != nil {
+		f.huge.start()
+		<-f.huge.done
 	}
 }
 
