@@ -48,9 +48,10 @@ const (
 	// other processes, loaded in milliseconds.
 	MemoryMapped
 	// MemoryHugePages holds the file in private memory backed by 2 MiB
-	// transparent huge pages: the load maps the file, and a goroutine moves it
-	// into huge pages while the model already runs (see WaitMemory), so the
-	// first token comes as soon as mapped; resident memory ends at about the file size,
+	// transparent huge pages: the load maps the file, and it moves into huge
+	// pages while the model already runs (see weightMove: in the background
+	// while idle, at a small share of the time while decoding), so the first
+	// token comes as soon as mapped; resident memory ends at about the file size,
 	// and decoding, which streams every weight per token, takes far fewer
 	// TLB misses. On a 2-core AMD EPYC VM, the 2B-4T I2_S file decoded
 	// 8-25% faster than mapped.
