@@ -201,7 +201,9 @@ func checkVocab(tok *tokenizer.Tokenizer, c *Config) error {
 }
 
 // check validates every weight's shape against the config, and that every
-// weight is finite, so Forward can trust them.
+// weight is finite, so Forward can trust them. Its pass over the block
+// scales also finds the TQ1_0 weights whose blocks share one scale, which
+// the kernels then sum per row (cpu.Matrix.UseUniformScale).
 func (m *Model) check() error {
 	c := &m.Config
 	want := func(name string, mat *cpu.Matrix, rows, cols int) error {

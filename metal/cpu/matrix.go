@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync/atomic"
 )
 
 // Matrix is a rows x cols weight matrix, row-major, in its storage layout
@@ -13,6 +14,77 @@ type Matrix struct {
 	Rows, Cols int
 	Data       []byte  // MatrixBytes(Type, Rows, Cols) bytes, usually a view into an mmapped file (never copied)
 	Scale      float32 // per-tensor factor applied to every output (1 when unused; for I2_S and TQ1_S read from the trailer)
+
+	// blockD is, for a TQ1_0 matrix whose blocks all carry this one f16 d
+	// (see UseUniformScale), that d as float32; 0 otherwise.
+	blockD float32
+}
+
+// UseUniformScale looks, once at load, at the f16 block scales d of a TQ1_0
+// matrix. When every block has the same d (bit for bit, finite, non-zero;
+// true of ternary weights quantized by their absmax, BitNet's), it reports
+// true, and from then on the ternary kernels sum each row's integer
+// products whole and multiply by m.Scale*d once, as for TQ1_S, instead of
+// converting and scaling every 256-element block: the decode of TQ1_0 is
+// compute-bound, and this is faster. The outputs can differ from the
+// per-block sums in the last bits (one rounding instead of one per block).
+// Other types and mixed scales report false and keep the per-block
+// arithmetic. It reads the scales on the pool's threads (FirstNonFinite
+// does the same in its pass) and must not run concurrently with a kernel on
+// m. Edits that keep every block's d (such as inspect's) keep it valid.
+func (m *Matrix) UseUniformScale() bool {
+	m.check("UseUniformScale")
+	m.blockD = 0
+	if m.Type != TQ1_0 {
+		return false
+	}
+	first := binary.LittleEndian.Uint16(m.Data[52:])
+	var mixed atomic.Bool
+	Parallel(m.Rows, 64, func(lo, hi int) {
+		for r := lo; r < hi && !mixed.Load(); r++ {
+			if !sameBlockD(m.row(r), first) {
+				mixed.Store(true)
+			}
+		}
+	})
+	return m.setBlockD(first, !mixed.Load())
+}
+
+// sameBlockD reports whether every TQ1_0 block of row b has the f16 d h.
+func sameBlockD(b []byte, h uint16) bool {
+	for i := 52; i < len(b); i += 54 {
+		if binary.LittleEndian.Uint16(b[i:]) != h {
+			return false
+		}
+	}
+	return true
+}
+
+// setBlockD sets m.blockD to the f16 h when every block has it (same) and
+// it is finite and not zero, else to 0, and reports which.
+func (m *Matrix) setBlockD(h uint16, same bool) bool {
+	d := F16ToF32(h)
+	if !same || d == 0 || math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
+		m.blockD = 0
+		return false
+	}
+	m.blockD = d
+	return true
+}
+
+// wholeRow reports whether the kernels sum m's rows whole (one integer sum
+// per row and token, scaled once): I2_S, TQ1_S and TQ1_0 with one d.
+func (m *Matrix) wholeRow() bool {
+	return m.Type == I2_S || m.Type == TQ1_S || m.blockD != 0
+}
+
+// outScale is the factor of the whole-row kernels' integer sums, before
+// the token's: m.Scale, times the one d of a uniform TQ1_0 matrix.
+func (m *Matrix) outScale() float32 {
+	if m.blockD != 0 {
+		return m.Scale * m.blockD
+	}
+	return m.Scale
 }
 
 // NewMatrix wraps data (not copied) as a rows x cols matrix of type t. It

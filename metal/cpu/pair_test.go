@@ -21,6 +21,15 @@ func TestMatMulTernaryPair(t *testing.T) {
 		n := 1 + iter%7
 		a := randTernaryBytes(t, r, typ, rows, cols, r.IntN(64), iter%5 == 0)
 		b := randTernaryBytes(t, r, typ, rows, cols, r.IntN(64), false)
+		if typ == TQ1_0 {
+			// Both, one or neither with one d (summed whole).
+			if iter%16 != 12 {
+				uniformScale(t, r, a)
+			}
+			if iter%16 != 8 {
+				uniformScale(t, r, b)
+			}
+		}
 		xq := randXQ(r, n*cols)
 		inv := make([]float32, n)
 		for i := range inv {

@@ -10,6 +10,8 @@ package cpu
 func init() {
 	levelKernels[NEON].ternRows = ternRowsNEON
 	levelKernels[NEONDot].ternRows = ternRowsNEONDot
+	levelKernels[NEON].ternTQ1S = ternWholeNEON
+	levelKernels[NEONDot].ternTQ1S = ternWholeNEONDot
 }
 
 // The row kernels compute, for r < rows and t < n, the unscaled output
@@ -38,6 +40,42 @@ func i2sRowsNEON(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, d
 //go:noescape
 func tq1RowsNEON(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
 
+// tq1wRows* write dst[t*dstStride+r] = float32(dotTQ1SGeneric(w[r*rb:],
+// x[t*cols:], 52+skip)): TQ1_S (skip 0) and TQ1_0 with one d (skip 2).
+//
+//go:noescape
+func tq1wRowsNEONDot(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int, skip int)
+
+//go:noescape
+func tq1wRowsNEON(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int, skip int)
+
+func ternWholeNEONDot(j *ternJob, r0, r1 int) { ternWholeARM64(tq1wRowsNEONDot, j, r0, r1) }
+func ternWholeNEON(j *ternJob, r0, r1 int)    { ternWholeARM64(tq1wRowsNEON, j, r0, r1) }
+
+// ternWholeARM64 is kernelSet.ternTQ1S: TQ1_S, and TQ1_0 with one d
+// (Matrix.UseUniformScale), summed over the whole row.
+func ternWholeARM64(k func(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int, skip int), j *ternJob, r0, r1 int) {
+	m := j.m
+	if r1 <= r0 {
+		return
+	}
+	rb := m.rowBytes()
+	k(m.Data[r0*rb:r1*rb], r1-r0, rb, j.xq[:j.n*m.Cols], m.Cols, j.n, j.dst[r0:(j.n-1)*m.Rows+r1], m.Rows, m.Type.BlockBytes()-52)
+	scaleRows(j, r0, r1)
+}
+
+// scaleRows multiplies the outputs of rows [r0, r1) by their token's scale.
+func scaleRows(j *ternJob, r0, r1 int) {
+	m := j.m
+	for t := 0; t < j.n; t++ {
+		d := j.dst[t*m.Rows+r0 : t*m.Rows+r1]
+		s := j.scale[t]
+		for i, v := range d {
+			d[i] = s * v
+		}
+	}
+}
+
 type ternRowsFunc func(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
 
 var (
@@ -65,11 +103,5 @@ func ternRowsARM64(k *[numDTypes]ternRowsFunc, j *ternJob, r0, r1 int) {
 	x := j.xq[:j.n*m.Cols]
 	dst := j.dst[r0 : (j.n-1)*m.Rows+r1]
 	k[m.Type](w, r1-r0, rb, x, m.Cols, j.n, dst, m.Rows)
-	for t := 0; t < j.n; t++ {
-		d := j.dst[t*m.Rows+r0 : t*m.Rows+r1]
-		s := j.scale[t]
-		for i, v := range d {
-			d[i] = s * v
-		}
-	}
+	scaleRows(j, r0, r1)
 }

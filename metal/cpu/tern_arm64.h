@@ -244,3 +244,85 @@ tq1next:
 
 tq1done:
 	RET
+
+// func TQ1W_NAME(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int, skip int)
+//
+// TQ1_0's codes summed over the whole row, float32 of the integer dot (as
+// I2_S): blocks of 52 code bytes followed by skip bytes (TQ1_S: 0; TQ1_0
+// with one d: 2, its d not read). R14 skip.
+TEXT TQ1W_NAME(SB), NOSPLIT, $0-120
+	TERN_PROLOGUE
+	MOVD skip+112(FP), R14
+	CBZ  R1, tq1wdone
+
+tq1wrow:
+	MOVD R3, R9
+	MOVD R6, R10
+	MOVD R5, R11
+
+tq1wg4:
+	CMP $4, R11
+	BLT tq1wg1
+	GROUP4_START
+	ZERO_ACC4
+	LSR $8, R4, R13
+
+tq1wb4:
+	VLD1.P  32(R12), [V16.B16, V17.B16]
+	TQ1_DECODE_A
+	TQ1_DOT_A(R19, 12)
+	TQ1_DOT_A(R20, 13)
+	TQ1_DOT_A(R21, 14)
+	TQ1_DOT_A(R22, 15)
+	VLD1.P  16(R12), [V16.B16]
+	MOVWU.P 4(R12), R16
+	VDUP    R16, V17.S4
+	TQ1_DECODE_B
+	TQ1_DOT_B(R19, 12)
+	TQ1_DOT_B(R20, 13)
+	TQ1_DOT_B(R21, 14)
+	TQ1_DOT_B(R22, 15)
+	ADD     R14, R12, R12
+	SUBS    $1, R13, R13
+	BNE     tq1wb4
+	I2S_ROW_END(V12, F20)
+	I2S_ROW_END(V13, F21)
+	I2S_ROW_END(V14, F22)
+	I2S_ROW_END(V15, F23)
+	GROUP4_END
+	B       tq1wg4
+
+tq1wg1:
+	CBZ  R11, tq1wnext
+	MOVD R9, R19
+	MOVD R0, R12
+	VEOR V12.B16, V12.B16, V12.B16
+	LSR  $8, R4, R13
+
+tq1wb1:
+	VLD1.P  32(R12), [V16.B16, V17.B16]
+	TQ1_DECODE_A
+	TQ1_DOT_A(R19, 12)
+	VLD1.P  16(R12), [V16.B16]
+	MOVWU.P 4(R12), R16
+	VDUP    R16, V17.S4
+	TQ1_DECODE_B
+	TQ1_DOT_B(R19, 12)
+	ADD     R14, R12, R12
+	SUBS    $1, R13, R13
+	BNE     tq1wb1
+	I2S_ROW_END(V12, F20)
+	FMOVS   F20, (R10)
+	ADD     R4, R9, R9
+	ADD     R7, R10, R10
+	SUB     $1, R11, R11
+	B       tq1wg1
+
+tq1wnext:
+	ADD  R2, R0, R0
+	ADD  $4, R6, R6
+	SUBS $1, R1, R1
+	BNE  tq1wrow
+
+tq1wdone:
+	RET

@@ -205,11 +205,13 @@ GLOBL tq1pow<>(SB), RODATA|NOPTR, $16
 #define TQ2_NAME ·tq2RowsNEONDot
 #define I2S_NAME ·i2sRowsNEONDot
 #define TQ1_NAME ·tq1RowsNEONDot
+#define TQ1W_NAME ·tq1wRowsNEONDot
 #include "tern_arm64.h"
 #undef DOT16
 #undef TQ2_NAME
 #undef I2S_NAME
 #undef TQ1_NAME
+#undef TQ1W_NAME
 
 // NEON: widening multiplies, products of 2 bytes summed in int16 (|w| <= 2,
 // so |sum| <= 512), then pairwise into the int32 lanes.
@@ -217,4 +219,5 @@ GLOBL tq1pow<>(SB), RODATA|NOPTR, $16
 #define TQ2_NAME ·tq2RowsNEON
 #define I2S_NAME ·i2sRowsNEON
 #define TQ1_NAME ·tq1RowsNEON
+#define TQ1W_NAME ·tq1wRowsNEON
 #include "tern_arm64.h"

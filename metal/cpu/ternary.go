@@ -15,6 +15,11 @@ func ternaryPanic(op string, m *Matrix, format string, args ...any) {
 //			acc += d_b * float32(Σ_{j in b} w[r,j]*xq[j])  // integer sum
 //		dst[r] = (m.Scale * inv) * acc
 //
+// except for a TQ1_0 matrix with one d in every block (see
+// Matrix.UseUniformScale), which is summed as TQ1_S:
+//
+//	dst[r] = ((m.Scale * d) * inv) * float32(Σ_j w[r,j]*xq[j])
+//
 // d_b is the TQ block's f16 d; each d_b*sum is rounded to float32 before
 // the add (no FMA), and every level gives the same bits. The rows are split
 // over the worker pool (SetThreads). It allocates nothing in the steady
@@ -32,7 +37,7 @@ func MatVecTernary(dst []float32, m *Matrix, xq []int8, inv float32) {
 	p.mu.Lock()
 	j := &p.tern
 	scale := j.scales(1)
-	scale[0] = m.Scale * inv
+	scale[0] = m.outScale() * inv
 	j.start(m, dst, xq, scale, 1)
 	p.runTern(j)
 	p.mu.Unlock()
@@ -59,7 +64,7 @@ func MatMulTernary(dst []float32, m *Matrix, xq []int8, inv []float32, n int) {
 	j := &p.tern
 	scale := j.scales(n)
 	for t := range scale {
-		scale[t] = m.Scale * inv[t]
+		scale[t] = m.outScale() * inv[t]
 	}
 	j.start(m, dst, xq, scale, n)
 	p.runTern(j)
@@ -89,12 +94,22 @@ func MatMulTernaryPair(dstA []float32, a *Matrix, dstB []float32, b *Matrix, xq 
 	if n == 0 {
 		return
 	}
+	if a.wholeRow() != b.wholeRow() {
+		// TQ1_0 with one d and TQ1_0 without: the two need different
+		// activation sums. Rare (a model's tensors are quantized alike).
+		MatMulTernary(dstA, a, xq, inv, n)
+		MatMulTernary(dstB, b, xq, inv, n)
+		if then != nil {
+			Parallel(a.Rows, 4, then)
+		}
+		return
+	}
 	p := thePool
 	p.mu.Lock()
 	ja, jb := &p.tern, &p.tern2
 	sa, sb := ja.scales(n), jb.scales(n)
 	for t := range n {
-		sa[t], sb[t] = a.Scale*inv[t], b.Scale*inv[t]
+		sa[t], sb[t] = a.outScale()*inv[t], b.outScale()*inv[t]
 	}
 	ja.start(a, dstA, xq, sa, n)
 	kern.ternPrep(ja)
@@ -133,7 +148,7 @@ type ternJob struct {
 	m     *Matrix
 	n     int       // tokens
 	xq    []int8    // n*m.Cols activations, token-major
-	scale []float32 // n: m.Scale * inv[t]
+	scale []float32 // n: m.outScale() * inv[t]
 	dst   []float32 // n*m.Rows outputs, token-major
 
 	// Set by kern.ternPrep in the layout of the level's ternRows: token t's
@@ -185,7 +200,7 @@ func (p *pool) runTern(j *ternJob) {
 
 func ternRun(arg any, r0, r1 int) {
 	j := arg.(*ternJob)
-	if j.m.Type == TQ1_S {
+	if j.m.Type == TQ1_S || j.m.blockD != 0 {
 		kern.ternTQ1S(j, r0, r1)
 		return
 	}
@@ -201,7 +216,8 @@ func ternPrepGeneric(j *ternJob) {}
 //	dst[t*m.Rows+r] = scale[t] * dotTQ2Generic(row r, xq_t)         // TQ2_0
 //	dst[t*m.Rows+r] = scale[t] * dotTQ1Generic(row r, xq_t)         // TQ1_0
 //	dst[t*m.Rows+r] = scale[t] * float32(dotI2SGeneric(row r, xq_t)) // I2_S
-//	dst[t*m.Rows+r] = scale[t] * float32(dotTQ1SGeneric(row r, xq_t)) // TQ1_S
+//	dst[t*m.Rows+r] = scale[t] * float32(dotTQ1SGeneric(row r, xq_t, 52)) // TQ1_S
+//	dst[t*m.Rows+r] = scale[t] * float32(dotTQ1SGeneric(row r, xq_t, 54)) // TQ1_0 with one d
 func ternRowsGeneric(j *ternJob, r0, r1 int) {
 	m := j.m
 	rb := m.rowBytes()
@@ -217,9 +233,13 @@ func ternRowsGeneric(j *ternJob, r0, r1 int) {
 			case TQ2_0:
 				dst[r] = scale * dotTQ2Generic(w, xq)
 			case TQ1_0:
-				dst[r] = scale * dotTQ1Generic(w, xq)
+				if m.blockD != 0 {
+					dst[r] = scale * float32(dotTQ1SGeneric(w, xq, 54))
+				} else {
+					dst[r] = scale * dotTQ1Generic(w, xq)
+				}
 			case TQ1_S:
-				dst[r] = scale * float32(dotTQ1SGeneric(w, xq))
+				dst[r] = scale * float32(dotTQ1SGeneric(w, xq, 52))
 			}
 		}
 	}

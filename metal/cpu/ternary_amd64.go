@@ -49,13 +49,16 @@ func (a *ternArgs) words() *[ternArgsLen]int64 {
 func ternRowsAVX512(j *ternJob, r0, r1 int) { ternRowsSIMD(j, r0, r1, 0) }
 func ternRowsAVX2(j *ternJob, r0, r1 int)   { ternRowsSIMD(j, r0, r1, 1) }
 
-func ternTypeIndex(t DType) int {
-	switch t {
+func ternTypeIndex(m *Matrix) int {
+	switch m.Type {
 	case I2_S:
 		return 0
 	case TQ2_0:
 		return 1
 	case TQ1_0:
+		if m.blockD != 0 {
+			return 4 // the TQ1_S kernels with 54-byte blocks
+		}
 		return 2
 	}
 	return 3
@@ -76,7 +79,7 @@ func ternRowsSIMD(j *ternJob, r0, r1 int, lv int) {
 	if m.Type == I2_S {
 		a.tail = m.Cols / 128 % 2
 	}
-	ty := ternTypeIndex(m.Type)
+	ty := ternTypeIndex(m)
 	step := r1 - r0
 	if j.n > 4 {
 		step = max(4, ternTileBytes/rb/4*4)
@@ -143,7 +146,7 @@ func ternPrepSIMD(j *ternJob) {
 	case TQ1_0, TQ1_S:
 		j.xStride = nb * 320
 	}
-	rowSum := m.Type == I2_S || m.Type == TQ1_S // one sum per token, not per block
+	rowSum := m.wholeRow() // one sum per token, not per block
 	nsum := nb * n
 	if rowSum {
 		nsum = n

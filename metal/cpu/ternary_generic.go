@@ -62,12 +62,13 @@ func dotTQ1Generic(w []byte, x []int8) float32 {
 	return acc
 }
 
-// dotTQ1SGeneric returns Σ_j w[j]*x[j] over one TQ1_S row: the blocks of
-// TQ1_0 (see unpackTQ1) without their d, 52 bytes each.
-func dotTQ1SGeneric(w []byte, x []int8) int32 {
+// dotTQ1SGeneric returns Σ_j w[j]*x[j] over one row of bb-byte blocks whose
+// first 52 bytes are TQ1_0's codes (see unpackTQ1): TQ1_S (bb 52, TQ1_0's
+// blocks without their d) or TQ1_0 (bb 54, its d not read).
+func dotTQ1SGeneric(w []byte, x []int8, bb int) int32 {
 	var s int32
 	for b := 0; b < len(x)/256; b++ {
-		blk := w[52*b : 52*b+52]
+		blk := w[bb*b : bb*b+52]
 		xb := x[256*b : 256*b+256]
 		for m := 0; m < 32; m++ {
 			t := &tq1Table[blk[m]]

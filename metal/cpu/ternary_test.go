@@ -46,6 +46,18 @@ func randTernaryBytes(t testing.TB, r *rand.Rand, typ DType, rows, cols, off int
 	return m
 }
 
+// uniformScale gives every block of the TQ1_0 matrix m one random d and
+// marks it for the whole-row sums (Matrix.UseUniformScale).
+func uniformScale(t testing.TB, r *rand.Rand, m *Matrix) {
+	h := F32ToF16(float32((r.Float64() + 0.1) * math.Exp(r.NormFloat64()*3)))
+	for b := 0; b < m.Rows*m.Cols/256; b++ {
+		binary.LittleEndian.PutUint16(m.Data[54*b+52:], h)
+	}
+	if !m.UseUniformScale() {
+		t.Fatalf("UseUniformScale refused d %v", F16ToF32(h))
+	}
+}
+
 // ternaryWant computes MatMulTernary at the Generic level.
 func ternaryWant(m *Matrix, xq []int8, inv []float32, n int) []float32 {
 	defer SetLevel(Generic)()
@@ -72,8 +84,9 @@ func randXQ(r *rand.Rand, n int) []int8 {
 }
 
 // TestTernaryLevels checks every level against the Generic one bit for bit
-// on random matrices (random bytes, random per-block d), 1 to 9 tokens,
-// unaligned and fenced weights, guard-padded outputs, 1 to 3 threads.
+// on random matrices (random bytes, random per-block d, or TQ1_0 with one d
+// summed whole), 1 to 9 tokens, unaligned and fenced weights, guard-padded
+// outputs, 1 to 3 threads.
 func TestTernaryLevels(t *testing.T) {
 	defer SetThreads(SetThreads(2))
 	r := rand.New(rand.NewPCG(21, 22))
@@ -82,7 +95,7 @@ func TestTernaryLevels(t *testing.T) {
 		iters = 40
 	}
 	for iter := 0; iter < iters; iter++ {
-		typ := []DType{TQ1_0, TQ2_0, I2_S, TQ1_S}[iter%4]
+		typ := []DType{TQ1_0, TQ2_0, I2_S, TQ1_S, TQ1_0}[iter%5]
 		rows := 1 + r.IntN(41)
 		if iter%10 == 9 {
 			rows = 200 + r.IntN(100) // several chunks per thread
@@ -93,6 +106,10 @@ func TestTernaryLevels(t *testing.T) {
 		}
 		n := 1 + iter%9
 		m := randTernaryBytes(t, r, typ, rows, cols, r.IntN(64), iter%4 == 0)
+		uniform := iter%5 == 4
+		if uniform {
+			uniformScale(t, r, m)
+		}
 		off := r.IntN(4) // unaligned activations too
 		xq := randXQ(r, n*cols+off)[off:]
 		inv := make([]float32, n)
@@ -104,7 +121,7 @@ func TestTernaryLevels(t *testing.T) {
 		for _, l := range Levels()[1:] {
 			func() {
 				defer SetLevel(l)()
-				name := fmt.Sprintf("%v %v %dx%d n=%d threads=%d", l, typ, rows, cols, n, Threads())
+				name := fmt.Sprintf("%v %v (one d: %v) %dx%d n=%d threads=%d", l, typ, uniform, rows, cols, n, Threads())
 				dst, check := guarded(t, n*rows, iter%5, float32(-7))
 				MatMulTernary(dst, m, xq, inv, n)
 				check()

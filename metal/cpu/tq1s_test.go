@@ -163,3 +163,101 @@ func TestRepack(t *testing.T) {
 		t.Errorf("384 columns to TQ1_S: %v", err)
 	}
 }
+
+// TestUniformScale checks TQ1_0 with one d everywhere: UseUniformScale
+// accepts it, and every level then gives the bits of the same weights
+// repacked as TQ1_S (one integer sum per row, scaled once). A single block
+// with another d, a zero d or a non-TQ1_0 type is refused and keeps the
+// per-block sums exactly.
+func TestUniformScale(t *testing.T) {
+	defer SetThreads(SetThreads(2))
+	r := rand.New(rand.NewPCG(55, 56))
+	rows, cols, n := 70, 2560, 3
+	codes := randTernary(r, rows*cols)
+	data, _ := PackTernary(TQ1_0, codes, rows, cols, 0.0213)
+	xq := randXQ(r, n*cols)
+	inv := []float32{0.011, 0.027, 0.0031}
+	perBlock, _ := NewMatrix(TQ1_0, rows, cols, data) // never marked
+	m, _ := NewMatrix(TQ1_0, rows, cols, data)
+	m.Scale = 1.7
+	perBlock.Scale = 1.7
+	if !m.UseUniformScale() {
+		t.Fatal("one d everywhere: refused")
+	}
+	s, err := Repack(m, TQ1_S)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantS := ternaryWant(s, xq, inv, n)
+	wantBlock := ternaryWant(perBlock, xq, inv, n)
+	differ := false
+	for i := range wantS {
+		differ = differ || wantS[i] != wantBlock[i]
+	}
+	if !differ {
+		t.Log("whole-row and per-block sums agree on every output (rounding unlucky)")
+	}
+	for _, l := range Levels() {
+		func() {
+			defer SetLevel(l)()
+			got := make([]float32, n*rows)
+			MatMulTernary(got, m, xq, inv, n)
+			compareBits(t, fmt.Sprintf("%v one d", l), got, wantS)
+			one := make([]float32, rows)
+			MatVecTernary(one, m, xq[:cols], inv[0])
+			compareBits(t, fmt.Sprintf("%v one d MatVec", l), one, wantS[:rows])
+		}()
+	}
+
+	// FirstNonFinite's pass (the model's load) marks it too.
+	viaScan, _ := NewMatrix(TQ1_0, rows, cols, data)
+	viaScan.Scale = 1.7
+	if _, _, found := FirstNonFinite(viaScan); found || viaScan.blockD != m.blockD {
+		t.Fatalf("FirstNonFinite: found %v, d %v, want %v", found, viaScan.blockD, m.blockD)
+	}
+
+	refuse := func(name string, m *Matrix) {
+		t.Helper()
+		if m.UseUniformScale() {
+			t.Fatalf("%s: accepted", name)
+		}
+		if FirstNonFinite(m); m.blockD != 0 {
+			t.Fatalf("%s: FirstNonFinite accepted", name)
+		}
+		want := make([]float32, n*rows)
+		plain := *m
+		plain.blockD = 0
+		func() {
+			defer SetLevel(Generic)()
+			MatMulTernary(want, &plain, xq, inv, n)
+		}()
+		for _, l := range Levels() {
+			func() {
+				defer SetLevel(l)()
+				got := make([]float32, n*rows)
+				MatMulTernary(got, m, xq, inv, n)
+				compareBits(t, fmt.Sprintf("%v %s", l, name), got, want)
+			}()
+		}
+	}
+	// The marked matrix, then one block changed: refused, per block again.
+	mixed := append([]byte(nil), data...)
+	binary.LittleEndian.PutUint16(mixed[54*(rows*cols/256-1)+52:], F32ToF16(0.5))
+	m.Data = mixed
+	refuse("last block's d differs", m)
+	zero := append([]byte(nil), data...)
+	binary.LittleEndian.PutUint16(zero[54*7+52:], 0)
+	mz, _ := NewMatrix(TQ1_0, rows, cols, zero)
+	refuse("a zero d", mz)
+	allZero := append([]byte(nil), data...)
+	for b := 0; b < rows*cols/256; b++ {
+		binary.LittleEndian.PutUint16(allZero[54*b+52:], 0)
+	}
+	ma, _ := NewMatrix(TQ1_0, rows, cols, allZero)
+	refuse("d = 0 everywhere", ma)
+	i2s, _ := PackTernary(I2_S, codes, rows, cols, 0.5)
+	mi, _ := NewMatrix(I2_S, rows, cols, i2s)
+	if mi.UseUniformScale() {
+		t.Fatal("I2_S: accepted")
+	}
+}

@@ -67,9 +67,10 @@ const (
 	tq2
 	tq1
 	tq1s // TQ1_S: TQ1_0's blocks without d, one scale per tensor
+	tq1u // TQ1_0 whose blocks all carry one d: summed as TQ1_S, the d skipped
 )
 
-func (t typ) String() string { return [...]string{"I2S", "TQ2", "TQ1", "TQ1S"}[t] }
+func (t typ) String() string { return [...]string{"I2S", "TQ2", "TQ1", "TQ1S", "TQ1U"}[t] }
 
 type level struct {
 	name   string
@@ -90,7 +91,7 @@ func main() {
 	var calls bytes.Buffer
 	for i, lv := range []level{avx512, avx2} {
 		fmt.Fprintf(&calls, "case %d:\nswitch ty {\n", i)
-		for _, ty := range []typ{i2s, tq2, tq1, tq1s} {
+		for _, ty := range []typ{i2s, tq2, tq1, tq1s, tq1u} {
 			fmt.Fprintf(&calls, "case %d:\nswitch 8*t+r {\n", ty)
 			for t := 1; t <= 4; t++ {
 				for _, r := range tileRows(lv, t) {
@@ -122,7 +123,7 @@ func writeDispatch(path, cases string) {
 package cpu
 
 // ternKernel runs the kernel of level lv (0 AVX512, 1 AVX2) for ternary
-// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0, 3 TQ1_S) and a tile of r rows x t
+// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0, 3 TQ1_S, 4 TQ1_0 with one d) and a tile of r rows x t
 // tokens on a, and reports whether that kernel exists.
 func ternKernel(lv, ty, r, t int, a *ternArgs) bool {
 	switch lv {
@@ -288,7 +289,7 @@ func (k *kernel) generate() {
 	switch k.ty {
 	case i2s:
 		k.i2sRows()
-	case tq1s:
+	case tq1s, tq1u:
 		k.tq1sRows()
 	default:
 		k.tqRows()
@@ -413,12 +414,16 @@ func (k *kernel) storeRowSums(all []reg.VecVirtual) {
 	k.store(f)
 }
 
-// tq1sRows does one tile of TQ1_S rows: integer sums over the whole row (as
-// I2_S), block by block as TQ1_0. For one token at the AVX512 level in
-// dot1's difference form, whose accumulators are folded into the row sums
-// every tq1sFold blocks (so that they cannot overflow).
+// tq1sRows does one tile of TQ1_S rows (or TQ1_0 rows with one d, whose
+// blocks are 2 bytes longer): integer sums over the whole row (as I2_S),
+// block by block as TQ1_0. For one token at the AVX512 level in dot1's
+// difference form, whose accumulators are folded into the row sums every
+// tq1sFold blocks (so that they cannot overflow).
 func (k *kernel) tq1sRows() {
-	const bb, xb = 52, 320
+	bb, xb := 52, 320
+	if k.ty == tq1u {
+		bb = 54
+	}
 	var all []reg.VecVirtual
 	if k.lv.avx512 && k.T == 1 {
 		acc, accB := make([]reg.VecVirtual, k.R), make([]reg.VecVirtual, k.R)
