@@ -112,20 +112,39 @@ func streamMatrices(typ DType, rows, cols int) []*Matrix {
 	return ms
 }
 
+// benchTypes are the benchmarked layouts: "TQ1_0" keeps the per-block
+// sums, "TQ1_0-oneD" is TQ1_0 summed per row (Matrix.UseUniformScale, as a
+// loaded model with one d does).
+var benchTypes = []struct {
+	name string
+	typ  DType
+}{{"I2_S", I2_S}, {"TQ2_0", TQ2_0}, {"TQ1_0", TQ1_0}, {"TQ1_0-oneD", TQ1_0}, {"TQ1_S", TQ1_S}}
+
+// benchMatrices is streamMatrices for a benchType.
+func benchMatrices(name string, typ DType, rows, cols int) []*Matrix {
+	ms := streamMatrices(typ, rows, cols)
+	for _, m := range ms {
+		if name == "TQ1_0-oneD" {
+			m.UseUniformScale()
+		}
+	}
+	return ms
+}
+
 var ternaryShapes = [][2]int{{2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 6912}}
 
 // BenchmarkTernaryMatVec: one token (decode) at every level and thread
 // count, weights streamed from memory; GB/s is weight bytes per second.
 func BenchmarkTernaryMatVec(b *testing.B) {
-	for _, typ := range []DType{I2_S, TQ2_0, TQ1_0, TQ1_S} {
+	for _, bt := range benchTypes {
 		for _, s := range ternaryShapes {
-			ms := streamMatrices(typ, s[0], s[1])
+			ms := benchMatrices(bt.name, bt.typ, s[0], s[1])
 			r := rand.New(rand.NewPCG(2, 3))
 			xq := randInt8(r, s[1])
 			dst := make([]float32, s[0])
 			for _, l := range Levels() {
 				for _, th := range benchThreads() {
-					b.Run(fmt.Sprintf("%v/%dx%d/%v/threads%d", typ, s[0], s[1], l, th), func(b *testing.B) {
+					b.Run(fmt.Sprintf("%s/%dx%d/%v/threads%d", bt.name, s[0], s[1], l, th), func(b *testing.B) {
 						defer SetLevel(l)()
 						defer SetThreads(SetThreads(th))
 						b.SetBytes(int64(len(ms[0].Data)))
@@ -146,9 +165,9 @@ func BenchmarkTernaryMatVec(b *testing.B) {
 // second (each weight is read once per operation), ns/tok the time per
 // token.
 func BenchmarkTernaryMatMul(b *testing.B) {
-	for _, typ := range []DType{I2_S, TQ2_0, TQ1_0, TQ1_S} {
+	for _, bt := range benchTypes {
 		for _, s := range ternaryShapes {
-			ms := streamMatrices(typ, s[0], s[1])
+			ms := benchMatrices(bt.name, bt.typ, s[0], s[1])
 			for _, l := range Levels() {
 				for _, n := range []int{8, 64} {
 					if l == Generic && n > 8 {
@@ -158,7 +177,7 @@ func BenchmarkTernaryMatMul(b *testing.B) {
 					xq := randInt8(r, n*s[1])
 					inv := make([]float32, n)
 					dst := make([]float32, n*s[0])
-					b.Run(fmt.Sprintf("%v/%dx%d/%v/n%d", typ, s[0], s[1], l, n), func(b *testing.B) {
+					b.Run(fmt.Sprintf("%s/%dx%d/%v/n%d", bt.name, s[0], s[1], l, n), func(b *testing.B) {
 						defer SetLevel(l)()
 						b.SetBytes(int64(len(ms[0].Data)))
 						b.ReportAllocs()
@@ -178,15 +197,15 @@ func BenchmarkTernaryMatMul(b *testing.B) {
 // BenchmarkTernaryHot measures the kernels' compute speed on one thread:
 // a 640 x 2560 matrix (the K/V projection) that stays in the L2 cache.
 func BenchmarkTernaryHot(b *testing.B) {
-	for _, typ := range []DType{I2_S, TQ2_0, TQ1_0, TQ1_S} {
-		m := streamMatrices(typ, 640, 2560)[0]
+	for _, bt := range benchTypes {
+		m := benchMatrices(bt.name, bt.typ, 640, 2560)[0]
 		r := rand.New(rand.NewPCG(6, 7))
 		for _, n := range []int{1, 4} {
 			xq := randInt8(r, n*2560)
 			inv := make([]float32, n)
 			dst := make([]float32, n*640)
 			for _, l := range Levels() {
-				b.Run(fmt.Sprintf("%v/n%d/%v", typ, n, l), func(b *testing.B) {
+				b.Run(fmt.Sprintf("%s/n%d/%v", bt.name, n, l), func(b *testing.B) {
 					defer SetLevel(l)()
 					defer SetThreads(SetThreads(1))
 					b.SetBytes(int64(len(m.Data)))
