@@ -53,12 +53,17 @@ var actPool = sync.Pool{New: func() any { return new(floatAct) }}
 // release the result with putAct.
 func getAct(t DType, x []float32) *floatAct {
 	a := actPool.Get().(*floatAct)
+	a.prepare(t, x)
+	return a
+}
+
+// prepare is getAct's work on a.
+func (a *floatAct) prepare(t DType, x []float32) {
 	a.x = x
 	a.quant = false
 	if kern.actQ8&(1<<t) != 0 && len(x)%32 == 0 {
 		a.quant = quantizeAct(a, x)
 	}
-	return a
 }
 
 func putAct(a *floatAct) {

@@ -20,46 +20,63 @@ type mmActs struct {
 	// corr[t*cols/4+8b+l] = -c * Σ_{i<4} q[t*cols+32b+4l+i] with c = 128
 	// (Q8_0) or 8 (Q4_0): the offset of the unsigned weights.
 	corr []int32
+	c    int32
 }
 
-// prepare lays out the tokens of acts for kernelSet.mm4 when the level has
-// it for type t, there are at least 4 tokens, all quantized, and cols is a
-// multiple of 256; it sets a.n to 0 otherwise.
-func (a *mmActs) prepare(t DType, acts []*floatAct) {
+// begin readies a for n tokens of a matrix of type t, cols wide, when the
+// level has kernelSet.mm4 for t, n >= 4 and cols is a multiple of 256 (a.n
+// is 0 otherwise); token then lays out each token and end checks that all
+// were quantized.
+func (a *mmActs) begin(t DType, n, cols int) {
 	a.n = 0
-	if kern.mm4 == nil || kern.mmTypes&(1<<t) == 0 || len(acts) < 4 {
+	if kern.mm4 == nil || kern.mmTypes&(1<<t) == 0 || n < 4 || cols%256 != 0 {
 		return
 	}
-	cols := len(acts[0].x)
-	if cols%256 != 0 {
-		return
-	}
-	for _, x := range acts {
-		if !x.quant {
-			return
-		}
-	}
-	c := int32(128)
-	if t == Q4_0 {
-		c = 8
-	}
-	n := len(acts)
 	if cap(a.q) < n*cols {
 		a.q = make([]int8, n*cols)
 		a.d8 = make([]float32, n*cols/4)
 		a.corr = make([]int32, n*cols/4)
 	}
-	a.n, a.cols = n, cols
+	a.n, a.cols, a.c = n, cols, 128
+	if t == Q4_0 {
+		a.c = 8
+	}
 	a.q, a.d8, a.corr = a.q[:n*cols], a.d8[:n*cols/4], a.corr[:n*cols/4]
-	for tok, x := range acts {
-		q := a.q[tok*cols : (tok+1)*cols]
-		copy(q, x.q)
-		copy(a.d8[tok*cols/4:(tok+1)*cols/4], x.d8)
-		corr := a.corr[tok*cols/4 : (tok+1)*cols/4]
-		for i := range corr {
-			v := q[4*i : 4*i+4]
-			corr[i] = -c * (int32(v[0]) + int32(v[1]) + int32(v[2]) + int32(v[3]))
+}
+
+// token lays out token tok (x, prepared for the matrix); tokens may be
+// laid out concurrently.
+func (a *mmActs) token(tok int, x *floatAct) {
+	if a.n == 0 || !x.quant {
+		return
+	}
+	cols := a.cols
+	q := a.q[tok*cols : (tok+1)*cols]
+	copy(q, x.q)
+	copy(a.d8[tok*cols/4:(tok+1)*cols/4], x.d8)
+	corr := a.corr[tok*cols/4 : (tok+1)*cols/4]
+	for i := range corr {
+		v := q[4*i : 4*i+4]
+		corr[i] = -a.c * (int32(v[0]) + int32(v[1]) + int32(v[2]) + int32(v[3]))
+	}
+}
+
+func (a *mmActs) end(acts []*floatAct) {
+	for _, x := range acts {
+		if !x.quant {
+			a.n = 0
 		}
+	}
+}
+
+// actRun prepares tokens [t0, t1) of a MatMul (floatRowsParallelN): the
+// quantization of each token and its layout for kern.mm4.
+func actRun(arg any, t0, t1 int) {
+	j := arg.(*floatJob)
+	cols := j.m.Cols
+	for t := t0; t < t1; t++ {
+		j.acts[t].prepare(j.m.Type, j.x[t*cols:(t+1)*cols])
+		j.mm.token(t, j.acts[t])
 	}
 }
 

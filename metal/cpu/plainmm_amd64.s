@@ -16,6 +16,18 @@ GLOBL mmb80<>(SB), RODATA|NOPTR, $4
 DATA mmb0f<>+0(SB)/4, $0x0f0f0f0f
 GLOBL mmb0f<>(SB), RODATA|NOPTR, $4
 
+// VPERMW indexes: word 0 in words 0-7, the second block's d in words 8-15.
+DATA mmidx8<>+0(SB)/8, $0
+DATA mmidx8<>+8(SB)/8, $0
+DATA mmidx8<>+16(SB)/8, $0x0011001100110011
+DATA mmidx8<>+24(SB)/8, $0x0011001100110011
+GLOBL mmidx8<>(SB), RODATA|NOPTR, $64
+DATA mmidx4<>+0(SB)/8, $0
+DATA mmidx4<>+8(SB)/8, $0
+DATA mmidx4<>+16(SB)/8, $0x0009000900090009
+DATA mmidx4<>+24(SB)/8, $0x0009000900090009
+GLOBL mmidx4<>(SB), RODATA|NOPTR, $32
+
 #define MM_PROLOGUE \
 	MOVQ  dst_base+0(FP), DI; \
 	MOVQ  rows+32(FP), R8; \
@@ -55,38 +67,42 @@ GLOBL mmb0f<>(SB), RODATA|NOPTR, $4
 	MOVQ R13, R10; \
 	SHRQ $6, R10
 
-// The scales of the pair of blocks whose f16 d are at OA and OB into Z.
-#define MMSCALES(OA, OB, Z, Y, X) \
-	VPBROADCASTW OA, X; \
-	VPBROADCASTW OB, X27; \
-	VINSERTI32X4 $1, X27, Y, Y; \
-	VCVTPH2PS    Y, Z
+// The scales of the pair of blocks at O(R) into Z: VPERMW with the
+// indexes in Z28 picks the two f16 d (words 0 and 17 of a Q8_0 pair, 0 and
+// 9 of a Q4_0 pair, which Y28 reads: the pair ends at its 36th byte).
+#define MMSCALES8(O, R, Z, Y) \
+	VPERMW    O(R), Z28, Z; \
+	VCVTPH2PS Y, Z
+
+#define MMSCALES4(O, R, Z, Y) \
+	VPERMW    O(R), Y28, Y; \
+	VCVTPH2PS Y, Z
 
 // Q8_0 pair at O(R): unsigned weights (w+128) into U, scales into S.
-#define Q8W(O, R, U, YU, S, YS, XS) \
+#define Q8W(O, R, U, YU, S, YS) \
 	VMOVDQU64    O+2(R), YU; \
 	VINSERTI64X4 $1, O+36(R), U, U; \
 	VPXORD       Z26, U, U; \
-	MMSCALES(O(R), O+34(R), S, YS, XS)
+	MMSCALES8(O, R, S, YS)
 
 // Q4_0 pair at O(R): the nibbles (elements 0-15 low, 16-31 high) into U,
 // scales into S.
-#define Q4W(O, R, U, YU, XU, S, YS, XS) \
+#define Q4W(O, R, U, YU, XU, S, YS) \
 	VMOVDQU64    O+2(R), XU; \
 	VINSERTI32X4 $1, O+20(R), YU, YU; \
 	VPSRLW       $4, YU, Y27; \
 	VINSERTI64X4 $1, Y27, U, U; \
 	VSHUFI64X2   $0xd8, U, U, U; \
 	VPANDD       Z26, U, U; \
-	MMSCALES(O(R), O+18(R), S, YS, XS)
+	MMSCALES4(O, R, S, YS)
 
 // One token (corr at C, q at Q, d8 at D) for both rows of the pair:
 // A0 += float32(lane sums of row 0) * d_w*d, A1 the same for row 1.
 #define MMTOK(C, Q, D, A0, A1) \
 	VMOVDQU64   C, Z20; \
+	VMOVDQU64   C, Z22; \
 	VMOVDQU64   Q, Z21; \
 	VMOVUPS     D, Z23; \
-	VMOVDQA64   Z20, Z22; \
 	VPDPBUSD    Z21, Z16, Z20; \
 	VPDPBUSD    Z21, Z17, Z22; \
 	VCVTDQ2PS   Z20, Z20; \
@@ -141,16 +157,17 @@ GLOBL mmb0f<>(SB), RODATA|NOPTR, $4
 TEXT ·mmQ8_0AVX512(SB), NOSPLIT, $0-156
 	MM_PROLOGUE
 	VPBROADCASTD mmb80<>(SB), Z26
+	VMOVDQU64    mmidx8<>(SB), Z28
 
 q8rows:
 	MM_ROWS_START
 
 q8pair:
-	Q8W(0, AX, Z16, Y16, Z18, Y18, X18)
-	Q8W(0, BX, Z17, Y17, Z19, Y19, X19)
+	Q8W(0, AX, Z16, Y16, Z18, Y18)
+	Q8W(0, BX, Z17, Y17, Z19, Y19)
 	MMTOKS(Z0, Z2, Z4, Z6, Z8, Z10, Z12, Z14)
-	Q8W(68, AX, Z16, Y16, Z18, Y18, X18)
-	Q8W(68, BX, Z17, Y17, Z19, Y19, X19)
+	Q8W(68, AX, Z16, Y16, Z18, Y18)
+	Q8W(68, BX, Z17, Y17, Z19, Y19)
 	MMTOKS(Z1, Z3, Z5, Z7, Z9, Z11, Z13, Z15)
 	ADDQ $136, AX
 	ADDQ $136, BX
@@ -168,16 +185,17 @@ done:
 TEXT ·mmQ4_0AVX512(SB), NOSPLIT, $0-156
 	MM_PROLOGUE
 	VPBROADCASTD mmb0f<>(SB), Z26
+	VMOVDQU64    mmidx4<>(SB), Y28
 
 q4rows:
 	MM_ROWS_START
 
 q4pair:
-	Q4W(0, AX, Z16, Y16, X16, Z18, Y18, X18)
-	Q4W(0, BX, Z17, Y17, X17, Z19, Y19, X19)
+	Q4W(0, AX, Z16, Y16, X16, Z18, Y18)
+	Q4W(0, BX, Z17, Y17, X17, Z19, Y19)
 	MMTOKS(Z0, Z2, Z4, Z6, Z8, Z10, Z12, Z14)
-	Q4W(36, AX, Z16, Y16, X16, Z18, Y18, X18)
-	Q4W(36, BX, Z17, Y17, X17, Z19, Y19, X19)
+	Q4W(36, AX, Z16, Y16, X16, Z18, Y18)
+	Q4W(36, BX, Z17, Y17, X17, Z19, Y19)
 	MMTOKS(Z1, Z3, Z5, Z7, Z9, Z11, Z13, Z15)
 	ADDQ $72, AX
 	ADDQ $72, BX

@@ -334,6 +334,7 @@ type floatJob struct {
 	m    *Matrix
 	a    *floatAct
 	acts []*floatAct // capacity kept between calls
+	x    []float32   // MatMul's activations (actRun prepares acts from them)
 	mm   mmActs      // acts laid out for kern.mm4 (MatMul of Q8_0, Q4_0)
 }
 
@@ -361,16 +362,19 @@ func floatRowsParallelN(dst []float32, m *Matrix, x []float32, n int) {
 	p.mu.Lock()
 	j := &p.fl
 	j.dst, j.m = dst, m
-	for t := range n {
-		j.acts = append(j.acts, getAct(m.Type, x[t*m.Cols:(t+1)*m.Cols]))
+	j.x = x
+	for range n {
+		j.acts = append(j.acts, actPool.Get().(*floatAct))
 	}
-	j.mm.prepare(m.Type, j.acts)
+	j.mm.begin(m.Type, n, m.Cols)
+	p.parallel(actRun, j, n, 1)
+	j.mm.end(j.acts)
 	p.parallel(floatRun, j, m.Rows, floatTile)
 	for _, a := range j.acts {
 		putAct(a)
 	}
 	clear(j.acts)
-	j.dst, j.m, j.acts = nil, nil, j.acts[:0]
+	j.dst, j.m, j.x, j.acts = nil, nil, nil, j.acts[:0]
 	p.mu.Unlock()
 }
 
