@@ -93,3 +93,35 @@ func BenchmarkAttentionF16Group(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAttentionQ8Group is BenchmarkAttentionF16Group over a Q8_0 cache.
+func BenchmarkAttentionQ8Group(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const w, rows, n = 128, 64, 4
+	rb := Q8RowBytes(w)
+	m := make([]byte, rows*rb)
+	src := randActivations(r, rows*w, 0)
+	for j := range rows {
+		ToQ8_0(m[j*rb:(j+1)*rb], src[j*w:(j+1)*w])
+	}
+	x := randActivations(r, n*w, 0)
+	a := randActivations(r, n*rows, 0)
+	out := make([]float32, n*w)
+	b.Run("DotRowsQ8_0Group", func(b *testing.B) {
+		for b.Loop() {
+			DotRowsQ8_0Group(a, rows, rows, x, w, m, rb, 0.1)
+		}
+	})
+	b.Run("AxpyRowsQ8_0x4", func(b *testing.B) {
+		for b.Loop() {
+			for i := range n {
+				AxpyRowsQ8_0(out[i*w:(i+1)*w], a[i*rows:(i+1)*rows], m, rb)
+			}
+		}
+	})
+	b.Run("AxpyRowsQ8_0Group", func(b *testing.B) {
+		for b.Loop() {
+			AxpyRowsQ8_0Group(out, w, a, rows, rows, m, rb)
+		}
+	})
+}

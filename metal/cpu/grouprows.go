@@ -111,6 +111,10 @@ func AxpyRowsQ8_0Group(dst []float32, w int, a []float32, rows, aStride int, m [
 	n := queries("AxpyRowsQ8_0Group", dst, w)
 	checkGroup("AxpyRowsQ8_0Group", "weights", n, rows, aStride, len(a))
 	checkRows("AxpyRowsQ8_0Group", rows, Q8RowBytes(w), len(m), stride)
+	if kern.axpyRowsQ8Group != nil && n > 1 && rows > 0 && w%32 == 0 {
+		kern.axpyRowsQ8Group(&dst[0], n, w, &a[0], aStride, &m[0], rows, stride)
+		return
+	}
 	for i := range n {
 		AxpyRowsQ8_0(dst[i*w:(i+1)*w], a[i*aStride:][:rows], m, stride)
 	}

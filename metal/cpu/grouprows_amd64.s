@@ -301,3 +301,131 @@ ganext:
 gadone:
 	VZEROUPPER
 	RET
+
+// func axpyRowsQ8_0GroupAVX512(dst *float32, n, w int, a *float32, aStride int, m *byte, rows, stride int)
+//
+// axpyRowsQ8_0AVX512 (q8rows_amd64.s) for four queries at a time: each
+// block of a row is dequantized once for the four, then added to each with
+// the single-query kernel's FMA. A last group of fewer than four repeats
+// its last query (the copies compute the same values into the same place).
+TEXT ·axpyRowsQ8_0GroupAVX512(SB), NOSPLIT, $0-64
+	XORQ AX, AX
+
+zgquad:
+	CMPQ AX, n+8(FP)
+	JAE  zgdone
+
+	// Query AX+k (the last one past n) has dst DI, R13, R14, R15 and
+	// weights R9, R10, R11, R12.
+	MOVQ n+8(FP), CX
+	DECQ CX
+	MOVQ AX, BX
+	CMPQ BX, CX
+	CMOVQGT CX, BX
+	MOVQ BX, DI
+	IMULQ w+16(FP), DI
+	SHLQ $2, DI
+	ADDQ dst+0(FP), DI
+	MOVQ BX, R9
+	IMULQ aStride+32(FP), R9
+	SHLQ $2, R9
+	ADDQ a+24(FP), R9
+	INCQ BX
+	CMPQ BX, CX
+	CMOVQGT CX, BX
+	MOVQ BX, R13
+	IMULQ w+16(FP), R13
+	SHLQ $2, R13
+	ADDQ dst+0(FP), R13
+	MOVQ BX, R10
+	IMULQ aStride+32(FP), R10
+	SHLQ $2, R10
+	ADDQ a+24(FP), R10
+	INCQ BX
+	CMPQ BX, CX
+	CMOVQGT CX, BX
+	MOVQ BX, R14
+	IMULQ w+16(FP), R14
+	SHLQ $2, R14
+	ADDQ dst+0(FP), R14
+	MOVQ BX, R11
+	IMULQ aStride+32(FP), R11
+	SHLQ $2, R11
+	ADDQ a+24(FP), R11
+	INCQ BX
+	CMPQ BX, CX
+	CMOVQGT CX, BX
+	MOVQ BX, R15
+	IMULQ w+16(FP), R15
+	SHLQ $2, R15
+	ADDQ dst+0(FP), R15
+	MOVQ BX, R12
+	IMULQ aStride+32(FP), R12
+	SHLQ $2, R12
+	ADDQ a+24(FP), R12
+
+	MOVQ m+40(FP), DX
+	MOVQ w+16(FP), R8
+	SHRQ $5, R8
+
+zgcolumn:
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS (R13), Z2
+	VMOVUPS 64(R13), Z3
+	VMOVUPS (R14), Z4
+	VMOVUPS 64(R14), Z5
+	VMOVUPS (R15), Z6
+	VMOVUPS 64(R15), Z7
+	MOVQ    DX, SI
+	XORQ    BX, BX
+
+zgrow:
+	VPBROADCASTW 0(SI), X9
+	VCVTPH2PS    X9, X9
+	VBROADCASTSS X9, Z9
+	VPMOVSXBD    2(SI), Z10
+	VPMOVSXBD    18(SI), Z11
+	VCVTDQ2PS    Z10, Z10
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z9, Z10, Z10
+	VMULPS       Z9, Z11, Z11
+	VBROADCASTSS (R9)(BX*4), Z12
+	VBROADCASTSS (R10)(BX*4), Z13
+	VBROADCASTSS (R11)(BX*4), Z14
+	VBROADCASTSS (R12)(BX*4), Z15
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VFMADD231PS  Z10, Z13, Z2
+	VFMADD231PS  Z11, Z13, Z3
+	VFMADD231PS  Z10, Z14, Z4
+	VFMADD231PS  Z11, Z14, Z5
+	VFMADD231PS  Z10, Z15, Z6
+	VFMADD231PS  Z11, Z15, Z7
+	ADDQ         stride+56(FP), SI
+	INCQ         BX
+	CMPQ         BX, rows+48(FP)
+	JB           zgrow
+
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, (R13)
+	VMOVUPS Z3, 64(R13)
+	VMOVUPS Z4, (R14)
+	VMOVUPS Z5, 64(R14)
+	VMOVUPS Z6, (R15)
+	VMOVUPS Z7, 64(R15)
+	ADDQ    $128, DI
+	ADDQ    $128, R13
+	ADDQ    $128, R14
+	ADDQ    $128, R15
+	ADDQ    $34, DX
+	DECQ    R8
+	JNZ     zgcolumn
+
+	ADDQ $4, AX
+	JMP  zgquad
+
+zgdone:
+	VZEROUPPER
+	RET

@@ -96,6 +96,9 @@ type kernelSet struct {
 	// rows of whole blocks. Both bit for bit as the Generic loops.
 	q8         q8Kernels
 	axpyRowsQ8 func(dst, a []float32, m []byte, stride int)
+	// axpyRowsQ8Group, where set, is AxpyRowsQ8_0Group for n >= 2 queries,
+	// rows >= 1 and w a multiple of 32 (as dotRowsF16Group takes them).
+	axpyRowsQ8Group func(dst *float32, n, w int, a *float32, aStride int, m *byte, rows, stride int)
 	// ropeHalf, where set, rotates one head's halves as RoPE's loop does,
 	// bit for bit (len(lo) == len(hi) == len(cos) <= len(sin)).
 	ropeHalf func(lo, hi, cos, sin []float32)

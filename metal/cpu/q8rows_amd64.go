@@ -12,6 +12,7 @@ func init() {
 	}
 	levelKernels[AVX512].q8 = q8VNNI
 	levelKernels[AVX512].axpyRowsQ8 = axpyRowsQ8_0AVX512
+	levelKernels[AVX512].axpyRowsQ8Group = axpyRowsQ8_0GroupAVX512
 }
 
 // quantQ8Native is ToQ8_0 for a row of whole blocks in assembly, when the
@@ -58,3 +59,10 @@ func quantQ8_0AVX2(dst []byte, x []float32) bool
 //
 //go:noescape
 func axpyRowsQ8_0AVX512(dst, a []float32, m []byte, stride int)
+
+// axpyRowsQ8_0GroupAVX512 is kernelSet.axpyRowsQ8Group at the AVX512
+// level: axpyRowsQ8_0AVX512 for four queries at a time, each block of a
+// row dequantized once for the four, bit for bit (grouprows_amd64.s).
+//
+//go:noescape
+func axpyRowsQ8_0GroupAVX512(dst *float32, n, w int, a *float32, aStride int, m *byte, rows, stride int)
