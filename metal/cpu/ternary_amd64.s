@@ -3032,13 +3032,14 @@ blocks:
 // func ternTQ1AVX512R4T1(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R4T1(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), DX
-	MOVQ (AX), R8
-	MOVQ 24(AX), DI
-	MOVQ 88(AX), R9
-	LEAQ (R9)(R9*2), R10
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), DX
+	MOVQ  (AX), R8
+	MOVQ  24(AX), DI
+	MOVQ  88(AX), R9
+	LEAQ  (R9)(R9*2), R10
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -3055,7 +3056,6 @@ blocks:
 	VPXORD       Z6, Z6, Z6
 	VPXORD       Z7, Z7, Z7
 	VPXORD       Z8, Z8, Z8
-	KMOVQ        low52bytes<>+0(SB), K1
 	PREFETCHT0   1024(CX)
 	VMOVDQU8.Z   (CX), K1, Z9
 	PREFETCHT0   1024(CX)(R9*1)
@@ -3219,11 +3219,12 @@ GLOBL low52bytes<>(SB), RODATA|NOPTR, $8
 // func ternTQ1AVX512R1T1(a *[15]int64)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R1T1(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), DX
-	MOVQ (AX), R8
-	MOVQ 24(AX), DI
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), DX
+	MOVQ  (AX), R8
+	MOVQ  24(AX), DI
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -3247,7 +3248,6 @@ groups:
 	VPXORD      Z6, Z6, Z6
 	VPXORD      Z7, Z7, Z7
 	VPXORD      Z8, Z8, Z8
-	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
 	VMOVDQU8.Z  (CX), K1, Z9
 	PREFETCHT0  1078(CX)
@@ -3400,7 +3400,6 @@ single:
 block1:
 	VPXORD        Z16, Z16, Z16
 	VPXORD        Z17, Z17, Z17
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z9
 	VPDPBUSD      (DX), Z9, Z16
@@ -3463,13 +3462,14 @@ rowdone:
 // func ternTQ1AVX512R4T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R4T2(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	MOVQ 88(AX), R10
-	LEAQ (R10)(R10*2), R11
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	MOVQ  88(AX), R10
+	LEAQ  (R10)(R10*2), R11
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -3486,7 +3486,6 @@ blocks:
 	VPXORD        Z6, Z6, Z6
 	VPXORD        Z7, Z7, Z7
 	VPXORD        Z8, Z8, Z8
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z9
 	PREFETCHT0    1024(CX)(R10*1)
@@ -3778,11 +3777,12 @@ GLOBL hibytes<>(SB), RODATA|NOPTR, $64
 // func ternTQ1AVX512R1T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R1T2(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -3795,7 +3795,6 @@ blocks:
 	VPXORD      Z2, Z2, Z2
 	VPXORD      Z3, Z3, Z3
 	VPXORD      Z4, Z4, Z4
-	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
 	VMOVDQU8.Z  (CX), K1, Z5
 	VPDPBUSD    (DX), Z5, Z1
@@ -3880,13 +3879,14 @@ blocks:
 // func ternTQ1AVX512R4T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R4T3(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	MOVQ 88(AX), R10
-	LEAQ (R10)(R10*2), R11
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	MOVQ  88(AX), R10
+	LEAQ  (R10)(R10*2), R11
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -3907,7 +3907,6 @@ blocks:
 	VPXORD        Z10, Z10, Z10
 	VPXORD        Z11, Z11, Z11
 	VPXORD        Z12, Z12, Z12
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z13
 	PREFETCHT0    1024(CX)(R10*1)
@@ -4183,11 +4182,12 @@ blocks:
 // func ternTQ1AVX512R1T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R1T3(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -4202,7 +4202,6 @@ blocks:
 	VPXORD      Z4, Z4, Z4
 	VPXORD      Z5, Z5, Z5
 	VPXORD      Z6, Z6, Z6
-	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
 	VMOVDQU8.Z  (CX), K1, Z7
 	VPDPBUSD    (DX), Z7, Z1
@@ -4304,14 +4303,15 @@ blocks:
 // func ternTQ1AVX512R4T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R4T4(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	MOVQ 88(AX), R10
-	LEAQ (R10)(R10*2), R11
-	LEAQ (BX)(BX*2), R12
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	MOVQ  88(AX), R10
+	LEAQ  (R10)(R10*2), R11
+	LEAQ  (BX)(BX*2), R12
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -4336,7 +4336,6 @@ blocks:
 	VPXORD        Z14, Z14, Z14
 	VPXORD        Z15, Z15, Z15
 	VPXORD        Z16, Z16, Z16
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z17
 	PREFETCHT0    1024(CX)(R10*1)
@@ -4647,12 +4646,13 @@ blocks:
 // func ternTQ1AVX512R1T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, MMX+
 TEXT ·ternTQ1AVX512R1T4(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	LEAQ (BX)(BX*2), R10
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	LEAQ  (BX)(BX*2), R10
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -4669,7 +4669,6 @@ blocks:
 	VPXORD      Z6, Z6, Z6
 	VPXORD      Z7, Z7, Z7
 	VPXORD      Z8, Z8, Z8
-	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
 	VMOVDQU8.Z  (CX), K1, Z9
 	VPDPBUSD    (DX), Z9, Z1
@@ -4786,13 +4785,14 @@ blocks:
 // func ternTQ1SAVX512R4T1(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VNNI, CMOV, MMX+
 TEXT ·ternTQ1SAVX512R4T1(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), DX
-	MOVQ (AX), R8
-	MOVQ 24(AX), DI
-	MOVQ 88(AX), R9
-	LEAQ (R9)(R9*2), R10
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), DX
+	MOVQ  (AX), R8
+	MOVQ  24(AX), DI
+	MOVQ  88(AX), R9
+	LEAQ  (R9)(R9*2), R10
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -4818,7 +4818,6 @@ fold:
 	VPXORD  Z11, Z11, Z11
 
 blocks:
-	KMOVQ        low52bytes<>+0(SB), K1
 	PREFETCHT0   1024(CX)
 	VMOVDQU8.Z   (CX), K1, Z12
 	PREFETCHT0   1024(CX)(R9*1)
@@ -4979,11 +4978,12 @@ blocks:
 // func ternTQ1SAVX512R1T1(a *[15]int64)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, CMOV, MMX+
 TEXT ·ternTQ1SAVX512R1T1(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), DX
-	MOVQ (AX), R8
-	MOVQ 24(AX), DI
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), DX
+	MOVQ  (AX), R8
+	MOVQ  24(AX), DI
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -5000,7 +5000,6 @@ fold:
 	VPXORD  Z2, Z2, Z2
 
 blocks:
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z3
 	VPDPBUSD      (DX), Z3, Z1
@@ -5058,13 +5057,14 @@ blocks:
 // func ternTQ1SAVX512R4T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R4T2(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	MOVQ 88(AX), R10
-	LEAQ (R10)(R10*2), R11
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	MOVQ  88(AX), R10
+	LEAQ  (R10)(R10*2), R11
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -5080,7 +5080,6 @@ rows:
 	VPXORD Z7, Z7, Z7
 
 blocks:
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z8
 	PREFETCHT0    1024(CX)(R10*1)
@@ -5307,11 +5306,12 @@ blocks:
 // func ternTQ1SAVX512R1T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R1T2(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -5321,7 +5321,6 @@ rows:
 	VPXORD Z1, Z1, Z1
 
 blocks:
-	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
 	VMOVDQU8.Z  (CX), K1, Z2
 	VPMADDUBSW  mul3even<>+0(SB), Z2, Z3
@@ -5399,13 +5398,14 @@ blocks:
 // func ternTQ1SAVX512R4T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R4T3(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	MOVQ 88(AX), R10
-	LEAQ (R10)(R10*2), R11
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	MOVQ  88(AX), R10
+	LEAQ  (R10)(R10*2), R11
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -5425,7 +5425,6 @@ rows:
 	VPXORD Z11, Z11, Z11
 
 blocks:
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z12
 	PREFETCHT0    1024(CX)(R10*1)
@@ -5690,11 +5689,12 @@ blocks:
 // func ternTQ1SAVX512R1T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R1T3(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -5705,7 +5705,6 @@ rows:
 	VPXORD Z2, Z2, Z2
 
 blocks:
-	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
 	VMOVDQU8.Z  (CX), K1, Z3
 	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
@@ -5792,14 +5791,15 @@ blocks:
 // func ternTQ1SAVX512R4T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R4T4(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	MOVQ 88(AX), R10
-	LEAQ (R10)(R10*2), R11
-	LEAQ (BX)(BX*2), R12
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	MOVQ  88(AX), R10
+	LEAQ  (R10)(R10*2), R11
+	LEAQ  (BX)(BX*2), R12
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -5823,7 +5823,6 @@ rows:
 	VPXORD Z15, Z15, Z15
 
 blocks:
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z16
 	PREFETCHT0    1024(CX)(R10*1)
@@ -6123,12 +6122,13 @@ blocks:
 // func ternTQ1SAVX512R1T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R1T4(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	LEAQ (BX)(BX*2), R10
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	LEAQ  (BX)(BX*2), R10
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -6140,7 +6140,6 @@ rows:
 	VPXORD Z3, Z3, Z3
 
 blocks:
-	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
 	VMOVDQU8.Z  (CX), K1, Z4
 	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
@@ -6234,13 +6233,14 @@ blocks:
 // func ternTQ1UAVX512R4T1(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VNNI, CMOV, MMX+
 TEXT ·ternTQ1UAVX512R4T1(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), DX
-	MOVQ (AX), R8
-	MOVQ 24(AX), DI
-	MOVQ 88(AX), R9
-	LEAQ (R9)(R9*2), R10
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), DX
+	MOVQ  (AX), R8
+	MOVQ  24(AX), DI
+	MOVQ  88(AX), R9
+	LEAQ  (R9)(R9*2), R10
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -6266,7 +6266,6 @@ fold:
 	VPXORD  Z11, Z11, Z11
 
 blocks:
-	KMOVQ        low52bytes<>+0(SB), K1
 	PREFETCHT0   1024(CX)
 	VMOVDQU8.Z   (CX), K1, Z12
 	PREFETCHT0   1024(CX)(R9*1)
@@ -6427,11 +6426,12 @@ blocks:
 // func ternTQ1UAVX512R1T1(a *[15]int64)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, CMOV, MMX+
 TEXT ·ternTQ1UAVX512R1T1(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), DX
-	MOVQ (AX), R8
-	MOVQ 24(AX), DI
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), DX
+	MOVQ  (AX), R8
+	MOVQ  24(AX), DI
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -6448,7 +6448,6 @@ fold:
 	VPXORD  Z2, Z2, Z2
 
 blocks:
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z3
 	VPDPBUSD      (DX), Z3, Z1
@@ -6506,13 +6505,14 @@ blocks:
 // func ternTQ1UAVX512R4T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1UAVX512R4T2(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	MOVQ 88(AX), R10
-	LEAQ (R10)(R10*2), R11
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	MOVQ  88(AX), R10
+	LEAQ  (R10)(R10*2), R11
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -6528,7 +6528,6 @@ rows:
 	VPXORD Z7, Z7, Z7
 
 blocks:
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z8
 	PREFETCHT0    1024(CX)(R10*1)
@@ -6755,11 +6754,12 @@ blocks:
 // func ternTQ1UAVX512R1T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1UAVX512R1T2(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -6769,7 +6769,6 @@ rows:
 	VPXORD Z1, Z1, Z1
 
 blocks:
-	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
 	VMOVDQU8.Z  (CX), K1, Z2
 	VPMADDUBSW  mul3even<>+0(SB), Z2, Z3
@@ -6847,13 +6846,14 @@ blocks:
 // func ternTQ1UAVX512R4T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1UAVX512R4T3(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	MOVQ 88(AX), R10
-	LEAQ (R10)(R10*2), R11
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	MOVQ  88(AX), R10
+	LEAQ  (R10)(R10*2), R11
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -6873,7 +6873,6 @@ rows:
 	VPXORD Z11, Z11, Z11
 
 blocks:
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z12
 	PREFETCHT0    1024(CX)(R10*1)
@@ -7138,11 +7137,12 @@ blocks:
 // func ternTQ1UAVX512R1T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1UAVX512R1T3(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -7153,7 +7153,6 @@ rows:
 	VPXORD Z2, Z2, Z2
 
 blocks:
-	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
 	VMOVDQU8.Z  (CX), K1, Z3
 	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
@@ -7240,14 +7239,15 @@ blocks:
 // func ternTQ1UAVX512R4T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1UAVX512R4T4(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	MOVQ 88(AX), R10
-	LEAQ (R10)(R10*2), R11
-	LEAQ (BX)(BX*2), R12
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	MOVQ  88(AX), R10
+	LEAQ  (R10)(R10*2), R11
+	LEAQ  (BX)(BX*2), R12
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -7271,7 +7271,6 @@ rows:
 	VPXORD Z15, Z15, Z15
 
 blocks:
-	KMOVQ         low52bytes<>+0(SB), K1
 	PREFETCHT0    1024(CX)
 	VMOVDQU8.Z    (CX), K1, Z16
 	PREFETCHT0    1024(CX)(R10*1)
@@ -7571,12 +7570,13 @@ blocks:
 // func ternTQ1UAVX512R1T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1UAVX512R1T4(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	LEAQ (BX)(BX*2), R10
+	MOVQ  a+0(FP), AX
+	MOVQ  16(AX), CX
+	MOVQ  48(AX), BX
+	MOVQ  (AX), R9
+	MOVQ  24(AX), R8
+	LEAQ  (BX)(BX*2), R10
+	KMOVQ low52bytes<>+0(SB), K1
 
 rows:
 	MOVQ   40(AX), DX
@@ -7588,7 +7588,6 @@ rows:
 	VPXORD Z3, Z3, Z3
 
 blocks:
-	KMOVQ       low52bytes<>+0(SB), K1
 	PREFETCHT0  1024(CX)
 	VMOVDQU8.Z  (CX), K1, Z4
 	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5

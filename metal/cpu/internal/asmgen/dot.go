@@ -207,8 +207,7 @@ func (k *kernel) dot1(us units) {
 		k.dot1AVX2(us)
 		return
 	}
-	km := K()
-	KMOVQ(qword("low52bytes", 1<<52-1), km)
+	km := k.mask52
 	y := make([]reg.VecVirtual, us.n)
 	for u := range y {
 		y[u] = ZMM()

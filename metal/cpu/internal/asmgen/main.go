@@ -214,6 +214,9 @@ type kernel struct {
 
 	// general registers
 	args, w, rs, rs3, x, xT, xT3, bs, cnt, rows, dst reg.GPVirtual
+	// mask52 selects the 52 code bytes of a TQ1 block (AVX512), loaded once
+	// per call rather than once per block.
+	mask52 reg.OpmaskVirtual
 }
 
 func (k *kernel) vec() reg.VecVirtual {
@@ -280,6 +283,11 @@ func (k *kernel) generate() {
 	if k.T == 4 {
 		k.xT3 = GP64()
 		LEAQ(Mem{Base: k.xT, Index: k.xT, Scale: 2}, k.xT3)
+	}
+
+	if k.lv.avx512 && k.ty != i2s && k.ty != tq2 {
+		k.mask52 = K()
+		KMOVQ(qword("low52bytes", 1<<52-1), k.mask52)
 	}
 
 	Label("rows")
