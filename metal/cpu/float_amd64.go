@@ -2,6 +2,8 @@
 
 package cpu
 
+import "unsafe"
+
 // Float-activation kernels for amd64 (AVX2 + FMA + F16C), used by the AVX2
 // and AVX512 levels: the LM head and embedding dots (floatRows), the int8
 // quantization of activations, Dot, AxpyTo and RMSNorm's loops. The
@@ -36,6 +38,7 @@ func init() {
 	}
 	if f16c {
 		levelKernels[AVX512].floatRows = floatRowsAVX512
+		levelKernels[AVX512].dotRowsF16Group = dotRowsF16GroupAVX512
 	}
 	levelKernels[AVX512].dotRows = dotRowsAVX512
 	levelKernels[AVX512].axpyRows = axpyRowsAVX512
@@ -291,3 +294,22 @@ func dotRowsF16GroupAVX2(dst *float32, dstStride int, x *float32, n, w int, m *u
 
 //go:noescape
 func axpyRowsF16GroupAVX2(dst *float32, n, w int, a *float32, aStride int, m *uint16, rows, stride int)
+
+// dotRowsF16GroupAVX512 is kernelSet.dotRowsF16Group at the AVX512 level:
+// dotRowsF16QuadAVX512 for whole fours of queries (grouprows_amd64.s),
+// dotRowsF16GroupAVX2 for the rest.
+func dotRowsF16GroupAVX512(dst *float32, dstStride int, x *float32, n, w int, m *uint16, rows, stride int, scale float32) {
+	q := n / 4 * 4
+	if q > 0 {
+		dotRowsF16QuadAVX512(dst, dstStride, x, q, w, m, rows, stride, scale)
+		if q == n {
+			return
+		}
+		dst = (*float32)(unsafe.Add(unsafe.Pointer(dst), 4*q*dstStride))
+		x = (*float32)(unsafe.Add(unsafe.Pointer(x), 4*q*w))
+	}
+	dotRowsF16GroupAVX2(dst, dstStride, x, n-q, w, m, rows, stride, scale)
+}
+
+//go:noescape
+func dotRowsF16QuadAVX512(dst *float32, dstStride int, x *float32, n, w int, m *uint16, rows, stride int, scale float32)

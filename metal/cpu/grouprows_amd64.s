@@ -429,3 +429,155 @@ zgrow:
 zgdone:
 	VZEROUPPER
 	RET
+
+// func dotRowsF16QuadAVX512(dst *float32, dstStride int, x *float32, n, w int, m *uint16, rows, stride int, scale float32)
+//
+// dotRowsF16GroupAVX2 for four queries at a time (n a multiple of 4), their
+// 16 accumulators in Y16-Y31 (EVEX): each row is widened once for four
+// queries, each query's FMAs, adds and reduction as dotRowsF16AVX2's.
+TEXT ·dotRowsF16QuadAVX512(SB), NOSPLIT, $0-68
+	MOVQ         dst+0(FP), R14
+	MOVQ         x+16(FP), R9
+	MOVQ         n+24(FP), AX
+	MOVQ         w+32(FP), R10
+	LEAQ         (R10)(R10*2), BX
+	MOVQ         dstStride+8(FP), R15
+	SHLQ         $2, R15
+	LEAQ         (R15)(R15*2), R13
+	MOVQ         stride+56(FP), R12
+	SHLQ         $1, R12
+	VBROADCASTSS scale+64(FP), Y15
+
+gqquad:
+	TESTQ AX, AX
+	JEQ   gqdone
+	MOVQ  m+40(FP), R11
+	MOVQ  rows+48(FP), R8
+	MOVQ  R14, DI
+
+gqrow:
+	TESTQ  R8, R8
+	JEQ    gqnext
+	MOVQ   R9, SI
+	MOVQ   R11, DX
+	MOVQ   R10, CX
+	VXORPS Y16, Y16, Y16
+	VXORPS Y17, Y17, Y17
+	VXORPS Y18, Y18, Y18
+	VXORPS Y19, Y19, Y19
+	VXORPS Y20, Y20, Y20
+	VXORPS Y21, Y21, Y21
+	VXORPS Y22, Y22, Y22
+	VXORPS Y23, Y23, Y23
+	VXORPS Y24, Y24, Y24
+	VXORPS Y25, Y25, Y25
+	VXORPS Y26, Y26, Y26
+	VXORPS Y27, Y27, Y27
+	VXORPS Y28, Y28, Y28
+	VXORPS Y29, Y29, Y29
+	VXORPS Y30, Y30, Y30
+	VXORPS Y31, Y31, Y31
+	CMPQ   CX, $32
+	JB     gqtail8
+
+gqloop32:
+	VCVTPH2PS   (DX), Y8
+	VCVTPH2PS   16(DX), Y9
+	VCVTPH2PS   32(DX), Y10
+	VCVTPH2PS   48(DX), Y11
+	VFMADD231PS (SI), Y8, Y16
+	VFMADD231PS 32(SI), Y9, Y17
+	VFMADD231PS 64(SI), Y10, Y18
+	VFMADD231PS 96(SI), Y11, Y19
+	VFMADD231PS (SI)(R10*4), Y8, Y20
+	VFMADD231PS 32(SI)(R10*4), Y9, Y21
+	VFMADD231PS 64(SI)(R10*4), Y10, Y22
+	VFMADD231PS 96(SI)(R10*4), Y11, Y23
+	VFMADD231PS (SI)(R10*8), Y8, Y24
+	VFMADD231PS 32(SI)(R10*8), Y9, Y25
+	VFMADD231PS 64(SI)(R10*8), Y10, Y26
+	VFMADD231PS 96(SI)(R10*8), Y11, Y27
+	VFMADD231PS (SI)(BX*4), Y8, Y28
+	VFMADD231PS 32(SI)(BX*4), Y9, Y29
+	VFMADD231PS 64(SI)(BX*4), Y10, Y30
+	VFMADD231PS 96(SI)(BX*4), Y11, Y31
+	ADDQ        $128, SI
+	ADDQ        $64, DX
+	SUBQ        $32, CX
+	CMPQ        CX, $32
+	JAE         gqloop32
+
+gqtail8:
+	CMPQ        CX, $8
+	JB          gqreduce
+	VCVTPH2PS   (DX), Y8
+	VFMADD231PS (SI), Y8, Y16
+	VFMADD231PS (SI)(R10*4), Y8, Y20
+	VFMADD231PS (SI)(R10*8), Y8, Y24
+	VFMADD231PS (SI)(BX*4), Y8, Y28
+	ADDQ        $32, SI
+	ADDQ        $16, DX
+	SUBQ        $8, CX
+	JMP         gqtail8
+
+gqreduce:
+	// (a0+a1)+(a2+a3) of each query into Y0, Y2, Y4, Y6, then its lanes.
+	VADDPS Y17, Y16, Y0
+	VADDPS Y19, Y18, Y1
+	VADDPS Y1, Y0, Y0
+	VADDPS Y21, Y20, Y2
+	VADDPS Y23, Y22, Y3
+	VADDPS Y3, Y2, Y2
+	VADDPS Y25, Y24, Y4
+	VADDPS Y27, Y26, Y5
+	VADDPS Y5, Y4, Y4
+	VADDPS Y29, Y28, Y6
+	VADDPS Y31, Y30, Y7
+	VADDPS Y7, Y6, Y6
+	HSUM(Y0, X0, X1)
+	HSUM(Y2, X2, X3)
+	HSUM(Y4, X4, X5)
+	HSUM(Y6, X6, X7)
+
+gqtail1:
+	TESTQ        CX, CX
+	JEQ          gqstore
+	VPBROADCASTW (DX), X12
+	VCVTPH2PS    X12, X12
+	VMOVSS       (SI), X1
+	VFMADD231SS  X12, X1, X0
+	VMOVSS       (SI)(R10*4), X3
+	VFMADD231SS  X12, X3, X2
+	VMOVSS       (SI)(R10*8), X5
+	VFMADD231SS  X12, X5, X4
+	VMOVSS       (SI)(BX*4), X7
+	VFMADD231SS  X12, X7, X6
+	ADDQ         $4, SI
+	ADDQ         $2, DX
+	DECQ         CX
+	JMP          gqtail1
+
+gqstore:
+	VMULSS X15, X0, X0
+	VMULSS X15, X2, X2
+	VMULSS X15, X4, X4
+	VMULSS X15, X6, X6
+	VMOVSS X0, (DI)
+	VMOVSS X2, (DI)(R15*1)
+	VMOVSS X4, (DI)(R15*2)
+	VMOVSS X6, (DI)(R13*1)
+	ADDQ   $4, DI
+	ADDQ   R12, R11
+	DECQ   R8
+	JMP    gqrow
+
+gqnext:
+	LEAQ (R9)(R10*8), R9
+	LEAQ (R9)(R10*8), R9
+	LEAQ (R14)(R15*4), R14
+	SUBQ $4, AX
+	JMP  gqquad
+
+gqdone:
+	VZEROUPPER
+	RET
