@@ -162,6 +162,8 @@ type ternJob struct {
 	scaleBuf []float32
 	xpBuf    []int8
 	bsumBuf  []int32
+	blkBuf   []int8 // amd64: block-layout activations before streamTQ1
+	lastBuf  []byte // amd64: a copy of the last row for the whole-row TQ1 kernels
 }
 
 func (j *ternJob) start(m *Matrix, dst []float32, xq []int8, scale []float32, n int) {

@@ -35,7 +35,7 @@ type ternArgs struct {
 	scale *float32 // the tile's token scales
 	tail  int      // I2_S: 1 when a row ends with a 128-element half chunk
 	rs    int      // R = 4: bytes between the tile's rows
-	radv  int      // R = 4: bytes to add to the tile's first row after it (it has moved one row on)
+	radv  int      // R = 4: bytes to add to the tile's first row after it (it has moved one row on); whole-row TQ1 (ty 3): minus the overshoot of its chunks, at R = 1 too
 	ds    int      // R = 4, T = 1: bytes between the tile's rows' outputs
 	dnext int      // R = 4: bytes from a tile's first output to the next tile's
 }
@@ -57,7 +57,7 @@ func ternTypeIndex(m *Matrix) int {
 		return 1
 	case TQ1_0:
 		if m.blockD != 0 {
-			return 4 // the TQ1_S kernels with 54-byte blocks
+			return 3 // the whole-row kernels, as TQ1_S
 		}
 		return 2
 	}
@@ -80,6 +80,29 @@ func ternRowsSIMD(j *ternJob, r0, r1 int, lv int) {
 		a.tail = m.Cols / 128 % 2
 	}
 	ty := ternTypeIndex(m)
+	if stream := ty == 3; stream {
+		// The whole-row TQ1 kernels read 64-byte chunks, past the end of
+		// a row: the matrix's last row runs from a copy with room for it.
+		a.nb = tq1Chunks(rb)
+		if r1 == m.Rows {
+			r1--
+			last := j.lastRow(64 * a.nb)
+			copy(last, m.row(r1))
+			ternTiles(j, &a, lv, ty, r1, r1+1, last, r1)
+		}
+	}
+	ternTiles(j, &a, lv, ty, r0, r1, m.Data, 0)
+}
+
+// ternTiles runs the kernels on rows [r0, r1) of j, row r's weights at
+// w[(r-base)*rb:].
+func ternTiles(j *ternJob, a *ternArgs, lv, ty, r0, r1 int, w []byte, base int) {
+	m := j.m
+	rb := m.rowBytes()
+	adj := 0 // how far a row's reads end past the row's end
+	if ty == 3 {
+		adj = 64*a.nb - rb
+	}
 	step := r1 - r0
 	if j.n > 4 {
 		step = max(4, ternTileBytes/rb/4*4)
@@ -96,30 +119,46 @@ func ternRowsSIMD(j *ternJob, r0, r1 int, lv int) {
 			case nt == 1 && s1-r >= 4:
 				// Four streams, one through each quarter of the rows.
 				q := (s1 - r) / 4
-				a.rs, a.radv, a.ds, a.dnext = q*rb, 0, 4*q, 4
+				a.rs, a.radv, a.ds, a.dnext = q*rb, -adj, 4*q, 4
 				a.dst = &j.dst[t0*m.Rows+r]
-				a.w = &m.Data[r*rb]
+				a.w = &w[(r-base)*rb]
 				a.rows = 4 * q
-				if ternKernel(lv, ty, 4, nt, &a) {
+				if ternKernel(lv, ty, 4, nt, a) {
 					r += a.rows
 				}
 			case s1-r >= 4:
-				a.rs, a.radv, a.dnext = rb, 3*rb, 16
+				a.rs, a.radv, a.dnext = rb, 3*rb-adj, 16
 				a.dst = &j.dst[t0*m.Rows+r]
-				a.w = &m.Data[r*rb]
+				a.w = &w[(r-base)*rb]
 				a.rows = (s1 - r) / 4 * 4
-				if ternKernel(lv, ty, 4, nt, &a) {
+				if ternKernel(lv, ty, 4, nt, a) {
 					r += a.rows
 				}
 			}
 			if r < s1 {
+				a.radv = -adj
 				a.dst = &j.dst[t0*m.Rows+r]
-				a.w = &m.Data[r*rb]
+				a.w = &w[(r-base)*rb]
 				a.rows = s1 - r
-				ternKernel(lv, ty, 1, nt, &a)
+				ternKernel(lv, ty, 1, nt, a)
 			}
 		}
 	}
+}
+
+// tq1Chunks is the number of 64-byte chunks the whole-row TQ1 kernels read
+// per row of rb bytes.
+func tq1Chunks(rb int) int { return (rb + 63) / 64 }
+
+// lastRow returns j's buffer for a copy of the matrix's last row, n bytes
+// with zeros after the row.
+func (j *ternJob) lastRow(n int) []byte {
+	if cap(j.lastBuf) < n {
+		j.lastBuf = make([]byte, n)
+	}
+	b := j.lastBuf[:n]
+	clear(b)
+	return b
 }
 
 // ternPrepSIMD lays out the activations for the kernels. Per token:
@@ -131,6 +170,8 @@ func ternRowsSIMD(j *ternJob, r0, r1 int, lv int) {
 //   - TQ1_0: each block b as 320 bytes: for trit n < 5, xp[320b+64n+l] is
 //     the activation lane l of a block's 52 code bytes meets (see dot1 in
 //     internal/asmgen), zero where none.
+//   - TQ1_S and TQ1_0 with one d (summed whole): the same 320 bytes per
+//     64-byte chunk of the row's bytes instead of per block (streamTQ1).
 //
 // bsum holds Σ x per 256-element block, block-major ([b*n+t]); for I2_S
 // the sum of the whole row per token ([t]). Buffers carry 64 bytes of zero
@@ -140,13 +181,16 @@ func ternPrepSIMD(j *ternJob) {
 	cols := m.Cols
 	nb := cols / 256
 	j.grain = 4
-	switch m.Type {
-	case I2_S, TQ2_0:
+	rowSum := m.wholeRow() // one sum per token, not per block
+	stream := rowSum && m.Type != I2_S
+	switch {
+	case m.Type == I2_S || m.Type == TQ2_0:
 		j.xStride = cols
-	case TQ1_0, TQ1_S:
+	case stream:
+		j.xStride = 320 * tq1Chunks(m.rowBytes())
+	default:
 		j.xStride = nb * 320
 	}
-	rowSum := m.wholeRow() // one sum per token, not per block
 	nsum := nb * n
 	if rowSum {
 		nsum = n
@@ -165,9 +209,14 @@ func ternPrepSIMD(j *ternJob) {
 			if rowSum {
 				stride = 0
 			}
-			if m.Type == TQ1_0 || m.Type == TQ1_S {
+			switch {
+			case stream:
+				blk := j.blockScratch(nb * 320)
+				total = prep1AVX2(&blk[0], &x[0], nb, bs, stride)
+				streamTQ1(dst, blk, nb, m.Type.BlockBytes())
+			case m.Type == TQ1_0:
 				total = prep1AVX2(&dst[0], &x[0], nb, bs, stride)
-			} else {
+			default:
 				total = prep2AVX2(&dst[0], &x[0], nb, bs, stride)
 			}
 		}
@@ -189,6 +238,34 @@ func sumInt8(x []int8) int32 {
 		s += int32(v)
 	}
 	return s
+}
+
+// streamTQ1 lays out one token's activations blk, in prep1AVX2's layout
+// (320 bytes per block), for the whole-row TQ1 kernels, which read a row of
+// nb blocks of bb bytes as 64-byte chunks c whatever the blocks:
+// dst[320c+64n+l] is the activation trit n of row byte 64c+l meets, zero for
+// the d bytes of TQ1_0 and past the row.
+func streamTQ1(dst, blk []int8, nb, bb int) {
+	clear(dst)
+	for b := 0; b < nb; b++ {
+		c, l := b*bb/64, b*bb%64
+		first := min(52, 64-l) // bytes of the block in chunk c
+		for n := 0; n < 5; n++ {
+			src := blk[320*b+64*n : 320*b+64*n+52]
+			copy(dst[320*c+64*n+l:], src[:first])
+			if first < 52 {
+				copy(dst[320*(c+1)+64*n:], src[first:])
+			}
+		}
+	}
+}
+
+// blockScratch returns j's buffer for n bytes of block-layout activations.
+func (j *ternJob) blockScratch(n int) []int8 {
+	if cap(j.blkBuf) < n {
+		j.blkBuf = make([]int8, n)
+	}
+	return j.blkBuf[:n]
 }
 
 // prepTQ1 writes the 320 prepared bytes of one TQ1_0 block (prep1AVX2's

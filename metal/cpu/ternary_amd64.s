@@ -4785,14 +4785,13 @@ blocks:
 // func ternTQ1SAVX512R4T1(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VNNI, CMOV, MMX+
 TEXT ·ternTQ1SAVX512R4T1(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), DX
-	MOVQ  (AX), R8
-	MOVQ  24(AX), DI
-	MOVQ  88(AX), R9
-	LEAQ  (R9)(R9*2), R10
-	KMOVQ low52bytes<>+0(SB), K1
+	MOVQ a+0(FP), AX
+	MOVQ 16(AX), CX
+	MOVQ 48(AX), DX
+	MOVQ (AX), R8
+	MOVQ 24(AX), DI
+	MOVQ 88(AX), R9
+	LEAQ (R9)(R9*2), R10
 
 rows:
 	MOVQ   40(AX), DX
@@ -4819,13 +4818,13 @@ fold:
 
 blocks:
 	PREFETCHT0   1024(CX)
-	VMOVDQU8.Z   (CX), K1, Z12
+	VMOVDQU64    (CX), Z12
 	PREFETCHT0   1024(CX)(R9*1)
-	VMOVDQU8.Z   (CX)(R9*1), K1, Z13
+	VMOVDQU64    (CX)(R9*1), Z13
 	PREFETCHT0   1024(CX)(R9*2)
-	VMOVDQU8.Z   (CX)(R9*2), K1, Z14
+	VMOVDQU64    (CX)(R9*2), Z14
 	PREFETCHT0   1024(CX)(R10*1)
-	VMOVDQU8.Z   (CX)(R10*1), K1, Z15
+	VMOVDQU64    (CX)(R10*1), Z15
 	VMOVDQU32    (DX), Z16
 	VPDPBUSD     Z16, Z12, Z4
 	VPADDB       Z12, Z12, Z17
@@ -4911,7 +4910,7 @@ blocks:
 	VPADDB       Z15, Z15, Z12
 	VPADDB       Z12, Z15, Z15
 	VPDPBUSD     Z16, Z15, Z11
-	ADDQ         $0x34, CX
+	ADDQ         $0x40, CX
 	ADDQ         $0x00000140, DX
 	DECQ         R11
 	JNZ          blocks
@@ -4978,12 +4977,11 @@ blocks:
 // func ternTQ1SAVX512R1T1(a *[15]int64)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, CMOV, MMX+
 TEXT ·ternTQ1SAVX512R1T1(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), DX
-	MOVQ  (AX), R8
-	MOVQ  24(AX), DI
-	KMOVQ low52bytes<>+0(SB), K1
+	MOVQ a+0(FP), AX
+	MOVQ 16(AX), CX
+	MOVQ 48(AX), DX
+	MOVQ (AX), R8
+	MOVQ 24(AX), DI
 
 rows:
 	MOVQ   40(AX), DX
@@ -5001,7 +4999,7 @@ fold:
 
 blocks:
 	PREFETCHT0    1024(CX)
-	VMOVDQU8.Z    (CX), K1, Z3
+	VMOVDQU64     (CX), Z3
 	VPDPBUSD      (DX), Z3, Z1
 	VPADDB        Z3, Z3, Z4
 	VPADDB        Z4, Z3, Z3
@@ -5022,7 +5020,7 @@ blocks:
 	VPADDB        Z3, Z3, Z4
 	VPADDB        Z4, Z3, Z3
 	VPDPBUSD      256(DX), Z3, Z2
-	ADDQ          $0x34, CX
+	ADDQ          $0x40, CX
 	ADDQ          $0x00000140, DX
 	DECQ          R9
 	JNZ           blocks
@@ -5048,6 +5046,7 @@ blocks:
 	VMOVSS        (DX), X4
 	VMULSS        X4, X3, X3
 	VMOVSS        X3, (R8)
+	ADDQ          96(AX), CX
 	ADDQ          $0x04, R8
 	SUBQ          $0x00000001, DI
 	JNZ           rows
@@ -5057,14 +5056,13 @@ blocks:
 // func ternTQ1SAVX512R4T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R4T2(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	MOVQ  88(AX), R10
-	LEAQ  (R10)(R10*2), R11
-	KMOVQ low52bytes<>+0(SB), K1
+	MOVQ a+0(FP), AX
+	MOVQ 16(AX), CX
+	MOVQ 48(AX), BX
+	MOVQ (AX), R9
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
+	LEAQ (R10)(R10*2), R11
 
 rows:
 	MOVQ   40(AX), DX
@@ -5081,13 +5079,13 @@ rows:
 
 blocks:
 	PREFETCHT0    1024(CX)
-	VMOVDQU8.Z    (CX), K1, Z8
+	VMOVDQU64     (CX), Z8
 	PREFETCHT0    1024(CX)(R10*1)
-	VMOVDQU8.Z    (CX)(R10*1), K1, Z9
+	VMOVDQU64     (CX)(R10*1), Z9
 	PREFETCHT0    1024(CX)(R10*2)
-	VMOVDQU8.Z    (CX)(R10*2), K1, Z10
+	VMOVDQU64     (CX)(R10*2), Z10
 	PREFETCHT0    1024(CX)(R11*1)
-	VMOVDQU8.Z    (CX)(R11*1), K1, Z11
+	VMOVDQU64     (CX)(R11*1), Z11
 	VMOVDQU32     (DX), Z12
 	VMOVDQU32     (DX)(BX*1), Z13
 	VPMADDUBSW    mul3even<>+0(SB), Z8, Z14
@@ -5250,7 +5248,7 @@ blocks:
 	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z9, Z8
 	VPDPBUSD      Z12, Z8, Z6
 	VPDPBUSD      Z13, Z8, Z7
-	ADDQ          $0x34, CX
+	ADDQ          $0x40, CX
 	ADDQ          $0x00000140, DX
 	DECQ          DI
 	JNZ           blocks
@@ -5306,12 +5304,11 @@ blocks:
 // func ternTQ1SAVX512R1T2(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R1T2(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	KMOVQ low52bytes<>+0(SB), K1
+	MOVQ a+0(FP), AX
+	MOVQ 16(AX), CX
+	MOVQ 48(AX), BX
+	MOVQ (AX), R9
+	MOVQ 24(AX), R8
 
 rows:
 	MOVQ   40(AX), DX
@@ -5322,7 +5319,7 @@ rows:
 
 blocks:
 	PREFETCHT0  1024(CX)
-	VMOVDQU8.Z  (CX), K1, Z2
+	VMOVDQU64   (CX), Z2
 	VPMADDUBSW  mul3even<>+0(SB), Z2, Z3
 	VPMADDUBSW  mul3odd<>+0(SB), Z2, Z4
 	VPSRLW      $0x08, Z3, Z3
@@ -5361,7 +5358,7 @@ blocks:
 	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z2, Z3
 	VPDPBUSD    256(DX), Z3, Z0
 	VPDPBUSD    256(DX)(BX*1), Z3, Z1
-	ADDQ        $0x34, CX
+	ADDQ        $0x40, CX
 	ADDQ        $0x00000140, DX
 	DECQ        DI
 	JNZ         blocks
@@ -5389,6 +5386,7 @@ blocks:
 	MOVQ        8(AX), DX
 	VMOVSS      X2, (R9)
 	VEXTRACTPS  $0x01, X2, (R9)(DX*1)
+	ADDQ        96(AX), CX
 	ADDQ        $0x04, R9
 	SUBQ        $0x00000001, R8
 	JNZ         rows
@@ -5398,14 +5396,13 @@ blocks:
 // func ternTQ1SAVX512R4T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R4T3(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	MOVQ  88(AX), R10
-	LEAQ  (R10)(R10*2), R11
-	KMOVQ low52bytes<>+0(SB), K1
+	MOVQ a+0(FP), AX
+	MOVQ 16(AX), CX
+	MOVQ 48(AX), BX
+	MOVQ (AX), R9
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
+	LEAQ (R10)(R10*2), R11
 
 rows:
 	MOVQ   40(AX), DX
@@ -5426,13 +5423,13 @@ rows:
 
 blocks:
 	PREFETCHT0    1024(CX)
-	VMOVDQU8.Z    (CX), K1, Z12
+	VMOVDQU64     (CX), Z12
 	PREFETCHT0    1024(CX)(R10*1)
-	VMOVDQU8.Z    (CX)(R10*1), K1, Z13
+	VMOVDQU64     (CX)(R10*1), Z13
 	PREFETCHT0    1024(CX)(R10*2)
-	VMOVDQU8.Z    (CX)(R10*2), K1, Z14
+	VMOVDQU64     (CX)(R10*2), Z14
 	PREFETCHT0    1024(CX)(R11*1)
-	VMOVDQU8.Z    (CX)(R11*1), K1, Z15
+	VMOVDQU64     (CX)(R11*1), Z15
 	VMOVDQU32     (DX), Z16
 	VMOVDQU32     (DX)(BX*1), Z17
 	VMOVDQU32     (DX)(BX*2), Z18
@@ -5620,7 +5617,7 @@ blocks:
 	VPDPBUSD      Z16, Z12, Z9
 	VPDPBUSD      Z17, Z12, Z10
 	VPDPBUSD      Z18, Z12, Z11
-	ADDQ          $0x34, CX
+	ADDQ          $0x40, CX
 	ADDQ          $0x00000140, DX
 	DECQ          DI
 	JNZ           blocks
@@ -5689,12 +5686,11 @@ blocks:
 // func ternTQ1SAVX512R1T3(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R1T3(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	KMOVQ low52bytes<>+0(SB), K1
+	MOVQ a+0(FP), AX
+	MOVQ 16(AX), CX
+	MOVQ 48(AX), BX
+	MOVQ (AX), R9
+	MOVQ 24(AX), R8
 
 rows:
 	MOVQ   40(AX), DX
@@ -5706,7 +5702,7 @@ rows:
 
 blocks:
 	PREFETCHT0  1024(CX)
-	VMOVDQU8.Z  (CX), K1, Z3
+	VMOVDQU64   (CX), Z3
 	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
 	VPMADDUBSW  mul3odd<>+0(SB), Z3, Z5
 	VPSRLW      $0x08, Z4, Z4
@@ -5750,7 +5746,7 @@ blocks:
 	VPDPBUSD    256(DX), Z4, Z0
 	VPDPBUSD    256(DX)(BX*1), Z4, Z1
 	VPDPBUSD    256(DX)(BX*2), Z4, Z2
-	ADDQ        $0x34, CX
+	ADDQ        $0x40, CX
 	ADDQ        $0x00000140, DX
 	DECQ        DI
 	JNZ         blocks
@@ -5782,6 +5778,7 @@ blocks:
 	VMOVSS      X3, (R9)
 	VEXTRACTPS  $0x01, X3, (R9)(DX*1)
 	VEXTRACTPS  $0x02, X3, (R9)(DX*2)
+	ADDQ        96(AX), CX
 	ADDQ        $0x04, R9
 	SUBQ        $0x00000001, R8
 	JNZ         rows
@@ -5791,15 +5788,14 @@ blocks:
 // func ternTQ1SAVX512R4T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R4T4(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	MOVQ  88(AX), R10
-	LEAQ  (R10)(R10*2), R11
-	LEAQ  (BX)(BX*2), R12
-	KMOVQ low52bytes<>+0(SB), K1
+	MOVQ a+0(FP), AX
+	MOVQ 16(AX), CX
+	MOVQ 48(AX), BX
+	MOVQ (AX), R9
+	MOVQ 24(AX), R8
+	MOVQ 88(AX), R10
+	LEAQ (R10)(R10*2), R11
+	LEAQ (BX)(BX*2), R12
 
 rows:
 	MOVQ   40(AX), DX
@@ -5824,13 +5820,13 @@ rows:
 
 blocks:
 	PREFETCHT0    1024(CX)
-	VMOVDQU8.Z    (CX), K1, Z16
+	VMOVDQU64     (CX), Z16
 	PREFETCHT0    1024(CX)(R10*1)
-	VMOVDQU8.Z    (CX)(R10*1), K1, Z17
+	VMOVDQU64     (CX)(R10*1), Z17
 	PREFETCHT0    1024(CX)(R10*2)
-	VMOVDQU8.Z    (CX)(R10*2), K1, Z18
+	VMOVDQU64     (CX)(R10*2), Z18
 	PREFETCHT0    1024(CX)(R11*1)
-	VMOVDQU8.Z    (CX)(R11*1), K1, Z19
+	VMOVDQU64     (CX)(R11*1), Z19
 	VMOVDQU32     (DX), Z20
 	VMOVDQU32     (DX)(BX*1), Z21
 	VMOVDQU32     (DX)(BX*2), Z22
@@ -6043,7 +6039,7 @@ blocks:
 	VPDPBUSD      Z21, Z16, Z13
 	VPDPBUSD      Z22, Z16, Z14
 	VPDPBUSD      Z23, Z16, Z15
-	ADDQ          $0x34, CX
+	ADDQ          $0x40, CX
 	ADDQ          $0x00000140, DX
 	DECQ          DI
 	JNZ           blocks
@@ -6122,13 +6118,12 @@ blocks:
 // func ternTQ1SAVX512R1T4(a *[15]int64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·ternTQ1SAVX512R1T4(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	LEAQ  (BX)(BX*2), R10
-	KMOVQ low52bytes<>+0(SB), K1
+	MOVQ a+0(FP), AX
+	MOVQ 16(AX), CX
+	MOVQ 48(AX), BX
+	MOVQ (AX), R9
+	MOVQ 24(AX), R8
+	LEAQ (BX)(BX*2), R10
 
 rows:
 	MOVQ   40(AX), DX
@@ -6141,7 +6136,7 @@ rows:
 
 blocks:
 	PREFETCHT0  1024(CX)
-	VMOVDQU8.Z  (CX), K1, Z4
+	VMOVDQU64   (CX), Z4
 	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
 	VPMADDUBSW  mul3odd<>+0(SB), Z4, Z6
 	VPSRLW      $0x08, Z5, Z5
@@ -6190,7 +6185,7 @@ blocks:
 	VPDPBUSD    256(DX)(BX*1), Z5, Z1
 	VPDPBUSD    256(DX)(BX*2), Z5, Z2
 	VPDPBUSD    256(DX)(R10*1), Z5, Z3
-	ADDQ        $0x34, CX
+	ADDQ        $0x40, CX
 	ADDQ        $0x00000140, DX
 	DECQ        DI
 	JNZ         blocks
@@ -6224,1454 +6219,7 @@ blocks:
 	VEXTRACTPS  $0x02, X4, (R9)(DX*2)
 	LEAQ        (DX)(DX*2), DX
 	VEXTRACTPS  $0x03, X4, (R9)(DX*1)
-	ADDQ        $0x04, R9
-	SUBQ        $0x00000001, R8
-	JNZ         rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX512R4T1(a *[15]int64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VNNI, CMOV, MMX+
-TEXT ·ternTQ1UAVX512R4T1(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), DX
-	MOVQ  (AX), R8
-	MOVQ  24(AX), DI
-	MOVQ  88(AX), R9
-	LEAQ  (R9)(R9*2), R10
-	KMOVQ low52bytes<>+0(SB), K1
-
-rows:
-	MOVQ   40(AX), DX
-	MOVQ   56(AX), BX
-	MOVQ   32(AX), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-
-fold:
-	MOVQ    $0x00000080, R11
-	CMPQ    SI, R11
-	CMOVQLT SI, R11
-	SUBQ    R11, SI
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-
-blocks:
-	PREFETCHT0   1024(CX)
-	VMOVDQU8.Z   (CX), K1, Z12
-	PREFETCHT0   1024(CX)(R9*1)
-	VMOVDQU8.Z   (CX)(R9*1), K1, Z13
-	PREFETCHT0   1024(CX)(R9*2)
-	VMOVDQU8.Z   (CX)(R9*2), K1, Z14
-	PREFETCHT0   1024(CX)(R10*1)
-	VMOVDQU8.Z   (CX)(R10*1), K1, Z15
-	VMOVDQU32    (DX), Z16
-	VPDPBUSD     Z16, Z12, Z4
-	VPADDB       Z12, Z12, Z17
-	VPADDB       Z17, Z12, Z12
-	VPDPBUSD     Z16, Z12, Z5
-	VPDPBUSD     Z16, Z13, Z6
-	VPADDB       Z13, Z13, Z17
-	VPADDB       Z17, Z13, Z13
-	VPDPBUSD     Z16, Z13, Z7
-	VPDPBUSD     Z16, Z14, Z8
-	VPADDB       Z14, Z14, Z17
-	VPADDB       Z17, Z14, Z14
-	VPDPBUSD     Z16, Z14, Z9
-	VPDPBUSD     Z16, Z15, Z10
-	VPADDB       Z15, Z15, Z17
-	VPADDB       Z17, Z15, Z15
-	VPDPBUSD     Z16, Z15, Z11
-	VMOVDQU32    64(DX), Z16
-	VPDPBUSD     Z16, Z12, Z4
-	VPADDB       Z12, Z12, Z17
-	VPADDB       Z17, Z12, Z12
-	VPDPBUSD     Z16, Z12, Z5
-	VPDPBUSD     Z16, Z13, Z6
-	VPADDB       Z13, Z13, Z17
-	VPADDB       Z17, Z13, Z13
-	VPDPBUSD     Z16, Z13, Z7
-	VPDPBUSD     Z16, Z14, Z8
-	VPADDB       Z14, Z14, Z17
-	VPADDB       Z17, Z14, Z14
-	VPDPBUSD     Z16, Z14, Z9
-	VPDPBUSD     Z16, Z15, Z10
-	VPADDB       Z15, Z15, Z17
-	VPADDB       Z17, Z15, Z15
-	VPDPBUSD     Z16, Z15, Z11
-	VMOVDQU32    128(DX), Z16
-	VPDPBUSD     Z16, Z12, Z4
-	VPADDB       Z12, Z12, Z17
-	VPADDB       Z17, Z12, Z12
-	VPDPBUSD     Z16, Z12, Z5
-	VPDPBUSD     Z16, Z13, Z6
-	VPADDB       Z13, Z13, Z17
-	VPADDB       Z17, Z13, Z13
-	VPDPBUSD     Z16, Z13, Z7
-	VPDPBUSD     Z16, Z14, Z8
-	VPADDB       Z14, Z14, Z17
-	VPADDB       Z17, Z14, Z14
-	VPDPBUSD     Z16, Z14, Z9
-	VPDPBUSD     Z16, Z15, Z10
-	VPADDB       Z15, Z15, Z17
-	VPADDB       Z17, Z15, Z15
-	VPDPBUSD     Z16, Z15, Z11
-	VMOVDQU32    192(DX), Z16
-	VPDPBUSD     Z16, Z12, Z4
-	VPADDB       Z12, Z12, Z17
-	VPADDB       Z17, Z12, Z12
-	VPDPBUSD     Z16, Z12, Z5
-	VPDPBUSD     Z16, Z13, Z6
-	VPADDB       Z13, Z13, Z17
-	VPADDB       Z17, Z13, Z13
-	VPDPBUSD     Z16, Z13, Z7
-	VPDPBUSD     Z16, Z14, Z8
-	VPADDB       Z14, Z14, Z17
-	VPADDB       Z17, Z14, Z14
-	VPDPBUSD     Z16, Z14, Z9
-	VPDPBUSD     Z16, Z15, Z10
-	VPADDB       Z15, Z15, Z17
-	VPADDB       Z17, Z15, Z15
-	VPDPBUSD     Z16, Z15, Z11
-	VMOVDQU32    256(DX), Z16
-	VPDPBUSD     Z16, Z12, Z4
-	VPADDB       Z12, Z12, Z17
-	VPADDB       Z17, Z12, Z12
-	VPDPBUSD     Z16, Z12, Z5
-	VPDPBUSD     Z16, Z13, Z6
-	VPADDB       Z13, Z13, Z12
-	VPADDB       Z12, Z13, Z13
-	VPDPBUSD     Z16, Z13, Z7
-	VPDPBUSD     Z16, Z14, Z8
-	VPADDB       Z14, Z14, Z12
-	VPADDB       Z12, Z14, Z14
-	VPDPBUSD     Z16, Z14, Z9
-	VPDPBUSD     Z16, Z15, Z10
-	VPADDB       Z15, Z15, Z12
-	VPADDB       Z12, Z15, Z15
-	VPDPBUSD     Z16, Z15, Z11
-	ADDQ         $0x36, CX
-	ADDQ         $0x00000140, DX
-	DECQ         R11
-	JNZ          blocks
-	VPADDD       Z4, Z4, Z12
-	VPADDD       Z12, Z4, Z4
-	VPSUBD       Z5, Z4, Z4
-	VPSRAD       $0x08, Z4, Z4
-	VPADDD       Z4, Z0, Z0
-	VPADDD       Z6, Z6, Z12
-	VPADDD       Z12, Z6, Z6
-	VPSUBD       Z7, Z6, Z6
-	VPSRAD       $0x08, Z6, Z6
-	VPADDD       Z6, Z1, Z1
-	VPADDD       Z8, Z8, Z12
-	VPADDD       Z12, Z8, Z8
-	VPSUBD       Z9, Z8, Z8
-	VPSRAD       $0x08, Z8, Z8
-	VPADDD       Z8, Z2, Z2
-	VPADDD       Z10, Z10, Z12
-	VPADDD       Z12, Z10, Z10
-	VPSUBD       Z11, Z10, Z10
-	VPSRAD       $0x08, Z10, Z10
-	VPADDD       Z10, Z3, Z3
-	TESTQ        SI, SI
-	JNZ          fold
-	VSHUFI64X2   $0x44, Z1, Z0, Z12
-	VSHUFI64X2   $0xee, Z1, Z0, Z13
-	VPADDD       Z13, Z12, Z12
-	VSHUFI64X2   $0x44, Z3, Z2, Z13
-	VSHUFI64X2   $0xee, Z3, Z2, Z14
-	VPADDD       Z14, Z13, Z13
-	VSHUFI64X2   $0x88, Z13, Z12, Z14
-	VSHUFI64X2   $0xdd, Z13, Z12, Z12
-	VPADDD       Z12, Z14, Z14
-	VPXORD       Z18, Z18, Z18
-	VPUNPCKLQDQ  Z18, Z14, Z12
-	VPUNPCKHQDQ  Z18, Z14, Z13
-	VPADDD       Z13, Z12, Z12
-	VSHUFPS      $0x88, Z18, Z12, Z13
-	VSHUFPS      $0xdd, Z18, Z12, Z12
-	VPADDD       Z12, Z13, Z13
-	VMOVDQU32    reduce_0_4_8_12<>+0(SB), Z12
-	VPERMD       Z13, Z12, Z13
-	VPBROADCASTD (BX), Z12
-	VPSUBD       Z12, Z13, Z13
-	VCVTDQ2PS    Z13, Z12
-	MOVQ         72(AX), DX
-	VBROADCASTSS (DX), Z13
-	VMULPS       Z13, Z12, Z12
-	MOVQ         8(AX), DX
-	MOVQ         104(AX), DX
-	VMOVSS       X12, (R8)
-	VEXTRACTPS   $0x01, X12, (R8)(DX*1)
-	VEXTRACTPS   $0x02, X12, (R8)(DX*2)
-	LEAQ         (DX)(DX*2), DX
-	VEXTRACTPS   $0x03, X12, (R8)(DX*1)
-	ADDQ         96(AX), CX
-	ADDQ         112(AX), R8
-	SUBQ         $0x00000004, DI
-	JNZ          rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX512R1T1(a *[15]int64)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, CMOV, MMX+
-TEXT ·ternTQ1UAVX512R1T1(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), DX
-	MOVQ  (AX), R8
-	MOVQ  24(AX), DI
-	KMOVQ low52bytes<>+0(SB), K1
-
-rows:
-	MOVQ   40(AX), DX
-	MOVQ   56(AX), BX
-	MOVQ   32(AX), SI
-	VPXORD Z0, Z0, Z0
-
-fold:
-	MOVQ    $0x00000080, R9
-	CMPQ    SI, R9
-	CMOVQLT SI, R9
-	SUBQ    R9, SI
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-
-blocks:
-	PREFETCHT0    1024(CX)
-	VMOVDQU8.Z    (CX), K1, Z3
-	VPDPBUSD      (DX), Z3, Z1
-	VPADDB        Z3, Z3, Z4
-	VPADDB        Z4, Z3, Z3
-	VPDPBUSD      (DX), Z3, Z2
-	VPDPBUSD      64(DX), Z3, Z1
-	VPADDB        Z3, Z3, Z4
-	VPADDB        Z4, Z3, Z3
-	VPDPBUSD      64(DX), Z3, Z2
-	VPDPBUSD      128(DX), Z3, Z1
-	VPADDB        Z3, Z3, Z4
-	VPADDB        Z4, Z3, Z3
-	VPDPBUSD      128(DX), Z3, Z2
-	VPDPBUSD      192(DX), Z3, Z1
-	VPADDB        Z3, Z3, Z4
-	VPADDB        Z4, Z3, Z3
-	VPDPBUSD      192(DX), Z3, Z2
-	VPDPBUSD      256(DX), Z3, Z1
-	VPADDB        Z3, Z3, Z4
-	VPADDB        Z4, Z3, Z3
-	VPDPBUSD      256(DX), Z3, Z2
-	ADDQ          $0x36, CX
-	ADDQ          $0x00000140, DX
-	DECQ          R9
-	JNZ           blocks
-	VPADDD        Z1, Z1, Z3
-	VPADDD        Z3, Z1, Z1
-	VPSUBD        Z2, Z1, Z1
-	VPSRAD        $0x08, Z1, Z1
-	VPADDD        Z1, Z0, Z0
-	TESTQ         SI, SI
-	JNZ           fold
-	VEXTRACTI64X4 $0x01, Z0, Y3
-	VPADDD        Y3, Y0, Y3
-	VEXTRACTI32X4 $0x01, Y3, X4
-	VPADDD        X4, X3, X3
-	VPSHUFD       $0x4e, X3, X4
-	VPADDD        X4, X3, X3
-	VPSHUFD       $0xb1, X3, X4
-	VPADDD        X4, X3, X3
-	VMOVD         (BX), X4
-	VPSUBD        X4, X3, X3
-	VCVTDQ2PS     X3, X3
-	MOVQ          72(AX), DX
-	VMOVSS        (DX), X4
-	VMULSS        X4, X3, X3
-	VMOVSS        X3, (R8)
-	ADDQ          $0x04, R8
-	SUBQ          $0x00000001, DI
-	JNZ           rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX512R4T2(a *[15]int64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
-TEXT ·ternTQ1UAVX512R4T2(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	MOVQ  88(AX), R10
-	LEAQ  (R10)(R10*2), R11
-	KMOVQ low52bytes<>+0(SB), K1
-
-rows:
-	MOVQ   40(AX), DX
-	MOVQ   56(AX), SI
-	MOVQ   32(AX), DI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-
-blocks:
-	PREFETCHT0    1024(CX)
-	VMOVDQU8.Z    (CX), K1, Z8
-	PREFETCHT0    1024(CX)(R10*1)
-	VMOVDQU8.Z    (CX)(R10*1), K1, Z9
-	PREFETCHT0    1024(CX)(R10*2)
-	VMOVDQU8.Z    (CX)(R10*2), K1, Z10
-	PREFETCHT0    1024(CX)(R11*1)
-	VMOVDQU8.Z    (CX)(R11*1), K1, Z11
-	VMOVDQU32     (DX), Z12
-	VMOVDQU32     (DX)(BX*1), Z13
-	VPMADDUBSW    mul3even<>+0(SB), Z8, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z8, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z8, Z8, Z15
-	VPADDB        Z15, Z8, Z8
-	VPDPBUSD      Z12, Z14, Z0
-	VPDPBUSD      Z13, Z14, Z1
-	VPMADDUBSW    mul3even<>+0(SB), Z9, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z9, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z9, Z9, Z15
-	VPADDB        Z15, Z9, Z9
-	VPDPBUSD      Z12, Z14, Z2
-	VPDPBUSD      Z13, Z14, Z3
-	VPMADDUBSW    mul3even<>+0(SB), Z10, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z10, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z10, Z10, Z15
-	VPADDB        Z15, Z10, Z10
-	VPDPBUSD      Z12, Z14, Z4
-	VPDPBUSD      Z13, Z14, Z5
-	VPMADDUBSW    mul3even<>+0(SB), Z11, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z11, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z11, Z11, Z15
-	VPADDB        Z15, Z11, Z11
-	VPDPBUSD      Z12, Z14, Z6
-	VPDPBUSD      Z13, Z14, Z7
-	VMOVDQU32     64(DX), Z12
-	VMOVDQU32     64(DX)(BX*1), Z13
-	VPMADDUBSW    mul3even<>+0(SB), Z8, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z8, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z8, Z8, Z15
-	VPADDB        Z15, Z8, Z8
-	VPDPBUSD      Z12, Z14, Z0
-	VPDPBUSD      Z13, Z14, Z1
-	VPMADDUBSW    mul3even<>+0(SB), Z9, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z9, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z9, Z9, Z15
-	VPADDB        Z15, Z9, Z9
-	VPDPBUSD      Z12, Z14, Z2
-	VPDPBUSD      Z13, Z14, Z3
-	VPMADDUBSW    mul3even<>+0(SB), Z10, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z10, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z10, Z10, Z15
-	VPADDB        Z15, Z10, Z10
-	VPDPBUSD      Z12, Z14, Z4
-	VPDPBUSD      Z13, Z14, Z5
-	VPMADDUBSW    mul3even<>+0(SB), Z11, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z11, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z11, Z11, Z15
-	VPADDB        Z15, Z11, Z11
-	VPDPBUSD      Z12, Z14, Z6
-	VPDPBUSD      Z13, Z14, Z7
-	VMOVDQU32     128(DX), Z12
-	VMOVDQU32     128(DX)(BX*1), Z13
-	VPMADDUBSW    mul3even<>+0(SB), Z8, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z8, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z8, Z8, Z15
-	VPADDB        Z15, Z8, Z8
-	VPDPBUSD      Z12, Z14, Z0
-	VPDPBUSD      Z13, Z14, Z1
-	VPMADDUBSW    mul3even<>+0(SB), Z9, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z9, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z9, Z9, Z15
-	VPADDB        Z15, Z9, Z9
-	VPDPBUSD      Z12, Z14, Z2
-	VPDPBUSD      Z13, Z14, Z3
-	VPMADDUBSW    mul3even<>+0(SB), Z10, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z10, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z10, Z10, Z15
-	VPADDB        Z15, Z10, Z10
-	VPDPBUSD      Z12, Z14, Z4
-	VPDPBUSD      Z13, Z14, Z5
-	VPMADDUBSW    mul3even<>+0(SB), Z11, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z11, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z11, Z11, Z15
-	VPADDB        Z15, Z11, Z11
-	VPDPBUSD      Z12, Z14, Z6
-	VPDPBUSD      Z13, Z14, Z7
-	VMOVDQU32     192(DX), Z12
-	VMOVDQU32     192(DX)(BX*1), Z13
-	VPMADDUBSW    mul3even<>+0(SB), Z8, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z8, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z8, Z8, Z15
-	VPADDB        Z15, Z8, Z8
-	VPDPBUSD      Z12, Z14, Z0
-	VPDPBUSD      Z13, Z14, Z1
-	VPMADDUBSW    mul3even<>+0(SB), Z9, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z9, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z9, Z9, Z15
-	VPADDB        Z15, Z9, Z9
-	VPDPBUSD      Z12, Z14, Z2
-	VPDPBUSD      Z13, Z14, Z3
-	VPMADDUBSW    mul3even<>+0(SB), Z10, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z10, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z10, Z10, Z15
-	VPADDB        Z15, Z10, Z10
-	VPDPBUSD      Z12, Z14, Z4
-	VPDPBUSD      Z13, Z14, Z5
-	VPMADDUBSW    mul3even<>+0(SB), Z11, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z11, Z15
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z15, Z14
-	VPADDB        Z11, Z11, Z15
-	VPADDB        Z15, Z11, Z11
-	VPDPBUSD      Z12, Z14, Z6
-	VPDPBUSD      Z13, Z14, Z7
-	VMOVDQU32     256(DX), Z12
-	VMOVDQU32     256(DX)(BX*1), Z13
-	VPMADDUBSW    mul3even<>+0(SB), Z8, Z14
-	VPMADDUBSW    mul3odd<>+0(SB), Z8, Z8
-	VPSRLW        $0x08, Z14, Z14
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z8, Z14
-	VPDPBUSD      Z12, Z14, Z0
-	VPDPBUSD      Z13, Z14, Z1
-	VPMADDUBSW    mul3even<>+0(SB), Z9, Z8
-	VPMADDUBSW    mul3odd<>+0(SB), Z9, Z9
-	VPSRLW        $0x08, Z8, Z8
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z9, Z8
-	VPDPBUSD      Z12, Z8, Z2
-	VPDPBUSD      Z13, Z8, Z3
-	VPMADDUBSW    mul3even<>+0(SB), Z10, Z8
-	VPMADDUBSW    mul3odd<>+0(SB), Z10, Z9
-	VPSRLW        $0x08, Z8, Z8
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z9, Z8
-	VPDPBUSD      Z12, Z8, Z4
-	VPDPBUSD      Z13, Z8, Z5
-	VPMADDUBSW    mul3even<>+0(SB), Z11, Z8
-	VPMADDUBSW    mul3odd<>+0(SB), Z11, Z9
-	VPSRLW        $0x08, Z8, Z8
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z9, Z8
-	VPDPBUSD      Z12, Z8, Z6
-	VPDPBUSD      Z13, Z8, Z7
-	ADDQ          $0x36, CX
-	ADDQ          $0x00000140, DX
-	DECQ          DI
-	JNZ           blocks
-	VSHUFI64X2    $0x44, Z1, Z0, Z8
-	VSHUFI64X2    $0xee, Z1, Z0, Z9
-	VPADDD        Z9, Z8, Z8
-	VSHUFI64X2    $0x44, Z3, Z2, Z9
-	VSHUFI64X2    $0xee, Z3, Z2, Z10
-	VPADDD        Z10, Z9, Z9
-	VSHUFI64X2    $0x44, Z5, Z4, Z10
-	VSHUFI64X2    $0xee, Z5, Z4, Z11
-	VPADDD        Z11, Z10, Z10
-	VSHUFI64X2    $0x44, Z7, Z6, Z11
-	VSHUFI64X2    $0xee, Z7, Z6, Z12
-	VPADDD        Z12, Z11, Z11
-	VSHUFI64X2    $0x88, Z9, Z8, Z12
-	VSHUFI64X2    $0xdd, Z9, Z8, Z8
-	VPADDD        Z8, Z12, Z12
-	VSHUFI64X2    $0x88, Z11, Z10, Z8
-	VSHUFI64X2    $0xdd, Z11, Z10, Z9
-	VPADDD        Z9, Z8, Z8
-	VPUNPCKLQDQ   Z8, Z12, Z9
-	VPUNPCKHQDQ   Z8, Z12, Z8
-	VPADDD        Z8, Z9, Z9
-	VPXORD        Z16, Z16, Z16
-	VSHUFPS       $0x88, Z16, Z9, Z8
-	VSHUFPS       $0xdd, Z16, Z9, Z9
-	VPADDD        Z9, Z8, Z8
-	VMOVDQU32     reduce_0_4_8_12_1_5_9_13<>+0(SB), Z9
-	VPERMD        Z8, Z9, Z8
-	VMOVDQU32     (SI), X17
-	VMOVDQU32     lanemodT2<>+0(SB), Z9
-	VPERMD        Z17, Z9, Z17
-	VPSUBD        Z17, Z8, Z8
-	VCVTDQ2PS     Z8, Z8
-	MOVQ          72(AX), DX
-	VMOVDQU32     (DX), X18
-	VMOVDQU32     lanemodT2<>+0(SB), Z9
-	VPERMD        Z18, Z9, Z18
-	VMULPS        Z18, Z8, Z8
-	MOVQ          8(AX), DX
-	VMOVDQU32     tokmajorT2<>+0(SB), Z9
-	VPERMPS       Z8, Z9, Z8
-	VMOVUPS       X8, (R9)
-	VEXTRACTF32X4 $0x01, Z8, (R9)(DX*1)
-	ADDQ          96(AX), CX
-	ADDQ          112(AX), R9
-	SUBQ          $0x00000004, R8
-	JNZ           rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX512R1T2(a *[15]int64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
-TEXT ·ternTQ1UAVX512R1T2(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	KMOVQ low52bytes<>+0(SB), K1
-
-rows:
-	MOVQ   40(AX), DX
-	MOVQ   56(AX), SI
-	MOVQ   32(AX), DI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-
-blocks:
-	PREFETCHT0  1024(CX)
-	VMOVDQU8.Z  (CX), K1, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z2, Z3
-	VPMADDUBSW  mul3odd<>+0(SB), Z2, Z4
-	VPSRLW      $0x08, Z3, Z3
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z4, Z3
-	VPADDB      Z2, Z2, Z4
-	VPADDB      Z4, Z2, Z2
-	VPDPBUSD    (DX), Z3, Z0
-	VPDPBUSD    (DX)(BX*1), Z3, Z1
-	VPMADDUBSW  mul3even<>+0(SB), Z2, Z3
-	VPMADDUBSW  mul3odd<>+0(SB), Z2, Z4
-	VPSRLW      $0x08, Z3, Z3
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z4, Z3
-	VPADDB      Z2, Z2, Z4
-	VPADDB      Z4, Z2, Z2
-	VPDPBUSD    64(DX), Z3, Z0
-	VPDPBUSD    64(DX)(BX*1), Z3, Z1
-	VPMADDUBSW  mul3even<>+0(SB), Z2, Z3
-	VPMADDUBSW  mul3odd<>+0(SB), Z2, Z4
-	VPSRLW      $0x08, Z3, Z3
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z4, Z3
-	VPADDB      Z2, Z2, Z4
-	VPADDB      Z4, Z2, Z2
-	VPDPBUSD    128(DX), Z3, Z0
-	VPDPBUSD    128(DX)(BX*1), Z3, Z1
-	VPMADDUBSW  mul3even<>+0(SB), Z2, Z3
-	VPMADDUBSW  mul3odd<>+0(SB), Z2, Z4
-	VPSRLW      $0x08, Z3, Z3
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z4, Z3
-	VPADDB      Z2, Z2, Z4
-	VPADDB      Z4, Z2, Z2
-	VPDPBUSD    192(DX), Z3, Z0
-	VPDPBUSD    192(DX)(BX*1), Z3, Z1
-	VPMADDUBSW  mul3even<>+0(SB), Z2, Z3
-	VPMADDUBSW  mul3odd<>+0(SB), Z2, Z2
-	VPSRLW      $0x08, Z3, Z3
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z2, Z3
-	VPDPBUSD    256(DX), Z3, Z0
-	VPDPBUSD    256(DX)(BX*1), Z3, Z1
-	ADDQ        $0x36, CX
-	ADDQ        $0x00000140, DX
-	DECQ        DI
-	JNZ         blocks
-	VSHUFI64X2  $0x44, Z1, Z0, Z2
-	VSHUFI64X2  $0xee, Z1, Z0, Z3
-	VPADDD      Z3, Z2, Z2
-	VPXORD      Z5, Z5, Z5
-	VSHUFI64X2  $0x88, Z5, Z2, Z3
-	VSHUFI64X2  $0xdd, Z5, Z2, Z2
-	VPADDD      Z2, Z3, Z3
-	VPUNPCKLQDQ Z5, Z3, Z2
-	VPUNPCKHQDQ Z5, Z3, Z3
-	VPADDD      Z3, Z2, Z2
-	VSHUFPS     $0x88, Z5, Z2, Z3
-	VSHUFPS     $0xdd, Z5, Z2, Z2
-	VPADDD      Z2, Z3, Z3
-	VMOVDQU32   reduce_0_4<>+0(SB), Z2
-	VPERMD      Z3, Z2, Z3
-	VMOVDQU32   (SI), X6
-	VPSUBD      Z6, Z3, Z3
-	VCVTDQ2PS   Z3, Z2
-	MOVQ        72(AX), DX
-	VMOVDQU32   (DX), X6
-	VMULPS      Z6, Z2, Z2
-	MOVQ        8(AX), DX
-	VMOVSS      X2, (R9)
-	VEXTRACTPS  $0x01, X2, (R9)(DX*1)
-	ADDQ        $0x04, R9
-	SUBQ        $0x00000001, R8
-	JNZ         rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX512R4T3(a *[15]int64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
-TEXT ·ternTQ1UAVX512R4T3(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	MOVQ  88(AX), R10
-	LEAQ  (R10)(R10*2), R11
-	KMOVQ low52bytes<>+0(SB), K1
-
-rows:
-	MOVQ   40(AX), DX
-	MOVQ   56(AX), SI
-	MOVQ   32(AX), DI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-
-blocks:
-	PREFETCHT0    1024(CX)
-	VMOVDQU8.Z    (CX), K1, Z12
-	PREFETCHT0    1024(CX)(R10*1)
-	VMOVDQU8.Z    (CX)(R10*1), K1, Z13
-	PREFETCHT0    1024(CX)(R10*2)
-	VMOVDQU8.Z    (CX)(R10*2), K1, Z14
-	PREFETCHT0    1024(CX)(R11*1)
-	VMOVDQU8.Z    (CX)(R11*1), K1, Z15
-	VMOVDQU32     (DX), Z16
-	VMOVDQU32     (DX)(BX*1), Z17
-	VMOVDQU32     (DX)(BX*2), Z18
-	VPMADDUBSW    mul3even<>+0(SB), Z12, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z12, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z12, Z12, Z20
-	VPADDB        Z20, Z12, Z12
-	VPDPBUSD      Z16, Z19, Z0
-	VPDPBUSD      Z17, Z19, Z1
-	VPDPBUSD      Z18, Z19, Z2
-	VPMADDUBSW    mul3even<>+0(SB), Z13, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z13, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z13, Z13, Z20
-	VPADDB        Z20, Z13, Z13
-	VPDPBUSD      Z16, Z19, Z3
-	VPDPBUSD      Z17, Z19, Z4
-	VPDPBUSD      Z18, Z19, Z5
-	VPMADDUBSW    mul3even<>+0(SB), Z14, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z14, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z14, Z14, Z20
-	VPADDB        Z20, Z14, Z14
-	VPDPBUSD      Z16, Z19, Z6
-	VPDPBUSD      Z17, Z19, Z7
-	VPDPBUSD      Z18, Z19, Z8
-	VPMADDUBSW    mul3even<>+0(SB), Z15, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z15, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z15, Z15, Z20
-	VPADDB        Z20, Z15, Z15
-	VPDPBUSD      Z16, Z19, Z9
-	VPDPBUSD      Z17, Z19, Z10
-	VPDPBUSD      Z18, Z19, Z11
-	VMOVDQU32     64(DX), Z16
-	VMOVDQU32     64(DX)(BX*1), Z17
-	VMOVDQU32     64(DX)(BX*2), Z18
-	VPMADDUBSW    mul3even<>+0(SB), Z12, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z12, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z12, Z12, Z20
-	VPADDB        Z20, Z12, Z12
-	VPDPBUSD      Z16, Z19, Z0
-	VPDPBUSD      Z17, Z19, Z1
-	VPDPBUSD      Z18, Z19, Z2
-	VPMADDUBSW    mul3even<>+0(SB), Z13, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z13, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z13, Z13, Z20
-	VPADDB        Z20, Z13, Z13
-	VPDPBUSD      Z16, Z19, Z3
-	VPDPBUSD      Z17, Z19, Z4
-	VPDPBUSD      Z18, Z19, Z5
-	VPMADDUBSW    mul3even<>+0(SB), Z14, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z14, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z14, Z14, Z20
-	VPADDB        Z20, Z14, Z14
-	VPDPBUSD      Z16, Z19, Z6
-	VPDPBUSD      Z17, Z19, Z7
-	VPDPBUSD      Z18, Z19, Z8
-	VPMADDUBSW    mul3even<>+0(SB), Z15, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z15, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z15, Z15, Z20
-	VPADDB        Z20, Z15, Z15
-	VPDPBUSD      Z16, Z19, Z9
-	VPDPBUSD      Z17, Z19, Z10
-	VPDPBUSD      Z18, Z19, Z11
-	VMOVDQU32     128(DX), Z16
-	VMOVDQU32     128(DX)(BX*1), Z17
-	VMOVDQU32     128(DX)(BX*2), Z18
-	VPMADDUBSW    mul3even<>+0(SB), Z12, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z12, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z12, Z12, Z20
-	VPADDB        Z20, Z12, Z12
-	VPDPBUSD      Z16, Z19, Z0
-	VPDPBUSD      Z17, Z19, Z1
-	VPDPBUSD      Z18, Z19, Z2
-	VPMADDUBSW    mul3even<>+0(SB), Z13, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z13, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z13, Z13, Z20
-	VPADDB        Z20, Z13, Z13
-	VPDPBUSD      Z16, Z19, Z3
-	VPDPBUSD      Z17, Z19, Z4
-	VPDPBUSD      Z18, Z19, Z5
-	VPMADDUBSW    mul3even<>+0(SB), Z14, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z14, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z14, Z14, Z20
-	VPADDB        Z20, Z14, Z14
-	VPDPBUSD      Z16, Z19, Z6
-	VPDPBUSD      Z17, Z19, Z7
-	VPDPBUSD      Z18, Z19, Z8
-	VPMADDUBSW    mul3even<>+0(SB), Z15, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z15, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z15, Z15, Z20
-	VPADDB        Z20, Z15, Z15
-	VPDPBUSD      Z16, Z19, Z9
-	VPDPBUSD      Z17, Z19, Z10
-	VPDPBUSD      Z18, Z19, Z11
-	VMOVDQU32     192(DX), Z16
-	VMOVDQU32     192(DX)(BX*1), Z17
-	VMOVDQU32     192(DX)(BX*2), Z18
-	VPMADDUBSW    mul3even<>+0(SB), Z12, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z12, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z12, Z12, Z20
-	VPADDB        Z20, Z12, Z12
-	VPDPBUSD      Z16, Z19, Z0
-	VPDPBUSD      Z17, Z19, Z1
-	VPDPBUSD      Z18, Z19, Z2
-	VPMADDUBSW    mul3even<>+0(SB), Z13, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z13, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z13, Z13, Z20
-	VPADDB        Z20, Z13, Z13
-	VPDPBUSD      Z16, Z19, Z3
-	VPDPBUSD      Z17, Z19, Z4
-	VPDPBUSD      Z18, Z19, Z5
-	VPMADDUBSW    mul3even<>+0(SB), Z14, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z14, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z14, Z14, Z20
-	VPADDB        Z20, Z14, Z14
-	VPDPBUSD      Z16, Z19, Z6
-	VPDPBUSD      Z17, Z19, Z7
-	VPDPBUSD      Z18, Z19, Z8
-	VPMADDUBSW    mul3even<>+0(SB), Z15, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z15, Z20
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z20, Z19
-	VPADDB        Z15, Z15, Z20
-	VPADDB        Z20, Z15, Z15
-	VPDPBUSD      Z16, Z19, Z9
-	VPDPBUSD      Z17, Z19, Z10
-	VPDPBUSD      Z18, Z19, Z11
-	VMOVDQU32     256(DX), Z16
-	VMOVDQU32     256(DX)(BX*1), Z17
-	VMOVDQU32     256(DX)(BX*2), Z18
-	VPMADDUBSW    mul3even<>+0(SB), Z12, Z19
-	VPMADDUBSW    mul3odd<>+0(SB), Z12, Z12
-	VPSRLW        $0x08, Z19, Z19
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z12, Z19
-	VPDPBUSD      Z16, Z19, Z0
-	VPDPBUSD      Z17, Z19, Z1
-	VPDPBUSD      Z18, Z19, Z2
-	VPMADDUBSW    mul3even<>+0(SB), Z13, Z12
-	VPMADDUBSW    mul3odd<>+0(SB), Z13, Z13
-	VPSRLW        $0x08, Z12, Z12
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z13, Z12
-	VPDPBUSD      Z16, Z12, Z3
-	VPDPBUSD      Z17, Z12, Z4
-	VPDPBUSD      Z18, Z12, Z5
-	VPMADDUBSW    mul3even<>+0(SB), Z14, Z12
-	VPMADDUBSW    mul3odd<>+0(SB), Z14, Z13
-	VPSRLW        $0x08, Z12, Z12
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z13, Z12
-	VPDPBUSD      Z16, Z12, Z6
-	VPDPBUSD      Z17, Z12, Z7
-	VPDPBUSD      Z18, Z12, Z8
-	VPMADDUBSW    mul3even<>+0(SB), Z15, Z12
-	VPMADDUBSW    mul3odd<>+0(SB), Z15, Z13
-	VPSRLW        $0x08, Z12, Z12
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z13, Z12
-	VPDPBUSD      Z16, Z12, Z9
-	VPDPBUSD      Z17, Z12, Z10
-	VPDPBUSD      Z18, Z12, Z11
-	ADDQ          $0x36, CX
-	ADDQ          $0x00000140, DX
-	DECQ          DI
-	JNZ           blocks
-	VSHUFI64X2    $0x44, Z1, Z0, Z12
-	VSHUFI64X2    $0xee, Z1, Z0, Z13
-	VPADDD        Z13, Z12, Z12
-	VSHUFI64X2    $0x44, Z3, Z2, Z13
-	VSHUFI64X2    $0xee, Z3, Z2, Z14
-	VPADDD        Z14, Z13, Z13
-	VSHUFI64X2    $0x44, Z5, Z4, Z14
-	VSHUFI64X2    $0xee, Z5, Z4, Z15
-	VPADDD        Z15, Z14, Z14
-	VSHUFI64X2    $0x44, Z7, Z6, Z15
-	VSHUFI64X2    $0xee, Z7, Z6, Z16
-	VPADDD        Z16, Z15, Z15
-	VSHUFI64X2    $0x44, Z9, Z8, Z16
-	VSHUFI64X2    $0xee, Z9, Z8, Z17
-	VPADDD        Z17, Z16, Z16
-	VSHUFI64X2    $0x44, Z11, Z10, Z17
-	VSHUFI64X2    $0xee, Z11, Z10, Z18
-	VPADDD        Z18, Z17, Z17
-	VSHUFI64X2    $0x88, Z13, Z12, Z18
-	VSHUFI64X2    $0xdd, Z13, Z12, Z12
-	VPADDD        Z12, Z18, Z18
-	VSHUFI64X2    $0x88, Z15, Z14, Z12
-	VSHUFI64X2    $0xdd, Z15, Z14, Z13
-	VPADDD        Z13, Z12, Z12
-	VSHUFI64X2    $0x88, Z17, Z16, Z13
-	VSHUFI64X2    $0xdd, Z17, Z16, Z14
-	VPADDD        Z14, Z13, Z13
-	VPUNPCKLQDQ   Z12, Z18, Z14
-	VPUNPCKHQDQ   Z12, Z18, Z12
-	VPADDD        Z12, Z14, Z14
-	VPXORD        Z21, Z21, Z21
-	VPUNPCKLQDQ   Z21, Z13, Z12
-	VPUNPCKHQDQ   Z21, Z13, Z13
-	VPADDD        Z13, Z12, Z12
-	VSHUFPS       $0x88, Z12, Z14, Z13
-	VSHUFPS       $0xdd, Z12, Z14, Z12
-	VPADDD        Z12, Z13, Z13
-	VMOVDQU32     reduce_0_4_8_12_1_5_9_13_2_6_10_14<>+0(SB), Z12
-	VPERMD        Z13, Z12, Z13
-	VMOVDQU32     (SI), X22
-	VMOVDQU32     lanemodT3<>+0(SB), Z12
-	VPERMD        Z22, Z12, Z22
-	VPSUBD        Z22, Z13, Z13
-	VCVTDQ2PS     Z13, Z12
-	MOVQ          72(AX), DX
-	VMOVDQU32     (DX), X23
-	VMOVDQU32     lanemodT3<>+0(SB), Z13
-	VPERMD        Z23, Z13, Z23
-	VMULPS        Z23, Z12, Z12
-	MOVQ          8(AX), DX
-	VMOVDQU32     tokmajorT3<>+0(SB), Z13
-	VPERMPS       Z12, Z13, Z12
-	VMOVUPS       X12, (R9)
-	VEXTRACTF32X4 $0x01, Z12, (R9)(DX*1)
-	VEXTRACTF32X4 $0x02, Z12, (R9)(DX*2)
-	ADDQ          96(AX), CX
-	ADDQ          112(AX), R9
-	SUBQ          $0x00000004, R8
-	JNZ           rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX512R1T3(a *[15]int64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
-TEXT ·ternTQ1UAVX512R1T3(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	KMOVQ low52bytes<>+0(SB), K1
-
-rows:
-	MOVQ   40(AX), DX
-	MOVQ   56(AX), SI
-	MOVQ   32(AX), DI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-
-blocks:
-	PREFETCHT0  1024(CX)
-	VMOVDQU8.Z  (CX), K1, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
-	VPMADDUBSW  mul3odd<>+0(SB), Z3, Z5
-	VPSRLW      $0x08, Z4, Z4
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z5, Z4
-	VPADDB      Z3, Z3, Z5
-	VPADDB      Z5, Z3, Z3
-	VPDPBUSD    (DX), Z4, Z0
-	VPDPBUSD    (DX)(BX*1), Z4, Z1
-	VPDPBUSD    (DX)(BX*2), Z4, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
-	VPMADDUBSW  mul3odd<>+0(SB), Z3, Z5
-	VPSRLW      $0x08, Z4, Z4
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z5, Z4
-	VPADDB      Z3, Z3, Z5
-	VPADDB      Z5, Z3, Z3
-	VPDPBUSD    64(DX), Z4, Z0
-	VPDPBUSD    64(DX)(BX*1), Z4, Z1
-	VPDPBUSD    64(DX)(BX*2), Z4, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
-	VPMADDUBSW  mul3odd<>+0(SB), Z3, Z5
-	VPSRLW      $0x08, Z4, Z4
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z5, Z4
-	VPADDB      Z3, Z3, Z5
-	VPADDB      Z5, Z3, Z3
-	VPDPBUSD    128(DX), Z4, Z0
-	VPDPBUSD    128(DX)(BX*1), Z4, Z1
-	VPDPBUSD    128(DX)(BX*2), Z4, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
-	VPMADDUBSW  mul3odd<>+0(SB), Z3, Z5
-	VPSRLW      $0x08, Z4, Z4
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z5, Z4
-	VPADDB      Z3, Z3, Z5
-	VPADDB      Z5, Z3, Z3
-	VPDPBUSD    192(DX), Z4, Z0
-	VPDPBUSD    192(DX)(BX*1), Z4, Z1
-	VPDPBUSD    192(DX)(BX*2), Z4, Z2
-	VPMADDUBSW  mul3even<>+0(SB), Z3, Z4
-	VPMADDUBSW  mul3odd<>+0(SB), Z3, Z3
-	VPSRLW      $0x08, Z4, Z4
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z3, Z4
-	VPDPBUSD    256(DX), Z4, Z0
-	VPDPBUSD    256(DX)(BX*1), Z4, Z1
-	VPDPBUSD    256(DX)(BX*2), Z4, Z2
-	ADDQ        $0x36, CX
-	ADDQ        $0x00000140, DX
-	DECQ        DI
-	JNZ         blocks
-	VSHUFI64X2  $0x44, Z1, Z0, Z3
-	VSHUFI64X2  $0xee, Z1, Z0, Z4
-	VPADDD      Z4, Z3, Z3
-	VPXORD      Z6, Z6, Z6
-	VSHUFI64X2  $0x44, Z6, Z2, Z4
-	VSHUFI64X2  $0xee, Z6, Z2, Z5
-	VPADDD      Z5, Z4, Z4
-	VSHUFI64X2  $0x88, Z4, Z3, Z5
-	VSHUFI64X2  $0xdd, Z4, Z3, Z3
-	VPADDD      Z3, Z5, Z5
-	VPUNPCKLQDQ Z6, Z5, Z3
-	VPUNPCKHQDQ Z6, Z5, Z4
-	VPADDD      Z4, Z3, Z3
-	VSHUFPS     $0x88, Z6, Z3, Z4
-	VSHUFPS     $0xdd, Z6, Z3, Z3
-	VPADDD      Z3, Z4, Z4
-	VMOVDQU32   reduce_0_4_8<>+0(SB), Z3
-	VPERMD      Z4, Z3, Z4
-	VMOVDQU32   (SI), X7
-	VPSUBD      Z7, Z4, Z4
-	VCVTDQ2PS   Z4, Z3
-	MOVQ        72(AX), DX
-	VMOVDQU32   (DX), X7
-	VMULPS      Z7, Z3, Z3
-	MOVQ        8(AX), DX
-	VMOVSS      X3, (R9)
-	VEXTRACTPS  $0x01, X3, (R9)(DX*1)
-	VEXTRACTPS  $0x02, X3, (R9)(DX*2)
-	ADDQ        $0x04, R9
-	SUBQ        $0x00000001, R8
-	JNZ         rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX512R4T4(a *[15]int64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
-TEXT ·ternTQ1UAVX512R4T4(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	MOVQ  88(AX), R10
-	LEAQ  (R10)(R10*2), R11
-	LEAQ  (BX)(BX*2), R12
-	KMOVQ low52bytes<>+0(SB), K1
-
-rows:
-	MOVQ   40(AX), DX
-	MOVQ   56(AX), SI
-	MOVQ   32(AX), DI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-
-blocks:
-	PREFETCHT0    1024(CX)
-	VMOVDQU8.Z    (CX), K1, Z16
-	PREFETCHT0    1024(CX)(R10*1)
-	VMOVDQU8.Z    (CX)(R10*1), K1, Z17
-	PREFETCHT0    1024(CX)(R10*2)
-	VMOVDQU8.Z    (CX)(R10*2), K1, Z18
-	PREFETCHT0    1024(CX)(R11*1)
-	VMOVDQU8.Z    (CX)(R11*1), K1, Z19
-	VMOVDQU32     (DX), Z20
-	VMOVDQU32     (DX)(BX*1), Z21
-	VMOVDQU32     (DX)(BX*2), Z22
-	VMOVDQU32     (DX)(R12*1), Z23
-	VPMADDUBSW    mul3even<>+0(SB), Z16, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z16, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z16, Z16, Z25
-	VPADDB        Z25, Z16, Z16
-	VPDPBUSD      Z20, Z24, Z0
-	VPDPBUSD      Z21, Z24, Z1
-	VPDPBUSD      Z22, Z24, Z2
-	VPDPBUSD      Z23, Z24, Z3
-	VPMADDUBSW    mul3even<>+0(SB), Z17, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z17, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z17, Z17, Z25
-	VPADDB        Z25, Z17, Z17
-	VPDPBUSD      Z20, Z24, Z4
-	VPDPBUSD      Z21, Z24, Z5
-	VPDPBUSD      Z22, Z24, Z6
-	VPDPBUSD      Z23, Z24, Z7
-	VPMADDUBSW    mul3even<>+0(SB), Z18, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z18, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z18, Z18, Z25
-	VPADDB        Z25, Z18, Z18
-	VPDPBUSD      Z20, Z24, Z8
-	VPDPBUSD      Z21, Z24, Z9
-	VPDPBUSD      Z22, Z24, Z10
-	VPDPBUSD      Z23, Z24, Z11
-	VPMADDUBSW    mul3even<>+0(SB), Z19, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z19, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z19, Z19, Z25
-	VPADDB        Z25, Z19, Z19
-	VPDPBUSD      Z20, Z24, Z12
-	VPDPBUSD      Z21, Z24, Z13
-	VPDPBUSD      Z22, Z24, Z14
-	VPDPBUSD      Z23, Z24, Z15
-	VMOVDQU32     64(DX), Z20
-	VMOVDQU32     64(DX)(BX*1), Z21
-	VMOVDQU32     64(DX)(BX*2), Z22
-	VMOVDQU32     64(DX)(R12*1), Z23
-	VPMADDUBSW    mul3even<>+0(SB), Z16, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z16, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z16, Z16, Z25
-	VPADDB        Z25, Z16, Z16
-	VPDPBUSD      Z20, Z24, Z0
-	VPDPBUSD      Z21, Z24, Z1
-	VPDPBUSD      Z22, Z24, Z2
-	VPDPBUSD      Z23, Z24, Z3
-	VPMADDUBSW    mul3even<>+0(SB), Z17, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z17, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z17, Z17, Z25
-	VPADDB        Z25, Z17, Z17
-	VPDPBUSD      Z20, Z24, Z4
-	VPDPBUSD      Z21, Z24, Z5
-	VPDPBUSD      Z22, Z24, Z6
-	VPDPBUSD      Z23, Z24, Z7
-	VPMADDUBSW    mul3even<>+0(SB), Z18, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z18, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z18, Z18, Z25
-	VPADDB        Z25, Z18, Z18
-	VPDPBUSD      Z20, Z24, Z8
-	VPDPBUSD      Z21, Z24, Z9
-	VPDPBUSD      Z22, Z24, Z10
-	VPDPBUSD      Z23, Z24, Z11
-	VPMADDUBSW    mul3even<>+0(SB), Z19, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z19, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z19, Z19, Z25
-	VPADDB        Z25, Z19, Z19
-	VPDPBUSD      Z20, Z24, Z12
-	VPDPBUSD      Z21, Z24, Z13
-	VPDPBUSD      Z22, Z24, Z14
-	VPDPBUSD      Z23, Z24, Z15
-	VMOVDQU32     128(DX), Z20
-	VMOVDQU32     128(DX)(BX*1), Z21
-	VMOVDQU32     128(DX)(BX*2), Z22
-	VMOVDQU32     128(DX)(R12*1), Z23
-	VPMADDUBSW    mul3even<>+0(SB), Z16, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z16, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z16, Z16, Z25
-	VPADDB        Z25, Z16, Z16
-	VPDPBUSD      Z20, Z24, Z0
-	VPDPBUSD      Z21, Z24, Z1
-	VPDPBUSD      Z22, Z24, Z2
-	VPDPBUSD      Z23, Z24, Z3
-	VPMADDUBSW    mul3even<>+0(SB), Z17, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z17, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z17, Z17, Z25
-	VPADDB        Z25, Z17, Z17
-	VPDPBUSD      Z20, Z24, Z4
-	VPDPBUSD      Z21, Z24, Z5
-	VPDPBUSD      Z22, Z24, Z6
-	VPDPBUSD      Z23, Z24, Z7
-	VPMADDUBSW    mul3even<>+0(SB), Z18, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z18, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z18, Z18, Z25
-	VPADDB        Z25, Z18, Z18
-	VPDPBUSD      Z20, Z24, Z8
-	VPDPBUSD      Z21, Z24, Z9
-	VPDPBUSD      Z22, Z24, Z10
-	VPDPBUSD      Z23, Z24, Z11
-	VPMADDUBSW    mul3even<>+0(SB), Z19, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z19, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z19, Z19, Z25
-	VPADDB        Z25, Z19, Z19
-	VPDPBUSD      Z20, Z24, Z12
-	VPDPBUSD      Z21, Z24, Z13
-	VPDPBUSD      Z22, Z24, Z14
-	VPDPBUSD      Z23, Z24, Z15
-	VMOVDQU32     192(DX), Z20
-	VMOVDQU32     192(DX)(BX*1), Z21
-	VMOVDQU32     192(DX)(BX*2), Z22
-	VMOVDQU32     192(DX)(R12*1), Z23
-	VPMADDUBSW    mul3even<>+0(SB), Z16, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z16, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z16, Z16, Z25
-	VPADDB        Z25, Z16, Z16
-	VPDPBUSD      Z20, Z24, Z0
-	VPDPBUSD      Z21, Z24, Z1
-	VPDPBUSD      Z22, Z24, Z2
-	VPDPBUSD      Z23, Z24, Z3
-	VPMADDUBSW    mul3even<>+0(SB), Z17, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z17, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z17, Z17, Z25
-	VPADDB        Z25, Z17, Z17
-	VPDPBUSD      Z20, Z24, Z4
-	VPDPBUSD      Z21, Z24, Z5
-	VPDPBUSD      Z22, Z24, Z6
-	VPDPBUSD      Z23, Z24, Z7
-	VPMADDUBSW    mul3even<>+0(SB), Z18, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z18, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z18, Z18, Z25
-	VPADDB        Z25, Z18, Z18
-	VPDPBUSD      Z20, Z24, Z8
-	VPDPBUSD      Z21, Z24, Z9
-	VPDPBUSD      Z22, Z24, Z10
-	VPDPBUSD      Z23, Z24, Z11
-	VPMADDUBSW    mul3even<>+0(SB), Z19, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z19, Z25
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z25, Z24
-	VPADDB        Z19, Z19, Z25
-	VPADDB        Z25, Z19, Z19
-	VPDPBUSD      Z20, Z24, Z12
-	VPDPBUSD      Z21, Z24, Z13
-	VPDPBUSD      Z22, Z24, Z14
-	VPDPBUSD      Z23, Z24, Z15
-	VMOVDQU32     256(DX), Z20
-	VMOVDQU32     256(DX)(BX*1), Z21
-	VMOVDQU32     256(DX)(BX*2), Z22
-	VMOVDQU32     256(DX)(R12*1), Z23
-	VPMADDUBSW    mul3even<>+0(SB), Z16, Z24
-	VPMADDUBSW    mul3odd<>+0(SB), Z16, Z16
-	VPSRLW        $0x08, Z24, Z24
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z16, Z24
-	VPDPBUSD      Z20, Z24, Z0
-	VPDPBUSD      Z21, Z24, Z1
-	VPDPBUSD      Z22, Z24, Z2
-	VPDPBUSD      Z23, Z24, Z3
-	VPMADDUBSW    mul3even<>+0(SB), Z17, Z16
-	VPMADDUBSW    mul3odd<>+0(SB), Z17, Z17
-	VPSRLW        $0x08, Z16, Z16
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z17, Z16
-	VPDPBUSD      Z20, Z16, Z4
-	VPDPBUSD      Z21, Z16, Z5
-	VPDPBUSD      Z22, Z16, Z6
-	VPDPBUSD      Z23, Z16, Z7
-	VPMADDUBSW    mul3even<>+0(SB), Z18, Z16
-	VPMADDUBSW    mul3odd<>+0(SB), Z18, Z17
-	VPSRLW        $0x08, Z16, Z16
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z17, Z16
-	VPDPBUSD      Z20, Z16, Z8
-	VPDPBUSD      Z21, Z16, Z9
-	VPDPBUSD      Z22, Z16, Z10
-	VPDPBUSD      Z23, Z16, Z11
-	VPMADDUBSW    mul3even<>+0(SB), Z19, Z16
-	VPMADDUBSW    mul3odd<>+0(SB), Z19, Z17
-	VPSRLW        $0x08, Z16, Z16
-	VPTERNLOGD    $0xf8, hibytes<>+0(SB), Z17, Z16
-	VPDPBUSD      Z20, Z16, Z12
-	VPDPBUSD      Z21, Z16, Z13
-	VPDPBUSD      Z22, Z16, Z14
-	VPDPBUSD      Z23, Z16, Z15
-	ADDQ          $0x36, CX
-	ADDQ          $0x00000140, DX
-	DECQ          DI
-	JNZ           blocks
-	VSHUFI64X2    $0x44, Z1, Z0, Z16
-	VSHUFI64X2    $0xee, Z1, Z0, Z17
-	VPADDD        Z17, Z16, Z16
-	VSHUFI64X2    $0x44, Z3, Z2, Z17
-	VSHUFI64X2    $0xee, Z3, Z2, Z18
-	VPADDD        Z18, Z17, Z17
-	VSHUFI64X2    $0x44, Z5, Z4, Z18
-	VSHUFI64X2    $0xee, Z5, Z4, Z19
-	VPADDD        Z19, Z18, Z18
-	VSHUFI64X2    $0x44, Z7, Z6, Z19
-	VSHUFI64X2    $0xee, Z7, Z6, Z20
-	VPADDD        Z20, Z19, Z19
-	VSHUFI64X2    $0x44, Z9, Z8, Z20
-	VSHUFI64X2    $0xee, Z9, Z8, Z21
-	VPADDD        Z21, Z20, Z20
-	VSHUFI64X2    $0x44, Z11, Z10, Z21
-	VSHUFI64X2    $0xee, Z11, Z10, Z22
-	VPADDD        Z22, Z21, Z21
-	VSHUFI64X2    $0x44, Z13, Z12, Z22
-	VSHUFI64X2    $0xee, Z13, Z12, Z23
-	VPADDD        Z23, Z22, Z22
-	VSHUFI64X2    $0x44, Z15, Z14, Z23
-	VSHUFI64X2    $0xee, Z15, Z14, Z24
-	VPADDD        Z24, Z23, Z23
-	VSHUFI64X2    $0x88, Z17, Z16, Z24
-	VSHUFI64X2    $0xdd, Z17, Z16, Z16
-	VPADDD        Z16, Z24, Z24
-	VSHUFI64X2    $0x88, Z19, Z18, Z16
-	VSHUFI64X2    $0xdd, Z19, Z18, Z17
-	VPADDD        Z17, Z16, Z16
-	VSHUFI64X2    $0x88, Z21, Z20, Z17
-	VSHUFI64X2    $0xdd, Z21, Z20, Z18
-	VPADDD        Z18, Z17, Z17
-	VSHUFI64X2    $0x88, Z23, Z22, Z18
-	VSHUFI64X2    $0xdd, Z23, Z22, Z19
-	VPADDD        Z19, Z18, Z18
-	VPUNPCKLQDQ   Z16, Z24, Z19
-	VPUNPCKHQDQ   Z16, Z24, Z16
-	VPADDD        Z16, Z19, Z19
-	VPUNPCKLQDQ   Z18, Z17, Z16
-	VPUNPCKHQDQ   Z18, Z17, Z17
-	VPADDD        Z17, Z16, Z16
-	VSHUFPS       $0x88, Z16, Z19, Z17
-	VSHUFPS       $0xdd, Z16, Z19, Z16
-	VPADDD        Z16, Z17, Z17
-	VMOVDQU32     reduce_0_4_8_12_1_5_9_13_2_6_10_14_3_7_11_15<>+0(SB), Z16
-	VPERMD        Z17, Z16, Z17
-	VMOVDQU32     (SI), X26
-	VMOVDQU32     lanemodT4<>+0(SB), Z16
-	VPERMD        Z26, Z16, Z26
-	VPSUBD        Z26, Z17, Z17
-	VCVTDQ2PS     Z17, Z16
-	MOVQ          72(AX), DX
-	VMOVDQU32     (DX), X27
-	VMOVDQU32     lanemodT4<>+0(SB), Z17
-	VPERMD        Z27, Z17, Z27
-	VMULPS        Z27, Z16, Z16
-	MOVQ          8(AX), DX
-	VMOVDQU32     tokmajorT4<>+0(SB), Z17
-	VPERMPS       Z16, Z17, Z16
-	VMOVUPS       X16, (R9)
-	VEXTRACTF32X4 $0x01, Z16, (R9)(DX*1)
-	VEXTRACTF32X4 $0x02, Z16, (R9)(DX*2)
-	LEAQ          (DX)(DX*2), DX
-	VEXTRACTF32X4 $0x03, Z16, (R9)(DX*1)
-	ADDQ          96(AX), CX
-	ADDQ          112(AX), R9
-	SUBQ          $0x00000004, R8
-	JNZ           rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX512R1T4(a *[15]int64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, MMX+
-TEXT ·ternTQ1UAVX512R1T4(SB), NOSPLIT, $0-8
-	MOVQ  a+0(FP), AX
-	MOVQ  16(AX), CX
-	MOVQ  48(AX), BX
-	MOVQ  (AX), R9
-	MOVQ  24(AX), R8
-	LEAQ  (BX)(BX*2), R10
-	KMOVQ low52bytes<>+0(SB), K1
-
-rows:
-	MOVQ   40(AX), DX
-	MOVQ   56(AX), SI
-	MOVQ   32(AX), DI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-
-blocks:
-	PREFETCHT0  1024(CX)
-	VMOVDQU8.Z  (CX), K1, Z4
-	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z4, Z6
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPADDB      Z4, Z4, Z6
-	VPADDB      Z6, Z4, Z4
-	VPDPBUSD    (DX), Z5, Z0
-	VPDPBUSD    (DX)(BX*1), Z5, Z1
-	VPDPBUSD    (DX)(BX*2), Z5, Z2
-	VPDPBUSD    (DX)(R10*1), Z5, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z4, Z6
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPADDB      Z4, Z4, Z6
-	VPADDB      Z6, Z4, Z4
-	VPDPBUSD    64(DX), Z5, Z0
-	VPDPBUSD    64(DX)(BX*1), Z5, Z1
-	VPDPBUSD    64(DX)(BX*2), Z5, Z2
-	VPDPBUSD    64(DX)(R10*1), Z5, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z4, Z6
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPADDB      Z4, Z4, Z6
-	VPADDB      Z6, Z4, Z4
-	VPDPBUSD    128(DX), Z5, Z0
-	VPDPBUSD    128(DX)(BX*1), Z5, Z1
-	VPDPBUSD    128(DX)(BX*2), Z5, Z2
-	VPDPBUSD    128(DX)(R10*1), Z5, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z4, Z6
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z6, Z5
-	VPADDB      Z4, Z4, Z6
-	VPADDB      Z6, Z4, Z4
-	VPDPBUSD    192(DX), Z5, Z0
-	VPDPBUSD    192(DX)(BX*1), Z5, Z1
-	VPDPBUSD    192(DX)(BX*2), Z5, Z2
-	VPDPBUSD    192(DX)(R10*1), Z5, Z3
-	VPMADDUBSW  mul3even<>+0(SB), Z4, Z5
-	VPMADDUBSW  mul3odd<>+0(SB), Z4, Z4
-	VPSRLW      $0x08, Z5, Z5
-	VPTERNLOGD  $0xf8, hibytes<>+0(SB), Z4, Z5
-	VPDPBUSD    256(DX), Z5, Z0
-	VPDPBUSD    256(DX)(BX*1), Z5, Z1
-	VPDPBUSD    256(DX)(BX*2), Z5, Z2
-	VPDPBUSD    256(DX)(R10*1), Z5, Z3
-	ADDQ        $0x36, CX
-	ADDQ        $0x00000140, DX
-	DECQ        DI
-	JNZ         blocks
-	VSHUFI64X2  $0x44, Z1, Z0, Z4
-	VSHUFI64X2  $0xee, Z1, Z0, Z5
-	VPADDD      Z5, Z4, Z4
-	VSHUFI64X2  $0x44, Z3, Z2, Z5
-	VSHUFI64X2  $0xee, Z3, Z2, Z6
-	VPADDD      Z6, Z5, Z5
-	VSHUFI64X2  $0x88, Z5, Z4, Z6
-	VSHUFI64X2  $0xdd, Z5, Z4, Z4
-	VPADDD      Z4, Z6, Z6
-	VPXORD      Z7, Z7, Z7
-	VPUNPCKLQDQ Z7, Z6, Z4
-	VPUNPCKHQDQ Z7, Z6, Z5
-	VPADDD      Z5, Z4, Z4
-	VSHUFPS     $0x88, Z7, Z4, Z5
-	VSHUFPS     $0xdd, Z7, Z4, Z4
-	VPADDD      Z4, Z5, Z5
-	VMOVDQU32   reduce_0_4_8_12<>+0(SB), Z4
-	VPERMD      Z5, Z4, Z5
-	VMOVDQU32   (SI), X8
-	VPSUBD      Z8, Z5, Z5
-	VCVTDQ2PS   Z5, Z4
-	MOVQ        72(AX), DX
-	VMOVDQU32   (DX), X8
-	VMULPS      Z8, Z4, Z4
-	MOVQ        8(AX), DX
-	VMOVSS      X4, (R9)
-	VEXTRACTPS  $0x01, X4, (R9)(DX*1)
-	VEXTRACTPS  $0x02, X4, (R9)(DX*2)
-	LEAQ        (DX)(DX*2), DX
-	VEXTRACTPS  $0x03, X4, (R9)(DX*1)
+	ADDQ        96(AX), CX
 	ADDQ        $0x04, R9
 	SUBQ        $0x00000001, R8
 	JNZ         rows
@@ -11081,9 +9629,7 @@ rows:
 blocks:
 	PREFETCHT0   1024(CX)
 	VMOVDQU      (CX), Y4
-	VMOVDQU      32(CX), X5
-	VMOVD        48(CX), X6
-	VINSERTI128  $0x01, X6, Y5, Y5
+	VMOVDQU      32(CX), Y5
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y6
 	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y7
 	VPSRLW       $0x08, Y6, Y6
@@ -11093,66 +9639,66 @@ blocks:
 	VPADDB       Y7, Y4, Y4
 	VPMADDUBSW   (DX), Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y5, Y5, Y11
-	VPADDB       Y11, Y5, Y5
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   32(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   64(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y5, Y5, Y11
-	VPADDB       Y11, Y5, Y5
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   96(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   128(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y5, Y5, Y11
-	VPADDB       Y11, Y5, Y5
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   160(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   192(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y5, Y5, Y11
-	VPADDB       Y11, Y5, Y5
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   224(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
@@ -11163,19 +9709,17 @@ blocks:
 	VPMADDUBSW   256(DX), Y7, Y4
 	VPADDW       Y4, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y5, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y5
 	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y5, Y5
+	VPOR         Y5, Y4, Y4
 	VPMADDUBSW   288(DX), Y4, Y4
 	VPADDW       Y4, Y6, Y6
 	VPMADDWD     ones16<>+0(SB), Y6, Y4
 	VPADDD       Y4, Y0, Y0
 	PREFETCHT0   1024(CX)(R9*1)
 	VMOVDQU      (CX)(R9*1), Y4
-	VMOVDQU      32(CX)(R9*1), X8
-	VMOVD        48(CX)(R9*1), X5
-	VINSERTI128  $0x01, X5, Y8, Y8
+	VMOVDQU      32(CX)(R9*1), Y5
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y6
 	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y7
 	VPSRLW       $0x08, Y6, Y6
@@ -11184,67 +9728,67 @@ blocks:
 	VPADDB       Y4, Y4, Y7
 	VPADDB       Y7, Y4, Y4
 	VPMADDUBSW   (DX), Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y8, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y8, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y8, Y8, Y11
-	VPADDB       Y11, Y8, Y8
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   32(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   64(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y8, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y8, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y8, Y8, Y11
-	VPADDB       Y11, Y8, Y8
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   96(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   128(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y8, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y8, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y8, Y8, Y11
-	VPADDB       Y11, Y8, Y8
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   160(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   192(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y8, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y8, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y8, Y8, Y11
-	VPADDB       Y11, Y8, Y8
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   224(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
@@ -11254,20 +9798,18 @@ blocks:
 	VPOR         Y4, Y7, Y7
 	VPMADDUBSW   256(DX), Y7, Y4
 	VPADDW       Y4, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y8, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y8, Y7
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y4
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y5
 	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y5, Y5
+	VPOR         Y5, Y4, Y4
 	VPMADDUBSW   288(DX), Y4, Y4
 	VPADDW       Y4, Y6, Y6
 	VPMADDWD     ones16<>+0(SB), Y6, Y4
 	VPADDD       Y4, Y1, Y1
 	PREFETCHT0   1024(CX)(R9*2)
 	VMOVDQU      (CX)(R9*2), Y4
-	VMOVDQU      32(CX)(R9*2), X9
-	VMOVD        48(CX)(R9*2), X5
-	VINSERTI128  $0x01, X5, Y9, Y9
+	VMOVDQU      32(CX)(R9*2), Y5
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y6
 	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y7
 	VPSRLW       $0x08, Y6, Y6
@@ -11276,67 +9818,67 @@ blocks:
 	VPADDB       Y4, Y4, Y7
 	VPADDB       Y7, Y4, Y4
 	VPMADDUBSW   (DX), Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y9, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y9, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y9, Y9, Y11
-	VPADDB       Y11, Y9, Y9
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   32(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   64(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y9, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y9, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y9, Y9, Y11
-	VPADDB       Y11, Y9, Y9
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   96(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   128(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y9, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y9, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y9, Y9, Y11
-	VPADDB       Y11, Y9, Y9
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   160(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   192(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y9, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y9, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y9, Y9, Y11
-	VPADDB       Y11, Y9, Y9
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   224(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
@@ -11346,20 +9888,18 @@ blocks:
 	VPOR         Y4, Y7, Y7
 	VPMADDUBSW   256(DX), Y7, Y4
 	VPADDW       Y4, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y9, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y9, Y7
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y4
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y5
 	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y5, Y5
+	VPOR         Y5, Y4, Y4
 	VPMADDUBSW   288(DX), Y4, Y4
 	VPADDW       Y4, Y6, Y6
 	VPMADDWD     ones16<>+0(SB), Y6, Y4
 	VPADDD       Y4, Y2, Y2
 	PREFETCHT0   1024(CX)(R10*1)
 	VMOVDQU      (CX)(R10*1), Y4
-	VMOVDQU      32(CX)(R10*1), X10
-	VMOVD        48(CX)(R10*1), X5
-	VINSERTI128  $0x01, X5, Y10, Y10
+	VMOVDQU      32(CX)(R10*1), Y5
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y6
 	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y7
 	VPSRLW       $0x08, Y6, Y6
@@ -11368,67 +9908,67 @@ blocks:
 	VPADDB       Y4, Y4, Y7
 	VPADDB       Y7, Y4, Y4
 	VPMADDUBSW   (DX), Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y10, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y10, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y10, Y10, Y11
-	VPADDB       Y11, Y10, Y10
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   32(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   64(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y10, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y10, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y10, Y10, Y11
-	VPADDB       Y11, Y10, Y10
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   96(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   128(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y10, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y10, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y10, Y10, Y11
-	VPADDB       Y11, Y10, Y10
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   160(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
+	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y4, Y4, Y8
+	VPADDB       Y8, Y4, Y4
 	VPMADDUBSW   192(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y10, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y10, Y11
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y8
 	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y10, Y10, Y11
-	VPADDB       Y11, Y10, Y10
+	VPAND        hibytes<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPADDB       Y5, Y5, Y8
+	VPADDB       Y8, Y5, Y5
 	VPMADDUBSW   224(DX), Y7, Y7
 	VPADDW       Y7, Y6, Y6
 	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
@@ -11438,16 +9978,16 @@ blocks:
 	VPOR         Y4, Y7, Y7
 	VPMADDUBSW   256(DX), Y7, Y4
 	VPADDW       Y4, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y10, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y10, Y7
+	VPMADDUBSW   mul3even<>+0(SB), Y5, Y4
+	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y5
 	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y4, Y4
+	VPAND        hibytes<>+0(SB), Y5, Y5
+	VPOR         Y5, Y4, Y4
 	VPMADDUBSW   288(DX), Y4, Y4
 	VPADDW       Y4, Y6, Y6
 	VPMADDWD     ones16<>+0(SB), Y6, Y4
 	VPADDD       Y4, Y3, Y3
-	ADDQ         $0x34, CX
+	ADDQ         $0x40, CX
 	ADDQ         $0x00000140, DX
 	DECQ         SI
 	JNZ          blocks
@@ -11504,9 +10044,7 @@ rows:
 blocks:
 	PREFETCHT0   1024(CX)
 	VMOVDQU      (CX), Y1
-	VMOVDQU      32(CX), X2
-	VMOVD        48(CX), X3
-	VINSERTI128  $0x01, X3, Y2, Y2
+	VMOVDQU      32(CX), Y2
 	VPMADDUBSW   mul3even<>+0(SB), Y1, Y3
 	VPMADDUBSW   mul3odd<>+0(SB), Y1, Y4
 	VPSRLW       $0x08, Y3, Y3
@@ -11586,15 +10124,15 @@ blocks:
 	VPMADDUBSW   256(DX), Y4, Y1
 	VPADDW       Y1, Y3, Y3
 	VPMADDUBSW   mul3even<>+0(SB), Y2, Y1
-	VPMADDUBSW   mul3odd<>+0(SB), Y2, Y4
+	VPMADDUBSW   mul3odd<>+0(SB), Y2, Y2
 	VPSRLW       $0x08, Y1, Y1
-	VPAND        hibytes<>+0(SB), Y4, Y4
-	VPOR         Y4, Y1, Y1
+	VPAND        hibytes<>+0(SB), Y2, Y2
+	VPOR         Y2, Y1, Y1
 	VPMADDUBSW   288(DX), Y1, Y1
 	VPADDW       Y1, Y3, Y3
 	VPMADDWD     ones16<>+0(SB), Y3, Y1
 	VPADDD       Y1, Y0, Y0
-	ADDQ         $0x34, CX
+	ADDQ         $0x40, CX
 	ADDQ         $0x00000140, DX
 	DECQ         SI
 	JNZ          blocks
@@ -11611,6 +10149,7 @@ blocks:
 	VMOVSS       (DX), X1
 	VMULSS       X1, X0, X0
 	VMOVSS       X0, (R8)
+	ADDQ         96(AX), CX
 	ADDQ         $0x04, R8
 	SUBQ         $0x00000001, DI
 	JNZ          rows
@@ -11636,9 +10175,7 @@ rows:
 blocks:
 	PREFETCHT0  1024(CX)
 	VMOVDQU     (CX), Y2
-	VMOVDQU     32(CX), X3
-	VMOVD       48(CX), X4
-	VINSERTI128 $0x01, X4, Y3, Y3
+	VMOVDQU     32(CX), Y3
 	VPMADDUBSW  mul3even<>+0(SB), Y2, Y4
 	VPMADDUBSW  mul3odd<>+0(SB), Y2, Y5
 	VPSRLW      $0x08, Y4, Y4
@@ -11735,19 +10272,19 @@ blocks:
 	VPMADDUBSW  256(DX)(BX*1), Y7, Y2
 	VPADDW      Y2, Y4, Y4
 	VPMADDUBSW  mul3even<>+0(SB), Y3, Y2
-	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y7
+	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y3
 	VPSRLW      $0x08, Y2, Y2
-	VPAND       hibytes<>+0(SB), Y7, Y7
-	VPOR        Y7, Y2, Y2
-	VPMADDUBSW  288(DX), Y2, Y7
-	VPADDW      Y7, Y5, Y5
+	VPAND       hibytes<>+0(SB), Y3, Y3
+	VPOR        Y3, Y2, Y2
+	VPMADDUBSW  288(DX), Y2, Y3
+	VPADDW      Y3, Y5, Y5
 	VPMADDUBSW  288(DX)(BX*1), Y2, Y2
 	VPADDW      Y2, Y4, Y4
 	VPMADDWD    ones16<>+0(SB), Y5, Y2
 	VPADDD      Y2, Y0, Y0
 	VPMADDWD    ones16<>+0(SB), Y4, Y2
 	VPADDD      Y2, Y1, Y1
-	ADDQ        $0x34, CX
+	ADDQ        $0x40, CX
 	ADDQ        $0x00000140, DX
 	DECQ        DI
 	JNZ         blocks
@@ -11772,6 +10309,7 @@ blocks:
 	MOVQ        8(AX), DX
 	VMOVSS      X0, (R9)
 	VEXTRACTPS  $0x01, X0, (R9)(DX*1)
+	ADDQ        96(AX), CX
 	ADDQ        $0x04, R9
 	SUBQ        $0x00000001, R8
 	JNZ         rows
@@ -11798,9 +10336,7 @@ rows:
 blocks:
 	PREFETCHT0  1024(CX)
 	VMOVDQU     (CX), Y3
-	VMOVDQU     32(CX), X4
-	VMOVD       48(CX), X5
-	VINSERTI128 $0x01, X5, Y4, Y4
+	VMOVDQU     32(CX), Y4
 	VPMADDUBSW  mul3even<>+0(SB), Y3, Y5
 	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y6
 	VPSRLW      $0x08, Y5, Y5
@@ -11914,14 +10450,14 @@ blocks:
 	VPMADDUBSW  256(DX)(BX*2), Y9, Y3
 	VPADDW      Y3, Y5, Y5
 	VPMADDUBSW  mul3even<>+0(SB), Y4, Y3
-	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y9
+	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y4
 	VPSRLW      $0x08, Y3, Y3
-	VPAND       hibytes<>+0(SB), Y9, Y9
-	VPOR        Y9, Y3, Y3
-	VPMADDUBSW  288(DX), Y3, Y9
-	VPADDW      Y9, Y6, Y6
-	VPMADDUBSW  288(DX)(BX*1), Y3, Y9
-	VPADDW      Y9, Y8, Y8
+	VPAND       hibytes<>+0(SB), Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VPMADDUBSW  288(DX), Y3, Y4
+	VPADDW      Y4, Y6, Y6
+	VPMADDUBSW  288(DX)(BX*1), Y3, Y4
+	VPADDW      Y4, Y8, Y8
 	VPMADDUBSW  288(DX)(BX*2), Y3, Y3
 	VPADDW      Y3, Y5, Y5
 	VPMADDWD    ones16<>+0(SB), Y6, Y3
@@ -11930,7 +10466,7 @@ blocks:
 	VPADDD      Y3, Y1, Y1
 	VPMADDWD    ones16<>+0(SB), Y5, Y3
 	VPADDD      Y3, Y2, Y2
-	ADDQ        $0x34, CX
+	ADDQ        $0x40, CX
 	ADDQ        $0x00000140, DX
 	DECQ        DI
 	JNZ         blocks
@@ -11959,6 +10495,7 @@ blocks:
 	VMOVSS      X0, (R9)
 	VEXTRACTPS  $0x01, X0, (R9)(DX*1)
 	VEXTRACTPS  $0x02, X0, (R9)(DX*2)
+	ADDQ        96(AX), CX
 	ADDQ        $0x04, R9
 	SUBQ        $0x00000001, R8
 	JNZ         rows
@@ -11987,9 +10524,7 @@ rows:
 blocks:
 	PREFETCHT0  1024(CX)
 	VMOVDQU     (CX), Y4
-	VMOVDQU     32(CX), X5
-	VMOVD       48(CX), X6
-	VINSERTI128 $0x01, X6, Y5, Y5
+	VMOVDQU     32(CX), Y5
 	VPMADDUBSW  mul3even<>+0(SB), Y4, Y6
 	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y7
 	VPSRLW      $0x08, Y6, Y6
@@ -12120,1135 +10655,16 @@ blocks:
 	VPMADDUBSW  256(DX)(R10*1), Y11, Y4
 	VPADDW      Y4, Y6, Y6
 	VPMADDUBSW  mul3even<>+0(SB), Y5, Y4
-	VPMADDUBSW  mul3odd<>+0(SB), Y5, Y11
-	VPSRLW      $0x08, Y4, Y4
-	VPAND       hibytes<>+0(SB), Y11, Y11
-	VPOR        Y11, Y4, Y4
-	VPMADDUBSW  288(DX), Y4, Y11
-	VPADDW      Y11, Y7, Y7
-	VPMADDUBSW  288(DX)(BX*1), Y4, Y11
-	VPADDW      Y11, Y9, Y9
-	VPMADDUBSW  288(DX)(BX*2), Y4, Y11
-	VPADDW      Y11, Y10, Y10
-	VPMADDUBSW  288(DX)(R10*1), Y4, Y4
-	VPADDW      Y4, Y6, Y6
-	VPMADDWD    ones16<>+0(SB), Y7, Y4
-	VPADDD      Y4, Y0, Y0
-	VPMADDWD    ones16<>+0(SB), Y9, Y4
-	VPADDD      Y4, Y1, Y1
-	VPMADDWD    ones16<>+0(SB), Y10, Y4
-	VPADDD      Y4, Y2, Y2
-	VPMADDWD    ones16<>+0(SB), Y6, Y4
-	VPADDD      Y4, Y3, Y3
-	ADDQ        $0x34, CX
-	ADDQ        $0x00000140, DX
-	DECQ        DI
-	JNZ         blocks
-	VPERM2I128  $0x20, Y1, Y0, Y4
-	VPERM2I128  $0x31, Y1, Y0, Y0
-	VPADDD      Y0, Y4, Y4
-	VPERM2I128  $0x20, Y3, Y2, Y0
-	VPERM2I128  $0x31, Y3, Y2, Y1
-	VPADDD      Y1, Y0, Y0
-	VPUNPCKLQDQ Y0, Y4, Y1
-	VPUNPCKHQDQ Y0, Y4, Y0
-	VPADDD      Y0, Y1, Y1
-	VPXOR       Y0, Y0, Y0
-	VSHUFPS     $0x88, Y0, Y1, Y2
-	VSHUFPS     $0xdd, Y0, Y1, Y0
-	VPADDD      Y0, Y2, Y2
-	VMOVDQU     reduce_0_4_1_5<>+0(SB), Y0
-	VPERMD      Y2, Y0, Y2
-	VMOVDQU     (SI), X8
-	VPSUBD      Y8, Y2, Y2
-	VCVTDQ2PS   Y2, Y0
-	MOVQ        72(AX), DX
-	VMOVDQU     (DX), X8
-	VMULPS      Y8, Y0, Y0
-	MOVQ        8(AX), DX
-	VMOVSS      X0, (R9)
-	VEXTRACTPS  $0x01, X0, (R9)(DX*1)
-	VEXTRACTPS  $0x02, X0, (R9)(DX*2)
-	LEAQ        (DX)(DX*2), DX
-	VEXTRACTPS  $0x03, X0, (R9)(DX*1)
-	ADDQ        $0x04, R9
-	SUBQ        $0x00000001, R8
-	JNZ         rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX2R4T1(a *[15]int64)
-// Requires: AVX, AVX2, MMX+
-TEXT ·ternTQ1UAVX2R4T1(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), DX
-	MOVQ (AX), R8
-	MOVQ 24(AX), DI
-	MOVQ 88(AX), R9
-	LEAQ (R9)(R9*2), R10
-
-rows:
-	MOVQ  40(AX), DX
-	MOVQ  56(AX), BX
-	MOVQ  32(AX), SI
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
-
-blocks:
-	PREFETCHT0   1024(CX)
-	VMOVDQU      (CX), Y4
-	VMOVDQU      32(CX), X5
-	VMOVD        48(CX), X6
-	VINSERTI128  $0x01, X6, Y5, Y5
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y6
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y7
-	VPSRLW       $0x08, Y6, Y6
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y6, Y6
-	VPADDB       Y4, Y4, Y7
-	VPADDB       Y7, Y4, Y4
-	VPMADDUBSW   (DX), Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y5, Y5, Y11
-	VPADDB       Y11, Y5, Y5
-	VPMADDUBSW   32(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   64(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y5, Y5, Y11
-	VPADDB       Y11, Y5, Y5
-	VPMADDUBSW   96(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   128(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y5, Y5, Y11
-	VPADDB       Y11, Y5, Y5
-	VPMADDUBSW   160(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   192(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y5, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y5, Y5, Y11
-	VPADDB       Y11, Y5, Y5
-	VPMADDUBSW   224(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y4
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y4, Y4
-	VPOR         Y4, Y7, Y7
-	VPMADDUBSW   256(DX), Y7, Y4
-	VPADDW       Y4, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y5, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y5, Y7
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y4, Y4
-	VPMADDUBSW   288(DX), Y4, Y4
-	VPADDW       Y4, Y6, Y6
-	VPMADDWD     ones16<>+0(SB), Y6, Y4
-	VPADDD       Y4, Y0, Y0
-	PREFETCHT0   1024(CX)(R9*1)
-	VMOVDQU      (CX)(R9*1), Y4
-	VMOVDQU      32(CX)(R9*1), X8
-	VMOVD        48(CX)(R9*1), X5
-	VINSERTI128  $0x01, X5, Y8, Y8
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y6
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y7
-	VPSRLW       $0x08, Y6, Y6
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y6, Y6
-	VPADDB       Y4, Y4, Y7
-	VPADDB       Y7, Y4, Y4
-	VPMADDUBSW   (DX), Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y8, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y8, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y8, Y8, Y11
-	VPADDB       Y11, Y8, Y8
-	VPMADDUBSW   32(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   64(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y8, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y8, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y8, Y8, Y11
-	VPADDB       Y11, Y8, Y8
-	VPMADDUBSW   96(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   128(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y8, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y8, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y8, Y8, Y11
-	VPADDB       Y11, Y8, Y8
-	VPMADDUBSW   160(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   192(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y8, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y8, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y8, Y8, Y11
-	VPADDB       Y11, Y8, Y8
-	VPMADDUBSW   224(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y4
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y4, Y4
-	VPOR         Y4, Y7, Y7
-	VPMADDUBSW   256(DX), Y7, Y4
-	VPADDW       Y4, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y8, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y8, Y7
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y4, Y4
-	VPMADDUBSW   288(DX), Y4, Y4
-	VPADDW       Y4, Y6, Y6
-	VPMADDWD     ones16<>+0(SB), Y6, Y4
-	VPADDD       Y4, Y1, Y1
-	PREFETCHT0   1024(CX)(R9*2)
-	VMOVDQU      (CX)(R9*2), Y4
-	VMOVDQU      32(CX)(R9*2), X9
-	VMOVD        48(CX)(R9*2), X5
-	VINSERTI128  $0x01, X5, Y9, Y9
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y6
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y7
-	VPSRLW       $0x08, Y6, Y6
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y6, Y6
-	VPADDB       Y4, Y4, Y7
-	VPADDB       Y7, Y4, Y4
-	VPMADDUBSW   (DX), Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y9, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y9, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y9, Y9, Y11
-	VPADDB       Y11, Y9, Y9
-	VPMADDUBSW   32(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   64(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y9, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y9, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y9, Y9, Y11
-	VPADDB       Y11, Y9, Y9
-	VPMADDUBSW   96(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   128(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y9, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y9, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y9, Y9, Y11
-	VPADDB       Y11, Y9, Y9
-	VPMADDUBSW   160(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   192(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y9, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y9, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y9, Y9, Y11
-	VPADDB       Y11, Y9, Y9
-	VPMADDUBSW   224(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y4
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y4, Y4
-	VPOR         Y4, Y7, Y7
-	VPMADDUBSW   256(DX), Y7, Y4
-	VPADDW       Y4, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y9, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y9, Y7
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y4, Y4
-	VPMADDUBSW   288(DX), Y4, Y4
-	VPADDW       Y4, Y6, Y6
-	VPMADDWD     ones16<>+0(SB), Y6, Y4
-	VPADDD       Y4, Y2, Y2
-	PREFETCHT0   1024(CX)(R10*1)
-	VMOVDQU      (CX)(R10*1), Y4
-	VMOVDQU      32(CX)(R10*1), X10
-	VMOVD        48(CX)(R10*1), X5
-	VINSERTI128  $0x01, X5, Y10, Y10
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y6
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y7
-	VPSRLW       $0x08, Y6, Y6
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y6, Y6
-	VPADDB       Y4, Y4, Y7
-	VPADDB       Y7, Y4, Y4
-	VPMADDUBSW   (DX), Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y10, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y10, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y10, Y10, Y11
-	VPADDB       Y11, Y10, Y10
-	VPMADDUBSW   32(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   64(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y10, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y10, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y10, Y10, Y11
-	VPADDB       Y11, Y10, Y10
-	VPMADDUBSW   96(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   128(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y10, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y10, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y10, Y10, Y11
-	VPADDB       Y11, Y10, Y10
-	VPMADDUBSW   160(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y4, Y4, Y11
-	VPADDB       Y11, Y4, Y4
-	VPMADDUBSW   192(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y10, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y10, Y11
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y11, Y11
-	VPOR         Y11, Y7, Y7
-	VPADDB       Y10, Y10, Y11
-	VPADDB       Y11, Y10, Y10
-	VPMADDUBSW   224(DX), Y7, Y7
-	VPADDW       Y7, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y4, Y7
-	VPMADDUBSW   mul3odd<>+0(SB), Y4, Y4
-	VPSRLW       $0x08, Y7, Y7
-	VPAND        hibytes<>+0(SB), Y4, Y4
-	VPOR         Y4, Y7, Y7
-	VPMADDUBSW   256(DX), Y7, Y4
-	VPADDW       Y4, Y6, Y6
-	VPMADDUBSW   mul3even<>+0(SB), Y10, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y10, Y7
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y7, Y7
-	VPOR         Y7, Y4, Y4
-	VPMADDUBSW   288(DX), Y4, Y4
-	VPADDW       Y4, Y6, Y6
-	VPMADDWD     ones16<>+0(SB), Y6, Y4
-	VPADDD       Y4, Y3, Y3
-	ADDQ         $0x36, CX
-	ADDQ         $0x00000140, DX
-	DECQ         SI
-	JNZ          blocks
-	VPERM2I128   $0x20, Y1, Y0, Y4
-	VPERM2I128   $0x31, Y1, Y0, Y0
-	VPADDD       Y0, Y4, Y4
-	VPERM2I128   $0x20, Y3, Y2, Y0
-	VPERM2I128   $0x31, Y3, Y2, Y1
-	VPADDD       Y1, Y0, Y0
-	VPUNPCKLQDQ  Y0, Y4, Y1
-	VPUNPCKHQDQ  Y0, Y4, Y0
-	VPADDD       Y0, Y1, Y1
-	VPXOR        Y0, Y0, Y0
-	VSHUFPS      $0x88, Y0, Y1, Y2
-	VSHUFPS      $0xdd, Y0, Y1, Y0
-	VPADDD       Y0, Y2, Y2
-	VMOVDQU      reduce_0_4_1_5<>+0(SB), Y0
-	VPERMD       Y2, Y0, Y2
-	VPBROADCASTD (BX), Y0
-	VPSUBD       Y0, Y2, Y2
-	VCVTDQ2PS    Y2, Y0
-	MOVQ         72(AX), DX
-	VBROADCASTSS (DX), Y1
-	VMULPS       Y1, Y0, Y0
-	MOVQ         8(AX), DX
-	MOVQ         104(AX), DX
-	VMOVSS       X0, (R8)
-	VEXTRACTPS   $0x01, X0, (R8)(DX*1)
-	VEXTRACTPS   $0x02, X0, (R8)(DX*2)
-	LEAQ         (DX)(DX*2), DX
-	VEXTRACTPS   $0x03, X0, (R8)(DX*1)
-	ADDQ         96(AX), CX
-	ADDQ         112(AX), R8
-	SUBQ         $0x00000004, DI
-	JNZ          rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX2R1T1(a *[15]int64)
-// Requires: AVX, AVX2, MMX+
-TEXT ·ternTQ1UAVX2R1T1(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), DX
-	MOVQ (AX), R8
-	MOVQ 24(AX), DI
-
-rows:
-	MOVQ  40(AX), DX
-	MOVQ  56(AX), BX
-	MOVQ  32(AX), SI
-	VPXOR Y0, Y0, Y0
-
-blocks:
-	PREFETCHT0   1024(CX)
-	VMOVDQU      (CX), Y1
-	VMOVDQU      32(CX), X2
-	VMOVD        48(CX), X3
-	VINSERTI128  $0x01, X3, Y2, Y2
-	VPMADDUBSW   mul3even<>+0(SB), Y1, Y3
-	VPMADDUBSW   mul3odd<>+0(SB), Y1, Y4
-	VPSRLW       $0x08, Y3, Y3
-	VPAND        hibytes<>+0(SB), Y4, Y4
-	VPOR         Y4, Y3, Y3
-	VPADDB       Y1, Y1, Y4
-	VPADDB       Y4, Y1, Y1
-	VPMADDUBSW   (DX), Y3, Y3
-	VPMADDUBSW   mul3even<>+0(SB), Y2, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y2, Y5
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y5, Y5
-	VPOR         Y5, Y4, Y4
-	VPADDB       Y2, Y2, Y5
-	VPADDB       Y5, Y2, Y2
-	VPMADDUBSW   32(DX), Y4, Y4
-	VPADDW       Y4, Y3, Y3
-	VPMADDUBSW   mul3even<>+0(SB), Y1, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y1, Y5
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y5, Y5
-	VPOR         Y5, Y4, Y4
-	VPADDB       Y1, Y1, Y5
-	VPADDB       Y5, Y1, Y1
-	VPMADDUBSW   64(DX), Y4, Y4
-	VPADDW       Y4, Y3, Y3
-	VPMADDUBSW   mul3even<>+0(SB), Y2, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y2, Y5
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y5, Y5
-	VPOR         Y5, Y4, Y4
-	VPADDB       Y2, Y2, Y5
-	VPADDB       Y5, Y2, Y2
-	VPMADDUBSW   96(DX), Y4, Y4
-	VPADDW       Y4, Y3, Y3
-	VPMADDUBSW   mul3even<>+0(SB), Y1, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y1, Y5
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y5, Y5
-	VPOR         Y5, Y4, Y4
-	VPADDB       Y1, Y1, Y5
-	VPADDB       Y5, Y1, Y1
-	VPMADDUBSW   128(DX), Y4, Y4
-	VPADDW       Y4, Y3, Y3
-	VPMADDUBSW   mul3even<>+0(SB), Y2, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y2, Y5
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y5, Y5
-	VPOR         Y5, Y4, Y4
-	VPADDB       Y2, Y2, Y5
-	VPADDB       Y5, Y2, Y2
-	VPMADDUBSW   160(DX), Y4, Y4
-	VPADDW       Y4, Y3, Y3
-	VPMADDUBSW   mul3even<>+0(SB), Y1, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y1, Y5
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y5, Y5
-	VPOR         Y5, Y4, Y4
-	VPADDB       Y1, Y1, Y5
-	VPADDB       Y5, Y1, Y1
-	VPMADDUBSW   192(DX), Y4, Y4
-	VPADDW       Y4, Y3, Y3
-	VPMADDUBSW   mul3even<>+0(SB), Y2, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y2, Y5
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y5, Y5
-	VPOR         Y5, Y4, Y4
-	VPADDB       Y2, Y2, Y5
-	VPADDB       Y5, Y2, Y2
-	VPMADDUBSW   224(DX), Y4, Y4
-	VPADDW       Y4, Y3, Y3
-	VPMADDUBSW   mul3even<>+0(SB), Y1, Y4
-	VPMADDUBSW   mul3odd<>+0(SB), Y1, Y1
-	VPSRLW       $0x08, Y4, Y4
-	VPAND        hibytes<>+0(SB), Y1, Y1
-	VPOR         Y1, Y4, Y4
-	VPMADDUBSW   256(DX), Y4, Y1
-	VPADDW       Y1, Y3, Y3
-	VPMADDUBSW   mul3even<>+0(SB), Y2, Y1
-	VPMADDUBSW   mul3odd<>+0(SB), Y2, Y4
-	VPSRLW       $0x08, Y1, Y1
-	VPAND        hibytes<>+0(SB), Y4, Y4
-	VPOR         Y4, Y1, Y1
-	VPMADDUBSW   288(DX), Y1, Y1
-	VPADDW       Y1, Y3, Y3
-	VPMADDWD     ones16<>+0(SB), Y3, Y1
-	VPADDD       Y1, Y0, Y0
-	ADDQ         $0x36, CX
-	ADDQ         $0x00000140, DX
-	DECQ         SI
-	JNZ          blocks
-	VEXTRACTI128 $0x01, Y0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        (BX), X1
-	VPSUBD       X1, X0, X0
-	VCVTDQ2PS    X0, X0
-	MOVQ         72(AX), DX
-	VMOVSS       (DX), X1
-	VMULSS       X1, X0, X0
-	VMOVSS       X0, (R8)
-	ADDQ         $0x04, R8
-	SUBQ         $0x00000001, DI
-	JNZ          rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX2R1T2(a *[15]int64)
-// Requires: AVX, AVX2, MMX+
-TEXT ·ternTQ1UAVX2R1T2(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-
-rows:
-	MOVQ  40(AX), DX
-	MOVQ  56(AX), SI
-	MOVQ  32(AX), DI
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-
-blocks:
-	PREFETCHT0  1024(CX)
-	VMOVDQU     (CX), Y2
-	VMOVDQU     32(CX), X3
-	VMOVD       48(CX), X4
-	VINSERTI128 $0x01, X4, Y3, Y3
-	VPMADDUBSW  mul3even<>+0(SB), Y2, Y4
-	VPMADDUBSW  mul3odd<>+0(SB), Y2, Y5
+	VPMADDUBSW  mul3odd<>+0(SB), Y5, Y5
 	VPSRLW      $0x08, Y4, Y4
 	VPAND       hibytes<>+0(SB), Y5, Y5
 	VPOR        Y5, Y4, Y4
-	VPADDB      Y2, Y2, Y5
-	VPADDB      Y5, Y2, Y2
-	VPMADDUBSW  (DX), Y4, Y5
-	VPMADDUBSW  (DX)(BX*1), Y4, Y4
-	VPMADDUBSW  mul3even<>+0(SB), Y3, Y7
-	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y8
-	VPSRLW      $0x08, Y7, Y7
-	VPAND       hibytes<>+0(SB), Y8, Y8
-	VPOR        Y8, Y7, Y7
-	VPADDB      Y3, Y3, Y8
-	VPADDB      Y8, Y3, Y3
-	VPMADDUBSW  32(DX), Y7, Y8
-	VPADDW      Y8, Y5, Y5
-	VPMADDUBSW  32(DX)(BX*1), Y7, Y7
-	VPADDW      Y7, Y4, Y4
-	VPMADDUBSW  mul3even<>+0(SB), Y2, Y7
-	VPMADDUBSW  mul3odd<>+0(SB), Y2, Y8
-	VPSRLW      $0x08, Y7, Y7
-	VPAND       hibytes<>+0(SB), Y8, Y8
-	VPOR        Y8, Y7, Y7
-	VPADDB      Y2, Y2, Y8
-	VPADDB      Y8, Y2, Y2
-	VPMADDUBSW  64(DX), Y7, Y8
-	VPADDW      Y8, Y5, Y5
-	VPMADDUBSW  64(DX)(BX*1), Y7, Y7
-	VPADDW      Y7, Y4, Y4
-	VPMADDUBSW  mul3even<>+0(SB), Y3, Y7
-	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y8
-	VPSRLW      $0x08, Y7, Y7
-	VPAND       hibytes<>+0(SB), Y8, Y8
-	VPOR        Y8, Y7, Y7
-	VPADDB      Y3, Y3, Y8
-	VPADDB      Y8, Y3, Y3
-	VPMADDUBSW  96(DX), Y7, Y8
-	VPADDW      Y8, Y5, Y5
-	VPMADDUBSW  96(DX)(BX*1), Y7, Y7
-	VPADDW      Y7, Y4, Y4
-	VPMADDUBSW  mul3even<>+0(SB), Y2, Y7
-	VPMADDUBSW  mul3odd<>+0(SB), Y2, Y8
-	VPSRLW      $0x08, Y7, Y7
-	VPAND       hibytes<>+0(SB), Y8, Y8
-	VPOR        Y8, Y7, Y7
-	VPADDB      Y2, Y2, Y8
-	VPADDB      Y8, Y2, Y2
-	VPMADDUBSW  128(DX), Y7, Y8
-	VPADDW      Y8, Y5, Y5
-	VPMADDUBSW  128(DX)(BX*1), Y7, Y7
-	VPADDW      Y7, Y4, Y4
-	VPMADDUBSW  mul3even<>+0(SB), Y3, Y7
-	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y8
-	VPSRLW      $0x08, Y7, Y7
-	VPAND       hibytes<>+0(SB), Y8, Y8
-	VPOR        Y8, Y7, Y7
-	VPADDB      Y3, Y3, Y8
-	VPADDB      Y8, Y3, Y3
-	VPMADDUBSW  160(DX), Y7, Y8
-	VPADDW      Y8, Y5, Y5
-	VPMADDUBSW  160(DX)(BX*1), Y7, Y7
-	VPADDW      Y7, Y4, Y4
-	VPMADDUBSW  mul3even<>+0(SB), Y2, Y7
-	VPMADDUBSW  mul3odd<>+0(SB), Y2, Y8
-	VPSRLW      $0x08, Y7, Y7
-	VPAND       hibytes<>+0(SB), Y8, Y8
-	VPOR        Y8, Y7, Y7
-	VPADDB      Y2, Y2, Y8
-	VPADDB      Y8, Y2, Y2
-	VPMADDUBSW  192(DX), Y7, Y8
-	VPADDW      Y8, Y5, Y5
-	VPMADDUBSW  192(DX)(BX*1), Y7, Y7
-	VPADDW      Y7, Y4, Y4
-	VPMADDUBSW  mul3even<>+0(SB), Y3, Y7
-	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y8
-	VPSRLW      $0x08, Y7, Y7
-	VPAND       hibytes<>+0(SB), Y8, Y8
-	VPOR        Y8, Y7, Y7
-	VPADDB      Y3, Y3, Y8
-	VPADDB      Y8, Y3, Y3
-	VPMADDUBSW  224(DX), Y7, Y8
-	VPADDW      Y8, Y5, Y5
-	VPMADDUBSW  224(DX)(BX*1), Y7, Y7
-	VPADDW      Y7, Y4, Y4
-	VPMADDUBSW  mul3even<>+0(SB), Y2, Y7
-	VPMADDUBSW  mul3odd<>+0(SB), Y2, Y2
-	VPSRLW      $0x08, Y7, Y7
-	VPAND       hibytes<>+0(SB), Y2, Y2
-	VPOR        Y2, Y7, Y7
-	VPMADDUBSW  256(DX), Y7, Y2
-	VPADDW      Y2, Y5, Y5
-	VPMADDUBSW  256(DX)(BX*1), Y7, Y2
-	VPADDW      Y2, Y4, Y4
-	VPMADDUBSW  mul3even<>+0(SB), Y3, Y2
-	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y7
-	VPSRLW      $0x08, Y2, Y2
-	VPAND       hibytes<>+0(SB), Y7, Y7
-	VPOR        Y7, Y2, Y2
-	VPMADDUBSW  288(DX), Y2, Y7
-	VPADDW      Y7, Y5, Y5
-	VPMADDUBSW  288(DX)(BX*1), Y2, Y2
-	VPADDW      Y2, Y4, Y4
-	VPMADDWD    ones16<>+0(SB), Y5, Y2
-	VPADDD      Y2, Y0, Y0
-	VPMADDWD    ones16<>+0(SB), Y4, Y2
-	VPADDD      Y2, Y1, Y1
-	ADDQ        $0x36, CX
-	ADDQ        $0x00000140, DX
-	DECQ        DI
-	JNZ         blocks
-	VPERM2I128  $0x20, Y1, Y0, Y2
-	VPERM2I128  $0x31, Y1, Y0, Y0
-	VPADDD      Y0, Y2, Y2
-	VPXOR       Y0, Y0, Y0
-	VPUNPCKLQDQ Y0, Y2, Y1
-	VPUNPCKHQDQ Y0, Y2, Y2
-	VPADDD      Y2, Y1, Y1
-	VSHUFPS     $0x88, Y0, Y1, Y2
-	VSHUFPS     $0xdd, Y0, Y1, Y0
-	VPADDD      Y0, Y2, Y2
-	VMOVDQU     reduce_0_4<>+0(SB), Y0
-	VPERMD      Y2, Y0, Y2
-	VMOVDQU     (SI), X6
-	VPSUBD      Y6, Y2, Y2
-	VCVTDQ2PS   Y2, Y0
-	MOVQ        72(AX), DX
-	VMOVDQU     (DX), X6
-	VMULPS      Y6, Y0, Y0
-	MOVQ        8(AX), DX
-	VMOVSS      X0, (R9)
-	VEXTRACTPS  $0x01, X0, (R9)(DX*1)
-	ADDQ        $0x04, R9
-	SUBQ        $0x00000001, R8
-	JNZ         rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX2R1T3(a *[15]int64)
-// Requires: AVX, AVX2, MMX+
-TEXT ·ternTQ1UAVX2R1T3(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-
-rows:
-	MOVQ  40(AX), DX
-	MOVQ  56(AX), SI
-	MOVQ  32(AX), DI
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-
-blocks:
-	PREFETCHT0  1024(CX)
-	VMOVDQU     (CX), Y3
-	VMOVDQU     32(CX), X4
-	VMOVD       48(CX), X5
-	VINSERTI128 $0x01, X5, Y4, Y4
-	VPMADDUBSW  mul3even<>+0(SB), Y3, Y5
-	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y6
-	VPSRLW      $0x08, Y5, Y5
-	VPAND       hibytes<>+0(SB), Y6, Y6
-	VPOR        Y6, Y5, Y5
-	VPADDB      Y3, Y3, Y6
-	VPADDB      Y6, Y3, Y3
-	VPMADDUBSW  (DX), Y5, Y6
-	VPMADDUBSW  (DX)(BX*1), Y5, Y8
-	VPMADDUBSW  (DX)(BX*2), Y5, Y5
-	VPMADDUBSW  mul3even<>+0(SB), Y4, Y9
-	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y10
-	VPSRLW      $0x08, Y9, Y9
-	VPAND       hibytes<>+0(SB), Y10, Y10
-	VPOR        Y10, Y9, Y9
-	VPADDB      Y4, Y4, Y10
-	VPADDB      Y10, Y4, Y4
-	VPMADDUBSW  32(DX), Y9, Y10
-	VPADDW      Y10, Y6, Y6
-	VPMADDUBSW  32(DX)(BX*1), Y9, Y10
-	VPADDW      Y10, Y8, Y8
-	VPMADDUBSW  32(DX)(BX*2), Y9, Y9
-	VPADDW      Y9, Y5, Y5
-	VPMADDUBSW  mul3even<>+0(SB), Y3, Y9
-	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y10
-	VPSRLW      $0x08, Y9, Y9
-	VPAND       hibytes<>+0(SB), Y10, Y10
-	VPOR        Y10, Y9, Y9
-	VPADDB      Y3, Y3, Y10
-	VPADDB      Y10, Y3, Y3
-	VPMADDUBSW  64(DX), Y9, Y10
-	VPADDW      Y10, Y6, Y6
-	VPMADDUBSW  64(DX)(BX*1), Y9, Y10
-	VPADDW      Y10, Y8, Y8
-	VPMADDUBSW  64(DX)(BX*2), Y9, Y9
-	VPADDW      Y9, Y5, Y5
-	VPMADDUBSW  mul3even<>+0(SB), Y4, Y9
-	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y10
-	VPSRLW      $0x08, Y9, Y9
-	VPAND       hibytes<>+0(SB), Y10, Y10
-	VPOR        Y10, Y9, Y9
-	VPADDB      Y4, Y4, Y10
-	VPADDB      Y10, Y4, Y4
-	VPMADDUBSW  96(DX), Y9, Y10
-	VPADDW      Y10, Y6, Y6
-	VPMADDUBSW  96(DX)(BX*1), Y9, Y10
-	VPADDW      Y10, Y8, Y8
-	VPMADDUBSW  96(DX)(BX*2), Y9, Y9
-	VPADDW      Y9, Y5, Y5
-	VPMADDUBSW  mul3even<>+0(SB), Y3, Y9
-	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y10
-	VPSRLW      $0x08, Y9, Y9
-	VPAND       hibytes<>+0(SB), Y10, Y10
-	VPOR        Y10, Y9, Y9
-	VPADDB      Y3, Y3, Y10
-	VPADDB      Y10, Y3, Y3
-	VPMADDUBSW  128(DX), Y9, Y10
-	VPADDW      Y10, Y6, Y6
-	VPMADDUBSW  128(DX)(BX*1), Y9, Y10
-	VPADDW      Y10, Y8, Y8
-	VPMADDUBSW  128(DX)(BX*2), Y9, Y9
-	VPADDW      Y9, Y5, Y5
-	VPMADDUBSW  mul3even<>+0(SB), Y4, Y9
-	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y10
-	VPSRLW      $0x08, Y9, Y9
-	VPAND       hibytes<>+0(SB), Y10, Y10
-	VPOR        Y10, Y9, Y9
-	VPADDB      Y4, Y4, Y10
-	VPADDB      Y10, Y4, Y4
-	VPMADDUBSW  160(DX), Y9, Y10
-	VPADDW      Y10, Y6, Y6
-	VPMADDUBSW  160(DX)(BX*1), Y9, Y10
-	VPADDW      Y10, Y8, Y8
-	VPMADDUBSW  160(DX)(BX*2), Y9, Y9
-	VPADDW      Y9, Y5, Y5
-	VPMADDUBSW  mul3even<>+0(SB), Y3, Y9
-	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y10
-	VPSRLW      $0x08, Y9, Y9
-	VPAND       hibytes<>+0(SB), Y10, Y10
-	VPOR        Y10, Y9, Y9
-	VPADDB      Y3, Y3, Y10
-	VPADDB      Y10, Y3, Y3
-	VPMADDUBSW  192(DX), Y9, Y10
-	VPADDW      Y10, Y6, Y6
-	VPMADDUBSW  192(DX)(BX*1), Y9, Y10
-	VPADDW      Y10, Y8, Y8
-	VPMADDUBSW  192(DX)(BX*2), Y9, Y9
-	VPADDW      Y9, Y5, Y5
-	VPMADDUBSW  mul3even<>+0(SB), Y4, Y9
-	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y10
-	VPSRLW      $0x08, Y9, Y9
-	VPAND       hibytes<>+0(SB), Y10, Y10
-	VPOR        Y10, Y9, Y9
-	VPADDB      Y4, Y4, Y10
-	VPADDB      Y10, Y4, Y4
-	VPMADDUBSW  224(DX), Y9, Y10
-	VPADDW      Y10, Y6, Y6
-	VPMADDUBSW  224(DX)(BX*1), Y9, Y10
-	VPADDW      Y10, Y8, Y8
-	VPMADDUBSW  224(DX)(BX*2), Y9, Y9
-	VPADDW      Y9, Y5, Y5
-	VPMADDUBSW  mul3even<>+0(SB), Y3, Y9
-	VPMADDUBSW  mul3odd<>+0(SB), Y3, Y3
-	VPSRLW      $0x08, Y9, Y9
-	VPAND       hibytes<>+0(SB), Y3, Y3
-	VPOR        Y3, Y9, Y9
-	VPMADDUBSW  256(DX), Y9, Y3
-	VPADDW      Y3, Y6, Y6
-	VPMADDUBSW  256(DX)(BX*1), Y9, Y3
-	VPADDW      Y3, Y8, Y8
-	VPMADDUBSW  256(DX)(BX*2), Y9, Y3
-	VPADDW      Y3, Y5, Y5
-	VPMADDUBSW  mul3even<>+0(SB), Y4, Y3
-	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y9
-	VPSRLW      $0x08, Y3, Y3
-	VPAND       hibytes<>+0(SB), Y9, Y9
-	VPOR        Y9, Y3, Y3
-	VPMADDUBSW  288(DX), Y3, Y9
-	VPADDW      Y9, Y6, Y6
-	VPMADDUBSW  288(DX)(BX*1), Y3, Y9
-	VPADDW      Y9, Y8, Y8
-	VPMADDUBSW  288(DX)(BX*2), Y3, Y3
-	VPADDW      Y3, Y5, Y5
-	VPMADDWD    ones16<>+0(SB), Y6, Y3
-	VPADDD      Y3, Y0, Y0
-	VPMADDWD    ones16<>+0(SB), Y8, Y3
-	VPADDD      Y3, Y1, Y1
-	VPMADDWD    ones16<>+0(SB), Y5, Y3
-	VPADDD      Y3, Y2, Y2
-	ADDQ        $0x36, CX
-	ADDQ        $0x00000140, DX
-	DECQ        DI
-	JNZ         blocks
-	VPERM2I128  $0x20, Y1, Y0, Y3
-	VPERM2I128  $0x31, Y1, Y0, Y0
-	VPADDD      Y0, Y3, Y3
-	VPXOR       Y0, Y0, Y0
-	VPERM2I128  $0x20, Y0, Y2, Y1
-	VPERM2I128  $0x31, Y0, Y2, Y2
-	VPADDD      Y2, Y1, Y1
-	VPUNPCKLQDQ Y1, Y3, Y2
-	VPUNPCKHQDQ Y1, Y3, Y1
-	VPADDD      Y1, Y2, Y2
-	VSHUFPS     $0x88, Y0, Y2, Y1
-	VSHUFPS     $0xdd, Y0, Y2, Y0
-	VPADDD      Y0, Y1, Y1
-	VMOVDQU     reduce_0_4_1<>+0(SB), Y0
-	VPERMD      Y1, Y0, Y1
-	VMOVDQU     (SI), X7
-	VPSUBD      Y7, Y1, Y1
-	VCVTDQ2PS   Y1, Y0
-	MOVQ        72(AX), DX
-	VMOVDQU     (DX), X7
-	VMULPS      Y7, Y0, Y0
-	MOVQ        8(AX), DX
-	VMOVSS      X0, (R9)
-	VEXTRACTPS  $0x01, X0, (R9)(DX*1)
-	VEXTRACTPS  $0x02, X0, (R9)(DX*2)
-	ADDQ        $0x04, R9
-	SUBQ        $0x00000001, R8
-	JNZ         rows
-	VZEROUPPER
-	RET
-
-// func ternTQ1UAVX2R1T4(a *[15]int64)
-// Requires: AVX, AVX2, MMX+
-TEXT ·ternTQ1UAVX2R1T4(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), AX
-	MOVQ 16(AX), CX
-	MOVQ 48(AX), BX
-	MOVQ (AX), R9
-	MOVQ 24(AX), R8
-	LEAQ (BX)(BX*2), R10
-
-rows:
-	MOVQ  40(AX), DX
-	MOVQ  56(AX), SI
-	MOVQ  32(AX), DI
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
-
-blocks:
-	PREFETCHT0  1024(CX)
-	VMOVDQU     (CX), Y4
-	VMOVDQU     32(CX), X5
-	VMOVD       48(CX), X6
-	VINSERTI128 $0x01, X6, Y5, Y5
-	VPMADDUBSW  mul3even<>+0(SB), Y4, Y6
-	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y7
-	VPSRLW      $0x08, Y6, Y6
-	VPAND       hibytes<>+0(SB), Y7, Y7
-	VPOR        Y7, Y6, Y6
-	VPADDB      Y4, Y4, Y7
-	VPADDB      Y7, Y4, Y4
-	VPMADDUBSW  (DX), Y6, Y7
-	VPMADDUBSW  (DX)(BX*1), Y6, Y9
-	VPMADDUBSW  (DX)(BX*2), Y6, Y10
-	VPMADDUBSW  (DX)(R10*1), Y6, Y6
-	VPMADDUBSW  mul3even<>+0(SB), Y5, Y11
-	VPMADDUBSW  mul3odd<>+0(SB), Y5, Y12
-	VPSRLW      $0x08, Y11, Y11
-	VPAND       hibytes<>+0(SB), Y12, Y12
-	VPOR        Y12, Y11, Y11
-	VPADDB      Y5, Y5, Y12
-	VPADDB      Y12, Y5, Y5
-	VPMADDUBSW  32(DX), Y11, Y12
-	VPADDW      Y12, Y7, Y7
-	VPMADDUBSW  32(DX)(BX*1), Y11, Y12
-	VPADDW      Y12, Y9, Y9
-	VPMADDUBSW  32(DX)(BX*2), Y11, Y12
-	VPADDW      Y12, Y10, Y10
-	VPMADDUBSW  32(DX)(R10*1), Y11, Y11
-	VPADDW      Y11, Y6, Y6
-	VPMADDUBSW  mul3even<>+0(SB), Y4, Y11
-	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y12
-	VPSRLW      $0x08, Y11, Y11
-	VPAND       hibytes<>+0(SB), Y12, Y12
-	VPOR        Y12, Y11, Y11
-	VPADDB      Y4, Y4, Y12
-	VPADDB      Y12, Y4, Y4
-	VPMADDUBSW  64(DX), Y11, Y12
-	VPADDW      Y12, Y7, Y7
-	VPMADDUBSW  64(DX)(BX*1), Y11, Y12
-	VPADDW      Y12, Y9, Y9
-	VPMADDUBSW  64(DX)(BX*2), Y11, Y12
-	VPADDW      Y12, Y10, Y10
-	VPMADDUBSW  64(DX)(R10*1), Y11, Y11
-	VPADDW      Y11, Y6, Y6
-	VPMADDUBSW  mul3even<>+0(SB), Y5, Y11
-	VPMADDUBSW  mul3odd<>+0(SB), Y5, Y12
-	VPSRLW      $0x08, Y11, Y11
-	VPAND       hibytes<>+0(SB), Y12, Y12
-	VPOR        Y12, Y11, Y11
-	VPADDB      Y5, Y5, Y12
-	VPADDB      Y12, Y5, Y5
-	VPMADDUBSW  96(DX), Y11, Y12
-	VPADDW      Y12, Y7, Y7
-	VPMADDUBSW  96(DX)(BX*1), Y11, Y12
-	VPADDW      Y12, Y9, Y9
-	VPMADDUBSW  96(DX)(BX*2), Y11, Y12
-	VPADDW      Y12, Y10, Y10
-	VPMADDUBSW  96(DX)(R10*1), Y11, Y11
-	VPADDW      Y11, Y6, Y6
-	VPMADDUBSW  mul3even<>+0(SB), Y4, Y11
-	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y12
-	VPSRLW      $0x08, Y11, Y11
-	VPAND       hibytes<>+0(SB), Y12, Y12
-	VPOR        Y12, Y11, Y11
-	VPADDB      Y4, Y4, Y12
-	VPADDB      Y12, Y4, Y4
-	VPMADDUBSW  128(DX), Y11, Y12
-	VPADDW      Y12, Y7, Y7
-	VPMADDUBSW  128(DX)(BX*1), Y11, Y12
-	VPADDW      Y12, Y9, Y9
-	VPMADDUBSW  128(DX)(BX*2), Y11, Y12
-	VPADDW      Y12, Y10, Y10
-	VPMADDUBSW  128(DX)(R10*1), Y11, Y11
-	VPADDW      Y11, Y6, Y6
-	VPMADDUBSW  mul3even<>+0(SB), Y5, Y11
-	VPMADDUBSW  mul3odd<>+0(SB), Y5, Y12
-	VPSRLW      $0x08, Y11, Y11
-	VPAND       hibytes<>+0(SB), Y12, Y12
-	VPOR        Y12, Y11, Y11
-	VPADDB      Y5, Y5, Y12
-	VPADDB      Y12, Y5, Y5
-	VPMADDUBSW  160(DX), Y11, Y12
-	VPADDW      Y12, Y7, Y7
-	VPMADDUBSW  160(DX)(BX*1), Y11, Y12
-	VPADDW      Y12, Y9, Y9
-	VPMADDUBSW  160(DX)(BX*2), Y11, Y12
-	VPADDW      Y12, Y10, Y10
-	VPMADDUBSW  160(DX)(R10*1), Y11, Y11
-	VPADDW      Y11, Y6, Y6
-	VPMADDUBSW  mul3even<>+0(SB), Y4, Y11
-	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y12
-	VPSRLW      $0x08, Y11, Y11
-	VPAND       hibytes<>+0(SB), Y12, Y12
-	VPOR        Y12, Y11, Y11
-	VPADDB      Y4, Y4, Y12
-	VPADDB      Y12, Y4, Y4
-	VPMADDUBSW  192(DX), Y11, Y12
-	VPADDW      Y12, Y7, Y7
-	VPMADDUBSW  192(DX)(BX*1), Y11, Y12
-	VPADDW      Y12, Y9, Y9
-	VPMADDUBSW  192(DX)(BX*2), Y11, Y12
-	VPADDW      Y12, Y10, Y10
-	VPMADDUBSW  192(DX)(R10*1), Y11, Y11
-	VPADDW      Y11, Y6, Y6
-	VPMADDUBSW  mul3even<>+0(SB), Y5, Y11
-	VPMADDUBSW  mul3odd<>+0(SB), Y5, Y12
-	VPSRLW      $0x08, Y11, Y11
-	VPAND       hibytes<>+0(SB), Y12, Y12
-	VPOR        Y12, Y11, Y11
-	VPADDB      Y5, Y5, Y12
-	VPADDB      Y12, Y5, Y5
-	VPMADDUBSW  224(DX), Y11, Y12
-	VPADDW      Y12, Y7, Y7
-	VPMADDUBSW  224(DX)(BX*1), Y11, Y12
-	VPADDW      Y12, Y9, Y9
-	VPMADDUBSW  224(DX)(BX*2), Y11, Y12
-	VPADDW      Y12, Y10, Y10
-	VPMADDUBSW  224(DX)(R10*1), Y11, Y11
-	VPADDW      Y11, Y6, Y6
-	VPMADDUBSW  mul3even<>+0(SB), Y4, Y11
-	VPMADDUBSW  mul3odd<>+0(SB), Y4, Y4
-	VPSRLW      $0x08, Y11, Y11
-	VPAND       hibytes<>+0(SB), Y4, Y4
-	VPOR        Y4, Y11, Y11
-	VPMADDUBSW  256(DX), Y11, Y4
-	VPADDW      Y4, Y7, Y7
-	VPMADDUBSW  256(DX)(BX*1), Y11, Y4
-	VPADDW      Y4, Y9, Y9
-	VPMADDUBSW  256(DX)(BX*2), Y11, Y4
-	VPADDW      Y4, Y10, Y10
-	VPMADDUBSW  256(DX)(R10*1), Y11, Y4
-	VPADDW      Y4, Y6, Y6
-	VPMADDUBSW  mul3even<>+0(SB), Y5, Y4
-	VPMADDUBSW  mul3odd<>+0(SB), Y5, Y11
-	VPSRLW      $0x08, Y4, Y4
-	VPAND       hibytes<>+0(SB), Y11, Y11
-	VPOR        Y11, Y4, Y4
-	VPMADDUBSW  288(DX), Y4, Y11
-	VPADDW      Y11, Y7, Y7
-	VPMADDUBSW  288(DX)(BX*1), Y4, Y11
-	VPADDW      Y11, Y9, Y9
-	VPMADDUBSW  288(DX)(BX*2), Y4, Y11
-	VPADDW      Y11, Y10, Y10
+	VPMADDUBSW  288(DX), Y4, Y5
+	VPADDW      Y5, Y7, Y7
+	VPMADDUBSW  288(DX)(BX*1), Y4, Y5
+	VPADDW      Y5, Y9, Y9
+	VPMADDUBSW  288(DX)(BX*2), Y4, Y5
+	VPADDW      Y5, Y10, Y10
 	VPMADDUBSW  288(DX)(R10*1), Y4, Y4
 	VPADDW      Y4, Y6, Y6
 	VPMADDWD    ones16<>+0(SB), Y7, Y4
@@ -13259,7 +10675,7 @@ blocks:
 	VPADDD      Y4, Y2, Y2
 	VPMADDWD    ones16<>+0(SB), Y6, Y4
 	VPADDD      Y4, Y3, Y3
-	ADDQ        $0x36, CX
+	ADDQ        $0x40, CX
 	ADDQ        $0x00000140, DX
 	DECQ        DI
 	JNZ         blocks
@@ -13290,6 +10706,7 @@ blocks:
 	VEXTRACTPS  $0x02, X0, (R9)(DX*2)
 	LEAQ        (DX)(DX*2), DX
 	VEXTRACTPS  $0x03, X0, (R9)(DX*1)
+	ADDQ        96(AX), CX
 	ADDQ        $0x04, R9
 	SUBQ        $0x00000001, R8
 	JNZ         rows

@@ -32,6 +32,9 @@ type units struct {
 	// accB, when set, makes dot1 use the difference form (see dot1): acc
 	// gets Σ y_n*x_n, accB gets Σ y_{n+1}*x_n; combine them with diffSum.
 	accB func(u, t int) reg.VecVirtual
+	// full makes dot1 read 64 whole bytes of codes (a chunk of a
+	// whole-row TQ1 row) instead of a block's 52.
+	full bool
 }
 
 // rowUnits are the R rows of the tile, accumulating into acc[r][t].
@@ -214,7 +217,11 @@ func (k *kernel) dot1(us units) {
 		if prefetch > 0 {
 			PREFETCHT0(us.w(u, prefetch))
 		}
-		VMOVDQU8_Z(us.w(u, 0), km, y[u])
+		if us.full {
+			VMOVDQU64(us.w(u, 0), y[u])
+		} else {
+			VMOVDQU8_Z(us.w(u, 0), km, y[u])
+		}
 	}
 	for n := 0; n < 5; n++ {
 		xs := k.loadX(us, 64*n)
@@ -289,10 +296,14 @@ func (k *kernel) dot1AVX2(us units) {
 			PREFETCHT0(us.w(u, prefetch))
 		}
 		VMOVDQU(us.w(u, 0), y0)
-		VMOVDQU(us.w(u, 32), y1.AsX())
-		q := XMM()
-		VMOVD(us.w(u, 48), q)
-		VINSERTI128(U8(1), q, y1, y1)
+		if us.full {
+			VMOVDQU(us.w(u, 32), y1)
+		} else {
+			VMOVDQU(us.w(u, 32), y1.AsX())
+			q := XMM()
+			VMOVD(us.w(u, 48), q)
+			VINSERTI128(U8(1), q, y1, y1)
+		}
 		s := make([]reg.VecVirtual, k.T)
 		for n := 0; n < 5; n++ {
 			for h, y := range []reg.VecVirtual{y0, y1} {

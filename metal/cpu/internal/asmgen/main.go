@@ -54,7 +54,7 @@ const (
 	argScale            // *float32: T token scales
 	argTail             // I2_S: 1 if each row ends with a 128-element half chunk
 	argRS               // R = 4: bytes between the tile's rows
-	argRAdv             // R = 4: bytes to add to the tile's first row after it (which has moved one row on)
+	argRAdv             // R = 4: bytes to add to the tile's first row after it (which has moved one row on); whole-row TQ1: also the chunks' overshoot, at R = 1 too
 	argDS               // R = 4, T = 1: bytes between the tile's rows' outputs
 	argDNext            // R = 4: bytes from a tile's first output to the next tile's
 	numArgs  = iota
@@ -66,11 +66,10 @@ const (
 	i2s typ = iota
 	tq2
 	tq1
-	tq1s // TQ1_S: TQ1_0's blocks without d, one scale per tensor
-	tq1u // TQ1_0 whose blocks all carry one d: summed as TQ1_S, the d skipped
+	tq1s // TQ1_S, and TQ1_0 whose blocks all carry one d: whole-row sums over the row's bytes in 64-byte chunks
 )
 
-func (t typ) String() string { return [...]string{"I2S", "TQ2", "TQ1", "TQ1S", "TQ1U"}[t] }
+func (t typ) String() string { return [...]string{"I2S", "TQ2", "TQ1", "TQ1S"}[t] }
 
 type level struct {
 	name   string
@@ -91,7 +90,7 @@ func main() {
 	var calls bytes.Buffer
 	for i, lv := range []level{avx512, avx2} {
 		fmt.Fprintf(&calls, "case %d:\nswitch ty {\n", i)
-		for _, ty := range []typ{i2s, tq2, tq1, tq1s, tq1u} {
+		for _, ty := range []typ{i2s, tq2, tq1, tq1s} {
 			fmt.Fprintf(&calls, "case %d:\nswitch 8*t+r {\n", ty)
 			for t := 1; t <= 4; t++ {
 				for _, r := range tileRows(lv, t) {
@@ -123,7 +122,7 @@ func writeDispatch(path, cases string) {
 package cpu
 
 // ternKernel runs the kernel of level lv (0 AVX512, 1 AVX2) for ternary
-// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0, 3 TQ1_S, 4 TQ1_0 with one d) and a tile of r rows x t
+// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0, 3 TQ1_S or TQ1_0 with one d) and a tile of r rows x t
 // tokens on a, and reports whether that kernel exists.
 func ternKernel(lv, ty, r, t int, a *ternArgs) bool {
 	switch lv {
@@ -285,7 +284,7 @@ func (k *kernel) generate() {
 		LEAQ(Mem{Base: k.xT, Index: k.xT, Scale: 2}, k.xT3)
 	}
 
-	if k.lv.avx512 && k.ty != i2s && k.ty != tq2 {
+	if k.lv.avx512 && k.ty == tq1 {
 		k.mask52 = K()
 		KMOVQ(qword("low52bytes", 1<<52-1), k.mask52)
 	}
@@ -297,16 +296,20 @@ func (k *kernel) generate() {
 	switch k.ty {
 	case i2s:
 		k.i2sRows()
-	case tq1s, tq1u:
+	case tq1s:
 		k.tq1sRows()
 	default:
 		k.tqRows()
 	}
-	// Next tile of rows: w has advanced by one row.
+	// Next tile of rows: w has advanced by one row (the whole-row TQ1
+	// kernels: by their chunks, which argRAdv corrects).
 	if k.R == 4 {
 		ADDQ(k.arg(argRAdv), k.w)
 		ADDQ(k.arg(argDNext), k.dst)
 	} else {
+		if k.ty == tq1s {
+			ADDQ(k.arg(argRAdv), k.w)
+		}
 		ADDQ(U8(4), k.dst)
 	}
 	SUBQ(U32(k.R), k.rows)
@@ -422,16 +425,16 @@ func (k *kernel) storeRowSums(all []reg.VecVirtual) {
 	k.store(f)
 }
 
-// tq1sRows does one tile of TQ1_S rows (or TQ1_0 rows with one d, whose
-// blocks are 2 bytes longer): integer sums over the whole row (as I2_S),
-// block by block as TQ1_0. For one token at the AVX512 level in dot1's
+// tq1sRows does one tile of whole-row TQ1 rows (TQ1_S, or TQ1_0 whose
+// blocks all carry one d): integer sums over the whole row (as I2_S). A row
+// is read as a stream of bytes in 64-byte chunks, blocks and their d bytes
+// alike, against activations prepared for that stream (ternPrepSIMD: zero
+// for d bytes and past the row), so that no lane of a load is wasted on a
+// block's 12 spare bytes. For one token at the AVX512 level in dot1's
 // difference form, whose accumulators are folded into the row sums every
-// tq1sFold blocks (so that they cannot overflow).
+// tq1sFold chunks (so that they cannot overflow).
 func (k *kernel) tq1sRows() {
-	bb, xb := 52, 320
-	if k.ty == tq1u {
-		bb = 54
-	}
+	const bb, xb = 64, 320
 	var all []reg.VecVirtual
 	if k.lv.avx512 && k.T == 1 {
 		acc, accB := make([]reg.VecVirtual, k.R), make([]reg.VecVirtual, k.R)
@@ -452,6 +455,7 @@ func (k *kernel) tq1sRows() {
 			k.zero(accB[r])
 		}
 		us := k.rowUnits(nil)
+		us.full = true
 		us.acc = func(u, t, f int) reg.VecVirtual { return acc[u] }
 		us.accB = func(u, t int) reg.VecVirtual { return accB[u] }
 		Label("blocks")
@@ -470,7 +474,9 @@ func (k *kernel) tq1sRows() {
 	} else {
 		acc := k.accs()
 		Label("blocks")
-		k.dot1(k.rowUnits(acc))
+		us := k.rowUnits(acc)
+		us.full = true
+		k.dot1(us)
 		ADDQ(U8(bb), k.w)
 		ADDQ(U32(xb), k.x)
 		DECQ(k.cnt)
@@ -480,8 +486,8 @@ func (k *kernel) tq1sRows() {
 	k.storeRowSums(all)
 }
 
-// tq1sFold bounds the TQ1_S blocks between folds of the difference-form
-// accumulators: per lane and block, 3*Σ y*x is at most 3*5*4*255*128.
+// tq1sFold bounds the TQ1_S chunks between folds of the difference-form
+// accumulators: per lane and chunk, 3*Σ y*x is at most 3*5*4*255*128.
 const tq1sFold = 128
 
 // blockGeometry returns the bytes per block, the offset of its f16 d and
