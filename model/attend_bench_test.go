@@ -11,8 +11,9 @@ import (
 
 // BenchmarkAttendDepth times the attention of one generated token over a
 // filled cache with 2B-4T's heads (20 query heads, 5 KV heads of 128): all
-// a decode step does that grows with depth, for each cache type. The
-// cache is filled with random rows directly (no layers run).
+// a decode step does that grows with depth, for each cache type; and that
+// of a prompt batch of maxBatch tokens after 2048 (pp). The cache is
+// filled with random rows directly (no layers run).
 func BenchmarkAttendDepth(b *testing.B) {
 	cfg := tinyConfig("bitnet-b1.58")
 	cfg.Layers, cfg.Heads, cfg.KVHeads, cfg.HeadDim, cfg.Dim, cfg.ContextLen = 1, 20, 5, 128, 2560, 4096
@@ -22,11 +23,12 @@ func BenchmarkAttendDepth(b *testing.B) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, kv := range []kvcache.Type{kvcache.F32, kvcache.F16, kvcache.Q8_0} {
-		for _, depth := range []int{2048, 4095} {
+		for _, c := range [][2]int{{2048, 1}, {4095, 1}, {2048, maxBatch}} {
+			depth, batch := c[0], c[1]
 			m.KVCache = kv
 			s := m.NewSession(4096)
 			k, v := make([]float32, cfg.KVDim()), make([]float32, cfg.KVDim())
-			for p := range depth + 1 {
+			for p := range depth + batch {
 				for i := range k {
 					k[i], v[i] = r.Float32()-0.5, r.Float32()-0.5
 				}
@@ -35,12 +37,16 @@ func BenchmarkAttendDepth(b *testing.B) {
 			for i := range s.q {
 				s.q[i] = r.Float32() - 0.5
 			}
-			s.layer, s.pos0, s.batch = 0, depth, 1
-			b.Run(fmt.Sprintf("%v/d%d", kv, depth), func(b *testing.B) {
+			s.layer, s.pos0, s.batch = 0, depth, batch
+			name := fmt.Sprintf("%v/d%d", kv, depth)
+			if batch > 1 {
+				name += fmt.Sprintf("/pp%d", batch)
+			}
+			b.Run(name, func(b *testing.B) {
 				for b.Loop() {
 					cpu.Parallel(cfg.Heads, cfg.Heads/cfg.KVHeads, s.attendFn)
 				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)*30/1e6, "ms/token-30-layers")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch)*30/1e6, "ms/token-30-layers")
 			})
 		}
 	}
