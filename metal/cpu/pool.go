@@ -379,7 +379,8 @@ func floatRowsParallelN(dst []float32, m *Matrix, x []float32, n int) {
 }
 
 // floatRun computes rows [r0, r1): of one token, or of every token a tile
-// of rows at a time. Each row's sum is the same kernel call either way.
+// of rows at a time, four tokens per kern.mm4 call where the level has it.
+// Each row's sum has the same bits either way.
 func floatRun(arg any, r0, r1 int) {
 	j := arg.(*floatJob)
 	rb := j.m.rowBytes()
