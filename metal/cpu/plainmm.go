@@ -1,6 +1,6 @@
 package cpu
 
-// MatMul of Q8_0, Q4_0 and F16 rows (the plain layer weights in prefill), 4
+// MatMul of Q8_0 and Q4_0 rows (the plain layer weights in prefill), 4
 // tokens at a time. floatRows dots a row with one token; a level with
 // kernelSet.mm4 unpacks each pair of row blocks once and dots it with 4
 // tokens in registers, giving the same bits: the integer lane sums are
@@ -8,8 +8,7 @@ package cpu
 // accumulators and summation order of floatRows. The kernel forms the lane
 // sums from unsigned weights (Q8_0 w+128, Q4_0 the raw nibble) and removes
 // the offset with a per-token correction (mmActs.corr) that seeds each sum,
-// so that a block's weights need no sign work per token. F16 rows are
-// widened once for the 4 tokens.
+// so that a block's weights need no sign work per token.
 
 // mmActs holds the n tokens of a MatMul laid out for kernelSet.mm4; token t
 // of each array starts at element t*cols (q) or t*cols/4 (d8, corr), that is
@@ -21,24 +20,16 @@ type mmActs struct {
 	// corr[t*cols/4+8b+l] = -c * Σ_{i<4} q[t*cols+32b+4l+i] with c = 128
 	// (Q8_0) or 8 (Q4_0): the offset of the unsigned weights.
 	corr []int32
-	c    int32     // 128 or 8; 0 for F16, whose kernel reads x
-	x    []float32 // F16: the MatMul's activations, token t at t*cols
+	c    int32
 }
 
-// begin readies a for the n tokens x (n x cols) of a matrix of type t when
-// the level has kernelSet.mm4 for t, n >= 4 and cols is a multiple of 256
-// (F16: of 64); a.n is 0 otherwise. For Q8_0 and Q4_0, token then lays out
-// each token and end checks that all were quantized; F16 reads x as it is.
-func (a *mmActs) begin(t DType, n, cols int, x []float32) {
-	a.n, a.x = 0, nil
-	if kern.mm4 == nil || kern.mmTypes&(1<<t) == 0 || n < 4 || cols%64 != 0 {
-		return
-	}
-	if t == F16 {
-		a.n, a.cols, a.c, a.x = n, cols, 0, x
-		return
-	}
-	if cols%256 != 0 {
+// begin readies a for n tokens of a matrix of type t, cols wide, when the
+// level has kernelSet.mm4 for t, n >= 4 and cols is a multiple of 256 (a.n
+// is 0 otherwise); token then lays out each token and end checks that all
+// were quantized.
+func (a *mmActs) begin(t DType, n, cols int) {
+	a.n = 0
+	if kern.mm4 == nil || kern.mmTypes&(1<<t) == 0 || n < 4 || cols%256 != 0 {
 		return
 	}
 	if cap(a.q) < n*cols {
@@ -56,7 +47,7 @@ func (a *mmActs) begin(t DType, n, cols int, x []float32) {
 // token lays out token tok (x, prepared for the matrix); tokens may be
 // laid out concurrently.
 func (a *mmActs) token(tok int, x *floatAct) {
-	if a.n == 0 || a.c == 0 || !x.quant {
+	if a.n == 0 || !x.quant {
 		return
 	}
 	cols := a.cols
@@ -72,7 +63,7 @@ func (a *mmActs) token(tok int, x *floatAct) {
 
 func (a *mmActs) end(acts []*floatAct) {
 	for _, x := range acts {
-		if a.c != 0 && !x.quant {
+		if !x.quant {
 			a.n = 0
 		}
 	}

@@ -12,7 +12,7 @@ func init() {
 		levelKernels[AVX2].mm4 = mm4AVX2
 		levelKernels[AVX2].mmTypes = 1<<Q8_0 | 1<<Q4_0
 		levelKernels[AVX512].mm4 = mm4AVX512
-		levelKernels[AVX512].mmTypes = 1<<Q8_0 | 1<<Q4_0 | 1<<F16
+		levelKernels[AVX512].mmTypes = 1<<Q8_0 | 1<<Q4_0
 	}
 }
 
@@ -57,26 +57,7 @@ func mm4AVX2(dst []float32, ds, rows int, t DType, w []byte, rb int, a *mmActs, 
 	}
 }
 
-// mmF16AVX512 computes, for r < rows and t < 4,
-//
-//	dst[t*ds+r] = rowsF16AVX512's scale * dot of row r with x[t*cols:]
-//
-// cols a multiple of 64, one row and four tokens at a time: each row is
-// widened once for the four.
-//
-//go:noescape
-func mmF16AVX512(dst []float32, ds, rows int, w []byte, rb int, x []float32, cols int, scale float32)
-
 func mm4AVX512(dst []float32, ds, rows int, t DType, w []byte, rb int, a *mmActs, t0 int, scale float32) {
-	if t == F16 {
-		cols := a.cols
-		if rows < 0 || cols%64 != 0 || rb < 2*cols || len(w) < rows*rb || len(dst) < 3*ds+rows || ds < rows ||
-			t0 < 0 || t0+4 > a.n || len(a.x) < a.n*cols {
-			panic("metal: mm4AVX512: shapes do not match")
-		}
-		mmF16AVX512(dst, ds, rows, w, rb, a.x[t0*cols:(t0+4)*cols], cols, scale)
-		return
-	}
 	q, d8, corr := mm4Args("mm4AVX512", dst, ds, rows, t, w, rb, a, t0)
 	switch t {
 	case Q8_0:

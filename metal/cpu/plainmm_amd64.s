@@ -153,37 +153,6 @@ GLOBL mmidx4<>(SB), RODATA|NOPTR, $32
 	ADDQ    $8, DI; \
 	LEAQ    (SI)(R9*2), SI
 
-// F16 rows at the AVX512 level, one row and four tokens at a time in
-// rowsF16AVX512's order (cols a multiple of 64: four 16-lane accumulators
-// per token, chunk c of 16 elements into accumulator c%4). Registers: DI
-// dst, R8 rows left, SI row, R9 rb, AX the row's cursor, BX the tokens' x
-// cursor, R13 a token's stride in x (bytes), R14 3*R13, R10 chunks of 64
-// left; Z0-Z15 accumulators (token t, chunk c%4 in Z(4t+c)), Z16-Z19 the
-// row's 64 widened weights.
-
-// The four tokens' products with Z16-Z19 for x at O(BX)(IDX).
-#define F16TOK(X0, X1, X2, X3, A0, A1, A2, A3) \
-	VFMADD231PS X0, Z16, A0; \
-	VFMADD231PS X1, Z17, A1; \
-	VFMADD231PS X2, Z18, A2; \
-	VFMADD231PS X3, Z19, A3
-
-// dst at DST = scale * the sum of accumulators A0-A3, as rowsF16AVX512.
-#define F16STORE(Z0_, Z1_, Z2_, Z3_, Y0_, Y1_, X0_, X1_, DST) \
-	VADDPS        Z1_, Z0_, Z0_; \
-	VADDPS        Z3_, Z2_, Z2_; \
-	VADDPS        Z2_, Z0_, Z0_; \
-	VEXTRACTF64X4 $1, Z0_, Y1_; \
-	VADDPS        Y1_, Y0_, Y0_; \
-	VEXTRACTF128  $1, Y0_, X1_; \
-	VADDPS        X1_, X0_, X0_; \
-	VPERMILPS     $0x4e, X0_, X1_; \
-	VADDPS        X1_, X0_, X0_; \
-	VPERMILPS     $0xb1, X0_, X1_; \
-	VADDPS        X1_, X0_, X0_; \
-	VMULSS        scale+104(FP), X0_, X0_; \
-	VMOVSS        X0_, DST
-
 // func mmQ8_0AVX512(dst []float32, ds, rows int, w []byte, rb int, q []int8, d8 []float32, corr []int32, cols int, scale float32)
 TEXT ·mmQ8_0AVX512(SB), NOSPLIT, $0-156
 	MM_PROLOGUE
@@ -390,54 +359,6 @@ q4blk:
 	MM2_ROW_END
 	DECQ R8
 	JNE  q4row
-
-done:
-	VZEROUPPER
-	RET
-
-// func mmF16AVX512(dst []float32, ds, rows int, w []byte, rb int, x []float32, cols int, scale float32)
-TEXT ·mmF16AVX512(SB), NOSPLIT, $0-108
-	MOVQ  dst_base+0(FP), DI
-	MOVQ  rows+32(FP), R8
-	MOVQ  w_base+40(FP), SI
-	MOVQ  rb+64(FP), R9
-	MOVQ  cols+96(FP), R13
-	SHLQ  $2, R13
-	LEAQ  (R13)(R13*2), R14
-	TESTQ R8, R8
-	JEQ   done
-
-f16row:
-	ZERO16
-	MOVQ SI, AX
-	MOVQ x_base+72(FP), BX
-	MOVQ R13, R10
-	SHRQ $8, R10
-
-f16loop:
-	VCVTPH2PS (AX), Z16
-	VCVTPH2PS 32(AX), Z17
-	VCVTPH2PS 64(AX), Z18
-	VCVTPH2PS 96(AX), Z19
-	F16TOK((BX), 64(BX), 128(BX), 192(BX), Z0, Z1, Z2, Z3)
-	F16TOK((BX)(R13*1), 64(BX)(R13*1), 128(BX)(R13*1), 192(BX)(R13*1), Z4, Z5, Z6, Z7)
-	F16TOK((BX)(R13*2), 64(BX)(R13*2), 128(BX)(R13*2), 192(BX)(R13*2), Z8, Z9, Z10, Z11)
-	F16TOK((BX)(R14*1), 64(BX)(R14*1), 128(BX)(R14*1), 192(BX)(R14*1), Z12, Z13, Z14, Z15)
-	ADDQ      $128, AX
-	ADDQ      $256, BX
-	DECQ      R10
-	JNE       f16loop
-	MOVQ      ds+24(FP), CX
-	SHLQ      $2, CX
-	LEAQ      (CX)(CX*2), R15
-	F16STORE(Z0, Z1, Z2, Z3, Y0, Y1, X0, X1, (DI))
-	F16STORE(Z4, Z5, Z6, Z7, Y4, Y5, X4, X5, (DI)(CX*1))
-	F16STORE(Z8, Z9, Z10, Z11, Y8, Y9, X8, X9, (DI)(CX*2))
-	F16STORE(Z12, Z13, Z14, Z15, Y12, Y13, X12, X13, (DI)(R15*1))
-	ADDQ      $4, DI
-	ADDQ      R9, SI
-	DECQ      R8
-	JNE       f16row
 
 done:
 	VZEROUPPER

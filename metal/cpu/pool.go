@@ -335,7 +335,7 @@ type floatJob struct {
 	a    *floatAct
 	acts []*floatAct // capacity kept between calls
 	x    []float32   // MatMul's activations (actRun prepares acts from them)
-	mm   mmActs      // acts laid out for kern.mm4 (MatMul of Q8_0, Q4_0, F16)
+	mm   mmActs      // acts laid out for kern.mm4 (MatMul of Q8_0, Q4_0)
 }
 
 // floatTile is how many rows floatRun takes for every token of a MatMul
@@ -366,7 +366,7 @@ func floatRowsParallelN(dst []float32, m *Matrix, x []float32, n int) {
 	for range n {
 		j.acts = append(j.acts, actPool.Get().(*floatAct))
 	}
-	j.mm.begin(m.Type, n, m.Cols, x)
+	j.mm.begin(m.Type, n, m.Cols)
 	p.parallel(actRun, j, n, 1)
 	j.mm.end(j.acts)
 	p.parallel(floatRun, j, m.Rows, floatTile)
