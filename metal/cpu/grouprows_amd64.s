@@ -309,6 +309,20 @@ gadone:
 	VZEROUPPER
 	RET
 
+// GQUERY points dreg at query BX's dst row and areg at its weights, BX
+// first clamped to the last query CX (a pass past n repeats the last one).
+#define GQUERY(dreg, areg) \
+	CMPQ    BX, CX; \
+	CMOVQGT CX, BX; \
+	MOVQ    BX, dreg; \
+	IMULQ   w+16(FP), dreg; \
+	SHLQ    $2, dreg; \
+	ADDQ    dst+0(FP), dreg; \
+	MOVQ    BX, areg; \
+	IMULQ   aStride+32(FP), areg; \
+	SHLQ    $2, areg; \
+	ADDQ    a+24(FP), areg
+
 // func axpyRowsQ8_0GroupAVX512(dst *float32, n, w int, a *float32, aStride int, m *byte, rows, stride int)
 //
 // axpyRowsQ8_0AVX512 (q8rows_amd64.s) for four queries at a time: each
@@ -327,49 +341,13 @@ zgquad:
 	MOVQ n+8(FP), CX
 	DECQ CX
 	MOVQ AX, BX
-	CMPQ BX, CX
-	CMOVQGT CX, BX
-	MOVQ BX, DI
-	IMULQ w+16(FP), DI
-	SHLQ $2, DI
-	ADDQ dst+0(FP), DI
-	MOVQ BX, R9
-	IMULQ aStride+32(FP), R9
-	SHLQ $2, R9
-	ADDQ a+24(FP), R9
+	GQUERY(DI, R9)
 	INCQ BX
-	CMPQ BX, CX
-	CMOVQGT CX, BX
-	MOVQ BX, R13
-	IMULQ w+16(FP), R13
-	SHLQ $2, R13
-	ADDQ dst+0(FP), R13
-	MOVQ BX, R10
-	IMULQ aStride+32(FP), R10
-	SHLQ $2, R10
-	ADDQ a+24(FP), R10
+	GQUERY(R13, R10)
 	INCQ BX
-	CMPQ BX, CX
-	CMOVQGT CX, BX
-	MOVQ BX, R14
-	IMULQ w+16(FP), R14
-	SHLQ $2, R14
-	ADDQ dst+0(FP), R14
-	MOVQ BX, R11
-	IMULQ aStride+32(FP), R11
-	SHLQ $2, R11
-	ADDQ a+24(FP), R11
+	GQUERY(R14, R11)
 	INCQ BX
-	CMPQ BX, CX
-	CMOVQGT CX, BX
-	MOVQ BX, R15
-	IMULQ w+16(FP), R15
-	SHLQ $2, R15
-	ADDQ dst+0(FP), R15
-	MOVQ BX, R12
-	IMULQ aStride+32(FP), R12
-	SHLQ $2, R12
-	ADDQ a+24(FP), R12
+	GQUERY(R15, R12)
 
 	MOVQ m+40(FP), DX
 	MOVQ w+16(FP), R8
