@@ -39,10 +39,14 @@ var ggufTypes = map[gguf.Type]cpu.DType{
 type Memory int
 
 const (
-	// MemoryAuto reads files of HugePagesFrom bytes or more into huge pages
-	// where the kernel offers them (Linux) and the copy takes at most 3/4 of
-	// the memory available, and maps the rest (a mapped file larger than
-	// memory still runs, from the page cache).
+	// MemoryAuto holds files of HugePagesFrom bytes or more in huge pages
+	// where the kernel offers them (Linux) and a copy would take at most 3/4
+	// of the memory available, and maps the rest (a mapped file larger than
+	// memory still runs, from the page cache). Unlike MemoryHugePages, it
+	// copies only what the page cache cannot hold in huge pages itself
+	// (gguf.HugePageCache): on Linux 6.7 or later with ext4 or xfs, nothing,
+	// so the weights stay shared with the page cache and later loads of the
+	// file decode at huge-page speed from the first token.
 	MemoryAuto Memory = iota
 	// MemoryMapped maps the file: zero-copy, shared with the page cache and
 	// other processes, loaded in milliseconds.
@@ -85,7 +89,7 @@ func loadGGUF(path string, mem Memory) (*Model, error) {
 	case MemoryAuto:
 		if st, err := os.Stat(path); err == nil && st.Size() >= HugePagesFrom && gguf.HugePagesAvailable() &&
 			st.Size() <= gguf.MemoryAvailable()/4*3 {
-			mode = gguf.HugePages
+			mode = gguf.HugePageCache
 		}
 	}
 	f, err := gguf.OpenMode(path, mode)
@@ -98,7 +102,7 @@ func loadGGUF(path string, mem Memory) (*Model, error) {
 		return nil, err
 	}
 	m.Source, m.closers, m.memory = path, append(m.closers, f), f.Mode().String()
-	if f.Mode() == gguf.HugePages {
+	if f.Mode() == gguf.HugePages || f.Mode() == gguf.HugePageCache {
 		m.move.start, m.move.wait, m.move.pace = f.StartHugePages, f.WaitHugePages, f.PaceHugePages
 		m.move.startIdle()
 	}

@@ -118,7 +118,7 @@ var commands = []command{
 func modelFlags(c *repl.Config, f *flagSet) {
 	f.str(&c.Model, "m,model", "MODEL", "a .gguf file, a directory, or a Hugging Face repo id in the local cache (default $BITREPL_MODEL, else the built-in model)")
 	f.str(&c.Device, "device", "DEVICE", "where the model runs: auto (Metal when available, else the CPU), cpu, metal (default auto)")
-	f.str(&c.Memory, "memory", "MODE", "how a GGUF file's weights are held: auto (huge pages for files of 64 MiB or more, where Linux offers them), mmap (zero-copy, instant load), hugepages (a private copy in 2 MiB pages: faster decoding) (default auto)")
+	f.str(&c.Memory, "memory", "MODE", "how a GGUF file's weights are held: auto (huge pages for files of 64 MiB or more, where Linux offers them: the page cache's own where it can, else a copy), mmap (zero-copy, instant load), hugepages (a private copy in 2 MiB pages: faster decoding) (default auto)")
 }
 
 func tokenizerFlag(c *repl.Config, f *flagSet) {

@@ -133,3 +133,53 @@ func TestWriteThroughSymlinkReplacesTarget(t *testing.T) {
 		t.Errorf("target holds %q", b)
 	}
 }
+
+// sizes records the length of every write to the file.
+type sizes struct {
+	w    io.Writer
+	seen []int
+}
+
+func (s *sizes) Write(p []byte) (int, error) {
+	s.seen = append(s.seen, len(p))
+	return s.w.Write(p)
+}
+
+// The file is written in whole chunks, each at a multiple of chunk (so the
+// page cache can hold it in 2 MiB pages), whatever sizes fill writes, and
+// holds exactly what fill wrote; a small file is one short write.
+func TestWriteInChunks(t *testing.T) {
+	rec := &sizes{}
+	wrap = func(w io.Writer) io.Writer { rec.w = w; return rec }
+	defer func() { wrap = func(w io.Writer) io.Writer { return w } }()
+	var want []byte
+	path := filepath.Join(t.TempDir(), "big")
+	err := Write(path, func(w io.Writer) error {
+		for i, n := 0, 1; len(want) < 2*chunk+12345; i, n = i+1, n*3%(3*chunk/2)+7 {
+			p := make([]byte, n)
+			for j := range p {
+				p[j] = byte(i + j)
+			}
+			if m, err := w.Write(p); m != n || err != nil {
+				return err
+			}
+			want = append(want, p...)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range rec.seen {
+		if last := i == len(rec.seen)-1; !last && n != chunk || last && n != len(want)%chunk {
+			t.Fatalf("write %d of %d has %d bytes, want %d per chunk (file of %d)", i, len(rec.seen), n, chunk, len(want))
+		}
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != string(want) {
+		t.Fatalf("file differs from what was written (%d bytes, %v)", len(got), err)
+	}
+	rec.seen = nil
+	if err := WriteFile(path, []byte("small")); err != nil || len(rec.seen) != 1 || rec.seen[0] != 5 {
+		t.Fatalf("a small file: writes %v, %v", rec.seen, err)
+	}
+}

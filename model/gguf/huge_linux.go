@@ -65,6 +65,7 @@ const (
 type hugeMove struct {
 	base    unsafe.Pointer
 	n, size int // bytes mapped (whole pages), bytes of the file
+	cache   *pageCache // HugePageCache: keep or re-read pieces in huge page-cache pages first
 
 	mu      sync.Mutex // held while a piece moves
 	next    int        // offset of the next piece
@@ -80,7 +81,12 @@ func (h *hugeMove) step() bool {
 	if h.stopped || h.next >= h.n {
 		return false
 	}
-	if err := movePiece(h.base, h.next, min(hugePiece, h.n-h.next), h.size); err != nil {
+	length := min(hugePiece, h.n-h.next)
+	if h.cache != nil && h.cache.piece(h.base, h.next, length, h.size) {
+		h.next += hugePiece
+		return h.next < h.n
+	}
+	if err := movePiece(h.base, h.next, length, h.size); err != nil {
 		h.stopped = true
 		return false
 	}
@@ -143,13 +149,16 @@ func (h *hugeMove) close() {
 		h.finish()
 	}
 	<-h.done
+	if h.cache != nil {
+		h.cache.close()
+	}
 }
 
 // readHuge maps f read-only at a 2 MiB-aligned address, so the file is usable at once, and returns
 // the move that replaces the mapping with a private copy in huge pages (hugeMove). Its done channel
 // is closed when the move is over (finished, or stopped by Close or an error: what is left stays
 // mapped).
-func readHuge(f *os.File, size int) (data []byte, release func([]byte) error, h *hugeMove, err error) {
+func readHuge(f *os.File, size int, cache bool) (data []byte, release func([]byte) error, h *hugeMove, err error) {
 	fail := func(op string, err error) ([]byte, func([]byte) error, *hugeMove, error) {
 		return nil, nil, nil, &os.PathError{Op: op, Path: f.Name(), Err: err}
 	}
@@ -162,7 +171,13 @@ func readHuge(f *os.File, size int) (data []byte, release func([]byte) error, h 
 		unix.MunmapPtr(base, uintptr(n))
 		return fail("mmap", err)
 	}
+	// Reads that fault the file in (the load's, decoding's, and the cache's re-reads) bring it
+	// into the page cache in huge pages where the file system can.
+	adviseHuge(unsafe.Slice((*byte)(base), n))
 	h = &hugeMove{base: base, n: n, size: size, done: make(chan struct{})}
+	if cache {
+		h.cache = newPageCache(f)
+	}
 	release = func([]byte) error {
 		h.close()
 		return unix.MunmapPtr(base, uintptr(n))
@@ -227,3 +242,7 @@ func alignedAnon(length, prot int) (unsafe.Pointer, error) {
 }
 
 func roundUp(n, to int) int { return (n + to - 1) / to * to }
+
+// adviseHuge asks that faults in the file mapping b read the file into the page cache in huge
+// pages, and map them so, where the file system can (see pageCache).
+func adviseHuge(b []byte) { _ = unix.Madvise(b, unix.MADV_HUGEPAGE) }

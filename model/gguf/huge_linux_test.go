@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // hugeFile writes a GGUF file of a few huge pages whose one tensor is random bytes, and returns
@@ -208,24 +210,158 @@ func TestPaceStopsBackgroundMove(t *testing.T) {
 // A file truncated while it moves stops the move with what was moved kept, and crashes nothing
 // (the copy reads the mapping, whose pages past the end of the file fault).
 func TestHugePagesFileShrinks(t *testing.T) {
-	path, file := hugeFile(t, 3*hugePiece)
-	f, err := OpenMode(path, HugePages)
+	for _, mode := range []Mode{HugePages, HugePageCache} {
+		path, file := hugeFile(t, 3*hugePiece)
+		f, err := OpenMode(path, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if !f.PaceHugePages(1) {
+			t.Fatalf("%v: nothing left after one piece of 3", mode)
+		}
+		if err := os.Truncate(path, hugePiece+hugePage); err != nil {
+			t.Fatal(err)
+		}
+		if f.PaceHugePages(5) {
+			t.Fatalf("%v: the move of a truncated file goes on", mode)
+		}
+		f.WaitHugePages()
+		if !bytes.Equal(f.data[:hugePiece+hugePage], file[:hugePiece+hugePage]) {
+			t.Fatalf("%v: bytes before the new end differ", mode)
+		}
+	}
+}
+
+// smallPages writes file to a new path 4 KiB at a time, as most programs write, and syncs it:
+// the page cache then holds it in 4 KiB pages, clean.
+func smallPages(t *testing.T, file []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "small.gguf")
+	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if !f.PaceHugePages(1) {
-		t.Fatal("nothing left after one piece of 3")
+	for off := 0; off < len(file); off += 4096 {
+		if _, err := f.Write(file[off:min(off+4096, len(file))]); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := os.Truncate(path, hugePiece+hugePage); err != nil {
+	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if f.PaceHugePages(5) {
-		t.Fatal("the move of a truncated file goes on")
+	return path
+}
+
+// moveUnderReaders opens path in mode and moves it, while readers check every byte against file
+// if readers is set, and returns the File, moved. (Readers that fault pieces in while they are read
+// again keep them in small pages: a model's evaluations do not run while a piece moves.)
+func moveUnderReaders(t *testing.T, path string, file []byte, mode Mode, readers bool) *File {
+	t.Helper()
+	f, err := OpenMode(path, mode)
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { f.Close() })
+	if f.Mode() != mode {
+		t.Fatalf("mode %v, want %v", f.Mode(), mode)
+	}
+	f.StartHugePages()
+	var stop atomic.Bool
+	bad := make(chan int, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for readers && !stop.Load() {
+			for off := 0; off < len(file); off += 4096 {
+				end := min(off+4096, len(file))
+				if !bytes.Equal(f.data[off:end], file[off:end]) {
+					bad <- off
+					return
+				}
+			}
+		}
+	}()
 	f.WaitHugePages()
-	if !bytes.Equal(f.data[:hugePiece+hugePage], file[:hugePiece+hugePage]) {
-		t.Fatal("bytes before the new end differ")
+	stop.Store(true)
+	<-done
+	select {
+	case off := <-bad:
+		t.Fatalf("%v: bytes at %d differ from the file during the move", mode, off)
+	default:
+	}
+	if !bytes.Equal(f.data, file) {
+		t.Fatalf("%v: bytes differ from the file after the move", mode)
+	}
+	return f
+}
+
+// A HugePageCache file in 4 KiB page-cache pages is read back into 2 MiB ones, with the bytes
+// unchanged while readers check every byte; opened again, it is kept as it is, with nothing read
+// again or copied. Where the file
+// system cannot hold it in huge pages, the move copies it, as HugePages does.
+func TestHugePageCacheMove(t *testing.T) {
+	_, file := hugeFile(t, 2*hugePiece+5*hugePage+12345)
+	moveUnderReaders(t, smallPages(t, file), file, HugePageCache, true)
+	path := smallPages(t, file)
+	f := moveUnderReaders(t, path, file, HugePageCache, false)
+	c := f.huge.cache
+	if c == nil {
+		t.Skip("the kernel cannot say which pages are huge (PAGEMAP_SCAN: Linux 6.7)")
+	}
+	if !HugePagesAvailable() {
+		t.Skip("no transparent huge pages here")
+	}
+	whole := len(file) &^ (hugePage - 1)
+	t.Logf("first open: %d pieces kept, %d read again, %d copied", c.kept, c.reread, c.copied)
+	if c.reread == 0 {
+		anon, huge := smapsOf(t, uintptr(unsafe.Pointer(&f.data[0])), len(f.data))
+		if c.copied == 0 || huge < whole {
+			t.Fatalf("nothing read again, %d pieces copied, %d of %d bytes in anonymous huge pages", c.copied, huge, whole)
+		}
+		t.Skipf("this file system keeps files in small pages: copied (%d anonymous bytes)", anon)
+	}
+	if c.copied != 0 || c.reread+c.kept != 4 {
+		t.Fatalf("pieces: %d kept, %d read again, %d copied; want all 4 kept or read again", c.kept, c.reread, c.copied)
+	}
+	if n, err := hugeMapped(c.pagemap, f.data); err != nil || n < whole {
+		t.Fatalf("%d of the file's %d bytes in whole huge pages are mapped huge (%v)", n, whole, err)
+	}
+	again := moveUnderReaders(t, path, file, HugePageCache, true)
+	if c := again.huge.cache; c.kept != 4 || c.reread != 0 || c.copied != 0 {
+		t.Fatalf("opened again: %d pieces kept, %d read again, %d copied; want all 4 kept", c.kept, c.reread, c.copied)
+	}
+}
+
+// A file whose small pages another mapping holds cannot be dropped from the page cache: the move
+// gives up reading pieces again after two and copies them into private huge pages.
+func TestHugePageCacheCopiesWhatItCannotReread(t *testing.T) {
+	_, file := hugeFile(t, 3*hugePiece+hugePage)
+	path := smallPages(t, file)
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	other, err := unix.Mmap(int(fh.Fd()), 0, len(file), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(other)
+	if !bytes.Equal(other, file) { // faults every page in
+		t.Fatal("the other mapping differs from the file")
+	}
+	f := moveUnderReaders(t, path, file, HugePageCache, false)
+	c := f.huge.cache
+	if c == nil || !HugePagesAvailable() {
+		t.Skip("no PAGEMAP_SCAN or no transparent huge pages here")
+	}
+	if c.kept != 0 || c.reread != 0 || c.copied != 4 {
+		t.Fatalf("pieces: %d kept, %d read again, %d copied; want all 4 copied", c.kept, c.reread, c.copied)
+	}
+	if _, huge := smapsOf(t, uintptr(unsafe.Pointer(&f.data[0])), len(f.data)); huge < len(file)&^(hugePage-1) {
+		t.Fatalf("%d bytes in anonymous huge pages, want the file's whole huge pages", huge)
 	}
 }
 

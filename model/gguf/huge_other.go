@@ -21,7 +21,10 @@ func (h *hugeMove) start()               {}
 func (h *hugeMove) pace(pieces int) bool { return false }
 
 // readHuge is not used where huge pages are not supported.
-func readHuge(f *os.File, size int) ([]byte, func([]byte) error, *hugeMove, error) {
+func readHuge(f *os.File, size int, cache bool) ([]byte, func([]byte) error, *hugeMove, error) {
 	data, unmap, err := mapFile(f, size)
 	return data, unmap, nil, err
 }
+
+// adviseHuge does nothing: only Linux has transparent huge pages.
+func adviseHuge([]byte) {}

@@ -13,5 +13,6 @@ func mapFile(f *os.File, size int) ([]byte, func([]byte) error, error) {
 	if err != nil {
 		return nil, nil, &os.PathError{Op: "mmap", Path: f.Name(), Err: err}
 	}
+	adviseHuge(data)
 	return data, syscall.Munmap, nil
 }

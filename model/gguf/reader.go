@@ -134,11 +134,19 @@ const (
 	// copies the file once (see StartHugePages), resident memory ends at about the file size, and
 	// every pass over the weights then takes far fewer TLB misses (see HugePagesAvailable).
 	HugePages
+	// HugePageCache is HugePages without the copy where Linux can: the file's pages in the page
+	// cache become 2 MiB pages, kept where they already are, read back in so where they are not,
+	// and copied into private huge pages only where that fails (see pageCache). Resident memory
+	// then stays the page cache's, shared.
+	HugePageCache
 )
 
 func (m Mode) String() string {
-	if m == HugePages {
+	switch m {
+	case HugePages:
 		return "huge pages"
+	case HugePageCache:
+		return "huge page cache"
 	}
 	return "mapped"
 }
@@ -162,8 +170,8 @@ func OpenMode(path string, mode Mode) (*File, error) {
 		unmap func([]byte) error
 		huge  *hugeMove
 	)
-	if mode == HugePages && hugePagesSupported {
-		data, unmap, huge, err = readHuge(fh, int(size))
+	if (mode == HugePages || mode == HugePageCache) && hugePagesSupported {
+		data, unmap, huge, err = readHuge(fh, int(size), mode == HugePageCache)
 	} else {
 		mode = Mapped
 		data, unmap, err = mapFile(fh, int(size))
