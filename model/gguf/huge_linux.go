@@ -64,7 +64,7 @@ const (
 // every thread then waits at the next barrier for the one that lost its core).
 type hugeMove struct {
 	base    unsafe.Pointer
-	n, size int // bytes mapped (whole pages), bytes of the file
+	n, size int        // bytes mapped (whole pages), bytes of the file
 	cache   *pageCache // HugePageCache: keep or re-read pieces in huge page-cache pages first
 
 	mu      sync.Mutex // held while a piece moves
