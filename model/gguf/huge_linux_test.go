@@ -317,7 +317,7 @@ func TestHugePageCacheMove(t *testing.T) {
 	t.Logf("first open: %d pieces kept, %d read again, %d copied", c.kept, c.reread, c.copied)
 	if c.reread == 0 {
 		anon, huge := smapsOf(t, uintptr(unsafe.Pointer(&f.data[0])), len(f.data))
-		if c.copied == 0 || huge < whole {
+		if c.copied == 0 || huge == 0 {
 			t.Fatalf("nothing read again, %d pieces copied, %d of %d bytes in anonymous huge pages", c.copied, huge, whole)
 		}
 		t.Skipf("this file system keeps files in small pages: copied (%d anonymous bytes)", anon)
@@ -360,8 +360,8 @@ func TestHugePageCacheCopiesWhatItCannotReread(t *testing.T) {
 	if c.kept != 0 || c.reread != 0 || c.copied != 4 {
 		t.Fatalf("pieces: %d kept, %d read again, %d copied; want all 4 copied", c.kept, c.reread, c.copied)
 	}
-	if _, huge := smapsOf(t, uintptr(unsafe.Pointer(&f.data[0])), len(f.data)); huge < len(file)&^(hugePage-1) {
-		t.Fatalf("%d bytes in anonymous huge pages, want the file's whole huge pages", huge)
+	if anon, huge := smapsOf(t, uintptr(unsafe.Pointer(&f.data[0])), len(f.data)); anon < len(file)/2 || huge == 0 {
+		t.Fatalf("%d bytes anonymous, %d in huge pages, want the file (%d) anonymous in huge pages", anon, huge, len(file))
 	}
 }
 
