@@ -149,6 +149,9 @@ func (s *sizes) Write(p []byte) (int, error) {
 // page cache can hold it in 2 MiB pages), whatever sizes fill writes, and
 // holds exactly what fill wrote; a small file is one short write.
 func TestWriteInChunks(t *testing.T) {
+	if chunk%(2<<20) != 0 {
+		t.Fatalf("chunk %d is not a whole number of 2 MiB pages", chunk)
+	}
 	rec := &sizes{}
 	wrap = func(w io.Writer) io.Writer { rec.w = w; return rec }
 	defer func() { wrap = func(w io.Writer) io.Writer { return w } }()
