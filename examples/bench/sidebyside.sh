@@ -72,6 +72,13 @@ if [ -n "$bitnet_q" ]; then
 fi
 [ -f "$work/bitnet-i2_s.gguf" ] && [[ ! " ${peer_files[*]} " =~ " bitnet-i2_s.gguf " ]] && peer_files+=(bitnet-i2_s.gguf)
 
+# Every engine reads the same page cache: each file is loaded once first by bitrepl (--memory auto), which leaves it
+# cached in 2 MiB pages where the kernel can (Linux 6.7+ on ext4 6.16+ or xfs; see README, "huge pages"); the peers'
+# mappings then get those pages too. Without this, whoever read a file first would decide its pages for everyone.
+for f in tq2_0-q6k.gguf tq1_0-q6k.gguf i2_s-f16.gguf tq1_s-q6k.gguf "${peer_files[@]}"; do
+  "$br" bench -m "$work/$f" -p 0 -n 1 -r 1 -t "$threads" >/dev/null
+done
+
 out="$work/samples.jsonl"
 : > "$out"
 peer() { # engine binary file [llama-bench flags...]
