@@ -39,6 +39,7 @@ func init() {
 	if f16c {
 		levelKernels[AVX512].floatRows = floatRowsAVX512
 		levelKernels[AVX512].dotRowsF16Group = dotRowsF16GroupAVX512
+		levelKernels[AVX512].axpyRowsF16Group = axpyRowsF16GroupAVX512
 	}
 	levelKernels[AVX512].dotRows = dotRowsAVX512
 	levelKernels[AVX512].axpyRows = axpyRowsAVX512
@@ -313,3 +314,22 @@ func dotRowsF16GroupAVX512(dst *float32, dstStride int, x *float32, n, w int, m 
 
 //go:noescape
 func dotRowsF16QuadAVX512(dst *float32, dstStride int, x *float32, n, w int, m *uint16, rows, stride int, scale float32)
+
+// axpyRowsF16GroupAVX512 is kernelSet.axpyRowsF16Group at the AVX512 level:
+// axpyRowsF16QuadAVX512 for whole fours of queries when w is a multiple of
+// 32 (grouprows_amd64.s), axpyRowsF16GroupAVX2 for the rest.
+func axpyRowsF16GroupAVX512(dst *float32, n, w int, a *float32, aStride int, m *uint16, rows, stride int) {
+	if q := n / 4 * 4; q > 0 && w%32 == 0 {
+		axpyRowsF16QuadAVX512(dst, q, w, a, aStride, m, rows, stride)
+		if q == n {
+			return
+		}
+		dst = (*float32)(unsafe.Add(unsafe.Pointer(dst), 4*q*w))
+		a = (*float32)(unsafe.Add(unsafe.Pointer(a), 4*q*aStride))
+		n -= q
+	}
+	axpyRowsF16GroupAVX2(dst, n, w, a, aStride, m, rows, stride)
+}
+
+//go:noescape
+func axpyRowsF16QuadAVX512(dst *float32, n, w int, a *float32, aStride int, m *uint16, rows, stride int)

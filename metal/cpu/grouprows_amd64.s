@@ -566,3 +566,173 @@ gqnext:
 gqdone:
 	VZEROUPPER
 	RET
+
+// AXPYQ adds the widened row lane vector Zv times the four queries'
+// weights (Z20-Z23) to their accumulators Za, Zb, Zc, Zd, one VMULPS and
+// one VADDPS each as axpyRowsF16AVX2 does (the products in Z24-Z27).
+#define AXPYQ(Zv, Za, Zb, Zc, Zd) \
+	VMULPS Zv, Z20, Z24; \
+	VMULPS Zv, Z21, Z25; \
+	VMULPS Zv, Z22, Z26; \
+	VMULPS Zv, Z23, Z27; \
+	VADDPS Z24, Za, Za; \
+	VADDPS Z25, Zb, Zb; \
+	VADDPS Z26, Zc, Zc; \
+	VADDPS Z27, Zd, Zd
+
+// ROW64 adds row SI (64 lanes) times the four queries' weights at BX to
+// Z0-Z15 and moves to the next row, comparing BX with the rows R8.
+#define ROW64 \
+	VCVTPH2PS    (SI), Z16; \
+	VCVTPH2PS    32(SI), Z17; \
+	VCVTPH2PS    64(SI), Z18; \
+	VCVTPH2PS    96(SI), Z19; \
+	VBROADCASTSS (R9)(BX*4), Z20; \
+	VBROADCASTSS (R11)(BX*4), Z21; \
+	VBROADCASTSS (DX)(BX*4), Z22; \
+	VBROADCASTSS (CX)(BX*4), Z23; \
+	AXPYQ(Z16, Z0, Z4, Z8, Z12); \
+	AXPYQ(Z17, Z1, Z5, Z9, Z13); \
+	AXPYQ(Z18, Z2, Z6, Z10, Z14); \
+	AXPYQ(Z19, Z3, Z7, Z11, Z15); \
+	ADDQ         R12, SI; \
+	INCQ         BX; \
+	CMPQ         BX, R8
+
+// func axpyRowsF16QuadAVX512(dst *float32, n, w int, a *float32, aStride int, m *uint16, rows, stride int)
+//
+// axpyRowsF16GroupAVX2 for four queries at a time (n a multiple of 4, w of
+// 32, rows > 0): a pass over the rows takes 64 lanes (a last one 32), the
+// four queries' accumulators held in Z0-Z15 over all rows, each row's lanes
+// widened once for the four; each lane gets axpyRowsF16AVX2's multiply and
+// add per row, in the same order, so the same bits. A pass with 64 lanes
+// or more after it prefetches the next pass's two cache lines of each row
+// (and no lane past w: another thread may be reading those).
+TEXT ·axpyRowsF16QuadAVX512(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), AX
+	MOVQ a+24(FP), R9
+	MOVQ rows+48(FP), R8
+	MOVQ stride+56(FP), R12
+	SHLQ $1, R12
+	MOVQ w+16(FP), R15
+	SHLQ $2, R15              // a query's dst in bytes
+	LEAQ (R15)(R15*2), R13    // three of them
+
+hqquad:
+	// Queries' weights R9, R11, DX, CX; R14 the pass's lanes of row 0,
+	// R10 the lanes left.
+	MOVQ aStride+32(FP), R14
+	SHLQ $2, R14
+	LEAQ (R9)(R14*1), R11
+	LEAQ (R11)(R14*1), DX
+	LEAQ (DX)(R14*1), CX
+	MOVQ m+40(FP), R14
+	MOVQ w+16(FP), R10
+
+hqpass64:
+	CMPQ    R10, $64
+	JB      hqpass32
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 192(DI), Z3
+	VMOVUPS (DI)(R15*1), Z4
+	VMOVUPS 64(DI)(R15*1), Z5
+	VMOVUPS 128(DI)(R15*1), Z6
+	VMOVUPS 192(DI)(R15*1), Z7
+	VMOVUPS (DI)(R15*2), Z8
+	VMOVUPS 64(DI)(R15*2), Z9
+	VMOVUPS 128(DI)(R15*2), Z10
+	VMOVUPS 192(DI)(R15*2), Z11
+	VMOVUPS (DI)(R13*1), Z12
+	VMOVUPS 64(DI)(R13*1), Z13
+	VMOVUPS 128(DI)(R13*1), Z14
+	VMOVUPS 192(DI)(R13*1), Z15
+	MOVQ    R14, SI
+	XORQ    BX, BX
+	CMPQ    R10, $128
+	JB      hqrow64
+
+hqrow64pf:
+	PREFETCHT0 128(SI)
+	PREFETCHT0 192(SI)
+	ROW64
+	JB         hqrow64pf
+	JMP        hqstore64
+
+hqrow64:
+	ROW64
+	JB hqrow64
+
+hqstore64:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, (DI)(R15*1)
+	VMOVUPS Z5, 64(DI)(R15*1)
+	VMOVUPS Z6, 128(DI)(R15*1)
+	VMOVUPS Z7, 192(DI)(R15*1)
+	VMOVUPS Z8, (DI)(R15*2)
+	VMOVUPS Z9, 64(DI)(R15*2)
+	VMOVUPS Z10, 128(DI)(R15*2)
+	VMOVUPS Z11, 192(DI)(R15*2)
+	VMOVUPS Z12, (DI)(R13*1)
+	VMOVUPS Z13, 64(DI)(R13*1)
+	VMOVUPS Z14, 128(DI)(R13*1)
+	VMOVUPS Z15, 192(DI)(R13*1)
+	ADDQ    $256, DI
+	ADDQ    $128, R14
+	SUBQ    $64, R10
+	JMP     hqpass64
+
+hqpass32:
+	TESTQ   R10, R10
+	JEQ     hqnext
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS (DI)(R15*1), Z4
+	VMOVUPS 64(DI)(R15*1), Z5
+	VMOVUPS (DI)(R15*2), Z8
+	VMOVUPS 64(DI)(R15*2), Z9
+	VMOVUPS (DI)(R13*1), Z12
+	VMOVUPS 64(DI)(R13*1), Z13
+	MOVQ    R14, SI
+	XORQ    BX, BX
+
+hqrow32:
+	VCVTPH2PS    (SI), Z16
+	VCVTPH2PS    32(SI), Z17
+	VBROADCASTSS (R9)(BX*4), Z20
+	VBROADCASTSS (R11)(BX*4), Z21
+	VBROADCASTSS (DX)(BX*4), Z22
+	VBROADCASTSS (CX)(BX*4), Z23
+	AXPYQ(Z16, Z0, Z4, Z8, Z12)
+	AXPYQ(Z17, Z1, Z5, Z9, Z13)
+	ADDQ         R12, SI
+	INCQ         BX
+	CMPQ         BX, R8
+	JB           hqrow32
+
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z4, (DI)(R15*1)
+	VMOVUPS Z5, 64(DI)(R15*1)
+	VMOVUPS Z8, (DI)(R15*2)
+	VMOVUPS Z9, 64(DI)(R15*2)
+	VMOVUPS Z12, (DI)(R13*1)
+	VMOVUPS Z13, 64(DI)(R13*1)
+	ADDQ    $128, DI
+
+hqnext:
+	// DI is past query 0's lanes: on to query 4's.
+	ADDQ R13, DI
+	MOVQ aStride+32(FP), R14
+	SHLQ $4, R14
+	ADDQ R14, R9
+	SUBQ $4, AX
+	JGT  hqquad
+
+	VZEROUPPER
+	RET

@@ -17,7 +17,7 @@ func randGroupCase(r *rand.Rand, iter int) groupCase {
 	c := groupCase{n: 1 + r.IntN(9), w: 1 + r.IntN(140), rows: r.IntN(70)}
 	switch iter % 4 {
 	case 0:
-		c.w = []int{64, 128}[r.IntN(2)]
+		c.w = []int{32, 64, 96, 128}[r.IntN(4)]
 	case 1:
 		c.n = []int{4, 32}[r.IntN(2)]
 	}
@@ -86,7 +86,7 @@ func groupAxpy(t *testing.T, what string, c groupCase, start, a []float32, one f
 
 // TestGroupRowsLevels checks every group row kernel at every level against
 // its single-query kernel at the same level, query by query, bit for bit:
-// 1 to 32 queries, head widths 64 and 128 and odd ones, strided rows (the
+// 1 to 32 queries, head widths 32 to 128 and odd ones, strided rows (the
 // last before a guard page), outputs with gaps that must stay untouched.
 func TestGroupRowsLevels(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
@@ -150,24 +150,31 @@ func TestGroupRowsLevels(t *testing.T) {
 func TestGroupRowsSpecial(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(45, 46))
-		c := groupCase{n: 5, w: 128 + 9, rows: 40, dstStride: 41, aStride: 40}
-		h := make([]uint16, c.rows*c.w)
-		for i := range h {
-			h[i] = []uint16{0x0001, 0x7bff, 0xfbff, 0x3c00, 0x8400, uint16(r.Uint32())}[r.IntN(6)]
-			if h[i]&0x7c00 == 0x7c00 && h[i]&0x3ff != 0 {
-				h[i] = 0x7c00 // no NaN payloads to compare
-			}
+		for _, c := range []groupCase{{n: 5, w: 128 + 9, rows: 40, dstStride: 41, aStride: 40}, {n: 8, w: 96, rows: 40, dstStride: 41, aStride: 41}} {
+			specialGroup(t, r, c)
 		}
-		x := randActivations(r, c.n*c.w, 1)
-		a := randActivations(r, c.n*c.aStride, 0)
-		groupDot(t, "DotRowsF16Group", c, x,
-			func(dst, x []float32) { DotRowsF16(dst, x, h, c.w, 1) },
-			func(dst []float32) { DotRowsF16Group(dst, c.rows, c.dstStride, x, c.w, h, c.w, 1) })
-		start := randActivations(r, c.n*c.w, 0)
-		groupAxpy(t, "AxpyRowsF16Group", c, start, a,
-			func(dst, a []float32) { AxpyRowsF16(dst, a, h, c.w) },
-			func(dst []float32) { AxpyRowsF16Group(dst, c.w, a, c.rows, c.aStride, h, c.w) })
 	})
+}
+
+// specialGroup is TestGroupRowsSpecial on one shape.
+func specialGroup(t *testing.T, r *rand.Rand, c groupCase) {
+	t.Helper()
+	h := make([]uint16, c.rows*c.w)
+	for i := range h {
+		h[i] = []uint16{0x0001, 0x7bff, 0xfbff, 0x3c00, 0x8400, uint16(r.Uint32())}[r.IntN(6)]
+		if h[i]&0x7c00 == 0x7c00 && h[i]&0x3ff != 0 {
+			h[i] = 0x7c00 // no NaN payloads to compare
+		}
+	}
+	x := randActivations(r, c.n*c.w, 1)
+	a := randActivations(r, c.n*c.aStride, 0)
+	groupDot(t, "DotRowsF16Group", c, x,
+		func(dst, x []float32) { DotRowsF16(dst, x, h, c.w, 1) },
+		func(dst []float32) { DotRowsF16Group(dst, c.rows, c.dstStride, x, c.w, h, c.w, 1) })
+	start := randActivations(r, c.n*c.w, 0)
+	groupAxpy(t, "AxpyRowsF16Group", c, start, a,
+		func(dst, a []float32) { AxpyRowsF16(dst, a, h, c.w) },
+		func(dst []float32) { AxpyRowsF16Group(dst, c.w, a, c.rows, c.aStride, h, c.w) })
 }
 
 func TestGroupRowsShapes(t *testing.T) {
