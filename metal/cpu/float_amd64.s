@@ -1076,6 +1076,15 @@ row:
 	MOVQ   CX, R10
 
 blk:
+	// Prefetch the block 2 KiB ahead (4 lines cover its 210 bytes): each
+	// thread's rows are one stream, which hardware prefetchers do not follow
+	// past a 4 KiB boundary. With the 2B-4T LM head (128256 rows, 269 MB, a
+	// third of a token's weight bytes) tokens decoded 4-8% faster (1 KiB
+	// ahead: 2-3%; 3-4 KiB: as 2), from huge pages and from 4 KiB ones.
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
 	// Z10 starts at -32 * Σ_c d[c] * (sc·bs of chunk c) (low 8 lanes).
 	VPMOVSXBW 192(AX), Y12
 	VPMADDWD  (R13), Y12, Y11
