@@ -764,6 +764,12 @@ q6row:
 	MOVQ   CX, R10
 
 q6blk:
+	// Prefetch the block 2 KiB ahead, as rowsQ6_KAVX512 does (on this
+	// kernel, forced on the AVX-512 machine: tokens 2-6% faster).
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
 	// Block accumulator Y10 starts at -32 * Σ_c d[c] * (sc·bs of chunk c).
 	VPMOVSXBW 192(AX), Y12
 	VPMADDWD  (R13), Y12, Y11
