@@ -40,13 +40,15 @@ func attendRef(s *Session, n int) []float32 {
 // kernels over the query heads of a KV group and the tokens of a block,
 // against attendRef bit for bit: every cache type and level, 2B-4T's head
 // geometry and a narrow one, depths within and past a tile, batches of one
-// token, of part of a block, of whole blocks and more, on 1 and 2 threads.
+// token, of part of a block, of whole blocks and more, on 1, 2 and 3
+// threads; single tokens also deeper than attendSplitDepth (attendSplit,
+// whose ranges then end inside groups, tiles and heads).
 func TestAttendGroupsMatchSingle(t *testing.T) {
 	defer cpu.SetThreads(cpu.SetThreads(2))
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, geo := range [][3]int{{20, 5, 128}, {6, 2, 64}, {3, 3, 40}} {
 		cfg := tinyConfig("bitnet-b1.58")
-		cfg.Heads, cfg.KVHeads, cfg.HeadDim, cfg.Layers, cfg.ContextLen = geo[0], geo[1], geo[2], 1, 512
+		cfg.Heads, cfg.KVHeads, cfg.HeadDim, cfg.Layers, cfg.ContextLen = geo[0], geo[1], geo[2], 1, 640
 		cfg.Dim = cfg.Heads * cfg.HeadDim
 		m, err := Random(cfg, 1, nil, nil)
 		if err != nil {
@@ -54,18 +56,18 @@ func TestAttendGroupsMatchSingle(t *testing.T) {
 		}
 		for _, kv := range []kvcache.Type{kvcache.F32, kvcache.F16, kvcache.Q8_0} {
 			m.KVCache = kv
-			s := m.NewSession(512)
+			s := m.NewSession(640)
 			k, v := make([]float32, cfg.KVDim()), make([]float32, cfg.KVDim())
-			for p := range 512 {
+			for p := range 640 {
 				for i := range k {
 					k[i], v[i] = r.Float32()-0.5, r.Float32()-0.5
 				}
 				s.cache.Put(0, p, k, v)
 			}
 			for _, l := range cpu.Levels() {
-				for _, c := range [][2]int{{0, 1}, {5, 1}, {64, 1}, {200, 1}, {0, 3}, {61, 8}, {70, 13}, {128, 17}, {54, 16}, {62, 9}, {300, 64}} {
+				for _, c := range [][2]int{{0, 1}, {5, 1}, {64, 1}, {200, 1}, {0, 3}, {61, 8}, {70, 13}, {128, 17}, {54, 16}, {62, 9}, {300, 64}, {attendSplitDepth - 2, 1}, {attendSplitDepth - 1, 1}, {555, 1}, {639, 1}} {
 					pos0, n := c[0], c[1]
-					for _, th := range []int{1, 2} {
+					for _, th := range []int{1, 2, 3} {
 						t.Run(fmt.Sprintf("%v/%v/%v/d%d/n%d/t%d", geo, kv, l, pos0, n, th), func(t *testing.T) {
 							defer cpu.SetLevel(l)()
 							cpu.SetThreads(th)
@@ -74,7 +76,7 @@ func TestAttendGroupsMatchSingle(t *testing.T) {
 							}
 							s.layer, s.pos0, s.batch = 0, pos0, n
 							want := attendRef(s, n)
-							cpu.Parallel(cfg.Heads, cfg.Heads/cfg.KVHeads, s.attendFn)
+							s.attend()
 							for i, w := range want {
 								if math.Float32bits(s.mix[i]) != math.Float32bits(w) {
 									t.Fatalf("mix[%d] (token %d) = %v, want %v", i, i/(cfg.Heads*cfg.HeadDim), s.mix[i], w)
@@ -85,5 +87,23 @@ func TestAttendGroupsMatchSingle(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestAttendSplitAllocates checks that a deep decode step's attention
+// (attendSplit) allocates nothing.
+func TestAttendSplitAllocates(t *testing.T) {
+	defer cpu.SetThreads(cpu.SetThreads(2))
+	cfg := tinyConfig("bitnet-b1.58")
+	cfg.Heads, cfg.KVHeads, cfg.HeadDim, cfg.Layers, cfg.ContextLen = 20, 5, 128, 1, 640
+	cfg.Dim = cfg.Heads * cfg.HeadDim
+	m, err := Random(cfg, 1, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.NewSession(640)
+	s.layer, s.pos0, s.batch = 0, 600, 1
+	if n := testing.AllocsPerRun(10, s.attend); n != 0 {
+		t.Errorf("attend at depth %d: %v allocations", s.pos0, n)
 	}
 }

@@ -96,7 +96,7 @@ func (b *cpuBackend) attend(li int) {
 				s.attendObserved(t)
 			}
 		} else {
-			cpu.Parallel(c.Heads, c.Heads/c.KVHeads, s.attendFn)
+			s.attend()
 		}
 		return
 	}
@@ -109,7 +109,7 @@ func (b *cpuBackend) attend(li int) {
 			copy(r.q[:qd], s.q[t*qd:(t+1)*qd])
 		}
 		r.layer, r.pos0, r.batch = li, r.cache.Len(), 1
-		cpu.Parallel(c.Heads, c.Heads/c.KVHeads, r.attendFn)
+		r.attend()
 		if t > 0 {
 			copy(s.mix[t*qd:(t+1)*qd], r.mix[:qd])
 		}

@@ -59,8 +59,10 @@ type Session struct {
 	// The step that cpu.Parallel and cpu.MatMulTernaryPair run on
 	// every thread (bound once, so a forward pass allocates nothing), and
 	// what it works on.
-	attendFn, activateFn func(lo, hi int)
-	layer, pos0, batch   int
+	attendFn, activateFn      func(lo, hi int)
+	scoreFn, softmaxFn, mixFn func(lo, hi int) // attendSplit's phases
+	layer, pos0, batch        int
+	threads                   int // attendSplit's
 }
 
 // DefaultContext is the context a session gets when none is asked for, when
@@ -103,6 +105,7 @@ func (m *Model) newSession(ctxLen int, kv kvcache.Type) *Session {
 	}
 	s.cos, s.sin = ropeTables(ctxLen, c.ropeFreqs())
 	s.attendFn, s.activateFn = s.attendHeads, s.activateRows
+	s.scoreFn, s.softmaxFn, s.mixFn = s.scoreParts, s.softmaxHeads, s.mixParts
 	return s
 }
 
@@ -370,6 +373,127 @@ func (s *Session) attendObserved(t int) {
 			j1 := min(j0+attendTile, p+1)
 			s.mixValues(mix, packed[h*(p+1)+j0:h*(p+1)+j1], h/group, j0, j1)
 		}
+	}
+}
+
+// attend computes the attention of the batch's tokens (s.batch tokens from
+// s.pos0 in s.layer) on the pool's threads: a deep enough decode step in
+// attendSplit's three phases, anything else by whole KV groups
+// (attendHeads). Both give every thread count attendTokens' bits.
+func (s *Session) attend() {
+	c := &s.m.Config
+	if s.batch == 1 && s.pos0+1 >= attendSplitDepth {
+		s.attendSplit()
+		return
+	}
+	cpu.Parallel(c.Heads, c.Heads/c.KVHeads, s.attendFn)
+}
+
+// attendSplitDepth is the number of positions from which a decode step
+// takes attendSplit's three phases: a few KV groups split unevenly over
+// the threads (2B-4T: 5 on 2 threads, 3:2), which costs more than two
+// more barriers once the cache is long. (Not tuned: below it attention is
+// a small part of a 2B-4T token's time either way.)
+const attendSplitDepth = 512
+
+// attendSplit is the attention of one token in three phases, each split
+// evenly over the threads: the scores of (KV group, range of positions),
+// in 3 items per thread so that a busy core takes fewer; the softmax of
+// each head; the values of (KV group, range of lanes of the head), in one
+// item per thread so that as few groups as possible are split (the two
+// halves of a row read by two cores cost more than their share). Each
+// score and each output lane is computed as attendTokens computes it
+// (lanes are independent, and each accumulates over the positions in
+// order), so the bits are attendTokens'.
+func (s *Session) attendSplit() {
+	s.threads = cpu.Threads()
+	cpu.Parallel(3*s.threads, 1, s.scoreFn)
+	cpu.Parallel(s.m.Config.Heads, 1, s.softmaxFn)
+	cpu.Parallel(s.threads, 1, s.mixFn)
+}
+
+// scoreParts computes items [lo, hi) of attendSplit's scores: the KV
+// groups' positions, back to back, cut into 3*s.threads equal ranges,
+// taken attendTile at a time (a group kernel that reads the rows once per
+// query finds them in the L1 cache after the first).
+func (s *Session) scoreParts(lo, hi int) {
+	c := &s.m.Config
+	hd, group, ctx := c.HeadDim, c.Heads/c.KVHeads, s.cache.Cap()
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	n := s.pos0 + 1
+	total, parts := c.KVHeads*n, 3*s.threads
+	for u, u1 := lo*total/parts, hi*total/parts; u < u1; {
+		g, j0 := u/n, u%n
+		j1 := min(n, j0+u1-u)
+		h0 := g * group
+		for t0 := j0; t0 < j1; t0 += attendTile {
+			t1 := min(t0+attendTile, j1)
+			s.groupScores(s.att[h0*attendBlock*ctx+t0:], t1-t0, attendBlock*ctx, s.q[h0*hd:(h0+group)*hd], g, t0, t1, scale)
+		}
+		u += j1 - j0
+	}
+}
+
+// softmaxHeads normalizes the weights of heads [lo, hi) of attendSplit's
+// token.
+func (s *Session) softmaxHeads(lo, hi int) {
+	for h := lo; h < hi; h++ {
+		cpu.Softmax(s.weights(0, h)[:s.pos0+1])
+	}
+}
+
+// mixLanes is the unit of lanes of a head attendSplit's values are split
+// in: a Q8_0 block, a cache line of an F16 row.
+const mixLanes = 32
+
+// mixParts computes items [lo, hi) of attendSplit's values: the KV
+// groups' lanes (in units of mixLanes, or of a whole head when they do not
+// divide it), back to back, cut into s.threads equal ranges. A range's
+// outputs are mixed into s.mg, the group's queries back to back, a tile
+// of attendTile positions at a time (a pass over a tile's first lanes
+// leaves its rows in the L1 cache for the next), then copied to s.mix.
+func (s *Session) mixParts(lo, hi int) {
+	c := &s.m.Config
+	hd, group, ctx := c.HeadDim, c.Heads/c.KVHeads, s.cache.Cap()
+	unit := mixLanes
+	if hd%unit != 0 {
+		unit = hd
+	}
+	per := hd / unit
+	total := c.KVHeads * per
+	for u, u1 := lo*total/s.threads, hi*total/s.threads; u < u1; {
+		g, b0 := u/per, u%per
+		b1 := min(per, b0+u1-u)
+		l0, w, h0 := b0*unit, (b1-b0)*unit, g*group
+		dst := s.mg[h0*hd+group*l0:][:group*w]
+		clear(dst)
+		for j0 := 0; j0 <= s.pos0; j0 += attendTile {
+			j1 := min(j0+attendTile, s.pos0+1)
+			s.groupMixLanes(dst, w, l0, s.att[h0*attendBlock*ctx+j0:], j0, j1, attendBlock*ctx, g)
+		}
+		for hh := range group {
+			copy(s.mix[(h0+hh)*hd+l0:][:w], dst[hh*w:][:w])
+		}
+		u += b1 - b0
+	}
+}
+
+// groupMixLanes is groupMix over lanes [l0, l0+w) of the heads and
+// positions [j0, j1): query i's w lanes at dst[i*w:], its weights at
+// a[i*stride:]. l0 is a multiple of 32 for a Q8_0 cache.
+func (s *Session) groupMixLanes(dst []float32, w, l0 int, a []float32, j0, j1, stride, kvh int) {
+	hd, rows := s.m.Config.HeadDim, j1-j0
+	switch s.cache.Type() {
+	case kvcache.F16:
+		_, vals := s.cache.HeadF16(s.layer, kvh, j1)
+		cpu.AxpyRowsF16Group(dst, w, a, rows, stride, vals[j0*hd+l0:], hd)
+	case kvcache.Q8_0:
+		rb := cpu.Q8RowBytes(hd)
+		_, vals := s.cache.HeadQ8(s.layer, kvh, j1)
+		cpu.AxpyRowsQ8_0Group(dst, w, a, rows, stride, vals[j0*rb+l0/32*34:], rb)
+	default:
+		_, vals := s.cache.Head(s.layer, kvh, j1)
+		cpu.AxpyRowsGroup(dst, w, a, rows, stride, vals[j0*hd+l0:], hd)
 	}
 }
 
