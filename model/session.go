@@ -61,8 +61,9 @@ type Session struct {
 	// what it works on.
 	attendFn, activateFn      func(lo, hi int)
 	scoreFn, softmaxFn, mixFn func(lo, hi int) // attendSplit's phases
+	headsFn                   func(lo, hi int) // headParts
 	layer, pos0, batch        int
-	threads                   int // attendSplit's
+	threads                   int // attendSplit's and headParts'
 }
 
 // DefaultContext is the context a session gets when none is asked for, when
@@ -106,6 +107,7 @@ func (m *Model) newSession(ctxLen int, kv kvcache.Type) *Session {
 	s.cos, s.sin = ropeTables(ctxLen, c.ropeFreqs())
 	s.attendFn, s.activateFn = s.attendHeads, s.activateRows
 	s.scoreFn, s.softmaxFn, s.mixFn = s.scoreParts, s.softmaxHeads, s.mixParts
+	s.headsFn = s.headParts
 	return s
 }
 
@@ -377,16 +379,32 @@ func (s *Session) attendObserved(t int) {
 }
 
 // attend computes the attention of the batch's tokens (s.batch tokens from
-// s.pos0 in s.layer) on the pool's threads: a deep enough decode step in
-// attendSplit's three phases, anything else by whole KV groups
-// (attendHeads). Both give every thread count attendTokens' bits.
+// s.pos0 in s.layer) on the pool's threads: a batch by ranges of heads, a
+// deep enough decode step in attendSplit's three phases, anything else by
+// whole KV groups (attendHeads). All give every thread count
+// attendTokens' bits.
 func (s *Session) attend() {
 	c := &s.m.Config
-	if s.batch == 1 && s.pos0+1 >= attendSplitDepth {
+	switch {
+	case s.batch > 1:
+		// Tokens of a batch cost more arithmetic than reading the cache
+		// (each row is used by the group's heads for attendBlock tokens):
+		// 3 ranges of heads per thread balance it, at the price of
+		// reading a group's rows twice when two ranges share it.
+		s.threads = cpu.Threads()
+		cpu.Parallel(3*s.threads, 1, s.headsFn)
+	case s.pos0+1 >= attendSplitDepth:
 		s.attendSplit()
-		return
+	default:
+		cpu.Parallel(c.Heads, c.Heads/c.KVHeads, s.attendFn)
 	}
-	cpu.Parallel(c.Heads, c.Heads/c.KVHeads, s.attendFn)
+}
+
+// headParts computes items [lo, hi) of the heads cut into 3*s.threads
+// equal ranges (attend of a batch).
+func (s *Session) headParts(lo, hi int) {
+	h, parts := s.m.Config.Heads, 3*s.threads
+	s.attendTokens(lo*h/parts, hi*h/parts, 0, s.batch)
 }
 
 // attendSplitDepth is the number of positions from which a decode step
@@ -511,8 +529,8 @@ func (s *Session) weights(t, h int) []float32 {
 	return s.att[(h*attendBlock+t%attendBlock)*ctx:][:ctx]
 }
 
-// attendTokens computes heads [lo, hi) (whole groups of the query heads that
-// share a KV head) of the attention of batch tokens [from, to). The cached
+// attendTokens computes heads [lo, hi) of the attention of batch tokens
+// [from, to), a KV group's heads in the range together. The cached
 // keys and values are taken in tiles of attendTile positions, each used by
 // the group's heads for attendBlock tokens at a time: the group kernels
 // (cpu.DotRowsF16Group...) read each cached row once for all of them, and a
@@ -527,8 +545,9 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 	for t0 := from; t0 < to; t0 += attendBlock {
 		t1 := min(t0+attendBlock, to)
 		nt, end := t1-t0, s.pos0+t1 // tokens, positions the last one sees
-		for h0 := lo; h0 < hi; h0 += group {
-			nh, kvh := min(group, hi-h0), h0/group
+		for h0 := lo; h0 < hi; h0 = min((h0/group+1)*group, hi) {
+			kvh := h0 / group
+			nh := min((kvh+1)*group, hi) - h0 // the group's heads in range
 			// The block's queries and mixes, head-major: those of one
 			// token are s.q's and s.mix's own, those of several tokens are
 			// gathered into s.qg and mixed into s.mg.
