@@ -90,8 +90,8 @@ func TestAttendGroupsMatchSingle(t *testing.T) {
 	}
 }
 
-// TestAttendSplitAllocates checks that a deep decode step's attention
-// (attendSplit) allocates nothing.
+// TestAttendSplitAllocates checks that attention allocates nothing: a deep
+// decode step's (attendSplit) and a batch's, for every cache type.
 func TestAttendSplitAllocates(t *testing.T) {
 	defer cpu.SetThreads(cpu.SetThreads(2))
 	cfg := tinyConfig("bitnet-b1.58")
@@ -101,9 +101,14 @@ func TestAttendSplitAllocates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := m.NewSession(640)
-	s.layer, s.pos0, s.batch = 0, 600, 1
-	if n := testing.AllocsPerRun(10, s.attend); n != 0 {
-		t.Errorf("attend at depth %d: %v allocations", s.pos0, n)
+	for _, kv := range []kvcache.Type{kvcache.F32, kvcache.F16, kvcache.Q8_0} {
+		m.KVCache = kv
+		s := m.NewSession(640)
+		for _, n := range []int{1, 16} {
+			s.layer, s.pos0, s.batch = 0, 600, n
+			if a := testing.AllocsPerRun(5, s.attend); a != 0 {
+				t.Errorf("%v: attend of %d tokens at depth %d: %v allocations", kv, n, s.pos0, a)
+			}
+		}
 	}
 }

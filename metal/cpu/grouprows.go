@@ -98,7 +98,11 @@ func DotRowsQ8_0Group(dst []float32, rows, dstStride int, x []float32, w int, m 
 	n := queries("DotRowsQ8_0Group", x, w)
 	checkGroup("DotRowsQ8_0Group", "outputs", n, rows, dstStride, len(dst))
 	checkRows("DotRowsQ8_0Group", rows, Q8RowBytes(w), len(m), stride)
-	for i := range n {
+	done := 0
+	if rows > 0 {
+		done = dotRowsQ8GroupNative(dst, rows, dstStride, x, w, m, stride, scale)
+	}
+	for i := done; i < n; i++ {
 		DotRowsQ8_0(dst[i*dstStride:][:rows], x[i*w:(i+1)*w], m, stride, scale)
 	}
 }

@@ -736,3 +736,122 @@ hqnext:
 
 	VZEROUPPER
 	RET
+
+// ROWVNNI is q8rows_amd64.s's: the 8 int32 partial sums of the bytes at
+// addr signed by Y15 times Y14 (|xq|) into r; clobbers Y12.
+#define ROWVNNI(addr, r) \
+	VMOVDQU  addr, Y12; \
+	VPSIGNB  Y15, Y12, Y12; \
+	VPXOR    r, r, r; \
+	VPDPBUSD Y12, Y14, r
+
+// QUERYVNNI is dotRowsQ8_0VNNI's block of 8 rows (AX: rows 0-3, DX: rows
+// 4-7, BX the stride, CX 3*stride) for the query block whose int8 values
+// are at qs and f16 d at qd: the rows' d_k (as floats in Y10) are the
+// caller's, acc (8 lanes, one per row) gets the same operations as
+// dotRowsQ8_0VNNI's Y8. Clobbers Y0-Y7, Y12, Y14, Y15 and R15.
+#define QUERYVNNI(qs, qd, acc) \
+	VMOVDQU      qs, Y15; \
+	VPSIGNB      Y15, Y15, Y14; \
+	ROWVNNI(2(AX), Y0); \
+	ROWVNNI(2(AX)(BX*1), Y1); \
+	ROWVNNI(2(AX)(BX*2), Y2); \
+	ROWVNNI(2(AX)(CX*1), Y3); \
+	ROWVNNI(2(DX), Y4); \
+	ROWVNNI(2(DX)(BX*1), Y5); \
+	ROWVNNI(2(DX)(BX*2), Y6); \
+	ROWVNNI(2(DX)(CX*1), Y7); \
+	VPHADDD      Y1, Y0, Y0; \
+	VPHADDD      Y3, Y2, Y2; \
+	VPHADDD      Y5, Y4, Y4; \
+	VPHADDD      Y7, Y6, Y6; \
+	VPHADDD      Y2, Y0, Y0; \
+	VPHADDD      Y6, Y4, Y4; \
+	VPERM2I128   $0x20, Y4, Y0, Y1; \
+	VPERM2I128   $0x31, Y4, Y0, Y2; \
+	VPADDD       Y2, Y1, Y1; \
+	VCVTDQ2PS    Y1, Y1; \
+	MOVWLZX      qd, R15; \
+	VMOVD        R15, X3; \
+	VCVTPH2PS    X3, X3; \
+	VBROADCASTSS X3, Y3; \
+	VMULPS       Y3, Y10, Y2; \
+	VMULPS       Y2, Y1, Y1; \
+	VADDPS       Y1, acc, acc
+
+// func dotRowsQ8_0QuadVNNI(dst *float32, dstStride int, xq *byte, rows, blocks int, m *byte, stride int, scale float32)
+//
+// dotRowsQ8_0VNNI's groups of 8 rows (q8rows_amd64.s) for four quantized
+// queries of blocks blocks each, back to back at xq (rows a positive
+// multiple of 8): each block of the 8 rows is visited once for the four,
+// its d_k gathered once; each query's integer dots, products and sums are
+// dotRowsQ8_0VNNI's, so the same bits. Query q's row r goes to
+// dst[q*dstStride+r].
+TEXT ·dotRowsQ8_0QuadVNNI(SB), NOSPLIT, $0-60
+	MOVQ         dst+0(FP), DI
+	MOVQ         xq+16(FP), R9
+	MOVQ         rows+24(FP), R8
+	MOVQ         blocks+32(FP), R10
+	IMUL3Q       $34, R10, R14            // a query's bytes
+	MOVQ         m+40(FP), R11
+	MOVQ         stride+48(FP), BX
+	LEAQ         (BX)(BX*2), CX           // 3*stride
+	VBROADCASTSS scale+56(FP), Y9
+
+vqgroup:
+	MOVQ   R11, AX                        // rows 0-3 at (AX)(stride*i)
+	LEAQ   (R11)(BX*4), DX                // rows 4-7 at (DX)(stride*i)
+	MOVQ   R9, SI
+	MOVQ   R10, R12
+	VXORPS Y24, Y24, Y24
+	VXORPS Y25, Y25, Y25
+	VXORPS Y26, Y26, Y26
+	VXORPS Y27, Y27, Y27
+
+vqblock:
+	MOVWQZX   (AX)(CX*1), R13             // the rows' d, gathered in R13 and R15
+	MOVWQZX   (DX)(CX*1), R15
+	SHLQ      $16, R13
+	SHLQ      $16, R15
+	MOVW      (AX)(BX*2), R13
+	MOVW      (DX)(BX*2), R15
+	SHLQ      $16, R13
+	SHLQ      $16, R15
+	MOVW      (AX)(BX*1), R13
+	MOVW      (DX)(BX*1), R15
+	SHLQ      $16, R13
+	SHLQ      $16, R15
+	MOVW      (AX), R13
+	MOVW      (DX), R15
+	VMOVQ     R13, X10
+	VPINSRQ   $1, R15, X10, X10
+	VCVTPH2PS X10, Y10
+	LEAQ      (SI)(R14*2), R13            // queries 2 and 3
+	QUERYVNNI(2(SI), (SI), Y24)
+	QUERYVNNI(2(SI)(R14*1), (SI)(R14*1), Y25)
+	QUERYVNNI(2(R13), (R13), Y26)
+	QUERYVNNI(2(R13)(R14*1), (R13)(R14*1), Y27)
+	ADDQ      $34, AX
+	ADDQ      $34, DX
+	ADDQ      $34, SI
+	DECQ      R12
+	JNZ       vqblock
+
+	MOVQ    dstStride+8(FP), R15
+	SHLQ    $2, R15
+	LEAQ    (R15)(R15*2), R13
+	VMULPS  Y9, Y24, Y24
+	VMULPS  Y9, Y25, Y25
+	VMULPS  Y9, Y26, Y26
+	VMULPS  Y9, Y27, Y27
+	VMOVUPS Y24, (DI)
+	VMOVUPS Y25, (DI)(R15*1)
+	VMOVUPS Y26, (DI)(R15*2)
+	VMOVUPS Y27, (DI)(R13*1)
+	ADDQ    $32, DI
+	LEAQ    (R11)(BX*8), R11
+	SUBQ    $8, R8
+	JNZ     vqgroup
+
+	VZEROUPPER
+	RET
