@@ -24,8 +24,13 @@ type BenchOptions struct {
 
 // BenchResult holds the tokens per second of every repetition.
 type BenchResult struct {
-	Prompt, Gen   int
-	PP, TG        []float64 // tokens/s per repetition
+	Prompt, Gen int
+	PP, TG      []float64 // tokens/s per repetition
+	// With a Depth, the same runs at depth 0, interleaved with them: each
+	// pp at depth 0 right before the one at depth, each tg token at depth 0
+	// right before the one at depth, so that both see the machine alike (a
+	// shared host's memory bandwidth can move 2x within a minute).
+	PP0, TG0      []float64
 	Bandwidth     []float64 // read bandwidth in bytes/s after each tg run (BandwidthBytes)
 	BytesPerToken int64     // weight bytes a generated token streams (Model.BytesPerToken)
 }
@@ -73,7 +78,8 @@ func (r BenchResult) String() string {
 // evaluates Prompt random tokens as one batch in an empty context; tg
 // evaluates Gen tokens one at a time, each at the next position, from an
 // empty context. With Depth, each run starts after that many tokens in the
-// context instead (evaluated before the clock starts). A one-token warm-up
+// context instead (evaluated before the clock starts), and the same runs at
+// depth 0 are interleaved with them (PP0, TG0). A one-token warm-up
 // runs first. Token values do not matter for speed. It first waits for the
 // weights to settle (WaitMemory).
 func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error) {
@@ -88,6 +94,12 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 	if err != nil {
 		return r, err
 	}
+	var s0 *Session // depth 0, interleaved with s
+	if opt.Depth > 0 {
+		if s0, _, err = m.NewSessionOn(opt.Device, max(opt.Prompt, opt.Gen)+1); err != nil {
+			return r, err
+		}
+	}
 	if s.ContextLen() < need {
 		return r, fmt.Errorf("bench: %d tokens (depth %d) do not fit the model's context (%d)", need, opt.Depth, s.ContextLen())
 	}
@@ -100,10 +112,17 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 	for i := range depth {
 		depth[i] = int32(rng.IntN(m.Config.VocabSize))
 	}
-	// fill resets the session and evaluates the depth tokens, in batches
-	// that may be stopped between.
+	// fill leaves the depth tokens, and only them, in the session: it
+	// evaluates them once, in batches that may be stopped between, and
+	// later truncates the cache back to them (the same cached rows).
+	filled := false
 	fill := func() error {
+		if filled {
+			s.Truncate(len(depth))
+			return nil
+		}
 		s.Reset()
+		filled = true
 		for i := 0; i < len(depth); i += maxBatch {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -131,6 +150,14 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 			if err := fill(); err != nil {
 				return r, err
 			}
+			if s0 != nil {
+				s0.Reset()
+				start := time.Now()
+				if _, err := s0.Forward(prompt); err != nil {
+					return r, err
+				}
+				r.PP0 = append(r.PP0, float64(opt.Prompt)/time.Since(start).Seconds())
+			}
 			start := time.Now()
 			if _, err := s.Forward(prompt); err != nil {
 				return r, err
@@ -141,17 +168,32 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 			if err := fill(); err != nil {
 				return r, err
 			}
-			start := time.Now()
+			if s0 != nil {
+				s0.Reset()
+			}
+			var took, took0 time.Duration
 			for i := range opt.Gen {
 				if err := ctx.Err(); err != nil {
 					return r, err
 				}
 				one[0] = int32(i % m.Config.VocabSize)
+				if s0 != nil {
+					start := time.Now()
+					if _, err := s0.Forward(one); err != nil {
+						return r, err
+					}
+					took0 += time.Since(start)
+				}
+				start := time.Now()
 				if _, err := s.Forward(one); err != nil {
 					return r, err
 				}
+				took += time.Since(start)
 			}
-			r.TG = append(r.TG, float64(opt.Gen)/time.Since(start).Seconds())
+			r.TG = append(r.TG, float64(opt.Gen)/took.Seconds())
+			if s0 != nil {
+				r.TG0 = append(r.TG0, float64(opt.Gen)/took0.Seconds())
+			}
 			if probe != nil {
 				r.Bandwidth = append(r.Bandwidth, probe.Read(cpu.Threads()))
 			}

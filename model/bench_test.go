@@ -173,6 +173,14 @@ func TestBenchCountsRepetitions(t *testing.T) {
 	if err != nil || len(r.PP) != 2 || len(r.TG) != 2 {
 		t.Fatalf("depth 50: %+v, %v", r, err)
 	}
+	// ... and the same runs at depth 0 are interleaved with them; without a
+	// depth there are none.
+	if len(r.PP0) != 2 || len(r.TG0) != 2 || !(Median(r.PP0) > 0) || !(Median(r.TG0) > 0) {
+		t.Fatalf("depth 50, runs at depth 0: %+v", r)
+	}
+	if r, err := Bench(context.Background(), m, BenchOptions{Prompt: 4, Gen: 8, Reps: 1}); err != nil || r.PP0 != nil || r.TG0 != nil {
+		t.Fatalf("no depth, runs at depth 0: %+v, %v", r, err)
+	}
 	if _, err := Bench(context.Background(), m, BenchOptions{Gen: 8, Depth: 60}); err == nil || !strings.Contains(err.Error(), "depth 60") {
 		t.Fatalf("depth 60 + 8 tokens in a context of 64: %v", err)
 	}

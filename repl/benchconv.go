@@ -53,8 +53,15 @@ type BenchResult struct {
 	GenRate      float64   `json:"gen_tok_per_s"`
 	GenRates     []float64 `json:"gen_samples_tok_per_s"`
 	Reps         int       `json:"repetitions"`
-	Depth        int       `json:"depth"`    // tokens in the context before each run (llama-bench -d)
-	KVCache      string    `json:"kv_cache"` // the KV cache type: f16 or f32
+	Depth        int       `json:"depth"` // tokens in the context before each run (llama-bench -d)
+	// With a depth: pp and tg at depth 0, each run (pp) or token (tg)
+	// right before its twin at depth, and the medians of the ratios
+	// depth/depth 0, repetition by repetition.
+	PromptRate0   float64 `json:"prompt_depth0_tok_per_s,omitempty"`
+	GenRate0      float64 `json:"gen_depth0_tok_per_s,omitempty"`
+	PromptOfDepth float64 `json:"prompt_depth_ratio,omitempty"`
+	GenOfDepth    float64 `json:"gen_depth_ratio,omitempty"`
+	KVCache       string  `json:"kv_cache"` // the KV cache type: f16 or f32
 	// KV cache bytes a generated token reads on average (positions before it, keys and values).
 	KVBytesPerToken int64 `json:"kv_bytes_per_token"`
 	// Weight bytes streamed per generated token, and the machine's read
@@ -82,11 +89,17 @@ func (b BenchResult) String() string {
 		kv = fmt.Sprintf(" (and %.0f MB of %s KV cache: %.1f GB/s in all)", float64(b.KVBytesPerToken)/1e6, b.KVCache, all)
 	}
 	var rates []string
+	of0 := func(ratio, rate0 float64) string {
+		if ratio == 0 {
+			return ""
+		}
+		return fmt.Sprintf(" (%.0f%% of d0's %.2f, interleaved)", 100*ratio, rate0)
+	}
 	if b.PromptTokens > 0 {
-		rates = append(rates, fmt.Sprintf("pp%d%s %.2f tok/s", b.PromptTokens, at, b.PromptRate))
+		rates = append(rates, fmt.Sprintf("pp%d%s %.2f tok/s%s", b.PromptTokens, at, b.PromptRate, of0(b.PromptOfDepth, b.PromptRate0)))
 	}
 	if b.GenTokens > 0 {
-		rates = append(rates, fmt.Sprintf("tg%d%s %.2f tok/s", b.GenTokens, at, b.GenRate))
+		rates = append(rates, fmt.Sprintf("tg%d%s %.2f tok/s%s", b.GenTokens, at, b.GenRate, of0(b.GenOfDepth, b.GenRate0)))
 	}
 	out := fmt.Sprintf("%s · median of %d · kernels %s · %s · weights %s",
 		strings.Join(rates, " · "), b.Reps, b.Kernels, plural(b.Threads, "thread"), b.Memory)
@@ -99,6 +112,15 @@ func (b BenchResult) String() string {
 	}
 	return out + fmt.Sprintf("\n%.0f MB of weights per token: %.1f GB/s at tg%s, %.0f%% of the machine's read bandwidth, %.1f GB/s (median of %d reads between the tg runs%s)",
 		float64(b.BytesPerToken)/1e6, b.Effective(), kv, 100*all/max(b.BandwidthGBs, 1e-9), b.BandwidthGBs, len(b.BandwidthSamples), spread)
+}
+
+// medianRatio is the median of a[i]/b[i] (0 when b is empty).
+func medianRatio(a, b []float64) float64 {
+	var q []float64
+	for i := range min(len(a), len(b)) {
+		q = append(q, a[i]/b[i])
+	}
+	return model.Median(q)
 }
 
 // kvBytes is what a generated token reads of the KV cache on average when
@@ -188,6 +210,8 @@ func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 	if res.BandwidthGBs > 0 {
 		res.TGFraction = res.Effective() / res.BandwidthGBs
 	}
+	res.PromptRate0, res.PromptOfDepth = model.Median(r.PP0), medianRatio(r.PP, r.PP0)
+	res.GenRate0, res.GenOfDepth = model.Median(r.TG0), medianRatio(r.TG, r.TG0)
 	return res, nil
 }
 

@@ -66,7 +66,7 @@ var commands = []command{
 			f.bench("n", "N", "tokens generated one at a time (default 64)")
 			f.bench("r", "N", "repetitions, the median is reported (default 5)")
 			f.bench("t", "N", "threads (default the physical cores; at most 4 per CPU)")
-			f.bench("d", "N", "tokens already in the context before each run (default 0)")
+			f.bench("d", "N", "tokens already in the context before each run; the same runs at depth 0 are interleaved with them, and tg and pp at depth are also given as a share of depth 0 (default 0)")
 			f.setting("cache-type", "TYPE", "cache_type", "KV cache entries: f16 (default, as llama.cpp's), q8_0 or f32")
 			f.bool(&c.JSON, "json", "print the result as JSON")
 		}},

@@ -222,12 +222,24 @@ func TestBenchJSON(t *testing.T) {
 	}
 	code, out, errOut = bitrepl(t, "", "bench", "-m", tinyModel, "--json", "-p", "4", "-n", "4", "-r", "1", "-d", "32")
 	var d struct {
-		Depth   int    `json:"depth"`
-		KVCache string `json:"kv_cache"`
-		KVBytes int64  `json:"kv_bytes_per_token"`
+		Depth   int     `json:"depth"`
+		KVCache string  `json:"kv_cache"`
+		KVBytes int64   `json:"kv_bytes_per_token"`
+		Gen     float64 `json:"gen_tok_per_s"`
+		Gen0    float64 `json:"gen_depth0_tok_per_s"`
+		GenOf   float64 `json:"gen_depth_ratio"`
+		PPOf    float64 `json:"prompt_depth_ratio"`
 	}
 	if err := json.Unmarshal([]byte(out), &d); code != 0 || err != nil || d.Depth != 32 || d.KVBytes <= 0 || d.KVCache != "f16" {
 		t.Fatalf("-d 32: exit %d %v %+v %s", code, err, d, errOut)
+	}
+	// With a depth, tg and pp at depth 0 interleaved with the runs at depth, and the ratios (one repetition: the ratio
+	// of its two rates).
+	if !(d.Gen0 > 0) || !(d.PPOf > 0) || math.Abs(d.GenOf-d.Gen/d.Gen0) > 1e-9*d.GenOf {
+		t.Fatalf("-d 32 at depth 0: %+v", d)
+	}
+	if _, text, _ := bitrepl(t, "", "bench", "-m", tinyModel, "-p", "4", "-n", "4", "-r", "1", "-d", "32"); !strings.Contains(text, "of d0's") {
+		t.Fatalf("the text report does not give tg at depth against depth 0:\n%s", text)
 	}
 	// An F32 cache (--cache-type f32) reads twice the bytes.
 	code, out, errOut = bitrepl(t, "", "bench", "-m", tinyModel, "--cache-type", "f32", "--json", "-p", "4", "-n", "4", "-r", "1", "-d", "32")

@@ -11,7 +11,9 @@
 # per engine and file: the time to the first token of a whole `run` (process start to exit, one token of a
 # two-letter prompt: load, NaN check, prompt, first token), the end-to-end time per generated token of a 64-token
 # run (bitrepl run's own tokens/s; llama-cli's eval time per token), its peak resident memory, tg at depth 4064-4096
-# (llama-bench -d where it has it, else llama-cli's eval time after a 4064-token prompt), and bench figures on the files each peer writes itself: llama-quantize
+# (llama-bench -d where it has it, else llama-cli's eval time after a 4064-token prompt; bitrepl's also as a share of
+# depth-0 tokens interleaved with the deep ones), bitrepl's pp128 at depth 2048 against depth 0 the same way, and bench
+# figures on the files each peer writes itself: llama-quantize
 # --allow-requantize of tq2_0-q6k.gguf to TQ1_0 and TQ2_0, bitnet.cpp's llama-quantize of i2_s-f16.gguf to I2_S.
 #
 # Files (written once into WORKDIR by bitrepl from random ternary weights of the 2B-4T shape):
@@ -139,7 +141,13 @@ ours_deep() { # file [cache type]: tg from depth 4064 to 4096
   "$br" bench -m "$work/$1" -p 0 -n 32 -r 1 -d 4064 -t "$threads" --cache-type "${2:-f16}" --json |
     python3 -c 'import json,sys
 r = json.load(sys.stdin)
-print(json.dumps({"engine": sys.argv[2], "file": sys.argv[1], "tg_deep": r["gen_tok_per_s"]}))' "$1" "$engine" >> "$out"
+print(json.dumps({"engine": sys.argv[2], "file": sys.argv[1], "tg_deep": r["gen_tok_per_s"], "tg_deep_of0": r["gen_depth_ratio"]}))' "$1" "$engine" >> "$out"
+}
+ours_ppdeep() { # file: pp128 at depth 2048, and its share of pp128 at depth 0 interleaved with it
+  "$br" bench -m "$work/$1" -p 128 -n 0 -r 3 -d 2048 -t "$threads" --json |
+    python3 -c 'import json,sys
+r = json.load(sys.stdin)
+print(json.dumps({"engine": "bitrepl", "file": sys.argv[1], "pp_deep": r["prompt_tok_per_s"], "pp_deep_of0": r["prompt_depth_ratio"]}))' "$1" >> "$out"
 }
 # The peers' llama-bench at the commits we build has no -d: their tg at depth comes from llama-cli instead, a
 # prompt of 4064 tokens (" hello" is one LLaMA-3 token) then 32 generated, from its own eval time per token.
@@ -187,6 +195,7 @@ for i in $(seq "$rounds"); do
   peer_deep bitnet.cpp "${BITNET_BENCH:-}" i2_s-f16.gguf "$bitnet_cli"
   ours_deep i2_s-f16.gguf
   ours_deep tq2_0-q6k.gguf q8_0
+  ours_ppdeep tq2_0-q6k.gguf
 done
 
 python3 - "$out" <<'PY'
@@ -227,6 +236,8 @@ for f in ["tq2_0-q6k.gguf", "i2_s-f16.gguf", "tq1_0-q6k.gguf", "tq1_s-q6k.gguf"]
 print()
 print("Whole runs (medians over the rounds): time to first token = wall time of a one-token run from process start;")
 print("per token = a 64-token run's decode time per token as the engine reports it; RSS = its peak resident memory.")
+print("tg d4064 (of tg d0): against the round's own tg run; for bitrepl also against depth-0 tokens interleaved token by token")
+print("with the deep ones in the same process (bench -d), which a drifting machine cannot skew.")
 print("| engine | file | TTFT s | per token ms (tg from bench, ms) | RSS MB | tg d4064 t/s (of tg d0) |")
 print("|---|---|---|---|---|---|")
 for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf"), ("bitrepl q8_0 cache", "tq2_0-q6k.gguf"),
@@ -234,7 +245,11 @@ for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf")
     ttft, n = med(engine, f, "ttft_s"); ms, _ = med(engine, f, "ms_per_token"); rss, _ = med(engine, f, "rss_mb")
     deep, _ = med(engine, f, "tg_deep"); tg, _ = med(engine.replace(" q8_0 cache", ""), f, "tg")
     fmt = lambda v, p: "n/a" if v is None else f"{v:.{p}f}"
-    if n or deep: print(f"| {engine} | {f} | {fmt(ttft, 2)} | {fmt(ms, 1)} ({fmt(1000 / tg if tg else None, 1)}) | {fmt(rss, 0)} | {fmt(deep, 1)} ({fmt(100 * deep / tg if deep and tg else None, 0)}%) |")
+    of0, _ = med(engine, f, "tg_deep_of0")
+    inter = f"; {100 * of0:.0f}% interleaved" if of0 else ""
+    if n or deep: print(f"| {engine} | {f} | {fmt(ttft, 2)} | {fmt(ms, 1)} ({fmt(1000 / tg if tg else None, 1)}) | {fmt(rss, 0)} | {fmt(deep, 1)} ({fmt(100 * deep / tg if deep and tg else None, 0)}%{inter}) |")
+ppd, n = med("bitrepl", "tq2_0-q6k.gguf", "pp_deep"); ppo, _ = med("bitrepl", "tq2_0-q6k.gguf", "pp_deep_of0")
+if n: print(f"\nbitrepl pp128 at depth 2048 on tq2_0-q6k.gguf: {ppd:.1f} t/s, {100 * ppo:.0f}% of pp128 at depth 0 interleaved with it (median of {n} rounds)")
 peers = sorted({r["file"] for r in rows if r["file"].startswith(("llama-", "bitnet-"))})
 if peers:
     print("\nFiles the peers wrote themselves (llama-quantize --allow-requantize from bitrepl's files):")
