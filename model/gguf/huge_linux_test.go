@@ -43,41 +43,7 @@ func hugeFile(t *testing.T, size int) (string, []byte) {
 func TestHugePagesMoveUnderReaders(t *testing.T) {
 	// Over three move pieces, and not a whole number of pages, so the last piece is partial.
 	path, file := hugeFile(t, 2*hugePiece+5*hugePage+12345)
-	f, err := OpenMode(path, HugePages)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if f.Mode() != HugePages {
-		t.Fatalf("mode %v", f.Mode())
-	}
-	f.StartHugePages()
-	var stop atomic.Bool
-	bad := make(chan int, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for !stop.Load() {
-			for off := 0; off < len(file); off += 4096 {
-				end := min(off+4096, len(file))
-				if !bytes.Equal(f.data[off:end], file[off:end]) {
-					bad <- off
-					return
-				}
-			}
-		}
-	}()
-	f.WaitHugePages()
-	stop.Store(true)
-	<-done
-	select {
-	case off := <-bad:
-		t.Fatalf("bytes at %d differ from the file during the move", off)
-	default:
-	}
-	if !bytes.Equal(f.data, file) {
-		t.Fatal("bytes differ from the file after the move")
-	}
+	f := moveUnderReaders(t, path, file, HugePages, true)
 	if !HugePagesAvailable() {
 		t.Skip("no transparent huge pages here")
 	}
