@@ -51,7 +51,10 @@ func DotRowsF16(dst, x []float32, m []uint16, stride int, scale float32) {
 	row = row[:len(x)]
 	for j := range dst {
 		FromF16(row, m[j*stride:j*stride+len(x)])
-		dst[j] = kern.dot(x, row) * scale
+		// dotGeneric computes kern.dot's bits at every level; called
+		// directly, it keeps row on the stack (a call through kern would
+		// move it to the heap, an allocation per call).
+		dst[j] = dotGeneric(x, row) * scale
 	}
 }
 
@@ -73,6 +76,6 @@ func AxpyRowsF16(dst, a []float32, m []uint16, stride int) {
 	row = row[:len(dst)]
 	for j, aj := range a {
 		FromF16(row, m[j*stride:j*stride+len(dst)])
-		kern.axpy(dst, aj, row)
+		axpyGeneric(dst, aj, row) // kern.axpy's bits, row kept on the stack (see DotRowsF16)
 	}
 }
