@@ -47,13 +47,8 @@ func TestAttendGroupsMatchSingle(t *testing.T) {
 	defer cpu.SetThreads(cpu.SetThreads(2))
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, geo := range [][3]int{{20, 5, 128}, {6, 2, 64}, {3, 3, 40}} {
-		cfg := tinyConfig("bitnet-b1.58")
-		cfg.Heads, cfg.KVHeads, cfg.HeadDim, cfg.Layers, cfg.ContextLen = geo[0], geo[1], geo[2], 1, 640
-		cfg.Dim = cfg.Heads * cfg.HeadDim
-		m, err := Random(cfg, 1, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := attendModel(t, geo[0], geo[1], geo[2])
+		cfg := m.Config
 		for _, kv := range []kvcache.Type{kvcache.F32, kvcache.F16, kvcache.Q8_0} {
 			m.KVCache = kv
 			s := m.NewSession(640)
@@ -94,13 +89,7 @@ func TestAttendGroupsMatchSingle(t *testing.T) {
 // decode step's (attendSplit) and a batch's, for every cache type.
 func TestAttendSplitAllocates(t *testing.T) {
 	defer cpu.SetThreads(cpu.SetThreads(2))
-	cfg := tinyConfig("bitnet-b1.58")
-	cfg.Heads, cfg.KVHeads, cfg.HeadDim, cfg.Layers, cfg.ContextLen = 20, 5, 128, 1, 640
-	cfg.Dim = cfg.Heads * cfg.HeadDim
-	m, err := Random(cfg, 1, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := attendModel(t, 20, 5, 128)
 	for _, kv := range []kvcache.Type{kvcache.F32, kvcache.F16, kvcache.Q8_0} {
 		m.KVCache = kv
 		s := m.NewSession(640)
@@ -111,4 +100,18 @@ func TestAttendSplitAllocates(t *testing.T) {
 			}
 		}
 	}
+}
+
+// attendModel is a one-layer random model with heads query heads and
+// kvHeads KV heads of headDim, and a context of 640 positions.
+func attendModel(t *testing.T, heads, kvHeads, headDim int) *Model {
+	t.Helper()
+	cfg := tinyConfig("bitnet-b1.58")
+	cfg.Heads, cfg.KVHeads, cfg.HeadDim, cfg.Layers, cfg.ContextLen = heads, kvHeads, headDim, 1, 640
+	cfg.Dim = heads * headDim
+	m, err := Random(cfg, 1, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
