@@ -108,12 +108,7 @@ func Softmax(x []float32) {
 	if len(x) == 0 {
 		return
 	}
-	mx := float32(math.Inf(-1))
-	for _, v := range x {
-		if v > mx || v != v {
-			mx = v
-		}
-	}
+	mx := kern.max(x)
 	if math.IsInf(float64(mx), -1) {
 		u := 1 / float32(len(x))
 		for i := range x {
@@ -128,6 +123,19 @@ func Softmax(x []float32) {
 	sum := f(x, mx)
 	inv := float32(1 / sum)
 	kern.scaleMul(x, x, nil, inv)
+}
+
+// maxGeneric is Softmax's maximum: the first of the largest entries (+0
+// or -0 for a zero maximum), -Inf for an empty x or all -Inf, the last NaN if
+// x holds NaNs.
+func maxGeneric(x []float32) float32 {
+	mx := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > mx || v != v {
+			mx = v
+		}
+	}
+	return mx
 }
 
 // RoPE rotates x (nHeads heads of headDim values, one position) in place with

@@ -111,6 +111,8 @@ type kernelSet struct {
 	// expSum does x[i] = exp(x[i] - mx) and returns Σ float64(x[i])
 	// (Softmax; mx finite and >= every x[i]; exp within 2 ulp).
 	expSum func(x []float32, mx float32) float64
+	// max is Softmax's maximum, bit for bit maxGeneric.
+	max func(x []float32) float32
 }
 
 var genericKernels = kernelSet{
@@ -127,6 +129,7 @@ var genericKernels = kernelSet{
 	sumSquares: sumSquaresGeneric,
 	scaleMul:   scaleMulGeneric,
 	expSum:     expSumLanes,
+	max:        maxGeneric,
 }
 
 // levelKernels holds one table per level. Every level starts as a copy of
