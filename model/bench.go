@@ -2,12 +2,12 @@ package model
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/bitrepl/bitrepl/metal/cpu"
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/bitrepl/bitrepl/metal/cpu"
 )
 
 // BenchOptions sets up a speed measurement with llama-bench's meaning.
@@ -17,9 +17,13 @@ type BenchOptions struct {
 	Reps   int // repetitions (llama-bench -r); the median is reported
 	Depth  int // tokens already in the KV cache before each pp and tg run (llama-bench -d), not timed
 	Device Device
-	// BandwidthBytes > 0 measures the read bandwidth after every tg run,
-	// summing a buffer of that many bytes once (cpu.BandwidthProbe).
+	// BandwidthBytes > 0 interleaves read-bandwidth probes with the tg
+	// tokens: after every second token, a read of a buffer of that many
+	// bytes (cpu.BandwidthProbe: the decode threads, huge pages), timed
+	// apart from the tokens (see BenchResult.Pairs).
 	BandwidthBytes int
+
+	now func() time.Time // the clock: time.Now when nil
 }
 
 // BenchResult holds the tokens per second of every repetition.
@@ -31,8 +35,56 @@ type BenchResult struct {
 	// right before the one at depth, so that both see the machine alike (a
 	// shared host's memory bandwidth can move 2x within a minute).
 	PP0, TG0      []float64
-	Bandwidth     []float64 // read bandwidth in bytes/s after each tg run (BandwidthBytes)
-	BytesPerToken int64     // weight bytes a generated token streams (Model.BytesPerToken)
+	BytesPerToken int64 // weight bytes a generated token streams (Model.BytesPerToken)
+
+	// With BandwidthBytes, a probe reads the machine's memory right after
+	// every second tg token (the 2nd, 4th, ...): Pairs holds that token's
+	// rate and the probe's, a few milliseconds apart, so that their ratio
+	// holds on a host whose bandwidth moves 2-8x from second to second.
+	Pairs []BandwidthPair
+	// AfterProbe is, for every probe but a run's last, the speed of the
+	// token right after it over the speed of the token after that one,
+	// which follows a token: 1 when the probes do not slow the tokens
+	// around them (tg counts both kinds).
+	AfterProbe []float64
+}
+
+// BandwidthPair is a generated token and the bandwidth probe right after it.
+type BandwidthPair struct {
+	Token float64 // bytes/s the token read: the weights and its KV cache rows
+	Probe float64 // bytes/s the probe read
+}
+
+// Fraction is the share of the probe's bandwidth the token reached.
+func (p BandwidthPair) Fraction() float64 { return p.Token / p.Probe }
+
+// Spread is the median of some samples and their range.
+type Spread struct{ Median, Min, Max float64 }
+
+// SpreadOf returns v's median and range (zeros for none).
+func SpreadOf(v []float64) Spread {
+	if len(v) == 0 {
+		return Spread{}
+	}
+	return Spread{Median(v), slices.Min(v), slices.Max(v)}
+}
+
+// Bandwidth returns the probes' rates, the paired tokens' rates and the
+// fractions token/probe, pair by pair, as medians with their ranges.
+func (r BenchResult) Bandwidth() (probe, token, fraction Spread) {
+	var p, t, f []float64
+	for _, x := range r.Pairs {
+		p, t, f = append(p, x.Probe), append(t, x.Token), append(f, x.Fraction())
+	}
+	return SpreadOf(p), SpreadOf(t), SpreadOf(f)
+}
+
+// kvBytesAt is what the token at position pos reads of a CPU session's KV
+// cache (of type m.KVCache): the keys and values of every position up to
+// and including its own.
+func (m *Model) kvBytesAt(pos int) int64 {
+	c := m.Config
+	return int64(c.Layers) * int64(c.KVHeads) * int64(m.KVCache.RowBytes(c.HeadDim)) * 2 * int64(pos+1)
 }
 
 // BytesPerToken is what one generated token reads of the weights: every
@@ -81,8 +133,14 @@ func (r BenchResult) String() string {
 // context instead (evaluated before the clock starts), and the same runs at
 // depth 0 are interleaved with them (PP0, TG0). A one-token warm-up
 // runs first. Token values do not matter for speed. It first waits for the
-// weights to settle (WaitMemory).
+// weights to settle (WaitMemory). Bandwidth probes (BandwidthBytes) run
+// between the tg tokens; the tg rates count the tokens' time only.
 func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error) {
+	now := opt.now
+	if now == nil {
+		now = time.Now
+	}
+	since := func(t time.Time) time.Duration { return now().Sub(t) }
 	m.WaitMemory() // the steady state: weights in huge pages where they go there
 	r := BenchResult{Prompt: opt.Prompt, Gen: opt.Gen, BytesPerToken: m.BytesPerToken()}
 	reps := max(opt.Reps, 1)
@@ -152,17 +210,17 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 			}
 			if s0 != nil {
 				s0.Reset()
-				start := time.Now()
+				start := now()
 				if _, err := s0.Forward(prompt); err != nil {
 					return r, err
 				}
-				r.PP0 = append(r.PP0, float64(opt.Prompt)/time.Since(start).Seconds())
+				r.PP0 = append(r.PP0, float64(opt.Prompt)/since(start).Seconds())
 			}
-			start := time.Now()
+			start := now()
 			if _, err := s.Forward(prompt); err != nil {
 				return r, err
 			}
-			r.PP = append(r.PP, float64(opt.Prompt)/time.Since(start).Seconds())
+			r.PP = append(r.PP, float64(opt.Prompt)/since(start).Seconds())
 		}
 		if opt.Gen > 0 {
 			if err := fill(); err != nil {
@@ -172,30 +230,46 @@ func Bench(ctx context.Context, m *Model, opt BenchOptions) (BenchResult, error)
 				s0.Reset()
 			}
 			var took, took0 time.Duration
+			var afterProbe time.Duration // the last token's time, when it followed a probe
 			for i := range opt.Gen {
 				if err := ctx.Err(); err != nil {
 					return r, err
 				}
 				one[0] = int32(i % m.Config.VocabSize)
 				if s0 != nil {
-					start := time.Now()
+					start := now()
 					if _, err := s0.Forward(one); err != nil {
 						return r, err
 					}
-					took0 += time.Since(start)
+					took0 += since(start)
 				}
-				start := time.Now()
+				start := now()
 				if _, err := s.Forward(one); err != nil {
 					return r, err
 				}
-				took += time.Since(start)
+				t := since(start)
+				took += t
+				if probe == nil {
+					continue
+				}
+				if afterProbe > 0 {
+					r.AfterProbe = append(r.AfterProbe, t.Seconds()/afterProbe.Seconds())
+					afterProbe = 0
+				}
+				if i%2 == 1 {
+					bytes := r.BytesPerToken + m.kvBytesAt(opt.Depth+i)
+					start := now()
+					probe.Read()
+					r.Pairs = append(r.Pairs, BandwidthPair{
+						Token: float64(bytes) / t.Seconds(),
+						Probe: float64(probe.Len()) / since(start).Seconds()})
+				} else if i > 0 {
+					afterProbe = t
+				}
 			}
 			r.TG = append(r.TG, float64(opt.Gen)/took.Seconds())
 			if s0 != nil {
 				r.TG0 = append(r.TG0, float64(opt.Gen)/took0.Seconds())
-			}
-			if probe != nil {
-				r.Bandwidth = append(r.Bandwidth, probe.Read(cpu.Threads()))
 			}
 		}
 	}

@@ -3,8 +3,10 @@ package model
 import (
 	"bufio"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bitrepl/bitrepl/metal/cpu"
+	"github.com/bitrepl/bitrepl/model/kvcache"
 )
 
 var (
@@ -154,12 +157,12 @@ func TestBenchCountsRepetitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.PP) != 3 || len(r.TG) != 3 || Median(r.PP) <= 0 || Median(r.TG) <= 0 || r.Bandwidth != nil {
+	if len(r.PP) != 3 || len(r.TG) != 3 || Median(r.PP) <= 0 || Median(r.TG) <= 0 || r.Pairs != nil || r.AfterProbe != nil {
 		t.Fatalf("%+v", r)
 	}
-	// The read bandwidth, measured after every tg run.
+	// The read bandwidth, measured after every second tg token.
 	r, err = Bench(context.Background(), m, BenchOptions{Gen: 4, Reps: 3, BandwidthBytes: 1 << 20})
-	if err != nil || len(r.Bandwidth) != 3 || !(Median(r.Bandwidth) > 1e6) {
+	if probe, token, _ := r.Bandwidth(); err != nil || len(r.Pairs) != 6 || len(r.AfterProbe) != 3 || !(probe.Min > 1e6) || !(token.Min > 1e6) {
 		t.Fatalf("bandwidth: %+v, %v", r, err)
 	}
 	if got := Median([]float64{5, 1, 3, 2}); got != 2.5 {
@@ -188,6 +191,82 @@ func TestBenchCountsRepetitions(t *testing.T) {
 	cancel()
 	if _, err := Bench(ctx, m, BenchOptions{Gen: 2, Depth: 40}); err == nil {
 		t.Fatal("a cancelled bench ran")
+	}
+}
+
+// fakeClock advances by a millisecond at every reading: every interval
+// Bench times (two readings in a row) lasts exactly 1 ms.
+func fakeClock() func() time.Time {
+	t := time.Unix(0, 0)
+	return func() time.Time {
+		t = t.Add(time.Millisecond)
+		return t
+	}
+}
+
+// TestBenchBandwidthPairs checks the probes' arithmetic with a clock where
+// every token and every probe take 1 ms: a pair's rates are the token's
+// bytes (weights and KV cache rows up to its position) and the probe's per
+// millisecond, tg does not count the probes' time, and the tokens after a
+// probe run as fast as the others.
+func TestBenchBandwidthPairs(t *testing.T) {
+	m, err := Random(tinyConfig("bitnet"), 3, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.Config
+	for _, tc := range []struct {
+		kv       kvcache.Type
+		rowBytes int64 // one head's keys at one position
+		depth    int
+	}{{kvcache.F16, 2 * int64(c.HeadDim), 0}, {kvcache.F32, 4 * int64(c.HeadDim), 10}} {
+		m.KVCache = tc.kv
+		r, err := Bench(context.Background(), m, BenchOptions{Gen: 7, Reps: 2, Depth: tc.depth, BandwidthBytes: 1 << 20, now: fakeClock()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Probes after tokens 1, 3 and 5 of each run; tokens 2 and 4 follow one.
+		if len(r.Pairs) != 6 || len(r.AfterProbe) != 4 || !slices.Equal(r.TG, []float64{1000, 1000}) {
+			t.Fatalf("%v: %d pairs, %v after a probe, tg %v", tc.kv, len(r.Pairs), r.AfterProbe, r.TG)
+		}
+		if r.TG0 == nil != (tc.depth == 0) || tc.depth > 0 && !slices.Equal(r.TG0, []float64{1000, 1000}) {
+			t.Fatalf("%v: tg at depth 0 %v", tc.kv, r.TG0)
+		}
+		for _, v := range r.AfterProbe {
+			if v != 1 {
+				t.Fatalf("%v: after a probe %v", tc.kv, r.AfterProbe)
+			}
+		}
+		var fracs []float64
+		for k, p := range r.Pairs {
+			pos := tc.depth + 1 + 2*(k%3)
+			kv := int64(c.Layers) * int64(c.KVHeads) * tc.rowBytes * 2 * int64(pos+1)
+			want := BandwidthPair{Token: float64(r.BytesPerToken+kv) * 1000, Probe: (1 << 20) * 1000}
+			if math.Abs(p.Token-want.Token) > 1e-9*want.Token || math.Abs(p.Probe-want.Probe) > 1e-9*want.Probe {
+				t.Fatalf("%v: pair %d (position %d) %+v, want %+v", tc.kv, k, pos, p, want)
+			}
+			fracs = append(fracs, want.Token/want.Probe)
+		}
+		probe, token, frac := r.Bandwidth()
+		slices.Sort(fracs)
+		if want := (Spread{fracs[2], fracs[0], fracs[5]}); math.Abs(frac.Median-want.Median) > 1e-12 || frac.Min != want.Min || frac.Max != want.Max {
+			t.Fatalf("%v: fraction %+v, want %+v", tc.kv, frac, want)
+		}
+		if probe.Median != (1<<20)*1000 || token.Min != r.Pairs[0].Token || token.Max != r.Pairs[2].Token {
+			t.Fatalf("%v: probe %+v, token %+v", tc.kv, probe, token)
+		}
+	}
+	m.KVCache = kvcache.F16
+	// Without probes, no pairs; an empty spread is zero.
+	r, err := Bench(context.Background(), m, BenchOptions{Gen: 7, now: fakeClock()})
+	if err != nil || r.Pairs != nil || r.AfterProbe != nil || r.TG[0] != 1000 {
+		t.Fatalf("no probes: %+v, %v", r, err)
+	}
+	if s := SpreadOf(nil); s != (Spread{}) {
+		t.Fatalf("SpreadOf(nil) %+v", s)
+	}
+	if s := SpreadOf([]float64{3, 1, 4, 1, 5}); s != (Spread{3, 1, 5}) {
+		t.Fatalf("SpreadOf %+v", s)
 	}
 }
 

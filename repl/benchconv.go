@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,28 +64,35 @@ type BenchResult struct {
 	// KV cache bytes a generated token reads on average (positions before it, keys and values).
 	KVBytesPerToken int64 `json:"kv_bytes_per_token"`
 	// Weight bytes streamed per generated token, and the machine's read
-	// bandwidth measured in the same run: a read of 1 GiB after every tg
-	// run, the median and every sample.
+	// bandwidth measured between the tg tokens: a read of ProbeBytes on the
+	// decode threads right after every second token (model.BenchResult.Pairs);
+	// the median of the reads, their range and every read.
 	BytesPerToken    int64     `json:"weight_bytes_per_token"`
+	ProbeBytes       int64     `json:"read_probe_bytes"`
 	BandwidthGBs     float64   `json:"read_bandwidth_gb_per_s"`
+	BandwidthMin     float64   `json:"read_bandwidth_min_gb_per_s"`
+	BandwidthMax     float64   `json:"read_bandwidth_max_gb_per_s"`
 	BandwidthSamples []float64 `json:"read_bandwidth_samples_gb_per_s"`
-	// TGFraction is the weight bandwidth tg reached over the median read
-	// bandwidth (Effective / BandwidthGBs).
-	TGFraction float64 `json:"tg_bandwidth_fraction"`
+	// What the tokens right before the reads read per second (weights and
+	// KV cache rows): median and range.
+	TGReadGBs float64 `json:"tg_read_gb_per_s"`
+	TGReadMin float64 `json:"tg_read_min_gb_per_s"`
+	TGReadMax float64 `json:"tg_read_max_gb_per_s"`
+	// TGFraction is the median over the pairs of a token's bytes/s over the
+	// read's right after it, with the range: not the ratio of the medians.
+	TGFraction    float64 `json:"tg_bandwidth_fraction"`
+	TGFractionMin float64 `json:"tg_bandwidth_fraction_min"`
+	TGFractionMax float64 `json:"tg_bandwidth_fraction_max"`
+	// AfterProbe is the median speed of a token right after a read over that
+	// of the token after it (which follows a token): 1 when the reads do
+	// not slow the tokens that tg counts.
+	AfterProbe float64 `json:"tg_after_probe_ratio"`
 }
-
-// Effective is the weight bandwidth generation reached, in GB/s.
-func (b BenchResult) Effective() float64 { return float64(b.BytesPerToken) * b.GenRate / 1e9 }
 
 func (b BenchResult) String() string {
 	at := ""
 	if b.Depth > 0 {
 		at = fmt.Sprintf(" @ d%d", b.Depth)
-	}
-	kv, all := "", b.Effective()
-	if b.Depth > 0 && b.KVBytesPerToken > 0 {
-		all = float64(b.BytesPerToken+b.KVBytesPerToken) * b.GenRate / 1e9
-		kv = fmt.Sprintf(" (and %.0f MB of %s KV cache: %.1f GB/s in all)", float64(b.KVBytesPerToken)/1e6, b.KVCache, all)
 	}
 	var rates []string
 	of0 := func(ratio, rate0 float64) string {
@@ -103,15 +109,17 @@ func (b BenchResult) String() string {
 	}
 	out := fmt.Sprintf("%s · median of %d · kernels %s · %s · weights %s",
 		strings.Join(rates, " · "), b.Reps, b.Kernels, plural(b.Threads, "thread"), b.Memory)
-	if b.GenTokens == 0 {
+	if len(b.BandwidthSamples) == 0 {
 		return out
 	}
-	spread := ""
-	if len(b.BandwidthSamples) > 1 {
-		spread = fmt.Sprintf(", %.1f-%.1f", slices.Min(b.BandwidthSamples), slices.Max(b.BandwidthSamples))
+	kv := ""
+	if b.Depth > 0 && b.KVBytesPerToken > 0 {
+		kv = fmt.Sprintf(" and %.0f MB of %s KV cache", float64(b.KVBytesPerToken)/1e6, b.KVCache)
 	}
-	return out + fmt.Sprintf("\n%.0f MB of weights per token: %.1f GB/s at tg%s, %.0f%% of the machine's read bandwidth, %.1f GB/s (median of %d reads between the tg runs%s)",
-		float64(b.BytesPerToken)/1e6, b.Effective(), kv, 100*all/max(b.BandwidthGBs, 1e-9), b.BandwidthGBs, len(b.BandwidthSamples), spread)
+	return out + fmt.Sprintf("\n%.0f MB of weights%s per token: tg reads %.1f GB/s (%.1f-%.1f), %.0f%% (%.0f-%.0f%%) of the machine's read bandwidth, %.1f GB/s (%.1f-%.1f)"+
+		"\n(medians and ranges over %d pairs: a read of %.0f MB right after every second tg token, each against that token; tokens right after a read ran at %.0f%% of the next one's speed)",
+		float64(b.BytesPerToken)/1e6, kv, b.TGReadGBs, b.TGReadMin, b.TGReadMax, 100*b.TGFraction, 100*b.TGFractionMin, 100*b.TGFractionMax,
+		b.BandwidthGBs, b.BandwidthMin, b.BandwidthMax, len(b.BandwidthSamples), float64(b.ProbeBytes)/1e6, 100*b.AfterProbe)
 }
 
 // medianRatio is the median of a[i]/b[i] (0 when b is empty).
@@ -187,6 +195,15 @@ func parseBenchArgs(args []string) (benchArgs, error) {
 
 const benchUsage = "bench [-p PROMPT_TOKENS] [-n GEN_TOKENS] [-r REPS] [-t THREADS] [-d DEPTH]   (llama-bench's -p 128 -n 64 -r 5 -d 0)"
 
+// probeBytes is the size of the bandwidth probe's read for a model that
+// streams perToken bytes per token: the same, so that a read lasts about as
+// long as the token it is paired with and sees the host over the same time,
+// but at least 128 MiB (4x this machine's 32 MiB L3 cache: nothing of it is
+// found in a cache) and at most 1 GiB.
+func probeBytes(perToken int64) int {
+	return int(min(max(perToken, 128<<20), 1<<30)) &^ (64<<10 - 1)
+}
+
 // bench runs model.Bench with a.threads threads (0: the current setting).
 func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 	if a.threads > 0 {
@@ -194,21 +211,24 @@ func (s *session) bench(ctx context.Context, a benchArgs) (BenchResult, error) {
 	}
 	s.model.KVCache = s.set.CacheType
 	r, err := model.Bench(ctx, s.model, model.BenchOptions{Prompt: a.pp, Gen: a.tg, Reps: a.reps, Depth: a.depth, Device: s.device,
-		BandwidthBytes: 1 << 30})
+		BandwidthBytes: probeBytes(s.model.BytesPerToken())})
 	if err != nil {
 		return BenchResult{}, err
-	}
-	var bws []float64
-	for _, v := range r.Bandwidth {
-		bws = append(bws, v/1e9)
 	}
 	res := BenchResult{Model: s.spec, Kernels: cpu.CurrentLevel().String(), Threads: cpu.Threads(), Memory: s.model.Memory(),
 		Depth: a.depth, KVCache: s.set.CacheType.String(), KVBytesPerToken: kvBytes(s.model, s.set.CacheType, a.depth, a.tg),
 		PromptTokens: a.pp, PromptRate: model.Median(r.PP), PromptRates: r.PP,
 		GenTokens: a.tg, GenRate: model.Median(r.TG), GenRates: r.TG, Reps: a.reps,
-		BytesPerToken: r.BytesPerToken, BandwidthGBs: model.Median(bws), BandwidthSamples: bws}
-	if res.BandwidthGBs > 0 {
-		res.TGFraction = res.Effective() / res.BandwidthGBs
+		BytesPerToken: r.BytesPerToken, AfterProbe: model.Median(r.AfterProbe)}
+	if len(r.Pairs) > 0 {
+		res.ProbeBytes = int64(probeBytes(r.BytesPerToken))
+		for _, p := range r.Pairs {
+			res.BandwidthSamples = append(res.BandwidthSamples, p.Probe/1e9)
+		}
+		probe, token, frac := r.Bandwidth()
+		res.BandwidthGBs, res.BandwidthMin, res.BandwidthMax = probe.Median/1e9, probe.Min/1e9, probe.Max/1e9
+		res.TGReadGBs, res.TGReadMin, res.TGReadMax = token.Median/1e9, token.Min/1e9, token.Max/1e9
+		res.TGFraction, res.TGFractionMin, res.TGFractionMax = frac.Median, frac.Min, frac.Max
 	}
 	res.PromptRate0, res.PromptOfDepth = model.Median(r.PP0), medianRatio(r.PP, r.PP0)
 	res.GenRate0, res.GenOfDepth = model.Median(r.TG0), medianRatio(r.TG, r.TG0)

@@ -207,8 +207,15 @@ func TestBenchJSON(t *testing.T) {
 		GenRate      float64   `json:"gen_tok_per_s"`
 		Reps         int       `json:"repetitions"`
 		Bandwidth    float64   `json:"read_bandwidth_gb_per_s"`
+		BWMin        float64   `json:"read_bandwidth_min_gb_per_s"`
+		BWMax        float64   `json:"read_bandwidth_max_gb_per_s"`
 		BWSamples    []float64 `json:"read_bandwidth_samples_gb_per_s"`
+		ProbeBytes   int64     `json:"read_probe_bytes"`
+		TGRead       float64   `json:"tg_read_gb_per_s"`
 		Fraction     float64   `json:"tg_bandwidth_fraction"`
+		FractionMin  float64   `json:"tg_bandwidth_fraction_min"`
+		FractionMax  float64   `json:"tg_bandwidth_fraction_max"`
+		AfterProbe   float64   `json:"tg_after_probe_ratio"`
 	}
 	if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil {
 		t.Fatalf("exit %d %v %s", code, err, errOut)
@@ -216,9 +223,18 @@ func TestBenchJSON(t *testing.T) {
 	if r.PromptTokens != 8 || r.GenTokens != 4 || !(r.GenRate > 0) || math.IsInf(r.GenRate, 0) {
 		t.Errorf("%+v", r)
 	}
-	// The bandwidth is a median of one read per tg run, and tg's fraction is against it.
-	if len(r.BWSamples) != r.Reps || !(r.Bandwidth > 0) || !(r.Fraction > 0) {
+	// The bandwidth: a read of 128 MiB (the least) after every second tg token, 2 per run; tg's fraction is the
+	// median of the token/read ratios pair by pair, within their range.
+	if len(r.BWSamples) != 2*r.Reps || r.ProbeBytes != 128<<20 || !(r.BWMin <= r.Bandwidth && r.Bandwidth <= r.BWMax && r.BWMin > 0) ||
+		!(r.TGRead > 0) || !(r.FractionMin <= r.Fraction && r.Fraction <= r.FractionMax && r.FractionMin > 0) || !(r.AfterProbe > 0) {
 		t.Errorf("bandwidth: %+v", r)
+	}
+	if _, text, _ := bitrepl(t, "", "bench", "-m", tinyModel, "-p", "0", "-n", "4", "-r", "1"); !strings.Contains(text, "of the machine's read bandwidth") ||
+		!strings.Contains(text, "over 2 pairs") {
+		t.Fatalf("the text report does not give tg's share of the read bandwidth:\n%s", text)
+	}
+	if _, text, _ := bitrepl(t, "", "bench", "-m", tinyModel, "-p", "4", "-n", "0", "-r", "1"); strings.Contains(text, "bandwidth") {
+		t.Fatalf("pp alone reports a bandwidth:\n%s", text)
 	}
 	code, out, errOut = bitrepl(t, "", "bench", "-m", tinyModel, "--json", "-p", "4", "-n", "4", "-r", "1", "-d", "32")
 	var d struct {

@@ -2,23 +2,32 @@ package cpu
 
 import (
 	"encoding/binary"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // BandwidthProbe holds a filled buffer whose reads measure the machine's
-// read bandwidth, again and again: between the timed runs of a benchmark,
+// read bandwidth, again and again: between the timed tokens of a benchmark,
 // so that the bandwidth and the speeds see the same machine (a shared one
-// changes from second to second) and are compared as medians.
+// changes from second to second) and are compared pair by pair.
 type BandwidthProbe struct {
 	buf  []byte
 	free func() error
+	sum  atomic.Uint64 // keeps the sums alive
+	read func(lo, hi int)
 }
 
-// NewBandwidthProbe fills a buffer of size bytes (rounded down to 4 KiB, at
-// least 4 KiB), in huge pages where the system offers them.
+// probeBlock is the unit the pool's threads take: 64 KiB, so that each
+// thread streams long runs, as the matrix kernels do.
+const probeBlock = 64 << 10
+
+// NewBandwidthProbe fills a buffer of size bytes (rounded down to 64 KiB,
+// at least 64 KiB), in huge pages where the system offers them, as the
+// model loader holds large weight files (4 KiB pages cost TLB misses and
+// read slower). It should be several times the last-level cache, so that
+// no read finds it there.
 func NewBandwidthProbe(size int) *BandwidthProbe {
-	size = max(size&^4095, 4096)
+	size = max(size&^(probeBlock-1), probeBlock)
 	buf, free, err := HugePageBytes(size)
 	if err != nil {
 		buf, free = make([]byte, size), func() error { return nil }
@@ -26,14 +35,20 @@ func NewBandwidthProbe(size int) *BandwidthProbe {
 	for i := 0; i < len(buf); i += 8 {
 		binary.LittleEndian.PutUint64(buf[i:], uint64(i)*0x9e3779b97f4a7c15)
 	}
-	return &BandwidthProbe{buf: buf, free: free}
+	p := &BandwidthProbe{buf: buf, free: free}
+	p.read = func(lo, hi int) { p.sum.Add(readSum(p.buf[lo*probeBlock : hi*probeBlock])) }
+	return p
 }
 
-// Read sums the buffer once, split over threads goroutines, and returns the
-// rate in bytes per second.
-func (p *BandwidthProbe) Read(threads int) float64 {
+// Len is the number of bytes a Read reads.
+func (p *BandwidthProbe) Len() int { return len(p.buf) }
+
+// Read sums the buffer once on the matrix kernels' threads (the worker
+// pool, Threads of them, split as the kernels split a matrix) and returns
+// the rate in bytes per second.
+func (p *BandwidthProbe) Read() float64 {
 	start := time.Now()
-	readParallel(p.buf, max(threads, 1))
+	Parallel(len(p.buf)/probeBlock, 1, p.read)
 	return float64(len(p.buf)) / time.Since(start).Seconds()
 }
 
@@ -41,31 +56,6 @@ func (p *BandwidthProbe) Read(threads int) float64 {
 func (p *BandwidthProbe) Close() error {
 	p.buf = nil
 	return p.free()
-}
-
-// readSink keeps the sums alive.
-var readSink uint64
-
-// readParallel sums buf (a multiple of 4 KiB) split into threads parts.
-func readParallel(buf []byte, threads int) {
-	part := len(buf) / threads &^ 4095
-	var wg sync.WaitGroup
-	sums := make([]uint64, threads)
-	for t := range threads {
-		lo, hi := t*part, (t+1)*part
-		if t == threads-1 {
-			hi = len(buf)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sums[t] = readSum(buf[lo:hi])
-		}()
-	}
-	wg.Wait()
-	for _, s := range sums {
-		readSink += s
-	}
 }
 
 // readSum returns a checksum of b (len(b) a multiple of 128), reading every

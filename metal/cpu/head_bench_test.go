@@ -3,7 +3,6 @@ package cpu
 import (
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"testing"
 )
 
@@ -72,26 +71,18 @@ func BenchmarkHead(b *testing.B) {
 	}
 }
 
-var (
-	bwOnce sync.Once
-	bwBuf  []byte
-)
-
-// BenchmarkReadBandwidth sums a 1 GB buffer with 1 and 2 goroutines: the
-// memory read bandwidth to set the kernels' MB/s against (run both in the
-// same go test invocation).
+// BenchmarkReadBandwidth sums a 1 GiB buffer with 1 and 2 threads (the
+// worker pool, as the kernels use it): the memory read bandwidth to set the
+// kernels' MB/s against (run both in the same go test invocation).
 func BenchmarkReadBandwidth(b *testing.B) {
-	bwOnce.Do(func() {
-		bwBuf = make([]byte, 1<<30)
-		for i := range bwBuf {
-			bwBuf[i] = byte(i * 7)
-		}
-	})
+	p := NewBandwidthProbe(1 << 30)
+	defer p.Close()
 	for _, th := range []int{1, 2} {
 		b.Run(fmt.Sprintf("t%d", th), func(b *testing.B) {
-			b.SetBytes(int64(len(bwBuf)))
+			defer SetThreads(SetThreads(th))
+			b.SetBytes(int64(p.Len()))
 			for b.Loop() {
-				readParallel(bwBuf, th)
+				p.Read()
 			}
 		})
 	}
@@ -100,6 +91,22 @@ func BenchmarkReadBandwidth(b *testing.B) {
 func TestReadBandwidth(t *testing.T) {
 	if bw := readBandwidth(1<<20, 2, 2); !(bw > 1e6) {
 		t.Errorf("readBandwidth: %v bytes/s", bw)
+	}
+	// A read sums every byte once, split over the pool's threads.
+	for _, th := range []int{1, 2, 3} {
+		func() {
+			defer SetThreads(SetThreads(th))
+			p := NewBandwidthProbe(1<<20 + 5000)
+			defer p.Close()
+			if p.Len() != 1<<20 {
+				t.Fatalf("probe of %d bytes", p.Len())
+			}
+			p.Read()
+			p.Read()
+			if got, want := p.sum.Load(), 2*readSumGeneric(p.buf); got != want {
+				t.Errorf("%d threads: two reads summed %#x, want %#x", th, got, want)
+			}
+		}()
 	}
 	b := make([]byte, 4096)
 	for i := range b {
@@ -144,8 +151,8 @@ func BenchmarkRowsL2(b *testing.B) {
 }
 
 // readBandwidth measures how fast this machine reads memory: it fills a
-// buffer of size bytes (rounded down to 4 KiB, at least 4 KiB) once, then
-// sums it reps times, split over threads goroutines, and returns the best
+// buffer of size bytes (rounded down to 64 KiB, at least 64 KiB) once, then
+// sums it reps times on threads threads of the pool, and returns the best
 // rate in bytes per second. Token generation streams every weight once per
 // token, so this is the ceiling the kernels are measured against. The buffer is in huge pages where the
 // system offers them, as the model loader holds large weight files: 4 KiB
@@ -153,9 +160,10 @@ func BenchmarkRowsL2(b *testing.B) {
 func readBandwidth(size, threads, reps int) float64 {
 	p := NewBandwidthProbe(size)
 	defer p.Close()
+	defer SetThreads(SetThreads(threads))
 	best := 0.0
 	for range max(reps, 1) {
-		best = max(best, p.Read(threads))
+		best = max(best, p.Read())
 	}
 	return best
 }
