@@ -24,7 +24,8 @@
 # Every round runs each engine once on each of its files (llama-bench -p 128 -n 64 -r 1 -t THREADS), in the
 # same order (bitrepl with its default --memory auto, which holds these files in huge pages on Linux, and once
 # more mapped, --memory mmap, on the I2_S file); the report gives medians over the rounds, ratios, and the weight
-# bytes per token against the read bandwidth bitrepl measures in the same rounds. The peers run twice on their own
+# bytes per token against the read bandwidth: bitrepl's paired with its tokens by its bench (a read after every
+# second tg token; the median of the per-pair ratios), the peers' against the median of those reads (unpaired). The peers run twice on their own
 # files: mapped (llama-bench's default) and with -mmp 0 (the file read into memory), so that each side's way of
 # holding the weights is compared.
 set -euo pipefail
@@ -96,7 +97,9 @@ ours() { # file [engine label, memory mode]
     python3 -c 'import json,sys
 r = json.load(sys.stdin)
 print(json.dumps({"engine": sys.argv[2], "file": sys.argv[1], "pp": r["prompt_tok_per_s"], "tg": r["gen_tok_per_s"],
-                  "bytes": r["weight_bytes_per_token"], "bw": r["read_bandwidth_gb_per_s"]}))' "$1" "${2:-bitrepl}" >> "$out"
+                  "bytes": r["weight_bytes_per_token"], "bw": r["read_bandwidth_samples_gb_per_s"],
+                  "frac": r["tg_bandwidth_fraction"], "frac_lo": r["tg_bandwidth_fraction_min"],
+                  "frac_hi": r["tg_bandwidth_fraction_max"], "after_probe": r["tg_after_probe_ratio"]}))' "$1" "${2:-bitrepl}" >> "$out"
 }
 # e2e ENGINE FILE KIND CMD...: one whole process; KIND ttft (one token: its wall time) or run (64 tokens: the time per
 # token the engine reports, and the peak resident memory).
@@ -204,6 +207,7 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 def med(engine, f, key):
     v = [r[key] for r in rows if r["engine"] == engine and r["file"] == f and key in r]
     return (statistics.median(v), len(v)) if v else (None, 0)
+peers = sorted({r["file"] for r in rows if r["file"].startswith(("llama-", "bitnet-"))})
 print(f"machine: {os.cpu_count()} CPUs, {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}")
 print("| engine | file | pp128 t/s | tg64 t/s | runs |")
 print("|---|---|---|---|---|")
@@ -225,14 +229,32 @@ print("tg bitrepl --memory mmap/bitnet.cpp, same I2_S file:", ratio(("bitrepl --
 print("pp bitrepl/bitnet.cpp, same I2_S file:", ratio(("bitrepl", "i2_s-f16.gguf"), ("bitnet.cpp", "i2_s-f16.gguf"), "pp"))
 print("tg bitrepl TQ1_S+Q6_K / llama.cpp TQ2_0:", ratio(("bitrepl", "tq1_s-q6k.gguf"), ("llama.cpp", "tq2_0-q6k.gguf"), "tg"))
 print("tg bitrepl/llama.cpp, same TQ1_0 file:", ratio(("bitrepl", "tq1_0-q6k.gguf"), ("llama.cpp", "tq1_0-q6k.gguf"), "tg"))
-bws = [r["bw"] for r in rows if "bw" in r]
-bw = statistics.median(bws)
-print(f"\nread bandwidth (bitrepl, one read after every tg run, same rounds): median {bw:.1f} GB/s, range {min(bws):.1f}-{max(bws):.1f} over {len(bws)} reads")
-for f in ["tq2_0-q6k.gguf", "i2_s-f16.gguf", "tq1_0-q6k.gguf", "tq1_s-q6k.gguf"]:
+# bitrepl's bench reads the memory right after every second tg token (as many bytes as a token's weights, on the
+# decode threads) and pairs each read with that token: its fraction is the median of the per-pair ratios. The peers
+# cannot be paired token by token: theirs is their weight bytes/s over the median of all of bitrepl's reads in the
+# same rounds, marked "unpaired" (on a host whose bandwidth moves 2-8x from second to second, a rough figure).
+bws = [x for r in rows if "bw" in r for x in r["bw"]]
+bw = statistics.median(bws) if bws else 0
+if bws:
+    print(f"\nread bandwidth (bitrepl's reads between its tg tokens, same rounds): median {bw:.1f} GB/s, range {min(bws):.1f}-{max(bws):.1f} over {len(bws)} reads")
+for f in ["tq2_0-q6k.gguf", "i2_s-f16.gguf", "tq1_0-q6k.gguf", "tq1_s-q6k.gguf"] + peers:
     b = [r["bytes"] for r in rows if r.get("file") == f and "bytes" in r]
-    tg, _ = med("bitrepl", f, "tg")
-    if b and tg:
-        print(f"{f}: {b[0]/1e6:.0f} MB of weights per token; bitrepl tg streams {b[0]*tg/1e9:.1f} GB/s ({100*b[0]*tg/1e9/bw:.0f}% of the read bandwidth)")
+    if not b or not bw:
+        continue
+    parts = []
+    for engine in ["bitrepl", "bitrepl --memory mmap", "llama.cpp", "llama.cpp -mmp 0", "bitnet.cpp", "bitnet.cpp -mmp 0"]:
+        tg, _ = med(engine, f, "tg")
+        if not tg:
+            continue
+        fr = [r for r in rows if r["engine"] == engine and r["file"] == f and "frac" in r]
+        if fr:
+            ap = statistics.median(r["after_probe"] for r in fr)
+            parts.append(f"{engine} {100 * statistics.median(r['frac'] for r in fr):.0f}% paired "
+                         f"(per-pair {100 * min(r['frac_lo'] for r in fr):.0f}-{100 * max(r['frac_hi'] for r in fr):.0f}%; "
+                         f"tokens after a read at {100 * ap:.0f}% speed)")
+        else:
+            parts.append(f"{engine} {b[0] * tg / 1e9:.1f} GB/s, {100 * b[0] * tg / 1e9 / bw:.0f}% unpaired")
+    print(f"{f}: {b[0]/1e6:.0f} MB of weights per token; " + "; ".join(parts))
 print()
 print("Whole runs (medians over the rounds): time to first token = wall time of a one-token run from process start;")
 print("per token = a 64-token run's decode time per token as the engine reports it; RSS = its peak resident memory.")
@@ -250,7 +272,6 @@ for engine, f in [("llama.cpp", "tq2_0-q6k.gguf"), ("bitrepl", "tq2_0-q6k.gguf")
     if n or deep: print(f"| {engine} | {f} | {fmt(ttft, 2)} | {fmt(ms, 1)} ({fmt(1000 / tg if tg else None, 1)}) | {fmt(rss, 0)} | {fmt(deep, 1)} ({fmt(100 * deep / tg if deep and tg else None, 0)}%{inter}) |")
 ppd, n = med("bitrepl", "tq2_0-q6k.gguf", "pp_deep"); ppo, _ = med("bitrepl", "tq2_0-q6k.gguf", "pp_deep_of0")
 if n: print(f"\nbitrepl pp128 at depth 2048 on tq2_0-q6k.gguf: {ppd:.1f} t/s, {100 * ppo:.0f}% of pp128 at depth 0 interleaved with it (median of {n} rounds)")
-peers = sorted({r["file"] for r in rows if r["file"].startswith(("llama-", "bitnet-"))})
 if peers:
     print("\nFiles the peers wrote themselves (llama-quantize --allow-requantize from bitrepl's files):")
     print("| file | engine | pp128 t/s | tg64 t/s |")
