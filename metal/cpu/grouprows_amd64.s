@@ -415,11 +415,109 @@ zgdone:
 	VZEROUPPER
 	RET
 
+// QZERO clears the four queries' accumulators Y16-Y31.
+#define QZERO \
+	VXORPS Y16, Y16, Y16; \
+	VXORPS Y17, Y17, Y17; \
+	VXORPS Y18, Y18, Y18; \
+	VXORPS Y19, Y19, Y19; \
+	VXORPS Y20, Y20, Y20; \
+	VXORPS Y21, Y21, Y21; \
+	VXORPS Y22, Y22, Y22; \
+	VXORPS Y23, Y23, Y23; \
+	VXORPS Y24, Y24, Y24; \
+	VXORPS Y25, Y25, Y25; \
+	VXORPS Y26, Y26, Y26; \
+	VXORPS Y27, Y27, Y27; \
+	VXORPS Y28, Y28, Y28; \
+	VXORPS Y29, Y29, Y29; \
+	VXORPS Y30, Y30, Y30; \
+	VXORPS Y31, Y31, Y31
+
+// QDOT32 widens 32 halves of the row at DX and adds their products with the
+// four queries at SI (R10 floats apart, BX = 3*R10) to Y16-Y31.
+#define QDOT32 \
+	VCVTPH2PS   (DX), Y8; \
+	VCVTPH2PS   16(DX), Y9; \
+	VCVTPH2PS   32(DX), Y10; \
+	VCVTPH2PS   48(DX), Y11; \
+	VFMADD231PS (SI), Y8, Y16; \
+	VFMADD231PS 32(SI), Y9, Y17; \
+	VFMADD231PS 64(SI), Y10, Y18; \
+	VFMADD231PS 96(SI), Y11, Y19; \
+	VFMADD231PS (SI)(R10*4), Y8, Y20; \
+	VFMADD231PS 32(SI)(R10*4), Y9, Y21; \
+	VFMADD231PS 64(SI)(R10*4), Y10, Y22; \
+	VFMADD231PS 96(SI)(R10*4), Y11, Y23; \
+	VFMADD231PS (SI)(R10*8), Y8, Y24; \
+	VFMADD231PS 32(SI)(R10*8), Y9, Y25; \
+	VFMADD231PS 64(SI)(R10*8), Y10, Y26; \
+	VFMADD231PS 96(SI)(R10*8), Y11, Y27; \
+	VFMADD231PS (SI)(BX*4), Y8, Y28; \
+	VFMADD231PS 32(SI)(BX*4), Y9, Y29; \
+	VFMADD231PS 64(SI)(BX*4), Y10, Y30; \
+	VFMADD231PS 96(SI)(BX*4), Y11, Y31; \
+	ADDQ        $128, SI; \
+	ADDQ        $64, DX; \
+	SUBQ        $32, CX
+
+// QDOT8 is QDOT32 for 8 halves, into each query's first accumulator.
+#define QDOT8 \
+	VCVTPH2PS   (DX), Y8; \
+	VFMADD231PS (SI), Y8, Y16; \
+	VFMADD231PS (SI)(R10*4), Y8, Y20; \
+	VFMADD231PS (SI)(R10*8), Y8, Y24; \
+	VFMADD231PS (SI)(BX*4), Y8, Y28; \
+	ADDQ        $32, SI; \
+	ADDQ        $16, DX; \
+	SUBQ        $8, CX
+
+// QPAIR does HSUM's first add (low half + high half) for two rows at once:
+// p (the earlier row) and b give [p.lo+p.hi | b.lo+b.hi] in t1.
+#define QPAIR(p, b, t1, t2) \
+	VSHUFF32X4 $0, b, p, t1; \
+	VSHUFF32X4 $3, b, p, t2; \
+	VADDPS     t2, t1, t1
+
+// QQUAD does HSUM's second add (lanes 0,1 + lanes 2,3) for the four rows of
+// two QPAIR results w1 and w2, into t1: [r0 r0 r2 r2 | r1 r1 r3 r3] for
+// w1 = (r0, r1) and w2 = (r2, r3).
+#define QQUAD(w1, w2, t1, t2) \
+	VSHUFPS $0x44, w2, w1, t1; \
+	VSHUFPS $0xee, w2, w1, t2; \
+	VADDPS  t2, t1, t1
+
+// QOCT does HSUM's last add (lane 0 + lane 1) for the eight rows of two
+// QQUAD results z and q, and scales them by s, into t1.
+#define QOCT(z, q, t1, t2, s) \
+	VSHUFPS $0x88, q, z, t1; \
+	VSHUFPS $0xdd, q, z, t2; \
+	VADDPS  t2, t1, t1; \
+	VMULPS  s, t1, t1
+
+// gqorder puts dotRowsF16QuadAVX512's rows [0 2 4 6 | 1 3 5 7] in order.
+DATA gqorder<>+0(SB)/4, $0
+DATA gqorder<>+4(SB)/4, $4
+DATA gqorder<>+8(SB)/4, $1
+DATA gqorder<>+12(SB)/4, $5
+DATA gqorder<>+16(SB)/4, $2
+DATA gqorder<>+20(SB)/4, $6
+DATA gqorder<>+24(SB)/4, $3
+DATA gqorder<>+28(SB)/4, $7
+GLOBL gqorder<>(SB), RODATA|NOPTR, $32
+
 // func dotRowsF16QuadAVX512(dst *float32, dstStride int, x *float32, n, w int, m *uint16, rows, stride int, scale float32)
 //
 // dotRowsF16GroupAVX2 for four queries at a time (n a multiple of 4), their
 // 16 accumulators in Y16-Y31 (EVEX): each row is widened once for four
-// queries, each query's FMAs, adds and reduction as dotRowsF16AVX2's.
+// queries, each query's FMAs and adds as dotRowsF16AVX2's. When w is a
+// multiple of 8 (no scalar tail after the lane sums), rows go by eights
+// and their lane sums are transposed: each row gets HSUM's three adds on
+// the same operands in the same order (QPAIR, QQUAD, QOCT), each vector
+// add serving up to eight rows, and the eight scaled results are stored at
+// once. The rows are read in order (out of order, the hardware prefetcher
+// of a deep cache lost more than the adds saved). Other rows (and widths)
+// are summed one at a time.
 TEXT ·dotRowsF16QuadAVX512(SB), NOSPLIT, $0-68
 	MOVQ         dst+0(FP), R14
 	MOVQ         x+16(FP), R9
@@ -428,7 +526,6 @@ TEXT ·dotRowsF16QuadAVX512(SB), NOSPLIT, $0-68
 	LEAQ         (R10)(R10*2), BX
 	MOVQ         dstStride+8(FP), R15
 	SHLQ         $2, R15
-	LEAQ         (R15)(R15*2), R13
 	MOVQ         stride+56(FP), R12
 	SHLQ         $1, R12
 	VBROADCASTSS scale+64(FP), Y15
@@ -439,71 +536,135 @@ gqquad:
 	MOVQ  m+40(FP), R11
 	MOVQ  rows+48(FP), R8
 	MOVQ  R14, DI
+	TESTQ $7, R10
+	JNE   gqrow
+
+gqblock:
+	// Eight rows from R11, row R13 at DX. The eight rows' partial sums per
+	// query: Y0-Y3 the last even row's, Y4-Y7 rows 0-1 (or 4-5) paired,
+	// Y12-Y15 rows 0-3 (Y15 is the scale outside the eights).
+	CMPQ R8, $8
+	JB   gqrow
+	XORQ R13, R13
+	MOVQ R11, DX
+
+gqbrow:
+	MOVQ   R9, SI
+	MOVQ   R10, CX
+	QZERO
+	CMPQ   CX, $32
+	JB     gqbtail8
+
+gqbloop32:
+	QDOT32
+	CMPQ CX, $32
+	JAE  gqbloop32
+
+gqbtail8:
+	CMPQ CX, $8
+	JB   gqbsum
+	QDOT8
+	JMP  gqbtail8
+
+gqbsum:
+	// (a0+a1)+(a2+a3) of each query into Y16, Y20, Y24, Y28.
+	VADDPS Y17, Y16, Y16
+	VADDPS Y19, Y18, Y18
+	VADDPS Y18, Y16, Y16
+	VADDPS Y21, Y20, Y20
+	VADDPS Y23, Y22, Y22
+	VADDPS Y22, Y20, Y20
+	VADDPS Y25, Y24, Y24
+	VADDPS Y27, Y26, Y26
+	VADDPS Y26, Y24, Y24
+	VADDPS Y29, Y28, Y28
+	VADDPS Y31, Y30, Y30
+	VADDPS Y30, Y28, Y28
+	TESTQ  $1, R13
+	JNE    gqbodd
+	VMOVAPS Y16, Y0
+	VMOVAPS Y20, Y1
+	VMOVAPS Y24, Y2
+	VMOVAPS Y28, Y3
+	JMP     gqbnext
+
+gqbodd:
+	QPAIR(Y0, Y16, Y17, Y18)
+	QPAIR(Y1, Y20, Y21, Y22)
+	QPAIR(Y2, Y24, Y25, Y26)
+	QPAIR(Y3, Y28, Y29, Y30)
+	TESTQ $2, R13
+	JNE   gqbquad
+	VMOVAPS Y17, Y4
+	VMOVAPS Y21, Y5
+	VMOVAPS Y25, Y6
+	VMOVAPS Y29, Y7
+	JMP     gqbnext
+
+gqbquad:
+	QQUAD(Y4, Y17, Y18, Y19)
+	QQUAD(Y5, Y21, Y22, Y23)
+	QQUAD(Y6, Y25, Y26, Y27)
+	QQUAD(Y7, Y29, Y30, Y31)
+	CMPQ    R13, $7
+	JEQ     gqbstore
+	VMOVAPS Y18, Y12
+	VMOVAPS Y22, Y13
+	VMOVAPS Y26, Y14
+	VMOVAPS Y30, Y15
+	JMP     gqbnext
+
+gqbstore:
+	// Rows [0 2 4 6 | 1 3 5 7] of each query, put in order by Y9.
+	VBROADCASTSS scale+64(FP), Y8
+	VMOVDQU      gqorder<>(SB), Y9
+	QOCT(Y12, Y18, Y17, Y19, Y8)
+	QOCT(Y13, Y22, Y21, Y23, Y8)
+	QOCT(Y14, Y26, Y25, Y27, Y8)
+	QOCT(Y15, Y30, Y29, Y31, Y8)
+	VPERMPS Y17, Y9, Y17
+	VPERMPS Y21, Y9, Y21
+	VPERMPS Y25, Y9, Y25
+	VPERMPS Y29, Y9, Y29
+	LEAQ    (R15)(R15*2), CX
+	VMOVUPS Y17, (DI)
+	VMOVUPS Y21, (DI)(R15*1)
+	VMOVUPS Y25, (DI)(R15*2)
+	VMOVUPS Y29, (DI)(CX*1)
+	VMOVAPS Y8, Y15
+	ADDQ    $32, DI
+	LEAQ    (R11)(R12*8), R11
+	SUBQ    $8, R8
+	JMP     gqblock
+
+gqbnext:
+	INCQ R13
+	MOVQ R11, DX
+	MOVQ R13, CX
+	IMULQ R12, CX
+	ADDQ CX, DX
+	JMP  gqbrow
 
 gqrow:
-	TESTQ  R8, R8
-	JEQ    gqnext
-	MOVQ   R9, SI
-	MOVQ   R11, DX
-	MOVQ   R10, CX
-	VXORPS Y16, Y16, Y16
-	VXORPS Y17, Y17, Y17
-	VXORPS Y18, Y18, Y18
-	VXORPS Y19, Y19, Y19
-	VXORPS Y20, Y20, Y20
-	VXORPS Y21, Y21, Y21
-	VXORPS Y22, Y22, Y22
-	VXORPS Y23, Y23, Y23
-	VXORPS Y24, Y24, Y24
-	VXORPS Y25, Y25, Y25
-	VXORPS Y26, Y26, Y26
-	VXORPS Y27, Y27, Y27
-	VXORPS Y28, Y28, Y28
-	VXORPS Y29, Y29, Y29
-	VXORPS Y30, Y30, Y30
-	VXORPS Y31, Y31, Y31
-	CMPQ   CX, $32
-	JB     gqtail8
+	TESTQ R8, R8
+	JEQ   gqnext
+	MOVQ  R9, SI
+	MOVQ  R11, DX
+	MOVQ  R10, CX
+	QZERO
+	CMPQ  CX, $32
+	JB    gqtail8
 
 gqloop32:
-	VCVTPH2PS   (DX), Y8
-	VCVTPH2PS   16(DX), Y9
-	VCVTPH2PS   32(DX), Y10
-	VCVTPH2PS   48(DX), Y11
-	VFMADD231PS (SI), Y8, Y16
-	VFMADD231PS 32(SI), Y9, Y17
-	VFMADD231PS 64(SI), Y10, Y18
-	VFMADD231PS 96(SI), Y11, Y19
-	VFMADD231PS (SI)(R10*4), Y8, Y20
-	VFMADD231PS 32(SI)(R10*4), Y9, Y21
-	VFMADD231PS 64(SI)(R10*4), Y10, Y22
-	VFMADD231PS 96(SI)(R10*4), Y11, Y23
-	VFMADD231PS (SI)(R10*8), Y8, Y24
-	VFMADD231PS 32(SI)(R10*8), Y9, Y25
-	VFMADD231PS 64(SI)(R10*8), Y10, Y26
-	VFMADD231PS 96(SI)(R10*8), Y11, Y27
-	VFMADD231PS (SI)(BX*4), Y8, Y28
-	VFMADD231PS 32(SI)(BX*4), Y9, Y29
-	VFMADD231PS 64(SI)(BX*4), Y10, Y30
-	VFMADD231PS 96(SI)(BX*4), Y11, Y31
-	ADDQ        $128, SI
-	ADDQ        $64, DX
-	SUBQ        $32, CX
-	CMPQ        CX, $32
-	JAE         gqloop32
+	QDOT32
+	CMPQ CX, $32
+	JAE  gqloop32
 
 gqtail8:
-	CMPQ        CX, $8
-	JB          gqreduce
-	VCVTPH2PS   (DX), Y8
-	VFMADD231PS (SI), Y8, Y16
-	VFMADD231PS (SI)(R10*4), Y8, Y20
-	VFMADD231PS (SI)(R10*8), Y8, Y24
-	VFMADD231PS (SI)(BX*4), Y8, Y28
-	ADDQ        $32, SI
-	ADDQ        $16, DX
-	SUBQ        $8, CX
-	JMP         gqtail8
+	CMPQ CX, $8
+	JB   gqreduce
+	QDOT8
+	JMP  gqtail8
 
 gqreduce:
 	// (a0+a1)+(a2+a3) of each query into Y0, Y2, Y4, Y6, then its lanes.
@@ -547,10 +708,11 @@ gqstore:
 	VMULSS X15, X2, X2
 	VMULSS X15, X4, X4
 	VMULSS X15, X6, X6
+	LEAQ   (R15)(R15*2), CX
 	VMOVSS X0, (DI)
 	VMOVSS X2, (DI)(R15*1)
 	VMOVSS X4, (DI)(R15*2)
-	VMOVSS X6, (DI)(R13*1)
+	VMOVSS X6, (DI)(CX*1)
 	ADDQ   $4, DI
 	ADDQ   R12, R11
 	DECQ   R8

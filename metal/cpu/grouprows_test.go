@@ -34,7 +34,7 @@ func checkSame(t *testing.T, what string, c groupCase, got, want []float32) {
 	t.Helper()
 	for i := range want {
 		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("%s %+v: [%d] = %v, want %v", what, c, i, got[i], want[i])
+			t.Fatalf("%s %+v: [%d] = %v (%#x), want %v (%#x)", what, c, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
 		}
 	}
 }
