@@ -17,8 +17,9 @@
 # weights; the plain types hold the same weights, code × scale, in that type: speed does not depend on the values).
 # Each round runs `bitrepl bench -r 1 --json` once per file, and `bitrepl logits` on 8 tokens under /usr/bin/time
 # for the peak resident memory of loading and running the file (weights, KV cache, vocabulary, Go runtime; bench
-# itself also reads a 1 GiB buffer to measure the bandwidth, which would hide it). tg is also given as the weight
-# bandwidth it reaches (weight bytes per token x tg) against the read bandwidth bench measured in the same run.
+# itself also reads a buffer as large as the weights, up to 1 GiB, to measure the bandwidth, which would hide it). tg is
+# also given as the weight bandwidth it reaches (weight bytes per token x tg) against the read bandwidth bench measured
+# between its tokens, and as bench's fraction: the median of the per-pair ratios, token by token (tg_bandwidth_fraction).
 # Results go to WORKDIR/pareto.tsv (one line per run) and a table on
 # stdout.
 set -euo pipefail
@@ -45,7 +46,7 @@ for t in $types; do
 done
 
 tsv="$work/pareto.tsv"
-printf 'round\tengine\ttype\tfile_bytes\trss_kib\tpp\ttg\tweight_gbs\tread_gbs\n' >"$tsv"
+printf 'round\tengine\ttype\tfile_bytes\trss_kib\tpp\ttg\tweight_gbs\tread_gbs\ttg_fraction\n' >"$tsv"
 for r in $(seq 1 "$rounds"); do
 	for t in $types; do
 		f="$work/$shape-$t-$embed.gguf"
@@ -58,7 +59,7 @@ b = json.load(open(sys.argv[1]))
 rss = open(sys.argv[2]).read().split()[-1]
 tg = b["gen_tok_per_s"]
 print("\t".join([sys.argv[3], "bitrepl", sys.argv[4], sys.argv[5], rss, str(b["prompt_tok_per_s"]), str(tg),
-                 str(b["weight_bytes_per_token"] * tg / 1e9), str(b["read_bandwidth_gb_per_s"])]))
+                 str(b["weight_bytes_per_token"] * tg / 1e9), str(b["read_bandwidth_gb_per_s"]), str(b["tg_bandwidth_fraction"])]))
 PY
 		case "$t" in q4_0 | q8_0 | f16) ;; *) continue ;; esac
 		[ -n "${LLAMA_BENCH:-}" ] || continue
@@ -70,7 +71,7 @@ runs = json.load(open(sys.argv[1]))
 rss = open(sys.argv[2]).read().split()[-1]
 pp = next(x["avg_ts"] for x in runs if x["n_prompt"] > 0)
 tg = next(x["avg_ts"] for x in runs if x["n_gen"] > 0)
-print("\t".join([sys.argv[3], "llama.cpp", sys.argv[4], sys.argv[5], rss, str(pp), str(tg), "", ""]))
+print("\t".join([sys.argv[3], "llama.cpp", sys.argv[4], sys.argv[5], rss, str(pp), str(tg), "", "", ""]))
 PY
 	done
 	echo "round $r of $rounds done" >&2
@@ -81,7 +82,7 @@ import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 shape, embed, p, n = sys.argv[2:6]
 print(f"shape {shape}, embedding/head {embed}; medians over {max(int(r['round']) for r in rows)} interleaved rounds (min-max)")
-print(f"| engine | layer weights | file MiB | peak RSS MiB | pp{p} tok/s | tg{n} tok/s | tg weight GB/s / read GB/s |")
+print(f"| engine | layer weights | file MiB | peak RSS MiB | pp{p} tok/s | tg{n} tok/s | tg weight GB/s / read GB/s (paired fraction) |")
 print("|---|---|---|---|---|---|---|")
 seen = []
 for r in rows:
@@ -97,5 +98,6 @@ for e, t in seen:
     bw = ""
     if g[0]["weight_gbs"]:
         bw = f"{statistics.median(float(r['weight_gbs']) for r in g):.1f} / {statistics.median(float(r['read_gbs']) for r in g):.1f}"
+        bw += f" ({100 * statistics.median(float(r['tg_fraction']) for r in g):.0f}%)"
     print(f"| {e} | {t.upper()} | {mib:.1f} | {rss:.0f} | {cell([float(r['pp']) for r in g])} | {cell([float(r['tg']) for r in g])} | {bw} |")
 PY
