@@ -201,3 +201,94 @@ func TestGroupRowsShapes(t *testing.T) {
 		}()
 	}
 }
+
+// TestDotRowsQ8GroupExtreme checks DotRowsQ8_0Group at every level against
+// DotRowsQ8_0 and against the Generic loop, bit for bit, on the integer and
+// scale extremes of Q8_0: bytes of ±127 on both sides (the largest sums,
+// and the largest unsigned bytes where a kernel offsets a query by 128),
+// zero, subnormal and largest f16 scales, all-zero query blocks; 4 to 32
+// queries (and leftovers), 8-row groups and ragged ends, the last row
+// before a guard page.
+func TestDotRowsQ8GroupExtreme(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(47, 48))
+		for iter := range 60 {
+			c := groupCase{
+				n:    []int{4, 5, 8, 32}[iter%4],
+				w:    []int{32, 128, 256, 96, 288}[iter%5],
+				rows: []int{8, 9, 16, 23, 64, 67}[iter%6],
+			}
+			c.dstStride = c.rows + iter%3
+			rb := Q8RowBytes(c.w)
+			stride := rb + r.IntN(3)*rb + r.IntN(5)
+			q := readGuard(t, extremeQ8Rows(r, c.rows, c.w, stride, iter))
+			x := extremeQueries(r, c.n, c.w, iter)
+			scale := []float32{1, 0.0625, float32(r.Float64())}[iter%3]
+			groupDot(t, "DotRowsQ8_0Group", c, x,
+				func(dst, x []float32) { DotRowsQ8_0(dst, x, q, stride, scale) },
+				func(dst []float32) { DotRowsQ8_0Group(dst, c.rows, c.dstStride, x, c.w, q, stride, scale) })
+			groupDot(t, "DotRowsQ8_0Group against Generic", c, x,
+				func(dst, x []float32) {
+					xq := make([]byte, rb)
+					ToQ8_0(xq, x)
+					dotRowsQ8Generic(dst, xq, q, stride, scale)
+				},
+				func(dst []float32) { DotRowsQ8_0Group(dst, c.rows, c.dstStride, x, c.w, q, stride, scale) })
+		}
+	})
+}
+
+// extremeQ8Rows returns rows Q8_0 rows of width w, stride bytes apart,
+// whose bytes are mostly ±127 and whose scales are mostly extreme.
+func extremeQ8Rows(r *rand.Rand, rows, w, stride, iter int) []byte {
+	rb := Q8RowBytes(w)
+	m := make([]byte, (rows-1)*stride+rb)
+	for j := range rows {
+		for b := 0; b < rb; b += 34 {
+			blk := m[j*stride+b:]
+			d := []uint16{0, 0x0001, 0x7bff, 0x3c00, 0x2e66, uint16(r.IntN(0x7800))}[r.IntN(6)]
+			blk[0], blk[1] = byte(d), byte(d>>8)
+			sign := iter%2 == 0 // some blocks all +127 or all -127
+			for i := 2; i < 34; i++ {
+				v := []int8{127, -127, 127, -127, 0, int8(r.IntN(255) - 127)}[r.IntN(6)]
+				if r.IntN(4) == 0 {
+					v = 127
+					if sign {
+						v = -127
+					}
+				}
+				blk[i] = byte(v)
+			}
+		}
+	}
+	return m
+}
+
+// extremeQueries returns n queries of width w whose Q8_0 blocks are mostly
+// ±127 (one magnitude per block, both signs), some all zero (d = 0).
+func extremeQueries(r *rand.Rand, n, w, iter int) []float32 {
+	x := make([]float32, n*w)
+	for b := 0; b < len(x); b += 32 {
+		blk := x[b:min(b+32, len(x))]
+		a := float32(r.NormFloat64())
+		switch r.IntN(4) {
+		case 0: // all zero
+		case 1: // all +a or -a: every byte ±127
+			for i := range blk {
+				blk[i] = a
+				if (i+iter)%3 == 0 {
+					blk[i] = -a
+				}
+			}
+		case 2: // all the same: 127 everywhere
+			for i := range blk {
+				blk[i] = a
+			}
+		default:
+			for i := range blk {
+				blk[i] = float32(r.NormFloat64())
+			}
+		}
+	}
+	return x
+}

@@ -47,6 +47,7 @@ func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, x []float32, w int
 	}
 	rb := Q8RowBytes(w)
 	var buf [4 * q8Stack / 32 * 34]byte
+	var sums [q8Stack / 32 * 8]int32
 	xq := buf[:4*rb]
 	r8 := rows / 8 * 8
 	for q := 0; q+4 <= n; q += 4 {
@@ -54,7 +55,7 @@ func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, x []float32, w int
 			ToQ8_0(xq[i*rb:(i+1)*rb], x[(q+i)*w:(q+i+1)*w])
 		}
 		d := dst[q*dstStride:]
-		dotRowsQ8_0QuadVNNI(&d[0], dstStride, &xq[0], r8, w/32, &m[0], stride, scale)
+		dotRowsQ8_0GroupVNNI(&d[0], dstStride, &xq[0], r8, w/32, &m[0], stride, scale, &sums[0])
 		if r8 < rows { // the last rows%8, one at a time
 			for i := range 4 {
 				dotRowsQ8_0VNNI(d[i*dstStride+r8:i*dstStride+rows], xq[i*rb:(i+1)*rb], m[r8*stride:], stride, scale)
@@ -69,6 +70,13 @@ func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, x []float32, w int
 //
 //go:noescape
 func dotRowsQ8_0QuadVNNI(dst *float32, dstStride int, xq *byte, rows, blocks int, m *byte, stride int, scale float32)
+
+// dotRowsQ8_0GroupVNNI is dotRowsQ8_0QuadVNNI with each query made
+// unsigned instead of each row signed per query, and the rows' sums reduced
+// together, bit for bit (q8group_amd64.s).
+//
+//go:noescape
+func dotRowsQ8_0GroupVNNI(dst *float32, dstStride int, xq *byte, rows, blocks int, m *byte, stride int, scale float32, sums *int32)
 
 // dotRowsQ8_0AVX2 and dotRowsQ8_0VNNI are dotRowsQ8Native's kernels,
 // axpyRowsQ8_0AVX2 is kernelSet.axpyRowsQ8

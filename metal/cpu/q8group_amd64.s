@@ -1,0 +1,235 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// dotRowsQ8_0GroupVNNI: the scores of four quantized queries over 8 Q8_0
+// rows at a time, one block column at a time, with no horizontal sums.
+//
+// dotRowsQ8_0VNNI (and dotRowsQ8_0QuadVNNI) sign each row's bytes by the
+// query (VPSIGNB), VPDPBUSD them into 8 lanes per row and reduce each row's
+// lanes with VPHADDD, which takes several uops on Zen 4. Here the 8 rows of
+// a block are transposed once for the four queries: register j holds the
+// j-th 4 bytes of rows 0-7, made unsigned (k+128, XOR 0x80). Each query
+// then takes 8 VPDPBUSD with its j-th 4 bytes broadcast, and lane r holds
+// row r's sum:
+//
+//	Σ (k+128)*q = Σ k*q + 128*Σ q
+//
+// so the lanes start from -128*Σq (per query and block, computed once per
+// call with the query's f16 d as a float). The integer sums are exact, the
+// same as dotRowsQ8_0VNNI's, and each block's float operations are its
+// (acc += float(isum) * (d_k*d_x), then acc*scale): the same bits.
+//
+// Registers in the block loop: Y8-Y15 the transposed rows, Y25 0x80 bytes,
+// Y26 the rows' d_k, Y27-Y30 the four queries' accumulators; SI, R9, R10,
+// R13 the four queries' blocks, R12 their sums and scales (8 words per
+// block: 4 int32 -128*Σq, then 4 float32 d_x).
+
+// QSUM stores at n(R12) -128 times the sum of the 32 int8 at qs and at
+// n+16(R12) the f16 at qd as a float. Y31 must be zero; clobbers Y16, Y17
+// and R14.
+#define QSUM(qs, qd, n) \
+	VPXORD        qs, Y25, Y16; \
+	VPSADBW       Y31, Y16, Y16; \
+	VEXTRACTI32X4 $1, Y16, X17; \
+	VPADDQ        X17, X16, X16; \
+	VPSHUFD       $0x4e, X16, X17; \
+	VPADDQ        X17, X16, X16; \
+	VMOVD         X16, R14; \
+	NEGL          R14; \
+	ADDL          $4096, R14; \
+	SHLL          $7, R14; \
+	MOVL          R14, n(R12); \
+	MOVWLZX       qd, R14; \
+	VMOVD         R14, X16; \
+	VCVTPH2PS     X16, X16; \
+	VMOVSS        X16, n+16(R12)
+
+// QDOT4 adds to Y27-Y30 the block of 8 rows for the four query blocks at
+// SI, R9, R10 and R13 (their int8 at 2(q)), whose -128*Σq and d_x are at
+// (R12) and 16(R12): two independent chains per query, interleaved.
+// Clobbers Y16-Y24, Y31.
+#define QDOT4 \
+	VPBROADCASTD  0(R12), Y16; \
+	VPBROADCASTD  4(R12), Y17; \
+	VPBROADCASTD  8(R12), Y18; \
+	VPBROADCASTD  12(R12), Y19; \
+	VPXORD        Y20, Y20, Y20; \
+	VPXORD        Y21, Y21, Y21; \
+	VPXORD        Y22, Y22, Y22; \
+	VPXORD        Y23, Y23, Y23; \
+	QWORD(2, 6, Y8, Y9) \
+	QWORD(10, 14, Y10, Y11) \
+	QWORD(18, 22, Y12, Y13) \
+	QWORD(26, 30, Y14, Y15) \
+	VBROADCASTSS  16(R12), Y24; \
+	VBROADCASTSS  20(R12), Y31; \
+	QFLOAT(Y16, Y20, Y24, Y27) \
+	QFLOAT(Y17, Y21, Y31, Y28) \
+	VBROADCASTSS  24(R12), Y24; \
+	VBROADCASTSS  28(R12), Y31; \
+	QFLOAT(Y18, Y22, Y24, Y29) \
+	QFLOAT(Y19, Y23, Y31, Y30)
+
+// QWORD is two words of QDOT4: word a of rows wa, word b of rows wb.
+#define QWORD(a, b, wa, wb) \
+	VPDPBUSD.BCST a(SI), wa, Y16; \
+	VPDPBUSD.BCST a(R9), wa, Y17; \
+	VPDPBUSD.BCST a(R10), wa, Y18; \
+	VPDPBUSD.BCST a(R13), wa, Y19; \
+	VPDPBUSD.BCST b(SI), wb, Y20; \
+	VPDPBUSD.BCST b(R9), wb, Y21; \
+	VPDPBUSD.BCST b(R10), wb, Y22; \
+	VPDPBUSD.BCST b(R13), wb, Y23;
+
+// QFLOAT is one query's float operations of QDOT4: acc += float(x+y) *
+// (d_k*d).
+#define QFLOAT(x, y, d, acc) \
+	VPADDD        y, x, x; \
+	VCVTDQ2PS     x, x; \
+	VMULPS        d, Y26, d; \
+	VMULPS        d, x, x; \
+	VADDPS        x, acc, acc;
+
+// TRANSPOSE4 turns a, b, c, d (4 int32 per 128-bit lane each: rows 0-3 of
+// 4 words | rows 4-7) into w0-w3 (word j of rows 0-3 | rows 4-7).
+// Clobbers Y16-Y19.
+#define TRANSPOSE4(a, b, c, d, w0, w1, w2, w3) \
+	VPUNPCKLDQ  b, a, Y16; \
+	VPUNPCKHDQ  b, a, Y17; \
+	VPUNPCKLDQ  d, c, Y18; \
+	VPUNPCKHDQ  d, c, Y19; \
+	VPUNPCKLQDQ Y18, Y16, w0; \
+	VPUNPCKHQDQ Y18, Y16, w1; \
+	VPUNPCKLQDQ Y19, Y17, w2; \
+	VPUNPCKHQDQ Y19, Y17, w3
+
+// func dotRowsQ8_0GroupVNNI(dst *float32, dstStride int, xq *byte, rows, blocks int, m *byte, stride int, scale float32, sums *int32)
+//
+// dotRowsQ8_0VNNI's groups of 8 rows (q8rows_amd64.s) for four quantized
+// queries of blocks blocks each, back to back at xq (rows a positive
+// multiple of 8), bit for bit; sums is scratch for 8*blocks words. Query
+// q's row r goes to dst[q*dstStride+r].
+TEXT ·dotRowsQ8_0GroupVNNI(SB), NOSPLIT, $0-72
+	MOVQ         dst+0(FP), DI
+	MOVQ         rows+24(FP), R8
+	MOVQ         m+40(FP), R11
+	MOVQ         stride+48(FP), BX
+	LEAQ         (BX)(BX*2), CX           // 3*stride
+	MOVL         $0x80808080, R14
+	VPBROADCASTD R14, Y25
+	VPXORD       Y31, Y31, Y31
+
+	// The queries' sums and scales, block by block.
+	MOVQ    xq+16(FP), SI
+	MOVQ    blocks+32(FP), R15
+	IMUL3Q  $34, R15, R9                  // a query's bytes
+	LEAQ    (SI)(R9*2), R10
+	LEAQ    (R10)(R9*1), R13
+	ADDQ    SI, R9
+	MOVQ    sums+64(FP), R12
+
+qsums:
+	QSUM(2(SI), (SI), 0)
+	QSUM(2(R9), (R9), 4)
+	QSUM(2(R10), (R10), 8)
+	QSUM(2(R13), (R13), 12)
+	ADDQ $34, SI
+	ADDQ $34, R9
+	ADDQ $34, R10
+	ADDQ $34, R13
+	ADDQ $32, R12
+	DECQ R15
+	JNZ  qsums
+
+ggroup:
+	MOVQ   R11, AX                        // rows 0-3 at (AX)(stride*i)
+	LEAQ   (R11)(BX*4), DX                // rows 4-7 at (DX)(stride*i)
+	MOVQ   xq+16(FP), SI
+	MOVQ   blocks+32(FP), R15
+	IMUL3Q $34, R15, R9
+	LEAQ   (SI)(R9*2), R10
+	LEAQ   (R10)(R9*1), R13
+	ADDQ   SI, R9
+	MOVQ   sums+64(FP), R12
+	VPXORD Y27, Y27, Y27
+	VPXORD Y28, Y28, Y28
+	VPXORD Y29, Y29, Y29
+	VPXORD Y30, Y30, Y30
+
+gblock:
+	MOVWQZX   (AX)(CX*1), R14             // the rows' d
+	SHLQ      $16, R14
+	MOVW      (AX)(BX*2), R14
+	SHLQ      $16, R14
+	MOVW      (AX)(BX*1), R14
+	SHLQ      $16, R14
+	MOVW      (AX), R14
+	VMOVQ     R14, X26
+	MOVWQZX   (DX)(CX*1), R14
+	SHLQ      $16, R14
+	MOVW      (DX)(BX*2), R14
+	SHLQ      $16, R14
+	MOVW      (DX)(BX*1), R14
+	SHLQ      $16, R14
+	MOVW      (DX), R14
+	VPINSRQ   $1, R14, X26, X26
+	VCVTPH2PS X26, Y26
+
+	VMOVDQU     2(AX), X0                 // words 0-3: rows 0|4, 1|5, 2|6, 3|7
+	VINSERTI128 $1, 2(DX), Y0, Y0
+	VMOVDQU     2(AX)(BX*1), X1
+	VINSERTI128 $1, 2(DX)(BX*1), Y1, Y1
+	VMOVDQU     2(AX)(BX*2), X2
+	VINSERTI128 $1, 2(DX)(BX*2), Y2, Y2
+	VMOVDQU     2(AX)(CX*1), X3
+	VINSERTI128 $1, 2(DX)(CX*1), Y3, Y3
+	VMOVDQU     18(AX), X4                // words 4-7
+	VINSERTI128 $1, 18(DX), Y4, Y4
+	VMOVDQU     18(AX)(BX*1), X5
+	VINSERTI128 $1, 18(DX)(BX*1), Y5, Y5
+	VMOVDQU     18(AX)(BX*2), X6
+	VINSERTI128 $1, 18(DX)(BX*2), Y6, Y6
+	VMOVDQU     18(AX)(CX*1), X7
+	VINSERTI128 $1, 18(DX)(CX*1), Y7, Y7
+	VPXORD      Y25, Y0, Y0               // k+128
+	VPXORD      Y25, Y1, Y1
+	VPXORD      Y25, Y2, Y2
+	VPXORD      Y25, Y3, Y3
+	VPXORD      Y25, Y4, Y4
+	VPXORD      Y25, Y5, Y5
+	VPXORD      Y25, Y6, Y6
+	VPXORD      Y25, Y7, Y7
+	TRANSPOSE4(Y0, Y1, Y2, Y3, Y8, Y9, Y10, Y11)
+	TRANSPOSE4(Y4, Y5, Y6, Y7, Y12, Y13, Y14, Y15)
+
+	QDOT4
+	ADDQ $34, AX
+	ADDQ $34, DX
+	ADDQ $34, SI
+	ADDQ $34, R9
+	ADDQ $34, R10
+	ADDQ $34, R13
+	ADDQ $32, R12
+	DECQ R15
+	JNZ  gblock
+
+	MOVQ         dstStride+8(FP), R15
+	SHLQ         $2, R15
+	LEAQ         (R15)(R15*2), R14
+	VBROADCASTSS scale+56(FP), Y16
+	VMULPS       Y16, Y27, Y27
+	VMULPS       Y16, Y28, Y28
+	VMULPS       Y16, Y29, Y29
+	VMULPS       Y16, Y30, Y30
+	VMOVUPS      Y27, (DI)
+	VMOVUPS      Y28, (DI)(R15*1)
+	VMOVUPS      Y29, (DI)(R15*2)
+	VMOVUPS      Y30, (DI)(R14*1)
+	ADDQ         $32, DI
+	LEAQ         (R11)(BX*8), R11
+	SUBQ         $8, R8
+	JNZ          ggroup
+
+	VZEROUPPER
+	RET
