@@ -13,7 +13,9 @@ import (
 // +0 and -0.
 func TestSoftmaxMaxLevels(t *testing.T) {
 	inf := float32(math.Inf(1))
-	nan := func(payload uint32) float32 { return math.Float32frombits(0x7fc00000 | payload&0x3fffff | payload>>31<<31) }
+	nan := func(payload uint32) float32 {
+		return math.Float32frombits(0x7fc00000 | payload&0x3fffff | payload>>31<<31)
+	}
 	forLevels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(47, 48))
 		for iter := range 2000 {
