@@ -40,6 +40,7 @@ type Session struct {
 	up     []float32 // (batch, ffn)
 	att    []float32 // (heads, attendBlock, ctx) attention weights of a few tokens, then (heads, ctx) those a hook sees
 	qg     []float32 // (heads, attendBlock, headDim) a block's queries, head-major (attendTokens)
+	qq     []byte    // (heads, attendBlock, Q8RowBytes(headDim)) qg (or q) quantized, for a Q8_0 cache
 	mg     []float32 // (heads, attendBlock, headDim) a block's attention outputs, head-major
 	xq     []int8    // (batch, max(dim, ffn)) int8 activations
 	xf     []float32 // (batch, max(dim, ffn)) float activations padded to a plain projection's columns
@@ -97,6 +98,7 @@ func (m *Model) newSession(ctxLen int, kv kvcache.Type) *Session {
 		up:     make([]float32, b*c.FFNDim),
 		att:    make([]float32, (attendBlock+1)*c.Heads*ctxLen),
 		qg:     make([]float32, attendBlock*c.Heads*c.HeadDim),
+		qq:     make([]byte, attendBlock*c.Heads*cpu.Q8RowBytes(c.HeadDim)*btoi(kv == kvcache.Q8_0)),
 		mg:     make([]float32, attendBlock*c.Heads*c.HeadDim),
 		xq:     make([]int8, b*wide),
 		xf:     make([]float32, b*wide),
@@ -425,6 +427,10 @@ const attendSplitDepth = 512
 // order), so the bits are attendTokens'.
 func (s *Session) attendSplit() {
 	s.threads = cpu.Threads()
+	if s.cache.Type() == kvcache.Q8_0 {
+		c := &s.m.Config
+		s.quantQueries(s.qq[:c.Heads*cpu.Q8RowBytes(c.HeadDim)], s.q[:c.Heads*c.HeadDim])
+	}
 	cpu.Parallel(3*s.threads, 1, s.scoreFn)
 	cpu.Parallel(s.m.Config.Heads, 1, s.softmaxFn)
 	cpu.Parallel(s.threads, 1, s.mixFn)
@@ -437,6 +443,7 @@ func (s *Session) attendSplit() {
 func (s *Session) scoreParts(lo, hi int) {
 	c := &s.m.Config
 	hd, group, ctx := c.HeadDim, c.Heads/c.KVHeads, s.cache.Cap()
+	rb := cpu.Q8RowBytes(hd) * btoi(s.cache.Type() == kvcache.Q8_0)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	n := s.pos0 + 1
 	total, parts := c.KVHeads*n, 3*s.threads
@@ -446,7 +453,7 @@ func (s *Session) scoreParts(lo, hi int) {
 		h0 := g * group
 		for t0 := j0; t0 < j1; t0 += attendTile {
 			t1 := min(t0+attendTile, j1)
-			s.groupScores(s.att[h0*attendBlock*ctx+t0:], t1-t0, attendBlock*ctx, s.q[h0*hd:(h0+group)*hd], g, t0, t1, scale)
+			s.groupScores(s.att[h0*attendBlock*ctx+t0:], t1-t0, attendBlock*ctx, s.q[h0*hd:(h0+group)*hd], s.qq[h0*rb:(h0+group)*rb], g, t0, t1, scale)
 		}
 		u += j1 - j0
 	}
@@ -541,6 +548,7 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 	hd, qd := c.HeadDim, c.Heads*c.HeadDim
 	group := c.Heads / c.KVHeads
 	ctx := s.cache.Cap()
+	rb := cpu.Q8RowBytes(hd) * btoi(s.cache.Type() == kvcache.Q8_0)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	for t0 := from; t0 < to; t0 += attendBlock {
 		t1 := min(t0+attendBlock, to)
@@ -562,6 +570,10 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 					}
 				}
 			}
+			qq := s.qq[h0*attendBlock*rb:][:nh*nt*rb] // empty unless Q8_0
+			if rb > 0 {
+				s.quantQueries(qq, qs)
+			}
 			// The weights of query i = hh*nt+tt are stride apart when the
 			// block has one token or a whole attendBlock; otherwise each
 			// head's tokens are a unit of their own.
@@ -578,7 +590,7 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 				if j1 <= full {
 					for u := range units {
 						w := s.att[((h0+u)*attendBlock+t0%attendBlock)*ctx+j0:]
-						s.groupScores(w, j1-j0, stride, qs[u*per*hd:][:per*hd], kvh, j0, j1, scale)
+						s.groupScores(w, j1-j0, stride, qs[u*per*hd:][:per*hd], qq[u*per*rb:][:per*rb], kvh, j0, j1, scale)
 					}
 					continue
 				}
@@ -625,8 +637,9 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 }
 
 // groupScores is scores for the len(q)/headDim queries of q, query i's
-// rows = j1-j0 scores at dst[i*stride:].
-func (s *Session) groupScores(dst []float32, rows, stride int, q []float32, kvh, j0, j1 int, scale float32) {
+// rows = j1-j0 scores at dst[i*stride:]; over a Q8_0 cache, it takes them
+// quantized from qq (quantQueries).
+func (s *Session) groupScores(dst []float32, rows, stride int, q []float32, qq []byte, kvh, j0, j1 int, scale float32) {
 	hd := s.m.Config.HeadDim
 	switch s.cache.Type() {
 	case kvcache.F16:
@@ -635,10 +648,20 @@ func (s *Session) groupScores(dst []float32, rows, stride int, q []float32, kvh,
 	case kvcache.Q8_0:
 		rb := cpu.Q8RowBytes(hd)
 		keys, _ := s.cache.HeadQ8(s.layer, kvh, j1)
-		cpu.DotRowsQ8_0Group(dst, rows, stride, q, hd, keys[j0*rb:], rb, scale)
+		cpu.DotRowsQ8_0GroupQ8(dst, rows, stride, qq, hd, keys[j0*rb:], rb, scale)
 	default:
 		keys, _ := s.cache.Head(s.layer, kvh, j1)
 		cpu.DotRowsGroup(dst, rows, stride, q, hd, keys[j0*hd:], hd, scale)
+	}
+}
+
+// quantQueries quantizes the queries of width headDim in q into qq as
+// cpu.DotRowsQ8_0Group would on every call: once for all the tiles.
+func (s *Session) quantQueries(qq []byte, q []float32) {
+	hd := s.m.Config.HeadDim
+	rb := cpu.Q8RowBytes(hd)
+	for i := range len(q) / hd {
+		cpu.ToQ8_0(qq[i*rb:(i+1)*rb], q[i*hd:(i+1)*hd])
 	}
 }
 

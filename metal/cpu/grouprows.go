@@ -96,14 +96,51 @@ func AxpyRowsF16Group(dst []float32, w int, a []float32, rows, aStride int, m []
 //	DotRowsQ8_0(dst[i*dstStride:i*dstStride+rows], x[i*w:(i+1)*w], m, stride, scale)
 func DotRowsQ8_0Group(dst []float32, rows, dstStride int, x []float32, w int, m []byte, stride int, scale float32) {
 	n := queries("DotRowsQ8_0Group", x, w)
+	rb := Q8RowBytes(w)
 	checkGroup("DotRowsQ8_0Group", "outputs", n, rows, dstStride, len(dst))
-	checkRows("DotRowsQ8_0Group", rows, Q8RowBytes(w), len(m), stride)
-	done := 0
-	if rows > 0 {
-		done = dotRowsQ8GroupNative(dst, rows, dstStride, x, w, m, stride, scale)
+	checkRows("DotRowsQ8_0Group", rows, rb, len(m), stride)
+	var buf [4 * q8Stack / 32 * 34]byte // four queries quantized at a time
+	xq := buf[:0]
+	if w > q8Stack {
+		xq = make([]byte, 4*rb)
 	}
-	for i := done; i < n; i++ {
-		DotRowsQ8_0(dst[i*dstStride:][:rows], x[i*w:(i+1)*w], m, stride, scale)
+	xq = xq[:4*rb]
+	for q := 0; q < n; q += 4 {
+		k := min(4, n-q)
+		for i := range k {
+			ToQ8_0(xq[i*rb:(i+1)*rb], x[(q+i)*w:(q+i+1)*w])
+		}
+		dotRowsQ8Group(dst[q*dstStride:], rows, dstStride, xq[:k*rb], w, m, stride, scale)
+	}
+}
+
+// DotRowsQ8_0GroupQ8 is DotRowsQ8_0Group for queries already quantized by
+// ToQ8_0: xq holds len(xq)/Q8RowBytes(w) of them back to back, query i
+// scored into dst[i*dstStride:i*dstStride+rows], the same bits. A caller
+// that scores the same queries against many tiles of rows quantizes them
+// once. It panics unless w > 0 and xq holds whole queries, dstStride >=
+// rows, dst holds every query's outputs and m every row.
+func DotRowsQ8_0GroupQ8(dst []float32, rows, dstStride int, xq []byte, w int, m []byte, stride int, scale float32) {
+	if w <= 0 || len(xq)%Q8RowBytes(w) != 0 {
+		panic(fmt.Sprintf("metal: DotRowsQ8_0GroupQ8: len(xq) %d is not a multiple of the row size of width %d", len(xq), w))
+	}
+	rb := Q8RowBytes(w)
+	checkGroup("DotRowsQ8_0GroupQ8", "outputs", len(xq)/rb, rows, dstStride, len(dst))
+	checkRows("DotRowsQ8_0GroupQ8", rows, rb, len(m), stride)
+	dotRowsQ8Group(dst, rows, dstStride, xq, w, m, stride, scale)
+}
+
+// dotRowsQ8Group is DotRowsQ8_0GroupQ8 after its checks.
+func dotRowsQ8Group(dst []float32, rows, dstStride int, xq []byte, w int, m []byte, stride int, scale float32) {
+	if rows == 0 {
+		return
+	}
+	rb := Q8RowBytes(w)
+	for i := dotRowsQ8GroupNative(dst, rows, dstStride, xq, w, m, stride, scale); i < len(xq)/rb; i++ {
+		d, q := dst[i*dstStride:][:rows], xq[i*rb:(i+1)*rb]
+		if w%32 != 0 || !dotRowsQ8Native(d, q, m, stride, scale) {
+			dotRowsQ8Generic(d, q, m, stride, scale)
+		}
 	}
 }
 

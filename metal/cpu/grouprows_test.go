@@ -137,6 +137,10 @@ func TestGroupRowsLevels(t *testing.T) {
 			groupDot(t, "DotRowsQ8_0Group", c, x,
 				func(dst, x []float32) { DotRowsQ8_0(dst, x, q, qstride, scale) },
 				func(dst []float32) { DotRowsQ8_0Group(dst, c.rows, c.dstStride, x, c.w, q, qstride, scale) })
+			xq := quantQueries(x, c.n, c.w)
+			groupDot(t, "DotRowsQ8_0GroupQ8", c, x,
+				func(dst, x []float32) { DotRowsQ8_0(dst, x, q, qstride, scale) },
+				func(dst []float32) { DotRowsQ8_0GroupQ8(dst, c.rows, c.dstStride, xq, c.w, q, qstride, scale) })
 			groupAxpy(t, "AxpyRowsQ8_0Group", c, start, a,
 				func(dst, a []float32) { AxpyRowsQ8_0(dst, a, q, qstride) },
 				func(dst []float32) { AxpyRowsQ8_0Group(dst, c.w, a, c.rows, c.aStride, q, qstride) })
@@ -187,6 +191,8 @@ func TestGroupRowsShapes(t *testing.T) {
 		{"dst too short", func() { DotRowsF16Group(make([]float32, 5), 2, 4, make([]float32, 8), 4, make([]uint16, 8), 4, 1) }},
 		{"dst stride below rows", func() { DotRowsGroup(make([]float32, 8), 2, 1, make([]float32, 8), 4, make([]float32, 8), 4, 1) }},
 		{"m too short", func() { DotRowsQ8_0Group(make([]float32, 8), 2, 4, make([]float32, 64), 32, make([]byte, 60), 34, 1) }},
+		{"xq not whole queries", func() { DotRowsQ8_0GroupQ8(make([]float32, 8), 2, 4, make([]byte, 35), 32, make([]byte, 68), 34, 1) }},
+		{"q8 dst too short", func() { DotRowsQ8_0GroupQ8(make([]float32, 5), 2, 4, make([]byte, 68), 32, make([]byte, 68), 34, 1) }},
 		{"a too short", func() { AxpyRowsF16Group(make([]float32, 8), 4, make([]float32, 3), 2, 2, make([]uint16, 8), 4) }},
 		{"axpy m too short", func() { AxpyRowsGroup(make([]float32, 8), 4, make([]float32, 6), 3, 3, make([]float32, 8), 4) }},
 		{"axpy q8 m too short", func() { AxpyRowsQ8_0Group(make([]float32, 64), 32, make([]float32, 4), 2, 2, make([]byte, 40), 34) }},
@@ -234,8 +240,23 @@ func TestDotRowsQ8GroupExtreme(t *testing.T) {
 					dotRowsQ8Generic(dst, xq, q, stride, scale)
 				},
 				func(dst []float32) { DotRowsQ8_0Group(dst, c.rows, c.dstStride, x, c.w, q, stride, scale) })
+			xq := quantQueries(x, c.n, c.w)
+			groupDot(t, "DotRowsQ8_0GroupQ8", c, x,
+				func(dst, x []float32) { DotRowsQ8_0(dst, x, q, stride, scale) },
+				func(dst []float32) { DotRowsQ8_0GroupQ8(dst, c.rows, c.dstStride, xq, c.w, q, stride, scale) })
 		}
 	})
+}
+
+// quantQueries returns the n queries of width w in x quantized by ToQ8_0,
+// back to back.
+func quantQueries(x []float32, n, w int) []byte {
+	rb := Q8RowBytes(w)
+	xq := make([]byte, n*rb)
+	for i := range n {
+		ToQ8_0(xq[i*rb:(i+1)*rb], x[i*w:(i+1)*w])
+	}
+	return xq
 }
 
 // extremeQ8Rows returns rows Q8_0 rows of width w, stride bytes apart,

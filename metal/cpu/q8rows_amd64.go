@@ -36,29 +36,24 @@ func dotRowsQ8Native(dst []float32, xq, m []byte, stride int, scale float32) boo
 	return true
 }
 
-// dotRowsQ8GroupNative is DotRowsQ8_0Group for its first len(x)/w/4*4
-// queries, four at a time, at the AVX512 level (w a multiple of 32 up to
-// q8Stack, rows >= 8; each query quantized once per call as DotRowsQ8_0
-// does); it returns how many queries it did (0 elsewhere).
-func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, x []float32, w int, m []byte, stride int, scale float32) int {
-	n := len(x) / w
+// dotRowsQ8GroupNative is dotRowsQ8Group for its first n/4*4 of the n
+// quantized queries at xq, four at a time, at the AVX512 level (w a
+// multiple of 32 up to q8Stack, rows >= 8); it returns how many queries it
+// did (0 elsewhere).
+func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, xq []byte, w int, m []byte, stride int, scale float32) int {
+	rb := Q8RowBytes(w)
+	n := len(xq) / rb
 	if kern.q8 != q8VNNI || n < 4 || w%32 != 0 || w > q8Stack || rows < 8 {
 		return 0
 	}
-	rb := Q8RowBytes(w)
-	var buf [4 * q8Stack / 32 * 34]byte
 	var sums [q8Stack / 32 * 8]int32
-	xq := buf[:4*rb]
 	r8 := rows / 8 * 8
 	for q := 0; q+4 <= n; q += 4 {
-		for i := range 4 {
-			ToQ8_0(xq[i*rb:(i+1)*rb], x[(q+i)*w:(q+i+1)*w])
-		}
-		d := dst[q*dstStride:]
-		dotRowsQ8_0GroupVNNI(&d[0], dstStride, &xq[0], r8, w/32, &m[0], stride, scale, &sums[0])
+		d, x := dst[q*dstStride:], xq[q*rb:]
+		dotRowsQ8_0GroupVNNI(&d[0], dstStride, &x[0], r8, w/32, &m[0], stride, scale, &sums[0])
 		if r8 < rows { // the last rows%8, one at a time
 			for i := range 4 {
-				dotRowsQ8_0VNNI(d[i*dstStride+r8:i*dstStride+rows], xq[i*rb:(i+1)*rb], m[r8*stride:], stride, scale)
+				dotRowsQ8_0VNNI(d[i*dstStride+r8:i*dstStride+rows], x[i*rb:(i+1)*rb], m[r8*stride:], stride, scale)
 			}
 		}
 	}

@@ -8,7 +8,8 @@ func quantQ8Native(dst []byte, x []float32) bool { return false }
 
 func dotRowsQ8Native(dst []float32, xq, m []byte, stride int, scale float32) bool { return false }
 
-// dotRowsQ8GroupNative does no query: DotRowsQ8_0Group loops over DotRowsQ8_0.
-func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, x []float32, w int, m []byte, stride int, scale float32) int {
+// dotRowsQ8GroupNative does no query: dotRowsQ8Group loops over the
+// single-query kernels.
+func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, xq []byte, w int, m []byte, stride int, scale float32) int {
 	return 0
 }
