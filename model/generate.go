@@ -64,6 +64,14 @@ type Stats struct {
 	GenTime      time.Duration // from the first to the last generated token
 	Reason       StopReason
 	Text         string // the generated text, stop string excluded
+
+	// Where the time of the generated tokens went (run --timings):
+	// Steps holds the evaluation of every generated token but the last (the
+	// forward pass, or GenOptions.Step), in order; Sampling is the time spent
+	// sampling, computing Token.Prob and detokenizing, and Emit the time in
+	// emit (printing), over all the generated tokens.
+	Steps          []time.Duration
+	Sampling, Emit time.Duration
 }
 
 // PromptRate is prompt tokens per second.
@@ -140,6 +148,7 @@ func (m *Model) Generate(ctx context.Context, s *Session, prompt []int32, opt Ge
 			st, _ = finish(StopCanceled)
 			return st, err
 		}
+		t0 := time.Now()
 		recent := hist
 		if n := opt.Sampling.RepeatLastN; n > 0 && len(recent) > n {
 			recent = recent[len(recent)-n:]
@@ -156,12 +165,19 @@ func (m *Model) Generate(ctx context.Context, s *Session, prompt []int32, opt Ge
 		}
 		hist = append(hist, id)
 		if !opt.IgnoreEOS && m.IsEOS(id) {
+			st.Sampling += time.Since(t0)
 			return finish(StopEOS)
 		}
 		text, stopped := dec.add(id)
-		if err := emit(Token{ID: id, Text: text, Prob: prob, Logits: logits}); err != nil {
+		t1 := time.Now()
+		st.Sampling += t1.Sub(t0)
+		err := emit(Token{ID: id, Text: text, Prob: prob, Logits: logits})
+		t2 := time.Now()
+		st.Emit += t2.Sub(t1)
+		if err != nil {
 			return st, err
 		}
+		stepped := true
 		switch {
 		case stopped:
 			return finish(StopString)
@@ -187,6 +203,10 @@ func (m *Model) Generate(ctx context.Context, s *Session, prompt []int32, opt Ge
 			if err = s.checkVocab(next); err == nil {
 				logits, _, err = s.prefill(ctx, next)
 			}
+			stepped = false // a new prompt, not one token's step
+		}
+		if stepped && err == nil {
+			st.Steps = append(st.Steps, time.Since(t2))
 		}
 		if err != nil {
 			if ctx.Err() != nil {

@@ -2,7 +2,10 @@ package model
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
+	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -112,6 +115,88 @@ func BenchmarkGenerateOverhead(b *testing.B) {
 		b.ReportMetric(per(tFwd), "ms/token-forward")
 		b.ReportMetric(100*(tGen.Seconds()/tFwd.Seconds()-1), "%-overhead")
 	})
+}
+
+// BenchmarkGenerateTokens compares, token by token in one process, what a
+// token of `bitrepl run` takes with what bench's tg loop measures for one:
+// Generate with run's default sampling, writing its text to /dev/null as run
+// writes to stdout, on a 2B-4T-shaped model (BITREPL_BENCH_GGUF, or
+// big2B4T), with a Step that evaluates bench's token (on a second session,
+// as Bench does) right before or right after (alternately) Generate's own.
+// A run token is its forward pass plus what Generate did since the last
+// one (sampling, the probability, detokenizing, emit); the figures are
+// medians over the tokens: run/bench is the speed ratio (1 when run's
+// tokens are as fast), overhead-ms the time outside the forward pass.
+func BenchmarkGenerateTokens(b *testing.B) {
+	tok, _ := refTokenizer(b, "llama3")
+	m, err := Load(big2B4T(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	m.WaitMemory()
+	m.Tokenizer = tok
+	const gen = 128
+	s, s0 := m.NewSession(gen+8), m.NewSession(gen+8)
+	out, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer out.Close()
+	var ratios, over, runMs, benchMs []float64
+	var last time.Time // when Generate's last forward pass returned
+	one := []int32{0}
+	i := 0
+	opt := GenOptions{MaxTokens: gen, IgnoreEOS: true, Sampling: runSampling,
+		Step: func(s *Session, id int32) ([]float32, error) {
+			enter := time.Now()
+			benchToken := func() time.Duration {
+				one[0] = int32(i % m.Config.VocabSize)
+				start := time.Now()
+				if _, err := s0.Forward(one); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(start)
+			}
+			var tb time.Duration
+			if i%2 == 0 {
+				tb = benchToken()
+			}
+			start := time.Now()
+			l, err := s.Forward([]int32{id})
+			tr := time.Since(start)
+			if i%2 == 1 {
+				tb = benchToken()
+			}
+			if !last.IsZero() {
+				o := enter.Sub(last)
+				ratios = append(ratios, tb.Seconds()/(tr+o).Seconds())
+				over = append(over, o.Seconds()*1000)
+				runMs = append(runMs, (tr+o).Seconds()*1000)
+				benchMs = append(benchMs, tb.Seconds()*1000)
+			}
+			i++
+			last = time.Now()
+			return l, err
+		}}
+	ctx := context.Background()
+	for b.Loop() {
+		s0.Reset()
+		last = time.Time{}
+		if _, err := m.Generate(ctx, s, []int32{1, 2, 3, 4}, opt, func(t Token) error {
+			_, err := io.WriteString(out, t.Text)
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+		s.Reset()
+	}
+	b.ReportMetric(Median(ratios), "run/bench")
+	b.ReportMetric(slices.Min(ratios), "run/bench-min")
+	b.ReportMetric(slices.Max(ratios), "run/bench-max")
+	b.ReportMetric(Median(over), "overhead-ms")
+	b.ReportMetric(Median(runMs), "ms/token-run")
+	b.ReportMetric(Median(benchMs), "ms/token-bench")
 }
 
 func argmaxF32(x []float32) int32 {

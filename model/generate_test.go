@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bitrepl/bitrepl/model/sample"
 )
@@ -278,4 +279,52 @@ func BenchmarkSoftmaxAt(b *testing.B) {
 			_ = float32(math.Exp(float64(logits[7]-mx)) / sum)
 		}
 	})
+}
+
+// Stats says where the time of the generated tokens went (run --timings):
+// each token's evaluation but the last's in Steps, the time in emit in Emit,
+// the sampling around them in Sampling. The slow parts here are sleeps, so
+// only lower bounds are checked.
+func TestGenerateTimings(t *testing.T) {
+	m, err := Random(tinyConfig("bitnet-b1.58"), 7, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, stepSleep, emitSleep = 5, 3 * time.Millisecond, 2 * time.Millisecond
+	opt := GenOptions{MaxTokens: n, IgnoreEOS: true, Step: func(s *Session, id int32) ([]float32, error) {
+		time.Sleep(stepSleep)
+		return s.Forward([]int32{id})
+	}}
+	st, err := m.Generate(context.Background(), m.NewSession(0), []int32{1, 2, 3}, opt, func(Token) error {
+		time.Sleep(emitSleep)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Generated != n || len(st.Steps) != n-1 {
+		t.Fatalf("%d tokens, %d steps; want %d and %d", st.Generated, len(st.Steps), n, n-1)
+	}
+	for i, d := range st.Steps {
+		if d < stepSleep {
+			t.Errorf("step %d took %v, less than its evaluation's sleep %v", i, d, stepSleep)
+		}
+	}
+	if st.Emit < n*emitSleep {
+		t.Errorf("Emit %v, less than the %d emits' sleeps", st.Emit, n)
+	}
+	if st.Sampling <= 0 {
+		t.Errorf("Sampling %v", st.Sampling)
+	}
+	if parts := st.Sampling + st.Emit + sum(st.Steps); parts > st.FirstToken+st.GenTime {
+		t.Errorf("sampling %v + emit %v + steps %v add up to more than the generation, %v", st.Sampling, st.Emit, sum(st.Steps), st.FirstToken+st.GenTime)
+	}
+}
+
+func sum(d []time.Duration) time.Duration {
+	var t time.Duration
+	for _, x := range d {
+		t += x
+	}
+	return t
 }

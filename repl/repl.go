@@ -17,6 +17,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/tokenizer"
@@ -38,6 +39,7 @@ type Config struct {
 	// Subcommand options.
 	Prompt     string // run: the prompt, instead of Args
 	PromptFile string // run: a file holding the prompt
+	Timings    bool   // run: print where the time went to stderr (load, prompt, each token)
 	Tokenizer  string // tokenize: a tokenizer.json instead of a model
 	IDs        string // logits: comma or space separated token ids
 	Output     string // convert: output path
@@ -126,7 +128,8 @@ type session struct {
 	memory         model.Memory // --memory
 	deviceNote     string       // the last fallback note printed
 	intr           *interrupter
-	state          // model, conversation and last results (state.go)
+	loadTime       time.Duration // the subcommand's model load (run --timings)
+	state                        // model, conversation and last results (state.go)
 }
 
 func newSession(cfg Config, out, errOut io.Writer) (*session, error) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/bitrepl/bitrepl/model"
 	"github.com/bitrepl/bitrepl/model/regfile"
@@ -36,9 +37,11 @@ func (s *session) subcommand(ctx context.Context, name string, args []string) er
 			return &UsageError{Msg: err.Error(), Usage: "bitrepl bench [flags]   (bitrepl bench --help lists the flags)"}
 		}
 	}
+	start := time.Now()
 	if err := s.loadForSubcommand(ctx); err != nil {
 		return err
 	}
+	s.loadTime = time.Since(start)
 	switch name {
 	case "run":
 		return s.subRun(ctx, args)
@@ -114,15 +117,19 @@ func (s *session) subRun(ctx context.Context, args []string) error {
 		return err
 	}
 	if s.cfg.JSON {
-		return writeJSONTo(s.p.w, s.lastGeneration(*s.lastSt))
+		err = writeJSONTo(s.p.w, s.lastGeneration(*s.lastSt))
+	} else {
+		if !strings.HasSuffix(text, "\n") {
+			s.p.println()
+		}
+		if s.set.Stats && s.errTTY && !s.cfg.Timings {
+			fmt.Fprintln(s.errOut, s.statsLine(*s.lastSt, 0))
+		}
 	}
-	if !strings.HasSuffix(text, "\n") {
-		s.p.println()
+	if err == nil && s.cfg.Timings {
+		_, err = io.WriteString(s.errOut, timingsReport(s.loadTime, s.model.Memory(), *s.lastSt))
 	}
-	if s.set.Stats && s.errTTY {
-		fmt.Fprintln(s.errOut, s.statsLine(*s.lastSt, 0))
-	}
-	return nil
+	return err
 }
 
 // runPrompt is run's prompt: the arguments, -p TEXT or the text of -f FILE (one of them).

@@ -55,6 +55,7 @@ var commands = []command{
 			f.setFlag("set")
 			tokenizerFlag(c, f)
 			f.bool(&c.JSON, "json", "print the text, token ids, probabilities and stats as JSON")
+			f.bool(&c.Timings, "timings", "print where the time went to stderr: load, prompt eval, time to first token, decode per token (median, p90), sampling, output")
 		}},
 	{name: "train", args: "[STEP] [flags]", summary: "train a ternary model in Go: corpus, bpe, train, export, sample, score, report",
 		examples: []string{"bitrepl train --help"}},

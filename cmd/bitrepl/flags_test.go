@@ -15,7 +15,7 @@ import (
 func TestSubcommandHelp(t *testing.T) {
 	own := map[string][]string{ // flags a subcommand's help must list, and flags of others it must not
 		"":         {"--script", "--history", "!--max-tokens", "!--format"},
-		"run":      {"--max-tokens", "--ctx-size", "-f, --file", "--temp", "--seed", "--top-k", "--top-p", "-m, --model", "!--script", "!--format", "!-d N"},
+		"run":      {"--max-tokens", "--ctx-size", "-f, --file", "--temp", "--seed", "--top-k", "--top-p", "-m, --model", "--timings", "!--script", "!--format", "!-d N"},
 		"bench":    {"-p N", "-t N", "-d N", "--json", "!--script", "!--max-tokens"},
 		"convert":  {"--format", "-o, --output", "--tokenizer", "!--json", "!--max-tokens"},
 		"inspect":  {"--json", "wildcard", "!--format", "!--ids"},

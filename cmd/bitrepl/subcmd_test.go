@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -59,6 +60,38 @@ func TestRunAppendsPipedStdin(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || res.Text != want || res.Generated != 6 {
 		t.Errorf("--json: exit %d, %v, %+v", code, err, res)
+	}
+}
+
+// run --timings prints where the time went to stderr, and stdout is the
+// text as without it.
+func TestRunTimings(t *testing.T) {
+	want := greedyChat(t, "hello", 6)
+	code, out, errOut := bitrepl(t, "", "run", "--timings", "-m", tinyModel, "--set", "temperature=0", "--set", "max_tokens=6", "hello")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if out != want+"\n" {
+		t.Errorf("stdout %q, want only the generated text %q", out, want+"\n")
+	}
+	for _, re := range []string{
+		`(?m)^load +[0-9.]+ ms  \(weights: `,
+		`(?m)^prompt eval +[0-9.]+ ms / +[0-9]+ tokens \( *[0-9.]+ ms per token, +[0-9.]+ tokens per second\)$`,
+		`(?m)^first token +[0-9.]+ ms `,
+		`(?m)^decode +[0-9.]+ ms / +5 tokens `,
+		`(?m)^  evaluation +median [0-9.]+ ms, p90 [0-9.]+ ms, max [0-9.]+ ms per token$`,
+		`(?m)^sampling +[0-9.]+ ms / +6 tokens `,
+		`(?m)^output +[0-9.]+ ms / +6 tokens `,
+		`(?m)^total +[0-9.]+ ms  \(6 tokens generated, stopped: length\)$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(errOut) {
+			t.Errorf("stderr has no line matching %s:\n%s", re, errOut)
+		}
+	}
+	// with --json, stdout stays one JSON document
+	code, out, errOut = bitrepl(t, "", "run", "--timings", "--json", "-m", tinyModel, "--set", "max_tokens=3", "hello")
+	if !json.Valid([]byte(out)) || code != 0 || !strings.Contains(errOut, "decode ") {
+		t.Errorf("--json --timings: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 
