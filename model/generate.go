@@ -72,6 +72,9 @@ type Stats struct {
 	// emit (printing), over all the generated tokens.
 	Steps          []time.Duration
 	Sampling, Emit time.Duration
+	// Moving is the part of the evaluations' time (the prompt's and the
+	// Steps) spent moving the weights into huge pages (see Memory).
+	Moving time.Duration
 }
 
 // PromptRate is prompt tokens per second.
@@ -111,6 +114,7 @@ func (m *Model) Generate(ctx context.Context, s *Session, prompt []int32, opt Ge
 		return st, err
 	}
 	start := time.Now()
+	moved := m.move.moved()
 	logits, cached, err := s.prefill(ctx, prompt)
 	st.Cached, st.PromptTokens = cached, len(prompt)-cached
 	if err != nil {
@@ -133,6 +137,7 @@ func (m *Model) Generate(ctx context.Context, s *Session, prompt []int32, opt Ge
 	finish := func(r StopReason) (Stats, error) {
 		st.Reason = r
 		st.Text = dec.text()
+		st.Moving = m.move.moved() - moved
 		if !first.IsZero() {
 			st.GenTime = time.Since(first)
 		}

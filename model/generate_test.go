@@ -328,3 +328,26 @@ func sum(d []time.Duration) time.Duration {
 	}
 	return t
 }
+
+// Stats.Moving is the time the generation's evaluations spent moving the
+// weights into huge pages (here a fake move on a fake clock: each
+// evaluation takes 30 ms of it, each piece 1 ms).
+func TestGenerateCountsTheWeightMove(t *testing.T) {
+	m, err := Random(tinyConfig("bitnet-b1.58"), 7, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeMove{now: time.Unix(0, 0), perPiece: time.Millisecond, left: 1000}
+	m.move = weightMove{pace: f.pace, clock: func() time.Time { return f.now }}
+	opt := GenOptions{MaxTokens: 20, IgnoreEOS: true, Step: func(s *Session, id int32) ([]float32, error) {
+		f.now = f.now.Add(30 * time.Millisecond)
+		return s.Forward([]int32{id})
+	}}
+	st, err := m.Generate(context.Background(), m.NewSession(0), []int32{1, 2, 3}, opt, func(Token) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Duration(f.moved) * f.perPiece; f.moved == 0 || st.Moving != want {
+		t.Errorf("Moving %v after %d pieces of %v", st.Moving, f.moved, f.perPiece)
+	}
+}

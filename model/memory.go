@@ -93,6 +93,17 @@ func (w *weightMove) end() {
 	}
 }
 
+// moved is the time evaluations have spent so far moving weights before
+// they began.
+func (w *weightMove) moved() time.Duration {
+	if w.pace == nil {
+		return 0
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.paced
+}
+
 // WaitMemory waits until the weights are held as Memory says: in huge pages,
 // the model runs from the page-cache mapping until they have moved there
 // (see weightMove: in the background while the model is idle, and at a

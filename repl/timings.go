@@ -45,6 +45,9 @@ func timingsReport(load time.Duration, memory string, st model.Stats) string {
 	}
 	line("sampling", st.Sampling, st.Generated, false, "  with probabilities and detokenizing")
 	line("output", st.Emit, st.Generated, false, "")
+	if st.Moving > 0 {
+		line("weight move", st.Moving, 0, false, "  of the evaluations' time, moving the weights into huge pages")
+	}
 	line("total", load+st.FirstToken+st.GenTime, 0, false, fmt.Sprintf("  (%d tokens generated, stopped: %s)", st.Generated, st.Reason))
 	return b.String()
 }
