@@ -213,8 +213,8 @@ func TestGroupRowsShapes(t *testing.T) {
 // scale extremes of Q8_0: bytes of ±127 on both sides (the largest sums,
 // and the largest unsigned bytes where a kernel offsets a query by 128),
 // zero, subnormal and largest f16 scales, all-zero query blocks; 4 to 32
-// queries (and leftovers), 8-row groups and ragged ends, the last row
-// before a guard page.
+// queries (and leftovers), 16- and 8-row groups and ragged ends, the last
+// row before a guard page.
 func TestDotRowsQ8GroupExtreme(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(47, 48))
@@ -222,7 +222,7 @@ func TestDotRowsQ8GroupExtreme(t *testing.T) {
 			c := groupCase{
 				n:    []int{4, 5, 8, 32}[iter%4],
 				w:    []int{32, 128, 256, 96, 288}[iter%5],
-				rows: []int{8, 9, 16, 23, 64, 67}[iter%6],
+				rows: []int{8, 9, 16, 23, 31, 40, 64, 67}[iter%8],
 			}
 			c.dstStride = c.rows + iter%3
 			rb := Q8RowBytes(c.w)

@@ -233,3 +233,201 @@ gblock:
 
 	VZEROUPPER
 	RET
+
+// QDOT4Z is QDOT4 on 16 rows: Z8-Z15 the transposed rows, Z26 the rows'
+// d_k, Z27-Z30 the accumulators; the queries at 2(SI), 2(SI)(R9*1),
+// 2(R10), 2(R10)(R9*1). Clobbers Z16-Z24, Z31.
+#define QDOT4Z \
+	VPBROADCASTD  0(R12), Z16; \
+	VPBROADCASTD  4(R12), Z17; \
+	VPBROADCASTD  8(R12), Z18; \
+	VPBROADCASTD  12(R12), Z19; \
+	VPXORD        Z20, Z20, Z20; \
+	VPXORD        Z21, Z21, Z21; \
+	VPXORD        Z22, Z22, Z22; \
+	VPXORD        Z23, Z23, Z23; \
+	QWORDZ(2, 6, Z8, Z9) \
+	QWORDZ(10, 14, Z10, Z11) \
+	QWORDZ(18, 22, Z12, Z13) \
+	QWORDZ(26, 30, Z14, Z15) \
+	VBROADCASTSS  16(R12), Z24; \
+	VBROADCASTSS  20(R12), Z31; \
+	QFLOATZ(Z16, Z20, Z24, Z27) \
+	QFLOATZ(Z17, Z21, Z31, Z28) \
+	VBROADCASTSS  24(R12), Z24; \
+	VBROADCASTSS  28(R12), Z31; \
+	QFLOATZ(Z18, Z22, Z24, Z29) \
+	QFLOATZ(Z19, Z23, Z31, Z30)
+
+#define QWORDZ(a, b, wa, wb) \
+	VPDPBUSD.BCST a(SI), wa, Z16; \
+	VPDPBUSD.BCST a(SI)(R9*1), wa, Z17; \
+	VPDPBUSD.BCST a(R10), wa, Z18; \
+	VPDPBUSD.BCST a(R10)(R9*1), wa, Z19; \
+	VPDPBUSD.BCST b(SI), wb, Z20; \
+	VPDPBUSD.BCST b(SI)(R9*1), wb, Z21; \
+	VPDPBUSD.BCST b(R10), wb, Z22; \
+	VPDPBUSD.BCST b(R10)(R9*1), wb, Z23;
+
+#define QFLOATZ(x, y, d, acc) \
+	VPADDD        y, x, x; \
+	VCVTDQ2PS     x, x; \
+	VMULPS        d, Z26, d; \
+	VMULPS        d, x, x; \
+	VADDPS        x, acc, acc;
+
+// TRANSPOSE4Z is TRANSPOSE4 on the four 128-bit lanes of zmm registers.
+// Clobbers Z16-Z19.
+#define TRANSPOSE4Z(a, b, c, d, w0, w1, w2, w3) \
+	VPUNPCKLDQ  b, a, Z16; \
+	VPUNPCKHDQ  b, a, Z17; \
+	VPUNPCKLDQ  d, c, Z18; \
+	VPUNPCKHDQ  d, c, Z19; \
+	VPUNPCKLQDQ Z18, Z16, w0; \
+	VPUNPCKHQDQ Z18, Z16, w1; \
+	VPUNPCKLQDQ Z19, Z17, w2; \
+	VPUNPCKHQDQ Z19, Z17, w3
+
+// GATHER4 puts in r the f16 d of the 4 rows at base, base+stride, ...
+#define GATHER4(base, r) \
+	MOVWQZX (base)(CX*1), r; \
+	SHLQ    $16, r; \
+	MOVW    (base)(BX*2), r; \
+	SHLQ    $16, r; \
+	MOVW    (base)(BX*1), r; \
+	SHLQ    $16, r; \
+	MOVW    (base), r
+
+// func dotRowsQ8_0Group16VNNI(dst *float32, dstStride int, xq *byte, rows, blocks int, m *byte, stride int, scale float32, sums *int32)
+//
+// dotRowsQ8_0GroupVNNI on zmm registers, 16 rows at a time (rows a positive
+// multiple of 16), bit for bit.
+TEXT ·dotRowsQ8_0Group16VNNI(SB), NOSPLIT, $0-72
+	MOVQ         dst+0(FP), DI
+	MOVQ         rows+24(FP), R8
+	MOVQ         m+40(FP), R11
+	MOVQ         stride+48(FP), BX
+	LEAQ         (BX)(BX*2), CX           // 3*stride
+	MOVL         $0x80808080, R14
+	VPBROADCASTD R14, Z25
+	VPXORD       Y31, Y31, Y31
+
+	MOVQ    xq+16(FP), SI
+	MOVQ    blocks+32(FP), R15
+	IMUL3Q  $34, R15, R9                  // a query's bytes
+	LEAQ    (SI)(R9*2), R10
+	LEAQ    (R10)(R9*1), R13
+	ADDQ    SI, R9
+	MOVQ    sums+64(FP), R12
+
+zsums:
+	QSUM(2(SI), (SI), 0)
+	QSUM(2(R9), (R9), 4)
+	QSUM(2(R10), (R10), 8)
+	QSUM(2(R13), (R13), 12)
+	ADDQ $34, SI
+	ADDQ $34, R9
+	ADDQ $34, R10
+	ADDQ $34, R13
+	ADDQ $32, R12
+	DECQ R15
+	JNZ  zsums
+
+zgroup:
+	MOVQ   R11, AX                        // rows 0-3 at (AX)(stride*i)
+	LEAQ   (R11)(BX*4), DX                // rows 4-7 at (DX)(stride*i)
+	MOVQ   xq+16(FP), SI
+	MOVQ   blocks+32(FP), R15
+	IMUL3Q $34, R15, R9                   // queries at SI, SI+R9, R10, R10+R9
+	LEAQ   (SI)(R9*2), R10
+	MOVQ   sums+64(FP), R12
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+
+zblock:
+	GATHER4(AX, R14)
+	VMOVQ       R14, X26
+	GATHER4(DX, R14)
+	VPINSRQ     $1, R14, X26, X26
+	VMOVDQU     2(AX), X0                 // words 0-3: rows 0|4|8|12, 1|5|9|13, ...
+	VINSERTI32X4 $1, 2(DX), Z0, Z0
+	VMOVDQU     2(AX)(BX*1), X1
+	VINSERTI32X4 $1, 2(DX)(BX*1), Z1, Z1
+	VMOVDQU     2(AX)(BX*2), X2
+	VINSERTI32X4 $1, 2(DX)(BX*2), Z2, Z2
+	VMOVDQU     2(AX)(CX*1), X3
+	VINSERTI32X4 $1, 2(DX)(CX*1), Z3, Z3
+	VMOVDQU     18(AX), X4                // words 4-7
+	VINSERTI32X4 $1, 18(DX), Z4, Z4
+	VMOVDQU     18(AX)(BX*1), X5
+	VINSERTI32X4 $1, 18(DX)(BX*1), Z5, Z5
+	VMOVDQU     18(AX)(BX*2), X6
+	VINSERTI32X4 $1, 18(DX)(BX*2), Z6, Z6
+	VMOVDQU     18(AX)(CX*1), X7
+	VINSERTI32X4 $1, 18(DX)(CX*1), Z7, Z7
+	LEAQ        (AX)(BX*8), R13           // rows 8-11
+	GATHER4(R13, R14)
+	VMOVQ       R14, X24
+	VINSERTI32X4 $2, 2(R13), Z0, Z0
+	VINSERTI32X4 $2, 2(R13)(BX*1), Z1, Z1
+	VINSERTI32X4 $2, 2(R13)(BX*2), Z2, Z2
+	VINSERTI32X4 $2, 2(R13)(CX*1), Z3, Z3
+	VINSERTI32X4 $2, 18(R13), Z4, Z4
+	VINSERTI32X4 $2, 18(R13)(BX*1), Z5, Z5
+	VINSERTI32X4 $2, 18(R13)(BX*2), Z6, Z6
+	VINSERTI32X4 $2, 18(R13)(CX*1), Z7, Z7
+	LEAQ        (DX)(BX*8), R13           // rows 12-15
+	GATHER4(R13, R14)
+	VPINSRQ     $1, R14, X24, X24
+	VINSERTI32X4 $3, 2(R13), Z0, Z0
+	VINSERTI32X4 $3, 2(R13)(BX*1), Z1, Z1
+	VINSERTI32X4 $3, 2(R13)(BX*2), Z2, Z2
+	VINSERTI32X4 $3, 2(R13)(CX*1), Z3, Z3
+	VINSERTI32X4 $3, 18(R13), Z4, Z4
+	VINSERTI32X4 $3, 18(R13)(BX*1), Z5, Z5
+	VINSERTI32X4 $3, 18(R13)(BX*2), Z6, Z6
+	VINSERTI32X4 $3, 18(R13)(CX*1), Z7, Z7
+	VINSERTI32X4 $1, X24, Y26, Y26
+	VCVTPH2PS   Y26, Z26
+	VPXORD      Z25, Z0, Z0               // k+128
+	VPXORD      Z25, Z1, Z1
+	VPXORD      Z25, Z2, Z2
+	VPXORD      Z25, Z3, Z3
+	VPXORD      Z25, Z4, Z4
+	VPXORD      Z25, Z5, Z5
+	VPXORD      Z25, Z6, Z6
+	VPXORD      Z25, Z7, Z7
+	TRANSPOSE4Z(Z0, Z1, Z2, Z3, Z8, Z9, Z10, Z11)
+	TRANSPOSE4Z(Z4, Z5, Z6, Z7, Z12, Z13, Z14, Z15)
+
+	QDOT4Z
+	ADDQ $34, AX
+	ADDQ $34, DX
+	ADDQ $34, SI
+	ADDQ $34, R10
+	ADDQ $32, R12
+	DECQ R15
+	JNZ  zblock
+
+	MOVQ         dstStride+8(FP), R15
+	SHLQ         $2, R15
+	LEAQ         (R15)(R15*2), R14
+	VBROADCASTSS scale+56(FP), Z16
+	VMULPS       Z16, Z27, Z27
+	VMULPS       Z16, Z28, Z28
+	VMULPS       Z16, Z29, Z29
+	VMULPS       Z16, Z30, Z30
+	VMOVUPS      Z27, (DI)
+	VMOVUPS      Z28, (DI)(R15*1)
+	VMOVUPS      Z29, (DI)(R15*2)
+	VMOVUPS      Z30, (DI)(R14*1)
+	ADDQ         $64, DI
+	LEAQ         (R11)(BX*8), R11         // 16 rows on
+	LEAQ         (R11)(BX*8), R11
+	SUBQ         $16, R8
+	JNZ          zgroup
+
+	VZEROUPPER
+	RET

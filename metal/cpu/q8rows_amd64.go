@@ -47,10 +47,15 @@ func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, xq []byte, w int, 
 		return 0
 	}
 	var sums [q8Stack / 32 * 8]int32
-	r8 := rows / 8 * 8
+	r16, r8 := rows/16*16, rows/8*8
 	for q := 0; q+4 <= n; q += 4 {
 		d, x := dst[q*dstStride:], xq[q*rb:]
-		dotRowsQ8_0GroupVNNI(&d[0], dstStride, &x[0], r8, w/32, &m[0], stride, scale, &sums[0])
+		if r16 > 0 {
+			dotRowsQ8_0Group16VNNI(&d[0], dstStride, &x[0], r16, w/32, &m[0], stride, scale, &sums[0])
+		}
+		if r16 < r8 {
+			dotRowsQ8_0GroupVNNI(&d[r16], dstStride, &x[0], 8, w/32, &m[r16*stride], stride, scale, &sums[0])
+		}
 		if r8 < rows { // the last rows%8, one at a time
 			for i := range 4 {
 				dotRowsQ8_0VNNI(d[i*dstStride+r8:i*dstStride+rows], x[i*rb:(i+1)*rb], m[r8*stride:], stride, scale)
@@ -72,6 +77,12 @@ func dotRowsQ8_0QuadVNNI(dst *float32, dstStride int, xq *byte, rows, blocks int
 //
 //go:noescape
 func dotRowsQ8_0GroupVNNI(dst *float32, dstStride int, xq *byte, rows, blocks int, m *byte, stride int, scale float32, sums *int32)
+
+// dotRowsQ8_0Group16VNNI is dotRowsQ8_0GroupVNNI on zmm registers, 16
+// rows at a time, bit for bit (q8group_amd64.s).
+//
+//go:noescape
+func dotRowsQ8_0Group16VNNI(dst *float32, dstStride int, xq *byte, rows, blocks int, m *byte, stride int, scale float32, sums *int32)
 
 // dotRowsQ8_0AVX2 and dotRowsQ8_0VNNI are dotRowsQ8Native's kernels,
 // axpyRowsQ8_0AVX2 is kernelSet.axpyRowsQ8
