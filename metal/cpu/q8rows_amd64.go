@@ -36,10 +36,11 @@ func dotRowsQ8Native(dst []float32, xq, m []byte, stride int, scale float32) boo
 	return true
 }
 
-// dotRowsQ8GroupNative is dotRowsQ8Group for its first n/4*4 of the n
-// quantized queries at xq, four at a time, at the AVX512 level (w a
-// multiple of 32 up to q8Stack, rows >= 8); it returns how many queries it
-// did (0 elsewhere).
+// dotRowsQ8GroupNative is dotRowsQ8Group for all n >= 4 quantized queries
+// at xq, four at a time, at the AVX512 level (w a multiple of 32 up to
+// q8Stack, rows >= 8); the last four end at the last query (the queries
+// they share with the previous four get the same bits again). It returns
+// how many queries it did (0 or n).
 func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, xq []byte, w int, m []byte, stride int, scale float32) int {
 	rb := Q8RowBytes(w)
 	n := len(xq) / rb
@@ -48,7 +49,8 @@ func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, xq []byte, w int, 
 	}
 	var sums [q8Stack / 32 * 8]int32
 	r16, r8 := rows/16*16, rows/8*8
-	for q := 0; q+4 <= n; q += 4 {
+	for q0 := 0; q0 < n; q0 += 4 {
+		q := min(q0, n-4)
 		d, x := dst[q*dstStride:], xq[q*rb:]
 		if r16 > 0 {
 			dotRowsQ8_0Group16VNNI(&d[0], dstStride, &x[0], r16, w/32, &m[0], stride, scale, &sums[0])
@@ -62,7 +64,7 @@ func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, xq []byte, w int, 
 			}
 		}
 	}
-	return n / 4 * 4
+	return n
 }
 
 // dotRowsQ8_0QuadVNNI is dotRowsQ8_0VNNI's groups of 8 rows for four
