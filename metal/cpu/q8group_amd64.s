@@ -5,9 +5,9 @@
 // dotRowsQ8_0GroupVNNI: the scores of four quantized queries over 8 Q8_0
 // rows at a time, one block column at a time, with no horizontal sums.
 //
-// dotRowsQ8_0VNNI (and dotRowsQ8_0QuadVNNI) sign each row's bytes by the
-// query (VPSIGNB), VPDPBUSD them into 8 lanes per row and reduce each row's
-// lanes with VPHADDD, which takes several uops on Zen 4. Here the 8 rows of
+// dotRowsQ8_0VNNI signs each row's bytes by the query (VPSIGNB), VPDPBUSDs
+// them into 8 lanes per row and reduces each row's lanes with VPHADDD
+// (several uops, one per 2 cycles on Zen 4). Here the 8 rows of
 // a block are transposed once for the four queries: register j holds the
 // j-th 4 bytes of rows 0-7, made unsigned (k+128, XOR 0x80). Each query
 // then takes 8 VPDPBUSD with its j-th 4 bytes broadcast, and lane r holds
@@ -19,6 +19,9 @@
 // call with the query's f16 d as a float). The integer sums are exact, the
 // same as dotRowsQ8_0VNNI's, and each block's float operations are its
 // (acc += float(isum) * (d_k*d_x), then acc*scale): the same bits.
+// dotRowsQ8_0Group16VNNI is the same on zmm registers, 16 rows at a time
+// (as fast in the L1 cache on Zen 4, which splits zmm operations in two;
+// faster from memory, with twice the rows' loads in flight).
 //
 // Registers in the block loop: Y8-Y15 the transposed rows, Y25 0x80 bytes,
 // Y26 the rows' d_k, Y27-Y30 the four queries' accumulators; SI, R9, R10,

@@ -67,15 +67,9 @@ func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, xq []byte, w int, 
 	return n
 }
 
-// dotRowsQ8_0QuadVNNI is dotRowsQ8_0VNNI's groups of 8 rows for four
-// queries at a time (grouprows_amd64.s).
-//
-//go:noescape
-func dotRowsQ8_0QuadVNNI(dst *float32, dstStride int, xq *byte, rows, blocks int, m *byte, stride int, scale float32)
-
-// dotRowsQ8_0GroupVNNI is dotRowsQ8_0QuadVNNI with each query made
-// unsigned instead of each row signed per query, and the rows' sums reduced
-// together, bit for bit (q8group_amd64.s).
+// dotRowsQ8_0GroupVNNI is dotRowsQ8_0VNNI's groups of 8 rows for four
+// queries at a time, each block of 8 rows transposed once for the four,
+// bit for bit (q8group_amd64.s).
 //
 //go:noescape
 func dotRowsQ8_0GroupVNNI(dst *float32, dstStride int, xq *byte, rows, blocks int, m *byte, stride int, scale float32, sums *int32)
