@@ -14,7 +14,8 @@ import (
 // other way round, so a NaN in both at one place may keep the other
 // payload), ±Inf (Inf-Inf gives a NaN), subnormal halves. Row
 // counts cover whole eights and the rows after them, widths with and
-// without a tail after the lanes; the rows end at a guard page.
+// without a tail after the lanes; the rows and the queries end at a guard
+// page.
 func TestDotRowsF16GroupNaN(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(49, 50))
@@ -48,6 +49,7 @@ func TestDotRowsF16GroupNaN(t *testing.T) {
 			if iter%4 == 0 {
 				x[r.IntN(len(x))] = float32(math.Inf(1 - 2*r.IntN(2)))
 			}
+			x = readGuardFloats(t, x)
 			scale := float32(r.Float64())
 			groupDot(t, "DotRowsF16Group", c, x,
 				func(dst, x []float32) { DotRowsF16(dst, x, h, stride, scale) },
