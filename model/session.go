@@ -439,7 +439,9 @@ func (s *Session) attendSplit() {
 // scoreParts computes items [lo, hi) of attendSplit's scores: the KV
 // groups' positions, back to back, cut into 3*s.threads equal ranges,
 // taken attendTile at a time (a group kernel that reads the rows once per
-// query finds them in the L1 cache after the first).
+// query finds them in the L1 cache after the first). The Q8_0 group
+// kernel reads each row once for all the queries: it takes a range whole,
+// with fewer calls (6% faster in the L3 cache, BenchmarkAttendDepth).
 func (s *Session) scoreParts(lo, hi int) {
 	c := &s.m.Config
 	hd, group, ctx := c.HeadDim, c.Heads/c.KVHeads, s.cache.Cap()
@@ -451,8 +453,12 @@ func (s *Session) scoreParts(lo, hi int) {
 		g, j0 := u/n, u%n
 		j1 := min(n, j0+u1-u)
 		h0 := g * group
-		for t0 := j0; t0 < j1; t0 += attendTile {
-			t1 := min(t0+attendTile, j1)
+		tile := attendTile
+		if rb > 0 {
+			tile = j1 - j0
+		}
+		for t0 := j0; t0 < j1; t0 += tile {
+			t1 := min(t0+tile, j1)
 			s.groupScores(s.att[h0*attendBlock*ctx+t0:], t1-t0, attendBlock*ctx, s.q[h0*hd:(h0+group)*hd], s.qq[h0*rb:(h0+group)*rb], g, t0, t1, scale)
 		}
 		u += j1 - j0
