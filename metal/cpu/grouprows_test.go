@@ -248,6 +248,49 @@ func TestDotRowsQ8GroupExtreme(t *testing.T) {
 	})
 }
 
+// TestAxpyRowsQ8GroupQueries checks AxpyRowsQ8_0Group at every level
+// against AxpyRowsQ8_0 and the Generic loop, bit for bit, for 1 to 40
+// queries (the assembly's groups of eight and four and their leftovers,
+// which repeat a query), widths of 1 to 9 blocks and odd ones, 1 to 70
+// rows, the Q8_0 extremes (±127 bytes, zero, subnormal and largest f16
+// scales) and random rows, the last row before a guard page, weights with
+// huge values past the last query's.
+func TestAxpyRowsQ8GroupQueries(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(49, 50))
+		for iter := range 240 {
+			c := groupCase{
+				n:    1 + iter%40,
+				w:    []int{32, 128, 64, 288, 96, 40, 256}[iter%7],
+				rows: []int{1, 64, 2, 7, 8, 9, 63, 65, 70}[iter%9],
+			}
+			c.aStride = c.rows + iter%3
+			rb := Q8RowBytes(c.w)
+			stride := rb + r.IntN(3)*rb + r.IntN(5)
+			var q []byte
+			if iter%2 == 0 {
+				q = readGuard(t, extremeQ8Rows(r, c.rows, c.w, stride, iter))
+			} else {
+				q = q8Rows(t, randActivations(r, c.rows*c.w, iter%4), c.rows, c.w, stride, iter%3)
+			}
+			aSize := (c.n-1)*c.aStride + c.rows
+			a := make([]float32, aSize+8*c.aStride+64)
+			copy(a, randActivations(r, aSize, iter%3))
+			for i := aSize; i < len(a); i++ {
+				a[i] = 1e30
+			}
+			a = a[:aSize]
+			start := randActivations(r, c.n*c.w, 0)
+			groupAxpy(t, "AxpyRowsQ8_0Group", c, start, a,
+				func(dst, a []float32) { AxpyRowsQ8_0(dst, a, q, stride) },
+				func(dst []float32) { AxpyRowsQ8_0Group(dst, c.w, a, c.rows, c.aStride, q, stride) })
+			groupAxpy(t, "AxpyRowsQ8_0Group against Generic", c, start, a,
+				func(dst, a []float32) { axpyRowsQ8Generic(dst, a, q, stride) },
+				func(dst []float32) { AxpyRowsQ8_0Group(dst, c.w, a, c.rows, c.aStride, q, stride) })
+		}
+	})
+}
+
 // quantQueries returns the n queries of width w in x quantized by ToQ8_0,
 // back to back.
 func quantQueries(x []float32, n, w int) []byte {

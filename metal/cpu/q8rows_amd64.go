@@ -2,6 +2,8 @@
 
 package cpu
 
+import "unsafe"
+
 func init() {
 	if !hasF16C() { // the kernels convert the f16 scales with F16C
 		return
@@ -12,7 +14,7 @@ func init() {
 	}
 	levelKernels[AVX512].q8 = q8VNNI
 	levelKernels[AVX512].axpyRowsQ8 = axpyRowsQ8_0AVX512
-	levelKernels[AVX512].axpyRowsQ8Group = axpyRowsQ8_0GroupAVX512
+	levelKernels[AVX512].axpyRowsQ8Group = axpyRowsQ8GroupAVX512
 }
 
 // quantQ8Native is ToQ8_0 for a row of whole blocks in assembly, when the
@@ -104,9 +106,29 @@ func quantQ8_0AVX2(dst []byte, x []float32) bool
 //go:noescape
 func axpyRowsQ8_0AVX512(dst, a []float32, m []byte, stride int)
 
-// axpyRowsQ8_0GroupAVX512 is kernelSet.axpyRowsQ8Group at the AVX512
-// level: axpyRowsQ8_0AVX512 for four queries at a time, each block of a
-// row dequantized once for the four, bit for bit (grouprows_amd64.s).
+// axpyRowsQ8GroupAVX512 is kernelSet.axpyRowsQ8Group at the AVX512 level:
+// axpyRowsQ8_0AVX512 for eight queries at a time, then four, each block of
+// a row dequantized once for them, bit for bit (q8axpy_amd64.s). A batch's
+// 32 queries per row dequantize each block 4 times, not 8.
+func axpyRowsQ8GroupAVX512(dst *float32, n, w int, a *float32, aStride int, m *byte, rows, stride int) {
+	q := 0
+	for ; n-q >= 8; q += 8 {
+		axpyRowsQ8_0OctAVX512((*float32)(unsafe.Add(unsafe.Pointer(dst), 4*q*w)), w,
+			(*float32)(unsafe.Add(unsafe.Pointer(a), 4*q*aStride)), aStride, m, rows, stride)
+	}
+	if q < n {
+		axpyRowsQ8_0QuadAVX512((*float32)(unsafe.Add(unsafe.Pointer(dst), 4*q*w)), n-q, w,
+			(*float32)(unsafe.Add(unsafe.Pointer(a), 4*q*aStride)), aStride, m, rows, stride)
+	}
+}
+
+// axpyRowsQ8_0QuadAVX512 is axpyRowsQ8GroupAVX512 four queries at a time
+// (n >= 1: a last group of fewer repeats its last query).
 //
 //go:noescape
-func axpyRowsQ8_0GroupAVX512(dst *float32, n, w int, a *float32, aStride int, m *byte, rows, stride int)
+func axpyRowsQ8_0QuadAVX512(dst *float32, n, w int, a *float32, aStride int, m *byte, rows, stride int)
+
+// axpyRowsQ8_0OctAVX512 is axpyRowsQ8GroupAVX512 for exactly eight queries.
+//
+//go:noescape
+func axpyRowsQ8_0OctAVX512(dst *float32, w int, a *float32, aStride int, m *byte, rows, stride int)
