@@ -14,12 +14,16 @@
 // It knows nothing about models; the engine writes rows of all KV heads of a
 // position (kvHeads*headDim floats, head after head) and reads one head back.
 //
-// It imports metal/cpu (half floats) only.
+// Its memory faults in as positions are written, and on Linux moves into
+// huge pages as it fills (huge.go).
+//
+// It imports metal/cpu (half floats, huge pages) only.
 package kvcache
 
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/bitrepl/bitrepl/metal/cpu"
 )
@@ -86,6 +90,7 @@ type Cache struct {
 	kq, vq                         [][]byte    // Q8_0: (layer) -> (heads, ctxLen, rowBytes)
 	rowBytes                       int         // bytes of one head at one position
 	n                              int         // positions filled
+	huge                           *hugePlan   // when to move filled memory into huge pages; nil: never
 }
 
 // New allocates a cache of type t for layers layers, ctxLen positions and
@@ -96,19 +101,28 @@ func New(layers, ctxLen, heads, headDim int, t Type) *Cache {
 		panic(fmt.Sprintf("kvcache: invalid cache %v of %d layers x %d positions x %d heads x %d", t, layers, ctxLen, heads, headDim))
 	}
 	c := &Cache{typ: t, layers: layers, ctxLen: ctxLen, heads: heads, headDim: headDim, rowBytes: t.RowBytes(headDim)}
-	size := heads * ctxLen * headDim
-	for range layers {
+	slab := heads * ctxLen * c.rowBytes // bytes of one layer's keys (or values)
+	var mem []byte
+	mem, c.huge = allocate(2*layers*slab, slab, ctxLen, heads, c.rowBytes)
+	for l := range layers {
+		k, v := mem[2*l*slab:(2*l+1)*slab:(2*l+1)*slab], mem[(2*l+1)*slab:(2*l+2)*slab:(2*l+2)*slab]
 		switch t {
 		case F32:
-			c.k, c.v = append(c.k, make([]float32, size)), append(c.v, make([]float32, size))
+			c.k, c.v = append(c.k, view[float32](k)), append(c.v, view[float32](v))
 		case F16:
-			c.kh, c.vh = append(c.kh, make([]uint16, size)), append(c.vh, make([]uint16, size))
+			c.kh, c.vh = append(c.kh, view[uint16](k)), append(c.vh, view[uint16](v))
 		case Q8_0:
-			size := heads * ctxLen * c.rowBytes
-			c.kq, c.vq = append(c.kq, make([]byte, size)), append(c.vq, make([]byte, size))
+			c.kq, c.vq = append(c.kq, k), append(c.vq, v)
 		}
 	}
 	return c
+}
+
+// view is b as a slice of E (b's length is a multiple of E's size, its start
+// aligned for E).
+func view[E float32 | uint16](b []byte) []E {
+	var e E
+	return unsafe.Slice((*E)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/int(unsafe.Sizeof(e)))
 }
 
 // Type is how the cache stores entries.
@@ -214,6 +228,9 @@ func (c *Cache) Commit(n int) {
 		panic(fmt.Sprintf("kvcache: commit %d outside [0, %d]", n, c.ctxLen))
 	}
 	c.n = n
+	if c.huge != nil {
+		c.huge.reach(n)
+	}
 }
 
 // Truncate forgets every position from n on (to regenerate or rewind a
