@@ -32,7 +32,7 @@ func TestHugePagesOnlyWhenLong(t *testing.T) {
 	if err != nil {
 		t.Skip(err) // a kernel without PAGEMAP_SCAN (before 6.7)
 	}
-	if present > huge {
+	if present > 0 {
 		t.Skipf("a new cache has %d KiB in memory: heap memory reused, not fresh", present>>10)
 	}
 	row := make([]float32, c.Width())
