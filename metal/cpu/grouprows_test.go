@@ -251,8 +251,8 @@ func TestDotRowsQ8GroupExtreme(t *testing.T) {
 // TestAxpyRowsQ8GroupQueries checks AxpyRowsQ8_0Group at every level
 // against AxpyRowsQ8_0 and the Generic loop, bit for bit, for 1 to 40
 // queries (the assembly's groups of eight and four and their leftovers,
-// which repeat a query), widths of 1 to 9 blocks and odd ones, 1 to 70
-// rows, the Q8_0 extremes (±127 bytes, zero, subnormal and largest f16
+// which repeat a query), widths of 1 to 9 blocks and odd ones, 1 to 130
+// rows (tiles of q8AxpyTile), the Q8_0 extremes (±127 bytes, zero, subnormal and largest f16
 // scales) and random rows, the last row before a guard page, weights with
 // huge values past the last query's.
 func TestAxpyRowsQ8GroupQueries(t *testing.T) {
@@ -262,7 +262,7 @@ func TestAxpyRowsQ8GroupQueries(t *testing.T) {
 			c := groupCase{
 				n:    1 + iter%40,
 				w:    []int{32, 128, 64, 288, 96, 40, 256}[iter%7],
-				rows: []int{1, 64, 2, 7, 8, 9, 63, 65, 70}[iter%9],
+				rows: []int{1, 64, 2, 7, 8, 9, 63, 65, 130}[iter%9],
 			}
 			c.aStride = c.rows + iter%3
 			rb := Q8RowBytes(c.w)
