@@ -339,3 +339,26 @@ func FuzzTernaryLevels(f *testing.F) {
 		}
 	})
 }
+
+// TestTernaryBlockCounts checks one-token tiles of 4 rows against the
+// reference for every block count from 1 to 6: the AVX512 kernels take a
+// row's blocks two at a time and the odd last one alone.
+func TestTernaryBlockCounts(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, typ := range []DType{TQ2_0, TQ1_0} {
+		for nb := 1; nb <= 6; nb++ {
+			rows, cols := 8, 256*nb
+			m := randTernaryBytes(t, r, typ, rows, cols, 0, false)
+			xq := randXQ(r, cols)
+			want := ternaryWant(m, xq, []float32{0.03}, 1)
+			for _, l := range Levels() {
+				func() {
+					defer SetLevel(l)()
+					got := make([]float32, rows)
+					MatVecTernary(got, m, xq, 0.03)
+					compareBits(t, fmt.Sprintf("%v %v %d blocks", l, typ, nb), got, want)
+				}()
+			}
+		}
+	}
+}
