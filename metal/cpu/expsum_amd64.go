@@ -2,11 +2,9 @@
 
 package cpu
 
-// Softmax's exp and sum at the AVX512 level (expsum_amd64.s).
-
-func init() {
-	levelKernels[AVX512].expSum = expSumAVX512
-}
+// Softmax's exp and sum at the AVX512 level (expsum_amd64.s), put in the
+// table by float_amd64.go's init (after its AVX2 kernels, which it sets at
+// both levels).
 
 // expSubSumAVX512 is expSubSumAVX2 on zmm registers, bit for bit: each
 // lane's operations and the float64 sums' adds and their order are the

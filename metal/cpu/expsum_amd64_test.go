@@ -5,8 +5,20 @@ package cpu
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"runtime"
 	"testing"
 )
+
+// TestExpSumAVX512Table checks that the AVX512 level's Softmax uses
+// expSumAVX512: float_amd64.go's init, which sets the AVX2 kernels of both
+// levels, ran after expsum_amd64.go's and put expSumAVX2 back.
+func TestExpSumAVX512Table(t *testing.T) {
+	got := reflect.ValueOf(levelKernels[AVX512].expSum).Pointer()
+	if want := reflect.ValueOf(expSumAVX512).Pointer(); got != want {
+		t.Errorf("levelKernels[AVX512].expSum is %v, want expSumAVX512", runtime.FuncForPC(got).Name())
+	}
+}
 
 // TestExpSumAVX512 checks expSumAVX512 against expSumAVX2 bit for bit (the
 // exps and their sum): ragged lengths (whole sixteens, a last eight, a

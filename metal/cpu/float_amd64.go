@@ -43,6 +43,7 @@ func init() {
 	}
 	levelKernels[AVX512].dotRows = dotRowsAVX512
 	levelKernels[AVX512].axpyRows = axpyRowsAVX512
+	levelKernels[AVX512].expSum = expSumAVX512 // expsum_amd64.go
 }
 
 // rowsF32AVX2 and the other rows* kernels compute, for r < len(dst),
