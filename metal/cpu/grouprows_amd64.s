@@ -389,6 +389,52 @@ gadone:
 	VADDPS  t2, t1, t1; \
 	VMULPS  s, t1, t1
 
+// QDOT32P is QDOT32 for two rows at once, on zmm registers: 32 halves of
+// the rows at DX and DX+R12 widened into Z8-Z9 and Z10-Z11, each query's
+// [a0|a1] and [a2|a3] (QDOT32's Y16-Y19 as two zmm) in Z16+2q, Z17+2q for
+// the first row and Z24+2q, Z25+2q for the second: the same FMA per lane.
+#define QDOT32P \
+	VCVTPH2PS   (DX), Z8; \
+	VCVTPH2PS   32(DX), Z9; \
+	VCVTPH2PS   (DX)(R12*1), Z10; \
+	VCVTPH2PS   32(DX)(R12*1), Z11; \
+	VMOVUPS     (SI), Z0; \
+	VMOVUPS     64(SI), Z1; \
+	VMOVUPS     (SI)(R10*4), Z2; \
+	VMOVUPS     64(SI)(R10*4), Z3; \
+	VFMADD231PS Z0, Z8, Z16; \
+	VFMADD231PS Z0, Z10, Z24; \
+	VFMADD231PS Z1, Z9, Z17; \
+	VFMADD231PS Z1, Z11, Z25; \
+	VFMADD231PS Z2, Z8, Z18; \
+	VFMADD231PS Z2, Z10, Z26; \
+	VFMADD231PS Z3, Z9, Z19; \
+	VFMADD231PS Z3, Z11, Z27; \
+	VMOVUPS     (SI)(R10*8), Z0; \
+	VMOVUPS     64(SI)(R10*8), Z1; \
+	VMOVUPS     (SI)(BX*4), Z2; \
+	VMOVUPS     64(SI)(BX*4), Z3; \
+	VFMADD231PS Z0, Z8, Z20; \
+	VFMADD231PS Z0, Z10, Z28; \
+	VFMADD231PS Z1, Z9, Z21; \
+	VFMADD231PS Z1, Z11, Z29; \
+	VFMADD231PS Z2, Z8, Z22; \
+	VFMADD231PS Z2, Z10, Z30; \
+	VFMADD231PS Z3, Z9, Z23; \
+	VFMADD231PS Z3, Z11, Z31; \
+	ADDQ        $128, SI; \
+	ADDQ        $64, DX; \
+	SUBQ        $32, CX
+
+// QSUMZ sums a query's accumulators [a0|a1] in za and [a2|a3] in zb as
+// (a0+a1)+(a2+a3) into y (Y8, Y9 scratch), as QDOT32's sums are added.
+#define QSUMZ(za, ya, zb, yb, y) \
+	VEXTRACTF64X4 $1, za, Y8; \
+	VADDPS        Y8, ya, Y8; \
+	VEXTRACTF64X4 $1, zb, Y9; \
+	VADDPS        Y9, yb, Y9; \
+	VADDPS        Y9, Y8, y
+
 // gqorder puts dotRowsF16QuadAVX512's rows [0 2 4 6 | 1 3 5 7] in order.
 DATA gqorder<>+0(SB)/4, $0
 DATA gqorder<>+4(SB)/4, $4
@@ -410,8 +456,12 @@ GLOBL gqorder<>(SB), RODATA|NOPTR, $32
 // the same operands in the same order (QPAIR, QQUAD, QOCT), each vector
 // add serving up to eight rows, and the eight scaled results are stored at
 // once. The rows are read in order (out of order, the hardware prefetcher
-// of a deep cache lost more than the adds saved). Other rows (and widths)
-// are summed one at a time.
+// of a deep cache lost more than the adds saved). When w is a multiple of
+// 32, the rows of an eight go by pairs (QDOT32P): each query lane vector
+// is loaded once for two rows, on zmm registers, which halves the loads
+// of the queries that bound the ymm loop (1.15-1.18x as fast on 64 rows
+// in the L1 cache, in-process A/B). Other rows (and widths) are summed one
+// at a time.
 TEXT ·dotRowsF16QuadAVX512(SB), NOSPLIT, $0-68
 	MOVQ         dst+0(FP), R14
 	MOVQ         x+16(FP), R9
@@ -441,6 +491,8 @@ gqblock:
 	JB   gqrow
 	XORQ R13, R13
 	MOVQ R11, DX
+	TESTQ $31, R10
+	JEQ   gqpbrow
 
 gqbrow:
 	MOVQ   R9, SI
@@ -537,7 +589,32 @@ gqbnext:
 	MOVQ R13, CX
 	IMULQ R12, CX
 	ADDQ CX, DX
+	TESTQ $31, R10
+	JEQ   gqpbrow
 	JMP  gqbrow
+
+gqpbrow:
+	// Rows R13 (even) at DX and R13+1 together, w a multiple of 32: each
+	// query's lanes loaded once for both, row R13's sums into Y0-Y3, row
+	// R13+1's into Y16, Y20, Y24, Y28 as gqbsum leaves them, then on as
+	// for an odd row.
+	MOVQ R9, SI
+	MOVQ R10, CX
+	QZERO
+
+gqploop:
+	QDOT32P
+	JNE  gqploop
+	QSUMZ(Z16, Y16, Z17, Y17, Y0)
+	QSUMZ(Z18, Y18, Z19, Y19, Y1)
+	QSUMZ(Z20, Y20, Z21, Y21, Y2)
+	QSUMZ(Z22, Y22, Z23, Y23, Y3)
+	QSUMZ(Z24, Y24, Z25, Y25, Y16)
+	QSUMZ(Z26, Y26, Z27, Y27, Y20)
+	QSUMZ(Z28, Y28, Z29, Y29, Y24)
+	QSUMZ(Z30, Y30, Z31, Y31, Y28)
+	INCQ R13
+	JMP  gqbodd
 
 gqrow:
 	TESTQ R8, R8
