@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -95,7 +97,11 @@ func benchThreads() []int {
 // streamMatrices returns views of the stream buffer as rows x cols
 // matrices of type typ, one after the other, with sane block scales.
 func streamMatrices(typ DType, rows, cols int) []*Matrix {
-	buf := stream()
+	return matricesIn(stream(), typ, rows, cols)
+}
+
+// matricesIn is streamMatrices on buf.
+func matricesIn(buf []byte, typ DType, rows, cols int) []*Matrix {
 	rb, _ := RowBytes(typ, cols)
 	size := rows * rb
 	var ms []*Matrix
@@ -122,7 +128,12 @@ var benchTypes = []struct {
 
 // benchMatrices is streamMatrices for a benchType.
 func benchMatrices(name string, typ DType, rows, cols int) []*Matrix {
-	ms := streamMatrices(typ, rows, cols)
+	return benchMatricesIn(stream(), name, typ, rows, cols)
+}
+
+// benchMatricesIn is benchMatrices on buf.
+func benchMatricesIn(buf []byte, name string, typ DType, rows, cols int) []*Matrix {
+	ms := matricesIn(buf, typ, rows, cols)
 	for _, m := range ms {
 		if name == "TQ1_0-oneD" {
 			m.UseUniformScale()
@@ -216,4 +227,61 @@ func BenchmarkTernaryHot(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkTernaryBound tells, per type, whether the decode kernel is
+// compute-bound or memory-bound on this machine: each round times the
+// kernel hot (a 1280 x 2560 matrix, which stays in the threads' L2 caches),
+// cold (6912 x 2560 matrices streamed from 128 MiB in huge pages, as a
+// loaded model holds them) and the bandwidth probe (as bitrepl bench), all
+// on the pool's threads, one right after the other; it reports the medians
+// of the per-round ratios hot/probe and cold/probe. A hot/probe near or
+// below 1 is a compute-bound kernel. Run with -benchtime=15x.
+func BenchmarkTernaryBound(b *testing.B) {
+	buf, free, err := HugePageBytes(streamBytes)
+	if err != nil {
+		b.Skip(err)
+	}
+	defer free()
+	copy(buf, stream())
+	probe := NewBandwidthProbe(256 << 20)
+	defer probe.Close()
+	r := rand.New(rand.NewPCG(2, 3))
+	xq := randInt8(r, 2560)
+	dst := make([]float32, 6912)
+	for _, bt := range benchTypes {
+		cold := benchMatricesIn(buf, bt.name, bt.typ, 6912, 2560)
+		hot := benchMatricesIn(buf, bt.name, bt.typ, 1280, 2560)[0]
+		b.Run(bt.name, func(b *testing.B) {
+			var hots, colds []float64
+			c := 0
+			for b.Loop() {
+				p := probe.Read()
+				MatVecTernary(dst[:1280], hot, xq, 0.01) // into the caches again
+				start := time.Now()
+				for range 20 {
+					MatVecTernary(dst[:1280], hot, xq, 0.01)
+				}
+				h := 20 * float64(len(hot.Data)) / time.Since(start).Seconds()
+				start = time.Now()
+				n := 0
+				for range len(cold) {
+					MatVecTernary(dst, cold[c%len(cold)], xq, 0.01)
+					n += len(cold[c%len(cold)].Data)
+					c++
+				}
+				cd := float64(n) / time.Since(start).Seconds()
+				p = (p + probe.Read()) / 2
+				hots, colds = append(hots, h/p), append(colds, cd/p)
+			}
+			b.ReportMetric(medianOf(hots), "hot/probe")
+			b.ReportMetric(medianOf(colds), "cold/probe")
+		})
+	}
+}
+
+func medianOf(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
