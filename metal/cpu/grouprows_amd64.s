@@ -732,7 +732,7 @@ gqdone:
 	INCQ         BX; \
 	CMPQ         BX, R8
 
-#define HQAHEAD 8192
+#define HQAHEAD 16384
 
 // func axpyRowsF16QuadAVX512(dst *float32, n, w int, a *float32, aStride int, m *uint16, rows, stride int)
 //
@@ -744,10 +744,11 @@ gqdone:
 // or more after it prefetches the next pass's two cache lines of each row
 // (and no lane past w: another thread may be reading those). Every pass
 // also prefetches its own lines of the row HQAHEAD bytes on (in a decode
-// step, 32 rows on: in the last 32 rows of a tile, the next tile's): out of
+// step over 128-wide heads, 64 rows on: the next tile's same row): out of
 // the cache, a decode step's attention over 30 layers at depth 4064 was
-// 1.06x as fast with them (in-process A/B; 4 KiB 1.02x, 16 KiB 1.05x; the
-// same 8 KiB ahead in dotRowsF16QuadAVX512 gained nothing).
+// 1.06x as fast with them 8 KiB ahead, and 16 KiB ahead 1.04-1.09x as fast
+// again (in-process A/B; 12 KiB 1.02-1.05x, 32 KiB 0.96-0.99x against
+// 8 KiB; the same prefetches in dotRowsF16QuadAVX512 gained nothing).
 TEXT ·axpyRowsF16QuadAVX512(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ n+8(FP), AX
