@@ -292,7 +292,11 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, j *job) {
 	}
 	ev := &events{wake: make(chan struct{}, 1)}
 	s.wg.Add(1)
-	go s.generate(ctx, sl, j, ev)
+	generated := make(chan struct{})
+	go func() {
+		defer close(generated)
+		s.generate(ctx, sl, j, ev)
+	}()
 	a := newAnswer(s, w, j)
 	for {
 		for _, e := range ev.take() {
@@ -303,6 +307,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, j *job) {
 				continue
 			}
 			a.finish(e.st, e.err)
+			// The slot is free when the answer ends, not a moment after: a
+			// client's next request finds it (FuzzRequests saw 1 busy).
+			<-generated
 			return
 		}
 	}
