@@ -220,7 +220,7 @@ func TestDotRowsQ8GroupExtreme(t *testing.T) {
 		r := rand.New(rand.NewPCG(47, 48))
 		for iter := range 60 {
 			c := groupCase{
-				n:    []int{4, 5, 8, 32}[iter%4],
+				n:    []int{4, 5, 8, 32, 12, 40}[iter%6],
 				w:    []int{32, 128, 256, 96, 288}[iter%5],
 				rows: []int{8, 9, 16, 23, 31, 40, 64, 67}[iter%8],
 			}

@@ -242,3 +242,106 @@ qvorow:
 
 	VZEROUPPER
 	RET
+
+// func axpyRowsQ8_0DeqAVX512(dst *float32, octs, w int, a *float32, aStride int, m *byte, rows, stride int, v *float32)
+//
+// axpyRowsQ8_0OctAVX512 for octs groups of eight queries (back to back at
+// dst, their weights aStride floats apart from a) over the same rows, bit
+// for bit: each block column of the rows is dequantized once into v (32
+// floats per row, rows*128 bytes) and then read by every group of eight,
+// which leaves the FMA units little but the FMAs (a batch's 32 queries
+// per KV group dequantized each block 4 times before).
+TEXT ·axpyRowsQ8_0DeqAVX512(SB), NOSPLIT, $0-72
+	MOVQ w+16(FP), R13
+	SHLQ $2, R13                          // the queries' stride in bytes
+	LEAQ (R13)(R13*2), R14
+	MOVQ aStride+32(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R11
+	MOVQ m+40(FP), DX
+	MOVQ w+16(FP), R8
+	SHRQ $5, R8
+	XORQ AX, AX                           // the column's first lane, in bytes
+
+qdcolumn:
+	// Dequantize the column's blocks into v.
+	MOVQ stride+56(FP), BX
+	MOVQ DX, SI
+	MOVQ v+64(FP), DI
+	MOVQ rows+48(FP), CX
+
+qddeq:
+	PREFETCHT0 QVAHEAD(SI)
+	QVDEQ
+	VMOVUPS    Z16, (DI)
+	VMOVUPS    Z17, 64(DI)
+	ADDQ       BX, SI
+	ADDQ       $128, DI
+	DECQ       CX
+	JNZ        qddeq
+
+	// Every group of eight over them: CX counts the groups, BX the rows,
+	// R9 and R12 point at the group's weights.
+	MOVQ dst+0(FP), DI
+	ADDQ AX, DI
+	MOVQ a+24(FP), R9
+	MOVQ octs+8(FP), CX
+
+qdoct:
+	LEAQ (DI)(R13*4), R15
+	LEAQ (R9)(R10*4), R12
+	QV8LOAD
+	MOVQ v+64(FP), SI
+	MOVQ rows+48(FP), BX
+
+qdrow:
+	VMOVUPS      (SI), Z16
+	VMOVUPS      64(SI), Z17
+	VBROADCASTSS (R9), Z19
+	VBROADCASTSS (R9)(R10*1), Z20
+	VBROADCASTSS (R9)(R10*2), Z21
+	VBROADCASTSS (R9)(R11*1), Z22
+	VBROADCASTSS (R12), Z23
+	VBROADCASTSS (R12)(R10*1), Z24
+	VBROADCASTSS (R12)(R10*2), Z25
+	VBROADCASTSS (R12)(R11*1), Z26
+	VFMADD231PS  Z16, Z19, Z0
+	VFMADD231PS  Z17, Z19, Z1
+	VFMADD231PS  Z16, Z20, Z2
+	VFMADD231PS  Z17, Z20, Z3
+	VFMADD231PS  Z16, Z21, Z4
+	VFMADD231PS  Z17, Z21, Z5
+	VFMADD231PS  Z16, Z22, Z6
+	VFMADD231PS  Z17, Z22, Z7
+	VFMADD231PS  Z16, Z23, Z8
+	VFMADD231PS  Z17, Z23, Z9
+	VFMADD231PS  Z16, Z24, Z10
+	VFMADD231PS  Z17, Z24, Z11
+	VFMADD231PS  Z16, Z25, Z12
+	VFMADD231PS  Z17, Z25, Z13
+	VFMADD231PS  Z16, Z26, Z14
+	VFMADD231PS  Z17, Z26, Z15
+	ADDQ         $4, R9
+	ADDQ         $4, R12
+	ADDQ         $128, SI
+	DECQ         BX
+	JNZ          qdrow
+
+	QV8STORE
+	// The next group: dst 8 queries on, weights 8 rows of a on (R9 has
+	// moved rows floats along its first row).
+	LEAQ (DI)(R13*8), DI
+	MOVQ rows+48(FP), SI
+	SHLQ $2, SI
+	SUBQ SI, R9
+	LEAQ (R9)(R10*8), R9
+	DECQ CX
+	JNZ  qdoct
+
+	ADDQ $128, AX
+	ADDQ $34, DX
+	DECQ R8
+	JNZ  qdcolumn
+
+	VZEROUPPER
+	RET

@@ -450,3 +450,204 @@ zblock:
 
 	VZEROUPPER
 	RET
+
+// func dotRowsQ8_0GroupT16VNNI(dst *float32, dstStride int, xq *byte, quads, rows, blocks int, m *byte, stride int, scale float32, sums *int32, tr *byte)
+//
+// dotRowsQ8_0Group16VNNI for quads groups of four queries (back to back at
+// xq, quad q's outputs at dst[4*q*dstStride:]) over the same rows, bit for
+// bit: each block of 16 rows is transposed once into tr (576 bytes per
+// block: Z8-Z15, then the rows' d_k as floats) and then read by every quad
+// (a batch's 32 queries per KV group transposed each block 8 times
+// before). sums is scratch for 8*blocks words per quad.
+TEXT ·dotRowsQ8_0GroupT16VNNI(SB), NOSPLIT, $0-88
+	MOVQ         dst+0(FP), DI
+	MOVQ         rows+32(FP), R8
+	MOVQ         m+48(FP), R11
+	MOVQ         stride+56(FP), BX
+	LEAQ         (BX)(BX*2), CX           // 3*stride
+	MOVL         $0x80808080, R14
+	VPBROADCASTD R14, Z25
+	VPXORD       Y31, Y31, Y31
+
+	// Every quad's sums and scales, quad after quad, block by block.
+	MOVQ    xq+16(FP), SI
+	MOVQ    blocks+40(FP), R15
+	IMUL3Q  $34, R15, R9                  // a query's bytes
+	MOVQ    sums+72(FP), R12
+	MOVQ    quads+24(FP), AX
+
+tsquad:
+	LEAQ (SI)(R9*2), R10
+	LEAQ (R10)(R9*1), R13
+	ADDQ SI, R9
+	MOVQ blocks+40(FP), R15
+
+tsums:
+	QSUM(2(SI), (SI), 0)
+	QSUM(2(R9), (R9), 4)
+	QSUM(2(R10), (R10), 8)
+	QSUM(2(R13), (R13), 12)
+	ADDQ $34, SI
+	ADDQ $34, R9
+	ADDQ $34, R10
+	ADDQ $34, R13
+	ADDQ $32, R12
+	DECQ R15
+	JNZ  tsums
+	MOVQ R13, R9                          // a query's bytes again
+	SUBQ R10, R9
+	MOVQ R13, SI                          // the next quad's first query
+	DECQ AX
+	JNZ  tsquad
+
+tgroup:
+	// Transpose the 16 rows' blocks into tr.
+	MOVQ R11, AX                          // rows 0-3 at (AX)(stride*i)
+	LEAQ (R11)(BX*4), DX                  // rows 4-7 at (DX)(stride*i)
+	MOVQ tr+80(FP), SI
+	MOVQ blocks+40(FP), R15
+
+ttrans:
+	GATHER4(AX, R14)
+	VMOVQ        R14, X26
+	GATHER4(DX, R14)
+	VPINSRQ      $1, R14, X26, X26
+	VMOVDQU      2(AX), X0
+	VINSERTI32X4 $1, 2(DX), Z0, Z0
+	VMOVDQU      2(AX)(BX*1), X1
+	VINSERTI32X4 $1, 2(DX)(BX*1), Z1, Z1
+	VMOVDQU      2(AX)(BX*2), X2
+	VINSERTI32X4 $1, 2(DX)(BX*2), Z2, Z2
+	VMOVDQU      2(AX)(CX*1), X3
+	VINSERTI32X4 $1, 2(DX)(CX*1), Z3, Z3
+	VMOVDQU      18(AX), X4
+	VINSERTI32X4 $1, 18(DX), Z4, Z4
+	VMOVDQU      18(AX)(BX*1), X5
+	VINSERTI32X4 $1, 18(DX)(BX*1), Z5, Z5
+	VMOVDQU      18(AX)(BX*2), X6
+	VINSERTI32X4 $1, 18(DX)(BX*2), Z6, Z6
+	VMOVDQU      18(AX)(CX*1), X7
+	VINSERTI32X4 $1, 18(DX)(CX*1), Z7, Z7
+	LEAQ         (AX)(BX*8), R13          // rows 8-11
+	GATHER4(R13, R14)
+	VMOVQ        R14, X24
+	VINSERTI32X4 $2, 2(R13), Z0, Z0
+	VINSERTI32X4 $2, 2(R13)(BX*1), Z1, Z1
+	VINSERTI32X4 $2, 2(R13)(BX*2), Z2, Z2
+	VINSERTI32X4 $2, 2(R13)(CX*1), Z3, Z3
+	VINSERTI32X4 $2, 18(R13), Z4, Z4
+	VINSERTI32X4 $2, 18(R13)(BX*1), Z5, Z5
+	VINSERTI32X4 $2, 18(R13)(BX*2), Z6, Z6
+	VINSERTI32X4 $2, 18(R13)(CX*1), Z7, Z7
+	LEAQ         (DX)(BX*8), R13          // rows 12-15
+	GATHER4(R13, R14)
+	VPINSRQ      $1, R14, X24, X24
+	VINSERTI32X4 $3, 2(R13), Z0, Z0
+	VINSERTI32X4 $3, 2(R13)(BX*1), Z1, Z1
+	VINSERTI32X4 $3, 2(R13)(BX*2), Z2, Z2
+	VINSERTI32X4 $3, 2(R13)(CX*1), Z3, Z3
+	VINSERTI32X4 $3, 18(R13), Z4, Z4
+	VINSERTI32X4 $3, 18(R13)(BX*1), Z5, Z5
+	VINSERTI32X4 $3, 18(R13)(BX*2), Z6, Z6
+	VINSERTI32X4 $3, 18(R13)(CX*1), Z7, Z7
+	VINSERTI32X4 $1, X24, Y26, Y26
+	VCVTPH2PS    Y26, Z26
+	VPXORD       Z25, Z0, Z0              // k+128
+	VPXORD       Z25, Z1, Z1
+	VPXORD       Z25, Z2, Z2
+	VPXORD       Z25, Z3, Z3
+	VPXORD       Z25, Z4, Z4
+	VPXORD       Z25, Z5, Z5
+	VPXORD       Z25, Z6, Z6
+	VPXORD       Z25, Z7, Z7
+	TRANSPOSE4Z(Z0, Z1, Z2, Z3, Z8, Z9, Z10, Z11)
+	TRANSPOSE4Z(Z4, Z5, Z6, Z7, Z12, Z13, Z14, Z15)
+	VMOVUPS      Z8, (SI)
+	VMOVUPS      Z9, 64(SI)
+	VMOVUPS      Z10, 128(SI)
+	VMOVUPS      Z11, 192(SI)
+	VMOVUPS      Z12, 256(SI)
+	VMOVUPS      Z13, 320(SI)
+	VMOVUPS      Z14, 384(SI)
+	VMOVUPS      Z15, 448(SI)
+	VMOVUPS      Z26, 512(SI)
+
+	MOVQ       AX, R13                    // prefetch 8 KiB on: R11+16*(AX-R11)
+	SUBQ       R11, R13
+	SHLQ       $4, R13
+	ADDQ       R11, R13
+	PREFETCHT0 8192(R13)
+	PREFETCHT0 8256(R13)
+	PREFETCHT0 8320(R13)
+	PREFETCHT0 8384(R13)
+	PREFETCHT0 8448(R13)
+	PREFETCHT0 8512(R13)
+	PREFETCHT0 8576(R13)
+	PREFETCHT0 8640(R13)
+	PREFETCHT0 8704(R13)
+	ADDQ       $34, AX
+	ADDQ       $34, DX
+	ADDQ       $576, SI
+	DECQ       R15
+	JNZ        ttrans
+
+	// Each quad over the transposed blocks: AX counts the quads, DX is
+	// the quad's first output, R12 its sums.
+	MOVQ quads+24(FP), AX
+	MOVQ DI, DX
+	MOVQ xq+16(FP), SI
+	MOVQ sums+72(FP), R12
+
+tquad:
+	MOVQ   blocks+40(FP), R15
+	IMUL3Q $34, R15, R9                   // queries at SI, SI+R9, R10, R10+R9
+	LEAQ   (SI)(R9*2), R10
+	MOVQ   tr+80(FP), R13
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+
+tblock:
+	VMOVUPS (R13), Z8
+	VMOVUPS 64(R13), Z9
+	VMOVUPS 128(R13), Z10
+	VMOVUPS 192(R13), Z11
+	VMOVUPS 256(R13), Z12
+	VMOVUPS 320(R13), Z13
+	VMOVUPS 384(R13), Z14
+	VMOVUPS 448(R13), Z15
+	VMOVUPS 512(R13), Z26
+	QDOT4Z
+	ADDQ $34, SI
+	ADDQ $34, R10
+	ADDQ $32, R12
+	ADDQ $576, R13
+	DECQ R15
+	JNZ  tblock
+
+	MOVQ         dstStride+8(FP), R15
+	SHLQ         $2, R15
+	LEAQ         (R15)(R15*2), R14
+	VBROADCASTSS scale+64(FP), Z16
+	VMULPS       Z16, Z27, Z27
+	VMULPS       Z16, Z28, Z28
+	VMULPS       Z16, Z29, Z29
+	VMULPS       Z16, Z30, Z30
+	VMOVUPS      Z27, (DX)
+	VMOVUPS      Z28, (DX)(R15*1)
+	VMOVUPS      Z29, (DX)(R15*2)
+	VMOVUPS      Z30, (DX)(R14*1)
+	LEAQ         (DX)(R15*4), DX          // the next quad's outputs
+	LEAQ         (R10)(R9*1), SI          // and queries (R10 is at the fourth's)
+	DECQ         AX
+	JNZ          tquad
+
+	ADDQ $64, DI
+	LEAQ (R11)(BX*8), R11                 // 16 rows on
+	LEAQ (R11)(BX*8), R11
+	SUBQ $16, R8
+	JNZ  tgroup
+
+	VZEROUPPER
+	RET

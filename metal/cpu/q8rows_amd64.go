@@ -41,20 +41,31 @@ func dotRowsQ8Native(dst []float32, xq, m []byte, stride int, scale float32) boo
 // dotRowsQ8GroupNative is dotRowsQ8Group for all n >= 4 quantized queries
 // at xq, four at a time, at the AVX512 level (w a multiple of 32 up to
 // q8Stack, rows >= 8); the last four end at the last query (the queries
-// they share with the previous four get the same bits again). It returns
-// how many queries it did (0 or n).
+// they share with the previous four get the same bits again); a multiple
+// of four above four takes each block of 16 rows transposed once for up
+// to q8Quads quads. It returns how many queries it did (0 or n).
 func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, xq []byte, w int, m []byte, stride int, scale float32) int {
 	rb := Q8RowBytes(w)
 	n := len(xq) / rb
 	if kern.q8 != q8VNNI || n < 4 || w%32 != 0 || w > q8Stack || rows < 8 {
 		return 0
 	}
-	var sums [q8Stack / 32 * 8]int32
+	var sums [q8Quads * q8Stack / 32 * 8]int32
 	r16, r8 := rows/16*16, rows/8*8
+	if n%4 == 0 && n > 4 && r16 > 0 {
+		// Whole quads: each block of 16 rows transposed once for up to
+		// q8Quads of them.
+		var tr [q8Stack/32*576 + 64]byte
+		t := tr[(64-uintptr(unsafe.Pointer(&tr[0]))%64)%64:] // aligned, if only for speed
+		for q := 0; q < n; q += 4 * q8Quads {
+			k := min(q8Quads, (n-q)/4)
+			dotRowsQ8_0GroupT16VNNI(&dst[q*dstStride], dstStride, &xq[q*rb], k, r16, w/32, &m[0], stride, scale, &sums[0], &t[0])
+		}
+	}
 	for q0 := 0; q0 < n; q0 += 4 {
 		q := min(q0, n-4)
 		d, x := dst[q*dstStride:], xq[q*rb:]
-		if r16 > 0 {
+		if r16 > 0 && (n%4 != 0 || n == 4) {
 			dotRowsQ8_0Group16VNNI(&d[0], dstStride, &x[0], r16, w/32, &m[0], stride, scale, &sums[0])
 		}
 		if r16 < r8 {
@@ -68,6 +79,17 @@ func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, xq []byte, w int, 
 	}
 	return n
 }
+
+// q8Quads is how many quads of queries dotRowsQ8_0GroupT16VNNI takes at
+// a time: a batch block's 8 tokens times a KV group's 4 heads.
+const q8Quads = 8
+
+// dotRowsQ8_0GroupT16VNNI is dotRowsQ8_0Group16VNNI for quads quads of
+// queries at once, each block of 16 rows transposed once into tr (576
+// bytes per block) for all of them, bit for bit (q8group_amd64.s).
+//
+//go:noescape
+func dotRowsQ8_0GroupT16VNNI(dst *float32, dstStride int, xq *byte, quads, rows, blocks int, m *byte, stride int, scale float32, sums *int32, tr *byte)
 
 // dotRowsQ8_0GroupVNNI is dotRowsQ8_0VNNI's groups of 8 rows for four
 // queries at a time, each block of 8 rows transposed once for the four,
@@ -108,10 +130,18 @@ func axpyRowsQ8_0AVX512(dst, a []float32, m []byte, stride int)
 
 // axpyRowsQ8GroupAVX512 is kernelSet.axpyRowsQ8Group at the AVX512 level:
 // axpyRowsQ8_0AVX512 for eight queries at a time, then four, each block of
-// a row dequantized once for them, bit for bit (q8axpy_amd64.s). A batch's
-// 32 queries per row dequantize each block 4 times, not 8.
+// a row dequantized once for them, bit for bit (q8axpy_amd64.s); 16 or more
+// dequantize each block once for all their groups of eight (a batch's 32
+// queries per KV group: once, not 4 times).
 func axpyRowsQ8GroupAVX512(dst *float32, n, w int, a *float32, aStride int, m *byte, rows, stride int) {
 	q := 0
+	if n >= 16 {
+		// Two groups of eight or more: each column of a row dequantized
+		// once into v for all of them.
+		var v [q8AxpyTile * 32]float32
+		q = n / 8 * 8
+		axpyRowsQ8_0DeqAVX512(dst, q/8, w, a, aStride, m, rows, stride, &v[0])
+	}
 	for ; n-q >= 8; q += 8 {
 		axpyRowsQ8_0OctAVX512((*float32)(unsafe.Add(unsafe.Pointer(dst), 4*q*w)), w,
 			(*float32)(unsafe.Add(unsafe.Pointer(a), 4*q*aStride)), aStride, m, rows, stride)
@@ -121,6 +151,14 @@ func axpyRowsQ8GroupAVX512(dst *float32, n, w int, a *float32, aStride int, m *b
 			(*float32)(unsafe.Add(unsafe.Pointer(a), 4*q*aStride)), aStride, m, rows, stride)
 	}
 }
+
+// axpyRowsQ8_0DeqAVX512 is axpyRowsQ8_0OctAVX512 for octs groups of eight
+// queries (rows <= q8AxpyTile), each block column of the rows dequantized
+// once into v (32*rows floats) for all of them, bit for bit
+// (q8axpy_amd64.s).
+//
+//go:noescape
+func axpyRowsQ8_0DeqAVX512(dst *float32, octs, w int, a *float32, aStride int, m *byte, rows, stride int, v *float32)
 
 // axpyRowsQ8_0QuadAVX512 is axpyRowsQ8GroupAVX512 four queries at a time
 // (n >= 1: a last group of fewer repeats its last query).
