@@ -597,20 +597,22 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 			case nt < attendBlock:
 				units, per = nh, nt
 			}
-			full := s.pos0 + t0 + 1 // positions every token of the block sees
+			// The positions every token of the block sees [0, full) go to
+			// the group kernels, the few after them token by token.
+			full := s.pos0 + t0 + 1
 			for j0 := 0; j0 < end; j0 += attendTile {
 				j1 := min(j0+attendTile, end)
-				if j1 <= full {
+				if jg := min(j1, full); jg > j0 {
 					for u := range units {
 						w := s.att[((h0+u)*attendBlock+t0%attendBlock)*ctx+j0:]
-						s.groupScores(w, j1-j0, stride, qs[u*per*hd:][:per*hd], qq[u*per*rb:][:per*rb], kvh, j0, j1, scale)
+						s.groupScores(w, jg-j0, stride, qs[u*per*hd:][:per*hd], qq[u*per*rb:][:per*rb], kvh, j0, jg, scale)
 					}
-					continue
 				}
+				js := max(j0, full)
 				for hh := range nh {
 					for tt := range nt {
-						if jt := min(j1, s.pos0+t0+tt+1); jt > j0 {
-							s.scores(s.weights(t0+tt, h0+hh)[j0:jt], qs[(hh*nt+tt)*hd:][:hd], kvh, j0, jt, scale)
+						if jt := min(j1, s.pos0+t0+tt+1); jt > js {
+							s.scores(s.weights(t0+tt, h0+hh)[js:jt], qs[(hh*nt+tt)*hd:][:hd], kvh, js, jt, scale)
 						}
 					}
 				}
@@ -623,17 +625,17 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 			clear(mixes)
 			for j0 := 0; j0 < end; j0 += attendTile {
 				j1 := min(j0+attendTile, end)
-				if j1 <= full {
+				if jg := min(j1, full); jg > j0 {
 					for u := range units {
 						w := s.att[((h0+u)*attendBlock+t0%attendBlock)*ctx+j0:]
-						s.groupMix(mixes[u*per*hd:][:per*hd], w, j1-j0, stride, kvh, j0, j1)
+						s.groupMix(mixes[u*per*hd:][:per*hd], w, jg-j0, stride, kvh, j0, jg)
 					}
-					continue
 				}
+				js := max(j0, full)
 				for hh := range nh {
 					for tt := range nt {
-						if jt := min(j1, s.pos0+t0+tt+1); jt > j0 {
-							s.mixValues(mixes[(hh*nt+tt)*hd:][:hd], s.weights(t0+tt, h0+hh)[j0:jt], kvh, j0, jt)
+						if jt := min(j1, s.pos0+t0+tt+1); jt > js {
+							s.mixValues(mixes[(hh*nt+tt)*hd:][:hd], s.weights(t0+tt, h0+hh)[js:jt], kvh, js, jt)
 						}
 					}
 				}
