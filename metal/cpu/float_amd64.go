@@ -2,7 +2,11 @@
 
 package cpu
 
-import "unsafe"
+import (
+	"unsafe"
+
+	xcpu "golang.org/x/sys/cpu"
+)
 
 // Float-activation kernels for amd64 (AVX2 + FMA + F16C), used by the AVX2
 // and AVX512 levels: the LM head and embedding dots (floatRows), the int8
@@ -223,6 +227,23 @@ func readSumAVX2(b []byte) uint64
 //go:noescape
 func rowsQ6_KAVX512(dst []float32, w []byte, rb int, q []int8, d []float32, d8 []float32, bs []int16, scale float32)
 
+// rowsQ6_KAVX512GFNI is rowsQ6_KAVX512 with the 6-bit codes put together
+// by GF2P8AFFINEQB (fewer instructions; 1.05-1.1x as fast in the L2 cache)
+// and the prefetch 4 KiB ahead, bit for bit. floatRowsAVX512 takes it where
+// the CPU has GFNI.
+//
+//go:noescape
+func rowsQ6_KAVX512GFNI(dst []float32, w []byte, rb int, q []int8, d []float32, d8 []float32, bs []int16, scale float32)
+
+// rowsQ6_K512 is the Q6_K kernel of floatRowsAVX512.
+var rowsQ6_K512 = rowsQ6_KAVX512
+
+func init() {
+	if xcpu.X86.HasAVX512GFNI {
+		rowsQ6_K512 = rowsQ6_KAVX512GFNI
+	}
+}
+
 // rowsF16AVX512 is rowsF16AVX2 with 16-lane accumulators.
 //
 //go:noescape
@@ -242,7 +263,7 @@ func floatRowsAVX512(dst []float32, t DType, w []byte, rb int, a *floatAct, scal
 	case t == F16:
 		rowsF16AVX512(dst, w, rb, a.x, scale)
 	case t == Q6_K && a.quant:
-		rowsQ6_KAVX512(dst, w, rb, a.q, a.d, a.d8, a.bs, scale)
+		rowsQ6_K512(dst, w, rb, a.q, a.d, a.d8, a.bs, scale)
 	case t == Q8_0 && a.quant && len(a.d)%8 == 0:
 		rowsQ8_0AVX512(dst, w, rb, a.q, a.d, scale)
 	case t == Q4_0 && a.quant && len(a.d)%8 == 0:
