@@ -243,15 +243,63 @@ qvorow:
 	VZEROUPPER
 	RET
 
-// func axpyRowsQ8_0DeqAVX512(dst *float32, octs, w int, a *float32, aStride int, m *byte, rows, stride int, v *float32)
+// QDV points r at the half of axpyRowsQ8_0DeqAVX512's v for the column
+// whose first lane is at byte lane (bit 7: the column's parity). lane and
+// r may be the same register.
+#define QDV(r, lane) \
+	MOVQ lane, r; \
+	ANDQ $128, r; \
+	SHLQ $6, r; \
+	ADDQ SP, r; \
+	ADDQ $63, r; \
+	ANDQ $-64, r
+
+// QD8ROW adds the dequantized row at SI to the eight queries'
+// accumulators Z0-Z15, their weights at R9, R9+R10, R9+2*R10, R9+R11 and
+// the same from R12, as QV8ROW does.
+#define QD8ROW \
+	VMOVUPS      (SI), Z16; \
+	VMOVUPS      64(SI), Z17; \
+	VBROADCASTSS (R9), Z19; \
+	VBROADCASTSS (R9)(R10*1), Z20; \
+	VBROADCASTSS (R9)(R10*2), Z21; \
+	VBROADCASTSS (R9)(R11*1), Z22; \
+	VBROADCASTSS (R12), Z23; \
+	VBROADCASTSS (R12)(R10*1), Z24; \
+	VBROADCASTSS (R12)(R10*2), Z25; \
+	VBROADCASTSS (R12)(R11*1), Z26; \
+	VFMADD231PS  Z16, Z19, Z0; \
+	VFMADD231PS  Z17, Z19, Z1; \
+	VFMADD231PS  Z16, Z20, Z2; \
+	VFMADD231PS  Z17, Z20, Z3; \
+	VFMADD231PS  Z16, Z21, Z4; \
+	VFMADD231PS  Z17, Z21, Z5; \
+	VFMADD231PS  Z16, Z22, Z6; \
+	VFMADD231PS  Z17, Z22, Z7; \
+	VFMADD231PS  Z16, Z23, Z8; \
+	VFMADD231PS  Z17, Z23, Z9; \
+	VFMADD231PS  Z16, Z24, Z10; \
+	VFMADD231PS  Z17, Z24, Z11; \
+	VFMADD231PS  Z16, Z25, Z12; \
+	VFMADD231PS  Z17, Z25, Z13; \
+	VFMADD231PS  Z16, Z26, Z14; \
+	VFMADD231PS  Z17, Z26, Z15; \
+	ADDQ         $4, R9; \
+	ADDQ         $4, R12; \
+	ADDQ         $128, SI
+
+// func axpyRowsQ8_0DeqAVX512(dst *float32, octs, w int, a *float32, aStride int, m *byte, rows, stride int)
 //
 // axpyRowsQ8_0OctAVX512 for octs groups of eight queries (back to back at
 // dst, their weights aStride floats apart from a) over the same rows, bit
 // for bit: each block column of the rows is dequantized once into v (32
-// floats per row, rows*128 bytes) and then read by every group of eight,
-// which leaves the FMA units little but the FMAs (a batch's 32 queries
-// per KV group dequantized each block 4 times before).
-TEXT ·axpyRowsQ8_0DeqAVX512(SB), NOSPLIT, $0-72
+// floats per row) and then read by every group of eight, which leaves the
+// FMA units little but the FMAs (a batch's 32 queries per KV group
+// dequantized each block 4 times before). The first group of a column
+// dequantizes the next column into the other half of v as it goes, so that
+// this work overlaps the FMAs. v is in the frame, 64-byte aligned (rows <=
+// 64, 8 KiB per column): Go would clear a scratch array it passed.
+TEXT ·axpyRowsQ8_0DeqAVX512(SB), 0, $16448-64
 	MOVQ w+16(FP), R13
 	SHLQ $2, R13                          // the queries' stride in bytes
 	LEAQ (R13)(R13*2), R14
@@ -263,11 +311,10 @@ TEXT ·axpyRowsQ8_0DeqAVX512(SB), NOSPLIT, $0-72
 	SHRQ $5, R8
 	XORQ AX, AX                           // the column's first lane, in bytes
 
-qdcolumn:
-	// Dequantize the column's blocks into v.
+	// Dequantize column 0 into the first half of v.
 	MOVQ stride+56(FP), BX
 	MOVQ DX, SI
-	MOVQ v+64(FP), DI
+	QDV(DI, AX)
 	MOVQ rows+48(FP), CX
 
 qddeq:
@@ -280,8 +327,9 @@ qddeq:
 	DECQ       CX
 	JNZ        qddeq
 
-	// Every group of eight over them: CX counts the groups, BX the rows,
-	// R9 and R12 point at the group's weights.
+qdcolumn:
+	// Every group of eight over the column: CX counts the groups, BX the
+	// rows, R9 and R12 point at the group's weights, SI at the rows.
 	MOVQ dst+0(FP), DI
 	ADDQ AX, DI
 	MOVQ a+24(FP), R9
@@ -291,42 +339,48 @@ qdoct:
 	LEAQ (DI)(R13*4), R15
 	LEAQ (R9)(R10*4), R12
 	QV8LOAD
-	MOVQ v+64(FP), SI
+	QDV(SI, AX)
 	MOVQ rows+48(FP), BX
+	CMPQ CX, octs+8(FP)
+	JNE  qdrow
+	CMPQ R8, $1
+	JEQ  qdrow
+
+	// The first group also dequantizes the next column (R14) into the
+	// other half of v (R13).
+	LEAQ 128(AX), R13
+	QDV(R13, R13)
+	LEAQ 34(DX), R14
+
+qdrownext:
+	PREFETCHT0   QVAHEAD(R14)
+	VPBROADCASTW (R14), X29
+	VCVTPH2PS    X29, X29
+	VBROADCASTSS X29, Z29
+	VPMOVSXBD    2(R14), Z27
+	VPMOVSXBD    18(R14), Z28
+	VCVTDQ2PS    Z27, Z27
+	VCVTDQ2PS    Z28, Z28
+	VMULPS       Z29, Z27, Z27
+	VMULPS       Z29, Z28, Z28
+	VMOVUPS      Z27, (R13)
+	VMOVUPS      Z28, 64(R13)
+	ADDQ         $128, R13
+	ADDQ         stride+56(FP), R14
+	QD8ROW
+	DECQ         BX
+	JNZ          qdrownext
+	MOVQ         w+16(FP), R13
+	SHLQ         $2, R13
+	LEAQ         (R13)(R13*2), R14
+	JMP          qdstore
 
 qdrow:
-	VMOVUPS      (SI), Z16
-	VMOVUPS      64(SI), Z17
-	VBROADCASTSS (R9), Z19
-	VBROADCASTSS (R9)(R10*1), Z20
-	VBROADCASTSS (R9)(R10*2), Z21
-	VBROADCASTSS (R9)(R11*1), Z22
-	VBROADCASTSS (R12), Z23
-	VBROADCASTSS (R12)(R10*1), Z24
-	VBROADCASTSS (R12)(R10*2), Z25
-	VBROADCASTSS (R12)(R11*1), Z26
-	VFMADD231PS  Z16, Z19, Z0
-	VFMADD231PS  Z17, Z19, Z1
-	VFMADD231PS  Z16, Z20, Z2
-	VFMADD231PS  Z17, Z20, Z3
-	VFMADD231PS  Z16, Z21, Z4
-	VFMADD231PS  Z17, Z21, Z5
-	VFMADD231PS  Z16, Z22, Z6
-	VFMADD231PS  Z17, Z22, Z7
-	VFMADD231PS  Z16, Z23, Z8
-	VFMADD231PS  Z17, Z23, Z9
-	VFMADD231PS  Z16, Z24, Z10
-	VFMADD231PS  Z17, Z24, Z11
-	VFMADD231PS  Z16, Z25, Z12
-	VFMADD231PS  Z17, Z25, Z13
-	VFMADD231PS  Z16, Z26, Z14
-	VFMADD231PS  Z17, Z26, Z15
-	ADDQ         $4, R9
-	ADDQ         $4, R12
-	ADDQ         $128, SI
-	DECQ         BX
-	JNZ          qdrow
+	QD8ROW
+	DECQ BX
+	JNZ  qdrow
 
+qdstore:
 	QV8STORE
 	// The next group: dst 8 queries on, weights 8 rows of a on (R9 has
 	// moved rows floats along its first row).

@@ -28,6 +28,12 @@
 // R13 the four queries' blocks, R12 their sums and scales (8 words per
 // block: 4 int32 -128*Σq, then 4 float32 d_x).
 
+// TSCRATCH points r at the 64-byte aligned scratch in the frame of
+// dotRowsQ8_0GroupT16VNNI.
+#define TSCRATCH(r) \
+	LEAQ 63(SP), r; \
+	ANDQ $-64, r
+
 // QSUM stores at n(R12) -128 times the sum of the 32 int8 at qs and at
 // n+16(R12) the f16 at qd as a float. Y31 must be zero; clobbers Y16, Y17
 // and R14.
@@ -451,15 +457,17 @@ zblock:
 	VZEROUPPER
 	RET
 
-// func dotRowsQ8_0GroupT16VNNI(dst *float32, dstStride int, xq *byte, quads, rows, blocks int, m *byte, stride int, scale float32, sums *int32, tr *byte)
+// func dotRowsQ8_0GroupT16VNNI(dst *float32, dstStride int, xq *byte, quads, rows, blocks int, m *byte, stride int, scale float32)
 //
 // dotRowsQ8_0Group16VNNI for quads groups of four queries (back to back at
 // xq, quad q's outputs at dst[4*q*dstStride:]) over the same rows, bit for
 // bit: each block of 16 rows is transposed once into tr (576 bytes per
 // block: Z8-Z15, then the rows' d_k as floats) and then read by every quad
 // (a batch's 32 queries per KV group transposed each block 8 times
-// before). sums is scratch for 8*blocks words per quad.
-TEXT ·dotRowsQ8_0GroupT16VNNI(SB), NOSPLIT, $0-88
+// before). tr (blocks <= 8) and sums (8*blocks words per quad, quads <= 8)
+// are in the frame, 64-byte aligned: Go would clear scratch arrays it
+// passed.
+TEXT ·dotRowsQ8_0GroupT16VNNI(SB), 0, $6720-68
 	MOVQ         dst+0(FP), DI
 	MOVQ         rows+32(FP), R8
 	MOVQ         m+48(FP), R11
@@ -473,7 +481,8 @@ TEXT ·dotRowsQ8_0GroupT16VNNI(SB), NOSPLIT, $0-88
 	MOVQ    xq+16(FP), SI
 	MOVQ    blocks+40(FP), R15
 	IMUL3Q  $34, R15, R9                  // a query's bytes
-	MOVQ    sums+72(FP), R12
+	TSCRATCH(R12)
+	ADDQ    $4608, R12                    // sums, after tr
 	MOVQ    quads+24(FP), AX
 
 tsquad:
@@ -504,7 +513,7 @@ tgroup:
 	// Transpose the 16 rows' blocks into tr.
 	MOVQ R11, AX                          // rows 0-3 at (AX)(stride*i)
 	LEAQ (R11)(BX*4), DX                  // rows 4-7 at (DX)(stride*i)
-	MOVQ tr+80(FP), SI
+	TSCRATCH(SI)
 	MOVQ blocks+40(FP), R15
 
 ttrans:
@@ -596,13 +605,14 @@ ttrans:
 	MOVQ quads+24(FP), AX
 	MOVQ DI, DX
 	MOVQ xq+16(FP), SI
-	MOVQ sums+72(FP), R12
+	TSCRATCH(R12)
+	ADDQ $4608, R12
 
 tquad:
 	MOVQ   blocks+40(FP), R15
 	IMUL3Q $34, R15, R9                   // queries at SI, SI+R9, R10, R10+R9
 	LEAQ   (SI)(R9*2), R10
-	MOVQ   tr+80(FP), R13
+	TSCRATCH(R13)
 	VPXORD Z27, Z27, Z27
 	VPXORD Z28, Z28, Z28
 	VPXORD Z29, Z29, Z29

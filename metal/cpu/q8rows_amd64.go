@@ -50,18 +50,16 @@ func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, xq []byte, w int, 
 	if kern.q8 != q8VNNI || n < 4 || w%32 != 0 || w > q8Stack || rows < 8 {
 		return 0
 	}
-	var sums [q8Quads * q8Stack / 32 * 8]int32
 	r16, r8 := rows/16*16, rows/8*8
 	if n%4 == 0 && n > 4 && r16 > 0 {
 		// Whole quads: each block of 16 rows transposed once for up to
 		// q8Quads of them.
-		var tr [q8Stack/32*576 + 64]byte
-		t := tr[(64-uintptr(unsafe.Pointer(&tr[0]))%64)%64:] // aligned, if only for speed
 		for q := 0; q < n; q += 4 * q8Quads {
 			k := min(q8Quads, (n-q)/4)
-			dotRowsQ8_0GroupT16VNNI(&dst[q*dstStride], dstStride, &xq[q*rb], k, r16, w/32, &m[0], stride, scale, &sums[0], &t[0])
+			dotRowsQ8_0GroupT16VNNI(&dst[q*dstStride], dstStride, &xq[q*rb], k, r16, w/32, &m[0], stride, scale)
 		}
 	}
+	var sums [q8Stack / 32 * 8]int32
 	for q0 := 0; q0 < n; q0 += 4 {
 		q := min(q0, n-4)
 		d, x := dst[q*dstStride:], xq[q*rb:]
@@ -84,12 +82,13 @@ func dotRowsQ8GroupNative(dst []float32, rows, dstStride int, xq []byte, w int, 
 // a time: a batch block's 8 tokens times a KV group's 4 heads.
 const q8Quads = 8
 
-// dotRowsQ8_0GroupT16VNNI is dotRowsQ8_0Group16VNNI for quads quads of
-// queries at once, each block of 16 rows transposed once into tr (576
-// bytes per block) for all of them, bit for bit (q8group_amd64.s).
+// dotRowsQ8_0GroupT16VNNI is dotRowsQ8_0Group16VNNI for quads <= q8Quads
+// quads of queries at once (blocks <= q8Stack/32), each block of 16 rows
+// transposed once into its frame for all of them, bit for bit
+// (q8group_amd64.s).
 //
 //go:noescape
-func dotRowsQ8_0GroupT16VNNI(dst *float32, dstStride int, xq *byte, quads, rows, blocks int, m *byte, stride int, scale float32, sums *int32, tr *byte)
+func dotRowsQ8_0GroupT16VNNI(dst *float32, dstStride int, xq *byte, quads, rows, blocks int, m *byte, stride int, scale float32)
 
 // dotRowsQ8_0GroupVNNI is dotRowsQ8_0VNNI's groups of 8 rows for four
 // queries at a time, each block of 8 rows transposed once for the four,
@@ -138,9 +137,8 @@ func axpyRowsQ8GroupAVX512(dst *float32, n, w int, a *float32, aStride int, m *b
 	if n >= 16 {
 		// Two groups of eight or more: each column of a row dequantized
 		// once into v for all of them.
-		var v [q8AxpyTile * 32]float32
 		q = n / 8 * 8
-		axpyRowsQ8_0DeqAVX512(dst, q/8, w, a, aStride, m, rows, stride, &v[0])
+		axpyRowsQ8_0DeqAVX512(dst, q/8, w, a, aStride, m, rows, stride)
 	}
 	for ; n-q >= 8; q += 8 {
 		axpyRowsQ8_0OctAVX512((*float32)(unsafe.Add(unsafe.Pointer(dst), 4*q*w)), w,
@@ -153,12 +151,13 @@ func axpyRowsQ8GroupAVX512(dst *float32, n, w int, a *float32, aStride int, m *b
 }
 
 // axpyRowsQ8_0DeqAVX512 is axpyRowsQ8_0OctAVX512 for octs groups of eight
-// queries (rows <= q8AxpyTile), each block column of the rows dequantized
-// once into v (32*rows floats) for all of them, bit for bit
-// (q8axpy_amd64.s).
+// queries (rows <= q8AxpyTile = 64), each block column of the rows
+// dequantized once into 32*rows floats of its frame for all of them (the
+// next column while the first eight take the current one), bit
+// for bit (q8axpy_amd64.s).
 //
 //go:noescape
-func axpyRowsQ8_0DeqAVX512(dst *float32, octs, w int, a *float32, aStride int, m *byte, rows, stride int, v *float32)
+func axpyRowsQ8_0DeqAVX512(dst *float32, octs, w int, a *float32, aStride int, m *byte, rows, stride int)
 
 // axpyRowsQ8_0QuadAVX512 is axpyRowsQ8GroupAVX512 four queries at a time
 // (n >= 1: a last group of fewer repeats its last query).
