@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // The LM head of bitnet-b1.58-2B-4T (tied with the embedding): 128256 x
@@ -166,4 +167,86 @@ func readBandwidth(size, threads, reps int) float64 {
 		best = max(best, p.Read())
 	}
 	return best
+}
+
+// BenchmarkHeadBound is BenchmarkTernaryBound for the LM head: each round
+// reads the bandwidth probe and times MatVec on the head hot (rows that stay
+// in the two threads' L2 caches) and cold (the whole 2B-4T head in huge
+// pages, as a loaded model holds it), on the pool's threads; it reports the
+// medians of the per-round ratios hot/probe and cold/probe, for Q6_K
+// (llama-quantize's head) and F16 (the head of I2_S files). Run with
+// -benchtime=15x.
+func BenchmarkHeadBound(b *testing.B) {
+	for _, typ := range []DType{Q6_K, F16} {
+		b.Run(typ.String(), func(b *testing.B) {
+			headBound(b, typ, []string{""}, []func(){func() {}})
+		})
+	}
+}
+
+// headBound runs BenchmarkHeadBound's rounds on a head of type typ with
+// each setup in turn (the order swapped every round), and reports, for
+// setup k named names[k], hot/probe, cold/probe and, for k > 0, the medians
+// of its per-round speed ratios against setup 0.
+func headBound(b *testing.B, typ DType, names []string, setups []func()) {
+	head := headMatrix(b, typ)
+	buf, free, err := HugePageBytes(len(head.Data))
+	if err != nil {
+		b.Skip(err)
+	}
+	defer free()
+	copy(buf, head.Data)
+	cold, _ := NewMatrix(typ, headRows, headCols, buf)
+	hotRows := (768 << 10) / cold.rowBytes() * 2 // 768 KiB a thread
+	hot, _ := NewMatrix(typ, hotRows, headCols, buf[:hotRows*cold.rowBytes()])
+	probe := NewBandwidthProbe(256 << 20)
+	defer probe.Close()
+	r := rand.New(rand.NewPCG(42, 43))
+	x := make([]float32, headCols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	dst := make([]float32, headRows)
+
+	n := len(setups)
+	hots, colds := make([][]float64, n), make([][]float64, n)
+	hotRel, coldRel := make([][]float64, n), make([][]float64, n)
+	round := 0
+	for b.Loop() {
+		p := probe.Read()
+		h, c := make([]float64, n), make([]float64, n)
+		for k := range n {
+			v := k
+			if round%2 == 1 {
+				v = n - 1 - k
+			}
+			setups[v]()
+			MatVec(dst[:hotRows], hot, x) // into the caches again
+			start := time.Now()
+			for range 20 {
+				MatVec(dst[:hotRows], hot, x)
+			}
+			h[v] = 20 * float64(len(hot.Data)) / time.Since(start).Seconds()
+			start = time.Now()
+			MatVec(dst, cold, x)
+			c[v] = float64(len(cold.Data)) / time.Since(start).Seconds()
+		}
+		p = (p + probe.Read()) / 2
+		for v := range n {
+			hots[v], colds[v] = append(hots[v], h[v]/p), append(colds[v], c[v]/p)
+			hotRel[v], coldRel[v] = append(hotRel[v], h[v]/h[0]), append(coldRel[v], c[v]/c[0])
+		}
+		round++
+	}
+	for v, name := range names {
+		if name != "" {
+			name += "-"
+		}
+		b.ReportMetric(medianOf(hots[v]), name+"hot/probe")
+		b.ReportMetric(medianOf(colds[v]), name+"cold/probe")
+		if v > 0 {
+			b.ReportMetric(medianOf(hotRel[v]), name+"hot/"+names[0])
+			b.ReportMetric(medianOf(coldRel[v]), name+"cold/"+names[0])
+		}
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	xcpu "golang.org/x/sys/cpu"
 )
@@ -63,88 +62,24 @@ func TestRowsQ6_KGFNI(t *testing.T) {
 	}
 }
 
-// BenchmarkQ6_KHeadBound is BenchmarkTernaryBound for the Q6_K LM head at
-// the AVX512 level, its two kernels (rowsQ6_KAVX512, rowsQ6_KAVX512GFNI)
-// side by side: each round reads the
-// bandwidth probe, then times each variant (in turns, the order swapped
-// every round) hot (768 head rows, which stay in the two threads' L2
-// caches) and cold (the whole 2B-4T head, 269 MB in huge pages), on the
-// pool's threads. It reports the medians of the per-round ratios hot/probe,
-// cold/probe and each variant's against the first. Run with
-// -benchtime=15x.
+// BenchmarkQ6_KHeadBound is BenchmarkHeadBound for Q6_K at the AVX512
+// level with its two kernels, rowsQ6_KAVX512 and rowsQ6_KAVX512GFNI, side by
+// side (in turns, the order swapped every round); it also reports the
+// medians of the per-round ratios gfni/avx512. Run with -benchtime=15x.
 func BenchmarkQ6_KHeadBound(b *testing.B) {
 	if len(cpuLevels) < 3 || cpuLevels[2] != AVX512 || !hasF16C() || !xcpu.X86.HasAVX512GFNI {
 		b.Skip("no AVX512 level with GFNI on this CPU")
 	}
 	defer SetLevel(AVX512)()
 	type rowsFunc = func(dst []float32, w []byte, rb int, q []int8, d []float32, d8 []float32, bs []int16, scale float32)
-	variants := []struct {
-		name string
-		rows rowsFunc
-	}{{"avx512", rowsQ6_KAVX512}, {"gfni", rowsQ6_KAVX512GFNI}}
 	saved := levelKernels[AVX512].floatRows
 	defer func() { levelKernels[AVX512].floatRows = saved }()
-	use := func(f rowsFunc) {
-		levelKernels[AVX512].floatRows = func(dst []float32, t DType, w []byte, rb int, a *floatAct, scale float32) {
-			f(dst, w, rb, a.q, a.d, a.d8, a.bs, scale)
-		}
-	}
-
-	head := headMatrix(b, Q6_K)
-	buf, free, err := HugePageBytes(len(head.Data))
-	if err != nil {
-		b.Skip(err)
-	}
-	defer free()
-	copy(buf, head.Data)
-	cold, _ := NewMatrix(Q6_K, headRows, headCols, buf)
-	const hotRows = 768
-	hot, _ := NewMatrix(Q6_K, hotRows, headCols, buf[:hotRows*cold.rowBytes()])
-	probe := NewBandwidthProbe(256 << 20)
-	defer probe.Close()
-	r := rand.New(rand.NewPCG(42, 43))
-	x := make([]float32, headCols)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	dst := make([]float32, headRows)
-
-	n := len(variants)
-	hots, colds := make([][]float64, n), make([][]float64, n)
-	hotRel, coldRel := make([][]float64, n), make([][]float64, n)
-	round := 0
-	for b.Loop() {
-		p := probe.Read()
-		h, c := make([]float64, n), make([]float64, n)
-		for k := range n {
-			v := k
-			if round%2 == 1 {
-				v = n - 1 - k
+	use := func(f rowsFunc) func() {
+		return func() {
+			levelKernels[AVX512].floatRows = func(dst []float32, t DType, w []byte, rb int, a *floatAct, scale float32) {
+				f(dst, w, rb, a.q, a.d, a.d8, a.bs, scale)
 			}
-			use(variants[v].rows)
-			MatVec(dst[:hotRows], hot, x) // into the caches again
-			start := time.Now()
-			for range 20 {
-				MatVec(dst[:hotRows], hot, x)
-			}
-			h[v] = 20 * float64(len(hot.Data)) / time.Since(start).Seconds()
-			start = time.Now()
-			MatVec(dst, cold, x)
-			c[v] = float64(len(cold.Data)) / time.Since(start).Seconds()
-		}
-		p = (p + probe.Read()) / 2
-		for v := range n {
-			hots[v], colds[v] = append(hots[v], h[v]/p), append(colds[v], c[v]/p)
-			hotRel[v], coldRel[v] = append(hotRel[v], h[v]/h[0]), append(coldRel[v], c[v]/c[0])
-		}
-		round++
-	}
-	for v, vr := range variants {
-		b.ReportMetric(medianOf(hots[v]), vr.name+"-hot/probe")
-		b.ReportMetric(medianOf(colds[v]), vr.name+"-cold/probe")
-		if v > 0 {
-			b.ReportMetric(medianOf(hotRel[v]), vr.name+"-hot/"+variants[0].name)
-			b.ReportMetric(medianOf(coldRel[v]), vr.name+"-cold/"+variants[0].name)
 		}
 	}
+	headBound(b, Q6_K, []string{"avx512", "gfni"}, []func(){use(rowsQ6_KAVX512), use(rowsQ6_KAVX512GFNI)})
 }
