@@ -38,10 +38,10 @@ type Session struct {
 	o      []float32 // (batch, dim) projection output
 	gate   []float32 // (batch, ffn)
 	up     []float32 // (batch, ffn)
-	att    []float32 // (heads, attendBlock, ctx) attention weights of a few tokens, then (heads, ctx) those a hook sees
-	qg     []float32 // (heads, attendBlock, headDim) a block's queries, head-major (attendTokens)
-	qq     []byte    // (heads, attendBlock, Q8RowBytes(headDim)) qg (or q) quantized, for a Q8_0 cache
-	mg     []float32 // (heads, attendBlock, headDim) a block's attention outputs, head-major
+	att    []float32 // (heads, attendBlock, ctx) attention weights of a few tokens, then (heads, ctx) those a hook sees, then (attendSlots-1, heads, attendBlock, ctx) for slotParts
+	qg     []float32 // (attendSlots, heads, attendBlock, headDim) a block's queries, head-major (attendTokens)
+	qq     []byte    // (attendSlots, heads, attendBlock, Q8RowBytes(headDim)) qg (or q) quantized, for a Q8_0 cache
+	mg     []float32 // (attendSlots, heads, attendBlock, headDim) a block's attention outputs, head-major
 	xq     []int8    // (batch, max(dim, ffn)) int8 activations
 	xf     []float32 // (batch, max(dim, ffn)) float activations padded to a plain projection's columns
 	normed []float32 // (batch, max(dim, ffn)) a BitLinear's input after its own RMSNorm (use_rms_norm only)
@@ -62,7 +62,7 @@ type Session struct {
 	// what it works on.
 	attendFn, activateFn      func(lo, hi int)
 	scoreFn, softmaxFn, mixFn func(lo, hi int) // attendSplit's phases
-	headsFn                   func(lo, hi int) // headParts
+	headsFn, slotsFn          func(lo, hi int) // headParts, slotParts
 	layer, pos0, batch        int
 	threads                   int // attendSplit's and headParts'
 }
@@ -96,10 +96,10 @@ func (m *Model) newSession(ctxLen int, kv kvcache.Type) *Session {
 		o:      make([]float32, b*c.Dim),
 		gate:   make([]float32, b*c.FFNDim),
 		up:     make([]float32, b*c.FFNDim),
-		att:    make([]float32, (attendBlock+1)*c.Heads*ctxLen),
-		qg:     make([]float32, attendBlock*c.Heads*c.HeadDim),
-		qq:     make([]byte, attendBlock*c.Heads*cpu.Q8RowBytes(c.HeadDim)*btoi(kv == kvcache.Q8_0)),
-		mg:     make([]float32, attendBlock*c.Heads*c.HeadDim),
+		att:    make([]float32, (attendSlots*attendBlock+1)*c.Heads*ctxLen),
+		qg:     make([]float32, attendSlots*attendBlock*c.Heads*c.HeadDim),
+		qq:     make([]byte, attendSlots*attendBlock*c.Heads*cpu.Q8RowBytes(c.HeadDim)*btoi(kv == kvcache.Q8_0)),
+		mg:     make([]float32, attendSlots*attendBlock*c.Heads*c.HeadDim),
 		xq:     make([]int8, b*wide),
 		xf:     make([]float32, b*wide),
 		normed: make([]float32, b*wide*btoi(c.BitLinearNorm)),
@@ -109,7 +109,7 @@ func (m *Model) newSession(ctxLen int, kv kvcache.Type) *Session {
 	s.cos, s.sin = ropeTables(ctxLen, c.ropeFreqs())
 	s.attendFn, s.activateFn = s.attendHeads, s.activateRows
 	s.scoreFn, s.softmaxFn, s.mixFn = s.scoreParts, s.softmaxHeads, s.mixParts
-	s.headsFn = s.headParts
+	s.headsFn, s.slotsFn = s.headParts, s.slotParts
 	return s
 }
 
@@ -358,7 +358,7 @@ func (s *Session) project(dst []float32, w *cpu.Matrix, n int) {
 func (s *Session) attendObserved(t int) {
 	c := &s.m.Config
 	ctx, p := s.cache.Cap(), s.pos0+t
-	s.attendTokens(0, c.Heads, t, t+1)
+	s.attendTokens(0, c.Heads, t, t+1, 0)
 	packed := s.att[attendBlock*c.Heads*ctx:][:c.Heads*(p+1)]
 	for h := range c.Heads {
 		copy(packed[h*(p+1):(h+1)*(p+1)], s.weights(t, h)[:p+1])
@@ -390,10 +390,17 @@ func (s *Session) attend() {
 	switch {
 	case s.batch > 1:
 		// Tokens of a batch cost more arithmetic than reading the cache
-		// (each row is used by the group's heads for attendBlock tokens):
-		// 3 ranges of heads per thread balance it, at the price of
-		// reading a group's rows twice when two ranges share it.
+		// (each row is used by the group's heads for attendBlock tokens).
+		// With a few threads, (KV group, half the batch) items balance it
+		// and keep every group's heads together (2B-4T on 2 threads: 10
+		// items, 5 each); otherwise 3 ranges of heads per thread, at the
+		// price of reading a group's rows twice when two ranges share it
+		// and of calling the group kernels with fewer queries.
 		s.threads = cpu.Threads()
+		if s.threads <= c.KVHeads && s.batch >= attendSlots*attendBlock {
+			cpu.Parallel(attendSlots*c.KVHeads, 1, s.slotsFn)
+			break
+		}
 		cpu.Parallel(3*s.threads, 1, s.headsFn)
 	case s.pos0+1 >= attendSplitDepth:
 		s.attendSplit()
@@ -406,7 +413,22 @@ func (s *Session) attend() {
 // equal ranges (attend of a batch).
 func (s *Session) headParts(lo, hi int) {
 	h, parts := s.m.Config.Heads, 3*s.threads
-	s.attendTokens(lo*h/parts, hi*h/parts, 0, s.batch)
+	s.attendTokens(lo*h/parts, hi*h/parts, 0, s.batch, 0)
+}
+
+// slotParts computes items [lo, hi) of the batch cut into (KV group, part
+// of the batch's blocks of tokens) items, attendSlots parts: part k takes
+// scratch slot k, so that two threads on the same group's parts do not
+// share it.
+func (s *Session) slotParts(lo, hi int) {
+	group := s.m.Config.Heads / s.m.Config.KVHeads
+	blocks := (s.batch + attendBlock - 1) / attendBlock
+	for i := lo; i < hi; i++ {
+		g, k := i/attendSlots, i%attendSlots
+		from := k * blocks / attendSlots * attendBlock
+		to := min((k+1)*blocks/attendSlots*attendBlock, s.batch)
+		s.attendTokens(g*group, (g+1)*group, from, to, k)
+	}
 }
 
 // attendSplitDepth is the number of positions from which a decode step
@@ -538,7 +560,7 @@ func (s *Session) groupMixLanes(dst []float32, w, l0 int, a []float32, j0, j1, s
 // attendHeads computes heads [lo, hi) of the attention of the batch's
 // tokens (s.batch tokens from s.pos0 in s.layer), as cpu.Parallel splits
 // them (whole groups of query heads that share a KV head).
-func (s *Session) attendHeads(lo, hi int) { s.attendTokens(lo, hi, 0, s.batch) }
+func (s *Session) attendHeads(lo, hi int) { s.attendTokens(lo, hi, 0, s.batch, 0) }
 
 // weights is where token t of the batch keeps head h's attention weights
 // (ctx floats): a block of attendBlock tokens uses attendBlock*heads rows,
@@ -556,13 +578,20 @@ func (s *Session) weights(t, h int) []float32 {
 // (cpu.DotRowsF16Group...) read each cached row once for all of them, and a
 // tile is read once from memory and then from the L1 cache. Each (token,
 // head) gets the bits of the single-query kernels, tile after tile.
-func (s *Session) attendTokens(lo, hi, from, to int) {
+func (s *Session) attendTokens(lo, hi, from, to, slot int) {
 	c := &s.m.Config
 	hd, qd := c.HeadDim, c.Heads*c.HeadDim
 	group := c.Heads / c.KVHeads
 	ctx := s.cache.Cap()
 	rb := cpu.Q8RowBytes(hd) * btoi(s.cache.Type() == kvcache.Q8_0)
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	// Slot k's scratch: its own att rows (slot 0's are weights'), queries
+	// and mixes.
+	att := s.att[(slot*attendBlock+btoi(slot > 0))*c.Heads*ctx:]
+	qg := s.qg[slot*attendBlock*qd:]
+	mg := s.mg[slot*attendBlock*qd:]
+	qqs := s.qq[slot*attendBlock*c.Heads*rb:]
+	weights := func(t, h int) []float32 { return att[(h*attendBlock+t%attendBlock)*ctx:][:ctx] }
 	for t0 := from; t0 < to; t0 += attendBlock {
 		t1 := min(t0+attendBlock, to)
 		nt, end := t1-t0, s.pos0+t1 // tokens, positions the last one sees
@@ -575,15 +604,15 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 			qs := s.q[t0*qd+h0*hd : t0*qd+(h0+nh)*hd]
 			mixes := s.mix[t0*qd+h0*hd : t0*qd+(h0+nh)*hd]
 			if nt > 1 {
-				qs = s.qg[h0*attendBlock*hd:][:nh*nt*hd]
-				mixes = s.mg[h0*attendBlock*hd:][:nh*nt*hd]
+				qs = qg[h0*attendBlock*hd:][:nh*nt*hd]
+				mixes = mg[h0*attendBlock*hd:][:nh*nt*hd]
 				for hh := range nh {
 					for tt := range nt {
 						copy(qs[(hh*nt+tt)*hd:][:hd], s.q[(t0+tt)*qd+(h0+hh)*hd:][:hd])
 					}
 				}
 			}
-			qq := s.qq[h0*attendBlock*rb:][:nh*nt*rb] // empty unless Q8_0
+			qq := qqs[h0*attendBlock*rb:][:nh*nt*rb] // empty unless Q8_0
 			if rb > 0 {
 				s.quantQueries(qq, qs)
 			}
@@ -604,7 +633,7 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 				j1 := min(j0+attendTile, end)
 				if jg := min(j1, full); jg > j0 {
 					for u := range units {
-						w := s.att[((h0+u)*attendBlock+t0%attendBlock)*ctx+j0:]
+						w := att[((h0+u)*attendBlock+t0%attendBlock)*ctx+j0:]
 						s.groupScores(w, jg-j0, stride, qs[u*per*hd:][:per*hd], qq[u*per*rb:][:per*rb], kvh, j0, jg, scale)
 					}
 				}
@@ -612,14 +641,14 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 				for hh := range nh {
 					for tt := range nt {
 						if jt := min(j1, s.pos0+t0+tt+1); jt > js {
-							s.scores(s.weights(t0+tt, h0+hh)[js:jt], qs[(hh*nt+tt)*hd:][:hd], kvh, js, jt, scale)
+							s.scores(weights(t0+tt, h0+hh)[js:jt], qs[(hh*nt+tt)*hd:][:hd], kvh, js, jt, scale)
 						}
 					}
 				}
 			}
 			for hh := range nh {
 				for tt := range nt {
-					cpu.Softmax(s.weights(t0+tt, h0+hh)[:s.pos0+t0+tt+1])
+					cpu.Softmax(weights(t0+tt, h0+hh)[:s.pos0+t0+tt+1])
 				}
 			}
 			clear(mixes)
@@ -627,7 +656,7 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 				j1 := min(j0+attendTile, end)
 				if jg := min(j1, full); jg > j0 {
 					for u := range units {
-						w := s.att[((h0+u)*attendBlock+t0%attendBlock)*ctx+j0:]
+						w := att[((h0+u)*attendBlock+t0%attendBlock)*ctx+j0:]
 						s.groupMix(mixes[u*per*hd:][:per*hd], w, jg-j0, stride, kvh, j0, jg)
 					}
 				}
@@ -635,7 +664,7 @@ func (s *Session) attendTokens(lo, hi, from, to int) {
 				for hh := range nh {
 					for tt := range nt {
 						if jt := min(j1, s.pos0+t0+tt+1); jt > js {
-							s.mixValues(mixes[(hh*nt+tt)*hd:][:hd], s.weights(t0+tt, h0+hh)[js:jt], kvh, js, jt)
+							s.mixValues(mixes[(hh*nt+tt)*hd:][:hd], weights(t0+tt, h0+hh)[js:jt], kvh, js, jt)
 						}
 					}
 				}
@@ -743,6 +772,10 @@ const (
 	attendTile  = 64
 	attendBlock = 8
 )
+
+// attendSlots is how many parts of a batch attend computes at the same
+// time for the same KV group, each with its own scratch (slotParts).
+const attendSlots = 2
 
 // activateRows applies the activation to rows [lo, hi) of the batch's gate
 // and up outputs, as cpu.MatMulTernaryPair splits them.
