@@ -83,6 +83,7 @@ func (m *Model) newSession(ctxLen int, kv kvcache.Type) *Session {
 	ctxLen = m.SessionContext(ctxLen)
 	b := maxBatch
 	wide := max(c.Dim, c.FFNDim, c.Heads*c.HeadDim) + colPad
+	slots := 1 + (attendSlots-1)*btoi(kv == kvcache.Q8_0) // slotParts' scratch
 	s := &Session{
 		m:      m,
 		cache:  kvcache.New(c.Layers, ctxLen, c.KVHeads, c.HeadDim, kv),
@@ -96,10 +97,10 @@ func (m *Model) newSession(ctxLen int, kv kvcache.Type) *Session {
 		o:      make([]float32, b*c.Dim),
 		gate:   make([]float32, b*c.FFNDim),
 		up:     make([]float32, b*c.FFNDim),
-		att:    make([]float32, (attendSlots*attendBlock+1)*c.Heads*ctxLen),
-		qg:     make([]float32, attendSlots*attendBlock*c.Heads*c.HeadDim),
-		qq:     make([]byte, attendSlots*attendBlock*c.Heads*cpu.Q8RowBytes(c.HeadDim)*btoi(kv == kvcache.Q8_0)),
-		mg:     make([]float32, attendSlots*attendBlock*c.Heads*c.HeadDim),
+		att:    make([]float32, (slots*attendBlock+1)*c.Heads*ctxLen),
+		qg:     make([]float32, slots*attendBlock*c.Heads*c.HeadDim),
+		qq:     make([]byte, slots*attendBlock*c.Heads*cpu.Q8RowBytes(c.HeadDim)*btoi(kv == kvcache.Q8_0)),
+		mg:     make([]float32, slots*attendBlock*c.Heads*c.HeadDim),
 		xq:     make([]int8, b*wide),
 		xf:     make([]float32, b*wide),
 		normed: make([]float32, b*wide*btoi(c.BitLinearNorm)),
