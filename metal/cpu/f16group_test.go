@@ -57,3 +57,57 @@ func TestDotRowsF16GroupNaN(t *testing.T) {
 		}
 	})
 }
+
+// TestAxpyRowsF16GroupNaN checks AxpyRowsF16Group against AxpyRowsF16
+// query by query, bit for bit, at every level, on sums that depend on the
+// operands of each add: NaNs with payloads in the outputs it adds to, and
+// in the rows or in the weights but not both (a product of two NaNs may
+// keep either payload), so that an add of two NaNs must keep the
+// accumulator's as the single-query kernel's VADDPS does; ±Inf (Inf-Inf
+// and 0*Inf give NaNs), subnormal halves. Four queries and more, widths of
+// whole and half 64-lane passes.
+func TestAxpyRowsF16GroupNaN(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(51, 52))
+		for iter := range 200 {
+			c := groupCase{n: []int{4, 5, 8}[r.IntN(3)], w: []int{32, 64, 96, 128, 160}[r.IntN(5)], rows: 1 + r.IntN(70)}
+			c.aStride = c.rows + r.IntN(5)
+			h := make([]uint16, c.rows*c.w)
+			for i := range h {
+				switch r.IntN(12) {
+				case 0:
+					h[i] = 0x7c00 | uint16(r.IntN(2))<<15 // ±Inf
+					if iter%2 == 1 {
+						h[i] |= uint16(r.IntN(0x400)) // NaN with a payload
+					}
+				case 1:
+					h[i] = 0x0001
+				case 2:
+					h[i] = 0
+				default:
+					h[i] = uint16(r.Uint32()) &^ 0x4000 // |value| < 2
+				}
+			}
+			nan := func() float32 {
+				return math.Float32frombits(0x7f800001 + r.Uint32()%0x7fffff | r.Uint32()&0x80000000)
+			}
+			a := randActivations(r, c.n*c.aStride, 0)
+			for i := range a {
+				if iter%2 == 0 && r.IntN(20) == 0 {
+					a[i] = nan()
+				} else if r.IntN(20) == 0 {
+					a[i] = 0
+				}
+			}
+			start := randActivations(r, c.n*c.w, 0)
+			for i := range start {
+				if r.IntN(4) == 0 {
+					start[i] = nan()
+				}
+			}
+			groupAxpy(t, "AxpyRowsF16Group", c, start, a,
+				func(dst, a []float32) { AxpyRowsF16(dst, a, h, c.w) },
+				func(dst []float32) { AxpyRowsF16Group(dst, c.w, a, c.rows, c.aStride, h, c.w) })
+		}
+	})
+}
