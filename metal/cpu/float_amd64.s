@@ -1248,6 +1248,135 @@ done:
 	VZEROUPPER
 	RET
 
+// rowsQ6_KPairsAVX512GFNI: Q6HALFGF for one row of a pair, the half's
+// activations already in XA, XB; the row's ql at QL(R), qh at QH(R); SC its
+// scales, T0-T6 temporaries; adds into ACC in the order of Q6HALF512.
+#define Q6HALFPAIR(R, QL, QH, IA, IB, XA, XB, DO, SC, ACC, T0, T2, T3, T4, T5, T6) \
+	VMOVDQU64       QL(R), T0; \
+	VBROADCASTI64X4 QH(R), T2; \
+	VGF2P8AFFINEQB  $0, Z28, T2, T3; \
+	VPTERNLOGD      $0xf8, Z15, T0, T3; \
+	VGF2P8AFFINEQB  $0, Z29, T2, T4; \
+	VPSRLW          $4, T0, T5; \
+	VPTERNLOGD      $0xf8, Z15, T5, T4; \
+	VPMADDUBSW      XA, T3, T5; \
+	VPERMW          SC, IA, T6; \
+	VPMADDWD        T6, T5, T5; \
+	VCVTDQ2PS       T5, T5; \
+	VFMADD231PS     DO(R12), T5, ACC; \
+	VPMADDUBSW      XB, T4, T5; \
+	VPERMW          SC, IB, T6; \
+	VPMADDWD        T6, T5, T5; \
+	VCVTDQ2PS       T5, T5; \
+	VFMADD231PS     DO+64(R12), T5, ACC
+
+// The start of a block for one row of a pair (rowsQ6_KAVX512's, bit for
+// bit): the scales of the block at R into SC, ACC = -32 * Σ_c d[c] * (sc·bs
+// of chunk c) in the low 8 lanes; T is a temporary.
+#define Q6STARTPAIR(R, SC, ACC, T) \
+	VPMOVSXBW 192(R), SC; \
+	VPMADDWD  (R13), SC, T; \
+	VPSLLD    $5, T, T; \
+	VCVTDQ2PS T, T; \
+	VMULPS    (R11), T, T; \
+	VPXORD    ACC, ACC, ACC; \
+	VSUBPS    T, ACC, ACC
+
+// The end of a block for one row of a pair: SUM += d_w * ACC (XT, ZT a
+// temporary), as rowsQ6_KAVX512 does it.
+#define Q6ENDPAIR(R, ACC, SUM, XT, ZT) \
+	MOVWLZX      208(R), R14; \
+	VMOVD        R14, XT; \
+	VCVTPH2PS    XT, XT; \
+	VBROADCASTSS XT, ZT; \
+	VFMADD231PS  ZT, ACC, SUM
+
+// A row's sum into DST as rowsQ6_KAVX512 stores it.
+#define Q6STOREPAIR(SUM, YSUM, DST) \
+	VEXTRACTF64X4 $1, SUM, Y1; \
+	VADDPS        Y1, YSUM, Y0; \
+	HSUM0; \
+	VMULSS        scale+152(FP), X0, X0; \
+	VMOVSS        X0, DST
+
+// func rowsQ6_KPairsAVX512GFNI(dst []float32, w []byte, rb int, q []int8, d []float32, d8 []float32, bs []int16, scale float32)
+TEXT ·rowsQ6_KPairsAVX512GFNI(SB), NOSPLIT, $0-156
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), R8
+	SHRQ         $1, R8
+	MOVQ         w_base+24(FP), SI
+	MOVQ         rb+48(FP), R9
+	MOVQ         R8, R15
+	IMULQ        R9, R15
+	MOVQ         d_len+88(FP), CX
+	SHRQ         $3, CX
+	VPBROADCASTD bcast0f<>(SB), Z15
+	VMOVDQU64    q6perm<>+0(SB), Z20
+	VMOVDQU64    q6perm<>+64(SB), Z21
+	VMOVDQU64    q6perm<>+128(SB), Z22
+	VMOVDQU64    q6perm<>+192(SB), Z23
+	VMOVDQU64    q6gf<>+0(SB), Z28
+	VMOVDQU64    q6gf<>+64(SB), Z29
+	TESTQ        R8, R8
+	JEQ          done
+	TESTQ        CX, CX
+	JEQ          done
+
+pair:
+	VPXORD Z13, Z13, Z13
+	VPXORD Z19, Z19, Z19
+	MOVQ   SI, AX
+	LEAQ   (SI)(R15*1), DX
+	MOVQ   q_base+56(FP), BX
+	MOVQ   d_base+80(FP), R11
+	MOVQ   d8_base+104(FP), R12
+	MOVQ   bs_base+128(FP), R13
+	MOVQ   CX, R10
+
+blk:
+	// Both rows' streams prefetched 4 KiB ahead, as rowsQ6_KAVX512GFNI's.
+	PREFETCHT0 4096(AX)
+	PREFETCHT0 4160(AX)
+	PREFETCHT0 4224(AX)
+	PREFETCHT0 4288(AX)
+	PREFETCHT0 4096(DX)
+	PREFETCHT0 4160(DX)
+	PREFETCHT0 4224(DX)
+	PREFETCHT0 4288(DX)
+	VMOVDQU64 (BX), Z24
+	VMOVDQU64 64(BX), Z25
+	VMOVDQU64 128(BX), Z26
+	VMOVDQU64 192(BX), Z27
+	Q6STARTPAIR(AX, Y12, Y10, Y5)
+	Q6STARTPAIR(DX, Y18, Y17, Y16)
+	Q6HALFPAIR(AX, 0, 128, Z20, Z21, Z24, Z25, 0, Z12, Z10, Z0, Z2, Z3, Z4, Z5, Z6)
+	Q6HALFPAIR(DX, 0, 128, Z20, Z21, Z24, Z25, 0, Z18, Z17, Z1, Z7, Z8, Z9, Z11, Z16)
+	Q6HALFPAIR(AX, 64, 160, Z22, Z23, Z26, Z27, 128, Z12, Z10, Z0, Z2, Z3, Z4, Z5, Z6)
+	Q6HALFPAIR(DX, 64, 160, Z22, Z23, Z26, Z27, 128, Z18, Z17, Z1, Z7, Z8, Z9, Z11, Z16)
+	Q6ENDPAIR(AX, Z10, Z13, X5, Z5)
+	Q6ENDPAIR(DX, Z17, Z19, X11, Z11)
+	ADDQ $210, AX
+	ADDQ $210, DX
+	ADDQ $256, BX
+	ADDQ $32, R11
+	ADDQ $256, R12
+	ADDQ $32, R13
+	DECQ R10
+	JNE  blk
+
+	Q6STOREPAIR(Z13, Y13, (DI))
+	MOVQ         dst_len+8(FP), R14
+	SHRQ         $1, R14
+	Q6STOREPAIR(Z19, Y19, (DI)(R14*4))
+	ADDQ $4, DI
+	ADDQ R9, SI
+	DECQ R8
+	JNE  pair
+
+done:
+	VZEROUPPER
+	RET
+
 // func rowsF16AVX512(dst []float32, w []byte, rb int, x []float32, scale float32)
 TEXT ·rowsF16AVX512(SB), NOSPLIT, $0-84
 	FLOAT_ROWS_PROLOGUE

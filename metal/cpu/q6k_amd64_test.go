@@ -11,10 +11,12 @@ import (
 )
 
 // TestRowsQ6_KGFNI checks the AVX512 level's Q6_K rows on a CPU with GFNI
-// (rowsQ6_KAVX512GFNI) against rowsQ6_KAVX512 on each row alone, bit for
-// bit: every row count from 1 to 9 and some larger odd and even ones, 1 to
-// 11 blocks a row, random block bytes (any code, scale and d), every kind
-// of activations, the weights ending at a guard page and dst guarded.
+// (rowsQ6_KPairsAVX512GFNI for two streams of rows, rowsQ6_KAVX512GFNI for
+// an odd last row) and rowsQ6_KAVX512GFNI on all the rows against
+// rowsQ6_KAVX512 on each row alone, bit for bit: every row count from 1 to
+// 9 and some larger odd and even ones, 1 to 11 blocks a row, random block
+// bytes (any code, scale and d), every kind of activations, the weights
+// ending at a guard page and dst guarded.
 func TestRowsQ6_KGFNI(t *testing.T) {
 	if len(cpuLevels) < 3 || cpuLevels[2] != AVX512 || !hasF16C() || !xcpu.X86.HasAVX512GFNI {
 		t.Skip("no AVX512 level with GFNI on this CPU")
@@ -50,12 +52,24 @@ func TestRowsQ6_KGFNI(t *testing.T) {
 		for i := range rows {
 			rowsQ6_KAVX512(want[i:i+1], w[i*rb:(i+1)*rb], rb, a.q, a.d, a.d8, a.bs, scale)
 		}
-		dst, check := guarded(t, rows, iter%3, float32(-5))
-		floatRowsAVX512(dst, Q6_K, w, rb, a, scale)
-		check()
-		for i := range rows {
-			if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("%d rows x %d cols (x kind %d) row %d: %v, one row at a time %v", rows, cols, iter%4, i, dst[i], want[i])
+		for _, k := range []struct {
+			name string
+			rows func(dst []float32, w []byte, rb int, a *floatAct, scale float32)
+		}{
+			{"floatRowsAVX512", func(dst []float32, w []byte, rb int, a *floatAct, scale float32) {
+				floatRowsAVX512(dst, Q6_K, w, rb, a, scale)
+			}},
+			{"rowsQ6_KAVX512GFNI", func(dst []float32, w []byte, rb int, a *floatAct, scale float32) {
+				rowsQ6_KAVX512GFNI(dst, w, rb, a.q, a.d, a.d8, a.bs, scale)
+			}},
+		} {
+			dst, check := guarded(t, rows, iter%3, float32(-5))
+			k.rows(dst, w, rb, a, scale)
+			check()
+			for i := range rows {
+				if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s, %d rows x %d cols (x kind %d) row %d: %v, one row at a time %v", k.name, rows, cols, iter%4, i, dst[i], want[i])
+				}
 			}
 		}
 		putAct(a)
@@ -63,9 +77,10 @@ func TestRowsQ6_KGFNI(t *testing.T) {
 }
 
 // BenchmarkQ6_KHeadBound is BenchmarkHeadBound for Q6_K at the AVX512
-// level with its two kernels, rowsQ6_KAVX512 and rowsQ6_KAVX512GFNI, side by
-// side (in turns, the order swapped every round); it also reports the
-// medians of the per-round ratios gfni/avx512. Run with -benchtime=15x.
+// level with its kernels side by side (in turns, the order swapped every
+// round): rowsQ6_KAVX512, rowsQ6_KAVX512GFNI on one stream of rows a thread
+// and rowsQ6_KGFNI on two; it also reports the medians of the per-round
+// ratios against rowsQ6_KAVX512. Run with -benchtime=15x.
 func BenchmarkQ6_KHeadBound(b *testing.B) {
 	if len(cpuLevels) < 3 || cpuLevels[2] != AVX512 || !hasF16C() || !xcpu.X86.HasAVX512GFNI {
 		b.Skip("no AVX512 level with GFNI on this CPU")
@@ -81,5 +96,5 @@ func BenchmarkQ6_KHeadBound(b *testing.B) {
 			}
 		}
 	}
-	headBound(b, Q6_K, []string{"avx512", "gfni"}, []func(){use(rowsQ6_KAVX512), use(rowsQ6_KAVX512GFNI)})
+	headBound(b, Q6_K, []string{"avx512", "gfni", "pairs"}, []func(){use(rowsQ6_KAVX512), use(rowsQ6_KAVX512GFNI), use(rowsQ6_KGFNI)})
 }
