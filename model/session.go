@@ -575,7 +575,8 @@ func (s *Session) weights(t, h int) []float32 {
 
 // attendTokens computes heads [lo, hi) of the attention of batch tokens
 // [from, to), a KV group's heads in the range together. The cached
-// keys and values are taken in tiles of attendTile positions, each used by
+// keys and values are taken in tiles of attendTile positions (attendTileQ8
+// over a Q8_0 cache), each used by
 // the group's heads for attendBlock tokens at a time: the group kernels
 // (cpu.DotRowsF16Group...) read each cached row once for all of them, and a
 // tile is read once from memory and then from the L1 cache. Each (token,
@@ -594,6 +595,10 @@ func (s *Session) attendTokens(lo, hi, from, to, slot int) {
 	mg := s.mg[slot*attendBlock*qd:]
 	qqs := s.qq[slot*attendBlock*c.Heads*rb:]
 	weights := func(t, h int) []float32 { return att[(h*attendBlock+t%attendBlock)*ctx:][:ctx] }
+	tile := attendTile
+	if rb > 0 {
+		tile = attendTileQ8
+	}
 	for t0 := from; t0 < to; t0 += attendBlock {
 		t1 := min(t0+attendBlock, to)
 		nt, end := t1-t0, s.pos0+t1 // tokens, positions the last one sees
@@ -631,8 +636,8 @@ func (s *Session) attendTokens(lo, hi, from, to, slot int) {
 			// The positions every token of the block sees [0, full) go to
 			// the group kernels, the few after them token by token.
 			full := s.pos0 + t0 + 1
-			for j0 := 0; j0 < end; j0 += attendTile {
-				j1 := min(j0+attendTile, end)
+			for j0 := 0; j0 < end; j0 += tile {
+				j1 := min(j0+tile, end)
 				if jg := min(j1, full); jg > j0 {
 					for u := range units {
 						w := att[((h0+u)*attendBlock+t0%attendBlock)*ctx+j0:]
@@ -654,8 +659,8 @@ func (s *Session) attendTokens(lo, hi, from, to, slot int) {
 				}
 			}
 			clear(mixes)
-			for j0 := 0; j0 < end; j0 += attendTile {
-				j1 := min(j0+attendTile, end)
+			for j0 := 0; j0 < end; j0 += tile {
+				j1 := min(j0+tile, end)
 				if jg := min(j1, full); jg > j0 {
 					for u := range units {
 						w := att[((h0+u)*attendBlock+t0%attendBlock)*ctx+j0:]
@@ -774,6 +779,11 @@ const (
 	attendTile  = 64
 	attendBlock = 8
 )
+
+// attendTileQ8 is attendTile over a Q8_0 cache: its group kernels keep
+// their own tiles in the L1 cache (16 keys, 64 values at a time), and
+// fewer calls repeat less per-call work (the queries' sums).
+const attendTileQ8 = 256
 
 // attendSlots is how many parts of a batch attend computes at the same
 // time for the same KV group, each with its own scratch (slotParts).
