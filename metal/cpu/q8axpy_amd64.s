@@ -256,37 +256,30 @@ qvorow:
 
 // QD8ROW adds the dequantized row at SI to the eight queries'
 // accumulators Z0-Z15, their weights at R9, R9+R10, R9+2*R10, R9+R11 and
-// the same from R12, as QV8ROW does.
+// the same from R12, as QV8ROW does, each weight broadcast by its FMAs
+// (no broadcast instructions: 1.02-1.03x as fast on a 64-row tile).
 #define QD8ROW \
-	VMOVUPS      (SI), Z16; \
-	VMOVUPS      64(SI), Z17; \
-	VBROADCASTSS (R9), Z19; \
-	VBROADCASTSS (R9)(R10*1), Z20; \
-	VBROADCASTSS (R9)(R10*2), Z21; \
-	VBROADCASTSS (R9)(R11*1), Z22; \
-	VBROADCASTSS (R12), Z23; \
-	VBROADCASTSS (R12)(R10*1), Z24; \
-	VBROADCASTSS (R12)(R10*2), Z25; \
-	VBROADCASTSS (R12)(R11*1), Z26; \
-	VFMADD231PS  Z16, Z19, Z0; \
-	VFMADD231PS  Z17, Z19, Z1; \
-	VFMADD231PS  Z16, Z20, Z2; \
-	VFMADD231PS  Z17, Z20, Z3; \
-	VFMADD231PS  Z16, Z21, Z4; \
-	VFMADD231PS  Z17, Z21, Z5; \
-	VFMADD231PS  Z16, Z22, Z6; \
-	VFMADD231PS  Z17, Z22, Z7; \
-	VFMADD231PS  Z16, Z23, Z8; \
-	VFMADD231PS  Z17, Z23, Z9; \
-	VFMADD231PS  Z16, Z24, Z10; \
-	VFMADD231PS  Z17, Z24, Z11; \
-	VFMADD231PS  Z16, Z25, Z12; \
-	VFMADD231PS  Z17, Z25, Z13; \
-	VFMADD231PS  Z16, Z26, Z14; \
-	VFMADD231PS  Z17, Z26, Z15; \
-	ADDQ         $4, R9; \
-	ADDQ         $4, R12; \
-	ADDQ         $128, SI
+	VMOVUPS          (SI), Z16; \
+	VMOVUPS          64(SI), Z17; \
+	VFMADD231PS.BCST (R9), Z16, Z0; \
+	VFMADD231PS.BCST (R9), Z17, Z1; \
+	VFMADD231PS.BCST (R9)(R10*1), Z16, Z2; \
+	VFMADD231PS.BCST (R9)(R10*1), Z17, Z3; \
+	VFMADD231PS.BCST (R9)(R10*2), Z16, Z4; \
+	VFMADD231PS.BCST (R9)(R10*2), Z17, Z5; \
+	VFMADD231PS.BCST (R9)(R11*1), Z16, Z6; \
+	VFMADD231PS.BCST (R9)(R11*1), Z17, Z7; \
+	VFMADD231PS.BCST (R12), Z16, Z8; \
+	VFMADD231PS.BCST (R12), Z17, Z9; \
+	VFMADD231PS.BCST (R12)(R10*1), Z16, Z10; \
+	VFMADD231PS.BCST (R12)(R10*1), Z17, Z11; \
+	VFMADD231PS.BCST (R12)(R10*2), Z16, Z12; \
+	VFMADD231PS.BCST (R12)(R10*2), Z17, Z13; \
+	VFMADD231PS.BCST (R12)(R11*1), Z16, Z14; \
+	VFMADD231PS.BCST (R12)(R11*1), Z17, Z15; \
+	ADDQ             $4, R9; \
+	ADDQ             $4, R12; \
+	ADDQ             $128, SI
 
 // func axpyRowsQ8_0DeqAVX512(dst *float32, octs, w int, a *float32, aStride int, m *byte, rows, stride int)
 //
