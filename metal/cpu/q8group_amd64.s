@@ -457,6 +457,33 @@ zblock:
 	VZEROUPPER
 	RET
 
+// QDOT4B is QDOT4Z with each query's d_x broadcast by the multiply that
+// takes it (the same operations).
+#define QDOT4B \
+	VPBROADCASTD  0(R12), Z16; \
+	VPBROADCASTD  4(R12), Z17; \
+	VPBROADCASTD  8(R12), Z18; \
+	VPBROADCASTD  12(R12), Z19; \
+	VPXORD        Z20, Z20, Z20; \
+	VPXORD        Z21, Z21, Z21; \
+	VPXORD        Z22, Z22, Z22; \
+	VPXORD        Z23, Z23, Z23; \
+	QWORDZ(2, 6, Z8, Z9) \
+	QWORDZ(10, 14, Z10, Z11) \
+	QWORDZ(18, 22, Z12, Z13) \
+	QWORDZ(26, 30, Z14, Z15) \
+	QFLOATB(Z16, Z20, 16, Z24, Z27) \
+	QFLOATB(Z17, Z21, 20, Z31, Z28) \
+	QFLOATB(Z18, Z22, 24, Z24, Z29) \
+	QFLOATB(Z19, Z23, 28, Z31, Z30)
+
+#define QFLOATB(x, y, n, d, acc) \
+	VPADDD        y, x, x; \
+	VCVTDQ2PS     x, x; \
+	VMULPS.BCST   n(R12), Z26, d; \
+	VMULPS        d, x, x; \
+	VADDPS        x, acc, acc;
+
 // func dotRowsQ8_0GroupT16VNNI(dst *float32, dstStride int, xq *byte, quads, rows, blocks int, m *byte, stride int, scale float32)
 //
 // dotRowsQ8_0Group16VNNI for quads groups of four queries (back to back at
@@ -628,7 +655,7 @@ tblock:
 	VMOVUPS 384(R13), Z14
 	VMOVUPS 448(R13), Z15
 	VMOVUPS 512(R13), Z26
-	QDOT4Z
+	QDOT4B
 	ADDQ $34, SI
 	ADDQ $34, R10
 	ADDQ $32, R12
