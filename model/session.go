@@ -509,7 +509,13 @@ const mixLanes = 32
 // leaves its rows in the L1 cache for the next; over a Q8_0 cache, one call
 // for all the positions, which cpu.AxpyRowsQ8_0Group tiles the same way
 // with fewer calls: 1.02-1.04x as fast out of the cache, BenchmarkAttendLayers),
-// then copied to s.mix.
+// then copied to s.mix. An odd range takes its groups last to first, so
+// that the lanes of a group two ranges share are mixed by both at the same
+// time, at the end of both or at the start of both: a decode step's
+// attention over 30 layers of 2B-4T at depth 4064 in an F16 cache took
+// 1/1.020-1/1.029 of the time (in-process A/B, medians of 3 runs of 61
+// interleaved rounds, load 2.2-2.7; Q8_0: 0.99x and 1.02x, 2 runs), as if
+// the rows the two ranges read halves of were fetched from memory once.
 func (s *Session) mixParts(lo, hi int) {
 	c := &s.m.Config
 	hd, group, ctx := c.HeadDim, c.Heads/c.KVHeads, s.cache.Cap()
@@ -519,9 +525,18 @@ func (s *Session) mixParts(lo, hi int) {
 	}
 	per := hd / unit
 	total := c.KVHeads * per
-	for u, u1 := lo*total/s.threads, hi*total/s.threads; u < u1; {
-		g, b0 := u/per, u%per
-		b1 := min(per, b0+u1-u)
+	u0, u1 := lo*total/s.threads, hi*total/s.threads
+	for u0 < u1 {
+		var g, b0, b1 int
+		if lo%2 == 1 {
+			g = (u1 - 1) / per
+			b0, b1 = max(u0, g*per)-g*per, u1-g*per
+			u1 -= b1 - b0
+		} else {
+			g, b0 = u0/per, u0%per
+			b1 = min(per, b0+u1-u0)
+			u0 += b1 - b0
+		}
 		l0, w, h0 := b0*unit, (b1-b0)*unit, g*group
 		dst := s.mg[h0*hd+group*l0:][:group*w]
 		clear(dst)
@@ -536,7 +551,6 @@ func (s *Session) mixParts(lo, hi int) {
 		for hh := range group {
 			copy(s.mix[(h0+hh)*hd+l0:][:w], dst[hh*w:][:w])
 		}
-		u += b1 - b0
 	}
 }
 
