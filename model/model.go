@@ -202,7 +202,7 @@ func checkVocab(tok *tokenizer.Tokenizer, c *Config) error {
 
 // check validates every weight's shape against the config, and that every
 // weight is finite, so Forward can trust them. Its pass over the block
-// scales also finds the TQ1_0 weights whose blocks share one scale, which
+// scales also finds the TQ1_0 and TQ2_0 weights whose blocks share one scale, which
 // the kernels then sum per row (cpu.Matrix.UseUniformScale).
 func (m *Model) check() error {
 	c := &m.Config

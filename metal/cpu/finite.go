@@ -11,24 +11,25 @@ import (
 // are small integers (the column is then the block's first); the per-tensor
 // scale of I2_S and TQ1_S is checked by NewMatrix already. The rows are
 // scanned in parallel on the pool's threads, 8 bytes at a time: a 2B-4T
-// embedding (656 MB of F16) takes a few tens of milliseconds. For a TQ1_0
-// matrix whose scales are all finite it also does UseUniformScale's work,
+// embedding (656 MB of F16) takes a few tens of milliseconds. For a TQ1_0 or
+// TQ2_0 matrix whose scales are all finite it also does UseUniformScale's work,
 // in the same pass over the same bytes.
 func FirstNonFinite(m *Matrix) (row, col int, found bool) {
 	m.check("FirstNonFinite")
-	// TQ1_0: the same pass looks for one d in every block (UseUniformScale).
+	// TQ1_0, TQ2_0: the same pass looks for one d in every block
+	// (UseUniformScale).
 	var first uint16
 	var mixed atomic.Bool
-	uniform := m.Type == TQ1_0
+	off, uniform := blockDOffset(m.Type)
 	if uniform {
-		first = binary.LittleEndian.Uint16(m.Data[52:])
+		first = binary.LittleEndian.Uint16(m.Data[off:])
 	}
 	var lowest atomic.Int64 // lowest row found, or rows
 	lowest.Store(int64(m.Rows))
 	Parallel(m.Rows, 64, func(lo, hi int) {
 		for r := lo; r < hi && int64(r) < lowest.Load(); r++ {
 			b := m.row(r)
-			if uniform && !mixed.Load() && !sameBlockD(b, first) {
+			if uniform && !mixed.Load() && !sameBlockD(b, first, off, m.Type.BlockBytes()) {
 				mixed.Store(true)
 			}
 			if c := nonFiniteInRow(m.Type, b); c >= 0 {

@@ -15,18 +15,19 @@ type Matrix struct {
 	Data       []byte  // MatrixBytes(Type, Rows, Cols) bytes, usually a view into an mmapped file (never copied)
 	Scale      float32 // per-tensor factor applied to every output (1 when unused; for I2_S and TQ1_S read from the trailer)
 
-	// blockD is, for a TQ1_0 matrix whose blocks all carry this one f16 d
+	// blockD is, for a TQ1_0 or TQ2_0 matrix whose blocks all carry this one f16 d
 	// (see UseUniformScale), that d as float32; 0 otherwise.
 	blockD float32
 }
 
 // UseUniformScale looks, once at load, at the f16 block scales d of a TQ1_0
-// matrix. When every block has the same d (bit for bit, finite, non-zero;
+// or TQ2_0 matrix. When every block has the same d (bit for bit, finite, non-zero;
 // true of ternary weights quantized by their absmax, BitNet's), it reports
 // true, and from then on the ternary kernels sum each row's integer
-// products whole and multiply by m.Scale*d once, as for TQ1_S, instead of
-// converting and scaling every 256-element block: the decode of TQ1_0 is
-// compute-bound, and this is faster. The outputs can differ from the
+// products whole and multiply by m.Scale*d once, as for TQ1_S and I2_S,
+// instead of converting and scaling every 256-element block: the decode of
+// TQ1_0 is compute-bound, TQ2_0's too where memory is fast, and this is
+// faster. The outputs can differ from the
 // per-block sums in the last bits (one rounding instead of one per block).
 // Other types and mixed scales report false and keep the per-block
 // arithmetic. It reads the scales on the pool's threads (FirstNonFinite
@@ -35,14 +36,15 @@ type Matrix struct {
 func (m *Matrix) UseUniformScale() bool {
 	m.check("UseUniformScale")
 	m.blockD = 0
-	if m.Type != TQ1_0 {
+	off, ok := blockDOffset(m.Type)
+	if !ok {
 		return false
 	}
-	first := binary.LittleEndian.Uint16(m.Data[52:])
+	first := binary.LittleEndian.Uint16(m.Data[off:])
 	var mixed atomic.Bool
 	Parallel(m.Rows, 64, func(lo, hi int) {
 		for r := lo; r < hi && !mixed.Load(); r++ {
-			if !sameBlockD(m.row(r), first) {
+			if !sameBlockD(m.row(r), first, off, m.Type.BlockBytes()) {
 				mixed.Store(true)
 			}
 		}
@@ -50,9 +52,22 @@ func (m *Matrix) UseUniformScale() bool {
 	return m.setBlockD(first, !mixed.Load())
 }
 
-// sameBlockD reports whether every TQ1_0 block of row b has the f16 d h.
-func sameBlockD(b []byte, h uint16) bool {
-	for i := 52; i < len(b); i += 54 {
+// blockDOffset returns where a block's f16 d is in the types whose rows
+// UseUniformScale can sum whole.
+func blockDOffset(t DType) (int, bool) {
+	switch t {
+	case TQ1_0:
+		return 52, true
+	case TQ2_0:
+		return 64, true
+	}
+	return 0, false
+}
+
+// sameBlockD reports whether every block (bb bytes, its d at off) of row b
+// has the f16 d h.
+func sameBlockD(b []byte, h uint16, off, bb int) bool {
+	for i := off; i < len(b); i += bb {
 		if binary.LittleEndian.Uint16(b[i:]) != h {
 			return false
 		}
@@ -73,7 +88,7 @@ func (m *Matrix) setBlockD(h uint16, same bool) bool {
 }
 
 // wholeRow reports whether the kernels sum m's rows whole (one integer sum
-// per row and token, scaled once): I2_S, TQ1_S and TQ1_0 with one d.
+// per row and token, scaled once): I2_S, TQ1_S, TQ1_0 and TQ2_0 with one d.
 func (m *Matrix) wholeRow() bool {
 	return m.Type == I2_S || m.Type == TQ1_S || m.blockD != 0
 }

@@ -94,7 +94,9 @@ func ternRowsARM64(k *[numDTypes]ternRowsFunc, j *ternJob, r0, r1 int) {
 	if r1 <= r0 {
 		return
 	}
-	if k[m.Type] == nil { // a layout without an arm64 kernel
+	// A layout without an arm64 kernel, or TQ2_0 summed whole (no NEON
+	// kernel for it yet).
+	if k[m.Type] == nil || m.Type == TQ2_0 && m.blockD != 0 {
 		ternRowsGeneric(j, r0, r1)
 		return
 	}

@@ -202,7 +202,7 @@ func (p *pool) runTern(j *ternJob) {
 
 func ternRun(arg any, r0, r1 int) {
 	j := arg.(*ternJob)
-	if j.m.Type == TQ1_S || j.m.blockD != 0 {
+	if j.m.Type == TQ1_S || j.m.Type == TQ1_0 && j.m.blockD != 0 {
 		kern.ternTQ1S(j, r0, r1)
 		return
 	}
@@ -216,6 +216,7 @@ func ternPrepGeneric(j *ternJob) {}
 // and row r in [r0, r1),
 //
 //	dst[t*m.Rows+r] = scale[t] * dotTQ2Generic(row r, xq_t)         // TQ2_0
+//	dst[t*m.Rows+r] = scale[t] * float32(dotTQ2WholeGeneric(row r, xq_t)) // TQ2_0 with one d
 //	dst[t*m.Rows+r] = scale[t] * dotTQ1Generic(row r, xq_t)         // TQ1_0
 //	dst[t*m.Rows+r] = scale[t] * float32(dotI2SGeneric(row r, xq_t)) // I2_S
 //	dst[t*m.Rows+r] = scale[t] * float32(dotTQ1SGeneric(row r, xq_t, 52)) // TQ1_S
@@ -233,7 +234,11 @@ func ternRowsGeneric(j *ternJob, r0, r1 int) {
 			case I2_S:
 				dst[r] = scale * float32(dotI2SGeneric(w, xq))
 			case TQ2_0:
-				dst[r] = scale * dotTQ2Generic(w, xq)
+				if m.blockD != 0 {
+					dst[r] = scale * float32(dotTQ2WholeGeneric(w, xq))
+				} else {
+					dst[r] = scale * dotTQ2Generic(w, xq)
+				}
 			case TQ1_0:
 				if m.blockD != 0 {
 					dst[r] = scale * float32(dotTQ1SGeneric(w, xq, 54))

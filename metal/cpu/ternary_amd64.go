@@ -54,6 +54,9 @@ func ternTypeIndex(m *Matrix) int {
 	case I2_S:
 		return 0
 	case TQ2_0:
+		if m.blockD != 0 {
+			return 4 // summed whole, as I2_S
+		}
 		return 1
 	case TQ1_0:
 		if m.blockD != 0 {
@@ -182,7 +185,7 @@ func ternPrepSIMD(j *ternJob) {
 	nb := cols / 256
 	j.grain = 4
 	rowSum := m.wholeRow() // one sum per token, not per block
-	stream := rowSum && m.Type != I2_S
+	stream := rowSum && m.Type != I2_S && m.Type != TQ2_0
 	switch {
 	case m.Type == I2_S || m.Type == TQ2_0:
 		j.xStride = cols
@@ -203,7 +206,7 @@ func ternPrepSIMD(j *ternJob) {
 		dst := xp[t*j.xStride : (t+1)*j.xStride]
 		var total int32
 		if nb > 0 {
-			// I2_S and TQ1_S keep only the total: every block sum goes
+			// Whole rows keep only the total: every block sum goes
 			// to bsum[t].
 			bs, stride := &bsum[t], 4*n
 			if rowSum {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -118,13 +119,13 @@ func matricesIn(buf []byte, typ DType, rows, cols int) []*Matrix {
 	return ms
 }
 
-// benchTypes are the benchmarked layouts: "TQ1_0" keeps the per-block
-// sums, "TQ1_0-oneD" is TQ1_0 summed per row (Matrix.UseUniformScale, as a
-// loaded model with one d does).
+// benchTypes are the benchmarked layouts: "TQ1_0" and "TQ2_0" keep the
+// per-block sums, "TQ1_0-oneD" and "TQ2_0-oneD" are summed per row
+// (Matrix.UseUniformScale, as a loaded model with one d does).
 var benchTypes = []struct {
 	name string
 	typ  DType
-}{{"I2_S", I2_S}, {"TQ2_0", TQ2_0}, {"TQ1_0", TQ1_0}, {"TQ1_0-oneD", TQ1_0}, {"TQ1_S", TQ1_S}}
+}{{"I2_S", I2_S}, {"TQ2_0", TQ2_0}, {"TQ1_0", TQ1_0}, {"TQ1_0-oneD", TQ1_0}, {"TQ2_0-oneD", TQ2_0}, {"TQ1_S", TQ1_S}}
 
 // benchMatrices is streamMatrices for a benchType.
 func benchMatrices(name string, typ DType, rows, cols int) []*Matrix {
@@ -135,8 +136,8 @@ func benchMatrices(name string, typ DType, rows, cols int) []*Matrix {
 func benchMatricesIn(buf []byte, name string, typ DType, rows, cols int) []*Matrix {
 	ms := matricesIn(buf, typ, rows, cols)
 	for _, m := range ms {
-		if name == "TQ1_0-oneD" {
-			m.UseUniformScale()
+		if strings.HasSuffix(name, "-oneD") && !m.UseUniformScale() {
+			panic("benchMatricesIn: " + name + " has mixed block scales")
 		}
 	}
 	return ms

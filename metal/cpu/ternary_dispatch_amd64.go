@@ -5,7 +5,7 @@
 package cpu
 
 // ternKernel runs the kernel of level lv (0 AVX512, 1 AVX2) for ternary
-// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0, 3 TQ1_S or TQ1_0 with one d) and a tile of r rows x t
+// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0, 3 TQ1_S or TQ1_0 with one d, 4 TQ2_0 with one d) and a tile of r rows x t
 // tokens on a, and reports whether that kernel exists.
 func ternKernel(lv, ty, r, t int, a *ternArgs) bool {
 	switch lv {
@@ -119,6 +119,33 @@ func ternKernel(lv, ty, r, t int, a *ternArgs) bool {
 				ternTQ1SAVX512R1T4(a.words())
 				return true
 			}
+		case 4:
+			switch 8*t + r {
+			case 12:
+				ternTQ2WAVX512R4T1(a.words())
+				return true
+			case 9:
+				ternTQ2WAVX512R1T1(a.words())
+				return true
+			case 20:
+				ternTQ2WAVX512R4T2(a.words())
+				return true
+			case 17:
+				ternTQ2WAVX512R1T2(a.words())
+				return true
+			case 28:
+				ternTQ2WAVX512R4T3(a.words())
+				return true
+			case 25:
+				ternTQ2WAVX512R1T3(a.words())
+				return true
+			case 36:
+				ternTQ2WAVX512R4T4(a.words())
+				return true
+			case 33:
+				ternTQ2WAVX512R1T4(a.words())
+				return true
+			}
 		}
 	case 1:
 		switch ty {
@@ -192,6 +219,24 @@ func ternKernel(lv, ty, r, t int, a *ternArgs) bool {
 				return true
 			case 33:
 				ternTQ1SAVX2R1T4(a.words())
+				return true
+			}
+		case 4:
+			switch 8*t + r {
+			case 12:
+				ternTQ2WAVX2R4T1(a.words())
+				return true
+			case 9:
+				ternTQ2WAVX2R1T1(a.words())
+				return true
+			case 17:
+				ternTQ2WAVX2R1T2(a.words())
+				return true
+			case 25:
+				ternTQ2WAVX2R1T3(a.words())
+				return true
+			case 33:
+				ternTQ2WAVX2R1T4(a.words())
 				return true
 			}
 		}

@@ -31,6 +31,29 @@ func dotTQ2Generic(w []byte, x []int8) float32 {
 	return acc
 }
 
+// dotTQ2WholeGeneric is dotTQ2Generic's integer sums over the whole row,
+// for a TQ2_0 matrix whose blocks all carry one d (Matrix.UseUniformScale),
+// which the caller's scale includes.
+func dotTQ2WholeGeneric(w []byte, x []int8) int32 {
+	var s int32
+	for b := 0; b < len(x)/256; b++ {
+		blk := w[66*b : 66*b+64]
+		xb := x[256*b : 256*b+256]
+		for h := 0; h < 2; h++ {
+			qs := blk[32*h : 32*h+32]
+			xh := xb[128*h : 128*h+128]
+			x0, x1, x2, x3 := xh[0:32], xh[32:64], xh[64:96], xh[96:128]
+			for m, q := range qs {
+				s += (int32(q&3)-1)*int32(x0[m]) +
+					(int32(q>>2&3)-1)*int32(x1[m]) +
+					(int32(q>>4&3)-1)*int32(x2[m]) +
+					(int32(q>>6)-1)*int32(x3[m])
+			}
+		}
+	}
+	return s
+}
+
 // dotTQ1Generic: for each 256-element block b with f16 d_b,
 //
 //	acc += d_b * float32(Σ_{j<256} w(b,j) * x[256b+j])

@@ -164,6 +164,46 @@ func ternTQ1SAVX512R4T4(a *[15]int64)
 //go:noescape
 func ternTQ1SAVX512R1T4(a *[15]int64)
 
+// ternTQ2WAVX512R4T1 computes a tile of 4 row(s) x 1 token(s) of a TQ2W matrix (AVX512 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX512R4T1(a *[15]int64)
+
+// ternTQ2WAVX512R1T1 computes a tile of 1 row(s) x 1 token(s) of a TQ2W matrix (AVX512 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX512R1T1(a *[15]int64)
+
+// ternTQ2WAVX512R4T2 computes a tile of 4 row(s) x 2 token(s) of a TQ2W matrix (AVX512 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX512R4T2(a *[15]int64)
+
+// ternTQ2WAVX512R1T2 computes a tile of 1 row(s) x 2 token(s) of a TQ2W matrix (AVX512 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX512R1T2(a *[15]int64)
+
+// ternTQ2WAVX512R4T3 computes a tile of 4 row(s) x 3 token(s) of a TQ2W matrix (AVX512 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX512R4T3(a *[15]int64)
+
+// ternTQ2WAVX512R1T3 computes a tile of 1 row(s) x 3 token(s) of a TQ2W matrix (AVX512 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX512R1T3(a *[15]int64)
+
+// ternTQ2WAVX512R4T4 computes a tile of 4 row(s) x 4 token(s) of a TQ2W matrix (AVX512 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX512R4T4(a *[15]int64)
+
+// ternTQ2WAVX512R1T4 computes a tile of 1 row(s) x 4 token(s) of a TQ2W matrix (AVX512 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX512R1T4(a *[15]int64)
+
 // ternI2SAVX2R4T1 computes a tile of 4 row(s) x 1 token(s) of a I2S matrix (AVX2 level); see ternArgs.
 //
 //go:noescape
@@ -263,6 +303,31 @@ func ternTQ1SAVX2R1T3(a *[15]int64)
 //
 //go:noescape
 func ternTQ1SAVX2R1T4(a *[15]int64)
+
+// ternTQ2WAVX2R4T1 computes a tile of 4 row(s) x 1 token(s) of a TQ2W matrix (AVX2 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX2R4T1(a *[15]int64)
+
+// ternTQ2WAVX2R1T1 computes a tile of 1 row(s) x 1 token(s) of a TQ2W matrix (AVX2 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX2R1T1(a *[15]int64)
+
+// ternTQ2WAVX2R1T2 computes a tile of 1 row(s) x 2 token(s) of a TQ2W matrix (AVX2 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX2R1T2(a *[15]int64)
+
+// ternTQ2WAVX2R1T3 computes a tile of 1 row(s) x 3 token(s) of a TQ2W matrix (AVX2 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX2R1T3(a *[15]int64)
+
+// ternTQ2WAVX2R1T4 computes a tile of 1 row(s) x 4 token(s) of a TQ2W matrix (AVX2 level); see ternArgs.
+//
+//go:noescape
+func ternTQ2WAVX2R1T4(a *[15]int64)
 
 // readAVX2 reads n bytes at p (n a multiple of 256) and returns their XOR folded to 64 bits.
 //

@@ -46,12 +46,13 @@ func randTernaryBytes(t testing.TB, r *rand.Rand, typ DType, rows, cols, off int
 	return m
 }
 
-// uniformScale gives every block of the TQ1_0 matrix m one random d and
-// marks it for the whole-row sums (Matrix.UseUniformScale).
+// uniformScale gives every block of the TQ1_0 or TQ2_0 matrix m one random
+// d and marks it for the whole-row sums (Matrix.UseUniformScale).
 func uniformScale(t testing.TB, r *rand.Rand, m *Matrix) {
 	h := F32ToF16(float32((r.Float64() + 0.1) * math.Exp(r.NormFloat64()*3)))
+	bb := m.Type.BlockBytes()
 	for b := 0; b < m.Rows*m.Cols/256; b++ {
-		binary.LittleEndian.PutUint16(m.Data[54*b+52:], h)
+		binary.LittleEndian.PutUint16(m.Data[bb*b+bb-2:], h)
 	}
 	if !m.UseUniformScale() {
 		t.Fatalf("UseUniformScale refused d %v", F16ToF32(h))
@@ -84,8 +85,8 @@ func randXQ(r *rand.Rand, n int) []int8 {
 }
 
 // TestTernaryLevels checks every level against the Generic one bit for bit
-// on random matrices (random bytes, random per-block d, or TQ1_0 with one d
-// summed whole), 1 to 9 tokens, unaligned and fenced weights, guard-padded
+// on random matrices (random bytes, random per-block d, or TQ1_0 and TQ2_0
+// with one d summed whole), 1 to 9 tokens, unaligned and fenced weights, guard-padded
 // outputs, 1 to 3 threads.
 func TestTernaryLevels(t *testing.T) {
 	defer SetThreads(SetThreads(2))
@@ -95,7 +96,7 @@ func TestTernaryLevels(t *testing.T) {
 		iters = 40
 	}
 	for iter := 0; iter < iters; iter++ {
-		typ := []DType{TQ1_0, TQ2_0, I2_S, TQ1_S, TQ1_0}[iter%5]
+		typ := []DType{TQ1_0, TQ2_0, I2_S, TQ1_S, TQ1_0, TQ2_0}[iter%6]
 		rows := 1 + r.IntN(41)
 		if iter%10 == 9 {
 			rows = 200 + r.IntN(100) // several chunks per thread
@@ -106,7 +107,7 @@ func TestTernaryLevels(t *testing.T) {
 		}
 		n := 1 + iter%9
 		m := randTernaryBytes(t, r, typ, rows, cols, r.IntN(64), iter%4 == 0)
-		uniform := iter%5 == 4
+		uniform := iter%6 >= 4
 		if uniform {
 			uniformScale(t, r, m)
 		}

@@ -261,3 +261,48 @@ func TestUniformScale(t *testing.T) {
 		t.Fatal("I2_S: accepted")
 	}
 }
+
+// TestUniformScaleTQ2 checks TQ2_0 with one d in every block, summed whole,
+// against I2_S (whose rows are always summed whole) packed from the same
+// codes with the per-tensor scale Scale*d: the same integer sums times the
+// same factor, so the same bits, at every level, 1-5 tokens, with a
+// row count that leaves rows to the one-row kernels.
+func TestUniformScaleTQ2(t *testing.T) {
+	defer SetThreads(SetThreads(2))
+	r := rand.New(rand.NewPCG(57, 58))
+	for _, cols := range []int{256, 2560, 6912} {
+		rows := 37
+		codes := randTernary(r, rows*cols)
+		data, _ := PackTernary(TQ2_0, codes, rows, cols, 0.0213)
+		m, _ := NewMatrix(TQ2_0, rows, cols, data)
+		m.Scale = 1.7
+		if !m.UseUniformScale() {
+			t.Fatal("one d everywhere: refused")
+		}
+		i2s, _ := PackTernary(I2_S, codes, rows, cols, m.outScale())
+		ref, _ := NewMatrix(I2_S, rows, cols, i2s)
+		for n := 1; n <= 5; n++ {
+			xq := randXQ(r, n*cols)
+			inv := make([]float32, n)
+			for i := range inv {
+				inv[i] = float32(r.Float64() * 0.05)
+			}
+			want := ternaryWant(ref, xq, inv, n)
+			for _, l := range Levels() {
+				func() {
+					defer SetLevel(l)()
+					got := make([]float32, n*rows)
+					MatMulTernary(got, m, xq, inv, n)
+					compareBits(t, fmt.Sprintf("%v cols %d n %d", l, cols, n), got, want)
+				}()
+			}
+		}
+		// A block with another d: per block again, as a matrix never marked.
+		mixed := append([]byte(nil), data...)
+		binary.LittleEndian.PutUint16(mixed[66*5+64:], F32ToF16(0.5))
+		mm, _ := NewMatrix(TQ2_0, rows, cols, mixed)
+		if _, _, found := FirstNonFinite(mm); found || mm.blockD != 0 || mm.UseUniformScale() {
+			t.Fatalf("cols %d: mixed d accepted", cols)
+		}
+	}
+}

@@ -67,9 +67,10 @@ const (
 	tq2
 	tq1
 	tq1s // TQ1_S, and TQ1_0 whose blocks all carry one d: whole-row sums over the row's bytes in 64-byte chunks
+	tq2w // TQ2_0 whose blocks all carry one d: whole-row sums as I2_S, stepping over each block's d
 )
 
-func (t typ) String() string { return [...]string{"I2S", "TQ2", "TQ1", "TQ1S"}[t] }
+func (t typ) String() string { return [...]string{"I2S", "TQ2", "TQ1", "TQ1S", "TQ2W"}[t] }
 
 type level struct {
 	name   string
@@ -90,7 +91,7 @@ func main() {
 	var calls bytes.Buffer
 	for i, lv := range []level{avx512, avx2} {
 		fmt.Fprintf(&calls, "case %d:\nswitch ty {\n", i)
-		for _, ty := range []typ{i2s, tq2, tq1, tq1s} {
+		for _, ty := range []typ{i2s, tq2, tq1, tq1s, tq2w} {
 			fmt.Fprintf(&calls, "case %d:\nswitch 8*t+r {\n", ty)
 			for t := 1; t <= 4; t++ {
 				for _, r := range tileRows(lv, t) {
@@ -122,7 +123,7 @@ func writeDispatch(path, cases string) {
 package cpu
 
 // ternKernel runs the kernel of level lv (0 AVX512, 1 AVX2) for ternary
-// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0, 3 TQ1_S or TQ1_0 with one d) and a tile of r rows x t
+// type ty (0 I2_S, 1 TQ2_0, 2 TQ1_0, 3 TQ1_S or TQ1_0 with one d, 4 TQ2_0 with one d) and a tile of r rows x t
 // tokens on a, and reports whether that kernel exists.
 func ternKernel(lv, ty, r, t int, a *ternArgs) bool {
 	switch lv {
@@ -294,7 +295,7 @@ func (k *kernel) generate() {
 	MOVQ(k.arg(argBsum), k.bs)
 	MOVQ(k.arg(argNB), k.cnt)
 	switch k.ty {
-	case i2s:
+	case i2s, tq2w:
 		k.i2sRows()
 	case tq1s:
 		k.tq1sRows()
@@ -381,16 +382,22 @@ func (k *kernel) i2sRows() {
 	JZ(LabelRef("i2stail"))
 	Label("i2sloop")
 	k.dot2(us, false)
-	ADDQ(U8(64), k.w)
+	if k.ty == tq2w {
+		ADDQ(U8(66), k.w) // the block's codes and its d, summed whole as I2_S
+	} else {
+		ADDQ(U8(64), k.w)
+	}
 	ADDQ(U32(256), k.x)
 	DECQ(k.cnt)
 	JNZ(LabelRef("i2sloop"))
 
 	Label("i2stail")
-	CMPQ(k.arg(argTail), U8(0))
-	JE(LabelRef("i2sdone"))
-	k.dot2(us, true)
-	ADDQ(U8(32), k.w)
+	if k.ty == i2s {
+		CMPQ(k.arg(argTail), U8(0))
+		JE(LabelRef("i2sdone"))
+		k.dot2(us, true)
+		ADDQ(U8(32), k.w)
+	}
 
 	Label("i2sdone")
 	// Row sums from the field accumulators: field f was 4^f times too big.
