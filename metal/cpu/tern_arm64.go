@@ -31,6 +31,15 @@ func i2sRowsNEONDot(w []byte, rows, rb int, x []int8, cols, n int, dst []float32
 //go:noescape
 func tq1RowsNEONDot(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
 
+// tq2wRows* write dst[t*dstStride+r] = float32(dotTQ2WholeGeneric(w[r*rb:],
+// x[t*cols:])): TQ2_0 with one d.
+//
+//go:noescape
+func tq2wRowsNEONDot(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
+
+//go:noescape
+func tq2wRowsNEON(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
+
 //go:noescape
 func tq2RowsNEON(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
 
@@ -83,20 +92,21 @@ var (
 	ternNEON    = [numDTypes]ternRowsFunc{TQ2_0: tq2RowsNEON, I2_S: i2sRowsNEON, TQ1_0: tq1RowsNEON}
 )
 
-func ternRowsNEONDot(j *ternJob, r0, r1 int) { ternRowsARM64(&ternNEONDot, j, r0, r1) }
-func ternRowsNEON(j *ternJob, r0, r1 int)    { ternRowsARM64(&ternNEON, j, r0, r1) }
+func ternRowsNEONDot(j *ternJob, r0, r1 int) {
+	ternRowsARM64(&ternNEONDot, tq2wRowsNEONDot, j, r0, r1)
+}
+func ternRowsNEON(j *ternJob, r0, r1 int) { ternRowsARM64(&ternNEON, tq2wRowsNEON, j, r0, r1) }
 
 // ternRowsARM64 is kernelSet.ternRows: the kernel writes the unscaled
 // outputs of rows [r0, r1) for every token, then each is multiplied by its
-// token's scale (the same product as ternRowsGeneric's).
-func ternRowsARM64(k *[numDTypes]ternRowsFunc, j *ternJob, r0, r1 int) {
+// token's scale (the same product as ternRowsGeneric's); whole is the
+// kernel of TQ2_0 with one d.
+func ternRowsARM64(k *[numDTypes]ternRowsFunc, whole ternRowsFunc, j *ternJob, r0, r1 int) {
 	m := j.m
 	if r1 <= r0 {
 		return
 	}
-	// A layout without an arm64 kernel, or TQ2_0 summed whole (no NEON
-	// kernel for it yet).
-	if k[m.Type] == nil || m.Type == TQ2_0 && m.blockD != 0 {
+	if k[m.Type] == nil { // a layout without an arm64 kernel
 		ternRowsGeneric(j, r0, r1)
 		return
 	}
@@ -104,6 +114,10 @@ func ternRowsARM64(k *[numDTypes]ternRowsFunc, j *ternJob, r0, r1 int) {
 	w := m.Data[r0*rb : r1*rb]
 	x := j.xq[:j.n*m.Cols]
 	dst := j.dst[r0 : (j.n-1)*m.Rows+r1]
-	k[m.Type](w, r1-r0, rb, x, m.Cols, j.n, dst, m.Rows)
+	run := k[m.Type]
+	if m.Type == TQ2_0 && m.blockD != 0 {
+		run = whole
+	}
+	run(w, r1-r0, rb, x, m.Cols, j.n, dst, m.Rows)
 	scaleRows(j, r0, r1)
 }

@@ -101,6 +101,82 @@ tq2next:
 tq2done:
 	RET
 
+// func TQ2W_NAME(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
+// TQ2_0 with one d in every block (Matrix.UseUniformScale): TQ2_NAME's
+// integer sums over the whole row, its blocks' d stepped over, converted
+// once as I2_S's: dst = float32(dotTQ2WholeGeneric).
+TEXT TQ2W_NAME(SB), NOSPLIT, $0-112
+	TERN_PROLOGUE
+	CBZ R1, tq2wdone
+
+tq2wrow:
+	MOVD R3, R9
+	MOVD R6, R10
+	MOVD R5, R11
+
+tq2wg4:
+	CMP $4, R11
+	BLT tq2wg1
+	GROUP4_START
+	ZERO_ACC4
+	LSR $8, R4, R13
+
+tq2wb4:
+	VLD1.P 32(R12), [V16.B16, V17.B16]
+	TQ2_DECODE
+	DOT128(R19, 12)
+	DOT128(R20, 13)
+	DOT128(R21, 14)
+	DOT128(R22, 15)
+	VLD1.P 32(R12), [V16.B16, V17.B16]
+	TQ2_DECODE
+	DOT128(R19, 12)
+	DOT128(R20, 13)
+	DOT128(R21, 14)
+	DOT128(R22, 15)
+	ADD    $2, R12, R12
+	SUBS   $1, R13, R13
+	BNE    tq2wb4
+	I2S_ROW_END(V12, F20)
+	I2S_ROW_END(V13, F21)
+	I2S_ROW_END(V14, F22)
+	I2S_ROW_END(V15, F23)
+	GROUP4_END
+	B      tq2wg4
+
+tq2wg1:
+	CBZ  R11, tq2wnext
+	MOVD R9, R19
+	MOVD R0, R12
+	VEOR V12.B16, V12.B16, V12.B16
+	LSR  $8, R4, R13
+
+tq2wb1:
+	VLD1.P 32(R12), [V16.B16, V17.B16]
+	TQ2_DECODE
+	DOT128(R19, 12)
+	VLD1.P 32(R12), [V16.B16, V17.B16]
+	TQ2_DECODE
+	DOT128(R19, 12)
+	ADD    $2, R12, R12
+	SUBS   $1, R13, R13
+	BNE    tq2wb1
+	I2S_ROW_END(V12, F20)
+	FMOVS  F20, (R10)
+	ADD    R4, R9, R9
+	ADD    R7, R10, R10
+	SUB    $1, R11, R11
+	B      tq2wg1
+
+tq2wnext:
+	ADD  R2, R0, R0
+	ADD  $4, R6, R6
+	SUBS $1, R1, R1
+	BNE  tq2wrow
+
+tq2wdone:
+	RET
+
 // func I2S_NAME(w []byte, rows, rb int, x []int8, cols, n int, dst []float32, dstStride int)
 TEXT I2S_NAME(SB), NOSPLIT, $0-112
 	TERN_PROLOGUE

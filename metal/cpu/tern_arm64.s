@@ -203,12 +203,14 @@ GLOBL tq1pow<>(SB), RODATA|NOPTR, $16
 // NEONDot: SDOT.
 #define DOT16(a, w, x) SDOT(a, w, x)
 #define TQ2_NAME ·tq2RowsNEONDot
+#define TQ2W_NAME ·tq2wRowsNEONDot
 #define I2S_NAME ·i2sRowsNEONDot
 #define TQ1_NAME ·tq1RowsNEONDot
 #define TQ1W_NAME ·tq1wRowsNEONDot
 #include "tern_arm64.h"
 #undef DOT16
 #undef TQ2_NAME
+#undef TQ2W_NAME
 #undef I2S_NAME
 #undef TQ1_NAME
 #undef TQ1W_NAME
@@ -217,6 +219,7 @@ GLOBL tq1pow<>(SB), RODATA|NOPTR, $16
 // so |sum| <= 512), then pairwise into the int32 lanes.
 #define DOT16(a, w, x) SMULL(30, w, x); SMLAL2(30, w, x); SADALP(a, 30)
 #define TQ2_NAME ·tq2RowsNEON
+#define TQ2W_NAME ·tq2wRowsNEON
 #define I2S_NAME ·i2sRowsNEON
 #define TQ1_NAME ·tq1RowsNEON
 #define TQ1W_NAME ·tq1wRowsNEON
