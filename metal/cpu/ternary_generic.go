@@ -13,19 +13,7 @@ func dotTQ2Generic(w []byte, x []int8) float32 {
 	var acc float32
 	for b := 0; b < len(x)/256; b++ {
 		blk := w[66*b : 66*b+66]
-		xb := x[256*b : 256*b+256]
-		var s int32
-		for h := 0; h < 2; h++ {
-			qs := blk[32*h : 32*h+32]
-			xh := xb[128*h : 128*h+128]
-			x0, x1, x2, x3 := xh[0:32], xh[32:64], xh[64:96], xh[96:128]
-			for m, q := range qs {
-				s += (int32(q&3)-1)*int32(x0[m]) +
-					(int32(q>>2&3)-1)*int32(x1[m]) +
-					(int32(q>>4&3)-1)*int32(x2[m]) +
-					(int32(q>>6)-1)*int32(x3[m])
-			}
-		}
+		s := dotTQ2Block(blk, x[256*b:256*b+256])
 		acc += float32(getF16(blk[64:]) * float32(s)) // float32(): never fused into an FMA
 	}
 	return acc
@@ -37,18 +25,23 @@ func dotTQ2Generic(w []byte, x []int8) float32 {
 func dotTQ2WholeGeneric(w []byte, x []int8) int32 {
 	var s int32
 	for b := 0; b < len(x)/256; b++ {
-		blk := w[66*b : 66*b+64]
-		xb := x[256*b : 256*b+256]
-		for h := 0; h < 2; h++ {
-			qs := blk[32*h : 32*h+32]
-			xh := xb[128*h : 128*h+128]
-			x0, x1, x2, x3 := xh[0:32], xh[32:64], xh[64:96], xh[96:128]
-			for m, q := range qs {
-				s += (int32(q&3)-1)*int32(x0[m]) +
-					(int32(q>>2&3)-1)*int32(x1[m]) +
-					(int32(q>>4&3)-1)*int32(x2[m]) +
-					(int32(q>>6)-1)*int32(x3[m])
-			}
+		s += dotTQ2Block(w[66*b:66*b+66], x[256*b:256*b+256])
+	}
+	return s
+}
+
+// dotTQ2Block is Σ_{j<256} (code(j)-1) * x[j] over one TQ2_0 block.
+func dotTQ2Block(blk []byte, xb []int8) int32 {
+	var s int32
+	for h := 0; h < 2; h++ {
+		qs := blk[32*h : 32*h+32]
+		xh := xb[128*h : 128*h+128]
+		x0, x1, x2, x3 := xh[0:32], xh[32:64], xh[64:96], xh[96:128]
+		for m, q := range qs {
+			s += (int32(q&3)-1)*int32(x0[m]) +
+				(int32(q>>2&3)-1)*int32(x1[m]) +
+				(int32(q>>4&3)-1)*int32(x2[m]) +
+				(int32(q>>6)-1)*int32(x3[m])
 		}
 	}
 	return s
