@@ -52,15 +52,22 @@ func (b *cpuBackend) qkv(li int) {
 	s, c, n := b.s, &b.s.m.Config, b.n
 	l := &s.m.layers[li]
 	dim, qd, kvd := c.Dim, c.Heads*c.HeadDim, c.KVDim()
-	s.project(s.q[:n*qd], l.Q, n)
-	if l.inNorm[projK] != nil { // else K and V share Q's quantized input
-		s.quantizeFor(s.xb[:n*dim], n, dim, l.K.Cols, l.inNorm[projK])
+	if l.inNorm[projK] == nil && l.inNorm[projV] == nil && sameTernary(l.Q, l.K, l.V) {
+		// One pass over the pool for the three: K and V are small (2B-4T:
+		// 640 rows), and a job of their own costs its start and its tail.
+		cols := l.Q.Cols
+		cpu.MatMulTernary3(s.q[:n*qd], l.Q, s.k[:n*kvd], l.K, s.v[:n*kvd], l.V, s.xq[:n*cols], s.inv[:n], n)
+	} else {
+		s.project(s.q[:n*qd], l.Q, n)
+		if l.inNorm[projK] != nil { // else K and V share Q's quantized input
+			s.quantizeFor(s.xb[:n*dim], n, dim, l.K.Cols, l.inNorm[projK])
+		}
+		s.project(s.k[:n*kvd], l.K, n)
+		if l.inNorm[projV] != nil {
+			s.quantizeFor(s.xb[:n*dim], n, dim, l.V.Cols, l.inNorm[projV])
+		}
+		s.project(s.v[:n*kvd], l.V, n)
 	}
-	s.project(s.k[:n*kvd], l.K, n)
-	if l.inNorm[projV] != nil {
-		s.quantizeFor(s.xb[:n*dim], n, dim, l.V.Cols, l.inNorm[projV])
-	}
-	s.project(s.v[:n*kvd], l.V, n)
 	s.observe(SiteAttnQ, li, b.pos0, s.q[:n*qd], qd)
 	s.observe(SiteAttnK, li, b.pos0, s.k[:n*kvd], kvd)
 	s.observe(SiteAttnV, li, b.pos0, s.v[:n*kvd], kvd)
@@ -76,6 +83,12 @@ func (b *cpuBackend) qkv(li int) {
 		rope(s.k[t*kvd:(t+1)*kvd], c.KVHeads, c.HeadDim, cos, sin)
 		r.cache.Put(li, p, s.k[t*kvd:(t+1)*kvd], s.v[t*kvd:(t+1)*kvd])
 	}
+}
+
+// sameTernary reports whether a, b and c are ternary matrices of one type
+// and width, which cpu.MatMulTernary3 multiplies in one call.
+func sameTernary(a, b, c *cpu.Matrix) bool {
+	return a.Type.Ternary() && b.Type == a.Type && c.Type == a.Type && b.Cols == a.Cols && c.Cols == a.Cols
 }
 
 // row returns the session and position of row t.

@@ -156,3 +156,70 @@ func TestParallelPark(t *testing.T) {
 		}
 	}
 }
+
+// TestMatMulTernary3 checks the fused triple against three MatMulTernary
+// calls, bit for bit, at every level and thread count, for every ternary
+// type (TQ1_0 and TQ2_0 with and without one d, mixed), 1 to 5 tokens and
+// row counts that are not multiples of the kernels' grain.
+func TestMatMulTernary3(t *testing.T) {
+	defer SetThreads(SetThreads(2))
+	r := rand.New(rand.NewPCG(35, 36))
+	for iter := range 80 {
+		typ := []DType{TQ1_0, TQ2_0, I2_S, TQ1_S}[iter%4]
+		cols := 256 * (1 + r.IntN(4))
+		n := 1 + iter%5
+		var ms [3]*Matrix
+		for i := range ms {
+			rows := 1 + r.IntN(200)
+			if iter%3 == 0 {
+				rows = 4 * (1 + r.IntN(40))
+			}
+			ms[i] = randTernaryBytes(t, r, typ, rows, cols, r.IntN(64), iter%5 == i)
+			if (typ == TQ1_0 || typ == TQ2_0) && (iter/4)%3 != 0 && ((iter/4)%3 == 1 || i != 1) {
+				// All with one d, or all but the second.
+				uniformScale(t, r, ms[i])
+			}
+		}
+		xq := randXQ(r, n*cols)
+		inv := make([]float32, n)
+		for i := range inv {
+			inv[i] = float32(r.Float64() * 0.1)
+		}
+		var want [3][]float32
+		for i, m := range ms {
+			want[i] = ternaryWant(m, xq, inv, n)
+		}
+		SetThreads(1 + iter%3)
+		for _, l := range Levels() {
+			func() {
+				defer SetLevel(l)()
+				name := fmt.Sprintf("%v %v %d/%d/%dx%d n=%d threads=%d", l, typ, ms[0].Rows, ms[1].Rows, ms[2].Rows, cols, n, Threads())
+				var got [3][]float32
+				var checks [3]func()
+				for i, m := range ms {
+					got[i], checks[i] = guarded(t, n*m.Rows, (iter+i)%4, float32(-7))
+				}
+				MatMulTernary3(got[0], ms[0], got[1], ms[1], got[2], ms[2], xq, inv, n)
+				for i, m := range ms {
+					checks[i]()
+					sep := make([]float32, n*m.Rows)
+					MatMulTernary(sep, m, xq, inv, n)
+					compareBits(t, fmt.Sprintf("%s matrix %d vs MatMulTernary", name, i), got[i], sep)
+					compareBits(t, fmt.Sprintf("%s matrix %d vs Generic", name, i), got[i], want[i])
+				}
+			}()
+		}
+	}
+}
+
+func TestMatMulTernary3Mismatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(37, 38))
+	a := randTernaryBytes(t, r, TQ2_0, 8, 256, 0, false)
+	b := randTernaryBytes(t, r, TQ2_0, 8, 512, 0, false)
+	defer func() {
+		if recover() == nil {
+			t.Fatal("matrices 256 and 512 wide made a triple")
+		}
+	}()
+	MatMulTernary3(make([]float32, 8), a, make([]float32, 8), a, make([]float32, 8), b, make([]int8, 256), []float32{1}, 1)
+}

@@ -68,10 +68,12 @@ type pool struct {
 	_       [56]byte
 
 	// Per-call storage, so that a call allocates nothing in the steady state.
-	tern  ternJob
-	tern2 ternJob // MatMulTernaryPair's second matrix
-	pair  pairJob
-	fl    floatJob
+	tern   ternJob
+	tern2  ternJob // MatMulTernaryPair's and MatMulTernary3's second matrix
+	tern3  ternJob // MatMulTernary3's third
+	pair   pairJob
+	triple tripleJob
+	fl     floatJob
 }
 
 type worker struct {

@@ -127,6 +127,93 @@ func MatMulTernaryPair(dstA []float32, a *Matrix, dstB []float32, b *Matrix, xq 
 	p.mu.Unlock()
 }
 
+// MatMulTernary3 is MatMulTernary of the same activations by three ternary
+// matrices of one type and width, such as an attention's Q, K and V, in a
+// single pass over the worker pool: the rows of a, then b, then c, are split
+// as one range. The outputs equal three MatMulTernary calls bit for bit.
+// It panics unless the matrices share the type and column count, len(xq) ==
+// n*a.Cols, len(inv) == n and each dst holds n times its matrix's rows.
+func MatMulTernary3(dstA []float32, a *Matrix, dstB []float32, b *Matrix, dstC []float32, c *Matrix, xq []int8, inv []float32, n int) {
+	ms := [3]*Matrix{a, b, c}
+	dsts := [3][]float32{dstA, dstB, dstC}
+	for _, m := range ms {
+		m.check("MatMulTernary3")
+	}
+	if !a.Type.Ternary() {
+		ternaryPanic("MatMulTernary3", a, "not a ternary type")
+	}
+	for _, m := range ms[1:] {
+		if m.Type != a.Type || m.Cols != a.Cols {
+			ternaryPanic("MatMulTernary3", a, "another matrix is %v %d x %d", m.Type, m.Rows, m.Cols)
+		}
+	}
+	if n < 0 || len(xq) != n*a.Cols || len(inv) != n || len(dstA) != n*a.Rows || len(dstB) != n*b.Rows || len(dstC) != n*c.Rows {
+		ternaryPanic("MatMulTernary3", a, "n %d, len(xq) %d, len(inv) %d, len(dst) %d, %d, %d",
+			n, len(xq), len(inv), len(dstA), len(dstB), len(dstC))
+	}
+	if n == 0 {
+		return
+	}
+	if a.wholeRow() != b.wholeRow() || a.wholeRow() != c.wholeRow() {
+		// TQ1_0 with one d and without need different activation sums.
+		for i, m := range ms {
+			MatMulTernary(dsts[i], m, xq, inv, n)
+		}
+		return
+	}
+	p := thePool
+	p.mu.Lock()
+	tj := &p.triple
+	tj.j = [3]*ternJob{&p.tern, &p.tern2, &p.tern3}
+	for i, j := range tj.j {
+		s := j.scales(n)
+		for t := range n {
+			s[t] = ms[i].outScale() * inv[t]
+		}
+		j.start(ms[i], dsts[i], xq, s, n)
+		if i == 0 {
+			kern.ternPrep(j)
+			continue
+		}
+		// The activations' layout depends only on the type, the width
+		// and xq: every matrix shares a's.
+		j0 := tj.j[0]
+		j.xp, j.xStride, j.bsum, j.bStride, j.grain = j0.xp, j0.xStride, j0.bsum, j0.bStride, j0.grain
+	}
+	// Each matrix starts on a multiple of the grain, so that every chunk
+	// of it does too.
+	g := tj.j[0].grain
+	for i, m := range ms {
+		tj.off[i+1] = tj.off[i] + m.Rows
+		if i < 2 {
+			tj.off[i+1] = (tj.off[i+1] + g - 1) / g * g
+		}
+	}
+	p.parallel(tripleRun, tj, tj.off[3], g)
+	for _, j := range tj.j {
+		j.m, j.dst, j.xq, j.scale, j.xp, j.bsum = nil, nil, nil, nil, nil, nil
+	}
+	*tj = tripleJob{}
+	p.mu.Unlock()
+}
+
+// tripleJob is one MatMulTernary3 call: matrix i's rows are rows
+// [off[i], off[i]+rows) of the job; off[3] is the job's end.
+type tripleJob struct {
+	j   [3]*ternJob
+	off [4]int
+}
+
+func tripleRun(arg any, r0, r1 int) {
+	tj := arg.(*tripleJob)
+	for i, j := range tj.j {
+		o := tj.off[i]
+		if a, b := max(r0, o), min(r1, o+j.m.Rows); a < b {
+			ternRun(j, a-o, b-o)
+		}
+	}
+}
+
 // pairJob is one MatMulTernaryPair call.
 type pairJob struct {
 	a, b *ternJob
