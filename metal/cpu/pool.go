@@ -55,6 +55,7 @@ type pool struct {
 	_     [56]byte
 	gen   uint32
 	park  atomic.Bool   // the workers park after the current job instead of spinning
+	over  atomic.Bool   // the last job had more threads than GOMAXPROCS
 	done  chan struct{} // the last worker out of a closed job wakes the sleeping caller
 
 	// The job: run(arg, r0, r1) for chunks [c*chunk, min((c+1)*chunk, rows)).
@@ -155,7 +156,10 @@ func (p *pool) parallelPark(run func(arg any, r0, r1 int), arg any, rows, grain 
 		run(arg, 0, rows)
 		return
 	}
-	p.park.Store(park) // before the job is published: a worker that sees the job sees this
+	// Both before the job is published: a worker that sees the job sees them.
+	p.park.Store(park)
+	over := nw+1 > runtime.GOMAXPROCS(0)
+	p.over.Store(over)
 	// About 3 chunks per thread: enough for a core slowed down by other work
 	// to take fewer, and long enough that the kernels' sequential streams
 	// run at full speed (measured on the 2B-4T I2_S decode, 2 threads: 3
@@ -189,7 +193,15 @@ func (p *pool) parallelPark(run func(arg any, r0, r1 int), arg any, rows, grain 
 			break
 		}
 		if i < waitSpins || !park {
-			if i > 64 {
+			// With more threads than Ps, a worker inside the job may be
+			// waiting for this P: hand it over at once. Otherwise the
+			// worker leaves within a chunk's time, and only a rare
+			// Gosched is due (each costs the scheduler's locks).
+			if over {
+				if i > 64 {
+					runtime.Gosched()
+				}
+			} else if spinPause(); i%256 == 255 {
 				runtime.Gosched()
 			}
 			continue
@@ -273,11 +285,13 @@ func (p *pool) loop(w *worker) {
 			}
 		} else if !parkAtOnce {
 			spins++
-			if spins%256 != 0 {
+			// Let other goroutines have this P now and then, more often
+			// when there are more threads than Ps (the caller may need
+			// it): each Gosched costs the scheduler's locks.
+			if spins%256 != 0 || spins%1024 != 0 && !p.over.Load() {
 				spinPause()
 				continue
 			}
-			// Let other goroutines have this P now and then.
 			runtime.Gosched()
 			// Park after spinTime without a job, counted in spins too: on a
 			// busy machine the thread is often descheduled, and the wall
