@@ -13,6 +13,10 @@ func ToF16(dst []uint16, src []float32) {
 	if len(dst) != len(src) {
 		panic(fmt.Sprintf("metal: ToF16: len(dst) %d != len(src) %d", len(dst), len(src)))
 	}
+	if kern.toF16 != nil {
+		kern.toF16(dst, src)
+		return
+	}
 	for i, f := range src {
 		dst[i] = F32ToF16(f)
 	}

@@ -124,3 +124,38 @@ func TestDotAxpyRowsF16Shapes(t *testing.T) {
 		}()
 	}
 }
+
+// TestToF16 checks ToF16 against F32ToF16 on every level, bit for bit, at
+// many lengths and alignments: the rounding cases (ties, carries, overflow
+// to Inf, subnormals, underflow to zero) and NaNs with payloads among
+// random bits.
+func TestToF16(t *testing.T) {
+	special := []uint32{0, 0x80000000, 0x3f800000, 0x477fe000, 0x477ff000, 0x477fefff, 0x47800000, 0x33000000,
+		0x33000001, 0x387fc000, 0x387fe000, 0x38800000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001,
+		0xffbfe001, 0x7fffffff, 0x00000001, 0x3f801000, 0x3f803000, 0xc7ffffff}
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(39, 40))
+		for iter := range 300 {
+			n := r.IntN(70)
+			src := make([]float32, n+iter%3)[iter%3:]
+			for i := range src {
+				b := r.Uint32()
+				switch r.IntN(3) {
+				case 0:
+					b = special[r.IntN(len(special))]
+				case 1: // within or near the f16 range
+					b = b&0x80ffffff | uint32(100+r.IntN(50))<<23
+				}
+				src[i] = math.Float32frombits(b)
+			}
+			dst, check := guarded(t, n, iter%5, uint16(0xbeef))
+			ToF16(dst, src)
+			check()
+			for i, f := range src {
+				if want := F32ToF16(f); dst[i] != want {
+					t.Fatalf("n %d: ToF16 of %#08x = %#04x, want %#04x", n, math.Float32bits(f), dst[i], want)
+				}
+			}
+		}
+	})
+}

@@ -113,6 +113,8 @@ type kernelSet struct {
 	expSum func(x []float32, mx float32) float64
 	// max is Softmax's maximum, bit for bit maxGeneric.
 	max func(x []float32) float32
+	// toF16, where set, is ToF16's loop, bit for bit (equal lengths).
+	toF16 func(dst []uint16, src []float32)
 }
 
 var genericKernels = kernelSet{
