@@ -750,7 +750,7 @@ gqdone:
 	INCQ         BX; \
 	CMPQ         BX, R8
 
-#define HQAHEAD 16384
+#define HQAHEAD 4096
 
 // func axpyRowsF16QuadAVX512(dst *float32, n, w int, a *float32, aStride int, m *uint16, rows, stride int)
 //
@@ -762,11 +762,17 @@ gqdone:
 // or more after it prefetches the next pass's two cache lines of each row
 // (and no lane past w: another thread may be reading those). Every pass
 // also prefetches its own lines of the row HQAHEAD bytes on (in a decode
-// step over 128-wide heads, 64 rows on: the next tile's same row): out of
-// the cache, a decode step's attention over 30 layers at depth 4064 was
-// 1.06x as fast with them 8 KiB ahead, and 16 KiB ahead 1.04-1.09x as fast
-// again (in-process A/B; 12 KiB 1.02-1.05x, 32 KiB 0.96-0.99x against
-// 8 KiB; dotRowsF16QuadAVX512 prefetches 8 KiB ahead, GQAHEAD).
+// step over 128-wide heads, 16 rows on, half of model's tile of 32 rows).
+// Out of the cache, the rows come from memory at about two thirds of the
+// rate a loop of plain loads gets (the same split on 2 threads: 7.1-7.5 ms
+// a token against 5.2, and 4.5 with the rows in the L1 cache): tiles of 64
+// rows prefetched 16 KiB ahead keep 32 KiB of rows live, the whole L1
+// cache, and tiles of 32 prefetched 4 KiB ahead went 1.05x as fast (the
+// values of a decode step over 30 layers at depth 4064, in-process A/B,
+// medians of 25 interleaved rounds: 1.051, 1.046 at load 0.7-1.0; 1/0.958
+// at load 2.1; 8 KiB ahead 1.026, 2 KiB 1.04, tiles of 16 1.03-1.05,
+// tiles of 64 with 4 KiB 0.95x of this). Without the pass's prefetch of
+// the row's next lines, 0.89x.
 TEXT ·axpyRowsF16QuadAVX512(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ n+8(FP), AX
