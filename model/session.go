@@ -825,15 +825,9 @@ func (s *Session) activateRows(lo, hi int) {
 func activate(gate, up []float32, act Activation) {
 	switch act {
 	case ReLU2:
-		up = up[:len(gate)]
-		for i, g := range gate {
-			g = max(g, 0) // branch-free: a sign test mispredicts half the time (6x slower)
-			gate[i] = g * g * up[i]
-		}
+		cpu.ReLU2Mul(gate, up[:len(gate)])
 	default:
-		for i, g := range gate {
-			gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
-		}
+		cpu.SiLUMul(gate, up[:len(gate)])
 	}
 }
 

@@ -115,6 +115,10 @@ type kernelSet struct {
 	max func(x []float32) float32
 	// toF16, where set, is ToF16's loop, bit for bit (equal lengths).
 	toF16 func(dst []uint16, src []float32)
+	// siluMul and relu2Mul are SiLUMul and ReLU2Mul (equal lengths), bit
+	// for bit at every level (gatedact.go).
+	siluMul  func(gate, up []float32)
+	relu2Mul func(gate, up []float32)
 }
 
 var genericKernels = kernelSet{
@@ -132,6 +136,8 @@ var genericKernels = kernelSet{
 	scaleMul:   scaleMulGeneric,
 	expSum:     expSumLanes,
 	max:        maxGeneric,
+	siluMul:    siluMulGeneric,
+	relu2Mul:   relu2MulGeneric,
 }
 
 // levelKernels holds one table per level. Every level starts as a copy of
