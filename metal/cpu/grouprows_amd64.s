@@ -721,6 +721,20 @@ gqdone:
 // on 64 rows in the L1 cache and on 32768 rows out of it (in-process
 // A/B, medians of 41 interleaved rounds, load 2.8-3.1; moving two
 // queries' adds: 1.01-1.04x, three: 0.94x).
+//
+// What bounds it (Zen 4 VM, no PMU: loops of registers-only instructions
+// timed against a chain of dependent ADDQs): 16 VMULPS or 16 VADDPS of zmm
+// take 16 cycles, both together 16 (the multiply and add pipes); 8
+// VCVTPH2PS to zmm take 10.6 alone, 24 with 16 VADDPS (they use the add
+// pipes), 18.6 with 16 VMULPS; 8 VBROADCASTSS take 8, hidden by 16 VMULPS
+// or VADDPS. A 64-lane row (ROW64's mix) takes 23.3 cycles, the kernel
+// 48-51 per 128-lane row in the L1 cache: 4 queries' multiply and add per
+// lane can't be one FMA (another rounding), so the pipes' floor is ~36.
+// Embedded {1to16} broadcasts instead of VBROADCASTSS: 20.0-20.8 cycles,
+// 1.05x in the L1 cache, but 0.96x out of it on one thread and 0.99-1.02x
+// on a decode step (16 more loads a row in the window while rows come
+// from memory). Out of the cache the kernel is bound by the memory, see
+// axpyRowsF16QuadAVX512.
 #define AXPYQ(Zv, Za, Zb, Zc, Zd) \
 	VMULPS      Zv, Z20, Z24; \
 	VMULPS      Zv, Z21, Z25; \
@@ -764,15 +778,17 @@ gqdone:
 // also prefetches its own lines of the row HQAHEAD bytes on (in a decode
 // step over 128-wide heads, 16 rows on, half of model's tile of 32 rows).
 // Out of the cache, the rows come from memory at about two thirds of the
-// rate a loop of plain loads gets (the same split on 2 threads: 7.1-7.5 ms
-// a token against 5.2, and 4.5 with the rows in the L1 cache): tiles of 64
-// rows prefetched 16 KiB ahead keep 32 KiB of rows live, the whole L1
-// cache, and tiles of 32 prefetched 4 KiB ahead went 1.05x as fast (the
-// values of a decode step over 30 layers at depth 4064, in-process A/B,
-// medians of 25 interleaved rounds: 1.051, 1.046 at load 0.7-1.0; 1/0.958
-// at load 2.1; 8 KiB ahead 1.026, 2 KiB 1.04, tiles of 16 1.03-1.05,
-// tiles of 64 with 4 KiB 0.95x of this). Without the pass's prefetch of
-// the row's next lines, 0.89x.
+// rate a loop of plain loads gets over the same split on 2 threads (the
+// values of a decode step over 30 layers at depth 4064: 7.1-7.5 ms a
+// token, against 5.2 for the loads and 4.5 with the rows in the L1 cache;
+// the scores, dotRowsF16QuadAVX512 over as many bytes, take 5.0-5.5, the
+// loads' rate). Tiles of 64 rows prefetched 16 KiB ahead kept 32 KiB of
+// rows live, the whole L1 cache; tiles of 32 prefetched 4 KiB ahead went
+// 1.05x as fast (in-process A/B, medians of 25 interleaved rounds: 1.051,
+// 1.046 at load 0.7-1.0, 1/0.958 at load 2.1; against tiles of 64 and 16
+// KiB: tiles of 32 and 8 KiB 1.026, tiles of 16 and 4 KiB 1.03-1.06;
+// against tiles of 32 and 4 KiB: 2 KiB 0.99x, tiles of 64 0.95x). Without
+// the first pass's prefetch of the row's next lines, 0.89x.
 TEXT ·axpyRowsF16QuadAVX512(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ n+8(FP), AX
