@@ -12,8 +12,9 @@ import (
 // of quads (TestGroupRowsLevels's 1 to 9 queries give it only two), 1 to 8
 // blocks and 16 to 64 rows, against dotRowsQ8_0Group16VNNI quad by quad,
 // bit for bit: any int8 in keys and queries (-128 and 127 too), strided
-// unaligned rows with the last one right before a guard page, outputs
-// strided between guards and the floats between them untouched.
+// unaligned rows with the last one right before a guard page, the last
+// query's last block too, outputs strided between guards and the floats
+// between them untouched.
 func TestDotRowsQ8GroupT16(t *testing.T) {
 	if kern.q8 != q8VNNI {
 		t.Skip("no AVX-512 VNNI")
@@ -53,7 +54,7 @@ func TestDotRowsQ8GroupT16(t *testing.T) {
 				}
 			}
 		}
-		m = readGuard(t, m)
+		m, xq = readGuard(t, m), readGuard(t, xq)
 		scale := float32(0.088)
 		n := (4*quads-1)*dstStride + rows
 		want := make([]float32, n)
