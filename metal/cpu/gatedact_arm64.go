@@ -2,13 +2,22 @@
 
 package cpu
 
-// ReLU2Mul at the NEON levels (gatedact_arm64.s). SiLUMul keeps the Go
-// loop on arm64: a NEON twin would have to replicate math/exp_arm64.s.
+// SiLUMul and ReLU2Mul at the NEON levels (gatedact_arm64.s), bit for bit
+// the Go loops: the SiLU kernel computes math/exp_arm64.s's Exp lane by lane.
 
 func init() {
 	for _, l := range []Level{NEON, NEONDot} {
+		levelKernels[l].siluMul = siluMulNEON
 		levelKernels[l].relu2Mul = relu2MulNEON
 	}
+}
+
+func siluMulNEON(gate, up []float32) {
+	n := len(gate) &^ 3
+	if n > 0 {
+		siluMul4NEON(&gate[0], &up[0], n)
+	}
+	siluMulGeneric(gate[n:], up[n:len(gate)])
 }
 
 func relu2MulNEON(gate, up []float32) {
@@ -24,3 +33,9 @@ func relu2MulNEON(gate, up []float32) {
 //
 //go:noescape
 func relu2Mul8NEON(gate, up *float32, n int)
+
+// siluMul4NEON is siluMulGeneric on gate[:n] and up[:n], n a multiple of
+// 4.
+//
+//go:noescape
+func siluMul4NEON(gate, up *float32, n int)

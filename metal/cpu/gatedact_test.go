@@ -115,7 +115,8 @@ func TestGatedActSpecial(t *testing.T) {
 }
 
 // TestGatedActSweep runs the activations on every 256th float32 bit pattern
-// (the low bits varied), with up = 1 and with up random, at every level.
+// (the low bits varied) and every 61st with 1 <= |g| < 120, with up = 1 and
+// with up random, at every level.
 // Elsewhere than amd64 (arm64 runs under qemu in CI) every 4096th: there
 // only ReLU2Mul has SIMD kernels.
 func TestGatedActSweep(t *testing.T) {
@@ -126,6 +127,10 @@ func TestGatedActSweep(t *testing.T) {
 	gate := make([]float32, 1<<32/step)
 	for i := range gate {
 		gate[i] = math.Float32frombits(uint32(i*step + i*37%step))
+	}
+	// Denser where exp is neither 1 nor saturated: 1 <= |g| < 120.
+	for b := uint32(0x3f800000); b < 0x42f00000; b += 61 {
+		gate = append(gate, math.Float32frombits(b), math.Float32frombits(b|1<<31))
 	}
 	ones := make([]float32, len(gate))
 	for i := range ones {
