@@ -4,7 +4,7 @@
 // Repack), their reference quantizers and dequantizers, BitNet's
 // per-token int8 activation quantization, ternary and float matrix-vector
 // products, and the small float kernels of a transformer (RMSNorm, Softmax,
-// RoPE, Dot, AxpyTo).
+// RoPE, Dot, AxpyTo, the gated FFN activations SiLUMul and ReLU2Mul).
 //
 // Layouts are bit-exact with ggml (llama.cpp ggml-quants.c) and, for I2_S,
 // with microsoft/BitNet's x86 layout (ggml-bitnet-mad.cpp). Every kernel has a
